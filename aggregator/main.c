@@ -1,0 +1,396 @@
+/* jiancha-aggregator: receives signed batches from its children, verifies and stores them, and
+ * acknowledges each only after the commit that stored it.
+ *
+ * One zloop: the ROUTER socket children connect to, and a ticker for heartbeats and session
+ * expiry. A session is a ROUTER routing id that said HELLO for a known child; batches on any other
+ * routing id are answered "hello-first". All checks and storage live in libjiancha's ingest.
+ */
+#include "conf.h"
+#include "err.h"
+#include "event.h"
+#include "ingest.h"
+#include "log.h"
+#include "mem.h"
+#include "proto.h"
+#include "sign.h"
+#include "store.h"
+#include "timestamp.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DRAIN_MAX 256 /* messages handled per wakeup, and so per group commit */
+
+static const struct conf_key config_table[] = {
+    {"aggregator/node", CONF_STR, NULL, 0, 0, "this node's six-digit division code"},
+    {"aggregator/data", CONF_STR, NULL, 0, 0, "data directory (LMDB environment)"},
+    {"aggregator/keys", CONF_STR, NULL, 0, 0,
+     "directory of the children's public keys, one NODE.pub each"},
+    {"listen/endpoint", CONF_STR, "tcp://127.0.0.1:7100", 0, 0, "where children connect"},
+    {"listen/max_batch_bytes", CONF_INT, "67108864", 1024, 1073741824,
+     "largest batch payload accepted"},
+    {"listen/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping idle children this often"},
+    {"listen/session_timeout_ms", CONF_INT, "15000", 200, 3600000,
+     "forget a session silent this long"},
+    {"store/map_mb", CONF_INT, "256", 1, 1048576, "initial LMDB map size (it grows by itself)"},
+    {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
+     "the map never grows past this (0 = until the disk is full)"},
+    {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+struct session {
+    uint8_t id[256];
+    size_t id_len;
+    uint32_t node;
+    int64_t last_rx_ms;
+    int64_t last_tx_ms;
+};
+
+struct aggregator {
+    conf_t *conf;
+    char node_text[7];
+    store_t *store;
+    ingest_t *ingest;
+    zsock_t *router;
+    zloop_t *loop;
+    struct session *sessions;
+    size_t n_sessions, cap_sessions;
+    int64_t heartbeat_ms, session_timeout_ms;
+    uint64_t batches_in, acks, nacks;
+    bool fatal;
+};
+
+static struct session *
+find_session(struct aggregator *a, zframe_t *id)
+{
+    for (size_t i = 0; i < a->n_sessions; i++)
+        if (a->sessions[i].id_len == zframe_size(id) &&
+            memcmp(a->sessions[i].id, zframe_data(id), zframe_size(id)) == 0)
+            return &a->sessions[i];
+    return NULL;
+}
+
+static void
+send_to(struct aggregator *a, const void *id, size_t id_len, enum proto_cmd cmd,
+        const struct wire_buf *body)
+{
+    zmsg_t *m = zmsg_new();
+    zmsg_addmem(m, id, id_len);
+    zmsg_addstr(m, proto_cmd_name(cmd));
+    zmsg_addmem(m, body->data, body->len);
+    if (zmsg_send(&m, a->router) != 0)
+        zmsg_destroy(&m); /* the child is gone; it will resend after reconnecting */
+}
+
+static void
+handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, int64_t now)
+{
+    struct proto_hello h;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    char reason[160];
+    struct proto_welcome w;
+    int rc = proto_hello_decode(zframe_data(body), zframe_size(body), &h);
+    if (rc != 0)
+        snprintf(reason, sizeof reason, "HELLO does not decode");
+    else
+        rc = ingest_hello(a->ingest, &h, now, &w, reason);
+    if (rc != 0) {
+        struct proto_refuse r;
+        snprintf(r.reason, sizeof r.reason, "%s", reason);
+        proto_refuse_encode(&r, &b);
+        send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
+        log_warn("aggregator: session refused node=%s: %s", rc == 0 ? "?" : h.node, reason);
+        wire_buf_fini(&b);
+        return;
+    }
+    memcpy(w.node, a->node_text, 7);
+    struct session *s = find_session(a, id);
+    if (!s) {
+        if (a->n_sessions == a->cap_sessions) {
+            a->cap_sessions = a->cap_sessions ? 2 * a->cap_sessions : 16;
+            a->sessions = xrealloc(a->sessions, a->cap_sessions * sizeof *a->sessions);
+        }
+        s = &a->sessions[a->n_sessions++];
+        memset(s, 0, sizeof *s);
+        s->id_len = zframe_size(id) < sizeof s->id ? zframe_size(id) : sizeof s->id;
+        memcpy(s->id, zframe_data(id), s->id_len);
+    }
+    s->node = event_node_number(h.node);
+    s->last_rx_ms = now;
+    s->last_tx_ms = now;
+    proto_welcome_encode(&w, &b);
+    send_to(a, s->id, s->id_len, PROTO_WELCOME, &b);
+    log_info("aggregator: session open node=%s key=%s resume_after=%llu", h.node, h.key_id,
+             (unsigned long long)w.last_seq);
+    wire_buf_fini(&b);
+}
+
+static int
+on_router(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    struct aggregator *a = arg;
+    int64_t now = timestamp_now_ms();
+    zmsg_t *held[DRAIN_MAX];
+    struct ingest_msg batches[DRAIN_MAX];
+    zframe_t *ids[DRAIN_MAX];
+    size_t nb = 0;
+    for (int i = 0; i < DRAIN_MAX && (zsock_events(sock) & ZMQ_POLLIN); i++) {
+        zmsg_t *msg = zmsg_recv(sock);
+        if (!msg)
+            break;
+        zframe_t *id = zmsg_first(msg);
+        zframe_t *cf = zmsg_next(msg);
+        enum proto_cmd cmd;
+        if (!id || !cf || proto_cmd_parse(zframe_data(cf), zframe_size(cf), &cmd) != 0) {
+            zmsg_destroy(&msg);
+            continue;
+        }
+        struct session *s = find_session(a, id);
+        if (s) {
+            s->last_rx_ms = now;
+            ingest_touch(a->ingest, s->node, now);
+        }
+        zframe_t *f1 = zmsg_next(msg);
+        if (cmd == PROTO_HELLO && f1) {
+            handle_hello(a, id, f1, now);
+        } else if (cmd == PROTO_PING && f1) {
+            struct wire_buf b = {zframe_data(f1), zframe_size(f1), 0};
+            send_to(a, zframe_data(id), zframe_size(id), PROTO_PONG, &b);
+        } else if (cmd == PROTO_BATCH) {
+            zframe_t *f2 = zmsg_next(msg), *f3 = zmsg_next(msg), *f4 = zmsg_next(msg);
+            struct ingest_msg *m = &batches[nb];
+            memset(m, 0, sizeof *m);
+            if (!s || !f1 || !f2 || !f3 || !f4 || zmsg_next(msg)) {
+                struct proto_nack n = {0};
+                snprintf(n.code, sizeof n.code, "%s", s ? PROTO_NACK_MALFORMED
+                                                        : PROTO_NACK_HELLO_FIRST);
+                snprintf(n.reason, sizeof n.reason, "%s",
+                         s ? "BATCH must have four frames" : "say HELLO first");
+                n.permanent = s != NULL;
+                struct wire_buf b;
+                wire_buf_init(&b);
+                proto_nack_encode(&n, &b);
+                send_to(a, zframe_data(id), zframe_size(id), PROTO_NACK, &b);
+                wire_buf_fini(&b);
+                zmsg_destroy(&msg);
+                continue;
+            }
+            m->node = s->node;
+            m->header = zframe_data(f1);
+            m->header_len = zframe_size(f1);
+            m->payload = zframe_data(f2);
+            m->payload_len = zframe_size(f2);
+            m->key_id = zframe_data(f3);
+            m->key_id_len = zframe_size(f3);
+            m->sig = zframe_data(f4);
+            m->sig_len = zframe_size(f4);
+            ids[nb] = id;
+            held[nb++] = msg;
+            continue; /* kept until the group is committed */
+        }
+        zmsg_destroy(&msg);
+    }
+    if (nb == 0)
+        return 0;
+    /* A failed commit has already turned every reply into NACK busy. After EIO the page cache
+     * can no longer be trusted (fsyncgate), so the daemon stops and its supervisor restarts it. */
+    int rc = ingest_batches(a->ingest, batches, nb, now);
+    a->batches_in += nb;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    for (size_t i = 0; i < nb; i++) {
+        wire_buf_reset(&b);
+        if (batches[i].ack) {
+            proto_ack_encode(&batches[i].reply_ack, &b);
+            send_to(a, zframe_data(ids[i]), zframe_size(ids[i]), PROTO_ACK, &b);
+            a->acks++;
+        } else {
+            proto_nack_encode(&batches[i].reply_nack, &b);
+            send_to(a, zframe_data(ids[i]), zframe_size(ids[i]), PROTO_NACK, &b);
+            a->nacks++;
+        }
+        zmsg_destroy(&held[i]);
+    }
+    wire_buf_fini(&b);
+    if (rc == ERR_IO || rc == ERR_CORRUPT) {
+        log_error("aggregator: storage cannot be trusted, stopping for a restart: %s",
+                  err_str(rc));
+        a->fatal = true;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct aggregator *a = arg;
+    int64_t now = timestamp_now_ms();
+    for (size_t i = 0; i < a->n_sessions;) {
+        struct session *s = &a->sessions[i];
+        if (now - s->last_rx_ms > a->session_timeout_ms) {
+            char node[7];
+            event_node_text(s->node, node);
+            log_info("aggregator: session expired node=%s", node);
+            a->sessions[i] = a->sessions[--a->n_sessions];
+            continue;
+        }
+        if (now - s->last_tx_ms >= a->heartbeat_ms) {
+            struct proto_ping p = {now};
+            struct wire_buf b;
+            wire_buf_init(&b);
+            proto_ping_encode(&p, &b);
+            send_to(a, s->id, s->id_len, PROTO_PING, &b);
+            wire_buf_fini(&b);
+            s->last_tx_ms = now;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int
+on_stats(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct aggregator *a = arg;
+    log_info("aggregator: stats node=%s sessions=%zu batches=%llu acks=%llu nacks=%llu",
+             a->node_text, a->n_sessions, (unsigned long long)a->batches_in,
+             (unsigned long long)a->acks, (unsigned long long)a->nacks);
+    return 0;
+}
+
+static int
+setup(struct aggregator *a, const char *config_path, bool check_only)
+{
+    char err[512];
+    if (conf_load(config_path, config_table, &a->conf, err, sizeof err) != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s\n", err);
+        return ERR_CONFIG;
+    }
+    const char *node = conf_str(a->conf, "aggregator/node");
+    if (event_node_valid(node, strlen(node)) != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/node\": \"%s\" is not a "
+                        "six-digit division code\n", config_path, node);
+        return ERR_CONFIG;
+    }
+    if (log_set_level(conf_str(a->conf, "log/level")) != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s: key \"log/level\": must be error, warn, info or "
+                        "debug\n", config_path);
+        return ERR_CONFIG;
+    }
+    if (check_only) {
+        printf("%s: configuration is valid\n", config_path);
+        return 0;
+    }
+    snprintf(a->node_text, sizeof a->node_text, "%s", node);
+    a->heartbeat_ms = conf_int(a->conf, "listen/heartbeat_ms");
+    a->session_timeout_ms = conf_int(a->conf, "listen/session_timeout_ms");
+    if (sign_init() != 0)
+        return ERR_STATE;
+    const char *data = conf_str(a->conf, "aggregator/data");
+    struct store_options so = {
+        .map_bytes = (uint64_t)conf_int(a->conf, "store/map_mb") << 20,
+        .max_map_bytes = (uint64_t)conf_int(a->conf, "store/max_map_mb") << 20,
+    };
+    int rc = store_open(data, &so, &a->store);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-aggregator: cannot open store %s: %s\n", data, err_str(rc));
+        return rc;
+    }
+    struct ingest_options io = {
+        .keys_dir = conf_str(a->conf, "aggregator/keys"),
+        .max_batch_bytes = (uint64_t)conf_int(a->conf, "listen/max_batch_bytes"),
+    };
+    rc = ingest_new(&io, a->store, &a->ingest);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-aggregator: cannot load child keys from %s: %s\n", io.keys_dir,
+                err_str(rc));
+        return rc;
+    }
+    a->router = zsock_new(ZMQ_ROUTER);
+    zsock_set_linger(a->router, 0);
+    zsock_set_sndtimeo(a->router, 0);
+    zsock_set_router_mandatory(a->router, 0);
+    zsock_set_maxmsgsize(a->router, (int64_t)io.max_batch_bytes + (1 << 16));
+    zsock_set_heartbeat_ivl(a->router, (int)a->heartbeat_ms);
+    zsock_set_heartbeat_timeout(a->router, (int)a->session_timeout_ms);
+    const char *ep = conf_str(a->conf, "listen/endpoint");
+    if (zsock_bind(a->router, "%s", ep) < 0) {
+        fprintf(stderr, "jiancha-aggregator: cannot bind %s: %s\n", ep, zmq_strerror(zmq_errno()));
+        return ERR_NET;
+    }
+    a->loop = zloop_new();
+    zloop_reader(a->loop, a->router, on_router, a);
+    zloop_timer(a->loop, 100, 0, on_tick, a);
+    zloop_timer(a->loop, 10000, 0, on_stats, a);
+    log_info("aggregator: listening node=%s endpoint=%s", a->node_text, ep);
+    return 0;
+}
+
+static void
+teardown(struct aggregator *a)
+{
+    zloop_destroy(&a->loop);
+    zsock_destroy(&a->router);
+    ingest_destroy(&a->ingest);
+    store_close(&a->store);
+    conf_destroy(&a->conf);
+    free(a->sessions);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'n'},
+        {"help-config", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    bool check = false;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'n':
+            check = true;
+            break;
+        case 'H':
+            conf_print_table(config_table);
+            return 0;
+        default:
+            fprintf(stderr, "usage: jiancha-aggregator [-n|--check-config] [--help-config] -c "
+                            "FILE\n");
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    if (!config) {
+        fprintf(stderr, "usage: jiancha-aggregator [-n|--check-config] [--help-config] -c FILE\n");
+        return 2;
+    }
+    zsys_init();
+    zsys_set_logstream(NULL);
+    struct aggregator a = {0};
+    int rc = setup(&a, config, check);
+    if (rc == 0 && !check) {
+        zloop_start(a.loop);
+        log_info("aggregator: stopping node=%s", a.node_text);
+        if (a.fatal)
+            rc = ERR_IO;
+    }
+    teardown(&a);
+    return rc == 0 ? 0 : 1;
+}

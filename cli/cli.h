@@ -1,0 +1,11 @@
+/* cli: the `jiancha` command's families, one file each. Each entry point takes the arguments after
+ * its family name and returns the process exit status (0 ok, 1 failure, 2 usage). */
+#ifndef JIANCHA_CLI_H
+#define JIANCHA_CLI_H
+
+int cli_keys(int argc, char **argv);
+int cli_send(int argc, char **argv);
+int cli_query(int argc, char **argv);
+int cli_status(int argc, char **argv);
+
+#endif

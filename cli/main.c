@@ -1,0 +1,42 @@
+/* jiancha: the administrators' and supervisors' command line. Dispatches to one family per file. */
+#include "cli.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: jiancha COMMAND ...\n"
+               "  keys gen --node ID --out DIR          write a node keypair (secret 0600)\n"
+               "  send [--to ENDPOINT | --data DIR] FILE|-  stream JSON Lines into a collector\n"
+               "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
+               "  status --data DIR                     per node: batches, backlog, contact\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    log_threshold = LOG_LEVEL_WARN;
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "keys") == 0)
+        return cli_keys(argc - 1, argv + 1);
+    if (strcmp(cmd, "send") == 0)
+        return cli_send(argc - 1, argv + 1);
+    if (strcmp(cmd, "query") == 0)
+        return cli_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0)
+        return cli_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "jiancha: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return 2;
+}

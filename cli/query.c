@@ -1,0 +1,250 @@
+/* cli query / status: read a daemon's store read-only while it runs (LMDB readers never block
+ * the writer). Output is a table for people or JSON Lines (--json) for scripts. */
+#include "cli.h"
+#include "err.h"
+#include "event.h"
+#include "ingest.h"
+#include "mem.h"
+#include "spool.h"
+#include "store.h"
+#include "timestamp.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+open_ro(const char *dir, store_t **s)
+{
+    struct store_options o = {.readonly = true};
+    int rc = store_open(dir, &o, s);
+    if (rc != 0)
+        fprintf(stderr, "jiancha: cannot open store in %s: %s\n", dir,
+                rc == ERR_NOT_FOUND ? "no jiancha data there" : err_str(rc));
+    return rc;
+}
+
+static int
+query_events(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'}, {"node", required_argument, NULL, 'n'},
+        {"since", required_argument, NULL, 's'}, {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *node = NULL;
+    uint64_t since = 0, limit = UINT64_MAX;
+    bool json = false;
+    int ch;
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'n':
+            node = optarg;
+            break;
+        case 's':
+            since = strtoull(optarg, NULL, 10);
+            break;
+        case 'l':
+            limit = strtoull(optarg, NULL, 10);
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (!data || (node && event_node_valid(node, strlen(node)) != 0)) {
+        fprintf(stderr, "usage: jiancha query events --data DIR [--node N] [--since SEQ] "
+                        "[--limit N] [--json]\n");
+        return 2;
+    }
+    store_t *s = NULL;
+    if (open_ro(data, &s) != 0)
+        return 1;
+    store_txn_t *t = NULL;
+    store_cursor_t *c = NULL;
+    int rc = store_read(s, &t);
+    if (rc == 0)
+        rc = store_cursor_open(t, STORE_EVENTS, &c);
+    uint8_t key[12] = {0};
+    if (node)
+        store_be32(key, event_node_number(node));
+    store_be64(key + 4, since);
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    uint64_t shown = 0;
+    if (!json && rc == 0)
+        printf("%-6s %10s  %-20s %s\n", "node", "seq", "type", "id");
+    int crc = rc == 0 ? store_cursor_seek(c, key, sizeof key, &k, &v) : rc;
+    while (crc == 0 && shown < limit) {
+        if (k.len != 12)
+            break;
+        uint32_t kn = store_from_be32(k.data);
+        uint64_t seq = store_from_be64(k.data + 4);
+        if (node && kn != event_node_number(node))
+            break;
+        if (seq >= since) {
+            char nt[7];
+            event_node_text(kn, nt);
+            if (json) {
+                char *text = event_record_to_json(v.data, v.len);
+                printf("{\"node\":\"%s\",\"seq\":%llu,\"event\":%s}\n", nt,
+                       (unsigned long long)seq, text ? text : "null");
+                free(text);
+            } else {
+                char type[32], id[EVENT_ID_MAX + 1];
+                if (event_record_peek(v.data, v.len, type, id) != 0)
+                    snprintf(type, sizeof type, "?");
+                printf("%-6s %10llu  %-20s %s\n", nt, (unsigned long long)seq, type, id);
+            }
+            shown++;
+        }
+        wire_buf_reset(&k);
+        wire_buf_reset(&v);
+        crc = store_cursor_next(c, &k, &v);
+    }
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    store_cursor_close(&c);
+    store_abort(&t);
+    store_close(&s);
+    if (rc != 0 && rc != ERR_NOT_FOUND) {
+        fprintf(stderr, "jiancha query events: %s\n", err_str(rc));
+        return 1;
+    }
+    return 0;
+}
+
+int
+cli_query(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "events") == 0)
+        return query_events(argc, argv);
+    fprintf(stderr, "usage: jiancha query events --data DIR [--node N] [--since SEQ] [--json]\n");
+    return 2;
+}
+
+static void
+print_time(const char *label, int64_t ms)
+{
+    char buf[TIMESTAMP_TEXT_MAX];
+    if (ms <= 0) {
+        printf("  %-22s never\n", label);
+        return;
+    }
+    timestamp_format(ms, buf);
+    printf("  %-22s %s (%llds ago)\n", label, buf,
+           (long long)((timestamp_now_ms() - ms) / 1000));
+}
+
+int
+cli_status(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 'd')
+            data = optarg;
+        else
+            return 2;
+    }
+    if (!data) {
+        fprintf(stderr, "usage: jiancha status --data DIR\n");
+        return 2;
+    }
+    store_t *s = NULL;
+    if (open_ro(data, &s) != 0)
+        return 1;
+    store_txn_t *t = NULL;
+    int rc = store_read(s, &t);
+    struct spool_state sp;
+    if (rc == 0)
+        rc = spool_state_get(t, &sp);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha status: %s\n", err_str(rc));
+        store_abort(&t);
+        store_close(&s);
+        return 1;
+    }
+    uint64_t map, used;
+    store_usage(s, &map, &used);
+    printf("store %s: %llu events, %.1f MiB used of a %.1f MiB map\n", data,
+           (unsigned long long)store_count(t, STORE_EVENTS), (double)used / 1048576.0,
+           (double)map / 1048576.0);
+    if (sp.next_seq > 1) {
+        uint64_t contact = 0;
+        if (store_meta_get_u64(t, "parent_contact_ms", &contact) != 0)
+            contact = 0;
+        printf("uplink (this node's own events):\n");
+        printf("  %-22s %llu\n", "events stored", (unsigned long long)(sp.next_seq - 1));
+        printf("  %-22s %llu\n", "last batch sealed", (unsigned long long)sp.batch_seq);
+        printf("  %-22s %llu\n", "last batch acked", (unsigned long long)sp.acked_batch);
+        printf("  %-22s %llu batches, %llu events not yet sealed\n", "backlog",
+               (unsigned long long)(sp.batch_seq - sp.acked_batch),
+               (unsigned long long)(sp.next_seq - 1 - sp.sealed_seq));
+        print_time("last parent contact", (int64_t)contact);
+    }
+    store_cursor_t *c = NULL;
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    if (store_count(t, STORE_NODES) > 0 && store_cursor_open(t, STORE_NODES, &c) == 0) {
+        printf("children:\n");
+        printf("  %-6s %10s %12s %10s %8s  %s\n", "node", "batch", "records", "dups", "rejected",
+               "last contact");
+        int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
+        while (crc == 0) {
+            struct ingest_node n;
+            if (k.len == 4 && ingest_node_load(t, store_from_be32(k.data), &n) == 0) {
+                char nt[7], when[TIMESTAMP_TEXT_MAX];
+                event_node_text(n.node, nt);
+                timestamp_format(n.last_contact_ms, when);
+                printf("  %-6s %10llu %12llu %10llu %8llu  %s\n", nt,
+                       (unsigned long long)n.last_seq, (unsigned long long)n.records,
+                       (unsigned long long)n.duplicates, (unsigned long long)n.rejected,
+                       n.last_contact_ms ? when : "never");
+            }
+            wire_buf_reset(&k);
+            crc = store_cursor_next(c, &k, NULL);
+        }
+        store_cursor_close(&c);
+    }
+    uint64_t parked = store_count(t, STORE_PARKED);
+    if (parked > 0 && store_cursor_open(t, STORE_PARKED, &c) == 0) {
+        printf("parked batches (need an operator): %llu\n", (unsigned long long)parked);
+        wire_buf_reset(&k);
+        int crc = store_cursor_seek(c, NULL, 0, &k, &v);
+        while (crc == 0) {
+            char nt[7];
+            if (k.len == 12) {
+                event_node_text(store_from_be32(k.data), nt);
+                printf("  node %s batch %llu: %.*s\n", nt,
+                       (unsigned long long)store_from_be64(k.data + 4), (int)v.len,
+                       (const char *)v.data);
+            }
+            wire_buf_reset(&k);
+            wire_buf_reset(&v);
+            crc = store_cursor_next(c, &k, &v);
+        }
+        store_cursor_close(&c);
+    } else {
+        printf("parked batches: 0\n");
+    }
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    store_abort(&t);
+    store_close(&s);
+    return 0;
+}

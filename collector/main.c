@@ -1,0 +1,365 @@
+/* jiancha-collector: accepts events from local business systems, stores them durably, seals them
+ * into signed batches and delivers them to the parent aggregator.
+ *
+ * One zloop: the intake ROUTER socket, the uplink (link module) and a 10 ms ticker for sealing
+ * and the link's timers. All logic lives in libjiancha (intake, spool, link); this file wires it
+ * up and owns the one context struct. A reply goes to a business system only after the commit
+ * that stored its events.
+ */
+#include "conf.h"
+#include "err.h"
+#include "event.h"
+#include "intake.h"
+#include "link.h"
+#include "log.h"
+#include "mem.h"
+#include "sign.h"
+#include "spool.h"
+#include "store.h"
+#include "timestamp.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct conf_key config_table[] = {
+    {"collector/node", CONF_STR, NULL, 0, 0, "this node's six-digit division code"},
+    {"collector/data", CONF_STR, NULL, 0, 0, "data directory (LMDB environment, intake socket)"},
+    {"collector/key", CONF_STR, NULL, 0, 0, "the node's secret signing key file (mode 0600)"},
+    {"intake/endpoint", CONF_STR, "", 0, 0,
+     "ZeroMQ endpoint business systems send to; empty = ipc://DATA/intake.sock"},
+    {"intake/max_message_bytes", CONF_INT, "4194304", 1024, 268435456,
+     "largest intake message; larger ones are refused with an error"},
+    {"uplink/endpoint", CONF_STR, NULL, 0, 0, "the parent aggregator, e.g. tcp://10.1.2.3:7100"},
+    {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},
+    {"uplink/timeout_ms", CONF_INT, "5000", 200, 3600000,
+     "reconnect when the parent is silent this long"},
+    {"uplink/ack_timeout_ms", CONF_INT, "3000", 100, 3600000,
+     "resend unacknowledged batches after this long without progress"},
+    {"uplink/backoff_max_ms", CONF_INT, "5000", 100, 600000, "longest wait between reconnects"},
+    {"uplink/window", CONF_INT, "8", 1, 256, "batches in flight"},
+    {"batch/max_events", CONF_INT, "1000", 1, 100000, "seal a batch at this many events"},
+    {"batch/flush_ms", CONF_INT, "50", 1, 600000, "seal a partial batch after this long"},
+    {"store/map_mb", CONF_INT, "64", 1, 1048576, "initial LMDB map size (it grows by itself)"},
+    {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
+     "the map never grows past this (0 = until the disk is full)"},
+    {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+struct collector {
+    conf_t *conf;
+    char node_text[7];
+    uint32_t node;
+    store_t *store;
+    sign_key_t *key;
+    link_t *link;
+    zsock_t *intake;
+    zloop_t *loop;
+    struct event_set set;
+    int64_t max_message;
+    uint32_t seal_at;
+    int64_t flush_ms;
+    bool unsealed;
+    int64_t last_seal_ms;
+    uint64_t accepted, duplicates, rejected, refused_full;
+};
+
+static void
+reply(struct collector *c, zframe_t *identity, bool delimiter, const char *text)
+{
+    zmsg_t *out = zmsg_new();
+    zmsg_append(out, &identity);
+    if (delimiter)
+        zmsg_addmem(out, "", 0);
+    zmsg_addstr(out, text);
+    if (zmsg_send(&out, c->intake) != 0)
+        zmsg_destroy(&out); /* the sender went away; its retry is answered as a duplicate */
+}
+
+static void
+handle_intake(struct collector *c, zmsg_t *msg)
+{
+    zframe_t *identity = zmsg_pop(msg);
+    zframe_t *body = zmsg_pop(msg);
+    bool delimiter = false;
+    /* A REQ client puts an empty delimiter before the body; a DEALER does not. */
+    if (body && zframe_size(body) == 0 && zmsg_size(msg) > 0) {
+        zframe_destroy(&body);
+        body = zmsg_pop(msg);
+        delimiter = true;
+    }
+    if (!identity || !body || zmsg_size(msg) != 0) {
+        if (identity)
+            reply(c, identity, delimiter,
+                  "{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"a message must be "
+                  "one frame holding JSON or msgpack\"}");
+        zframe_destroy(&body);
+        return;
+    }
+    int64_t now = timestamp_now_ms();
+    struct intake_result res = {0};
+    int rc;
+    if ((int64_t)zframe_size(body) > c->max_message) {
+        char *text = xasprintf("{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"message "
+                               "of %zu bytes exceeds the limit of %lld bytes\"}",
+                               zframe_size(body), (long long)c->max_message);
+        log_warn("collector: refused oversized message bytes=%zu limit=%lld", zframe_size(body),
+                 (long long)c->max_message);
+        reply(c, identity, delimiter, text);
+        free(text);
+        zframe_destroy(&body);
+        return;
+    }
+    rc = event_parse_message(zframe_data(body), zframe_size(body), c->node_text, &c->set);
+    int store_rc = 0;
+    if (c->set.n_entries > 0) {
+        store_rc = intake_commit(c->store, c->node, &c->set, c->seal_at, now, &res);
+        if (store_rc == ERR_STORAGE_FULL)
+            c->refused_full++;
+        else if (store_rc != 0)
+            log_error("collector: intake commit failed records=%zu: %s", c->set.n_entries,
+                      err_str(store_rc));
+    }
+    char *text = intake_reply_json(&c->set, &res, store_rc ? store_rc : (rc == ERR_DECODE ? rc : 0));
+    reply(c, identity, delimiter, text);
+    free(text);
+    zframe_destroy(&body);
+    if (store_rc == 0) {
+        c->accepted += res.accepted;
+        c->duplicates += res.duplicates;
+        c->rejected += c->set.n_rejects;
+        if (res.accepted)
+            c->unsealed = true;
+        if (res.sealed)
+            link_kick(c->link);
+    }
+}
+
+static int
+on_intake(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    struct collector *c = arg;
+    for (int i = 0; i < 64 && (zsock_events(sock) & ZMQ_POLLIN); i++) {
+        zmsg_t *msg = zmsg_recv(sock);
+        if (!msg)
+            break;
+        handle_intake(c, msg);
+        zmsg_destroy(&msg);
+    }
+    return 0;
+}
+
+struct seal_args {
+    uint32_t node;
+    uint32_t max;
+    int64_t now;
+    uint64_t sealed;
+};
+
+static int
+seal_fn(store_txn_t *t, void *arg)
+{
+    struct seal_args *a = arg;
+    return spool_seal(t, a->node, a->max, true, a->now, &a->sealed);
+}
+
+static int
+on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct collector *c = arg;
+    int64_t now = timestamp_now_ms();
+    if (c->unsealed && now - c->last_seal_ms >= c->flush_ms) {
+        struct seal_args a = {c->node, c->seal_at, now, 0};
+        int rc = store_write(c->store, seal_fn, &a);
+        if (rc == 0) {
+            c->unsealed = false;
+            c->last_seal_ms = now;
+            if (a.sealed)
+                link_kick(c->link);
+        } else {
+            log_warn("collector: sealing failed, will retry: %s", err_str(rc));
+        }
+    }
+    link_tick(c->link, now);
+    return 0;
+}
+
+static int
+on_stats(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct collector *c = arg;
+    struct link_status ls;
+    link_status(c->link, &ls);
+    log_info("collector: stats node=%s accepted=%llu duplicates=%llu rejected=%llu "
+             "refused_full=%llu uplink=%s acked_batch=%llu resends=%llu reconnects=%llu",
+             c->node_text, (unsigned long long)c->accepted, (unsigned long long)c->duplicates,
+             (unsigned long long)c->rejected, (unsigned long long)c->refused_full,
+             link_state_name(ls.state), (unsigned long long)ls.acked,
+             (unsigned long long)ls.resends, (unsigned long long)ls.reconnects);
+    return 0;
+}
+
+static int
+setup(struct collector *c, const char *config_path, bool check_only)
+{
+    char err[512];
+    if (conf_load(config_path, config_table, &c->conf, err, sizeof err) != 0) {
+        fprintf(stderr, "jiancha-collector: %s\n", err);
+        return ERR_CONFIG;
+    }
+    const char *node = conf_str(c->conf, "collector/node");
+    if (event_node_valid(node, strlen(node)) != 0) {
+        fprintf(stderr, "jiancha-collector: %s: key \"collector/node\": \"%s\" is not a six-digit "
+                        "division code\n", config_path, node);
+        return ERR_CONFIG;
+    }
+    if (log_set_level(conf_str(c->conf, "log/level")) != 0) {
+        fprintf(stderr, "jiancha-collector: %s: key \"log/level\": must be error, warn, info or "
+                        "debug\n", config_path);
+        return ERR_CONFIG;
+    }
+    if (check_only) {
+        printf("%s: configuration is valid\n", config_path);
+        return 0;
+    }
+    snprintf(c->node_text, sizeof c->node_text, "%s", node);
+    c->node = event_node_number(node);
+    c->max_message = conf_int(c->conf, "intake/max_message_bytes");
+    c->seal_at = (uint32_t)conf_int(c->conf, "batch/max_events");
+    c->flush_ms = conf_int(c->conf, "batch/flush_ms");
+    event_set_init(&c->set);
+
+    if (sign_init() != 0)
+        return ERR_STATE;
+    char key_node[7] = "";
+    int rc = sign_key_load(conf_str(c->conf, "collector/key"), &c->key, key_node);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-collector: cannot load key %s: %s\n",
+                conf_str(c->conf, "collector/key"), err_str(rc));
+        return rc;
+    }
+    if (strcmp(key_node, c->node_text) != 0) {
+        fprintf(stderr, "jiancha-collector: key %s belongs to node %s, not %s\n",
+                conf_str(c->conf, "collector/key"), key_node, c->node_text);
+        return ERR_CONFIG;
+    }
+    const char *data = conf_str(c->conf, "collector/data");
+    struct store_options so = {
+        .map_bytes = (uint64_t)conf_int(c->conf, "store/map_mb") << 20,
+        .max_map_bytes = (uint64_t)conf_int(c->conf, "store/max_map_mb") << 20,
+    };
+    rc = store_open(data, &so, &c->store);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-collector: cannot open store %s: %s\n", data, err_str(rc));
+        return rc;
+    }
+    c->intake = zsock_new(ZMQ_ROUTER);
+    zsock_set_linger(c->intake, 0);
+    zsock_set_sndtimeo(c->intake, 1000);
+    /* A hard cap well above the configured limit, so an oversize message still gets a reply
+     * but a runaway one cannot exhaust memory. */
+    zsock_set_maxmsgsize(c->intake, (int)(c->max_message * 4 > 1 << 30 ? 1 << 30
+                                                                        : c->max_message * 4));
+    const char *ep = conf_str(c->conf, "intake/endpoint");
+    char *ep_default = *ep ? NULL : xasprintf("ipc://%s/intake.sock", data);
+    if (zsock_bind(c->intake, "%s", ep_default ? ep_default : ep) < 0) {
+        fprintf(stderr, "jiancha-collector: cannot bind intake %s: %s\n",
+                ep_default ? ep_default : ep, zmq_strerror(zmq_errno()));
+        free(ep_default);
+        return ERR_NET;
+    }
+    log_info("collector: intake listening node=%s endpoint=%s", c->node_text,
+             ep_default ? ep_default : ep);
+    free(ep_default);
+
+    struct link_options lo = {
+        .endpoint = conf_str(c->conf, "uplink/endpoint"),
+        .heartbeat_ms = conf_int(c->conf, "uplink/heartbeat_ms"),
+        .timeout_ms = conf_int(c->conf, "uplink/timeout_ms"),
+        .ack_timeout_ms = conf_int(c->conf, "uplink/ack_timeout_ms"),
+        .backoff_max_ms = conf_int(c->conf, "uplink/backoff_max_ms"),
+        .window = (uint32_t)conf_int(c->conf, "uplink/window"),
+    };
+    c->link = link_new(&lo, c->store, c->node, c->key);
+    c->loop = zloop_new();
+    zloop_reader(c->loop, c->intake, on_intake, c);
+    zloop_timer(c->loop, 10, 0, on_tick, c);
+    zloop_timer(c->loop, 10000, 0, on_stats, c);
+    rc = link_attach(c->link, c->loop);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-collector: cannot start uplink: %s\n", err_str(rc));
+        return rc;
+    }
+    return 0;
+}
+
+static void
+teardown(struct collector *c)
+{
+    link_destroy(&c->link);
+    zloop_destroy(&c->loop);
+    zsock_destroy(&c->intake);
+    store_close(&c->store);
+    sign_key_destroy(&c->key);
+    event_set_fini(&c->set);
+    conf_destroy(&c->conf);
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: jiancha-collector [-n|--check-config] [--help-config] -c FILE\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'n'},
+        {"help-config", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    bool check = false;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'n':
+            check = true;
+            break;
+        case 'H':
+            conf_print_table(config_table);
+            return 0;
+        default:
+            usage();
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    if (!config) {
+        usage();
+        return 2;
+    }
+    zsys_init();
+    zsys_set_logstream(NULL);
+    struct collector c = {0};
+    int rc = setup(&c, config, check);
+    if (rc == 0 && !check) {
+        log_info("collector: started node=%s", c.node_text);
+        zloop_start(c.loop);
+        log_info("collector: stopping node=%s", c.node_text);
+    }
+    teardown(&c);
+    return rc == 0 ? 0 : 1;
+}

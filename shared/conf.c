@@ -1,0 +1,205 @@
+/* conf: zconfig does the parsing; this module walks its tree and checks every leaf against the
+ * daemon's table. zconfig keeps no line numbers, so an error's line is found by looking for the
+ * key's name in the file text, which is exact for the key layouts our examples use. */
+#include "conf.h"
+
+#include "err.h"
+#include "mem.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct conf {
+    const struct conf_key *table;
+    size_t n;
+    char **values; /* owned; NULL = default */
+};
+
+/* The 1-based line on which `leaf` first appears as a key after line `after`, or 0. */
+static int
+find_line(const char *file, const char *leaf, int after)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int no = 0, found = 0;
+    size_t len = strlen(leaf);
+    while (fgets(line, sizeof line, f)) {
+        no++;
+        if (no <= after)
+            continue;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, leaf, len) == 0 &&
+            (p[len] == ' ' || p[len] == '\t' || p[len] == '=' || p[len] == '\n' || !p[len])) {
+            found = no;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static int
+lookup(const struct conf_key *table, const char *path)
+{
+    for (int i = 0; table[i].path; i++)
+        if (strcmp(table[i].path, path) == 0)
+            return i;
+    return -1;
+}
+
+static bool
+is_section(const struct conf_key *table, const char *path)
+{
+    size_t len = strlen(path);
+    for (int i = 0; table[i].path; i++)
+        if (strncmp(table[i].path, path, len) == 0 && table[i].path[len] == '/')
+            return true;
+    return false;
+}
+
+static int
+check_value(const struct conf_key *k, const char *v, char *why, size_t whylen)
+{
+    if (k->type == CONF_INT) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || end == v || *end) {
+            snprintf(why, whylen, "value \"%s\" is not an integer", v);
+            return ERR_CONFIG;
+        }
+        if (n < k->min || n > k->max) {
+            snprintf(why, whylen, "value %lld is outside %lld..%lld", n, (long long)k->min,
+                     (long long)k->max);
+            return ERR_CONFIG;
+        }
+    } else if (!*v && !k->def) {
+        snprintf(why, whylen, "value must not be empty");
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+static int
+walk(conf_t *c, const char *file, zconfig_t *node, const char *prefix, char *err, size_t errlen)
+{
+    for (zconfig_t *ch = zconfig_child(node); ch; ch = zconfig_next(ch)) {
+        const char *name = zconfig_name(ch);
+        char path[256];
+        snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", name);
+        int i = lookup(c->table, path);
+        if (i < 0 && is_section(c->table, path)) {
+            int rc = walk(c, file, ch, path, err, errlen);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        if (i < 0) {
+            snprintf(err, errlen, "%s:%d: unknown key \"%s\"", file, find_line(file, name, 0),
+                     path);
+            return ERR_CONFIG;
+        }
+        if (zconfig_child(ch)) {
+            snprintf(err, errlen, "%s:%d: key \"%s\" takes a value, not a section", file,
+                     find_line(file, name, 0), path);
+            return ERR_CONFIG;
+        }
+        const char *v = zconfig_value(ch) ? zconfig_value(ch) : "";
+        char why[160];
+        if (check_value(&c->table[i], v, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s:%d: key \"%s\": %s", file, find_line(file, name, 0), path,
+                     why);
+            return ERR_CONFIG;
+        }
+        free(c->values[i]);
+        c->values[i] = xstrdup(v);
+    }
+    return 0;
+}
+
+int
+conf_load(const char *file, const struct conf_key *table, conf_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    FILE *probe = fopen(file, "r");
+    if (!probe) {
+        snprintf(err, errlen, "%s: cannot read: %s", file, strerror(errno));
+        return ERR_CONFIG;
+    }
+    fclose(probe);
+    zconfig_t *root = zconfig_load(file);
+    if (!root) {
+        snprintf(err, errlen, "%s: not valid ZPL (check indentation: 4 spaces per level)", file);
+        return ERR_CONFIG;
+    }
+    conf_t *c = xcalloc(1, sizeof *c);
+    c->table = table;
+    while (table[c->n].path)
+        c->n++;
+    c->values = xcalloc(c->n, sizeof *c->values);
+    int rc = walk(c, file, root, "", err, errlen);
+    zconfig_destroy(&root);
+    for (size_t i = 0; rc == 0 && i < c->n; i++) {
+        if (!c->values[i] && !table[i].def) {
+            snprintf(err, errlen, "%s: required key \"%s\" is missing (%s)", file, table[i].path,
+                     table[i].help);
+            rc = ERR_CONFIG;
+        }
+    }
+    if (rc != 0) {
+        conf_destroy(&c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void
+conf_destroy(conf_t **p)
+{
+    conf_t *c = *p;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        free(c->values[i]);
+    free(c->values);
+    free(c);
+    *p = NULL;
+}
+
+const char *
+conf_str(const conf_t *c, const char *path)
+{
+    int i = lookup(c->table, path);
+    assert(i >= 0);
+    return c->values[i] ? c->values[i] : c->table[i].def;
+}
+
+int64_t
+conf_int(const conf_t *c, const char *path)
+{
+    int i = lookup(c->table, path);
+    assert(i >= 0 && c->table[i].type == CONF_INT);
+    return strtoll(c->values[i] ? c->values[i] : c->table[i].def, NULL, 10);
+}
+
+void
+conf_print_table(const struct conf_key *table)
+{
+    for (int i = 0; table[i].path; i++) {
+        const struct conf_key *k = &table[i];
+        printf("%-28s %-4s default=%s", k->path, k->type == CONF_INT ? "int" : "str",
+               k->def ? (*k->def ? k->def : "\"\"") : "(required)");
+        if (k->type == CONF_INT)
+            printf(" range=%lld..%lld", (long long)k->min, (long long)k->max);
+        printf("\n    %s\n", k->help);
+    }
+}

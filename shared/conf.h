@@ -1,0 +1,39 @@
+/* conf: daemon configuration in ZPL, read through czmq's zconfig and checked against a table.
+ *
+ * Each daemon declares one table of every key it reads, with type, default, bounds and help.
+ * conf_load() rejects unknown keys, values of the wrong type and values out of bounds, naming the
+ * file, the line and the key. Keys are paths like "uplink/endpoint".
+ */
+#ifndef JIANCHA_CONF_H
+#define JIANCHA_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum conf_type { CONF_STR, CONF_INT };
+
+struct conf_key {
+    const char *path;
+    enum conf_type type;
+    const char *def; /* NULL: required */
+    int64_t min, max;
+    const char *help;
+};
+
+typedef struct conf conf_t;
+
+/* Loads and checks `file` against `table` (terminated by a NULL path). On failure returns
+ * ERR_CONFIG with a one-line explanation in err. */
+int conf_load(const char *file, const struct conf_key *table, conf_t **out, char *err,
+              size_t errlen) __attribute__((warn_unused_result));
+void conf_destroy(conf_t **p);
+
+/* Borrowed value of a declared key (its default if not set); valid until conf_destroy. Asking for
+ * an undeclared key is a bug and asserts. */
+const char *conf_str(const conf_t *c, const char *path);
+int64_t conf_int(const conf_t *c, const char *path);
+
+/* Prints the table as reference documentation (used by --help-config). */
+void conf_print_table(const struct conf_key *table);
+
+#endif

@@ -1,0 +1,70 @@
+/* event: the contract's event types (spec §3 and §4), their validation, and their canonical form.
+ *
+ * An intake message is JSON (one object, an array of objects, or JSON Lines) or msgpack (one map or
+ * an array of maps). event_parse_message() checks every record against the type table in event.c
+ * and turns each valid one into its canonical record: a msgpack map holding every field of the
+ * original (unknown extra fields are kept), with `node` filled in, every time field as integer Unix
+ * milliseconds and every money field as integer fen. Invalid records are listed with their index,
+ * the field and the reason; they never stop the valid ones.
+ */
+#ifndef JIANCHA_EVENT_H
+#define JIANCHA_EVENT_H
+
+#include "wire.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVENT_ID_MAX 64      /* identifiers: 1..64 bytes of UTF-8, no control characters */
+#define EVENT_NAME_MAX 256   /* names */
+#define EVENT_TEXT_MAX 4096  /* free text: reasons, comments, findings */
+#define EVENT_NODE_LEN 6     /* administrative division code */
+
+struct event_entry {
+    size_t index;             /* position of the record in its message (0-based) */
+    size_t off, len;          /* canonical record in event_set.records */
+    char id[EVENT_ID_MAX + 1];
+    int64_t at_ms;
+};
+
+struct event_reject {
+    size_t index;
+    char field[64];
+    char reason[192];
+};
+
+/* The result of parsing one message; owns everything it points to. */
+struct event_set {
+    struct wire_buf records;
+    struct event_entry *entries;
+    size_t n_entries, cap_entries;
+    struct event_reject *rejects;
+    size_t n_rejects, cap_rejects;
+    size_t n_records; /* entries + rejects */
+};
+
+void event_set_init(struct event_set *s);
+void event_set_fini(struct event_set *s);
+void event_set_reset(struct event_set *s);
+
+/* Parses and validates a message body for node `node` (6 digits). Records go to `out` (reset
+ * first). Returns 0 when the body could be split into records, even if some were rejected;
+ * ERR_DECODE when it is not JSON or msgpack at all (then out->rejects holds one entry, index 0). */
+int event_parse_message(const void *body, size_t len, const char *node, struct event_set *out)
+    __attribute__((warn_unused_result));
+
+/* Validates a node code: exactly six ASCII digits. */
+int event_node_valid(const char *s, size_t len);
+/* A valid node code as a number (store keys use it) and back. */
+uint32_t event_node_number(const char *node);
+void event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1]);
+
+/* Writes a canonical record as one line of JSON into a malloc'd string (times as RFC 3339 in
+ * +08:00, money as yuan). Returns NULL if the bytes are not a canonical record. */
+char *event_record_to_json(const void *record, size_t len);
+
+/* Borrowed type and id of a canonical record, for listing; 0 or ERR_DECODE. */
+int event_record_peek(const void *record, size_t len, char type[32], char id[EVENT_ID_MAX + 1])
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,472 @@
+/* ingest: verify, sequence, store, acknowledge.
+ *
+ * Checks run cheapest first and never decode unauthenticated bytes beyond the header: frame
+ * sizes, signature over the header bytes as received, header decode, node match, payload hash,
+ * then sequence rules (docs/protocol.md):
+ *   seq <= last_seq      duplicate: same header hash -> ACK again; other content -> conflict
+ *   seq == last_seq + 1  prev must equal last_hash and first must follow last_record -> store
+ *   seq >  last_seq + 1  gap: NACK with expected = last_seq + 1 (a fast-forward is never taken)
+ * Node state changes are made on a working copy inside the transaction and adopted only after
+ * the commit, so a failed or retried commit leaves memory as it was.
+ */
+#include "ingest.h"
+
+#include "batch.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "mem.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+struct ingest {
+    struct ingest_options opt;
+    char *keys_dir;
+    store_t *store;
+    struct ingest_node *nodes; /* sorted by node */
+    size_t n_nodes;
+    struct ingest_node *work; /* working copy during a transaction */
+};
+
+static int
+cmp_node(const void *a, const void *b)
+{
+    uint32_t x = ((const struct ingest_node *)a)->node, y = ((const struct ingest_node *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+static struct ingest_node *
+find(struct ingest_node *v, size_t n, uint32_t node)
+{
+    struct ingest_node key = {.node = node};
+    return bsearch(&key, v, n, sizeof *v, cmp_node);
+}
+
+static void
+node_encode(const struct ingest_node *st, struct wire_buf *out)
+{
+    wire_put_map(out, 8);
+    wire_put_cstr(out, "last_seq");
+    wire_put_uint(out, st->last_seq);
+    wire_put_cstr(out, "last_hash");
+    wire_put_bin(out, st->last_hash, SIGN_HASH_BYTES);
+    wire_put_cstr(out, "last_record");
+    wire_put_uint(out, st->last_record);
+    wire_put_cstr(out, "last_contact");
+    wire_put_int(out, st->last_contact_ms);
+    wire_put_cstr(out, "batches");
+    wire_put_uint(out, st->batches);
+    wire_put_cstr(out, "records");
+    wire_put_uint(out, st->records);
+    wire_put_cstr(out, "duplicates");
+    wire_put_uint(out, st->duplicates);
+    wire_put_cstr(out, "rejected");
+    wire_put_uint(out, st->rejected);
+}
+
+int
+ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
+{
+    uint8_t key[4];
+    store_be32(key, node);
+    struct wire_buf b;
+    wire_buf_init(&b);
+    int rc = store_get(t, STORE_NODES, key, 4, &b);
+    if (rc != 0) {
+        wire_buf_fini(&b);
+        return rc;
+    }
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    const char *h;
+    size_t hl;
+    rc = ERR_CORRUPT;
+    if (wire_decode_one(b.data, b.len, &r, &m) == 0 &&
+        wire_obj_get_uint(m, "last_seq", &st->last_seq) == 0 &&
+        wire_obj_get_bytes(m, "last_hash", WIRE_BIN, &h, &hl) == 0 && hl == SIGN_HASH_BYTES &&
+        wire_obj_get_uint(m, "last_record", &st->last_record) == 0 &&
+        wire_obj_get_uint(m, "batches", &st->batches) == 0 &&
+        wire_obj_get_uint(m, "records", &st->records) == 0 &&
+        wire_obj_get_uint(m, "duplicates", &st->duplicates) == 0 &&
+        wire_obj_get_uint(m, "rejected", &st->rejected) == 0) {
+        memcpy(st->last_hash, h, hl);
+        const wire_obj_t *c = wire_obj_get(m, "last_contact");
+        st->last_contact_ms = c && wire_obj_type(c) == WIRE_UINT ? (int64_t)wire_obj_uint(c) : 0;
+        st->node = node;
+        rc = 0;
+    }
+    wire_reader_destroy(&r);
+    wire_buf_fini(&b);
+    return rc;
+}
+
+static int
+load_keys(ingest_t *in)
+{
+    DIR *d = opendir(in->keys_dir);
+    if (!d) {
+        log_error("ingest: cannot read keys dir=%s", in->keys_dir);
+        return ERR_CONFIG;
+    }
+    struct dirent *e;
+    size_t cap = 0;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
+            continue;
+        char path[4096], node[7];
+        snprintf(path, sizeof path, "%s/%s", in->keys_dir, e->d_name);
+        uint8_t pk[SIGN_PUBLIC_BYTES];
+        if (sign_public_load(path, pk, node) != 0) {
+            log_error("ingest: not a public key file path=%s", path);
+            rc = ERR_CONFIG;
+            break;
+        }
+        if (in->n_nodes == cap) {
+            cap = cap ? 2 * cap : 16;
+            in->nodes = xrealloc(in->nodes, cap * sizeof *in->nodes);
+        }
+        struct ingest_node *n = &in->nodes[in->n_nodes++];
+        memset(n, 0, sizeof *n);
+        n->node = event_node_number(node);
+        memcpy(n->pk, pk, sizeof pk);
+        sign_key_id(pk, n->key_id);
+    }
+    closedir(d);
+    if (rc != 0)
+        return rc;
+    qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
+    for (size_t i = 1; i < in->n_nodes; i++) {
+        if (in->nodes[i].node == in->nodes[i - 1].node) {
+            log_error("ingest: two key files for one node node=%06u dir=%s", in->nodes[i].node,
+                      in->keys_dir);
+            return ERR_CONFIG;
+        }
+    }
+    return 0;
+}
+
+int
+ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
+{
+    ingest_t *in = xcalloc(1, sizeof *in);
+    in->opt = *opt;
+    in->keys_dir = xstrdup(opt->keys_dir);
+    in->opt.keys_dir = in->keys_dir;
+    in->store = store;
+    int rc = load_keys(in);
+    store_txn_t *t = NULL;
+    if (rc == 0)
+        rc = store_read(store, &t);
+    for (size_t i = 0; rc == 0 && i < in->n_nodes; i++) {
+        struct ingest_node saved;
+        int lrc = ingest_node_load(t, in->nodes[i].node, &saved);
+        if (lrc == 0) {
+            saved.node = in->nodes[i].node;
+            memcpy(saved.pk, in->nodes[i].pk, SIGN_PUBLIC_BYTES);
+            memcpy(saved.key_id, in->nodes[i].key_id, sizeof saved.key_id);
+            in->nodes[i] = saved;
+        } else if (lrc != ERR_NOT_FOUND) {
+            rc = lrc;
+        }
+    }
+    store_abort(&t);
+    if (rc != 0) {
+        ingest_destroy(&in);
+        return rc;
+    }
+    in->work = xcalloc(in->n_nodes ? in->n_nodes : 1, sizeof *in->work);
+    log_info("ingest: ready children=%zu keys=%s", in->n_nodes, in->keys_dir);
+    *out = in;
+    return 0;
+}
+
+void
+ingest_destroy(ingest_t **p)
+{
+    ingest_t *in = *p;
+    if (!in)
+        return;
+    free(in->nodes);
+    free(in->work);
+    free(in->keys_dir);
+    free(in);
+    *p = NULL;
+}
+
+int
+ingest_hello(ingest_t *in, const struct proto_hello *h, int64_t now_ms, struct proto_welcome *w,
+             char reason[160])
+{
+    struct ingest_node *n = NULL;
+    if (event_node_valid(h->node, strlen(h->node)) == 0)
+        n = find(in->nodes, in->n_nodes, event_node_number(h->node));
+    if (!n) {
+        snprintf(reason, 160, "node %s is not a known child of this aggregator", h->node);
+        return ERR_UNKNOWN_NODE;
+    }
+    if (h->version != PROTO_VERSION) {
+        snprintf(reason, 160, "protocol version %u is not supported (this parent speaks %d)",
+                 h->version, PROTO_VERSION);
+        return ERR_INVALID;
+    }
+    n->last_contact_ms = now_ms;
+    memset(w, 0, sizeof *w);
+    w->version = PROTO_VERSION;
+    w->last_seq = n->last_seq;
+    memcpy(w->last_hash, n->last_hash, SIGN_HASH_BYTES);
+    return 0;
+}
+
+void
+ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms)
+{
+    struct ingest_node *n = find(in->nodes, in->n_nodes, node);
+    if (n)
+        n->last_contact_ms = now_ms;
+}
+
+const struct ingest_node *
+ingest_nodes(const ingest_t *in, size_t *n)
+{
+    *n = in->n_nodes;
+    return in->nodes;
+}
+
+static void
+nack(struct ingest_msg *m, uint64_t seq, const char *code, bool permanent, uint64_t expected,
+     const char *reason)
+{
+    m->ack = false;
+    m->reply_nack.seq = seq;
+    snprintf(m->reply_nack.code, sizeof m->reply_nack.code, "%s", code);
+    snprintf(m->reply_nack.reason, sizeof m->reply_nack.reason, "%s", reason);
+    m->reply_nack.permanent = permanent;
+    m->reply_nack.expected = expected;
+}
+
+/* The checks that need no store: 0 with the decoded header, or a NACK filled in. */
+static int
+precheck(ingest_t *in, struct ingest_msg *m, struct ingest_node *n, struct batch_header *h)
+{
+    if (m->header_len > BATCH_HEADER_MAX || m->sig_len != SIGN_SIGNATURE_BYTES ||
+        m->payload_len > in->opt.max_batch_bytes) {
+        nack(m, 0, PROTO_NACK_MALFORMED, true, 0, "frame sizes out of bounds");
+        return ERR_DECODE;
+    }
+    if (batch_verify(n->pk, m->header, m->header_len, m->key_id, m->key_id_len, m->sig) != 0) {
+        nack(m, 0, PROTO_NACK_BAD_SIGNATURE, true, 0,
+             "signature does not verify with the node's key");
+        return ERR_BAD_SIGNATURE;
+    }
+    if (batch_header_decode(m->header, m->header_len, h) != 0) {
+        nack(m, 0, PROTO_NACK_MALFORMED, true, 0, "signed header does not decode");
+        return ERR_DECODE;
+    }
+    if (event_node_number(h->node) != n->node) {
+        nack(m, h->seq, PROTO_NACK_MALFORMED, true, 0, "header names another node");
+        return ERR_DECODE;
+    }
+    if (batch_payload_check(h, m->payload, m->payload_len) != 0) {
+        nack(m, h->seq, PROTO_NACK_MALFORMED, true, 0,
+             "payload does not match the signed header");
+        return ERR_BAD_HASH;
+    }
+    return 0;
+}
+
+struct txn_args {
+    ingest_t *in;
+    struct ingest_msg *msgs;
+    struct batch_header *headers;
+    int *ok; /* precheck result per message */
+    size_t n;
+    int64_t now_ms;
+};
+
+static int
+store_batch(store_txn_t *t, struct ingest_node *w, const struct ingest_msg *m,
+            const struct batch_header *h)
+{
+    wire_reader_t *r = wire_reader_new(m->payload, m->payload_len);
+    uint64_t seq;
+    unsigned kind;
+    const void *rec;
+    size_t len;
+    int rc;
+    uint8_t key[12];
+    store_be32(key, w->node);
+    while ((rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0) {
+        store_be64(key + 4, seq);
+        rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
+        if (rc != 0)
+            break;
+    }
+    wire_reader_destroy(&r);
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    /* The header and signature are kept for audit and for forwarding up unchanged. */
+    struct wire_buf v;
+    wire_buf_init(&v);
+    wire_put_array(&v, 3);
+    wire_put_bin(&v, m->header, m->header_len);
+    wire_put_bin(&v, m->key_id, m->key_id_len);
+    wire_put_bin(&v, m->sig, m->sig_len);
+    store_be64(key + 4, h->seq);
+    rc = store_put(t, STORE_BATCHES, key, 12, v.data, v.len, 0);
+    wire_buf_fini(&v);
+    return rc;
+}
+
+static int
+stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq, uint8_t out[SIGN_HASH_BYTES])
+{
+    uint8_t key[12];
+    store_be32(key, node);
+    store_be64(key + 4, seq);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_BATCHES, key, 12, &v);
+    wire_reader_t *r = NULL;
+    const wire_obj_t *o;
+    if (rc == 0) {
+        rc = ERR_CORRUPT;
+        if (wire_decode_one(v.data, v.len, &r, &o) == 0 && wire_obj_type(o) == WIRE_ARRAY &&
+            wire_obj_size(o) == 3 && wire_obj_type(wire_obj_at(o, 0)) == WIRE_BIN) {
+            size_t hl;
+            const char *hp = wire_obj_bytes(wire_obj_at(o, 0), &hl);
+            batch_hash(hp, hl, out);
+            rc = 0;
+        }
+    }
+    wire_reader_destroy(&r);
+    wire_buf_fini(&v);
+    return rc;
+}
+
+static int
+txn_fn(store_txn_t *t, void *arg)
+{
+    struct txn_args *a = arg;
+    ingest_t *in = a->in;
+    memcpy(in->work, in->nodes, in->n_nodes * sizeof *in->nodes);
+    bool touched = false;
+    for (size_t i = 0; i < a->n; i++) {
+        struct ingest_msg *m = &a->msgs[i];
+        struct ingest_node *w = find(in->work, in->n_nodes, m->node);
+        const struct batch_header *h = &a->headers[i];
+        if (!w)
+            continue; /* no session: already answered hello-first */
+        w->last_contact_ms = a->now_ms;
+        touched = true;
+        if (a->ok[i] != 0) {
+            w->rejected++;
+            continue;
+        }
+        char why[160];
+        if (h->seq <= w->last_seq) {
+            uint8_t mine[SIGN_HASH_BYTES], theirs[SIGN_HASH_BYTES];
+            int rc = stored_header_hash(t, w->node, h->seq, mine);
+            if (rc != 0 && rc != ERR_NOT_FOUND)
+                return rc;
+            batch_hash(m->header, m->header_len, theirs);
+            if (rc == 0 && memcmp(mine, theirs, sizeof mine) == 0) {
+                m->ack = true;
+                m->reply_ack.seq = w->last_seq;
+                w->duplicates++;
+            } else {
+                snprintf(why, sizeof why, "batch %llu was already stored with other content",
+                         (unsigned long long)h->seq);
+                nack(m, h->seq, PROTO_NACK_CONFLICT, true, 0, why);
+                w->rejected++;
+            }
+            continue;
+        }
+        if (h->seq > w->last_seq + 1) {
+            snprintf(why, sizeof why, "expected batch %llu", (unsigned long long)w->last_seq + 1);
+            nack(m, h->seq, PROTO_NACK_GAP, false, w->last_seq + 1, why);
+            continue;
+        }
+        if (memcmp(h->prev, w->last_hash, SIGN_HASH_BYTES) != 0 || h->first != w->last_record + 1) {
+            snprintf(why, sizeof why,
+                     "batch %llu does not follow batch %llu (prev hash or first record differs)",
+                     (unsigned long long)h->seq, (unsigned long long)w->last_seq);
+            nack(m, h->seq, PROTO_NACK_BROKEN_CHAIN, true, 0, why);
+            w->rejected++;
+            continue;
+        }
+        int rc = store_batch(t, w, m, h);
+        if (rc != 0)
+            return rc;
+        w->last_seq = h->seq;
+        batch_hash(m->header, m->header_len, w->last_hash);
+        w->last_record = h->last;
+        w->batches++;
+        w->records += h->count;
+        m->ack = true;
+        m->reply_ack.seq = h->seq;
+    }
+    if (!touched)
+        return 0;
+    /* Persist the state of every node this group touched. */
+    struct wire_buf v;
+    wire_buf_init(&v);
+    for (size_t i = 0; i < in->n_nodes; i++) {
+        if (memcmp(&in->work[i], &in->nodes[i], sizeof in->work[i]) == 0)
+            continue;
+        uint8_t key[4];
+        store_be32(key, in->work[i].node);
+        wire_buf_reset(&v);
+        node_encode(&in->work[i], &v);
+        int rc = store_put(t, STORE_NODES, key, 4, v.data, v.len, 0);
+        if (rc != 0) {
+            wire_buf_fini(&v);
+            return rc;
+        }
+    }
+    wire_buf_fini(&v);
+    return 0;
+}
+
+int
+ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
+{
+    struct batch_header *headers = xcalloc(n, sizeof *headers);
+    int *ok = xcalloc(n, sizeof *ok);
+    for (size_t i = 0; i < n; i++) {
+        struct ingest_node *node = find(in->nodes, in->n_nodes, msgs[i].node);
+        if (!node) {
+            nack(&msgs[i], 0, PROTO_NACK_HELLO_FIRST, false, 0, "say HELLO first");
+            ok[i] = ERR_UNKNOWN_NODE;
+            continue;
+        }
+        ok[i] = precheck(in, &msgs[i], node, &headers[i]);
+        if (ok[i] != 0)
+            log_warn("ingest: batch refused node=%06u seq=%llu code=%s: %s", node->node,
+                     (unsigned long long)msgs[i].reply_nack.seq, msgs[i].reply_nack.code,
+                     msgs[i].reply_nack.reason);
+    }
+    struct txn_args a = {in, msgs, headers, ok, n, now_ms};
+    int rc = store_write(in->store, txn_fn, &a);
+    if (rc == 0) {
+        memcpy(in->nodes, in->work, in->n_nodes * sizeof *in->nodes);
+        /* Gaps are the normal echo of a resend window and are not worth a warning. */
+        for (size_t i = 0; i < n; i++)
+            if (!msgs[i].ack && ok[i] == 0 && strcmp(msgs[i].reply_nack.code, PROTO_NACK_GAP))
+                log_warn("ingest: batch refused node=%06u seq=%llu code=%s: %s", msgs[i].node,
+                         (unsigned long long)msgs[i].reply_nack.seq, msgs[i].reply_nack.code,
+                         msgs[i].reply_nack.reason);
+    } else {
+        log_warn("ingest: cannot store batches count=%zu: %s", n, err_str(rc));
+        for (size_t i = 0; i < n; i++)
+            if (ok[i] == 0)
+                nack(&msgs[i], headers[i].seq, PROTO_NACK_BUSY, false, 0, err_str(rc));
+    }
+    free(headers);
+    free(ok);
+    return rc;
+}

@@ -1,0 +1,76 @@
+/* ingest: the receiving side of the uplink protocol, used by every aggregator.
+ *
+ * For each child node it knows the public key (from a directory of NODE.pub files for now), the
+ * last batch durably stored, that batch's hash and the last record sequence. ingest_batches()
+ * takes the batches a loop iteration received, checks each (sizes, signature over the received
+ * header bytes, payload hash, sequence and chain) before decoding its payload, stores every good
+ * one in ONE transaction (group commit) and only then fills in the replies: ACK for stored and
+ * exact duplicates, NACK with a code for the rest. On a storage failure nothing is acknowledged.
+ */
+#ifndef JIANCHA_INGEST_H
+#define JIANCHA_INGEST_H
+
+#include "proto.h"
+#include "sign.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ingest_options {
+    const char *keys_dir;     /* NODE.pub files of the children */
+    uint64_t max_batch_bytes; /* payloads above this are refused */
+};
+
+struct ingest_node {
+    uint32_t node;
+    uint8_t pk[SIGN_PUBLIC_BYTES];
+    char key_id[SIGN_KEY_ID_LEN + 1];
+    /* persisted in the nodes table */
+    uint64_t last_seq;
+    uint8_t last_hash[SIGN_HASH_BYTES];
+    uint64_t last_record;
+    int64_t last_contact_ms;
+    uint64_t batches;
+    uint64_t records;
+    uint64_t duplicates;
+    uint64_t rejected;
+};
+
+/* One received batch: frames borrowed from the caller's message; reply filled by ingest. */
+struct ingest_msg {
+    uint32_t node; /* from the session's HELLO */
+    const void *header, *payload, *key_id, *sig;
+    size_t header_len, payload_len, key_id_len, sig_len;
+    bool ack; /* reply: ACK (ack.seq) or NACK (nack) */
+    struct proto_ack reply_ack;
+    struct proto_nack reply_nack;
+};
+
+typedef struct ingest ingest_t;
+
+int ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
+    __attribute__((warn_unused_result));
+void ingest_destroy(ingest_t **p);
+
+/* Answers a HELLO: 0 and the WELCOME to send, or ERR_UNKNOWN_NODE with a reason for REFUSE. */
+int ingest_hello(ingest_t *in, const struct proto_hello *h, int64_t now_ms,
+                 struct proto_welcome *w, char reason[160]) __attribute__((warn_unused_result));
+
+/* Processes n received batches in order; see the header comment. Returns 0, or the storage error
+ * (then every reply is a NACK busy). */
+int ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
+    __attribute__((warn_unused_result));
+
+/* Any message from a child counts as contact (kept in memory; persisted with its next batch). */
+void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);
+
+/* The known children, borrowed until the next ingest call. */
+const struct ingest_node *ingest_nodes(const ingest_t *in, size_t *n);
+
+/* Reads one child's persisted state from a store (also used by the CLI). 0 or ERR_NOT_FOUND. */
+int ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
+    __attribute__((warn_unused_result));
+
+#endif

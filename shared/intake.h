@@ -1,0 +1,33 @@
+/* intake: storing validated events at the node that received them.
+ *
+ * intake_commit() takes a parsed message (event_set), drops records whose id this node already
+ * accepted (duplicates are acknowledged but not stored twice), appends the rest to the spool and
+ * seals full batches, all in one durable commit. Only after it returns 0 may the sender be told.
+ * intake_reply_json() writes the reply a business system receives.
+ */
+#ifndef JIANCHA_INTAKE_H
+#define JIANCHA_INTAKE_H
+
+#include "event.h"
+#include "store.h"
+
+#include <stdint.h>
+
+struct intake_result {
+    size_t accepted;
+    size_t duplicates;
+    uint64_t sealed; /* batches sealed in the same commit */
+    uint64_t last_seq;
+};
+
+/* Commits the set's valid records for `node`. On error nothing was stored: ERR_STORAGE_FULL
+ * when the disk or the map's limit is reached, another store error otherwise. */
+int intake_commit(store_t *store, uint32_t node, const struct event_set *set,
+                  uint32_t seal_at, int64_t now_ms, struct intake_result *res)
+    __attribute__((warn_unused_result));
+
+/* The reply as a JSON object in a malloc'd string: accepted, duplicates, rejected (index, field,
+ * reason for each), and `error` when the whole message failed (rc != 0). */
+char *intake_reply_json(const struct event_set *set, const struct intake_result *res, int rc);
+
+#endif

@@ -1,0 +1,61 @@
+/* link: the uplink protocol's client side, shared by the collector and (later) by an aggregator
+ * forwarding to its own parent.
+ *
+ * A link owns one DEALER socket to the parent and sends the sealed batches of a spool in order:
+ * HELLO, then from the parent's stated position, with at most `window` batches unacknowledged.
+ * Each batch is signed at send time with the node's current key. It resends from the last
+ * acknowledgement when acknowledgements stop coming, rebuilds the socket with exponential backoff
+ * when the parent falls silent, and parks a batch the parent refuses for good (logged once;
+ * nothing more is sent until an operator restarts the node). Everything it learns is persisted
+ * through the spool, so a restart resumes exactly where the parent says it stands.
+ */
+#ifndef JIANCHA_LINK_H
+#define JIANCHA_LINK_H
+
+#include "sign.h"
+#include "store.h"
+
+#include <czmq.h>
+#include <stdint.h>
+
+struct link_options {
+    const char *endpoint;   /* parent's ROUTER, e.g. tcp://127.0.0.1:7100 */
+    int64_t heartbeat_ms;   /* PING when nothing was sent for this long */
+    int64_t timeout_ms;     /* parent silent this long: rebuild the connection */
+    int64_t ack_timeout_ms; /* no acknowledgement progress this long: resend the window */
+    int64_t backoff_max_ms; /* reconnect delay doubles from 100 ms up to this */
+    uint32_t window;        /* batches in flight */
+};
+
+enum link_state { LINK_WAITING, LINK_HELLO, LINK_ACTIVE, LINK_PARKED, LINK_REFUSED };
+
+struct link_status {
+    enum link_state state;
+    uint64_t acked;      /* last batch the parent acknowledged */
+    uint64_t next_send;  /* next batch to send */
+    int64_t last_rx_ms;  /* last message from the parent */
+    uint64_t reconnects;
+    uint64_t resends;
+    uint64_t batches_sent;
+};
+
+typedef struct link link_t;
+
+/* The key is borrowed and must outlive the link. Nothing is connected before link_attach. */
+link_t *link_new(const struct link_options *opt, store_t *store, uint32_t node,
+                 const sign_key_t *key);
+void link_destroy(link_t **p);
+
+/* Registers with the daemon's loop and starts connecting. */
+int link_attach(link_t *l, zloop_t *loop) __attribute__((warn_unused_result));
+
+/* New batches were sealed: send what the window allows. */
+void link_kick(link_t *l);
+
+/* Timers: heartbeats, timeouts, reconnects, pruning acknowledged batches. Call often (≤ 50 ms). */
+void link_tick(link_t *l, int64_t now_ms);
+
+void link_status(const link_t *l, struct link_status *st);
+const char *link_state_name(enum link_state s);
+
+#endif

@@ -1,0 +1,51 @@
+/* log: formats one line per call and writes it to stderr in a single write so lines from
+ * concurrent processes sharing a terminal or journal never interleave mid-line. */
+#include "log.h"
+
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum log_level log_threshold = LOG_LEVEL_INFO;
+
+static const char *const names[] = {"error", "warn", "info", "debug"};
+
+int
+log_set_level(const char *name)
+{
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            log_threshold = (enum log_level)i;
+            return 0;
+        }
+    }
+    return ERR_INVALID;
+}
+
+void
+log_write(enum log_level level, const char *fmt, ...)
+{
+    char line[2048];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+    n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s ", ts.tv_nsec / 1000000,
+                  names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    /* A failed write to stderr has nowhere to be reported. */
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}

@@ -1,0 +1,29 @@
+/* log: one logger for the process, lines to stderr (systemd's journal picks them up).
+ *
+ * Lines read `level module: what happened key=value: cause`. The level is checked before any
+ * formatting so debug lines cost nothing when off. The logger is the one global a daemon has.
+ */
+#ifndef JIANCHA_LOG_H
+#define JIANCHA_LOG_H
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+extern enum log_level log_threshold;
+
+/* Sets the level from "error", "warn", "info" or "debug"; returns ERR_INVALID for anything else. */
+int log_set_level(const char *name);
+
+/* Writes one line; use the macros below so the level check comes first. */
+void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_at(level, ...)                                                                         \
+    do {                                                                                           \
+        if ((level) <= log_threshold)                                                              \
+            log_write((level), __VA_ARGS__);                                                       \
+    } while (0)
+#define log_error(...) log_at(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_at(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_at(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_at(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

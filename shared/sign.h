@@ -1,0 +1,67 @@
+/* sign: the one door to libsodium. Ed25519 keys and signatures, BLAKE2b-256 hashes.
+ *
+ * Every signature is over a domain-separated digest: Ed25519(sk, domain || BLAKE2b-256(msg)),
+ * with a distinct NUL-terminated domain per kind of document (SIGN_DOMAIN_*), so a signature made
+ * for one kind can never be replayed as another. Secret keys live in sodium_malloc'd memory that
+ * is wiped on destroy, and never leave this module.
+ *
+ * Key files are one line of text: `jiancha-ed25519-public NODE HEX` (.pub) and
+ * `jiancha-ed25519-secret NODE HEX` (.secret, mode 0600; refused if group or others can read it).
+ */
+#ifndef JIANCHA_SIGN_H
+#define JIANCHA_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGN_PUBLIC_BYTES 32
+#define SIGN_SIGNATURE_BYTES 64
+#define SIGN_HASH_BYTES 32
+#define SIGN_KEY_ID_LEN 16 /* hex digits of the first 8 bytes of BLAKE2b-256(public key) */
+#define SIGN_DOMAIN_BATCH "jiancha/batch/v1"
+
+typedef struct sign_key sign_key_t;
+
+/* Initialises libsodium; call once before anything else here. */
+int sign_init(void) __attribute__((warn_unused_result));
+
+/* Generates a keypair for `node` and writes DIR/NODE.pub and DIR/NODE.secret (0600). Refuses to
+ * overwrite an existing secret (ERR_EXISTS). */
+int sign_keypair_write(const char *node, const char *dir) __attribute__((warn_unused_result));
+
+/* Loads a secret key file; ERR_KEY_PERMS if group or others may read it, ERR_INVALID if it is not
+ * a key file. The node named in the file is copied to node_out (7 bytes) when non-NULL. */
+int sign_key_load(const char *path, sign_key_t **out, char *node_out)
+    __attribute__((warn_unused_result));
+void sign_key_destroy(sign_key_t **p);
+const uint8_t *sign_key_public(const sign_key_t *k);
+
+/* Loads a public key file; node_out as above. */
+int sign_public_load(const char *path, uint8_t pk[SIGN_PUBLIC_BYTES], char *node_out)
+    __attribute__((warn_unused_result));
+
+/* Key id: hex of the first 8 bytes of BLAKE2b-256(pk), NUL-terminated. */
+void sign_key_id(const uint8_t pk[SIGN_PUBLIC_BYTES], char out[SIGN_KEY_ID_LEN + 1]);
+
+void sign_hash(const void *data, size_t len, uint8_t out[SIGN_HASH_BYTES]);
+
+/* Signs domain || BLAKE2b-256(msg). */
+void sign_detached(const sign_key_t *k, const char *domain, const void *msg, size_t len,
+                   uint8_t sig[SIGN_SIGNATURE_BYTES]);
+int sign_verify(const uint8_t pk[SIGN_PUBLIC_BYTES], const char *domain, const void *msg,
+                size_t len, const uint8_t sig[SIGN_SIGNATURE_BYTES])
+    __attribute__((warn_unused_result));
+/* Signs domain || digest for a digest the caller built (at most SIGN_DIGEST_MAX bytes). */
+#define SIGN_DIGEST_MAX 96
+void sign_detached_digest(const sign_key_t *k, const char *domain, const void *digest,
+                          size_t len, uint8_t sig[SIGN_SIGNATURE_BYTES]);
+int sign_verify_digest(const uint8_t pk[SIGN_PUBLIC_BYTES], const char *domain,
+                       const void *digest, size_t len, const uint8_t sig[SIGN_SIGNATURE_BYTES])
+    __attribute__((warn_unused_result));
+
+/* Hex helpers (lowercase); hex_out must hold 2*len+1. 0 or ERR_INVALID. */
+void sign_to_hex(const void *bin, size_t len, char *hex_out);
+int sign_from_hex(const char *hex, size_t hex_len, void *bin, size_t bin_len)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,227 @@
+/* spool: sealing, loading and pruning batches. Stateless in memory: everything is read from and
+ * written to the caller's transaction, which keeps store_write's retry-after-growth safe. */
+#include "spool.h"
+
+#include "batch.h"
+#include "event.h"
+#include "err.h"
+#include "log.h"
+
+#include <string.h>
+
+static void
+event_key(uint8_t key[12], uint32_t node, uint64_t seq)
+{
+    store_be32(key, node);
+    store_be64(key + 4, seq);
+}
+
+int
+spool_state_get(store_txn_t *t, struct spool_state *st)
+{
+    memset(st, 0, sizeof *st);
+    int rc = store_meta_get_u64(t, "next_seq", &st->next_seq);
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "sealed_seq", &st->sealed_seq);
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "batch_seq", &st->batch_seq);
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "acked_batch", &st->acked_batch);
+    if (rc != 0)
+        return rc;
+    if (st->next_seq == 0)
+        st->next_seq = 1;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    rc = store_get(t, STORE_META, "batch_hash", 10, &b);
+    if (rc == 0 && b.len == SIGN_HASH_BYTES)
+        memcpy(st->batch_hash, b.data, SIGN_HASH_BYTES);
+    else if (rc == 0)
+        rc = ERR_CORRUPT;
+    else if (rc == ERR_NOT_FOUND)
+        rc = 0;
+    wire_buf_fini(&b);
+    return rc;
+}
+
+int
+spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint64_t *seq)
+{
+    uint64_t next;
+    int rc = store_meta_get_u64(t, "next_seq", &next);
+    if (rc != 0)
+        return rc;
+    if (next == 0)
+        next = 1;
+    uint8_t key[12];
+    event_key(key, node, next);
+    rc = store_put(t, STORE_EVENTS, key, sizeof key, record, len, STORE_APPEND);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "next_seq", next + 1);
+    if (rc == 0)
+        *seq = next;
+    return rc;
+}
+
+/* Encodes records [first, last] of `node` as a payload. */
+static int
+build_payload(store_txn_t *t, uint32_t node, uint64_t first, uint64_t last, struct wire_buf *out)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_EVENTS, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    uint8_t key[12];
+    event_key(key, node, first);
+    uint64_t expect = first;
+    rc = store_cursor_seek(c, key, sizeof key, &k, &v);
+    while (rc == 0 && expect <= last) {
+        if (k.len != 12 || store_from_be32(k.data) != node ||
+            store_from_be64(k.data + 4) != expect) {
+            rc = ERR_CORRUPT;
+            break;
+        }
+        batch_payload_add(out, expect, BATCH_KIND_EVENT, v.data, v.len);
+        expect++;
+        if (expect > last)
+            break;
+        wire_buf_reset(&k);
+        wire_buf_reset(&v);
+        rc = store_cursor_next(c, &k, &v);
+    }
+    if (rc == ERR_NOT_FOUND)
+        rc = ERR_CORRUPT; /* a sealed or counted record is missing */
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    store_cursor_close(&c);
+    return rc;
+}
+
+int
+spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_t now_ms,
+           uint64_t *sealed)
+{
+    struct spool_state st;
+    int rc = spool_state_get(t, &st);
+    *sealed = 0;
+    if (rc != 0)
+        return rc;
+    struct wire_buf payload, header;
+    wire_buf_init(&payload);
+    wire_buf_init(&header);
+    while (rc == 0) {
+        uint64_t pending = st.next_seq - 1 - st.sealed_seq;
+        if (pending == 0 || (!all && pending < max_records))
+            break;
+        struct batch_header h = {.version = BATCH_VERSION};
+        event_node_text(node, h.node);
+        h.seq = st.batch_seq + 1;
+        memcpy(h.prev, st.batch_hash, SIGN_HASH_BYTES);
+        h.first = st.sealed_seq + 1;
+        h.last = st.sealed_seq + (pending < max_records ? pending : max_records);
+        h.count = (uint32_t)(h.last - h.first + 1);
+        h.created_ms = now_ms;
+        wire_buf_reset(&payload);
+        rc = build_payload(t, node, h.first, h.last, &payload);
+        if (rc != 0)
+            break;
+        sign_hash(payload.data, payload.len, h.payload_hash);
+        h.payload_bytes = payload.len;
+        wire_buf_reset(&header);
+        batch_header_encode(&h, &header);
+        uint8_t key[8];
+        store_be64(key, h.seq);
+        rc = store_put(t, STORE_OUTBOX, key, 8, header.data, header.len, STORE_APPEND);
+        if (rc != 0)
+            break;
+        batch_hash(header.data, header.len, st.batch_hash);
+        st.batch_seq = h.seq;
+        st.sealed_seq = h.last;
+        (*sealed)++;
+    }
+    if (rc == 0 && *sealed) {
+        rc = store_meta_put_u64(t, "sealed_seq", st.sealed_seq);
+        if (rc == 0)
+            rc = store_meta_put_u64(t, "batch_seq", st.batch_seq);
+        if (rc == 0)
+            rc = store_put(t, STORE_META, "batch_hash", 10, st.batch_hash, SIGN_HASH_BYTES, 0);
+    }
+    wire_buf_fini(&payload);
+    wire_buf_fini(&header);
+    return rc;
+}
+
+int
+spool_load(store_txn_t *t, uint32_t node, uint64_t batch_seq, struct wire_buf *header,
+           struct wire_buf *payload)
+{
+    uint8_t key[8];
+    store_be64(key, batch_seq);
+    wire_buf_reset(header);
+    wire_buf_reset(payload);
+    int rc = store_get(t, STORE_OUTBOX, key, 8, header);
+    if (rc != 0)
+        return rc;
+    struct batch_header h;
+    if (batch_header_decode(header->data, header->len, &h) != 0)
+        return ERR_CORRUPT;
+    rc = build_payload(t, node, h.first, h.last, payload);
+    if (rc != 0)
+        return rc;
+    uint8_t hash[SIGN_HASH_BYTES];
+    sign_hash(payload->data, payload->len, hash);
+    if (payload->len != h.payload_bytes || memcmp(hash, h.payload_hash, sizeof hash) != 0) {
+        log_error("spool: stored records differ from sealed batch seq=%llu: %s",
+                  (unsigned long long)batch_seq, err_str(ERR_CORRUPT));
+        return ERR_CORRUPT;
+    }
+    return 0;
+}
+
+int
+spool_prune(store_txn_t *t, uint64_t acked)
+{
+    uint64_t was;
+    int rc = store_meta_get_u64(t, "acked_batch", &was);
+    if (rc != 0 || acked <= was)
+        return rc;
+    store_cursor_t *c = NULL;
+    rc = store_cursor_open(t, STORE_OUTBOX, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k;
+    wire_buf_init(&k);
+    /* Collect first, then delete: deleting under an open cursor would move it. */
+    uint64_t from = 0, last = 0;
+    if (store_cursor_seek(c, NULL, 0, &k, NULL) == 0 && k.len == 8)
+        from = store_from_be64(k.data);
+    wire_buf_reset(&k);
+    if (store_cursor_last(c, &k, NULL) == 0 && k.len == 8)
+        last = store_from_be64(k.data);
+    store_cursor_close(&c);
+    wire_buf_fini(&k);
+    if (last > acked)
+        last = acked;
+    if (from)
+        for (uint64_t to = from; to <= last && rc == 0; to++) {
+            uint8_t key[8];
+            store_be64(key, to);
+            rc = store_del(t, STORE_OUTBOX, key, 8);
+            if (rc == ERR_NOT_FOUND)
+                rc = 0;
+        }
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "acked_batch", acked);
+    return rc;
+}
+
+int
+spool_park(store_txn_t *t, uint32_t node, uint64_t batch_seq, const char *reason)
+{
+    uint8_t key[12];
+    event_key(key, node, batch_seq);
+    return store_put(t, STORE_PARKED, key, sizeof key, reason, strlen(reason), 0);
+}

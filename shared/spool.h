@@ -1,0 +1,55 @@
+/* spool: the durable outbox of a sending node, over the store.
+ *
+ * Records (events, later alerts) are appended to the `events` table with the node's record
+ * sequence. spool_seal() cuts the unsealed tail into batches of at most max_records: it writes
+ * each batch header (with its payload hash and the hash of the batch before it) to `outbox`, so a
+ * batch's bounds and chain never change once sealed, whatever restarts follow. spool_load()
+ * rebuilds a sealed batch's payload from the events (checking it against the sealed hash, so a
+ * damaged record is never forwarded). spool_prune() drops headers the parent acknowledged.
+ *
+ * All state lives in the store's meta table (keys "next_seq", "sealed_seq", "batch_seq",
+ * "batch_hash", "acked_batch"); every call takes the caller's transaction, so the collector can
+ * seal in the same commit that stored the events.
+ */
+#ifndef JIANCHA_SPOOL_H
+#define JIANCHA_SPOOL_H
+
+#include "sign.h"
+#include "store.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct spool_state {
+    uint64_t next_seq;    /* next record sequence to assign (from 1) */
+    uint64_t sealed_seq;  /* last record sequence inside a sealed batch */
+    uint64_t batch_seq;   /* last sealed batch */
+    uint64_t acked_batch; /* last batch the parent acknowledged */
+    uint8_t batch_hash[SIGN_HASH_BYTES];
+};
+
+int spool_state_get(store_txn_t *t, struct spool_state *st) __attribute__((warn_unused_result));
+
+/* Appends one record for `node` with the next sequence; *seq receives it. */
+int spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint64_t *seq)
+    __attribute__((warn_unused_result));
+
+/* Seals full batches of max_records from the unsealed tail, and the partial rest too when `all`.
+ * *sealed receives the number of batches sealed. */
+int spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_t now_ms,
+               uint64_t *sealed) __attribute__((warn_unused_result));
+
+/* Copies a sealed batch's header and rebuilds its payload. ERR_NOT_FOUND if the batch was pruned
+ * or never sealed; ERR_CORRUPT if the stored records no longer match the sealed hash. */
+int spool_load(store_txn_t *t, uint32_t node, uint64_t batch_seq, struct wire_buf *header,
+               struct wire_buf *payload) __attribute__((warn_unused_result));
+
+/* Records that the parent holds every batch up to `acked` and drops their headers. */
+int spool_prune(store_txn_t *t, uint64_t acked) __attribute__((warn_unused_result));
+
+/* Sets a batch aside for an operator with the parent's reason. */
+int spool_park(store_txn_t *t, uint32_t node, uint64_t batch_seq, const char *reason)
+    __attribute__((warn_unused_result));
+
+#endif

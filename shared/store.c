@@ -1,0 +1,461 @@
+/* store: LMDB environment, tables, growth and error translation.
+ *
+ * LMDB return codes are translated here once and logged with LMDB's own message; callers see only
+ * err.h codes. The map grows by doubling (capped by max_map_bytes) when a write transaction hits
+ * MDB_MAP_FULL; readers in other processes pick the new size up through MDB_MAP_RESIZED. Never
+ * MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP: each can lose an acknowledged commit or turn a full
+ * disk into SIGBUS.
+ */
+#include "store.h"
+
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const table_names[STORE_TABLES_] = {
+    "meta", "events", "ids", "outbox", "batches", "nodes", "parked",
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[STORE_TABLES_];
+    bool have[STORE_TABLES_];
+    uint64_t map_bytes;
+    uint64_t max_map_bytes;
+    bool readonly;
+    char *dir;
+};
+
+struct store_txn {
+    store_t *store;
+    MDB_txn *txn;
+};
+
+struct store_cursor {
+    store_txn_t *txn;
+    MDB_cursor *cur;
+};
+
+static int
+translate(int rc, const char *what, const store_t *s)
+{
+    switch (rc) {
+    case 0:
+        return 0;
+    case MDB_NOTFOUND:
+        return ERR_NOT_FOUND;
+    case MDB_KEYEXIST:
+        return ERR_EXISTS;
+    case MDB_MAP_FULL:
+        return ERR_MAP_FULL;
+    case ENOSPC:
+    case EDQUOT:
+        log_warn("store: %s failed dir=%s: %s", what, s ? s->dir : "?", mdb_strerror(rc));
+        return ERR_STORAGE_FULL;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+        log_error("store: %s failed dir=%s: %s", what, s ? s->dir : "?", mdb_strerror(rc));
+        return ERR_CORRUPT;
+    case EIO:
+        log_error("store: %s failed dir=%s: %s", what, s ? s->dir : "?", mdb_strerror(rc));
+        return ERR_IO;
+    default:
+        log_error("store: %s failed dir=%s: %s", what, s ? s->dir : "?", mdb_strerror(rc));
+        return ERR_STORE;
+    }
+}
+
+void
+store_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint64_t
+store_from_be64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+void
+store_be32(uint8_t out[4], uint32_t v)
+{
+    for (int i = 3; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint32_t
+store_from_be32(const uint8_t in[4])
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+static int
+begin(store_t *s, unsigned flags, MDB_txn **txn)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+        if (rc != MDB_MAP_RESIZED)
+            return translate(rc, "begin transaction", s);
+        /* Another process grew the map; adopt its size and try again. */
+        rc = mdb_env_set_mapsize(s->env, 0);
+        if (rc != 0)
+            return translate(rc, "adopt map size", s);
+    }
+    return ERR_STORE;
+}
+
+static int
+open_tables(store_t *s)
+{
+    MDB_txn *txn;
+    int rc = begin(s, s->readonly ? MDB_RDONLY : 0, &txn);
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < STORE_TABLES_; i++) {
+        int mrc = mdb_dbi_open(txn, table_names[i], s->readonly ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (mrc == MDB_NOTFOUND && s->readonly)
+            continue;
+        if (mrc != 0) {
+            mdb_txn_abort(txn);
+            return translate(mrc, "open table", s);
+        }
+        s->have[i] = true;
+    }
+    /* The schema version is written once, at creation, and checked at every open. */
+    MDB_val k = {6, "schema"}, v;
+    int grc = s->have[STORE_META] ? mdb_get(txn, s->dbi[STORE_META], &k, &v) : MDB_NOTFOUND;
+    if (grc == MDB_NOTFOUND) {
+        if (s->readonly) {
+            mdb_txn_abort(txn);
+            return ERR_NOT_FOUND;
+        }
+        uint8_t ver[8];
+        store_be64(ver, STORE_SCHEMA_VERSION);
+        v.mv_size = 8;
+        v.mv_data = ver;
+        grc = mdb_put(txn, s->dbi[STORE_META], &k, &v, 0);
+    } else if (grc == 0) {
+        if (v.mv_size != 8 || store_from_be64(v.mv_data) != STORE_SCHEMA_VERSION) {
+            log_error("store: schema mismatch dir=%s found=%llu expected=%d", s->dir,
+                      v.mv_size == 8 ? (unsigned long long)store_from_be64(v.mv_data) : 0ULL,
+                      STORE_SCHEMA_VERSION);
+            mdb_txn_abort(txn);
+            return ERR_SCHEMA;
+        }
+    }
+    if (grc != 0) {
+        mdb_txn_abort(txn);
+        return translate(grc, "record schema", s);
+    }
+    /* Committing (also a read-only transaction) keeps the table handles open; an abort would
+     * close them. */
+    return translate(mdb_txn_commit(txn), "open tables", s);
+}
+
+int
+store_open(const char *dir, const struct store_options *opt, store_t **out)
+{
+    *out = NULL;
+    if (!opt->readonly && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        log_error("store: cannot create dir=%s: %s", dir, strerror(errno));
+        return ERR_IO;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat st;
+    if (opt->readonly && stat(path, &st) != 0)
+        return ERR_NOT_FOUND;
+
+    store_t *s = xcalloc(1, sizeof *s);
+    s->dir = xstrdup(dir);
+    s->readonly = opt->readonly;
+    s->max_map_bytes = opt->max_map_bytes;
+    s->map_bytes = opt->map_bytes ? opt->map_bytes : 64u << 20;
+    if (s->max_map_bytes && s->map_bytes > s->max_map_bytes)
+        s->map_bytes = s->max_map_bytes;
+    /* An existing file larger than the configured start size keeps its size. */
+    if (stat(path, &st) == 0 && (uint64_t)st.st_size > s->map_bytes)
+        s->map_bytes = (uint64_t)st.st_size;
+
+    int rc = translate(mdb_env_create(&s->env), "create environment", s);
+    if (rc == 0)
+        rc = translate(mdb_env_set_maxdbs(s->env, STORE_TABLES_), "set tables", s);
+    if (rc == 0)
+        rc = translate(mdb_env_set_mapsize(s->env, s->map_bytes), "set map size", s);
+    if (rc == 0)
+        rc = translate(mdb_env_set_maxreaders(s->env, 126), "set readers", s);
+    if (rc == 0)
+        rc = translate(mdb_env_open(s->env, dir, opt->readonly ? MDB_RDONLY : 0, 0600),
+                       "open environment", s);
+    if (rc == 0) {
+        int dead = 0;
+        /* Clear reader slots left by processes that were killed (kill -9 leaves them). */
+        mdb_reader_check(s->env, &dead);
+        if (dead)
+            log_info("store: cleared stale readers dir=%s count=%d", dir, dead);
+        rc = open_tables(s);
+    }
+    if (rc != 0) {
+        store_close(&s);
+        return rc;
+    }
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    s->map_bytes = info.me_mapsize;
+    *out = s;
+    return 0;
+}
+
+void
+store_close(store_t **p)
+{
+    store_t *s = *p;
+    if (!s)
+        return;
+    if (s->env)
+        mdb_env_close(s->env);
+    free(s->dir);
+    free(s);
+    *p = NULL;
+}
+
+int
+store_read(store_t *s, store_txn_t **txn)
+{
+    MDB_txn *t;
+    int rc = begin(s, MDB_RDONLY, &t);
+    if (rc != 0)
+        return rc;
+    *txn = xmalloc(sizeof **txn);
+    (*txn)->store = s;
+    (*txn)->txn = t;
+    return 0;
+}
+
+void
+store_abort(store_txn_t **txn)
+{
+    if (!*txn)
+        return;
+    mdb_txn_abort((*txn)->txn);
+    free(*txn);
+    *txn = NULL;
+}
+
+static int
+grow(store_t *s)
+{
+    uint64_t next = s->map_bytes * 2;
+    if (s->max_map_bytes && next > s->max_map_bytes)
+        next = s->max_map_bytes;
+    if (next <= s->map_bytes) {
+        log_warn("store: map at its limit dir=%s bytes=%llu", s->dir,
+                 (unsigned long long)s->map_bytes);
+        return ERR_STORAGE_FULL;
+    }
+    int rc = translate(mdb_env_set_mapsize(s->env, next), "grow map", s);
+    if (rc != 0)
+        return rc;
+    log_info("store: map grown dir=%s bytes=%llu", s->dir, (unsigned long long)next);
+    s->map_bytes = next;
+    return 0;
+}
+
+int
+store_write(store_t *s, store_write_fn fn, void *arg)
+{
+    if (s->readonly)
+        return ERR_STATE;
+    for (;;) {
+        store_txn_t t = {s, NULL};
+        int rc = begin(s, 0, &t.txn);
+        if (rc != 0)
+            return rc;
+        rc = fn(&t, arg);
+        if (rc == 0)
+            rc = translate(mdb_txn_commit(t.txn), "commit", s);
+        else
+            mdb_txn_abort(t.txn);
+        if (rc != ERR_MAP_FULL)
+            return rc;
+        rc = grow(s);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+store_put(store_txn_t *t, enum store_table tb, const void *key, size_t klen, const void *val,
+          size_t vlen, unsigned flags)
+{
+    if (!t->store->have[tb])
+        return ERR_STATE;
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    unsigned f = 0;
+    if (flags & STORE_APPEND)
+        f |= MDB_APPEND;
+    if (flags & STORE_NOOVERWRITE)
+        f |= MDB_NOOVERWRITE;
+    int rc = mdb_put(t->txn, t->store->dbi[tb], &k, &v, f);
+    if (rc == MDB_KEYEXIST && (flags & STORE_APPEND) && !(flags & STORE_NOOVERWRITE))
+        return ERR_STATE; /* the caller's key order is broken: a bug, reported not hidden */
+    return translate(rc, "put", t->store);
+}
+
+int
+store_get(store_txn_t *t, enum store_table tb, const void *key, size_t klen, struct wire_buf *out)
+{
+    if (!t->store->have[tb])
+        return ERR_NOT_FOUND;
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(t->txn, t->store->dbi[tb], &k, &v);
+    if (rc != 0)
+        return translate(rc, "get", t->store);
+    if (out)
+        wire_buf_append(out, v.mv_data, v.mv_size);
+    return 0;
+}
+
+int
+store_has(store_txn_t *t, enum store_table tb, const void *key, size_t klen)
+{
+    return store_get(t, tb, key, klen, NULL) == 0;
+}
+
+int
+store_del(store_txn_t *t, enum store_table tb, const void *key, size_t klen)
+{
+    if (!t->store->have[tb])
+        return ERR_NOT_FOUND;
+    MDB_val k = {klen, (void *)key};
+    return translate(mdb_del(t->txn, t->store->dbi[tb], &k, NULL), "delete", t->store);
+}
+
+uint64_t
+store_count(store_txn_t *t, enum store_table tb)
+{
+    MDB_stat st;
+    if (!t->store->have[tb] || mdb_stat(t->txn, t->store->dbi[tb], &st) != 0)
+        return 0;
+    return st.ms_entries;
+}
+
+int
+store_cursor_open(store_txn_t *t, enum store_table tb, store_cursor_t **c)
+{
+    if (!t->store->have[tb])
+        return ERR_NOT_FOUND;
+    MDB_cursor *cur;
+    int rc = translate(mdb_cursor_open(t->txn, t->store->dbi[tb], &cur), "open cursor", t->store);
+    if (rc != 0)
+        return rc;
+    *c = xmalloc(sizeof **c);
+    (*c)->txn = t;
+    (*c)->cur = cur;
+    return 0;
+}
+
+void
+store_cursor_close(store_cursor_t **c)
+{
+    if (!*c)
+        return;
+    mdb_cursor_close((*c)->cur);
+    free(*c);
+    *c = NULL;
+}
+
+static int
+cursor_op(store_cursor_t *c, MDB_val *k, MDB_cursor_op op, struct wire_buf *kb,
+          struct wire_buf *vb)
+{
+    MDB_val v;
+    int rc = mdb_cursor_get(c->cur, k, &v, op);
+    if (rc != 0)
+        return translate(rc, "cursor", c->txn->store);
+    if (kb)
+        wire_buf_append(kb, k->mv_data, k->mv_size);
+    if (vb)
+        wire_buf_append(vb, v.mv_data, v.mv_size);
+    return 0;
+}
+
+int
+store_cursor_seek(store_cursor_t *c, const void *key, size_t klen, struct wire_buf *k,
+                  struct wire_buf *v)
+{
+    MDB_val mk = {klen, (void *)key};
+    return cursor_op(c, &mk, key ? MDB_SET_RANGE : MDB_FIRST, k, v);
+}
+
+int
+store_cursor_last(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v)
+{
+    MDB_val mk = {0, NULL};
+    return cursor_op(c, &mk, MDB_LAST, k, v);
+}
+
+int
+store_cursor_next(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v)
+{
+    MDB_val mk = {0, NULL};
+    return cursor_op(c, &mk, MDB_NEXT, k, v);
+}
+
+void
+store_usage(store_t *s, uint64_t *map_bytes, uint64_t *used_bytes)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &st);
+    *map_bytes = info.me_mapsize;
+    *used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+}
+
+int
+store_meta_get_u64(store_txn_t *t, const char *name, uint64_t *v)
+{
+    struct wire_buf b;
+    wire_buf_init(&b);
+    int rc = store_get(t, STORE_META, name, strlen(name), &b);
+    if (rc == ERR_NOT_FOUND) {
+        *v = 0;
+        rc = 0;
+    } else if (rc == 0) {
+        if (b.len != 8)
+            rc = ERR_CORRUPT;
+        else
+            *v = store_from_be64(b.data);
+    }
+    wire_buf_fini(&b);
+    return rc;
+}
+
+int
+store_meta_put_u64(store_txn_t *t, const char *name, uint64_t v)
+{
+    uint8_t b[8];
+    store_be64(b, v);
+    return store_put(t, STORE_META, name, strlen(name), b, 8, 0);
+}

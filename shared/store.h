@@ -1,0 +1,106 @@
+/* store: the one door to LMDB. One environment per daemon, in its data directory.
+ *
+ * Tables (named LMDB databases), and what their keys are:
+ *   meta     short ASCII names -> values (schema version, node id, counters of the uplink)
+ *   events   node (u32 BE) + record seq (u64 BE) -> canonical event record (msgpack)
+ *   ids      node (u32 BE) + event id bytes -> record seq (u64 BE): duplicate detection
+ *   outbox   batch seq (u64 BE) -> batch header (msgpack): sealed batches not yet acknowledged
+ *   batches  node (u32 BE) + batch seq (u64 BE) -> received batch header + signature
+ *   nodes    node (u32 BE) -> per-child state at an aggregator (msgpack)
+ *   parked   node (u32 BE) + batch seq (u64 BE) -> reason a batch was refused for good
+ *
+ * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
+ * Write transactions go through store_write(), which grows the map by itself when it fills and
+ * reports ERR_STORAGE_FULL when the map may not grow further or the disk is full. The environment
+ * is opened with default (durable) sync flags: a commit that returned 0 survives a crash.
+ */
+#ifndef JIANCHA_STORE_H
+#define JIANCHA_STORE_H
+
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+enum store_table {
+    STORE_META,
+    STORE_EVENTS,
+    STORE_IDS,
+    STORE_OUTBOX,
+    STORE_BATCHES,
+    STORE_NODES,
+    STORE_PARKED,
+    STORE_TABLES_
+};
+
+struct store_options {
+    uint64_t map_bytes;     /* initial map size */
+    uint64_t max_map_bytes; /* the map never grows past this; 0 = no limit */
+    bool readonly;          /* for the CLI reading a running daemon's store */
+};
+
+typedef struct store store_t;
+typedef struct store_txn store_txn_t;
+typedef struct store_cursor store_cursor_t;
+
+/* Opens or creates the environment in `dir` (created if missing unless readonly). Checks the
+ * schema version; ERR_SCHEMA if it differs, ERR_NOT_FOUND if readonly and nothing is there. */
+int store_open(const char *dir, const struct store_options *opt, store_t **out)
+    __attribute__((warn_unused_result));
+void store_close(store_t **p);
+
+/* A read transaction; store_abort() ends it. */
+int store_read(store_t *s, store_txn_t **txn) __attribute__((warn_unused_result));
+void store_abort(store_txn_t **txn);
+
+/* Runs fn in a write transaction and commits. If the map fills, the transaction is discarded, the
+ * map grown and fn run again, so fn must not change anything outside the transaction before it
+ * returns. fn's own non-zero return aborts and is passed through. */
+typedef int (*store_write_fn)(store_txn_t *txn, void *arg);
+int store_write(store_t *s, store_write_fn fn, void *arg) __attribute__((warn_unused_result));
+
+/* Flags for store_put. */
+#define STORE_APPEND 1u      /* key sorts after every key in the table (faster) */
+#define STORE_NOOVERWRITE 2u /* ERR_EXISTS if the key is present */
+
+int store_put(store_txn_t *t, enum store_table tb, const void *key, size_t klen, const void *val,
+              size_t vlen, unsigned flags) __attribute__((warn_unused_result));
+/* Appends the value to `out`; ERR_NOT_FOUND if absent. */
+int store_get(store_txn_t *t, enum store_table tb, const void *key, size_t klen,
+              struct wire_buf *out) __attribute__((warn_unused_result));
+int store_has(store_txn_t *t, enum store_table tb, const void *key, size_t klen);
+int store_del(store_txn_t *t, enum store_table tb, const void *key, size_t klen)
+    __attribute__((warn_unused_result));
+/* Number of entries in a table. */
+uint64_t store_count(store_txn_t *t, enum store_table tb);
+
+/* Cursors walk a table in key order. seek positions at the first key >= key (key NULL: first);
+ * last at the final key; next moves on. Each returns 0, or ERR_NOT_FOUND past the end. The key
+ * and value of the current entry are appended to the given buffers (either may be NULL). */
+int store_cursor_open(store_txn_t *t, enum store_table tb, store_cursor_t **c)
+    __attribute__((warn_unused_result));
+void store_cursor_close(store_cursor_t **c);
+int store_cursor_seek(store_cursor_t *c, const void *key, size_t klen, struct wire_buf *k,
+                      struct wire_buf *v);
+int store_cursor_last(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v);
+int store_cursor_next(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v);
+
+/* Size of the map and of the data in it, in bytes. */
+void store_usage(store_t *s, uint64_t *map_bytes, uint64_t *used_bytes);
+
+/* Key helpers: big-endian so LMDB's byte order is numeric order. */
+void store_be64(uint8_t out[8], uint64_t v);
+uint64_t store_from_be64(const uint8_t in[8]);
+void store_be32(uint8_t out[4], uint32_t v);
+uint32_t store_from_be32(const uint8_t in[4]);
+
+/* Meta values that are unsigned integers (stored as 8 bytes big-endian); missing reads as 0. */
+int store_meta_get_u64(store_txn_t *t, const char *name, uint64_t *v)
+    __attribute__((warn_unused_result));
+int store_meta_put_u64(store_txn_t *t, const char *name, uint64_t v)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,334 @@
+/* wire: msgpack encoding and decoding through msgpack-c.
+ *
+ * wire_obj_t is msgpack_object under another name, so walking a decoded value costs no copies.
+ * The reader reuses one msgpack_unpacked (and its zone) for every value of a stream. Nothing here
+ * knows about events or batches: those layouts live in their own modules.
+ */
+#include "wire.h"
+
+#include "err.h"
+#include "mem.h"
+
+#include <msgpack.h>
+#include <string.h>
+
+void
+wire_buf_init(struct wire_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void
+wire_buf_fini(struct wire_buf *b)
+{
+    free(b->data);
+    wire_buf_init(b);
+}
+
+void
+wire_buf_reset(struct wire_buf *b)
+{
+    b->len = 0;
+}
+
+void
+wire_buf_append(struct wire_buf *b, const void *data, size_t len)
+{
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len)
+            cap *= 2;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+static int
+append_cb(void *data, const char *buf, size_t len)
+{
+    wire_buf_append(data, buf, len);
+    return 0;
+}
+
+/* A packer is two pointers; making one per call keeps msgpack types out of the header. */
+#define PACKER(pk, b)                                                                              \
+    msgpack_packer pk;                                                                             \
+    msgpack_packer_init(&pk, (b), append_cb)
+
+void
+wire_put_map(struct wire_buf *b, uint32_t pairs)
+{
+    PACKER(pk, b);
+    msgpack_pack_map(&pk, pairs);
+}
+
+void
+wire_put_array(struct wire_buf *b, uint32_t items)
+{
+    PACKER(pk, b);
+    msgpack_pack_array(&pk, items);
+}
+
+void
+wire_put_str(struct wire_buf *b, const char *s, size_t len)
+{
+    PACKER(pk, b);
+    msgpack_pack_str_with_body(&pk, s, len);
+}
+
+void
+wire_put_cstr(struct wire_buf *b, const char *s)
+{
+    wire_put_str(b, s, strlen(s));
+}
+
+void
+wire_put_bin(struct wire_buf *b, const void *data, size_t len)
+{
+    PACKER(pk, b);
+    msgpack_pack_bin_with_body(&pk, data, len);
+}
+
+void
+wire_put_uint(struct wire_buf *b, uint64_t v)
+{
+    PACKER(pk, b);
+    msgpack_pack_uint64(&pk, v);
+}
+
+void
+wire_put_int(struct wire_buf *b, int64_t v)
+{
+    PACKER(pk, b);
+    msgpack_pack_int64(&pk, v);
+}
+
+void
+wire_put_double(struct wire_buf *b, double v)
+{
+    PACKER(pk, b);
+    msgpack_pack_double(&pk, v);
+}
+
+void
+wire_put_bool(struct wire_buf *b, bool v)
+{
+    PACKER(pk, b);
+    if (v)
+        msgpack_pack_true(&pk);
+    else
+        msgpack_pack_false(&pk);
+}
+
+void
+wire_put_nil(struct wire_buf *b)
+{
+    PACKER(pk, b);
+    msgpack_pack_nil(&pk);
+}
+
+static const msgpack_object *
+mo(const wire_obj_t *o)
+{
+    return (const msgpack_object *)o;
+}
+
+enum wire_type
+wire_obj_type(const wire_obj_t *o)
+{
+    switch (mo(o)->type) {
+    case MSGPACK_OBJECT_NIL:
+        return WIRE_NIL;
+    case MSGPACK_OBJECT_BOOLEAN:
+        return WIRE_BOOL;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return WIRE_UINT;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return WIRE_INT;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        return WIRE_FLOAT;
+    case MSGPACK_OBJECT_STR:
+        return WIRE_STR;
+    case MSGPACK_OBJECT_BIN:
+        return WIRE_BIN;
+    case MSGPACK_OBJECT_ARRAY:
+        return WIRE_ARRAY;
+    case MSGPACK_OBJECT_MAP:
+        return WIRE_MAP;
+    default:
+        return WIRE_OTHER;
+    }
+}
+
+bool
+wire_obj_bool(const wire_obj_t *o)
+{
+    return mo(o)->via.boolean;
+}
+
+uint64_t
+wire_obj_uint(const wire_obj_t *o)
+{
+    return mo(o)->via.u64;
+}
+
+int64_t
+wire_obj_int(const wire_obj_t *o)
+{
+    return mo(o)->via.i64;
+}
+
+double
+wire_obj_float(const wire_obj_t *o)
+{
+    return mo(o)->via.f64;
+}
+
+const char *
+wire_obj_bytes(const wire_obj_t *o, size_t *len)
+{
+    if (mo(o)->type == MSGPACK_OBJECT_BIN) {
+        *len = mo(o)->via.bin.size;
+        return mo(o)->via.bin.ptr;
+    }
+    *len = mo(o)->via.str.size;
+    return mo(o)->via.str.ptr;
+}
+
+uint32_t
+wire_obj_size(const wire_obj_t *o)
+{
+    if (mo(o)->type == MSGPACK_OBJECT_ARRAY)
+        return mo(o)->via.array.size;
+    if (mo(o)->type == MSGPACK_OBJECT_MAP)
+        return mo(o)->via.map.size;
+    return 0;
+}
+
+const wire_obj_t *
+wire_obj_at(const wire_obj_t *o, uint32_t i)
+{
+    if (mo(o)->type == MSGPACK_OBJECT_ARRAY)
+        return (const wire_obj_t *)&mo(o)->via.array.ptr[i];
+    return (const wire_obj_t *)&mo(o)->via.map.ptr[i].val;
+}
+
+const wire_obj_t *
+wire_obj_key_at(const wire_obj_t *o, uint32_t i)
+{
+    return (const wire_obj_t *)&mo(o)->via.map.ptr[i].key;
+}
+
+const wire_obj_t *
+wire_obj_get(const wire_obj_t *o, const char *key)
+{
+    if (mo(o)->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t klen = strlen(key);
+    const msgpack_object_map *m = &mo(o)->via.map;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *k = &m->ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
+            memcmp(k->via.str.ptr, key, klen) == 0)
+            return (const wire_obj_t *)&m->ptr[i].val;
+    }
+    return NULL;
+}
+
+int
+wire_obj_get_uint(const wire_obj_t *map, const char *key, uint64_t *out)
+{
+    const wire_obj_t *v = wire_obj_get(map, key);
+    if (!v)
+        return ERR_NOT_FOUND;
+    if (wire_obj_type(v) != WIRE_UINT)
+        return ERR_DECODE;
+    *out = wire_obj_uint(v);
+    return 0;
+}
+
+int
+wire_obj_get_bytes(const wire_obj_t *map, const char *key, enum wire_type type, const char **ptr,
+                   size_t *len)
+{
+    const wire_obj_t *v = wire_obj_get(map, key);
+    if (!v)
+        return ERR_NOT_FOUND;
+    if (wire_obj_type(v) != type)
+        return ERR_DECODE;
+    *ptr = wire_obj_bytes(v, len);
+    return 0;
+}
+
+struct wire_reader {
+    const char *data;
+    size_t len;
+    size_t off;
+    size_t last_start;
+    msgpack_unpacked result;
+};
+
+wire_reader_t *
+wire_reader_new(const void *data, size_t len)
+{
+    wire_reader_t *r = xcalloc(1, sizeof *r);
+    r->data = data;
+    r->len = len;
+    msgpack_unpacked_init(&r->result);
+    return r;
+}
+
+void
+wire_reader_destroy(wire_reader_t **p)
+{
+    if (!*p)
+        return;
+    msgpack_unpacked_destroy(&(*p)->result);
+    free(*p);
+    *p = NULL;
+}
+
+int
+wire_reader_next(wire_reader_t *r, const wire_obj_t **obj)
+{
+    if (r->off >= r->len)
+        return ERR_NOT_FOUND;
+    size_t start = r->off;
+    msgpack_unpack_return ret = msgpack_unpack_next(&r->result, r->data, r->len, &r->off);
+    if (ret != MSGPACK_UNPACK_SUCCESS && ret != MSGPACK_UNPACK_EXTRA_BYTES)
+        return ERR_DECODE;
+    r->last_start = start;
+    *obj = (const wire_obj_t *)&r->result.data;
+    return 0;
+}
+
+size_t
+wire_reader_offset(const wire_reader_t *r)
+{
+    return r->off;
+}
+
+void
+wire_reader_last_span(const wire_reader_t *r, size_t *start, size_t *len)
+{
+    *start = r->last_start;
+    *len = r->off - r->last_start;
+}
+
+int
+wire_decode_one(const void *data, size_t len, wire_reader_t **reader, const wire_obj_t **obj)
+{
+    wire_reader_t *r = wire_reader_new(data, len);
+    if (wire_reader_next(r, obj) != 0 || wire_reader_offset(r) != len) {
+        wire_reader_destroy(&r);
+        return ERR_DECODE;
+    }
+    *reader = r;
+    return 0;
+}
