@@ -894,6 +894,19 @@ event_record_to_json(const void *record, size_t len)
 }
 
 int
+event_required_fields(const char *type, const char **names, int max)
+{
+    const struct type_rule *rule = find_type(type);
+    if (!rule)
+        return ERR_NOT_FOUND;
+    int n = 0;
+    for (const struct field *f = rule->fields; f->name && n < max; f++)
+        if (f->required)
+            names[n++] = f->name;
+    return n;
+}
+
+int
 event_record_peek(const void *record, size_t len, char type[32], char id[EVENT_ID_MAX + 1])
 {
     wire_reader_t *r = NULL;

@@ -63,6 +63,10 @@ void event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1]);
  * +08:00, money as yuan). Returns NULL if the bytes are not a canonical record. */
 char *event_record_to_json(const void *record, size_t len);
 
+/* The names of a type's required fields (beyond type, id and at), for tests and docs. Returns the
+ * count written to names (at most max), or ERR_NOT_FOUND for an unknown type. */
+int event_required_fields(const char *type, const char **names, int max);
+
 /* Borrowed type and id of a canonical record, for listing; 0 or ERR_DECODE. */
 int event_record_peek(const void *record, size_t len, char type[32], char id[EVENT_ID_MAX + 1])
     __attribute__((warn_unused_result));

@@ -60,7 +60,7 @@ timestamp_parse(const char *s, size_t len, int64_t *ms, const char **why)
 {
     int y, mo, d, h, mi, se;
     *why = "not an RFC 3339 time like 2026-11-25T09:30:00+08:00";
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+    if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
         s[16] != ':')
         return ERR_INVALID;
     if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
@@ -87,7 +87,11 @@ timestamp_parse(const char *s, size_t len, int64_t *ms, const char **why)
             return ERR_INVALID;
     }
     int64_t off_min = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+    if (i == len) {
+        *why = "time has no offset (add Z or +08:00)";
+        return ERR_INVALID;
+    }
+    if (s[i] == 'Z' || s[i] == 'z') {
         i++;
     } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
         int oh, om;
@@ -96,7 +100,6 @@ timestamp_parse(const char *s, size_t len, int64_t *ms, const char **why)
         off_min = (s[i] == '-' ? -1 : 1) * (oh * 60 + om);
         i += 6;
     } else {
-        *why = "time has no offset (add Z or +08:00)";
         return ERR_INVALID;
     }
     if (i != len)

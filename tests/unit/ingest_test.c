@@ -1,0 +1,324 @@
+#include "testutil.h"
+
+#include "batch.h"
+#include "err.h"
+#include "ingest.h"
+#include "spool.h"
+
+#define CHILD 510104u
+
+/* A collector-side store that seals batches, and an aggregator-side ingest that receives them. */
+static char *dir;
+static store_t *child, *parent;
+static sign_key_t *key, *stranger;
+static ingest_t *in;
+
+struct built {
+    struct wire_buf header, payload;
+    char key_id[SIGN_KEY_ID_LEN + 1];
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+};
+
+static int
+fill_fn(store_txn_t *t, void *arg)
+{
+    int n = *(int *)arg;
+    for (int i = 0; i < n; i++) {
+        uint64_t seq;
+        int rc = spool_append(t, CHILD, "rec", 3, &seq);
+        if (rc != 0)
+            return rc;
+    }
+    uint64_t sealed;
+    return spool_seal(t, CHILD, 2, true, 1793581200000LL, &sealed);
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    dir = testutil_tmpdir();
+    char path[512];
+    assert_int_equal(sign_init(), 0);
+    snprintf(path, sizeof path, "%s/keys", dir);
+    assert_int_equal(sign_keypair_write("510104", path), 0);
+    snprintf(path, sizeof path, "%s/other", dir);
+    assert_int_equal(sign_keypair_write("510104", path), 0);
+    snprintf(path, sizeof path, "%s/keys/510104.secret", dir);
+    assert_int_equal(sign_key_load(path, &key, NULL), 0);
+    snprintf(path, sizeof path, "%s/other/510104.secret", dir);
+    assert_int_equal(sign_key_load(path, &stranger, NULL), 0);
+    struct store_options o = {.map_bytes = 4 << 20};
+    snprintf(path, sizeof path, "%s/child", dir);
+    assert_int_equal(store_open(path, &o, &child), 0);
+    snprintf(path, sizeof path, "%s/parent", dir);
+    assert_int_equal(store_open(path, &o, &parent), 0);
+    int n = 10; /* five batches of two */
+    assert_int_equal(store_write(child, fill_fn, &n), 0);
+    snprintf(path, sizeof path, "%s/keys", dir);
+    struct ingest_options io = {.keys_dir = path, .max_batch_bytes = 1 << 20};
+    assert_int_equal(ingest_new(&io, parent, &in), 0);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    ingest_destroy(&in);
+    store_close(&child);
+    store_close(&parent);
+    sign_key_destroy(&key);
+    sign_key_destroy(&stranger);
+    testutil_rmdir(dir);
+    return 0;
+}
+
+static void
+build(uint64_t seq, const sign_key_t *k, struct built *b)
+{
+    wire_buf_init(&b->header);
+    wire_buf_init(&b->payload);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(child, &t), 0);
+    assert_int_equal(spool_load(t, CHILD, seq, &b->header, &b->payload), 0);
+    store_abort(&t);
+    batch_sign(k, b->header.data, b->header.len, b->key_id, b->sig);
+}
+
+static void
+release(struct built *b)
+{
+    wire_buf_fini(&b->header);
+    wire_buf_fini(&b->payload);
+}
+
+static struct ingest_msg
+msg_of(const struct built *b)
+{
+    struct ingest_msg m = {.node = CHILD,
+                           .header = b->header.data,
+                           .header_len = b->header.len,
+                           .payload = b->payload.data,
+                           .payload_len = b->payload.len,
+                           .key_id = b->key_id,
+                           .key_id_len = SIGN_KEY_ID_LEN,
+                           .sig = b->sig,
+                           .sig_len = SIGN_SIGNATURE_BYTES};
+    return m;
+}
+
+static uint64_t
+stored_records(void)
+{
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(parent, &t), 0);
+    uint64_t n = store_count(t, STORE_EVENTS);
+    store_abort(&t);
+    return n;
+}
+
+static void
+batches_in_order_are_stored_and_acknowledged_in_one_group(void **state)
+{
+    (void)state;
+    struct built b[3];
+    struct ingest_msg m[3];
+    for (int i = 0; i < 3; i++) {
+        build((uint64_t)i + 1, key, &b[i]);
+        m[i] = msg_of(&b[i]);
+    }
+    assert_int_equal(ingest_batches(in, m, 3, 1), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_true(m[i].ack);
+        assert_int_equal(m[i].reply_ack.seq, (uint64_t)i + 1);
+        release(&b[i]);
+    }
+    assert_int_equal(stored_records(), 6);
+    struct proto_hello h = {PROTO_VERSION, "510104", ""};
+    struct proto_welcome w;
+    char reason[160];
+    assert_int_equal(ingest_hello(in, &h, 2, &w, reason), 0);
+    assert_int_equal(w.last_seq, 3);
+}
+
+static void
+an_exact_resend_is_acknowledged_without_storing_again(void **state)
+{
+    (void)state;
+    struct built b;
+    build(1, key, &b);
+    struct ingest_msg m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 2), 0);
+    assert_true(m.ack);
+    assert_int_equal(stored_records(), 2);
+    size_t n;
+    const struct ingest_node *nodes = ingest_nodes(in, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(nodes[0].duplicates, 1);
+    release(&b);
+}
+
+static void
+a_gap_is_refused_with_the_expected_sequence(void **state)
+{
+    (void)state;
+    struct built b;
+    build(3, key, &b);
+    struct ingest_msg m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    assert_false(m.ack);
+    assert_string_equal(m.reply_nack.code, PROTO_NACK_GAP);
+    assert_int_equal(m.reply_nack.expected, 1);
+    assert_false(m.reply_nack.permanent);
+    assert_int_equal(stored_records(), 0);
+    release(&b);
+}
+
+static void
+tampered_or_foreign_batches_are_refused_for_good(void **state)
+{
+    (void)state;
+    struct built b;
+    build(1, stranger, &b);
+    struct ingest_msg m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    assert_string_equal(m.reply_nack.code, PROTO_NACK_BAD_SIGNATURE);
+    assert_true(m.reply_nack.permanent);
+    release(&b);
+
+    build(1, key, &b);
+    b.payload.data[b.payload.len - 1] ^= 1;
+    m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    assert_string_equal(m.reply_nack.code, PROTO_NACK_MALFORMED);
+    b.payload.data[b.payload.len - 1] ^= 1;
+    b.header.data[3] ^= 1;
+    m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    assert_string_equal(m.reply_nack.code, PROTO_NACK_BAD_SIGNATURE);
+    release(&b);
+
+    m.node = 510105; /* no session for an unknown node */
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    assert_string_equal(m.reply_nack.code, PROTO_NACK_HELLO_FIRST);
+    assert_int_equal(stored_records(), 0);
+    struct proto_hello h = {PROTO_VERSION, "510105", ""};
+    struct proto_welcome w;
+    char reason[160];
+    assert_int_equal(ingest_hello(in, &h, 2, &w, reason), ERR_UNKNOWN_NODE);
+    assert_non_null(strstr(reason, "not a known child"));
+}
+
+static int
+rewrite_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    /* Simulate a restored snapshot: batch 2 sealed again over different records. */
+    int rc = 0;
+    for (uint64_t b = 2; b <= 5 && rc == 0; b++) {
+        uint8_t key8[8];
+        store_be64(key8, b);
+        rc = store_del(t, STORE_OUTBOX, key8, 8);
+    }
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "batch_seq", 1);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "sealed_seq", 3);
+    uint8_t ek[12];
+    store_be32(ek, CHILD);
+    store_be64(ek + 4, 4);
+    if (rc == 0)
+        rc = store_put(t, STORE_EVENTS, ek, 12, "other", 5, 0);
+    uint64_t sealed;
+    if (rc == 0)
+        rc = spool_seal(t, CHILD, 2, false, 1793581200001LL, &sealed);
+    return rc;
+}
+
+static void
+a_reused_sequence_with_other_content_is_a_conflict(void **state)
+{
+    (void)state;
+    struct built b1, b2;
+    build(1, key, &b1);
+    build(2, key, &b2);
+    struct ingest_msg m[2] = {msg_of(&b1), msg_of(&b2)};
+    assert_int_equal(ingest_batches(in, m, 2, 1), 0);
+    release(&b2);
+    assert_int_equal(store_write(child, rewrite_fn, NULL), 0);
+    build(2, key, &b2);
+    m[0] = msg_of(&b2);
+    assert_int_equal(ingest_batches(in, m, 1, 2), 0);
+    assert_false(m[0].ack);
+    assert_string_equal(m[0].reply_nack.code, PROTO_NACK_CONFLICT);
+    assert_true(m[0].reply_nack.permanent);
+    assert_int_equal(stored_records(), 4);
+    release(&b1);
+    release(&b2);
+}
+
+static void
+a_batch_that_does_not_follow_the_chain_is_refused(void **state)
+{
+    (void)state;
+    struct built b1, b2;
+    build(1, key, &b1);
+    build(2, key, &b2);
+    /* Re-sign batch 2 with a broken prev hash: decode, change, encode, sign. */
+    struct batch_header h;
+    assert_int_equal(batch_header_decode(b2.header.data, b2.header.len, &h), 0);
+    h.prev[0] ^= 0xff;
+    wire_buf_reset(&b2.header);
+    batch_header_encode(&h, &b2.header);
+    batch_sign(key, b2.header.data, b2.header.len, b2.key_id, b2.sig);
+    struct ingest_msg m[2] = {msg_of(&b1), msg_of(&b2)};
+    assert_int_equal(ingest_batches(in, m, 2, 1), 0);
+    assert_true(m[0].ack);
+    assert_false(m[1].ack);
+    assert_string_equal(m[1].reply_nack.code, PROTO_NACK_BROKEN_CHAIN);
+    assert_int_equal(stored_records(), 2);
+    release(&b1);
+    release(&b2);
+}
+
+static void
+state_survives_a_restart_of_the_aggregator(void **state)
+{
+    (void)state;
+    struct built b;
+    build(1, key, &b);
+    struct ingest_msg m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    release(&b);
+    ingest_destroy(&in);
+    char path[512];
+    snprintf(path, sizeof path, "%s/keys", dir);
+    struct ingest_options io = {.keys_dir = path, .max_batch_bytes = 1 << 20};
+    assert_int_equal(ingest_new(&io, parent, &in), 0);
+    build(2, key, &b);
+    m = msg_of(&b);
+    assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+    assert_true(m.ack);
+    assert_int_equal(stored_records(), 4);
+    release(&b);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(batches_in_order_are_stored_and_acknowledged_in_one_group),
+        T(an_exact_resend_is_acknowledged_without_storing_again),
+        T(a_gap_is_refused_with_the_expected_sequence),
+        T(tampered_or_foreign_batches_are_refused_for_good),
+        T(a_reused_sequence_with_other_content_is_a_conflict),
+        T(a_batch_that_does_not_follow_the_chain_is_refused),
+        T(state_survives_a_restart_of_the_aggregator),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

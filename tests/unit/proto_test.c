@@ -1,0 +1,81 @@
+#include "testutil.h"
+
+#include "err.h"
+#include "proto.h"
+
+static void
+every_message_round_trips(void **state)
+{
+    (void)state;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    struct proto_hello h = {PROTO_VERSION, "510104", "0123456789abcdef"}, h2;
+    proto_hello_encode(&h, &b);
+    assert_int_equal(proto_hello_decode(b.data, b.len, &h2), 0);
+    assert_string_equal(h2.node, "510104");
+    assert_string_equal(h2.key_id, "0123456789abcdef");
+
+    struct proto_welcome w = {PROTO_VERSION, "510100", 42, {1, 2, 3}}, w2;
+    wire_buf_reset(&b);
+    proto_welcome_encode(&w, &b);
+    assert_int_equal(proto_welcome_decode(b.data, b.len, &w2), 0);
+    assert_int_equal(w2.last_seq, 42);
+    assert_memory_equal(w2.last_hash, w.last_hash, SIGN_HASH_BYTES);
+
+    struct proto_nack n = {7, "gap", "expected batch 5", false, 5}, n2;
+    wire_buf_reset(&b);
+    proto_nack_encode(&n, &b);
+    assert_int_equal(proto_nack_decode(b.data, b.len, &n2), 0);
+    assert_string_equal(n2.code, "gap");
+    assert_int_equal(n2.expected, 5);
+    assert_false(n2.permanent);
+
+    struct proto_ack a = {99}, a2;
+    wire_buf_reset(&b);
+    proto_ack_encode(&a, &b);
+    assert_int_equal(proto_ack_decode(b.data, b.len, &a2), 0);
+    assert_int_equal(a2.seq, 99);
+
+    struct proto_ping p = {1793581200000LL}, p2;
+    wire_buf_reset(&b);
+    proto_ping_encode(&p, &b);
+    assert_int_equal(proto_ping_decode(b.data, b.len, &p2), 0);
+    assert_int_equal(p2.sent_ms, p.sent_ms);
+
+    struct proto_refuse r = {"unknown node"}, r2;
+    wire_buf_reset(&b);
+    proto_refuse_encode(&r, &b);
+    assert_int_equal(proto_refuse_decode(b.data, b.len, &r2), 0);
+    assert_string_equal(r2.reason, "unknown node");
+    wire_buf_fini(&b);
+}
+
+static void
+bad_bodies_and_commands_are_decode_errors(void **state)
+{
+    (void)state;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    struct proto_hello h = {PROTO_VERSION, "51010", "0123456789abcdef"}, h2;
+    proto_hello_encode(&h, &b); /* node of 5 digits */
+    assert_int_equal(proto_hello_decode(b.data, b.len, &h2), ERR_DECODE);
+    struct proto_ack a;
+    assert_int_equal(proto_ack_decode("\x91\x01", 2, &a), ERR_DECODE);
+    assert_int_equal(proto_ack_decode("", 0, &a), ERR_DECODE);
+    enum proto_cmd cmd;
+    assert_int_equal(proto_cmd_parse("BATCH", 5, &cmd), 0);
+    assert_int_equal(cmd, PROTO_BATCH);
+    assert_int_equal(proto_cmd_parse("BATCHX", 6, &cmd), ERR_DECODE);
+    assert_int_equal(proto_cmd_parse("BATC", 4, &cmd), ERR_DECODE);
+    wire_buf_fini(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_message_round_trips),
+        cmocka_unit_test(bad_bodies_and_commands_are_decode_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,162 @@
+#include "testutil.h"
+
+#include "batch.h"
+#include "err.h"
+#include "spool.h"
+
+#define NODE 510104u
+
+static char *dir;
+static store_t *st;
+
+static int
+setup(void **state)
+{
+    (void)state;
+    dir = testutil_tmpdir();
+    struct store_options o = {.map_bytes = 4 << 20};
+    assert_int_equal(store_open(dir, &o, &st), 0);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    store_close(&st);
+    testutil_rmdir(dir);
+    return 0;
+}
+
+struct fill {
+    int records;
+    uint32_t max;
+    bool all;
+    uint64_t sealed;
+};
+
+static int
+fill_fn(store_txn_t *t, void *arg)
+{
+    struct fill *f = arg;
+    for (int i = 0; i < f->records; i++) {
+        char rec[32];
+        int n = snprintf(rec, sizeof rec, "r%d", i);
+        uint64_t seq;
+        int rc = spool_append(t, NODE, rec, (size_t)n, &seq);
+        if (rc != 0)
+            return rc;
+    }
+    return spool_seal(t, NODE, f->max, f->all, 1793581200000LL, &f->sealed);
+}
+
+static void
+full_batches_are_sealed_and_chained(void **state)
+{
+    (void)state;
+    struct fill f = {10, 3, false, 0};
+    assert_int_equal(store_write(st, fill_fn, &f), 0);
+    assert_int_equal(f.sealed, 3); /* 9 records; 1 left unsealed */
+    struct fill g = {0, 3, true, 0};
+    assert_int_equal(store_write(st, fill_fn, &g), 0);
+    assert_int_equal(g.sealed, 1);
+
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(st, &t), 0);
+    struct spool_state s;
+    assert_int_equal(spool_state_get(t, &s), 0);
+    assert_int_equal(s.next_seq, 11);
+    assert_int_equal(s.sealed_seq, 10);
+    assert_int_equal(s.batch_seq, 4);
+    struct wire_buf h, p;
+    wire_buf_init(&h);
+    wire_buf_init(&p);
+    uint8_t prev[SIGN_HASH_BYTES] = {0};
+    uint64_t first = 1;
+    for (uint64_t b = 1; b <= 4; b++) {
+        assert_int_equal(spool_load(t, NODE, b, &h, &p), 0);
+        struct batch_header d;
+        assert_int_equal(batch_header_decode(h.data, h.len, &d), 0);
+        assert_int_equal(d.seq, b);
+        assert_int_equal(d.first, first);
+        assert_memory_equal(d.prev, prev, SIGN_HASH_BYTES);
+        assert_int_equal(batch_payload_check(&d, p.data, p.len), 0);
+        batch_hash(h.data, h.len, prev);
+        first = d.last + 1;
+    }
+    assert_memory_equal(prev, s.batch_hash, SIGN_HASH_BYTES);
+    assert_int_equal(spool_load(t, NODE, 5, &h, &p), ERR_NOT_FOUND);
+    wire_buf_fini(&h);
+    wire_buf_fini(&p);
+    store_abort(&t);
+}
+
+static int
+prune_fn(store_txn_t *t, void *arg)
+{
+    return spool_prune(t, *(uint64_t *)arg);
+}
+
+static void
+pruning_drops_acknowledged_batches_only(void **state)
+{
+    (void)state;
+    struct fill f = {10, 2, true, 0};
+    assert_int_equal(store_write(st, fill_fn, &f), 0);
+    assert_int_equal(f.sealed, 5);
+    uint64_t acked = 3;
+    assert_int_equal(store_write(st, prune_fn, &acked), 0);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(st, &t), 0);
+    assert_int_equal(store_count(t, STORE_OUTBOX), 2);
+    struct wire_buf h, p;
+    wire_buf_init(&h);
+    wire_buf_init(&p);
+    assert_int_equal(spool_load(t, NODE, 3, &h, &p), ERR_NOT_FOUND);
+    assert_int_equal(spool_load(t, NODE, 4, &h, &p), 0);
+    struct spool_state s;
+    assert_int_equal(spool_state_get(t, &s), 0);
+    assert_int_equal(s.acked_batch, 3);
+    wire_buf_fini(&h);
+    wire_buf_fini(&p);
+    store_abort(&t);
+}
+
+static int
+damage_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    uint8_t key[12];
+    store_be32(key, NODE);
+    store_be64(key + 4, 2);
+    return store_put(t, STORE_EVENTS, key, 12, "XX", 2, 0);
+}
+
+static void
+a_damaged_record_is_never_sent(void **state)
+{
+    (void)state;
+    struct fill f = {4, 4, true, 0};
+    assert_int_equal(store_write(st, fill_fn, &f), 0);
+    assert_int_equal(store_write(st, damage_fn, NULL), 0);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(st, &t), 0);
+    struct wire_buf h, p;
+    wire_buf_init(&h);
+    wire_buf_init(&p);
+    assert_int_equal(spool_load(t, NODE, 1, &h, &p), ERR_CORRUPT);
+    wire_buf_fini(&h);
+    wire_buf_fini(&p);
+    store_abort(&t);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(full_batches_are_sealed_and_chained, setup, teardown),
+        cmocka_unit_test_setup_teardown(pruning_drops_acknowledged_batches_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_damaged_record_is_never_sent, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

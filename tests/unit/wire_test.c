@@ -1,0 +1,71 @@
+#include "testutil.h"
+
+#include "err.h"
+#include "wire.h"
+
+static void
+values_round_trip_through_a_record_stream(void **state)
+{
+    (void)state;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    wire_put_map(&b, 3);
+    wire_put_cstr(&b, "u");
+    wire_put_uint(&b, 1ULL << 40);
+    wire_put_cstr(&b, "i");
+    wire_put_int(&b, -7);
+    wire_put_cstr(&b, "s");
+    wire_put_str(&b, "四川", strlen("四川"));
+    wire_put_array(&b, 2);
+    wire_put_bool(&b, true);
+    wire_put_bin(&b, "\0\1", 2);
+
+    wire_reader_t *r = wire_reader_new(b.data, b.len);
+    const wire_obj_t *o;
+    assert_int_equal(wire_reader_next(r, &o), 0);
+    uint64_t u;
+    assert_int_equal(wire_obj_get_uint(o, "u", &u), 0);
+    assert_true(u == 1ULL << 40);
+    assert_int_equal(wire_obj_type(wire_obj_get(o, "i")), WIRE_INT);
+    assert_int_equal(wire_obj_int(wire_obj_get(o, "i")), -7);
+    const char *p;
+    size_t len;
+    assert_int_equal(wire_obj_get_bytes(o, "s", WIRE_STR, &p, &len), 0);
+    assert_memory_equal(p, "四川", len);
+    assert_int_equal(wire_obj_get_uint(o, "missing", &u), ERR_NOT_FOUND);
+    assert_int_equal(wire_obj_get_uint(o, "s", &u), ERR_DECODE);
+    assert_int_equal(wire_reader_next(r, &o), 0);
+    assert_int_equal(wire_obj_size(o), 2);
+    assert_int_equal(wire_obj_type(wire_obj_at(o, 1)), WIRE_BIN);
+    assert_int_equal(wire_reader_next(r, &o), ERR_NOT_FOUND);
+    wire_reader_destroy(&r);
+    wire_buf_fini(&b);
+}
+
+static void
+truncated_bytes_are_a_decode_error(void **state)
+{
+    (void)state;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    wire_put_map(&b, 1);
+    wire_put_cstr(&b, "key");
+    wire_put_cstr(&b, "a value that will be cut");
+    for (size_t cut = 1; cut < b.len; cut++) {
+        wire_reader_t *r = NULL;
+        const wire_obj_t *o;
+        assert_int_equal(wire_decode_one(b.data, cut, &r, &o), ERR_DECODE);
+        assert_null(r);
+    }
+    wire_buf_fini(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(values_round_trip_through_a_record_stream),
+        cmocka_unit_test(truncated_bytes_are_a_decode_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
