@@ -328,11 +328,19 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         fprintf(stderr, "jiancha-aggregator: cannot bind %s: %s\n", ep, zmq_strerror(zmq_errno()));
         return ERR_NET;
     }
+    /* With a port of * the system picks one; scripts and operators read it from this file. */
+    const char *bound = zsock_endpoint(a->router);
+    char *path = xasprintf("%s/listen.endpoint", data), *tmp = xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+        log_warn("aggregator: cannot record the bound endpoint path=%s", path);
+    free(path);
+    free(tmp);
     a->loop = zloop_new();
     zloop_reader(a->loop, a->router, on_router, a);
     zloop_timer(a->loop, 100, 0, on_tick, a);
     zloop_timer(a->loop, 10000, 0, on_stats, a);
-    log_info("aggregator: listening node=%s endpoint=%s", a->node_text, ep);
+    log_info("aggregator: listening node=%s endpoint=%s", a->node_text, bound);
     return 0;
 }
 

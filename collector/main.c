@@ -263,10 +263,11 @@ setup(struct collector *c, const char *config_path, bool check_only)
     c->intake = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(c->intake, 0);
     zsock_set_sndtimeo(c->intake, 1000);
-    /* A hard cap well above the configured limit, so an oversize message still gets a reply
-     * but a runaway one cannot exhaust memory. */
-    zsock_set_maxmsgsize(c->intake, (int)(c->max_message * 4 > 1 << 30 ? 1 << 30
-                                                                        : c->max_message * 4));
+    /* A hard cap well above the configured limit, so an oversize message still gets a clear
+     * reply while a runaway one (past the cap ZeroMQ drops the connection) cannot exhaust
+     * memory. */
+    int64_t cap = c->max_message * 4 > (64 << 20) ? c->max_message * 4 : (64 << 20);
+    zsock_set_maxmsgsize(c->intake, cap > (1 << 30) ? (1 << 30) : (int)cap);
     const char *ep = conf_str(c->conf, "intake/endpoint");
     char *ep_default = *ep ? NULL : xasprintf("ipc://%s/intake.sock", data);
     if (zsock_bind(c->intake, "%s", ep_default ? ep_default : ep) < 0) {

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 
 static const char *const table_names[STORE_TABLES_] = {
     "meta", "events", "ids", "outbox", "batches", "nodes", "parked",
@@ -25,6 +27,8 @@ static const char *const table_names[STORE_TABLES_] = {
 
 struct store {
     MDB_env *env;
+    int64_t full_logged_s;  /* when "storage full" was last logged */
+    uint64_t full_suppressed;
     MDB_dbi dbi[STORE_TABLES_];
     bool have[STORE_TABLES_];
     uint64_t map_bytes;
@@ -43,9 +47,40 @@ struct store_cursor {
     MDB_cursor *cur;
 };
 
-static int
-translate(int rc, const char *what, const store_t *s)
+/* LMDB reports a short write as EIO; when the file system has no room left, that short write
+ * was a full disk, which the daemon survives, not an I/O fault that needs a restart. */
+static bool
+disk_is_full(const store_t *s)
 {
+    struct statvfs v;
+    if (!s || statvfs(s->dir, &v) != 0)
+        return false;
+    return (uint64_t)v.f_bavail * v.f_frsize < (4u << 20);
+}
+
+/* Logs a full disk at most every 10 s, with the number of refusals in between. */
+static void
+log_full(store_t *s, const char *what, int rc)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (s->full_logged_s && ts.tv_sec - s->full_logged_s < 10) {
+        s->full_suppressed++;
+        return;
+    }
+    log_warn("store: %s failed dir=%s suppressed=%llu: %s", what, s->dir,
+             (unsigned long long)s->full_suppressed, mdb_strerror(rc));
+    s->full_logged_s = ts.tv_sec;
+    s->full_suppressed = 0;
+}
+
+static int
+translate(int rc, const char *what, store_t *s)
+{
+    if ((rc == ENOSPC || rc == EDQUOT || rc == EIO) && s && (rc != EIO || disk_is_full(s))) {
+        log_full(s, what, rc);
+        return ERR_STORAGE_FULL;
+    }
     switch (rc) {
     case 0:
         return 0;
@@ -57,7 +92,6 @@ translate(int rc, const char *what, const store_t *s)
         return ERR_MAP_FULL;
     case ENOSPC:
     case EDQUOT:
-        log_warn("store: %s failed dir=%s: %s", what, s ? s->dir : "?", mdb_strerror(rc));
         return ERR_STORAGE_FULL;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:

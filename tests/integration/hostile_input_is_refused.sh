@@ -1,1 +1,64 @@
-exit 0
+#!/usr/bin/env bash
+# Hostile input at both doors: replayed, tampered, foreign-signed, conflicting and out-of-order
+# batches at the aggregator; a batch session from an unknown node; malformed JSON, wrong types,
+# missing fields and an oversized message at the collector's intake. Each is refused with a clear
+# reason, nothing bad is stored, and both daemons keep serving.
+. "$(dirname "$0")/lib.sh"
+
+keys 510104
+keys 510105   # the forge's node: a known child with no collector of its own
+"$JIANCHA" keys gen --node 510199 --out "$T/strangers" >/dev/null
+aggregator_config city 510100
+start city
+collector_config county 510104 "$(endpoint_of city)" "intake
+    max_message_bytes = 65536"
+start county
+EP=$(endpoint_of city)
+
+# --- the aggregator's door ---
+"$FORGE" "$EP" "$T/keys/510105.secret" replay >"$T/f.out" || fail "replay: $(cat "$T/f.out")"
+"$FORGE" "$EP" "$T/keys/510105.secret" conflict >"$T/f.out" || fail "conflict: $(cat "$T/f.out")"
+grep -q 'NACK conflict: batch 1 was already stored with other content' "$T/f.out" ||
+    fail "conflict reason: $(cat "$T/f.out")"
+"$FORGE" "$EP" "$T/keys/510105.secret" gap >"$T/f.out" || fail "gap: $(cat "$T/f.out")"
+grep -q 'NACK gap: expected batch 2' "$T/f.out" || fail "gap reason: $(cat "$T/f.out")"
+"$FORGE" "$EP" "$T/keys/510105.secret" tamper >"$T/f.out" || fail "tamper: $(cat "$T/f.out")"
+"$FORGE" "$EP" "$T/keys/510105.secret" badsig >"$T/f.out" || fail "badsig: $(cat "$T/f.out")"
+if "$FORGE" "$EP" "$T/strangers/510199.secret" hello >"$T/f.out"; then fail "unknown node admitted"; fi
+grep -q 'REFUSE: node 510199 is not a known child' "$T/f.out" || fail "unknown: $(cat "$T/f.out")"
+# exactly the replayed batch's two events of node 510105 are stored, once
+[ "$("$JIANCHA" query events --data "$T/city" --node 510105 --json | wc -l)" = 2 ] ||
+    fail "forged batches left data behind"
+grep -q 'code=bad-signature' "$T/city.log" || fail "bad signature not logged"
+grep -q 'code=malformed' "$T/city.log" || fail "tampered payload not logged"
+
+# --- the collector's door ---
+cat >"$T/bad.jsonl" <<'JSON'
+{"type":"case.accept","id":"ok-1","case":"C1","item":"SC-XK-0101","dept":"SCJGJ","handler":"H1","at":"2026-11-02T09:00:00+08:00"}
+{"type":"case.accept","id":"bad-1","case":"C1"
+{"type":"case.accept","id":"bad-2","case":"C2","item":"SC-XK-0101","dept":"SCJGJ","handler":7,"at":"2026-11-02T09:00:00+08:00"}
+{"type":"case.step","id":"bad-3","case":"C1","handler":"H1","at":"2026-11-02T09:00:00+08:00"}
+{"type":"rating","id":"bad-4","case":"C1","rating":9,"at":"2026-11-02T09:00:00+08:00"}
+{"type":"case.execution","id":"bad-5","case":"C1","amount":"lots","at":"2026-11-02T09:00:00+08:00"}
+JSON
+if "$JIANCHA" send --data "$T/county" "$T/bad.jsonl" >"$T/bad.out"; then fail "bad lines accepted"; fi
+grep -q '^line 2: rejected: malformed JSON' "$T/bad.out" || fail "malformed: $(cat "$T/bad.out")"
+grep -q '^line 3: rejected: handler: must be a string$' "$T/bad.out" || fail "$(cat "$T/bad.out")"
+grep -q '^line 4: rejected: step: required field is missing$' "$T/bad.out" || fail "$(cat "$T/bad.out")"
+grep -q '^line 5: rejected: rating: must be an integer from 1 to 5$' "$T/bad.out" || fail "$(cat "$T/bad.out")"
+grep -q '^line 6: rejected: amount: must be a number of yuan$' "$T/bad.out" || fail "$(cat "$T/bad.out")"
+grep -q '^6 lines: 1 accepted, 0 duplicates, 5 rejected$' "$T/bad.out" || fail "$(cat "$T/bad.out")"
+
+"$EVENTGEN" --node 510104 --count 2000 --seed 3 >"$T/big.jsonl"
+if "$JIANCHA" send --data "$T/county" --chunk 2000 "$T/big.jsonl" >"$T/big.out"; then
+    fail "oversized message accepted"
+fi
+grep -q 'refused: message of [0-9]* bytes exceeds the limit of 65536 bytes' "$T/big.out" ||
+    fail "oversize: $(cat "$T/big.out")"
+
+# both still serve, and only the good records are anywhere
+alive city && alive county || fail "a daemon died"
+"$JIANCHA" send --data "$T/county" --chunk 100 "$T/big.jsonl" >"$T/ok.out" || fail "$(cat "$T/ok.out")"
+wait_until 30 has_count "$T/city" 2003 || fail "city holds $(count "$T/city")"
+[ "$(ids "$T/county" | grep -c '^bad-' || true)" = 0 ] || fail "a rejected record was stored"
+say "ok: every hostile input refused with its reason; daemons kept serving"

@@ -1,0 +1,125 @@
+# Shared helpers for the integration and fault scripts. Each script sources this file, gets a
+# fresh temporary directory in $T, starts real daemons with ephemeral ports and asserts outcomes
+# by querying their stores. Everything started is killed and removed on exit.
+set -euo pipefail
+
+BIN=${JIANCHA_BIN:?set JIANCHA_BIN to the build directory}
+SRC=${JIANCHA_SOURCE:?set JIANCHA_SOURCE to the source directory}
+JIANCHA=$BIN/cli/jiancha
+COLLECTOR=$BIN/collector/jiancha-collector
+AGGREGATOR=$BIN/aggregator/jiancha-aggregator
+EVENTGEN=$BIN/bench/jiancha-eventgen
+FORGE=$BIN/tests/jiancha-forge
+
+T=$(mktemp -d /tmp/jiancha-it-XXXXXX)
+MOUNTS=()
+
+cleanup() {
+    local rc=$?
+    for f in "$T"/*.pid; do
+        [ -e "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
+    if [ $rc -ne 0 ]; then
+        echo "--- failed (rc=$rc); daemon logs follow ---"
+        for l in "$T"/*.log; do [ -e "$l" ] && { echo "== $l"; tail -n 30 "$l"; }; done
+    fi
+    rm -rf "$T"
+    exit $rc
+}
+trap cleanup EXIT
+
+say() { printf '%s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+wait_until() {
+    local limit=$1; shift
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.1
+    done
+}
+
+# keys NODE: a keypair in $T/keys (the aggregator reads public keys from there).
+keys() { "$JIANCHA" keys gen --node "$1" --out "$T/keys" >/dev/null; }
+
+# aggregator_config NAME NODE [EXTRA]: writes $T/NAME.cfg listening on an ephemeral port.
+aggregator_config() {
+    local name=$1 node=$2 extra=${3:-}
+    cat >"$T/$name.cfg" <<CFG
+aggregator
+    node = $node
+    data = $T/$name
+    keys = $T/keys
+listen
+    endpoint = ${AGG_ENDPOINT:-tcp://127.0.0.1:*}
+    heartbeat_ms = 200
+    session_timeout_ms = 3000
+$extra
+CFG
+}
+
+# start NAME: starts the daemon described by $T/NAME.cfg (kind from the file) in the background.
+start() {
+    local name=$1 kind
+    kind=$(head -n 1 "$T/$name.cfg")
+    local exe=$COLLECTOR
+    [ "$kind" = aggregator ] && exe=$AGGREGATOR
+    "$exe" -c "$T/$name.cfg" >>"$T/$name.log" 2>&1 &
+    echo $! >"$T/$name.pid"
+    if [ "$kind" = aggregator ]; then
+        wait_until 10 test -s "$T/$name/listen.endpoint" || fail "$name did not start"
+        # Pin the port so a restart listens where the children already connect.
+        local ep; ep=$(cat "$T/$name/listen.endpoint")
+        sed -i "s|endpoint = tcp://127.0.0.1:\*|endpoint = $ep|" "$T/$name.cfg"
+    else
+        wait_until 10 test -S "$T/$name/intake.sock" || fail "$name did not start"
+    fi
+}
+
+endpoint_of() { cat "$T/$1/listen.endpoint"; }
+
+# collector_config NAME NODE PARENT_ENDPOINT [EXTRA]
+collector_config() {
+    local name=$1 node=$2 parent=$3 extra=${4:-}
+    cat >"$T/$name.cfg" <<CFG
+collector
+    node = $node
+    data = $T/$name
+    key = $T/keys/$node.secret
+uplink
+    endpoint = $parent
+    heartbeat_ms = 200
+    timeout_ms = 1500
+    ack_timeout_ms = 1000
+    backoff_max_ms = 1000
+$extra
+CFG
+}
+
+stop() { local p; p=$(cat "$T/$1.pid"); kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; rm -f "$T/$1.pid"; }
+kill9() { local p; p=$(cat "$T/$1.pid"); kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; rm -f "$T/$1.pid"; }
+alive() { kill -0 "$(cat "$T/$1.pid")" 2>/dev/null; }
+
+# count DIR: events stored in a daemon's store.
+count() { "$JIANCHA" status --data "$1" | sed -n 's/^store .*: \([0-9]*\) events.*/\1/p'; }
+has_count() { [ "$(count "$1")" = "$2" ]; }
+
+# ids DIR: the event ids stored, one per line, in store order.
+ids() { "$JIANCHA" query events --data "$1" --json | jq -r '.event.id'; }
+
+# exactly_once INPUT DIR: every id of INPUT is stored in DIR once, and nothing else is.
+exactly_once() {
+    local input=$1 dir=$2
+    jq -r '.id' "$input" | sort >"$T/want.ids"
+    ids "$dir" | sort >"$T/got.ids"
+    local dups; dups=$(uniq -d "$T/got.ids" | wc -l)
+    [ "$dups" -eq 0 ] || fail "$dups ids stored more than once in $dir"
+    diff -q "$T/want.ids" "$T/got.ids" >/dev/null || {
+        say "missing: $(comm -23 "$T/want.ids" "$T/got.ids" | wc -l) unexpected: $(comm -13 "$T/want.ids" "$T/got.ids" | wc -l)"
+        fail "ids stored in $dir differ from the input"
+    }
+}
