@@ -61,8 +61,8 @@ struct collector {
     int64_t max_message;
     uint32_t seal_at;
     int64_t flush_ms;
-    bool unsealed;
-    int64_t last_seal_ms;
+    bool unsealed;             /* events stored but not yet in a batch */
+    int64_t unsealed_since_ms; /* when the oldest of them arrived */
     uint64_t accepted, duplicates, rejected, refused_full;
 };
 
@@ -130,8 +130,10 @@ handle_intake(struct collector *c, zmsg_t *msg)
         c->accepted += res.accepted;
         c->duplicates += res.duplicates;
         c->rejected += c->set.n_rejects;
-        if (res.accepted)
+        if (res.accepted && !c->unsealed) {
             c->unsealed = true;
+            c->unsealed_since_ms = now;
+        }
         if (res.sealed)
             link_kick(c->link);
     }
@@ -173,12 +175,11 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     struct collector *c = arg;
     int64_t now = timestamp_now_ms();
-    if (c->unsealed && now - c->last_seal_ms >= c->flush_ms) {
+    if (c->unsealed && now - c->unsealed_since_ms >= c->flush_ms) {
         struct seal_args a = {c->node, c->seal_at, now, 0};
         int rc = store_write(c->store, seal_fn, &a);
         if (rc == 0) {
             c->unsealed = false;
-            c->last_seal_ms = now;
             if (a.sealed)
                 link_kick(c->link);
         } else {
@@ -260,6 +261,21 @@ setup(struct collector *c, const char *config_path, bool check_only)
         fprintf(stderr, "jiancha-collector: cannot open store %s: %s\n", data, err_str(rc));
         return rc;
     }
+    /* Events committed by a previous run but not yet sealed (it was killed between intake and
+     * the flush timer) are sealed by the first tick, or they would wait for the next intake. */
+    store_txn_t *t = NULL;
+    struct spool_state sp;
+    rc = store_read(c->store, &t);
+    if (rc == 0)
+        rc = spool_state_get(t, &sp);
+    store_abort(&t);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-collector: cannot read spool state in %s: %s\n", data,
+                err_str(rc));
+        return rc;
+    }
+    c->unsealed = sp.next_seq - 1 > sp.sealed_seq;
+    c->unsealed_since_ms = 0; /* they have waited long enough: seal at the first tick */
     c->intake = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(c->intake, 0);
     zsock_set_sndtimeo(c->intake, 1000);

@@ -23,7 +23,10 @@ cleanup() {
     for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
     if [ $rc -ne 0 ]; then
         echo "--- failed (rc=$rc); daemon logs follow ---"
-        for l in "$T"/*.log; do [ -e "$l" ] && { echo "== $l"; tail -n 30 "$l"; }; done
+        for l in "$T"/*.log; do [ -e "$l" ] && { echo "== $l"; grep -v ' stats ' "$l" | tail -n 30; }; done
+        if [ -n "${JIANCHA_KEEP_FAILED:-}" ]; then
+            mkdir -p "$JIANCHA_KEEP_FAILED" && cp -r "$T"/*.log "$T"/*.out "$JIANCHA_KEEP_FAILED"/ 2>/dev/null || true
+        fi
     fi
     rm -rf "$T"
     exit $rc
