@@ -2,8 +2,9 @@
  * the integration tests and the benchmarks.
  *
  * Each case follows a plausible life: accept, the item's steps, evidence, a decision (a penalty
- * with an amount for penalty items), execution, close and often a rating; events are spread over
- * working hours from --start. Every event id is PREFIX-N, unique within one run, so a test can
+ * with an amount for penalty items), execution, close and often a rating. Cases start evenly
+ * over --hours from --start (a working day by default) and each case's events follow its start
+ * within minutes to hours, so a stream looks like a real day at one node. Every event id is PREFIX-N, unique within one run, so a test can
  * check that each id arrives exactly once. The same --seed gives the same stream.
  */
 #include <getopt.h>
@@ -66,12 +67,14 @@ main(int argc, char **argv)
     static const struct option opts[] = {
         {"node", required_argument, NULL, 'n'},  {"count", required_argument, NULL, 'c'},
         {"seed", required_argument, NULL, 's'},  {"start", required_argument, NULL, 't'},
-        {"prefix", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
+        {"prefix", required_argument, NULL, 'p'}, {"hours", required_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *node = "510104", *prefix = "ev";
     unsigned long long count = 1000, seed = 1;
     /* 2026-11-02 09:00 +08:00 (a Monday) in Unix ms. */
     long long start_ms = 1793581200000LL;
+    double hours = 8;
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
@@ -90,9 +93,12 @@ main(int argc, char **argv)
         case 'p':
             prefix = optarg;
             break;
+        case 'h':
+            hours = strtod(optarg, NULL);
+            break;
         default:
             fprintf(stderr, "usage: jiancha-eventgen [--node N] [--count N] [--seed S] "
-                            "[--start UNIX_MS] [--prefix P]\n");
+                            "[--start UNIX_MS] [--hours H] [--prefix P]\n");
             return 2;
         }
     }
@@ -100,20 +106,21 @@ main(int argc, char **argv)
     unsigned long long case_no = 0;
     n_max = count;
     id_prefix = prefix;
-    now_ms = start_ms;
     const size_t n_items = sizeof items / sizeof items[0];
+    /* About seven events per case. */
+    long long spacing_ms = (long long)(hours * 3600000.0 / ((double)count / 7.0 + 1.0));
     while (n_out < n_max) {
         const struct item *it = &items[next_rand() % n_items];
         char cs[48];
         snprintf(cs, sizeof cs, "%s-%s-C%llu", prefix, node, ++case_no);
         char handler[16];
         snprintf(handler, sizeof handler, "H%03u", next_rand() % 40);
-        now_ms += 1000 + next_rand() % 60000;
+        now_ms = start_ms + (long long)case_no * spacing_ms + next_rand() % 1000;
         emit("\"type\":\"case.accept\",\"case\":\"%s\",\"item\":\"%s\",\"dept\":\"%s\","
              "\"handler\":\"%s\",\"applicant\":\"A%06u\",\"channel\":\"online\"",
              cs, it->code, it->dept, handler, next_rand() % 1000000);
         for (int s = 0; s < 4 && it->steps[s]; s++) {
-            now_ms += 60000 + next_rand() % 3600000;
+            now_ms += 60000 + next_rand() % 1800000;
             emit("\"type\":\"case.step\",\"case\":\"%s\",\"step\":\"%s\",\"handler\":\"%s\"", cs,
                  it->steps[s], handler);
             if (s == 1) {
@@ -132,7 +139,7 @@ main(int argc, char **argv)
                  "\"handler\":\"%s\",\"basis\":[\"《中华人民共和国行政处罚法》第二十八条\"],"
                  "\"penalty\":{\"amount\":%u.%02u,\"level\":\"B\"}",
                  cs, handler, yuan, next_rand() % 100);
-            now_ms += 86400000;
+            now_ms += 3600000;
             emit("\"type\":\"case.execution\",\"case\":\"%s\",\"amount\":%u.00", cs, yuan);
         } else {
             emit("\"type\":\"case.decision\",\"case\":\"%s\",\"outcome\":\"grant\","

@@ -523,7 +523,8 @@ link_tick(link_t *l, int64_t now)
     }
     /* Pruning is lazy: the parent's WELCOME is the truth after a restart, so losing an unpruned
      * acknowledgement costs a resend the parent recognises, never data. */
-    if (l->acked > l->pruned && now - l->last_prune_ms >= PRUNE_EVERY_MS) {
+    bool idle = l->next_send == l->acked + 1;
+    if (l->acked > l->pruned && (idle || now - l->last_prune_ms >= PRUNE_EVERY_MS)) {
         struct prune_args a = {l->acked, l->last_rx_ms};
         int rc = store_write(l->store, prune_fn, &a);
         l->last_prune_ms = now;
