@@ -1,0 +1,376 @@
+/* pipeline_bench: durable intake and collector -> aggregator throughput, CPU and memory.
+ *
+ *   jiancha-bench-pipeline [--events N] [--runs R] [--chunk LINES] [--bin BUILD_DIR]
+ *
+ * Each run starts a real aggregator and collector (fresh stores, fresh keys, loopback TCP) and
+ * streams N generated events into the collector's intake with 8 chunks in flight. It reports:
+ *   intake   events/s from the first send to the last committed reply (durable at the collector)
+ *   e2e      events/s from the first send until the aggregator's store holds all N
+ *   cpu      µs of CPU (user + system) per event for each daemon
+ *   memory   peak RssAnon and RssFile of each daemon (the LMDB map shows up as RssFile)
+ * and prints the median of every figure over the runs. Nothing here asserts on speed.
+ */
+#include "err.h"
+#include "mem.h"
+#include "store.h"
+#include "timestamp.h"
+
+#include <czmq.h>
+#include <stddef.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IN_FLIGHT 8
+
+struct figures {
+    double intake_eps, e2e_eps;
+    double col_cpu_us, agg_cpu_us;
+    double col_anon_mib, col_file_mib, agg_anon_mib, agg_file_mib;
+};
+
+static char *bin_dir;
+
+static void
+sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static void
+run_cmd(const char *cmd)
+{
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench: failed: %s\n", cmd);
+        exit(1);
+    }
+}
+
+static pid_t
+spawn(const char *exe, const char *config, const char *log)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = freopen(log, "w", stderr);
+        (void)f;
+        execl(exe, exe, "-c", config, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* CPU seconds (user + system) of a process, from /proc/PID/stat. */
+static double
+cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    /* Fields after the command: state is field 3; utime and stime are fields 14 and 15. */
+    unsigned long long ut = 0, st = 0;
+    int field = 2;
+    for (char *tok = p + 2; *tok && field < 15;) {
+        field++;
+        char *end = strchr(tok, ' ');
+        if (field == 14)
+            ut = strtoull(tok, NULL, 10);
+        if (field == 15)
+            st = strtoull(tok, NULL, 10);
+        if (!end)
+            break;
+        tok = end + 1;
+    }
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void
+rss(pid_t pid, double *anon_mib, double *file_mib)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long kb;
+        char *v = strchr(line, ':');
+        if (!v)
+            continue;
+        kb = strtoul(v + 1, NULL, 10);
+        double mib = (double)kb / 1024.0;
+        if (strncmp(line, "RssAnon:", 8) == 0 && mib > *anon_mib)
+            *anon_mib = mib;
+        if (strncmp(line, "RssFile:", 8) == 0 && mib > *file_mib)
+            *file_mib = mib;
+    }
+    fclose(f);
+}
+
+static uint64_t
+stored(const char *dir)
+{
+    struct store_options o = {.readonly = true};
+    store_t *s = NULL;
+    if (store_open(dir, &o, &s) != 0)
+        return 0;
+    store_txn_t *t = NULL;
+    uint64_t n = 0;
+    if (store_read(s, &t) == 0)
+        n = store_count(t, STORE_EVENTS);
+    store_abort(&t);
+    store_close(&s);
+    return n;
+}
+
+struct chunks {
+    char **body;
+    size_t *len;
+    size_t n;
+};
+
+static void
+load_chunks(const char *file, size_t lines_per_chunk, struct chunks *c)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        exit(1);
+    char *line = NULL;
+    size_t cap = 0, in_chunk = 0, bcap = 0, ccap = 0;
+    ssize_t len;
+    memset(c, 0, sizeof *c);
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (in_chunk == 0) {
+            if (c->n == ccap) {
+                ccap = ccap ? 2 * ccap : 1024;
+                c->body = xrealloc(c->body, ccap * sizeof *c->body);
+                c->len = xrealloc(c->len, ccap * sizeof *c->len);
+            }
+            c->body[c->n] = NULL;
+            c->len[c->n] = 0;
+            bcap = 0;
+            c->n++;
+        }
+        size_t k = c->n - 1;
+        if (c->len[k] + (size_t)len > bcap) {
+            bcap = (c->len[k] + (size_t)len) * 2;
+            c->body[k] = xrealloc(c->body[k], bcap);
+        }
+        memcpy(c->body[k] + c->len[k], line, (size_t)len);
+        c->len[k] += (size_t)len;
+        if (++in_chunk == lines_per_chunk)
+            in_chunk = 0;
+    }
+    free(line);
+    fclose(f);
+}
+
+static void
+one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
+{
+    char dir[] = "/tmp/jiancha-bench-XXXXXX";
+    if (!mkdtemp(dir))
+        exit(1);
+    char cmd[2048], path[1024], cfg[1024], log[1024];
+    snprintf(cmd, sizeof cmd, "%s/cli/jiancha keys gen --node 510104 --out %s/keys >/dev/null",
+             bin_dir, dir);
+    run_cmd(cmd);
+    snprintf(cfg, sizeof cfg, "%s/agg.conf", dir);
+    FILE *f = fopen(cfg, "w");
+    fprintf(f, "aggregator\n    node = 510100\n    data = %s/agg\n    keys = %s/keys\nlisten\n"
+               "    endpoint = tcp://127.0.0.1:*\nlog\n    level = warn\n",
+            dir, dir);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/aggregator/jiancha-aggregator", bin_dir);
+    snprintf(log, sizeof log, "%s/agg.log", dir);
+    pid_t agg = spawn(path, cfg, log);
+    char ep[256] = "";
+    snprintf(path, sizeof path, "%s/agg/listen.endpoint", dir);
+    for (int i = 0; i < 200 && !ep[0]; i++) {
+        sleep_us(20000);
+        f = fopen(path, "r");
+        if (f) {
+            if (!fgets(ep, sizeof ep, f))
+                ep[0] = '\0';
+            fclose(f);
+        }
+    }
+    ep[strcspn(ep, "\n")] = '\0';
+    snprintf(cfg, sizeof cfg, "%s/col.conf", dir);
+    f = fopen(cfg, "w");
+    fprintf(f, "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104.secret\n"
+               "uplink\n    endpoint = %s\nlog\n    level = warn\n",
+            dir, dir, ep);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/collector/jiancha-collector", bin_dir);
+    snprintf(log, sizeof log, "%s/col.log", dir);
+    pid_t col = spawn(path, cfg, log);
+    snprintf(path, sizeof path, "%s/col/intake.sock", dir);
+    for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
+        sleep_us(20000);
+    sleep_us(100000);
+
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_connect(s, "ipc://%s", path);
+    double col_cpu0 = cpu_seconds(col), agg_cpu0 = cpu_seconds(agg);
+    int64_t t0 = timestamp_now_ms();
+    size_t sent = 0, answered = 0;
+    double col_anon = 0, col_file = 0, agg_anon = 0, agg_file = 0;
+    while (answered < ch->n) {
+        while (sent < ch->n && sent - answered < IN_FLIGHT) {
+            zmsg_t *m = zmsg_new();
+            zmsg_addmem(m, "", 0);
+            zmsg_addmem(m, ch->body[sent], ch->len[sent]);
+            zmsg_send(&m, s);
+            sent++;
+        }
+        char *e = zstr_recv(s);
+        char *r = zstr_recv(s);
+        if (!r || strstr(r, "\"error\"") || !strstr(r, "\"rejected\":[]")) {
+            fprintf(stderr, "bench: intake failed: %s\n", r ? r : "no reply");
+            exit(1);
+        }
+        zstr_free(&e);
+        zstr_free(&r);
+        if (++answered % 100 == 0) {
+            rss(col, &col_anon, &col_file);
+            rss(agg, &agg_anon, &agg_file);
+        }
+    }
+    int64_t t_intake = timestamp_now_ms();
+    snprintf(path, sizeof path, "%s/agg", dir);
+    while (stored(path) < events) {
+        rss(col, &col_anon, &col_file);
+        rss(agg, &agg_anon, &agg_file);
+        sleep_us(2000);
+    }
+    int64_t t_e2e = timestamp_now_ms();
+    double col_cpu = cpu_seconds(col) - col_cpu0, agg_cpu = cpu_seconds(agg) - agg_cpu0;
+    zsock_destroy(&s);
+    kill(col, SIGTERM);
+    kill(agg, SIGTERM);
+    waitpid(col, NULL, 0);
+    waitpid(agg, NULL, 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    run_cmd(cmd);
+
+    fg->intake_eps = (double)events * 1000.0 / (double)(t_intake - t0);
+    fg->e2e_eps = (double)events * 1000.0 / (double)(t_e2e - t0);
+    fg->col_cpu_us = col_cpu * 1e6 / (double)events;
+    fg->agg_cpu_us = agg_cpu * 1e6 / (double)events;
+    fg->col_anon_mib = col_anon;
+    fg->col_file_mib = col_file;
+    fg->agg_anon_mib = agg_anon;
+    fg->agg_file_mib = agg_file;
+    printf("run %d: intake %.0f ev/s, e2e %.0f ev/s, cpu collector %.2f us/ev aggregator %.2f "
+           "us/ev, RssAnon collector %.1f MiB aggregator %.1f MiB, RssFile collector %.1f MiB "
+           "aggregator %.1f MiB\n",
+           run, fg->intake_eps, fg->e2e_eps, fg->col_cpu_us, fg->agg_cpu_us, fg->col_anon_mib,
+           fg->agg_anon_mib, fg->col_file_mib, fg->agg_file_mib);
+    fflush(stdout);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double
+median(struct figures *f, int runs, size_t offset)
+{
+    double v[64];
+    for (int i = 0; i < runs; i++)
+        v[i] = *(double *)((char *)&f[i] + offset);
+    qsort(v, (size_t)runs, sizeof v[0], cmp_double);
+    return runs % 2 ? v[runs / 2] : (v[runs / 2 - 1] + v[runs / 2]) / 2;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"events", required_argument, NULL, 'e'}, {"runs", required_argument, NULL, 'r'},
+        {"chunk", required_argument, NULL, 'c'},  {"bin", required_argument, NULL, 'b'},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t events = 1000000;
+    int runs = 3;
+    size_t chunk = 1000;
+    bin_dir = xstrdup("build");
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'e':
+            events = strtoull(optarg, NULL, 10);
+            break;
+        case 'r':
+            runs = atoi(optarg);
+            break;
+        case 'c':
+            chunk = (size_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'b':
+            free(bin_dir);
+            bin_dir = xstrdup(optarg);
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (runs < 1 || runs > 64 || events == 0 || chunk == 0)
+        return 2;
+    zsys_init();
+    zsys_set_logstream(NULL);
+    char file[] = "/tmp/jiancha-bench-events-XXXXXX";
+    int fd = mkstemp(file);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/bench/jiancha-eventgen --count %llu --hours 24 > %s", bin_dir,
+             (unsigned long long)events, file);
+    run_cmd(cmd);
+    struct chunks chs;
+    load_chunks(file, chunk, &chs);
+    unlink(file);
+    printf("pipeline bench: %llu events in %zu messages of %zu, %d runs, 8 messages in flight\n",
+           (unsigned long long)events, chs.n, chunk, runs);
+    struct figures f[64];
+    for (int r = 0; r < runs; r++)
+        one_run(r + 1, &chs, events, &f[r]);
+    printf("median: intake %.0f ev/s | collector->aggregator %.0f ev/s | cpu us/ev collector "
+           "%.2f aggregator %.2f | RssAnon MiB collector %.1f aggregator %.1f | RssFile MiB "
+           "collector %.1f aggregator %.1f\n",
+           median(f, runs, offsetof(struct figures, intake_eps)),
+           median(f, runs, offsetof(struct figures, e2e_eps)),
+           median(f, runs, offsetof(struct figures, col_cpu_us)),
+           median(f, runs, offsetof(struct figures, agg_cpu_us)),
+           median(f, runs, offsetof(struct figures, col_anon_mib)),
+           median(f, runs, offsetof(struct figures, agg_anon_mib)),
+           median(f, runs, offsetof(struct figures, col_file_mib)),
+           median(f, runs, offsetof(struct figures, agg_file_mib)));
+    printf("ratios to the goals: intake %.2fx of 400k, e2e %.2fx of 300k, collector RssAnon "
+           "%.2fx of the 16 MiB cap\n",
+           median(f, runs, offsetof(struct figures, intake_eps)) / 400000.0,
+           median(f, runs, offsetof(struct figures, e2e_eps)) / 300000.0,
+           median(f, runs, offsetof(struct figures, col_anon_mib)) / 16.0);
+    for (size_t i = 0; i < chs.n; i++)
+        free(chs.body[i]);
+    free(chs.body);
+    free(chs.len);
+    free(bin_dir);
+    return 0;
+}
