@@ -10,7 +10,7 @@ usage(FILE *f)
 {
     fprintf(f, "usage: jiancha COMMAND ...\n"
                "  keys gen --node ID --out DIR          write a node keypair (secret 0600)\n"
-               "  send [--to ENDPOINT | --data DIR] FILE|-  stream JSON Lines into a collector\n"
+               "  send [--to ENDPOINT | --data DIR] [--msgpack] FILE|-  stream JSON Lines into a collector\n"
                "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
                "  status --data DIR                     per node: batches, backlog, contact\n");
 }

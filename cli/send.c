@@ -4,9 +4,12 @@
  * socket; the collector answers them in order. A chunk whose answer does not come in time is sent
  * again on a fresh socket together with everything after it: the collector's duplicate check
  * makes that safe, so a collector restart in the middle of a file loses and doubles nothing.
+ * With --msgpack each chunk is converted to one msgpack array before sending, which the collector
+ * validates several times faster than JSON text.
  * Exit status: 0 all lines accepted or duplicates, 1 some line rejected or a chunk refused.
  */
 #include "cli.h"
+#include "event.h"
 #include "mem.h"
 #include "timestamp.h"
 
@@ -37,6 +40,7 @@ struct sender {
     size_t accepted, duplicates, rejected, lines;
     bool failed;
     bool tty;
+    bool msgpack; /* convert each chunk to msgpack before sending (faster intake) */
     int64_t started, last_progress;
 };
 
@@ -55,7 +59,15 @@ send_chunk(struct sender *s, const struct chunk *c)
 {
     zmsg_t *m = zmsg_new();
     zmsg_addmem(m, "", 0);
-    zmsg_addmem(m, c->body, c->len);
+    struct wire_buf mp;
+    wire_buf_init(&mp);
+    size_t bad;
+    /* A chunk with a line that is not JSON goes as JSON Lines, so the collector names the line. */
+    if (s->msgpack && event_jsonl_to_msgpack(c->body, c->len, &mp, &bad) >= 0)
+        zmsg_addmem(m, mp.data, mp.len);
+    else
+        zmsg_addmem(m, c->body, c->len);
+    wire_buf_fini(&mp);
     if (zmsg_send(&m, s->sock) != 0) {
         zmsg_destroy(&m);
         return -1;
@@ -176,6 +188,7 @@ cli_send(int argc, char **argv)
         {"chunk", required_argument, NULL, 'k'},
         {"timeout-ms", required_argument, NULL, 'T'},
         {"give-up-ms", required_argument, NULL, 'G'},
+        {"msgpack", no_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
     char *endpoint = NULL;
@@ -202,13 +215,16 @@ cli_send(int argc, char **argv)
         case 'G':
             s.give_up_ms = strtoll(optarg, NULL, 10);
             break;
+        case 'm':
+            s.msgpack = true;
+            break;
         default:
             return 2;
         }
     }
     if (optind != argc - 1 || !endpoint || chunk_lines == 0) {
         fprintf(stderr, "usage: jiancha send (--to ENDPOINT | --data DIR) [--chunk LINES] "
-                        "[--timeout-ms MS] [--give-up-ms MS] FILE|-\n");
+                        "[--timeout-ms MS] [--give-up-ms MS] [--msgpack] FILE|-\n");
         free(endpoint);
         return 2;
     }

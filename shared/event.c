@@ -241,6 +241,265 @@ add_reject(struct event_set *s, size_t index, const char *field, const char *rea
     snprintf(r->reason, sizeof r->reason, "%s", reason);
 }
 
+/* ---- one view over both parsers ----
+ *
+ * A record arrives as a jansson tree (JSON input) or a msgpack-c tree (msgpack input). Rather
+ * than convert one into the other (an allocation per value), the validator and the encoder read
+ * both through this small view. Msgpack trees are checked once up front (check_wire) for what
+ * jansson guarantees by construction: valid UTF-8, string keys, no duplicate keys, bounded depth.
+ */
+
+enum vtype { V_NULL, V_BOOL, V_INT, V_REAL, V_STR, V_ARR, V_OBJ, V_BAD };
+
+struct val {
+    const json_t *j;
+    const wire_obj_t *w;
+};
+
+static const struct val absent = {NULL, NULL};
+
+static bool
+v_present(struct val v)
+{
+    return v.j || v.w;
+}
+
+static enum vtype
+v_type(struct val v)
+{
+    if (v.j) {
+        switch (json_typeof(v.j)) {
+        case JSON_NULL:
+            return V_NULL;
+        case JSON_TRUE:
+        case JSON_FALSE:
+            return V_BOOL;
+        case JSON_INTEGER:
+            return V_INT;
+        case JSON_REAL:
+            return V_REAL;
+        case JSON_STRING:
+            return V_STR;
+        case JSON_ARRAY:
+            return V_ARR;
+        case JSON_OBJECT:
+            return V_OBJ;
+        }
+        return V_BAD;
+    }
+    switch (wire_obj_type(v.w)) {
+    case WIRE_NIL:
+        return V_NULL;
+    case WIRE_BOOL:
+        return V_BOOL;
+    case WIRE_UINT:
+        return wire_obj_uint(v.w) > INT64_MAX ? V_BAD : V_INT;
+    case WIRE_INT:
+        return V_INT;
+    case WIRE_FLOAT:
+        return V_REAL;
+    case WIRE_STR:
+        return V_STR;
+    case WIRE_ARRAY:
+        return V_ARR;
+    case WIRE_MAP:
+        return V_OBJ;
+    default:
+        return V_BAD;
+    }
+}
+
+static const char *
+v_str(struct val v, size_t *len)
+{
+    if (v.j) {
+        *len = json_string_length(v.j);
+        return json_string_value(v.j);
+    }
+    return wire_obj_bytes(v.w, len);
+}
+
+/* Compares a string value with a C string. */
+static bool
+v_str_is(struct val v, const char *s)
+{
+    size_t len;
+    const char *p = v_str(v, &len);
+    return strlen(s) == len && memcmp(p, s, len) == 0;
+}
+
+static int64_t
+v_int(struct val v)
+{
+    if (v.j)
+        return json_integer_value(v.j);
+    return wire_obj_type(v.w) == WIRE_UINT ? (int64_t)wire_obj_uint(v.w) : wire_obj_int(v.w);
+}
+
+static double
+v_real(struct val v)
+{
+    return v.j ? json_real_value(v.j) : wire_obj_float(v.w);
+}
+
+static bool
+v_bool(struct val v)
+{
+    return v.j ? json_is_true(v.j) : wire_obj_bool(v.w);
+}
+
+static size_t
+v_size(struct val v)
+{
+    if (v.j)
+        return json_is_array(v.j) ? json_array_size(v.j) : json_object_size(v.j);
+    return wire_obj_size(v.w);
+}
+
+static struct val
+v_at(struct val v, size_t i)
+{
+    struct val r = absent;
+    if (v.j)
+        r.j = json_array_get(v.j, i);
+    else
+        r.w = wire_obj_at(v.w, (uint32_t)i);
+    return r;
+}
+
+static struct val
+v_get(struct val v, const char *key)
+{
+    struct val r = absent;
+    if (v.j)
+        r.j = json_object_get(v.j, key);
+    else
+        r.w = wire_obj_get(v.w, key);
+    return r;
+}
+
+struct v_iter {
+    struct val obj;
+    void *jit;
+    uint32_t i;
+};
+
+static struct v_iter
+v_iter_start(struct val obj)
+{
+    struct v_iter it = {obj, obj.j ? json_object_iter((json_t *)obj.j) : NULL, 0};
+    return it;
+}
+
+/* Next key and value of an object, in the order they arrived. */
+static bool
+v_iter_next(struct v_iter *it, const char **key, size_t *klen, struct val *value)
+{
+    *value = absent;
+    if (it->obj.j) {
+        if (!it->jit)
+            return false;
+        *key = json_object_iter_key(it->jit);
+        *klen = json_object_iter_key_len(it->jit);
+        value->j = json_object_iter_value(it->jit);
+        it->jit = json_object_iter_next((json_t *)it->obj.j, it->jit);
+        return true;
+    }
+    if (it->i >= wire_obj_size(it->obj.w))
+        return false;
+    *key = wire_obj_bytes(wire_obj_key_at(it->obj.w, it->i), klen);
+    value->w = wire_obj_at(it->obj.w, it->i);
+    it->i++;
+    return true;
+}
+
+static bool
+utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + n >= len)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        /* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* What jansson guarantees for JSON, checked for a msgpack tree: 0 or a static reason. */
+static const char *
+check_wire(const wire_obj_t *o, int depth)
+{
+    size_t len;
+    const char *p;
+    if (depth > 16)
+        return "nesting deeper than 16";
+    switch (wire_obj_type(o)) {
+    case WIRE_STR:
+        p = wire_obj_bytes(o, &len);
+        return utf8_valid((const unsigned char *)p, len) ? NULL : "a string is not valid UTF-8";
+    case WIRE_BIN:
+    case WIRE_OTHER:
+        return "bin and ext values are not allowed";
+    case WIRE_FLOAT:
+        return isfinite(wire_obj_float(o)) ? NULL : "a number is not finite";
+    case WIRE_ARRAY:
+        for (uint32_t i = 0; i < wire_obj_size(o); i++) {
+            const char *why = check_wire(wire_obj_at(o, i), depth + 1);
+            if (why)
+                return why;
+        }
+        return NULL;
+    case WIRE_MAP:
+        for (uint32_t i = 0; i < wire_obj_size(o); i++) {
+            const wire_obj_t *k = wire_obj_key_at(o, i);
+            if (wire_obj_type(k) != WIRE_STR)
+                return "a map key is not a string";
+            p = wire_obj_bytes(k, &len);
+            if (memchr(p, 0, len) || !utf8_valid((const unsigned char *)p, len))
+                return "a map key is not valid UTF-8 text";
+            for (uint32_t j = 0; j < i; j++) {
+                size_t l2;
+                const char *q = wire_obj_bytes(wire_obj_key_at(o, j), &l2);
+                if (l2 == len && memcmp(p, q, len) == 0)
+                    return "duplicate key in a map";
+            }
+            const char *why = check_wire(wire_obj_at(o, i), depth + 1);
+            if (why)
+                return why;
+        }
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
 /* ---- validation ---- */
 
 struct check {
@@ -248,234 +507,253 @@ struct check {
     char reason[192];
 };
 
+/* Records the failing field as "prefix.name" (or "prefix[i]") and the reason. Paths are built
+ * only here, on failure, so valid records pay nothing for them. */
 static int
-fail(struct check *c, const char *path, const char *reason)
+fail(struct check *c, const char *prefix, const char *name, long index, const char *reason)
 {
-    snprintf(c->field, sizeof c->field, "%s", path);
+    int n;
+    if (index >= 0)
+        n = snprintf(c->field, sizeof c->field, "%s[%ld]", prefix, index);
+    else if (prefix[0])
+        n = snprintf(c->field, sizeof c->field, "%s.%s", prefix, name);
+    else
+        n = snprintf(c->field, sizeof c->field, "%s", name);
+    if (n >= (int)sizeof c->field)
+        c->field[sizeof c->field - 1] = '\0';
     snprintf(c->reason, sizeof c->reason, "%s", reason);
     return ERR_INVALID;
 }
 
-/* "path[i]" for an element of an array field; truncation only shortens the error text. */
+/* A field's path for nested checks: "prefix.name". */
 static void
-element_path(char *out, size_t cap, const char *path, size_t i)
+join_path(char *out, size_t cap, const char *prefix, const char *name, long index)
 {
-    if (snprintf(out, cap, "%s[%zu]", path, i) >= (int)cap)
+    int n;
+    if (index >= 0)
+        n = snprintf(out, cap, "%s[%ld]", prefix, index);
+    else if (prefix[0])
+        n = snprintf(out, cap, "%s.%s", prefix, name);
+    else
+        n = snprintf(out, cap, "%s", name);
+    if (n >= (int)cap)
         out[cap - 1] = '\0';
 }
 
+/* Where a value sits: the field name under a prefix, or an index of the prefix array. */
+struct at {
+    const char *prefix;
+    const char *name;
+    long index;
+};
+
 static int
-check_text(const json_t *v, size_t min, size_t max, bool controls_ok, const char *path,
-           struct check *c)
+failat(struct check *c, struct at a, const char *reason)
 {
-    if (!json_is_string(v))
-        return fail(c, path, "must be a string");
-    size_t len = json_string_length(v);
-    const char *s = json_string_value(v);
+    return fail(c, a.prefix, a.name, a.index, reason);
+}
+
+static int
+check_text(struct val v, size_t min, size_t max, bool controls_ok, struct at a, struct check *c)
+{
+    if (v_type(v) != V_STR)
+        return failat(c, a, "must be a string");
+    size_t len;
+    const char *s = v_str(v, &len);
     if (len < min)
-        return fail(c, path, "must not be empty");
+        return failat(c, a, "must not be empty");
     if (len > max) {
         char lim[64];
         snprintf(lim, sizeof lim, "longer than %zu bytes", max);
-        return fail(c, path, lim);
+        return failat(c, a, lim);
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == 0 || (!controls_ok && (ch < 0x20 || ch == 0x7f)))
-            return fail(c, path, "contains a control character");
+            return failat(c, a, "contains a control character");
     }
     return 0;
 }
 
 static bool
-in_list(const char *s, const char *const *list)
+in_list(struct val v, const char *const *list)
 {
     for (; *list; list++)
-        if (strcmp(s, *list) == 0)
+        if (v_str_is(v, *list))
             return true;
     return false;
 }
 
 static int
-check_enum(const json_t *v, const char *const *list, const char *path, struct check *c)
+check_enum(struct val v, const char *const *list, struct at a, struct check *c)
 {
-    if (!json_is_string(v))
-        return fail(c, path, "must be a string");
-    if (!in_list(json_string_value(v), list)) {
-        char all[160] = "";
+    if (v_type(v) != V_STR)
+        return failat(c, a, "must be a string");
+    if (!in_list(v, list)) {
+        char why[192] = "must be one of: ";
         for (const char *const *p = list; *p; p++) {
-            strncat(all, *p, sizeof all - strlen(all) - 1);
+            strncat(why, *p, sizeof why - strlen(why) - 1);
             if (p[1])
-                strncat(all, ", ", sizeof all - strlen(all) - 1);
+                strncat(why, ", ", sizeof why - strlen(why) - 1);
         }
-        char why[192];
-        snprintf(why, sizeof why, "must be one of: %s", all);
-        return fail(c, path, why);
+        return failat(c, a, why);
     }
     return 0;
 }
 
-/* Money arrives as a JSON number of yuan; fen are exact only if it has at most two decimals. */
+/* Money arrives as a number of yuan; fen are exact only if it has at most two decimals. */
 static int
-money_to_fen(const json_t *v, int64_t *fen, const char *path, struct check *c)
+money_to_fen(struct val v, int64_t *fen, struct at a, struct check *c)
 {
-    if (json_is_integer(v)) {
-        json_int_t y = json_integer_value(v);
+    enum vtype t = v_type(v);
+    if (t == V_INT) {
+        int64_t y = v_int(v);
         if (y < 0 || y > 100000000000LL)
-            return fail(c, path, "amount out of range (0 to 100,000,000,000 yuan)");
-        *fen = (int64_t)y * 100;
+            return failat(c, a, "amount out of range (0 to 100,000,000,000 yuan)");
+        *fen = y * 100;
         return 0;
     }
-    if (!json_is_real(v))
-        return fail(c, path, "must be a number of yuan");
-    double y = json_real_value(v);
+    if (t != V_REAL)
+        return failat(c, a, "must be a number of yuan");
+    double y = v_real(v);
     if (!isfinite(y) || y < 0 || y > 1e11)
-        return fail(c, path, "amount out of range (0 to 100,000,000,000 yuan)");
+        return failat(c, a, "amount out of range (0 to 100,000,000,000 yuan)");
     double f = y * 100.0;
     double r = nearbyint(f);
     if (fabs(f - r) > 1e-6 * (r > 1 ? r : 1))
-        return fail(c, path, "more than two decimals");
+        return failat(c, a, "more than two decimals");
     *fen = (int64_t)r;
     return 0;
 }
 
 static int
-time_to_ms(const json_t *v, int64_t *ms, const char *path, struct check *c)
+time_to_ms(struct val v, int64_t *ms, struct at a, struct check *c)
 {
-    if (json_is_integer(v)) {
-        json_int_t t = json_integer_value(v);
-        if (t < TIMESTAMP_MIN_MS || t >= TIMESTAMP_MAX_MS)
-            return fail(c, path, "Unix milliseconds before 2000 or after 2099");
-        *ms = t;
+    enum vtype t = v_type(v);
+    if (t == V_INT) {
+        int64_t x = v_int(v);
+        if (x < TIMESTAMP_MIN_MS || x >= TIMESTAMP_MAX_MS)
+            return failat(c, a, "Unix milliseconds before 2000 or after 2099");
+        *ms = x;
         return 0;
     }
-    if (!json_is_string(v))
-        return fail(c, path, "must be an RFC 3339 string or Unix milliseconds");
+    if (t != V_STR)
+        return failat(c, a, "must be an RFC 3339 string or Unix milliseconds");
+    size_t len;
+    const char *s = v_str(v, &len);
     const char *why;
-    if (timestamp_parse(json_string_value(v), json_string_length(v), ms, &why) != 0)
-        return fail(c, path, why);
+    if (timestamp_parse(s, len, ms, &why) != 0)
+        return failat(c, a, why);
     return 0;
 }
 
-static int check_object(const json_t *obj, const struct field *fields, const char *prefix,
+static int check_object(struct val obj, const struct field *fields, const char *prefix,
                         struct check *c);
 
 static int
-check_value(const json_t *v, const struct field *f, const char *path, struct check *c)
+check_value(struct val v, const struct field *f, struct at a, struct check *c)
 {
     int64_t tmp;
+    char sub[64];
     switch (f->kind) {
     case K_ID:
-        return check_text(v, 1, EVENT_ID_MAX, false, path, c);
-    case K_NODE:
-        if (!json_is_string(v) ||
-            event_node_valid(json_string_value(v), json_string_length(v)) != 0)
-            return fail(c, path, "must be a six-digit division code like \"510104\"");
-        return 0;
-    case K_NAME:
-        return check_text(v, 1, EVENT_NAME_MAX, false, path, c);
-    case K_TEXT:
-        return check_text(v, 0, EVENT_TEXT_MAX, true, path, c);
-    case K_TIME:
-        return time_to_ms(v, &tmp, path, c);
-    case K_MONEY:
-        return money_to_fen(v, &tmp, path, c);
-    case K_ENUM:
-        return check_enum(v, f->sub, path, c);
-    case K_ENUMS: {
-        if (!json_is_array(v) || json_array_size(v) == 0)
-            return fail(c, path, "must be a non-empty array");
-        size_t i;
-        const json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            char sub[64];
-            element_path(sub, sizeof sub, path, i);
-            if (check_enum(e, f->sub, sub, c) != 0)
-                return ERR_INVALID;
-        }
+        return check_text(v, 1, EVENT_ID_MAX, false, a, c);
+    case K_NODE: {
+        size_t len = 0;
+        const char *s = v_type(v) == V_STR ? v_str(v, &len) : NULL;
+        if (!s || event_node_valid(s, len) != 0)
+            return failat(c, a, "must be a six-digit division code like \"510104\"");
         return 0;
     }
-    case K_STRS: {
-        if (!json_is_array(v))
-            return fail(c, path, "must be an array of strings");
-        size_t i;
-        const json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            char sub[64];
-            element_path(sub, sizeof sub, path, i);
-            if (check_text(e, 1, EVENT_NAME_MAX, false, sub, c) != 0)
-                return ERR_INVALID;
+    case K_NAME:
+        return check_text(v, 1, EVENT_NAME_MAX, false, a, c);
+    case K_TEXT:
+        return check_text(v, 0, EVENT_TEXT_MAX, true, a, c);
+    case K_TIME:
+        return time_to_ms(v, &tmp, a, c);
+    case K_MONEY:
+        return money_to_fen(v, &tmp, a, c);
+    case K_ENUM:
+        return check_enum(v, f->sub, a, c);
+    case K_ENUMS:
+    case K_STRS:
+    case K_OBJECTS: {
+        if (v_type(v) != V_ARR || (f->kind == K_ENUMS && v_size(v) == 0))
+            return failat(c, a, f->kind == K_ENUMS   ? "must be a non-empty array"
+                                : f->kind == K_STRS  ? "must be an array of strings"
+                                                     : "must be an array of objects");
+        join_path(sub, sizeof sub, a.prefix, a.name, a.index);
+        for (size_t i = 0; i < v_size(v); i++) {
+            struct val e = v_at(v, i);
+            struct at ea = {sub, NULL, (long)i};
+            int rc;
+            if (f->kind == K_ENUMS) {
+                rc = check_enum(e, f->sub, ea, c);
+            } else if (f->kind == K_STRS) {
+                rc = check_text(e, 1, EVENT_NAME_MAX, false, ea, c);
+            } else {
+                if (v_type(e) != V_OBJ)
+                    return failat(c, ea, "must be an object");
+                char esub[64];
+                join_path(esub, sizeof esub, sub, NULL, (long)i);
+                rc = check_object(e, f->sub, esub, c);
+            }
+            if (rc != 0)
+                return rc;
         }
         return 0;
     }
     case K_UINT:
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return fail(c, path, "must be a non-negative integer");
+        if (v_type(v) != V_INT || v_int(v) < 0)
+            return failat(c, a, "must be a non-negative integer");
         return 0;
     case K_RATING:
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5)
-            return fail(c, path, "must be an integer from 1 to 5");
+        if (v_type(v) != V_INT || v_int(v) < 1 || v_int(v) > 5)
+            return failat(c, a, "must be an integer from 1 to 5");
         return 0;
     case K_SHA256: {
-        if (!json_is_string(v) || json_string_length(v) != 64)
-            return fail(c, path, "must be 64 hexadecimal digits");
-        const char *s = json_string_value(v);
+        size_t len = 0;
+        const char *s = v_type(v) == V_STR ? v_str(v, &len) : NULL;
+        if (!s || len != 64)
+            return failat(c, a, "must be 64 hexadecimal digits");
         for (int i = 0; i < 64; i++)
-            if (!strchr("0123456789abcdefABCDEF", s[i]))
-                return fail(c, path, "must be 64 hexadecimal digits");
+            if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+                  (s[i] >= 'A' && s[i] <= 'F')))
+                return failat(c, a, "must be 64 hexadecimal digits");
         return 0;
     }
     case K_LEVEL:
-        if (json_is_integer(v))
+        if (v_type(v) == V_INT)
             return 0;
-        return check_text(v, 1, EVENT_ID_MAX, false, path, c);
+        return check_text(v, 1, EVENT_ID_MAX, false, a, c);
     case K_OBJECT:
-        if (!json_is_object(v))
-            return fail(c, path, "must be an object");
-        return check_object(v, f->sub, path, c);
-    case K_OBJECTS: {
-        if (!json_is_array(v))
-            return fail(c, path, "must be an array of objects");
-        size_t i;
-        const json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            char sub[64];
-            element_path(sub, sizeof sub, path, i);
-            if (!json_is_object(e))
-                return fail(c, sub, "must be an object");
-            if (check_object(e, f->sub, sub, c) != 0)
-                return ERR_INVALID;
-        }
-        return 0;
+        if (v_type(v) != V_OBJ)
+            return failat(c, a, "must be an object");
+        join_path(sub, sizeof sub, a.prefix, a.name, a.index);
+        return check_object(v, f->sub, sub, c);
     }
-    }
-    return fail(c, path, "unchecked kind");
+    return failat(c, a, "unchecked kind");
 }
 
 static int
-check_object(const json_t *obj, const struct field *fields, const char *prefix, struct check *c)
+check_object(struct val obj, const struct field *fields, const char *prefix, struct check *c)
 {
     for (const struct field *f = fields; f->name; f++) {
-        char path[64];
-        if (prefix[0])
-            snprintf(path, sizeof path, "%s.%s", prefix, f->name);
-        else
-            snprintf(path, sizeof path, "%s", f->name);
-        const json_t *v = json_object_get(obj, f->name);
-        if (!v || json_is_null(v)) {
+        struct val v = v_get(obj, f->name);
+        struct at a = {prefix, f->name, -1};
+        if (!v_present(v) || v_type(v) == V_NULL) {
             if (f->required)
-                return fail(c, path, "required field is missing");
+                return failat(c, a, "required field is missing");
             continue;
         }
-        if (check_value(v, f, path, c) != 0)
+        if (check_value(v, f, a, c) != 0)
             return ERR_INVALID;
     }
     /* Limits are counts of days; a zero-day limit would be red at once and is never meant. */
-    if (fields == limit_fields && json_integer_value(json_object_get(obj, "n")) < 1)
-        return fail(c, prefix[0] ? prefix : "n", "limit must be at least 1 day");
+    if (fields == limit_fields && v_int(v_get(obj, "n")) < 1) {
+        struct at a = {prefix, "n", -1};
+        return failat(c, a, "limit must be at least 1 day");
+    }
     return 0;
 }
 
@@ -506,10 +784,11 @@ event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1])
 }
 
 static const struct type_rule *
-find_type(const char *type)
+find_type(const char *type, size_t len)
 {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (strcmp(types[i].type, type) == 0)
+        if (len && types[i].type[0] == type[0] && strlen(types[i].type) == len &&
+            memcmp(types[i].type, type, len) == 0)
             return &types[i];
     return NULL;
 }
@@ -517,170 +796,125 @@ find_type(const char *type)
 /* ---- encoding ---- */
 
 static const struct field *
-find_field(const struct field *fields, const char *name)
+find_field(const struct field *fields, const char *name, size_t len)
 {
     if (!fields)
         return NULL;
     for (const struct field *f = fields; f->name; f++)
-        if (strcmp(f->name, name) == 0)
+        if (len && f->name[0] == name[0] && strlen(f->name) == len &&
+            memcmp(f->name, name, len) == 0)
             return f;
     return NULL;
 }
 
-static void encode_json(const json_t *v, const struct field *f, struct wire_buf *out);
+static void encode_val(struct val v, const struct field *f, struct wire_buf *out);
 
+/* Writes an object; `extra_node` is written last as "node" when given, for records that left
+ * the node out (or set it to null, which is then dropped). */
 static void
-encode_object(const json_t *obj, const struct field *fields, const struct field *more,
-              struct wire_buf *out)
+encode_object(struct val obj, const struct field *fields, const struct field *more,
+              const char *extra_node, struct wire_buf *out)
 {
-    wire_put_map(out, (uint32_t)json_object_size(obj));
+    bool null_node = extra_node && v_present(v_get(obj, "node"));
+    wire_put_map(out, (uint32_t)v_size(obj) + (extra_node ? 1 : 0) - (null_node ? 1 : 0));
+    struct v_iter it = v_iter_start(obj);
     const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        const struct field *f = find_field(fields, key);
+    size_t klen;
+    struct val v;
+    while (v_iter_next(&it, &key, &klen, &v)) {
+        if (null_node && klen == 4 && memcmp(key, "node", 4) == 0)
+            continue;
+        const struct field *f = find_field(fields, key, klen);
         if (!f)
-            f = find_field(more, key);
-        wire_put_cstr(out, key);
-        encode_json(v, f, out);
+            f = find_field(more, key, klen);
+        wire_put_str(out, key, klen);
+        encode_val(v, f, out);
+    }
+    if (extra_node) {
+        wire_put_cstr(out, "node");
+        wire_put_cstr(out, extra_node);
     }
 }
 
 static void
-encode_json(const json_t *v, const struct field *f, struct wire_buf *out)
+encode_val(struct val v, const struct field *f, struct wire_buf *out)
 {
     struct check ignored;
+    struct at a = {"", "", -1};
     int64_t n;
-    if (f && f->kind == K_TIME && time_to_ms(v, &n, "", &ignored) == 0) {
+    if (f && f->kind == K_TIME && time_to_ms(v, &n, a, &ignored) == 0) {
         wire_put_int(out, n);
         return;
     }
-    if (f && f->kind == K_MONEY && money_to_fen(v, &n, "", &ignored) == 0) {
+    if (f && f->kind == K_MONEY && money_to_fen(v, &n, a, &ignored) == 0) {
         wire_put_int(out, n);
         return;
     }
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        encode_object(v, f && f->kind == K_OBJECT ? f->sub : NULL, NULL, out);
+    switch (v_type(v)) {
+    case V_OBJ:
+        encode_object(v, f && f->kind == K_OBJECT ? f->sub : NULL, NULL, NULL, out);
         break;
-    case JSON_ARRAY: {
-        wire_put_array(out, (uint32_t)json_array_size(v));
-        size_t i;
-        const json_t *e;
-        const struct field *ef = NULL;
+    case V_ARR: {
+        wire_put_array(out, (uint32_t)v_size(v));
         struct field nested = {NULL, K_OBJECT, false, NULL};
+        const struct field *ef = NULL;
         if (f && f->kind == K_OBJECTS) {
             nested.sub = f->sub;
             ef = &nested;
         }
-        json_array_foreach(v, i, e) encode_json(e, ef, out);
+        for (size_t i = 0; i < v_size(v); i++)
+            encode_val(v_at(v, i), ef, out);
         break;
     }
-    case JSON_STRING:
-        wire_put_str(out, json_string_value(v), json_string_length(v));
+    case V_STR: {
+        size_t len;
+        const char *s = v_str(v, &len);
+        wire_put_str(out, s, len);
         break;
-    case JSON_INTEGER:
-        wire_put_int(out, json_integer_value(v));
+    }
+    case V_INT:
+        wire_put_int(out, v_int(v));
         break;
-    case JSON_REAL:
-        wire_put_double(out, json_real_value(v));
+    case V_REAL:
+        wire_put_double(out, v_real(v));
         break;
-    case JSON_TRUE:
-        wire_put_bool(out, true);
+    case V_BOOL:
+        wire_put_bool(out, v_bool(v));
         break;
-    case JSON_FALSE:
-        wire_put_bool(out, false);
-        break;
-    case JSON_NULL:
+    case V_NULL:
+    case V_BAD:
         wire_put_nil(out);
         break;
-    }
-}
-
-/* ---- msgpack input: converted to jansson so one validator serves both ---- */
-
-static json_t *
-from_wire(const wire_obj_t *o, int depth)
-{
-    if (depth > 16)
-        return NULL;
-    size_t len;
-    const char *p;
-    switch (wire_obj_type(o)) {
-    case WIRE_NIL:
-        return json_null();
-    case WIRE_BOOL:
-        return json_boolean(wire_obj_bool(o));
-    case WIRE_UINT:
-        if (wire_obj_uint(o) > INT64_MAX)
-            return NULL;
-        return json_integer((json_int_t)wire_obj_uint(o));
-    case WIRE_INT:
-        return json_integer(wire_obj_int(o));
-    case WIRE_FLOAT:
-        return isfinite(wire_obj_float(o)) ? json_real(wire_obj_float(o)) : NULL;
-    case WIRE_STR:
-        p = wire_obj_bytes(o, &len);
-        return json_stringn(p, len); /* NULL on invalid UTF-8 */
-    case WIRE_ARRAY: {
-        json_t *a = json_array();
-        for (uint32_t i = 0; i < wire_obj_size(o); i++) {
-            json_t *e = from_wire(wire_obj_at(o, i), depth + 1);
-            if (!e) {
-                json_decref(a);
-                return NULL;
-            }
-            json_array_append_new(a, e);
-        }
-        return a;
-    }
-    case WIRE_MAP: {
-        json_t *m = json_object();
-        for (uint32_t i = 0; i < wire_obj_size(o); i++) {
-            const wire_obj_t *k = wire_obj_key_at(o, i);
-            if (wire_obj_type(k) != WIRE_STR) {
-                json_decref(m);
-                return NULL;
-            }
-            p = wire_obj_bytes(k, &len);
-            json_t *e = from_wire(wire_obj_at(o, i), depth + 1);
-            if (!e || memchr(p, 0, len) || json_object_setn_new(m, p, len, e) != 0) {
-                json_decref(e);
-                json_decref(m);
-                return NULL;
-            }
-        }
-        return m;
-    }
-    default:
-        return NULL;
     }
 }
 
 /* ---- one record ---- */
 
 static void
-take_record(json_t *obj, size_t index, const char *node, struct event_set *out)
+take_record(struct val obj, size_t index, const char *node, struct event_set *out)
 {
     struct check c;
     out->n_records++;
-    if (!json_is_object(obj)) {
+    if (v_type(obj) != V_OBJ) {
         add_reject(out, index, "", "record is not an object");
         return;
     }
-    const json_t *type = json_object_get(obj, "type");
-    if (!type) {
+    struct val type = v_get(obj, "type");
+    if (!v_present(type)) {
         add_reject(out, index, "type", "required field is missing");
         return;
     }
-    if (!json_is_string(type)) {
+    if (v_type(type) != V_STR) {
         add_reject(out, index, "type", "must be a string");
         return;
     }
-    const struct type_rule *rule = find_type(json_string_value(type));
+    size_t tlen;
+    const char *tname = v_str(type, &tlen);
+    const struct type_rule *rule = find_type(tname, tlen);
     if (!rule) {
         char why[192];
-        snprintf(why, sizeof why, "unknown event type \"%.100s\"", json_string_value(type));
+        snprintf(why, sizeof why, "unknown event type \"%.*s\"", (int)(tlen < 100 ? tlen : 100),
+                 tname);
         add_reject(out, index, "type", why);
         return;
     }
@@ -689,17 +923,16 @@ take_record(json_t *obj, size_t index, const char *node, struct event_set *out)
         add_reject(out, index, c.field, c.reason);
         return;
     }
-    const json_t *n = json_object_get(obj, "node");
-    if (n && !json_is_null(n) && strcmp(json_string_value(n), node) != 0) {
+    struct val n = v_get(obj, "node");
+    bool has_node = v_present(n) && v_type(n) != V_NULL;
+    if (has_node && !v_str_is(n, node)) {
         char why[192];
-        snprintf(why, sizeof why, "node %s is not this collector's node %s", json_string_value(n),
-                 node);
+        size_t len;
+        const char *p = v_str(n, &len);
+        snprintf(why, sizeof why, "node %.*s is not this collector's node %s", (int)len, p, node);
         add_reject(out, index, "node", why);
         return;
     }
-    if (!n || json_is_null(n))
-        json_object_set_new(obj, "node", json_string(node));
-
     if (out->n_entries == out->cap_entries) {
         out->cap_entries = out->cap_entries ? 2 * out->cap_entries : 64;
         out->entries = xrealloc(out->entries, out->cap_entries * sizeof *out->entries);
@@ -707,9 +940,14 @@ take_record(json_t *obj, size_t index, const char *node, struct event_set *out)
     struct event_entry *e = &out->entries[out->n_entries++];
     e->index = index;
     e->off = out->records.len;
-    snprintf(e->id, sizeof e->id, "%s", json_string_value(json_object_get(obj, "id")));
-    (void)time_to_ms(json_object_get(obj, "at"), &e->at_ms, "at", &c);
-    encode_object(obj, rule->fields, common_fields, &out->records);
+    size_t idlen;
+    const char *id = v_str(v_get(obj, "id"), &idlen);
+    memcpy(e->id, id, idlen);
+    e->id[idlen] = '\0';
+    struct at a = {"", "at", -1};
+    (void)time_to_ms(v_get(obj, "at"), &e->at_ms, a, &c);
+    /* A null node is replaced too: it is written once, at the end. */
+    encode_object(obj, rule->fields, common_fields, has_node ? NULL : node, &out->records);
     e->len = out->records.len - e->off;
 }
 
@@ -725,7 +963,8 @@ take_json_text(const char *text, size_t len, size_t index, const char *node, str
         add_reject(out, index, "", why);
         return;
     }
-    take_record(obj, index, node, out);
+    struct val v = {obj, NULL};
+    take_record(v, index, node, out);
     json_decref(obj);
 }
 
@@ -735,6 +974,21 @@ skip_space(const char *s, size_t len, size_t i)
     while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
         i++;
     return i;
+}
+
+static void
+take_wire(const wire_obj_t *o, size_t index, const char *node, struct event_set *out)
+{
+    const char *why = check_wire(o, 0);
+    if (why) {
+        char text[192];
+        out->n_records++;
+        snprintf(text, sizeof text, "msgpack record refused: %s", why);
+        add_reject(out, index, "", text);
+        return;
+    }
+    struct val v = {NULL, o};
+    take_record(v, index, node, out);
 }
 
 int
@@ -752,14 +1006,15 @@ event_parse_message(const void *body, size_t len, const char *node, struct event
         json_t *arr = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!arr) {
             char why[192];
-            snprintf(why, sizeof why, "malformed JSON array at line %d column %d: %.120s", jerr.line,
-                     jerr.column, jerr.text);
+            snprintf(why, sizeof why, "malformed JSON array at line %d column %d: %.120s",
+                     jerr.line, jerr.column, jerr.text);
             add_reject(out, 0, "", why);
             return ERR_DECODE;
         }
-        size_t k;
-        json_t *e;
-        json_array_foreach(arr, k, e) take_record(e, k, node, out);
+        for (size_t k = 0; k < json_array_size(arr); k++) {
+            struct val v = {json_array_get(arr, k), NULL};
+            take_record(v, k, node, out);
+        }
         json_decref(arr);
         return 0;
     }
@@ -784,36 +1039,75 @@ event_parse_message(const void *body, size_t len, const char *node, struct event
         return ERR_DECODE;
     }
     if (wire_obj_type(top) == WIRE_ARRAY) {
-        for (uint32_t k = 0; k < wire_obj_size(top); k++) {
-            json_t *obj = from_wire(wire_obj_at(top, k), 0);
-            if (!obj) {
-                out->n_records++;
-                add_reject(out, k, "", "msgpack record has invalid UTF-8, non-string keys, "
-                                       "ext types or nesting deeper than 16");
-                continue;
-            }
-            take_record(obj, k, node, out);
-            json_decref(obj);
-        }
+        for (uint32_t k = 0; k < wire_obj_size(top); k++)
+            take_wire(wire_obj_at(top, k), k, node, out);
     } else {
-        json_t *obj = from_wire(top, 0);
-        if (!obj) {
-            out->n_records++;
-            add_reject(out, 0, "", "msgpack record has invalid UTF-8, non-string keys, ext "
-                                   "types or nesting deeper than 16");
-        } else {
-            take_record(obj, 0, node, out);
-            json_decref(obj);
-        }
+        take_wire(top, 0, node, out);
     }
     wire_reader_destroy(&r);
     return 0;
+}
+
+int
+event_jsonl_to_msgpack(const char *text, size_t len, struct wire_buf *out, size_t *bad_line)
+{
+    struct wire_buf items;
+    wire_buf_init(&items);
+    size_t start = 0, line = 0, n = 0;
+    int rc = 0;
+    while (start < len) {
+        const char *nl = memchr(text + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        line++;
+        if (skip_space(text, end, start) < end) {
+            json_error_t jerr;
+            json_t *o = json_loadb(text + start, end - start, JSON_REJECT_DUPLICATES, &jerr);
+            if (!o) {
+                *bad_line = line;
+                rc = ERR_DECODE;
+                break;
+            }
+            struct val v = {o, NULL};
+            encode_val(v, NULL, &items);
+            json_decref(o);
+            n++;
+        }
+        start = end + 1;
+    }
+    if (rc == 0) {
+        wire_put_array(out, (uint32_t)n);
+        wire_buf_append(out, items.data, items.len);
+    }
+    wire_buf_fini(&items);
+    return rc == 0 ? (int)n : rc;
 }
 
 /* ---- canonical record back to JSON, for people ---- */
 
 static json_t *
 to_json(const wire_obj_t *o, const struct field *f, const struct field *more, int depth);
+
+static json_t *
+scalar_to_json(const wire_obj_t *o)
+{
+    size_t len;
+    const char *p;
+    switch (wire_obj_type(o)) {
+    case WIRE_BOOL:
+        return json_boolean(wire_obj_bool(o));
+    case WIRE_UINT:
+        return json_integer((json_int_t)wire_obj_uint(o));
+    case WIRE_INT:
+        return json_integer(wire_obj_int(o));
+    case WIRE_FLOAT:
+        return json_real(wire_obj_float(o));
+    case WIRE_STR:
+        p = wire_obj_bytes(o, &len);
+        return json_stringn(p, len);
+    default:
+        return json_null();
+    }
+}
 
 static json_t *
 map_to_json(const wire_obj_t *o, const struct field *fields, const struct field *more, int depth)
@@ -825,9 +1119,9 @@ map_to_json(const wire_obj_t *o, const struct field *fields, const struct field 
         const char *p = wire_obj_bytes(k, &len);
         char key[128];
         snprintf(key, sizeof key, "%.*s", (int)(len < 127 ? len : 127), p);
-        const struct field *f = find_field(fields, key);
+        const struct field *f = find_field(fields, key, strlen(key));
         if (!f)
-            f = find_field(more, key);
+            f = find_field(more, key, strlen(key));
         json_t *v = to_json(wire_obj_at(o, i), f, NULL, depth + 1);
         json_object_set_new(m, key, v ? v : json_null());
     }
@@ -864,7 +1158,7 @@ to_json(const wire_obj_t *o, const struct field *f, const struct field *more, in
             json_array_append_new(a, to_json(wire_obj_at(o, i), ef, NULL, depth + 1));
         return a;
     }
-    return from_wire(o, depth);
+    return scalar_to_json(o);
 }
 
 char *
@@ -880,9 +1174,7 @@ event_record_to_json(const void *record, size_t len)
     const char *type;
     size_t tlen;
     if (wire_obj_get_bytes(top, "type", WIRE_STR, &type, &tlen) == 0) {
-        char name[32];
-        snprintf(name, sizeof name, "%.*s", (int)(tlen < 31 ? tlen : 31), type);
-        const struct type_rule *rule = find_type(name);
+        const struct type_rule *rule = find_type(type, tlen);
         if (rule)
             fields = rule->fields;
     }
@@ -896,7 +1188,7 @@ event_record_to_json(const void *record, size_t len)
 int
 event_required_fields(const char *type, const char **names, int max)
 {
-    const struct type_rule *rule = find_type(type);
+    const struct type_rule *rule = find_type(type, strlen(type));
     if (!rule)
         return ERR_NOT_FOUND;
     int n = 0;

@@ -31,4 +31,11 @@ sleep 0.5
 has_count "$T/city" 100000 || fail "resend changed the city's count"
 "$JIANCHA" status --data "$T/county" | grep -q 'backlog  *0 batches, 0 events' ||
     fail "county still has a backlog"
-say "ok: 100000 events exactly once, in order"
+# the same path with msgpack intake
+"$EVENTGEN" --node 510104 --count 20000 --seed 8 --prefix mp >"$T/mp.jsonl"
+"$JIANCHA" send --data "$T/county" --msgpack "$T/mp.jsonl" >"$T/mp.out" || fail "$(cat "$T/mp.out")"
+grep -q '^20000 lines: 20000 accepted' "$T/mp.out" || fail "msgpack send: $(cat "$T/mp.out")"
+wait_until 60 has_count "$T/city" 120000 || fail "city holds $(count "$T/city") events"
+cat "$T/events.jsonl" "$T/mp.jsonl" >"$T/all.jsonl"
+exactly_once "$T/all.jsonl" "$T/city"
+say "ok: 120000 events (JSON and msgpack) exactly once, in order"

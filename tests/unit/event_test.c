@@ -33,6 +33,12 @@ parse(const char *text)
 }
 
 static void
+parse_len(const void *text, size_t len)
+{
+    assert_int_equal(event_parse_message(text, len, NODE, &set), 0);
+}
+
+static void
 expect_reject(const char *text, const char *field, const char *reason_part)
 {
     parse(text);
@@ -247,9 +253,50 @@ msgpack_input_gives_the_same_record_as_json(void **state)
     assert_int_equal(event_parse_message(mp.data, mp.len, NODE, &set), 0);
     assert_int_equal(set.n_rejects, 1);
     assert_non_null(strstr(set.rejects[0].reason, "UTF-8"));
+    /* a duplicate key, which jansson refuses for JSON, is refused for msgpack too */
+    wire_buf_reset(&mp);
+    wire_put_map(&mp, 2);
+    wire_put_cstr(&mp, "type");
+    wire_put_cstr(&mp, "case.close");
+    wire_put_cstr(&mp, "type");
+    wire_put_cstr(&mp, "case.close");
+    assert_int_equal(event_parse_message(mp.data, mp.len, NODE, &set), 0);
+    assert_non_null(strstr(set.rejects[0].reason, "duplicate key"));
     assert_int_equal(event_parse_message("\xc1", 1, NODE, &set), ERR_DECODE);
     wire_buf_fini(&want);
     wire_buf_fini(&mp);
+}
+
+static void
+json_lines_convert_to_msgpack_that_validates_the_same(void **state)
+{
+    (void)state;
+    size_t n;
+    char **lines = testutil_lines("events-valid.jsonl", &n);
+    struct wire_buf text, mp, want;
+    wire_buf_init(&text);
+    wire_buf_init(&mp);
+    wire_buf_init(&want);
+    for (size_t i = 0; i < n; i++) {
+        wire_buf_append(&text, lines[i], strlen(lines[i]));
+        wire_buf_append(&text, "\n", 1);
+    }
+    parse_len(text.data, text.len);
+    assert_int_equal(set.n_entries, n);
+    wire_buf_append(&want, set.records.data, set.records.len);
+    size_t bad = 0;
+    assert_int_equal(event_jsonl_to_msgpack((const char *)text.data, text.len, &mp, &bad), (int)n);
+    assert_int_equal(event_parse_message(mp.data, mp.len, NODE, &set), 0);
+    assert_int_equal(set.n_entries, n);
+    assert_int_equal(set.records.len, want.len);
+    assert_memory_equal(set.records.data, want.data, want.len);
+    wire_buf_reset(&mp);
+    assert_int_equal(event_jsonl_to_msgpack("{}\n{oops\n", 9, &mp, &bad), ERR_DECODE);
+    assert_int_equal(bad, 2);
+    wire_buf_fini(&text);
+    wire_buf_fini(&mp);
+    wire_buf_fini(&want);
+    testutil_free_lines(lines);
 }
 
 int
@@ -263,6 +310,7 @@ main(void)
         cmocka_unit_test(money_is_stored_as_exact_fen),
         cmocka_unit_test(one_bad_record_does_not_stop_the_others),
         cmocka_unit_test(msgpack_input_gives_the_same_record_as_json),
+        cmocka_unit_test(json_lines_convert_to_msgpack_that_validates_the_same),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
