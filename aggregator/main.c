@@ -86,24 +86,22 @@ send_to(struct aggregator *a, const void *id, size_t id_len, enum proto_cmd cmd,
 }
 
 static void
-handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, int64_t now)
+handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, int64_t now)
 {
-    struct proto_hello h;
+    struct proto_hello h = {0};
     struct wire_buf b;
     wire_buf_init(&b);
     char reason[160];
     struct proto_welcome w;
-    int rc = proto_hello_decode(zframe_data(body), zframe_size(body), &h);
-    if (rc != 0)
-        snprintf(reason, sizeof reason, "HELLO does not decode");
-    else
-        rc = ingest_hello(a->ingest, &h, now, &w, reason);
+    int rc = ingest_hello(a->ingest, zframe_data(body), zframe_size(body),
+                          sig ? zframe_data(sig) : NULL, sig ? zframe_size(sig) : 0, now, &h, &w,
+                          reason);
     if (rc != 0) {
         struct proto_refuse r;
         snprintf(r.reason, sizeof r.reason, "%s", reason);
         proto_refuse_encode(&r, &b);
         send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
-        log_warn("aggregator: session refused node=%s: %s", rc == 0 ? "?" : h.node, reason);
+        log_warn("aggregator: session refused node=%s: %s", h.node[0] ? h.node : "?", reason);
         wire_buf_fini(&b);
         return;
     }
@@ -157,7 +155,7 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
         }
         zframe_t *f1 = zmsg_next(msg);
         if (cmd == PROTO_HELLO && f1) {
-            handle_hello(a, id, f1, now);
+            handle_hello(a, id, f1, zmsg_next(msg), now);
         } else if (cmd == PROTO_PING && f1) {
             struct wire_buf b = {zframe_data(f1), zframe_size(f1), 0};
             send_to(a, zframe_data(id), zframe_size(id), PROTO_PONG, &b);

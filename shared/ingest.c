@@ -22,6 +22,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Refusals are rate-limited per child and per code, so one kind never hides another. */
+static const char *const refusal_codes[] = {
+    PROTO_NACK_BAD_SIGNATURE, PROTO_NACK_MALFORMED, PROTO_NACK_BROKEN_CHAIN,
+    PROTO_NACK_CONFLICT,      PROTO_NACK_BUSY,      PROTO_NACK_HELLO_FIRST,
+};
+#define REFUSAL_KINDS (sizeof refusal_codes / sizeof refusal_codes[0] + 1)
+
 struct ingest {
     struct ingest_options opt;
     char *keys_dir;
@@ -29,6 +36,7 @@ struct ingest {
     struct ingest_node *nodes; /* sorted by node */
     size_t n_nodes;
     struct ingest_node *work; /* working copy during a transaction */
+    struct log_limit (*refusals)[REFUSAL_KINDS]; /* per child and code, parallel to nodes */
 };
 
 static int
@@ -180,6 +188,7 @@ ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
         return rc;
     }
     in->work = xcalloc(in->n_nodes ? in->n_nodes : 1, sizeof *in->work);
+    in->refusals = xcalloc(in->n_nodes ? in->n_nodes : 1, sizeof *in->refusals);
     log_info("ingest: ready children=%zu keys=%s", in->n_nodes, in->keys_dir);
     *out = in;
     return 0;
@@ -193,21 +202,32 @@ ingest_destroy(ingest_t **p)
         return;
     free(in->nodes);
     free(in->work);
+    free(in->refusals);
     free(in->keys_dir);
     free(in);
     *p = NULL;
 }
 
 int
-ingest_hello(ingest_t *in, const struct proto_hello *h, int64_t now_ms, struct proto_welcome *w,
-             char reason[160])
+ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, size_t sig_len,
+             int64_t now_ms, struct proto_hello *h, struct proto_welcome *w, char reason[160])
 {
+    if (proto_hello_decode(body, len, h) != 0) {
+        snprintf(reason, 160, "HELLO does not decode");
+        return ERR_DECODE;
+    }
     struct ingest_node *n = NULL;
     if (event_node_valid(h->node, strlen(h->node)) == 0)
         n = find(in->nodes, in->n_nodes, event_node_number(h->node));
     if (!n) {
         snprintf(reason, 160, "node %s is not a known child of this aggregator", h->node);
         return ERR_UNKNOWN_NODE;
+    }
+    if (strcmp(h->key_id, n->key_id) != 0 ||
+        proto_hello_verify(n->pk, body, len, sig, sig_len) != 0) {
+        snprintf(reason, 160, "HELLO from node %s is not signed with the key this parent holds "
+                              "for it (key %s)", h->node, n->key_id);
+        return ERR_BAD_SIGNATURE;
     }
     if (h->version != PROTO_VERSION) {
         snprintf(reason, 160, "protocol version %u is not supported (this parent speaks %d)",
@@ -432,6 +452,21 @@ txn_fn(store_txn_t *t, void *arg)
     return 0;
 }
 
+/* A refusal is logged at most every 10 s per child, with the count of those in between. */
+static void
+refused(ingest_t *in, const struct ingest_msg *m)
+{
+    struct ingest_node *n = find(in->nodes, in->n_nodes, m->node);
+    size_t kind = 0;
+    while (kind < REFUSAL_KINDS - 1 && strcmp(refusal_codes[kind], m->reply_nack.code) != 0)
+        kind++;
+    uint64_t suppressed;
+    if (n && log_allow(&in->refusals[n - in->nodes][kind], 10, &suppressed))
+        log_warn("ingest: batch refused node=%06u seq=%llu code=%s suppressed=%llu: %s", m->node,
+                 (unsigned long long)m->reply_nack.seq, m->reply_nack.code,
+                 (unsigned long long)suppressed, m->reply_nack.reason);
+}
+
 int
 ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
 {
@@ -446,9 +481,7 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
         }
         ok[i] = precheck(in, &msgs[i], node, &headers[i]);
         if (ok[i] != 0)
-            log_warn("ingest: batch refused node=%06u seq=%llu code=%s: %s", node->node,
-                     (unsigned long long)msgs[i].reply_nack.seq, msgs[i].reply_nack.code,
-                     msgs[i].reply_nack.reason);
+            refused(in, &msgs[i]);
     }
     struct txn_args a = {in, msgs, headers, ok, n, now_ms};
     int rc = store_write(in->store, txn_fn, &a);
@@ -457,9 +490,7 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
         /* Gaps are the normal echo of a resend window and are not worth a warning. */
         for (size_t i = 0; i < n; i++)
             if (!msgs[i].ack && ok[i] == 0 && strcmp(msgs[i].reply_nack.code, PROTO_NACK_GAP))
-                log_warn("ingest: batch refused node=%06u seq=%llu code=%s: %s", msgs[i].node,
-                         (unsigned long long)msgs[i].reply_nack.seq, msgs[i].reply_nack.code,
-                         msgs[i].reply_nack.reason);
+                refused(in, &msgs[i]);
     } else {
         log_warn("ingest: cannot store batches count=%zu: %s", n, err_str(rc));
         for (size_t i = 0; i < n; i++)

@@ -54,9 +54,12 @@ int ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
     __attribute__((warn_unused_result));
 void ingest_destroy(ingest_t **p);
 
-/* Answers a HELLO: 0 and the WELCOME to send, or ERR_UNKNOWN_NODE with a reason for REFUSE. */
-int ingest_hello(ingest_t *in, const struct proto_hello *h, int64_t now_ms,
-                 struct proto_welcome *w, char reason[160]) __attribute__((warn_unused_result));
+/* Answers a HELLO (body and signature frames as received): 0 with the decoded HELLO and the
+ * WELCOME to send, or an error with a reason for REFUSE (ERR_DECODE, ERR_UNKNOWN_NODE,
+ * ERR_BAD_SIGNATURE, ERR_INVALID for a version). */
+int ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, size_t sig_len,
+                 int64_t now_ms, struct proto_hello *h, struct proto_welcome *w,
+                 char reason[160]) __attribute__((warn_unused_result));
 
 /* Processes n received batches in order; see the header comment. Returns 0, or the storage error
  * (then every reply is a NACK busy). */

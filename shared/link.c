@@ -22,7 +22,6 @@
 #include <string.h>
 
 #define BACKOFF_MIN_MS 100
-#define REFUSED_RETRY_MS 60000
 #define PRUNE_EVERY_MS 1000
 
 struct link {
@@ -124,18 +123,20 @@ static int send_frames(link_t *l, enum proto_cmd cmd, const struct wire_buf *con
 static void
 send_hello(link_t *l, int64_t now)
 {
-    struct proto_hello h = {.version = PROTO_VERSION};
+    struct proto_hello h = {.version = PROTO_VERSION, .sent_ms = now};
     memcpy(h.node, l->node_text, 7);
     sign_key_id(sign_key_public(l->key), h.key_id);
     struct wire_buf b;
     wire_buf_init(&b);
     proto_hello_encode(&h, &b);
-    const struct wire_buf *frames[] = {&b};
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+    proto_hello_sign(l->key, &b, sig);
+    struct wire_buf sb = {sig, sizeof sig, 0};
+    const struct wire_buf *frames[] = {&b, &sb};
     /* Until the connection is up the send fails at once (ZMQ_IMMEDIATE); the tick retries. */
-    if (send_frames(l, PROTO_HELLO, frames, 1) == 0)
+    if (send_frames(l, PROTO_HELLO, frames, 2) == 0)
         l->hello_sent = true;
     l->state = LINK_HELLO;
-    (void)now;
     wire_buf_fini(&b);
 }
 
@@ -433,9 +434,11 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
             if (proto_refuse_decode(bd, bl, &m.r) == 0) {
                 char text[200];
                 snprintf(text, sizeof text, "parent refused the session: %s", m.r.reason);
+                /* Logged once; retried with the usual backoff, since the cure (a key or
+                 * config at the parent) comes without telling us. */
                 problem(l, true, text);
                 l->state = LINK_REFUSED;
-                l->retry_at_ms = now + REFUSED_RETRY_MS;
+                l->retry_at_ms = now + l->opt.backoff_max_ms;
                 l->rebuild = true;
             }
             break;

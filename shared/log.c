@@ -49,3 +49,18 @@ log_write(enum log_level level, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;
 }
+
+bool
+log_allow(struct log_limit *l, int interval_s, uint64_t *suppressed)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (l->last_s && ts.tv_sec - l->last_s < interval_s) {
+        l->suppressed++;
+        return false;
+    }
+    *suppressed = l->suppressed;
+    l->suppressed = 0;
+    l->last_s = ts.tv_sec ? ts.tv_sec : 1;
+    return true;
+}

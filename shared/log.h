@@ -6,6 +6,9 @@
 #ifndef JIANCHA_LOG_H
 #define JIANCHA_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 extern enum log_level log_threshold;
@@ -15,6 +18,15 @@ int log_set_level(const char *name);
 
 /* Writes one line; use the macros below so the level check comes first. */
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Rate limiting for warnings a peer can repeat: log_allow() says whether a line may be written
+ * now (at most one per interval) and hands back how many were suppressed since the last one. */
+struct log_limit {
+    int64_t last_s;
+    uint64_t suppressed;
+};
+
+bool log_allow(struct log_limit *l, int interval_s, uint64_t *suppressed);
 
 #define log_at(level, ...)                                                                         \
     do {                                                                                           \

@@ -55,15 +55,33 @@ open_map(const void *data, size_t len, wire_reader_t **r, const wire_obj_t **m)
 }
 
 void
+proto_hello_sign(const sign_key_t *key, const struct wire_buf *body,
+                 uint8_t sig[SIGN_SIGNATURE_BYTES])
+{
+    sign_detached(key, SIGN_DOMAIN_HELLO, body->data, body->len, sig);
+}
+
+int
+proto_hello_verify(const uint8_t pk[SIGN_PUBLIC_BYTES], const void *body, size_t len,
+                   const void *sig, size_t sig_len)
+{
+    if (sig_len != SIGN_SIGNATURE_BYTES)
+        return ERR_BAD_SIGNATURE;
+    return sign_verify(pk, SIGN_DOMAIN_HELLO, body, len, sig);
+}
+
+void
 proto_hello_encode(const struct proto_hello *m, struct wire_buf *out)
 {
-    wire_put_map(out, 3);
+    wire_put_map(out, 4);
     wire_put_cstr(out, "v");
     wire_put_uint(out, m->version);
     wire_put_cstr(out, "node");
     wire_put_cstr(out, m->node);
     wire_put_cstr(out, "key");
     wire_put_cstr(out, m->key_id);
+    wire_put_cstr(out, "t");
+    wire_put_int(out, m->sent_ms);
 }
 
 int
@@ -75,9 +93,12 @@ proto_hello_decode(const void *data, size_t len, struct proto_hello *m)
         return ERR_DECODE;
     uint64_t v = 0;
     int rc = ERR_DECODE;
+    const wire_obj_t *t = wire_obj_get(o, "t");
     if (wire_obj_get_uint(o, "v", &v) == 0 && get_text(o, "node", m->node, 7, 6) == 0 &&
-        get_text(o, "key", m->key_id, sizeof m->key_id, SIGN_KEY_ID_LEN) == 0) {
+        get_text(o, "key", m->key_id, sizeof m->key_id, SIGN_KEY_ID_LEN) == 0 && t &&
+        wire_obj_type(t) == WIRE_UINT) {
         m->version = (uint32_t)v;
+        m->sent_ms = (int64_t)wire_obj_uint(t);
         rc = 0;
     }
     wire_reader_destroy(&r);

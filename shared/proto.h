@@ -1,7 +1,7 @@
 /* proto: the uplink protocol's messages (docs/protocol.md).
  *
  * Every message is a ZeroMQ multipart message whose first frame is the command name in ASCII.
- *   HELLO   [body]                     child -> parent, opens a session
+ *   HELLO   [body][sig]                child -> parent, opens a session (signed by the child)
  *   WELCOME [body]                     parent -> child, states the last batch durably stored
  *   REFUSE  [body]                     parent -> child, the session is refused (unknown node …)
  *   BATCH   [header][payload][key][sig] child -> parent
@@ -51,6 +51,7 @@ struct proto_hello {
     uint32_t version;
     char node[7];
     char key_id[SIGN_KEY_ID_LEN + 1];
+    int64_t sent_ms; /* the child's clock, for skew measurement */
 };
 
 struct proto_welcome {
@@ -81,6 +82,12 @@ struct proto_ping {
 };
 
 void proto_hello_encode(const struct proto_hello *m, struct wire_buf *out);
+/* A HELLO is signed over its body, so a parent never opens a session for a node whose key it does
+ * not hold (and a child that reached the wrong parent is refused at once). */
+void proto_hello_sign(const sign_key_t *key, const struct wire_buf *body,
+                      uint8_t sig[SIGN_SIGNATURE_BYTES]);
+int proto_hello_verify(const uint8_t pk[SIGN_PUBLIC_BYTES], const void *body, size_t len,
+                       const void *sig, size_t sig_len) __attribute__((warn_unused_result));
 int proto_hello_decode(const void *data, size_t len, struct proto_hello *m)
     __attribute__((warn_unused_result));
 void proto_welcome_encode(const struct proto_welcome *m, struct wire_buf *out);

@@ -27,8 +27,7 @@ static const char *const table_names[STORE_TABLES_] = {
 
 struct store {
     MDB_env *env;
-    int64_t full_logged_s;  /* when "storage full" was last logged */
-    uint64_t full_suppressed;
+    struct log_limit full_log; /* "storage full" at most every 10 s */
     MDB_dbi dbi[STORE_TABLES_];
     bool have[STORE_TABLES_];
     uint64_t map_bytes;
@@ -62,16 +61,10 @@ disk_is_full(const store_t *s)
 static void
 log_full(store_t *s, const char *what, int rc)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (s->full_logged_s && ts.tv_sec - s->full_logged_s < 10) {
-        s->full_suppressed++;
-        return;
-    }
-    log_warn("store: %s failed dir=%s suppressed=%llu: %s", what, s->dir,
-             (unsigned long long)s->full_suppressed, mdb_strerror(rc));
-    s->full_logged_s = ts.tv_sec;
-    s->full_suppressed = 0;
+    uint64_t suppressed;
+    if (log_allow(&s->full_log, 10, &suppressed))
+        log_warn("store: %s failed dir=%s suppressed=%llu: %s", what, s->dir,
+                 (unsigned long long)suppressed, mdb_strerror(rc));
 }
 
 static int

@@ -25,7 +25,7 @@ cleanup() {
         echo "--- failed (rc=$rc); daemon logs follow ---"
         for l in "$T"/*.log; do [ -e "$l" ] && { echo "== $l"; grep -v ' stats ' "$l" | tail -n 30; }; done
         if [ -n "${JIANCHA_KEEP_FAILED:-}" ]; then
-            mkdir -p "$JIANCHA_KEEP_FAILED" && cp -r "$T"/*.log "$T"/*.out "$JIANCHA_KEEP_FAILED"/ 2>/dev/null || true
+            mkdir -p "$JIANCHA_KEEP_FAILED" && cp -r "$T"/. "$JIANCHA_KEEP_FAILED"/ 2>/dev/null || true
         fi
     fi
     rm -rf "$T"

@@ -3,7 +3,8 @@
  *   jiancha-forge ENDPOINT KEYFILE SCENARIO
  * Scenarios: replay (a batch sent twice), tamper (a payload byte flipped), badsig (signed by a
  * key the aggregator does not hold for this node), conflict (batch 1 again with other content),
- * gap (batch 3 before 2), hello (HELLO only). Exit 0 when every answer was the expected one.
+ * gap (batch 3 before 2), hello (HELLO only), rogue-hello (a HELLO for the node signed by another
+ * key: refused). Exit 0 when every answer was the expected one.
  */
 #include "batch.h"
 #include "event.h"
@@ -171,19 +172,26 @@ main(int argc, char **argv)
     zsys_init();
     zsys_set_logstream(NULL);
     sock = zsock_new_dealer(argv[1]);
-    struct proto_hello hello = {.version = PROTO_VERSION};
+    struct proto_hello hello = {.version = PROTO_VERSION, .sent_ms = 1793581200000LL};
     memcpy(hello.node, node, 7);
-    sign_key_id(sign_key_public(key), hello.key_id);
+    /* Scenario "rogue-hello": a HELLO for this node signed by another key. */
+    const sign_key_t *hello_key = strcmp(scenario, "rogue-hello") == 0 ? rogue : key;
+    sign_key_id(sign_key_public(hello_key), hello.key_id);
     struct wire_buf hb;
     wire_buf_init(&hb);
     proto_hello_encode(&hello, &hb);
-    const struct wire_buf *hf[] = {&hb};
-    send_cmd(PROTO_HELLO, hf, 1);
+    uint8_t hsig[SIGN_SIGNATURE_BYTES];
+    proto_hello_sign(hello_key, &hb, hsig);
+    struct wire_buf hs = {hsig, sizeof hsig, 0};
+    const struct wire_buf *hf[] = {&hb, &hs};
+    send_cmd(PROTO_HELLO, hf, 2);
     char code[24];
     enum proto_cmd first = reply(code);
     bool ok = false;
     if (strcmp(scenario, "hello") == 0) {
         ok = first == PROTO_WELCOME;
+    } else if (strcmp(scenario, "rogue-hello") == 0) {
+        ok = first == PROTO_REFUSE;
     } else if (first != PROTO_WELCOME) {
         ok = false;
     } else if (strcmp(scenario, "replay") == 0) {

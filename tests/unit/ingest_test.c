@@ -86,6 +86,22 @@ build(uint64_t seq, const sign_key_t *k, struct built *b)
     batch_sign(k, b->header.data, b->header.len, b->key_id, b->sig);
 }
 
+static int
+hello(const sign_key_t *k, const char *node, struct proto_welcome *w, char reason[160])
+{
+    struct proto_hello h = {PROTO_VERSION, "", "", 1793581200000LL}, got;
+    memcpy(h.node, node, 7);
+    sign_key_id(sign_key_public(k), h.key_id);
+    struct wire_buf b;
+    wire_buf_init(&b);
+    proto_hello_encode(&h, &b);
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+    proto_hello_sign(k, &b, sig);
+    int rc = ingest_hello(in, b.data, b.len, sig, sizeof sig, 2, &got, w, reason);
+    wire_buf_fini(&b);
+    return rc;
+}
+
 static void
 release(struct built *b)
 {
@@ -135,10 +151,9 @@ batches_in_order_are_stored_and_acknowledged_in_one_group(void **state)
         release(&b[i]);
     }
     assert_int_equal(stored_records(), 6);
-    struct proto_hello h = {PROTO_VERSION, "510104", ""};
     struct proto_welcome w;
     char reason[160];
-    assert_int_equal(ingest_hello(in, &h, 2, &w, reason), 0);
+    assert_int_equal(hello(key, "510104", &w, reason), 0);
     assert_int_equal(w.last_seq, 3);
 }
 
@@ -205,11 +220,12 @@ tampered_or_foreign_batches_are_refused_for_good(void **state)
     assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
     assert_string_equal(m.reply_nack.code, PROTO_NACK_HELLO_FIRST);
     assert_int_equal(stored_records(), 0);
-    struct proto_hello h = {PROTO_VERSION, "510105", ""};
     struct proto_welcome w;
     char reason[160];
-    assert_int_equal(ingest_hello(in, &h, 2, &w, reason), ERR_UNKNOWN_NODE);
+    assert_int_equal(hello(key, "510105", &w, reason), ERR_UNKNOWN_NODE);
     assert_non_null(strstr(reason, "not a known child"));
+    assert_int_equal(hello(stranger, "510104", &w, reason), ERR_BAD_SIGNATURE);
+    assert_non_null(strstr(reason, "not signed with the key this parent holds"));
 }
 
 static int

@@ -9,11 +9,12 @@ every_message_round_trips(void **state)
     (void)state;
     struct wire_buf b;
     wire_buf_init(&b);
-    struct proto_hello h = {PROTO_VERSION, "510104", "0123456789abcdef"}, h2;
+    struct proto_hello h = {PROTO_VERSION, "510104", "0123456789abcdef", 1793581200000LL}, h2;
     proto_hello_encode(&h, &b);
     assert_int_equal(proto_hello_decode(b.data, b.len, &h2), 0);
     assert_string_equal(h2.node, "510104");
     assert_string_equal(h2.key_id, "0123456789abcdef");
+    assert_int_equal(h2.sent_ms, 1793581200000LL);
 
     struct proto_welcome w = {PROTO_VERSION, "510100", 42, {1, 2, 3}}, w2;
     wire_buf_reset(&b);
@@ -56,7 +57,7 @@ bad_bodies_and_commands_are_decode_errors(void **state)
     (void)state;
     struct wire_buf b;
     wire_buf_init(&b);
-    struct proto_hello h = {PROTO_VERSION, "51010", "0123456789abcdef"}, h2;
+    struct proto_hello h = {PROTO_VERSION, "51010", "0123456789abcdef", 0}, h2;
     proto_hello_encode(&h, &b); /* node of 5 digits */
     assert_int_equal(proto_hello_decode(b.data, b.len, &h2), ERR_DECODE);
     struct proto_ack a;
