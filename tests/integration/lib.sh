@@ -49,16 +49,33 @@ wait_until() {
 # keys NODE: a keypair in $T/keys (the aggregator reads public keys from there).
 keys() { "$JIANCHA" keys gen --node "$1" --out "$T/keys" >/dev/null; }
 
-# aggregator_config NAME NODE [EXTRA]: writes $T/NAME.cfg listening on an ephemeral port.
+# free_port: a TCP port below the kernel's ephemeral range that nothing listens on. A restarted
+# aggregator must get its port back, so ports come from outside the range the kernel hands out
+# for port 0, where another test's daemon could take it while ours is down.
+free_port() {
+    local low; low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+    local span=$((low - 20000)) p
+    for _ in $(seq 100); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % span))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    fail "no free port"
+}
+
+# aggregator_config NAME NODE [EXTRA]: writes $T/NAME.cfg listening on a free port.
 aggregator_config() {
     local name=$1 node=$2 extra=${3:-}
+    local port; port=$(free_port)
     cat >"$T/$name.cfg" <<CFG
 aggregator
     node = $node
     data = $T/$name
     keys = $T/keys
 listen
-    endpoint = ${AGG_ENDPOINT:-tcp://127.0.0.1:*}
+    endpoint = tcp://127.0.0.1:$port
     heartbeat_ms = 200
     session_timeout_ms = 3000
 $extra
@@ -74,10 +91,9 @@ start() {
     "$exe" -c "$T/$name.cfg" >>"$T/$name.log" 2>&1 &
     echo $! >"$T/$name.pid"
     if [ "$kind" = aggregator ]; then
+        # A restart rewrites the file only after binding; wait for this run's copy.
+        rm -f "$T/$name/listen.endpoint"
         wait_until 10 test -s "$T/$name/listen.endpoint" || fail "$name did not start"
-        # Pin the port so a restart listens where the children already connect.
-        local ep; ep=$(cat "$T/$name/listen.endpoint")
-        sed -i "s|endpoint = tcp://127.0.0.1:\*|endpoint = $ep|" "$T/$name.cfg"
     else
         wait_until 10 test -S "$T/$name/intake.sock" || fail "$name did not start"
     fi
