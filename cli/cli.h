@@ -7,5 +7,6 @@ int cli_keys(int argc, char **argv);
 int cli_send(int argc, char **argv);
 int cli_query(int argc, char **argv);
 int cli_status(int argc, char **argv);
+int cli_calendar(int argc, char **argv);
 
 #endif

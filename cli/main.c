@@ -12,7 +12,9 @@ usage(FILE *f)
                "  keys gen --node ID --out DIR          write a node keypair (secret 0600)\n"
                "  send [--to ENDPOINT | --data DIR] [--msgpack] FILE|-  stream JSON Lines into a collector\n"
                "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
-               "  status --data DIR                     per node: batches, backlog, contact\n");
+               "  status --data DIR                     per node: batches, backlog, contact\n"
+               "  calendar due START N [wd|d]           the day a limit is used up\n"
+               "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n");
 }
 
 int
@@ -32,6 +34,8 @@ main(int argc, char **argv)
         return cli_query(argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0)
         return cli_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "calendar") == 0)
+        return cli_calendar(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return 0;
