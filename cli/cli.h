@@ -8,5 +8,6 @@ int cli_send(int argc, char **argv);
 int cli_query(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_calendar(int argc, char **argv);
+int cli_catalog(int argc, char **argv);
 
 #endif

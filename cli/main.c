@@ -14,7 +14,8 @@ usage(FILE *f)
                "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
                "  calendar due START N [wd|d]           the day a limit is used up\n"
-               "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n");
+               "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n"
+               "  catalog check FILE                    validate a catalogue (权力清单)\n");
 }
 
 int
@@ -36,6 +37,8 @@ main(int argc, char **argv)
         return cli_status(argc - 1, argv + 1);
     if (strcmp(cmd, "calendar") == 0)
         return cli_calendar(argc - 1, argv + 1);
+    if (strcmp(cmd, "catalog") == 0)
+        return cli_catalog(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return 0;
