@@ -1,9 +1,12 @@
 /* cli send: streams a JSON Lines file into a collector's intake.
  *
  * Lines are grouped into chunks (JSON Lines bodies) with up to 4 chunks in flight on one DEALER
- * socket; the collector answers them in order. A chunk whose answer does not come in time is sent
- * again on a fresh socket together with everything after it: the collector's duplicate check
- * makes that safe, so a collector restart in the middle of a file loses and doubles nothing.
+ * socket. Every chunk carries a request id that the collector echoes, and a reply is matched by
+ * that id, never by position: when a collector dies, ZeroMQ may deliver the chunks still queued in
+ * the socket to its successor while the ones already written are lost, so replies can skip. A
+ * chunk whose answer does not come in time is sent again on a fresh socket with every other
+ * unanswered one: the collector's duplicate check makes that safe, so a collector restart in the
+ * middle of a file loses and doubles nothing.
  * With --msgpack each chunk is converted to one msgpack array before sending, which the collector
  * validates several times faster than JSON text.
  * Exit status: 0 all lines accepted or duplicates, 1 some line rejected or a chunk refused.
@@ -27,6 +30,8 @@ struct chunk {
     size_t len;
     size_t *lines; /* file line number of each record */
     size_t n;
+    uint64_t id;   /* request id, unique within this run */
+    bool answered;
 };
 
 struct sender {
@@ -35,7 +40,8 @@ struct sender {
     int64_t timeout_ms;
     int64_t give_up_ms;
     struct chunk q[IN_FLIGHT];
-    size_t head, count; /* FIFO of chunks sent and not yet answered */
+    size_t head, count; /* FIFO of chunks sent; the head is the oldest unanswered */
+    uint64_t next_id;
     int64_t sent_at;
     size_t accepted, duplicates, rejected, lines;
     bool failed;
@@ -59,6 +65,7 @@ send_chunk(struct sender *s, const struct chunk *c)
 {
     zmsg_t *m = zmsg_new();
     zmsg_addmem(m, "", 0);
+    zmsg_addstrf(m, "%llu", (unsigned long long)c->id);
     struct wire_buf mp;
     wire_buf_init(&mp);
     size_t bad;
@@ -92,11 +99,10 @@ progress(struct sender *s, bool final)
         fputc('\n', stderr);
 }
 
-/* Handles the reply to the oldest chunk in flight. */
+/* Handles the reply to chunk c. */
 static void
-take_reply(struct sender *s, const char *text)
+take_reply(struct sender *s, struct chunk *c, const char *text)
 {
-    struct chunk *c = &s->q[s->head];
     json_error_t jerr;
     json_t *r = json_loads(text, 0, &jerr);
     if (!r) {
@@ -124,11 +130,30 @@ take_reply(struct sender *s, const char *text)
         }
         json_decref(r);
     }
-    free(c->body);
-    free(c->lines);
-    memset(c, 0, sizeof *c);
-    s->head = (s->head + 1) % IN_FLIGHT;
-    s->count--;
+    c->answered = true;
+    /* Retire answered chunks from the head so the window only holds unanswered work. */
+    while (s->count > 0 && s->q[s->head].answered) {
+        struct chunk *h = &s->q[s->head];
+        free(h->body);
+        free(h->lines);
+        memset(h, 0, sizeof *h);
+        s->head = (s->head + 1) % IN_FLIGHT;
+        s->count--;
+    }
+}
+
+/* The chunk in flight with this request id, or NULL (a reply to a chunk already answered). */
+static struct chunk *
+find_chunk(struct sender *s, const char *id)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        struct chunk *c = &s->q[(s->head + i) % IN_FLIGHT];
+        char want[32];
+        snprintf(want, sizeof want, "%llu", (unsigned long long)c->id);
+        if (!c->answered && strcmp(want, id) == 0)
+            return c;
+    }
+    return NULL;
 }
 
 /* Waits for one reply; on timeout reconnects and resends everything in flight. */
@@ -144,12 +169,19 @@ await_one(struct sender *s)
         if (interrupted)
             return -1;
         if (ready) {
-            char *empty = zstr_recv(s->sock);
-            char *text = empty ? zstr_recv(s->sock) : NULL;
-            if (text)
-                take_reply(s, text);
-            zstr_free(&empty);
-            zstr_free(&text);
+            zmsg_t *m = zmsg_recv(s->sock);
+            /* [empty][request id][reply] */
+            if (m && zmsg_size(m) == 3) {
+                zframe_t *e = zmsg_pop(m);
+                char *id = zmsg_popstr(m), *text = zmsg_popstr(m);
+                struct chunk *c = find_chunk(s, id);
+                if (c)
+                    take_reply(s, c, text);
+                zframe_destroy(&e);
+                zstr_free(&id);
+                zstr_free(&text);
+            }
+            zmsg_destroy(&m);
             s->sent_at = timestamp_now_ms();
             return 0;
         }
@@ -160,7 +192,8 @@ await_one(struct sender *s)
         }
         reconnect(s);
         for (size_t i = 0; i < s->count; i++)
-            (void)send_chunk(s, &s->q[(s->head + i) % IN_FLIGHT]);
+            if (!s->q[(s->head + i) % IN_FLIGHT].answered)
+                (void)send_chunk(s, &s->q[(s->head + i) % IN_FLIGHT]);
     }
 }
 
@@ -171,6 +204,8 @@ push(struct sender *s, struct chunk *c)
         if (await_one(s) != 0)
             return -1;
     size_t slot = (s->head + s->count) % IN_FLIGHT;
+    c->id = ++s->next_id;
+    c->answered = false;
     s->q[slot] = *c;
     s->count++;
     memset(c, 0, sizeof *c);

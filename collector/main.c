@@ -66,13 +66,23 @@ struct collector {
     uint64_t accepted, duplicates, rejected, refused_full;
 };
 
+/* The envelope of one intake request: who asked, whether it used a REQ-style empty delimiter, and
+ * the optional request id a pipelining client uses to match replies to requests. */
+struct envelope {
+    zframe_t *identity;
+    bool delimiter;
+    zframe_t *request_id;
+};
+
 static void
-reply(struct collector *c, zframe_t *identity, bool delimiter, const char *text)
+reply(struct collector *c, struct envelope *env, const char *text)
 {
     zmsg_t *out = zmsg_new();
-    zmsg_append(out, &identity);
-    if (delimiter)
+    zmsg_append(out, &env->identity);
+    if (env->delimiter)
         zmsg_addmem(out, "", 0);
+    if (env->request_id)
+        zmsg_append(out, &env->request_id);
     zmsg_addstr(out, text);
     if (zmsg_send(&out, c->intake) != 0)
         zmsg_destroy(&out); /* the sender went away; its retry is answered as a duplicate */
@@ -81,20 +91,24 @@ reply(struct collector *c, zframe_t *identity, bool delimiter, const char *text)
 static void
 handle_intake(struct collector *c, zmsg_t *msg)
 {
-    zframe_t *identity = zmsg_pop(msg);
-    zframe_t *body = zmsg_pop(msg);
-    bool delimiter = false;
-    /* A REQ client puts an empty delimiter before the body; a DEALER does not. */
-    if (body && zframe_size(body) == 0 && zmsg_size(msg) > 0) {
-        zframe_destroy(&body);
-        body = zmsg_pop(msg);
-        delimiter = true;
+    struct envelope env = {zmsg_pop(msg), false, NULL};
+    /* A REQ client puts an empty delimiter before the body; a DEALER need not. A request id, if
+     * any, is the frame before the body (at most 64 bytes). */
+    if (zmsg_size(msg) >= 2 && zframe_size(zmsg_first(msg)) == 0) {
+        zframe_t *empty = zmsg_pop(msg);
+        zframe_destroy(&empty);
+        env.delimiter = true;
     }
-    if (!identity || !body || zmsg_size(msg) != 0) {
-        if (identity)
-            reply(c, identity, delimiter,
-                  "{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"a message must be "
-                  "one frame holding JSON or msgpack\"}");
+    if (zmsg_size(msg) == 2 && zframe_size(zmsg_first(msg)) <= 64)
+        env.request_id = zmsg_pop(msg);
+    zframe_t *body = zmsg_pop(msg);
+    if (!env.identity || !body || zmsg_size(msg) != 0) {
+        if (env.identity)
+            reply(c, &env,
+                  "{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"a message is "
+                  "[request id] body, the body one frame of JSON or msgpack\"}");
+        else
+            zframe_destroy(&env.request_id);
         zframe_destroy(&body);
         return;
     }
@@ -107,7 +121,7 @@ handle_intake(struct collector *c, zmsg_t *msg)
                                zframe_size(body), (long long)c->max_message);
         log_warn("collector: refused oversized message bytes=%zu limit=%lld", zframe_size(body),
                  (long long)c->max_message);
-        reply(c, identity, delimiter, text);
+        reply(c, &env, text);
         free(text);
         zframe_destroy(&body);
         return;
@@ -123,7 +137,7 @@ handle_intake(struct collector *c, zmsg_t *msg)
                       err_str(store_rc));
     }
     char *text = intake_reply_json(&c->set, &res, store_rc ? store_rc : (rc == ERR_DECODE ? rc : 0));
-    reply(c, identity, delimiter, text);
+    reply(c, &env, text);
     free(text);
     zframe_destroy(&body);
     if (store_rc == 0) {
