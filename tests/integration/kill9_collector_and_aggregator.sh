@@ -48,7 +48,9 @@ awk '/ lines: /{l+=$1; a+=$3; d+=$5; r+=$7} END{printf "sent %d lines: %d accept
 awk '{exit !($2 == 200000 && $4 + $6 == 200000 && $8 == 0)}' "$T/send.sum" ||
     fail "not every line acknowledged: $(cat "$T/send.sum")"
 
-wait_until 120 has_count "$T/city" 200000 || fail "city holds $(count "$T/city") of 200000"
+# Every acknowledged event is at the county the moment the sender is done ...
 exactly_once "$T/events.jsonl" "$T/county"
+# ... and reaches the city once.
+wait_until 120 has_count "$T/city" 200000 || fail "city holds $(count "$T/city") of 200000"
 exactly_once "$T/events.jsonl" "$T/city"
 say "ok: 0 lost, 0 duplicated after $ck + $ak kills"
