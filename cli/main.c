@@ -15,7 +15,9 @@ usage(FILE *f)
                "  status --data DIR                     per node: batches, backlog, contact\n"
                "  calendar due START N [wd|d]           the day a limit is used up\n"
                "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n"
-               "  catalog check FILE                    validate a catalogue (权力清单)\n");
+               "  catalog check FILE                    validate a catalogue (权力清单)\n"
+               "  evaluate --catalog F --calendar F --as-of TIME --node N EVENTS.jsonl\n"
+               "                                        run the rules, print alerts as JSON\n");
 }
 
 int
@@ -39,6 +41,8 @@ main(int argc, char **argv)
         return cli_calendar(argc - 1, argv + 1);
     if (strcmp(cmd, "catalog") == 0)
         return cli_catalog(argc - 1, argv + 1);
+    if (strcmp(cmd, "evaluate") == 0)
+        return cli_evaluate(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return 0;

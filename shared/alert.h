@@ -1,0 +1,57 @@
+/* alert: a yellow warning (预警) or red alarm (报警) and its ledger (spec §5).
+ *
+ * An alert's id is stable: the same node, rule and subject always give the same id, so a rule
+ * that fires again changes the existing alert (a yellow turning red is the same alert escalated)
+ * instead of opening a second one. The ledger lists every change with its time.
+ */
+#ifndef JIANCHA_ALERT_H
+#define JIANCHA_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum alert_light { ALERT_YELLOW, ALERT_RED };
+enum alert_state { ALERT_OPEN, ALERT_RESPONDED, ALERT_CLOSED, ALERT_CLEARED };
+enum alert_action { ALERT_RAISED, ALERT_ESCALATED, ALERT_RESPONDED_ACT, ALERT_CLOSED_ACT,
+                    ALERT_CLEARED_ACT };
+
+#define ALERT_LEDGER_MAX 8
+#define ALERT_ID_LEN 20 /* "A-" + 16 hex digits + NUL fits in 20 */
+
+struct alert_entry {
+    int64_t at_ms;
+    enum alert_action action;
+    enum alert_light light;
+};
+
+/* A value type: strings are copied in, bounded like event identifiers. */
+struct alert {
+    char id[ALERT_ID_LEN];
+    char rule[24];
+    const char *article; /* static text from the rule table */
+    enum alert_light light;
+    enum alert_state state;
+    char node[7];
+    char dept[65];
+    char item[65];
+    char subject_kind[16]; /* "case", "item", "complaint", "handler" */
+    char subject[130];     /* the case id (or other subject); case/step for limit.step */
+    int64_t raised_ms;
+    char detail[192]; /* why, in one sentence */
+    struct alert_entry ledger[ALERT_LEDGER_MAX];
+    size_t n_ledger;
+};
+
+/* Fills a->id from node, rule and subject (BLAKE2b, so ids are stable across tiers). */
+void alert_make_id(struct alert *a);
+
+/* Appends a ledger entry (entries past ALERT_LEDGER_MAX keep only the latest in the last slot). */
+void alert_log(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_light light);
+
+const char *alert_light_name(enum alert_light l);
+const char *alert_state_name(enum alert_state s);
+
+/* One line of JSON (spec §5's fields); malloc'd. */
+char *alert_to_json(const struct alert *a);
+
+#endif

@@ -1,0 +1,36 @@
+/* rules: the supervision rules of spec §5 that concern cases, items, credentials, ratings and
+ * complaints, evaluated over a node's events with a catalogue and a working-day calendar.
+ *
+ * Every case is judged by replaying its events sorted by (`at`, arrival), so the result never
+ * depends on the order events arrived in (spec §3). Point rules (a skipped step, a penalty outside
+ * its band …) fire at the event's time; time rules (limits, overdue complaints, missing execution)
+ * fire at the local midnight after the day their threshold is reached, and only once the
+ * evaluation time has passed it. One engine serves `jiancha evaluate` (a fixed clock) and, later,
+ * the collector (the wall clock).
+ */
+#ifndef JIANCHA_RULES_H
+#define JIANCHA_RULES_H
+
+#include "alert.h"
+#include "calendar.h"
+#include "catalog.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rules rules_t;
+
+/* The catalogue and calendar are borrowed and must outlive the engine. */
+rules_t *rules_new(const catalog_t *catalog, calendar_t *calendar, const char *node);
+void rules_destroy(rules_t **p);
+
+/* Adds one canonical event record (event.h); arrival order is the order of calls. Records of other
+ * nodes, and types no rule reads, are ignored. 0 or ERR_DECODE. */
+int rules_add(rules_t *r, const void *record, size_t len) __attribute__((warn_unused_result));
+
+/* Evaluates every rule as of `as_of_ms` and calls emit for each alert, ordered by raised time
+ * then id. The alerts are borrowed for the duration of the call. Returns the alert count. */
+typedef void (*rules_emit_fn)(void *arg, const struct alert *a);
+size_t rules_evaluate(rules_t *r, int64_t as_of_ms, rules_emit_fn emit, void *arg);
+
+#endif
