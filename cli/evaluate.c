@@ -102,7 +102,7 @@ cli_evaluate(int argc, char **argv)
         if (rules_add(rules, set.records.data + set.entries[0].off, set.entries[0].len) != 0)
             bad++;
     }
-    size_t alerts = rules_evaluate(rules, as_of, print_alert, NULL);
+    size_t alerts = rules_evaluate(rules, as_of, RULES_ALL, print_alert, NULL);
     fprintf(stderr, "%zu lines, %zu rejected, %zu alerts as of %s\n", line_no, bad, alerts,
             as_of_text);
     free(line);

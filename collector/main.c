@@ -6,6 +6,8 @@
  * up and owns the one context struct. A reply goes to a business system only after the commit
  * that stored its events.
  */
+#include "calendar.h"
+#include "catalog.h"
 #include "conf.h"
 #include "err.h"
 #include "event.h"
@@ -17,6 +19,7 @@
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
+#include "watch.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -44,6 +47,11 @@ static const struct conf_key config_table[] = {
     {"store/map_mb", CONF_INT, "64", 1, 1048576, "initial LMDB map size (it grows by itself)"},
     {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
      "the map never grows past this (0 = until the disk is full)"},
+    {"rules/catalog", CONF_STR, "", 0, 0,
+     "the province's catalogue (JSON); empty = no rules are evaluated"},
+    {"rules/calendar", CONF_STR, "", 0, 0, "the working-day calendar (TSV); needed with a catalogue"},
+    {"rules/max_records_per_pass", CONF_INT, "20000", 100, 10000000,
+     "records judged per rules pass (a backlog is worked off in several passes)"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
@@ -61,6 +69,11 @@ struct collector {
     int64_t max_message;
     uint32_t seal_at;
     int64_t flush_ms;
+    catalog_t *catalog;
+    calendar_t *calendar;
+    watch_t *watch;       /* NULL when no catalogue is configured */
+    bool unjudged;        /* records stored since the last rules pass */
+    uint64_t alert_changes;
     bool unsealed;             /* events stored but not yet in a batch */
     int64_t unsealed_since_ms; /* when the oldest of them arrived */
     uint64_t accepted, duplicates, rejected, refused_full;
@@ -144,6 +157,8 @@ handle_intake(struct collector *c, zmsg_t *msg)
         c->accepted += res.accepted;
         c->duplicates += res.duplicates;
         c->rejected += c->set.n_rejects;
+        if (res.accepted)
+            c->unjudged = true;
         if (res.accepted && !c->unsealed) {
             c->unsealed = true;
             c->unsealed_since_ms = now;
@@ -200,6 +215,24 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("collector: sealing failed, will retry: %s", err_str(rc));
         }
     }
+    /* The rules pass: new records, or a clock that came due. */
+    if (c->watch && (c->unjudged || now >= watch_next_due(c->watch))) {
+        struct watch_result wr;
+        int rc = watch_run(c->watch, now, c->seal_at,
+                           (uint64_t)conf_int(c->conf, "rules/max_records_per_pass"), &wr);
+        if (rc == 0) {
+            c->unjudged = wr.more;
+            c->alert_changes += wr.changes;
+            if (wr.sealed)
+                link_kick(c->link);
+            if (wr.changes)
+                log_debug("collector: rules pass records=%llu subjects=%llu changes=%llu",
+                          (unsigned long long)wr.records, (unsigned long long)wr.subjects,
+                          (unsigned long long)wr.changes);
+        } else {
+            log_warn("collector: rules pass failed, will retry: %s", err_str(rc));
+        }
+    }
     link_tick(c->link, now);
     return 0;
 }
@@ -213,9 +246,11 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     struct link_status ls;
     link_status(c->link, &ls);
     log_info("collector: stats node=%s accepted=%llu duplicates=%llu rejected=%llu "
-             "refused_full=%llu uplink=%s acked_batch=%llu resends=%llu reconnects=%llu",
+             "refused_full=%llu alert_changes=%llu uplink=%s acked_batch=%llu resends=%llu "
+             "reconnects=%llu",
              c->node_text, (unsigned long long)c->accepted, (unsigned long long)c->duplicates,
              (unsigned long long)c->rejected, (unsigned long long)c->refused_full,
+             (unsigned long long)c->alert_changes,
              link_state_name(ls.state), (unsigned long long)ls.acked,
              (unsigned long long)ls.resends, (unsigned long long)ls.reconnects);
     return 0;
@@ -289,6 +324,25 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return rc;
     }
     c->unsealed = sp.next_seq - 1 > sp.sealed_seq;
+    const char *catalog_path = conf_str(c->conf, "rules/catalog");
+    const char *calendar_path = conf_str(c->conf, "rules/calendar");
+    if (*catalog_path) {
+        char why[512];
+        if (!*calendar_path) {
+            fprintf(stderr, "jiancha-collector: %s: key \"rules/calendar\" is needed with a "
+                            "catalogue\n", config_path);
+            return ERR_CONFIG;
+        }
+        if (catalog_load(catalog_path, &c->catalog, why, sizeof why) != 0 ||
+            calendar_load(calendar_path, &c->calendar, why, sizeof why) != 0) {
+            fprintf(stderr, "jiancha-collector: %s\n", why);
+            return ERR_CONFIG;
+        }
+        c->watch = watch_new(c->store, c->node, c->catalog, c->calendar);
+        c->unjudged = true; /* catch up with whatever the last run left */
+        log_info("collector: rules on catalog_version=%llu items=%zu",
+                 (unsigned long long)catalog_version(c->catalog), catalog_count(c->catalog));
+    }
     c->unsealed_since_ms = 0; /* they have waited long enough: seal at the first tick */
     c->intake = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(c->intake, 0);
@@ -335,6 +389,9 @@ static void
 teardown(struct collector *c)
 {
     link_destroy(&c->link);
+    watch_destroy(&c->watch);
+    catalog_destroy(&c->catalog);
+    calendar_destroy(&c->calendar);
     zloop_destroy(&c->loop);
     zsock_destroy(&c->intake);
     store_close(&c->store);

@@ -63,7 +63,7 @@ alert_to_json(const struct alert *a)
     json_object_set_new(o, "id", json_string(a->id));
     json_object_set_new(o, "rule", json_string(a->rule));
     json_object_set_new(o, "light", json_string(alert_light_name(a->light)));
-    json_object_set_new(o, "article", json_string(a->article ? a->article : ""));
+    json_object_set_new(o, "article", json_string(a->article));
     json_object_set_new(o, "node", json_string(a->node));
     json_object_set_new(o, "dept", json_string(a->dept));
     json_object_set_new(o, "item", json_string(a->item));
@@ -84,4 +84,103 @@ alert_to_json(const struct alert *a)
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
+}
+
+void
+alert_encode(const struct alert *a, struct wire_buf *out)
+{
+    wire_put_map(out, 13);
+    wire_put_cstr(out, "id");
+    wire_put_cstr(out, a->id);
+    wire_put_cstr(out, "rule");
+    wire_put_cstr(out, a->rule);
+    wire_put_cstr(out, "article");
+    wire_put_cstr(out, a->article);
+    wire_put_cstr(out, "light");
+    wire_put_cstr(out, alert_light_name(a->light));
+    wire_put_cstr(out, "state");
+    wire_put_cstr(out, alert_state_name(a->state));
+    wire_put_cstr(out, "node");
+    wire_put_cstr(out, a->node);
+    wire_put_cstr(out, "dept");
+    wire_put_cstr(out, a->dept);
+    wire_put_cstr(out, "item");
+    wire_put_cstr(out, a->item);
+    wire_put_cstr(out, "subject_kind");
+    wire_put_cstr(out, a->subject_kind);
+    wire_put_cstr(out, "subject");
+    wire_put_cstr(out, a->subject);
+    wire_put_cstr(out, "raised");
+    wire_put_int(out, a->raised_ms);
+    wire_put_cstr(out, "detail");
+    wire_put_cstr(out, a->detail);
+    wire_put_cstr(out, "ledger");
+    wire_put_array(out, (uint32_t)a->n_ledger);
+    for (size_t i = 0; i < a->n_ledger; i++) {
+        wire_put_array(out, 3);
+        wire_put_int(out, a->ledger[i].at_ms);
+        wire_put_uint(out, (uint64_t)a->ledger[i].action);
+        wire_put_uint(out, (uint64_t)a->ledger[i].light);
+    }
+}
+
+static int
+copy_str(const wire_obj_t *m, const char *key, char *out, size_t cap)
+{
+    const char *p;
+    size_t len;
+    if (wire_obj_get_bytes(m, key, WIRE_STR, &p, &len) != 0 || len >= cap)
+        return -1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
+int
+alert_decode(const wire_obj_t *m, struct alert *a)
+{
+    char light[8], state[12];
+    memset(a, 0, sizeof *a);
+    const wire_obj_t *raised = wire_obj_get(m, "raised"), *ledger = wire_obj_get(m, "ledger");
+    if (copy_str(m, "id", a->id, sizeof a->id) || copy_str(m, "rule", a->rule, sizeof a->rule) ||
+        copy_str(m, "article", a->article, sizeof a->article) ||
+        copy_str(m, "light", light, sizeof light) || copy_str(m, "state", state, sizeof state) ||
+        copy_str(m, "node", a->node, sizeof a->node) ||
+        copy_str(m, "dept", a->dept, sizeof a->dept) ||
+        copy_str(m, "item", a->item, sizeof a->item) ||
+        copy_str(m, "subject_kind", a->subject_kind, sizeof a->subject_kind) ||
+        copy_str(m, "subject", a->subject, sizeof a->subject) ||
+        copy_str(m, "detail", a->detail, sizeof a->detail) || !raised || !ledger ||
+        wire_obj_type(ledger) != WIRE_ARRAY)
+        return -1;
+    a->light = strcmp(light, "red") == 0 ? ALERT_RED : ALERT_YELLOW;
+    for (int s = ALERT_OPEN; s <= ALERT_CLEARED; s++)
+        if (strcmp(state, alert_state_name((enum alert_state)s)) == 0)
+            a->state = (enum alert_state)s;
+    a->raised_ms = wire_obj_type(raised) == WIRE_UINT ? (int64_t)wire_obj_uint(raised)
+                                                      : wire_obj_int(raised);
+    for (uint32_t i = 0; i < wire_obj_size(ledger) && i < ALERT_LEDGER_MAX; i++) {
+        const wire_obj_t *e = wire_obj_at(ledger, i);
+        if (wire_obj_type(e) != WIRE_ARRAY || wire_obj_size(e) != 3)
+            return -1;
+        const wire_obj_t *at = wire_obj_at(e, 0);
+        a->ledger[i].at_ms = wire_obj_type(at) == WIRE_UINT ? (int64_t)wire_obj_uint(at)
+                                                            : wire_obj_int(at);
+        a->ledger[i].action = (enum alert_action)(wire_obj_uint(wire_obj_at(e, 1)) % 5);
+        a->ledger[i].light = wire_obj_uint(wire_obj_at(e, 2)) ? ALERT_RED : ALERT_YELLOW;
+        a->n_ledger++;
+    }
+    return 0;
+}
+
+int
+alert_decode_bytes(const void *data, size_t len, struct alert *a)
+{
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    if (wire_decode_one(data, len, &r, &m) != 0)
+        return -1;
+    int rc = alert_decode(m, a);
+    wire_reader_destroy(&r);
+    return rc;
 }

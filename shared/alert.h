@@ -7,6 +7,8 @@
 #ifndef JIANCHA_ALERT_H
 #define JIANCHA_ALERT_H
 
+#include "wire.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +30,7 @@ struct alert_entry {
 struct alert {
     char id[ALERT_ID_LEN];
     char rule[24];
-    const char *article; /* static text from the rule table */
+    char article[16];
     enum alert_light light;
     enum alert_state state;
     char node[7];
@@ -53,5 +55,11 @@ const char *alert_state_name(enum alert_state s);
 
 /* One line of JSON (spec §5's fields); malloc'd. */
 char *alert_to_json(const struct alert *a);
+
+/* The alert as a msgpack map (stored, and sent up inside alert records), and back. */
+void alert_encode(const struct alert *a, struct wire_buf *out);
+int alert_decode(const wire_obj_t *map, struct alert *a) __attribute__((warn_unused_result));
+int alert_decode_bytes(const void *data, size_t len, struct alert *a)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -111,6 +111,7 @@ struct rules {
     struct alert *alerts;
     size_t n_alerts, cap_alerts;
     int64_t as_of;
+    int64_t next_change;
 };
 
 rules_t *
@@ -299,8 +300,11 @@ struct fire {
 static void
 fire(rules_t *r, const struct fire *f)
 {
-    if (f->at > r->as_of)
-        return; /* not yet, as of the evaluation time */
+    if (f->at > r->as_of) {
+        if (f->at < r->next_change)
+            r->next_change = f->at; /* not yet: the moment to look again */
+        return;
+    }
     struct alert a;
     memset(&a, 0, sizeof a);
     snprintf(a.rule, sizeof a.rule, "%s", rule_info[f->rule].name);
@@ -319,7 +323,7 @@ fire(rules_t *r, const struct fire *f)
         }
         return;
     }
-    a.article = rule_info[f->rule].article;
+    snprintf(a.article, sizeof a.article, "%s", rule_info[f->rule].article);
     a.light = f->light;
     a.state = ALERT_OPEN;
     snprintf(a.dept, sizeof a.dept, "%s", f->dept ? f->dept : "");
@@ -898,11 +902,57 @@ cmp_alert(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+int64_t
+rules_next_change(const rules_t *r)
+{
+    return r->next_change;
+}
+
+int
+rules_subject_of(const void *record, size_t len, char *kind, char key[65], char handler[65])
+{
+    wire_reader_t *rd = NULL;
+    const wire_obj_t *m;
+    const char *t, *p;
+    size_t tl, pl;
+    int rc = ERR_NOT_FOUND;
+    handler[0] = '\0';
+    if (wire_decode_one(record, len, &rd, &m) != 0 ||
+        wire_obj_get_bytes(m, "type", WIRE_STR, &t, &tl) != 0) {
+        wire_reader_destroy(&rd);
+        return ERR_NOT_FOUND;
+    }
+    int type = -1;
+    for (int i = 0; i < E_TYPES_; i++)
+        if (strlen(type_names[i]) == tl && memcmp(type_names[i], t, tl) == 0)
+            type = i;
+    const char *field = type == E_ITEM_PUBLISH  ? "item"
+                        : type == E_CREDENTIAL ? "handler"
+                        : type == E_COMPLAINT_OPEN || type == E_COMPLAINT_CLOSE ? "complaint"
+                                                                                : "case";
+    if (type >= 0 && wire_obj_get_bytes(m, field, WIRE_STR, &p, &pl) == 0 && pl <= 64) {
+        *kind = type == E_ITEM_PUBLISH  ? 'i'
+                : type == E_CREDENTIAL ? 'h'
+                : type == E_COMPLAINT_OPEN || type == E_COMPLAINT_CLOSE ? 'q'
+                                                                        : 'c';
+        memcpy(key, p, pl);
+        key[pl] = '\0';
+        if (*kind == 'c' && wire_obj_get_bytes(m, "handler", WIRE_STR, &p, &pl) == 0 && pl <= 64) {
+            memcpy(handler, p, pl);
+            handler[pl] = '\0';
+        }
+        rc = 0;
+    }
+    wire_reader_destroy(&rd);
+    return rc;
+}
+
 size_t
-rules_evaluate(rules_t *r, int64_t as_of_ms, rules_emit_fn emit, void *arg)
+rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_fn emit, void *arg)
 {
     r->n_alerts = 0;
     r->as_of = as_of_ms;
+    r->next_change = INT64_MAX;
     struct ev **group = xcalloc(r->n ? r->n : 1, sizeof *group);
     size_t ng = 0;
     for (size_t i = 0; i < r->n; i++)
@@ -916,14 +966,15 @@ rules_evaluate(rules_t *r, int64_t as_of_ms, rules_emit_fn emit, void *arg)
                (group[j]->type == E_COMPLAINT_OPEN || group[j]->type == E_COMPLAINT_CLOSE) ==
                    complaint)
             j++;
-        if (complaint)
+        if (complaint && (scope & RULES_COMPLAINTS))
             complaint_rules(r, group + i, j - i);
-        else
+        else if (!complaint && (scope & RULES_CASES))
             replay_case(r, group + i, j - i);
         i = j;
     }
     free(group);
-    items_rules(r);
+    if (scope & RULES_ITEMS)
+        items_rules(r);
     qsort(r->alerts, r->n_alerts, sizeof *r->alerts, cmp_alert);
     for (size_t i = 0; i < r->n_alerts; i++)
         emit(arg, &r->alerts[i]);

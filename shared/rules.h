@@ -28,9 +28,27 @@ void rules_destroy(rules_t **p);
  * nodes, and types no rule reads, are ignored. 0 or ERR_DECODE. */
 int rules_add(rules_t *r, const void *record, size_t len) __attribute__((warn_unused_result));
 
-/* Evaluates every rule as of `as_of_ms` and calls emit for each alert, ordered by raised time
- * then id. The alerts are borrowed for the duration of the call. Returns the alert count. */
+/* What to evaluate: case rules, complaint rules, item rules (any combination). */
+#define RULES_CASES 1u
+#define RULES_COMPLAINTS 2u
+#define RULES_ITEMS 4u
+#define RULES_ALL (RULES_CASES | RULES_COMPLAINTS | RULES_ITEMS)
+
+/* Evaluates the rules in `scope` as of `as_of_ms` and calls emit for each alert, ordered by
+ * raised time then id. The alerts are borrowed for the duration of the call. Returns the alert
+ * count. */
 typedef void (*rules_emit_fn)(void *arg, const struct alert *a);
-size_t rules_evaluate(rules_t *r, int64_t as_of_ms, rules_emit_fn emit, void *arg);
+size_t rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_fn emit,
+                      void *arg);
+
+/* After an evaluation: the earliest instant after as_of at which a time rule would fire or
+ * escalate (the moment to evaluate again without new events), or INT64_MAX if none. */
+int64_t rules_next_change(const rules_t *r);
+
+/* The subject an event record belongs to, for indexing: its kind ('c' case, 'q' complaint,
+ * 'h' handler credential, 'i' item publish) and key copied into key (at most 64 bytes + NUL).
+ * 0, or ERR_NOT_FOUND for records no rule reads. */
+int rules_subject_of(const void *record, size_t len, char *kind, char key[65], char handler[65])
+    __attribute__((warn_unused_result));
 
 #endif

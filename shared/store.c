@@ -22,7 +22,8 @@
 #include <time.h>
 
 static const char *const table_names[STORE_TABLES_] = {
-    "meta", "events", "ids", "outbox", "batches", "nodes", "parked",
+    "meta", "events", "ids", "outbox", "batches", "nodes", "parked", "alerts", "subjects",
+    "clocks",
 };
 
 struct store {

@@ -8,6 +8,12 @@
  *   batches  node (u32 BE) + batch seq (u64 BE) -> received batch header + signature
  *   nodes    node (u32 BE) -> per-child state at an aggregator (msgpack)
  *   parked   node (u32 BE) + batch seq (u64 BE) -> reason a batch was refused for good
+ *   alerts   alert id -> the alert's current state and ledger (msgpack)
+ *   subjects kind + key + NUL + record seq (u64 BE) -> "" : the records of a case, complaint,
+ *            credential holder or item, for replaying it; kind 'A' + kind + key + NUL + alert id:
+ *            the alerts of a subject; kind 'H' + handler + NUL + case: cases a handler acted in
+ *   clocks   't' + due (u64 BE) + kind + key -> "" and 's' + kind + key -> due: when a subject's
+ *            lights change next without a new event
  *
  * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
  * Write transactions go through store_write(), which grows the map by itself when it fills and
@@ -33,6 +39,9 @@ enum store_table {
     STORE_BATCHES,
     STORE_NODES,
     STORE_PARKED,
+    STORE_ALERTS,
+    STORE_SUBJECTS,
+    STORE_CLOCKS,
     STORE_TABLES_
 };
 

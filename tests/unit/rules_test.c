@@ -82,7 +82,7 @@ run(const char *const *lines, size_t n, const char *as_of)
     const char *why;
     assert_int_equal(timestamp_parse(as_of, strlen(as_of), &t, &why), 0);
     n_got = 0;
-    rules_evaluate(r, t, collect, NULL);
+    rules_evaluate(r, t, RULES_ALL, collect, NULL);
     event_set_fini(&set);
     rules_destroy(&r);
 }
@@ -370,10 +370,10 @@ items_must_be_online_match_and_be_timely(void **state)
     /* LIC effective Mon 11-02: 5 wd end Mon 11-09 -> offline at 11-10 00:00 */
     assert_int_equal(timestamp_parse("2026-11-10T00:00:00+08:00", 25, &t, &why), 0);
     n_got = 0;
-    rules_evaluate(r, t - 1, collect, NULL);
+    rules_evaluate(r, t - 1, RULES_ALL, collect, NULL);
     expect_no("item.offline");
     n_got = 0;
-    rules_evaluate(r, t, collect, NULL);
+    rules_evaluate(r, t, RULES_ALL, collect, NULL);
     expect("item.offline:red:LIC");
     rules_destroy(&r);
     const char *mismatch[] = {

@@ -1,0 +1,535 @@
+/* watch: indexing, due clocks, per-subject replay and the alert diff. See watch.h for the
+ * transaction it all happens in. Keys of the subjects and clocks tables are documented in
+ * store.h. Subjects are identified as kind + key ("cC-2026-001", "qQ7", "i" for all items). */
+#include "watch.h"
+
+#include "alert.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "mem.h"
+#include "rules.h"
+#include "spool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct watch {
+    store_t *store;
+    uint32_t node;
+    char node_text[7];
+    const catalog_t *catalog;
+    calendar_t *cal;
+    int64_t next_due;
+};
+
+watch_t *
+watch_new(store_t *store, uint32_t node, const catalog_t *catalog, calendar_t *calendar)
+{
+    watch_t *w = xcalloc(1, sizeof *w);
+    w->store = store;
+    w->node = node;
+    event_node_text(node, w->node_text);
+    w->catalog = catalog;
+    w->cal = calendar;
+    w->next_due = INT64_MIN; /* unknown until the first pass */
+    return w;
+}
+
+void
+watch_destroy(watch_t **p)
+{
+    free(*p);
+    *p = NULL;
+}
+
+/* ---- a small set of subject strings ---- */
+
+struct subjects {
+    char **v;
+    size_t n, cap;
+};
+
+static void
+subjects_add(struct subjects *s, const char *subject)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], subject) == 0)
+            return;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = xstrdup(subject);
+}
+
+static void
+subjects_free(struct subjects *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
+/* ---- helpers over the tables ---- */
+
+static void
+record_key(uint8_t key[12], uint32_t node, uint64_t seq)
+{
+    store_be32(key, node);
+    store_be64(key + 4, seq);
+}
+
+typedef int (*prefix_fn)(void *arg, const uint8_t *key, size_t klen);
+
+/* Calls fn for every key of `tb` that starts with prefix. */
+static int
+each_with_prefix(store_txn_t *t, enum store_table tb, const void *prefix, size_t plen,
+                 prefix_fn fn, void *arg)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, tb, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k;
+    wire_buf_init(&k);
+    rc = store_cursor_seek(c, prefix, plen, &k, NULL);
+    while (rc == 0 && k.len >= plen && memcmp(k.data, prefix, plen) == 0) {
+        rc = fn(arg, k.data, k.len);
+        if (rc != 0)
+            break;
+        wire_buf_reset(&k);
+        rc = store_cursor_next(c, &k, NULL);
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* subjects table key: kind + key + NUL + suffix */
+static size_t
+subject_key(uint8_t *out, char kind, const char *key, const void *suffix, size_t slen)
+{
+    size_t kl = strlen(key);
+    out[0] = (uint8_t)kind;
+    memcpy(out + 1, key, kl);
+    out[1 + kl] = 0;
+    if (slen)
+        memcpy(out + 2 + kl, suffix, slen);
+    return 2 + kl + slen;
+}
+
+/* ---- loading a subject's records into an engine ---- */
+
+struct loader {
+    store_txn_t *t;
+    watch_t *w;
+    rules_t *rules;
+    size_t prefix_len;
+    struct subjects *handlers; /* handlers seen in case records, NULL when not collecting */
+    int rc;
+};
+
+static int
+load_one(void *arg, const uint8_t *key, size_t klen)
+{
+    struct loader *l = arg;
+    /* kind + key + NUL + seq: the seq is the last 8 bytes, after the NUL */
+    if (klen < l->prefix_len + 8 || key[klen - 9] != 0)
+        return 0;
+    uint8_t rk[12];
+    record_key(rk, l->w->node, store_from_be64(key + klen - 8));
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(l->t, STORE_EVENTS, rk, 12, &v);
+    if (rc == 0)
+        rc = rules_add(l->rules, v.data, v.len);
+    if (rc == 0 && l->handlers) {
+        char kind, k[65], handler[65];
+        if (rules_subject_of(v.data, v.len, &kind, k, handler) == 0 && handler[0])
+            subjects_add(l->handlers, handler);
+    }
+    wire_buf_fini(&v);
+    return rc == ERR_DECODE ? 0 : rc; /* a record no rule can read is skipped, not fatal */
+}
+
+static int
+load_subject(store_txn_t *t, watch_t *w, rules_t *rules, char kind, const char *key,
+             struct subjects *handlers)
+{
+    uint8_t prefix[80];
+    size_t plen = kind == 'i' ? 1 : subject_key(prefix, kind, key, NULL, 0);
+    prefix[0] = (uint8_t)kind;
+    struct loader l = {t, w, rules, plen, handlers, 0};
+    return each_with_prefix(t, STORE_SUBJECTS, prefix, plen, load_one, &l);
+}
+
+/* ---- the alert diff ---- */
+
+struct produced {
+    struct alert *v;
+    size_t n, cap;
+};
+
+static void
+collect(void *arg, const struct alert *a)
+{
+    struct produced *p = arg;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 16;
+        p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+    }
+    p->v[p->n++] = *a;
+}
+
+struct pass {
+    watch_t *w;
+    int64_t now;
+    uint32_t seal_at;
+    uint64_t max_records;
+    struct watch_result res;
+};
+
+/* Stores the alert and appends its change as an `alert` record to the spool. */
+static int
+record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, const char *key)
+{
+    struct wire_buf v;
+    wire_buf_init(&v);
+    alert_encode(a, &v);
+    int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
+    uint8_t sk[200];
+    size_t sl = 0;
+    if (rc == 0) {
+        uint8_t inner[80];
+        size_t il = subject_key(inner, kind, key, NULL, 0);
+        sk[0] = 'A';
+        memcpy(sk + 1, inner, il);
+        memcpy(sk + 1 + il, a->id, strlen(a->id));
+        sl = 1 + il + strlen(a->id);
+        rc = store_put(t, STORE_SUBJECTS, sk, sl, "", 0, 0);
+    }
+    if (rc == 0) {
+        struct wire_buf rec;
+        wire_buf_init(&rec);
+        char rid[64];
+        snprintf(rid, sizeof rid, "%s/%zu", a->id, a->n_ledger);
+        wire_put_map(&rec, 5);
+        wire_put_cstr(&rec, "type");
+        wire_put_cstr(&rec, "alert");
+        wire_put_cstr(&rec, "id");
+        wire_put_cstr(&rec, rid);
+        wire_put_cstr(&rec, "at");
+        wire_put_int(&rec, a->ledger[a->n_ledger - 1].at_ms);
+        wire_put_cstr(&rec, "node");
+        wire_put_cstr(&rec, a->node);
+        wire_put_cstr(&rec, "alert");
+        wire_buf_append(&rec, v.data, v.len);
+        uint64_t seq;
+        rc = spool_append(t, p->w->node, rec.data, rec.len, &seq);
+        wire_buf_fini(&rec);
+        p->res.changes++;
+    }
+    wire_buf_fini(&v);
+    return rc;
+}
+
+struct stored_ids {
+    store_txn_t *t;
+    size_t prefix_len;
+    struct subjects ids;
+};
+
+static int
+stored_one(void *arg, const uint8_t *key, size_t klen)
+{
+    struct stored_ids *s = arg;
+    char id[ALERT_ID_LEN];
+    size_t n = klen - s->prefix_len;
+    if (n >= sizeof id)
+        return 0;
+    memcpy(id, key + s->prefix_len, n);
+    id[n] = '\0';
+    subjects_add(&s->ids, id);
+    return 0;
+}
+
+static int
+set_clock(store_txn_t *t, char kind, const char *key, int64_t due)
+{
+    uint8_t sk[80], tk[88];
+    size_t il = subject_key(sk + 1, kind, key, NULL, 0);
+    sk[0] = 's';
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_CLOCKS, sk, 1 + il, &v);
+    if (rc == 0 && v.len == 8) {
+        tk[0] = 't';
+        memcpy(tk + 1, v.data, 8);
+        memcpy(tk + 9, sk + 1, il);
+        rc = store_del(t, STORE_CLOCKS, tk, 9 + il);
+        if (rc == ERR_NOT_FOUND)
+            rc = 0;
+        if (rc == 0)
+            rc = store_del(t, STORE_CLOCKS, sk, 1 + il);
+    } else if (rc == ERR_NOT_FOUND) {
+        rc = 0;
+    }
+    wire_buf_fini(&v);
+    if (rc != 0 || due == INT64_MAX)
+        return rc;
+    uint8_t be[8];
+    store_be64(be, (uint64_t)due);
+    tk[0] = 't';
+    memcpy(tk + 1, be, 8);
+    memcpy(tk + 9, sk + 1, il);
+    rc = store_put(t, STORE_CLOCKS, tk, 9 + il, "", 0, 0);
+    if (rc == 0)
+        rc = store_put(t, STORE_CLOCKS, sk, 1 + il, be, 8, 0);
+    return rc;
+}
+
+static int
+evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
+{
+    watch_t *w = p->w;
+    char kind = subject[0];
+    const char *key = subject + 1;
+    rules_t *rules = rules_new(w->catalog, w->cal, w->node_text);
+    struct subjects handlers = {0};
+    int rc = load_subject(t, w, rules, kind, key, kind == 'c' ? &handlers : NULL);
+    /* A case is judged with the credentials of the handlers who acted in it. */
+    for (size_t i = 0; rc == 0 && i < handlers.n; i++)
+        rc = load_subject(t, w, rules, 'h', handlers.v[i], NULL);
+    subjects_free(&handlers);
+    struct produced got = {0};
+    unsigned scope = kind == 'c' ? RULES_CASES : kind == 'q' ? RULES_COMPLAINTS : RULES_ITEMS;
+    if (rc == 0)
+        rules_evaluate(rules, p->now, scope, collect, &got);
+    int64_t next = rules_next_change(rules);
+    rules_destroy(&rules);
+    p->res.subjects++;
+
+    /* The alerts stored for this subject before this pass. */
+    uint8_t prefix[90];
+    size_t il = subject_key(prefix + 1, kind, key, NULL, 0);
+    prefix[0] = 'A';
+    struct stored_ids st = {t, 1 + il, {0}};
+    if (rc == 0)
+        rc = each_with_prefix(t, STORE_SUBJECTS, prefix, 1 + il, stored_one, &st);
+
+    for (size_t i = 0; rc == 0 && i < got.n; i++) {
+        struct alert *a = &got.v[i];
+        struct alert old;
+        struct wire_buf v;
+        wire_buf_init(&v);
+        int g = store_get(t, STORE_ALERTS, a->id, strlen(a->id), &v);
+        if (g == ERR_NOT_FOUND) {
+            rc = record_change(t, p, a, kind, key);
+        } else if (g == 0 && alert_decode_bytes(v.data, v.len, &old) == 0) {
+            if (old.state == ALERT_CLEARED) {
+                /* Shown founded again by a later event: open it again. */
+                old.state = ALERT_OPEN;
+                old.light = a->light;
+                alert_log(&old, p->now, ALERT_RAISED, a->light);
+                rc = record_change(t, p, &old, kind, key);
+            } else if (a->light > old.light) {
+                old.light = a->light;
+                snprintf(old.detail, sizeof old.detail, "%s", a->detail);
+                alert_log(&old, a->ledger[a->n_ledger - 1].at_ms, ALERT_ESCALATED, a->light);
+                rc = record_change(t, p, &old, kind, key);
+            }
+        } else {
+            rc = g ? g : ERR_CORRUPT;
+        }
+        wire_buf_fini(&v);
+    }
+    /* Alerts this subject no longer produces: a late event showed them unfounded. */
+    for (size_t i = 0; rc == 0 && i < st.ids.n; i++) {
+        bool still = false;
+        for (size_t k = 0; k < got.n && !still; k++)
+            still = strcmp(got.v[k].id, st.ids.v[i]) == 0;
+        if (still)
+            continue;
+        struct wire_buf v;
+        wire_buf_init(&v);
+        struct alert old;
+        if (store_get(t, STORE_ALERTS, st.ids.v[i], strlen(st.ids.v[i]), &v) == 0 &&
+            alert_decode_bytes(v.data, v.len, &old) == 0 &&
+            (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED)) {
+            old.state = ALERT_CLEARED;
+            alert_log(&old, p->now, ALERT_CLEARED_ACT, old.light);
+            rc = record_change(t, p, &old, kind, key);
+        }
+        wire_buf_fini(&v);
+    }
+    if (rc == 0)
+        rc = set_clock(t, kind, key, next);
+    subjects_free(&st.ids);
+    free(got.v);
+    return rc;
+}
+
+/* ---- the pass ---- */
+
+struct index_ctx {
+    store_txn_t *t;
+    struct subjects *set;
+};
+
+static int
+add_handler_case(void *arg, const uint8_t *key, size_t klen)
+{
+    struct index_ctx *x = arg;
+    /* 'H' + handler + NUL + case */
+    const uint8_t *nul = memchr(key + 1, 0, klen - 1);
+    if (!nul)
+        return 0;
+    char subject[80];
+    size_t cl = klen - (size_t)(nul + 1 - key);
+    if (cl >= sizeof subject - 1)
+        return 0;
+    subject[0] = 'c';
+    memcpy(subject + 1, nul + 1, cl);
+    subject[1 + cl] = '\0';
+    subjects_add(x->set, subject);
+    return 0;
+}
+
+static int
+pass_fn(store_txn_t *t, void *arg)
+{
+    struct pass *p = arg;
+    watch_t *w = p->w;
+    memset(&p->res, 0, sizeof p->res);
+    uint64_t done, next;
+    int rc = store_meta_get_u64(t, "rules_seq", &done);
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "next_seq", &next);
+    if (rc != 0)
+        return rc;
+    if (next == 0)
+        next = 1;
+    struct subjects set = {0};
+    /* The first pass files the item clocks (item.offline needs no event to come due). */
+    if (done == 0)
+        subjects_add(&set, "i");
+    struct wire_buf v;
+    wire_buf_init(&v);
+    uint64_t last = next - 1;
+    if (last > done + p->max_records) {
+        last = done + p->max_records;
+        p->res.more = true;
+    }
+    for (uint64_t seq = done + 1; rc == 0 && seq <= last; seq++) {
+        uint8_t rk[12];
+        record_key(rk, w->node, seq);
+        wire_buf_reset(&v);
+        rc = store_get(t, STORE_EVENTS, rk, 12, &v);
+        if (rc != 0)
+            break;
+        char kind, key[65], handler[65];
+        if (rules_subject_of(v.data, v.len, &kind, key, handler) != 0)
+            continue;
+        uint8_t sk[96], be[8];
+        store_be64(be, seq);
+        size_t sl = subject_key(sk, kind, key, be, 8);
+        rc = store_put(t, STORE_SUBJECTS, sk, sl, "", 0, 0);
+        p->res.records++;
+        if (rc == 0 && kind == 'c' && handler[0]) {
+            sl = subject_key(sk, 'H', handler, key, strlen(key));
+            rc = store_put(t, STORE_SUBJECTS, sk, sl, "", 0, 0);
+        }
+        if (rc != 0)
+            break;
+        if (kind == 'h') {
+            /* A credential arriving late changes the judgement of cases already seen. */
+            uint8_t hp[80];
+            size_t hl = subject_key(hp, 'H', key, NULL, 0);
+            struct index_ctx x = {t, &set};
+            rc = each_with_prefix(t, STORE_SUBJECTS, hp, hl, add_handler_case, &x);
+        } else {
+            char subject[80];
+            snprintf(subject, sizeof subject, "%c%s", kind, kind == 'i' ? "" : key);
+            subjects_add(&set, subject);
+        }
+    }
+    wire_buf_fini(&v);
+    /* Clocks due by now. */
+    store_cursor_t *c = NULL;
+    if (rc == 0)
+        rc = store_cursor_open(t, STORE_CLOCKS, &c);
+    struct wire_buf k;
+    wire_buf_init(&k);
+    int crc = rc == 0 ? store_cursor_seek(c, "t", 1, &k, NULL) : rc;
+    while (crc == 0 && k.len > 9 && k.data[0] == 't' &&
+           (int64_t)store_from_be64(k.data + 1) <= p->now) {
+        char subject[80];
+        size_t sl = k.len - 9 < sizeof subject - 1 ? k.len - 9 : sizeof subject - 1;
+        memcpy(subject, k.data + 9, sl);
+        subject[sl] = '\0';
+        /* the key is kind + key + NUL: drop the NUL */
+        if (sl && subject[sl - 1] == '\0')
+            sl--;
+        subjects_add(&set, subject);
+        wire_buf_reset(&k);
+        crc = store_cursor_next(c, &k, NULL);
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    for (size_t i = 0; rc == 0 && i < set.n; i++)
+        rc = evaluate_subject(t, p, set.v[i]);
+    subjects_free(&set);
+    /* Alert changes leave at once rather than waiting for a full batch. */
+    if (rc == 0 && p->res.changes)
+        rc = spool_seal(t, w->node, p->seal_at, true, p->now, &p->res.sealed);
+    /* The alert records this pass appended are not judged again: skip past them too, unless
+     * the pass stopped early (their types make a later pass skip them anyway). */
+    if (rc == 0 && !p->res.more)
+        rc = store_meta_get_u64(t, "next_seq", &last);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "rules_seq", p->res.more ? last : (last ? last - 1 : 0));
+    return rc;
+}
+
+static int
+next_due(store_txn_t *t, int64_t *due)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_CLOCKS, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k;
+    wire_buf_init(&k);
+    *due = INT64_MAX;
+    if (store_cursor_seek(c, "t", 1, &k, NULL) == 0 && k.len > 9 && k.data[0] == 't')
+        *due = (int64_t)store_from_be64(k.data + 1);
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    return 0;
+}
+
+int
+watch_run(watch_t *w, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
+          struct watch_result *res)
+{
+    struct pass p = {w, now_ms, seal_at, max_records, {0}};
+    int rc = store_write(w->store, pass_fn, &p);
+    if (rc == 0) {
+        *res = p.res;
+        store_txn_t *t = NULL;
+        if (store_read(w->store, &t) == 0) {
+            if (next_due(t, &w->next_due) != 0)
+                w->next_due = INT64_MIN;
+            store_abort(&t);
+        }
+    }
+    return rc;
+}
+
+int64_t
+watch_next_due(watch_t *w)
+{
+    return w->next_due;
+}
