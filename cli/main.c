@@ -12,6 +12,7 @@ usage(FILE *f)
                "  keys gen --node ID --out DIR          write a node keypair (secret 0600)\n"
                "  send [--to ENDPOINT | --data DIR] [--msgpack] FILE|-  stream JSON Lines into a collector\n"
                "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
+               "  query alerts --data DIR [--light red|yellow] [--rule R] [--dept D] [--open]\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
                "  calendar due START N [wd|d]           the day a limit is used up\n"
                "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n"
