@@ -23,6 +23,7 @@ cleanup() {
     for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
     if [ $rc -ne 0 ]; then
         echo "--- failed (rc=$rc); daemon logs follow ---"
+        set +e  # diagnostics must not stop at the first grep that finds nothing
         for l in "$T"/*.log; do [ -e "$l" ] && { echo "== $l"; grep -v ' stats ' "$l" | tail -n 30; grep ' stats ' "$l" | tail -n 1; }; done
         for d in "$T"/*/; do [ -e "$d/data.mdb" ] && { echo "== status $d"; "$JIANCHA" status --data "$d" 2>&1 || true; }; done
         if [ -n "${JIANCHA_KEEP_FAILED:-}" ]; then

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Time rules fire with no new event: a case's yellow light appears when the collector's clock
+# passes the threshold, and after the collector was stopped across the red threshold the alert
+# escalates right after it restarts, once; both changes reach the city in signed batches.
+# The collector runs under libfaketime so a threshold can be crossed in seconds.
+. "$(dirname "$0")/lib.sh"
+
+command -v faketime >/dev/null || { say "skip: faketime is not installed"; exit 77; }
+# ASan insists on being first in the preload list; libfaketime must come first here.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+export TZ=UTC
+
+cat >"$T/catalog.json" <<'JSON'
+{"version":1,"items":[{"item":"LIC","name":"食品经营许可","category":"licensing","node":"510104",
+ "dept":"SCJGJ","basis":["《食品安全法》第三十五条"],
+ "limits":{"promised":{"n":10,"unit":"wd"},"legal":{"n":20,"unit":"wd"}},
+ "steps":[{"name":"受理"},{"name":"审查"},{"name":"决定"}],"credential":true}]}
+JSON
+keys 510104
+aggregator_config city 510100
+start city
+collector_config county 510104 "$(endpoint_of city)" "rules
+    catalog = $T/catalog.json
+    calendar = $SRC/config/cn-workdays.tsv"
+
+# start_at "YYYY-MM-DD HH:MM:SS" (UTC): the county collector on a clock starting there
+start_at() {
+    faketime -f "@$1" "$COLLECTOR" -c "$T/county.cfg" >>"$T/county.log" 2>&1 &
+    echo $! >"$T/county.pid"
+    wait_until 10 test -S "$T/county/intake.sock" || fail "county did not start"
+}
+
+# Accepted Mon 2026-11-02 09:00 +08:00 with 10 wd promised: yellow when working day 8 ends
+# (Thu 11-12, so at 2026-11-13 00:00 +08:00 = 11-12 16:00 UTC), red when day 10 ends (Mon 11-16).
+start_at "2026-11-12 15:59:52"
+cat >"$T/events.jsonl" <<'JSON'
+{"type":"staff.credential","id":"c1","at":"2026-01-01T00:00:00+08:00","handler":"H1","dept":"SCJGJ","categories":["licensing"],"valid_from":"2026-01-01T00:00:00+08:00","valid_until":"2027-12-31T00:00:00+08:00"}
+{"type":"case.accept","id":"a1","at":"2026-11-02T09:00:00+08:00","case":"C1","item":"LIC","dept":"SCJGJ","handler":"H1"}
+JSON
+"$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
+alerts() { "$JIANCHA" query alerts --data "$1" --json; }
+sleep 1
+[ -z "$(alerts "$T/county")" ] || fail "an alert before its time: $(alerts "$T/county")"
+
+# no new event: the clock alone turns the light on, and the change travels up
+# jq -s: an empty answer must count as "not there" (jq -e alone succeeds on no input)
+has_alert() { alerts "$1" | jq -s -e "map(select($2)) | length > 0" >/dev/null; }
+yellow() { has_alert "$1" '.rule == "limit.case" and .light == "yellow" and .case == "C1"'; }
+wait_until 30 yellow "$T/county" || fail "no yellow at the county: $(alerts "$T/county")"
+wait_until 30 yellow "$T/city" || fail "no yellow at the city: $(alerts "$T/city")"
+has_alert "$T/county" '.raised_at == "2026-11-13T00:00:00.000+08:00" and (.ledger | length) == 1' ||
+    fail "raised at the wrong moment: $(alerts "$T/county")"
+
+# stopped across the red threshold; restarted days later, it catches up at once, once
+stop county
+start_at "2026-11-20 02:00:00"
+red() { has_alert "$1" '.rule == "limit.case" and .light == "red" and (.ledger | length) == 2'; }
+wait_until 30 red "$T/county" || fail "no red after restart: $(alerts "$T/county")"
+wait_until 30 red "$T/city" || fail "no red at the city: $(alerts "$T/city")"
+sleep 1
+stop county
+start_at "2026-11-20 02:00:05"
+sleep 1
+n=$("$JIANCHA" query events --data "$T/city" --json | jq -r 'select(.event.type == "alert" and .event.alert.rule == "limit.case") | .event.id' | sort | uniq | wc -l)
+[ "$n" = 2 ] || fail "expected 2 limit.case changes at the city, got $n"
+d=$("$JIANCHA" query events --data "$T/city" --json | jq -r 'select(.event.type == "alert") | .event.id' | sort | uniq -d | wc -l)
+[ "$d" = 0 ] || fail "an alert change arrived twice"
+say "ok: yellow by itself at the threshold, red once after a restart, both at the city"
