@@ -284,7 +284,7 @@ print_alert_row(const struct alert *a, const struct alert_filter *f)
     }
     char when[TIMESTAMP_TEXT_MAX];
     timestamp_format(a->raised_ms, when);
-    printf("%-19s %-6s %-7s %-9s %-6s %-8s %-20s %.19s  %s\n", a->id, alert_light_name(a->light),
+    printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %.19s  %s\n", a->id, alert_light_name(a->light),
            alert_state_name(a->state), a->rule, a->node, a->dept, a->subject, when, a->detail);
 }
 
@@ -405,7 +405,7 @@ query_alerts(int argc, char **argv)
         rc = alerts_from_records(t, &all, &n);
     }
     if (!f.json)
-        printf("%-19s %-6s %-7s %-9s %-6s %-8s %-20s %-19s  %s\n", "id", "light", "state", "rule",
+        printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %-19s  %s\n", "id", "light", "state", "rule",
                "node", "dept", "subject", "raised", "detail");
     for (size_t i = 0; i < n; i++)
         if (alert_matches(&all[i], &f))

@@ -50,7 +50,7 @@ static struct ingest_node *
 find(struct ingest_node *v, size_t n, uint32_t node)
 {
     struct ingest_node key = {.node = node};
-    return bsearch(&key, v, n, sizeof *v, cmp_node);
+    return n ? bsearch(&key, v, n, sizeof *v, cmp_node) : NULL;
 }
 
 static void
@@ -147,7 +147,8 @@ load_keys(ingest_t *in)
     closedir(d);
     if (rc != 0)
         return rc;
-    qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
+    if (in->n_nodes > 1)
+        qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
     for (size_t i = 1; i < in->n_nodes; i++) {
         if (in->nodes[i].node == in->nodes[i - 1].node) {
             log_error("ingest: two key files for one node node=%06u dir=%s", in->nodes[i].node,

@@ -975,7 +975,8 @@ rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_fn emit,
     free(group);
     if (scope & RULES_ITEMS)
         items_rules(r);
-    qsort(r->alerts, r->n_alerts, sizeof *r->alerts, cmp_alert);
+    if (r->n_alerts > 1)
+        qsort(r->alerts, r->n_alerts, sizeof *r->alerts, cmp_alert);
     for (size_t i = 0; i < r->n_alerts; i++)
         emit(arg, &r->alerts[i]);
     return r->n_alerts;
