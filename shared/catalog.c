@@ -17,6 +17,8 @@
 
 struct catalog {
     uint64_t version;
+    struct catalog_thresholds defaults;
+    struct catalog_thresholds per_category[CATALOG_CATEGORIES_];
     struct catalog_item *items; /* sorted by item code */
     size_t n;
 };
@@ -99,6 +101,56 @@ get_money(struct ctx *x, const json_t *v, const char *field, int64_t *fen)
     return 0;
 }
 
+static const struct catalog_thresholds spec_defaults = {0.8, 15, 5, 5, 20, 60, 60, 60, 2};
+
+/* Applies the keys present in `o` over *th; names the bad key otherwise. */
+static int
+parse_thresholds(struct ctx *x, const json_t *o, const char *where,
+                 struct catalog_thresholds *th)
+{
+    if (!json_is_object(o))
+        return bad(x, where, "thresholds must be an object");
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)o, key, v)
+    {
+        char field[96];
+        snprintf(field, sizeof field, "%s.%s", where, key);
+        if (strcmp(key, "yellow_ratio") == 0) {
+            if (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) >= 1)
+                return bad(x, field, "must be a number between 0 and 1");
+            th->yellow_ratio = json_number_value(v);
+            continue;
+        }
+        uint32_t *slot = strcmp(key, "execution_days") == 0         ? &th->execution_days
+                         : strcmp(key, "execution_workdays") == 0   ? &th->execution_workdays
+                         : strcmp(key, "offline_workdays") == 0     ? &th->offline_workdays
+                         : strcmp(key, "disclosure_workdays") == 0  ? &th->disclosure_workdays
+                         : strcmp(key, "complaint_days") == 0       ? &th->complaint_days
+                         : strcmp(key, "petition_days") == 0        ? &th->petition_days
+                         : strcmp(key, "reconsideration_days") == 0 ? &th->reconsideration_days
+                                                                    : NULL;
+        if (strcmp(key, "rating_bad_max") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 4)
+                return bad(x, field, "must be an integer from 1 to 4");
+            th->rating_bad_max = json_integer_value(v);
+            continue;
+        }
+        if (!slot)
+            return bad(x, field, "unknown threshold");
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 3650)
+            return bad(x, field, "must be an integer from 0 to 3650");
+        *slot = (uint32_t)json_integer_value(v);
+    }
+    return 0;
+}
+
+const struct catalog_thresholds *
+catalog_default_thresholds(const catalog_t *c)
+{
+    return &c->defaults;
+}
+
 static void
 free_item(struct catalog_item *it)
 {
@@ -127,7 +179,7 @@ catalog_step_index(const struct catalog_item *it, const char *name)
 }
 
 static int
-parse_item(struct ctx *x, const json_t *o, struct catalog_item *it)
+parse_item(struct ctx *x, const catalog_t *c, const json_t *o, struct catalog_item *it)
 {
     char *s = NULL;
     int rc;
@@ -298,6 +350,10 @@ parse_item(struct ctx *x, const json_t *o, struct catalog_item *it)
     }
     if (it->public_ && it->effective_day < 0)
         return bad(x, "effective", "a public item needs the date it must be online");
+    it->th = c->per_category[it->category];
+    const json_t *th = json_object_get(o, "thresholds");
+    if (th)
+        return parse_thresholds(x, th, "thresholds", &it->th);
     return 0;
 }
 
@@ -328,12 +384,47 @@ catalog_parse(const char *text, size_t len, catalog_t **out, char *err, size_t e
         snprintf(err, errlen, "items: must be an array of items");
         rc = ERR_INVALID;
     }
+    c->defaults = spec_defaults;
+    const json_t *th = json_object_get(doc, "thresholds");
+    if (rc == 0 && th) {
+        struct ctx x = {err, errlen, "(document)", 0};
+        if (!json_is_object(th)) {
+            rc = bad(&x, "thresholds", "must be an object");
+        } else {
+            const json_t *d = json_object_get(th, "default");
+            if (d)
+                rc = parse_thresholds(&x, d, "thresholds.default", &c->defaults);
+            const char *key;
+            const json_t *v;
+            json_object_foreach((json_t *)th, key, v)
+            {
+                bool known = strcmp(key, "default") == 0;
+                for (int k = 0; k < CATALOG_CATEGORIES_; k++)
+                    known = known || strcmp(key, category_names[k]) == 0;
+                if (rc == 0 && !known) {
+                    char field[96];
+                    snprintf(field, sizeof field, "thresholds.%s", key);
+                    rc = bad(&x, field, "not \"default\" or a category");
+                }
+            }
+        }
+    }
+    for (int k = 0; k < CATALOG_CATEGORIES_; k++)
+        c->per_category[k] = c->defaults;
+    for (int k = 0; rc == 0 && th && k < CATALOG_CATEGORIES_; k++) {
+        const json_t *cat = json_object_get(th, category_names[k]);
+        struct ctx x = {err, errlen, "(document)", 0};
+        char where[64];
+        snprintf(where, sizeof where, "thresholds.%s", category_names[k]);
+        if (cat)
+            rc = parse_thresholds(&x, cat, where, &c->per_category[k]);
+    }
     if (rc == 0) {
         c->version = (uint64_t)json_integer_value(ver);
         c->items = xcalloc(json_array_size(items) ? json_array_size(items) : 1, sizeof *c->items);
         for (size_t i = 0; rc == 0 && i < json_array_size(items); i++) {
             struct ctx x = {err, errlen, NULL, i};
-            rc = parse_item(&x, json_array_get(items, i), &c->items[i]);
+            rc = parse_item(&x, c, json_array_get(items, i), &c->items[i]);
             c->n++; /* counted even on failure so destroy frees what was parsed */
         }
     }

@@ -48,6 +48,21 @@ struct catalog_tier {
     bool min_inclusive, max_inclusive;
 };
 
+/* Rule thresholds (spec §5 defaults), configurable in the catalogue document: a top-level
+ * "thresholds" object with "default" and per-category entries, and an item's own "thresholds";
+ * the most specific setting wins. */
+struct catalog_thresholds {
+    double yellow_ratio;           /* limits and complaints turn yellow at ceil(ratio * N): 0.8 */
+    uint32_t execution_days;       /* execution.missing: calendar days ... 15 */
+    uint32_t execution_workdays;   /* ... then working days after the decision: 5 */
+    uint32_t offline_workdays;     /* item.offline: working days after `effective`: 5 */
+    uint32_t disclosure_workdays;  /* disclosure.late: working days after generated_at: 20 */
+    uint32_t complaint_days;       /* complaint.overdue default limits, calendar days: 60 */
+    uint32_t petition_days;        /* 60 */
+    uint32_t reconsideration_days; /* 60 */
+    int64_t rating_bad_max;        /* rating.bad at this rating or below: 2 */
+};
+
 struct catalog_item {
     char *item, *name, *dept;
     char node[7];
@@ -65,6 +80,7 @@ struct catalog_item {
     size_t n_tiers;
     bool public_;
     int64_t effective_day; /* -1: none */
+    struct catalog_thresholds th; /* resolved: item, else category, else default */
 };
 
 typedef struct catalog catalog_t;
@@ -84,6 +100,8 @@ const struct catalog_item *catalog_at(const catalog_t *c, size_t i);
 const struct catalog_item *catalog_find(const catalog_t *c, const char *item);
 
 const char *catalog_category_name(enum catalog_category c);
+/* The thresholds for subjects without an item (complaints): the document's default. */
+const struct catalog_thresholds *catalog_default_thresholds(const catalog_t *c);
 /* Index of a step by name in an item, or -1. */
 int catalog_step_index(const struct catalog_item *it, const char *name);
 

@@ -107,6 +107,9 @@ struct rules {
     struct ev *evs;
     size_t n, cap;
     uint64_t arrivals;
+    /* credentials sorted by handler, built at each evaluation */
+    struct ev **creds;
+    size_t n_creds;
     /* evaluation output */
     struct alert *alerts;
     size_t n_alerts, cap_alerts;
@@ -147,6 +150,7 @@ rules_destroy(rules_t **p)
     for (size_t i = 0; i < r->n; i++)
         free_ev(&r->evs[i]);
     free(r->evs);
+    free(r->creds);
     free(r->alerts);
     free(r);
     *p = NULL;
@@ -383,13 +387,27 @@ suspended_at_end(void *arg, int64_t day)
     return false;
 }
 
+static int
+cmp_cred(const void *a, const void *b)
+{
+    return strcmp((*(const struct ev *const *)a)->key, (*(const struct ev *const *)b)->key);
+}
+
 static bool
 qualified(rules_t *r, const char *dept, const char *handler, enum catalog_category cat, int64_t at)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        const struct ev *e = &r->evs[i];
-        if (e->type != E_CREDENTIAL || !e->dept || strcmp(e->key, handler) != 0 ||
-            strcmp(e->dept, dept) != 0 || at < e->valid_from || at > e->valid_until)
+    /* Find the first credential of this handler, then walk its neighbours. */
+    size_t lo = 0, hi = r->n_creds;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(r->creds[mid]->key, handler) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < r->n_creds && strcmp(r->creds[i]->key, handler) == 0; i++) {
+        const struct ev *e = r->creds[i];
+        if (!e->dept || strcmp(e->dept, dept) != 0 || at < e->valid_from || at > e->valid_until)
             continue;
         for (size_t k = 0; k < e->n_list; k++)
             if (strcmp(e->list[k], catalog_category_name(cat)) == 0)
@@ -701,7 +719,9 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
             }
             break;
         case E_RATING:
-            if (e->rating <= 2) {
+            const struct catalog_thresholds *th =
+                c.it ? &c.it->th : catalog_default_thresholds(r->catalog);
+            if (e->rating <= th->rating_bad_max) {
                 snprintf(why, sizeof why, "applicant rated %lld of 5: call back within 1 wd, fix "
                                           "within 15 wd", (long long)e->rating);
                 struct fire f = {R_RATING_BAD, ALERT_YELLOW, "case", c.id,
@@ -719,16 +739,20 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
     if (!c.decided && !c.closed)
         leave_step(&c, INT64_MAX);
     clock_rule(&c, R_LIMIT_CASE, c.id, c.accept_at, c.stop_at, c.it->promised.n + c.ext_n,
-               c.it->promised.unit, 0.8, ALERT_RED);
+               c.it->promised.unit, c.it->th.yellow_ratio, ALERT_RED);
     clock_rule(&c, R_LIMIT_LEGAL, c.id, c.accept_at, c.stop_at, c.it->legal.n + c.ext_n,
                c.it->legal.unit, 0, ALERT_RED);
     if (c.decided && c.has_penalty && !c.executed) {
-        /* 15 calendar days then 5 working days after the decision */
-        int64_t d = calendar_due(r->cal, calendar_day_of(c.decided_at), 15, CALENDAR_DAYS, false,
-                                 NULL, NULL);
-        d = calendar_due(r->cal, d, 5, CALENDAR_WORKDAYS, false, NULL, NULL);
-        point(&c, R_EXECUTION_MISSING, ALERT_YELLOW, end_of(d),
-              "penalty decided, no execution after 15 d + 5 wd");
+        /* 15 calendar days then 5 working days after the decision (by default) */
+        int64_t d = calendar_day_of(c.decided_at);
+        if (c.it->th.execution_days)
+            d = calendar_due(r->cal, d, c.it->th.execution_days, CALENDAR_DAYS, false, NULL, NULL);
+        if (c.it->th.execution_workdays)
+            d = calendar_due(r->cal, d, c.it->th.execution_workdays, CALENDAR_WORKDAYS, false,
+                             NULL, NULL);
+        snprintf(why, sizeof why, "penalty decided, no execution after %u d + %u wd",
+                 c.it->th.execution_days, c.it->th.execution_workdays);
+        point(&c, R_EXECUTION_MISSING, ALERT_YELLOW, end_of(d), why);
     }
 }
 
@@ -807,9 +831,11 @@ items_rules(rules_t *r)
                 fire(r, &f);
             }
         }
-        if (e->has_generated) {
-            int64_t due = calendar_due(r->cal, calendar_day_of(e->generated_at), 20,
-                                       CALENDAR_WORKDAYS, false, NULL, NULL);
+        const struct catalog_thresholds *th = it ? &it->th : catalog_default_thresholds(r->catalog);
+        if (e->has_generated && th->disclosure_workdays) {
+            int64_t due = calendar_due(r->cal, calendar_day_of(e->generated_at),
+                                       th->disclosure_workdays, CALENDAR_WORKDAYS, false, NULL,
+                                       NULL);
             if (calendar_day_of(e->at) > due) {
                 struct fire f = {R_DISCLOSURE_LATE, ALERT_YELLOW, "item", e->key,
                                  e->dept ? e->dept : "", e->key, e->at,
@@ -823,8 +849,10 @@ items_rules(rules_t *r)
         const struct catalog_item *it = catalog_at(r->catalog, k);
         if (!it->public_ || it->effective_day < 0 || strcmp(it->node, r->node) != 0)
             continue;
-        int64_t due = end_of(calendar_due(r->cal, it->effective_day, 5, CALENDAR_WORKDAYS, false,
-                                          NULL, NULL));
+        int64_t due = it->th.offline_workdays
+                          ? end_of(calendar_due(r->cal, it->effective_day, it->th.offline_workdays,
+                                                CALENDAR_WORKDAYS, false, NULL, NULL))
+                          : end_of(it->effective_day);
         bool published = false;
         for (size_t i = 0; i < r->n && !published; i++)
             published = r->evs[i].type == E_ITEM_PUBLISH && strcmp(r->evs[i].key, it->item) == 0 &&
@@ -850,12 +878,19 @@ complaint_rules(rules_t *r, struct ev **evs, size_t n)
     }
     if (!open)
         return;
-    uint32_t lim = open->has_limit ? open->limit_n : 60;
+    const struct catalog_thresholds *th = catalog_default_thresholds(r->catalog);
+    const char *kind0 = open->kind ? open->kind : "complaint";
+    uint32_t deflt = strcmp(kind0, "petition") == 0          ? th->petition_days
+                     : strcmp(kind0, "reconsideration") == 0 ? th->reconsideration_days
+                                                               : th->complaint_days;
+    uint32_t lim = open->has_limit ? open->limit_n : deflt;
     enum calendar_unit unit = open->has_limit ? open->limit_unit : CALENDAR_DAYS;
+    if (lim == 0)
+        return;
     struct case_state c = {.r = r, .id = open->key, .dept = open->dept ? open->dept : "",
                            .stop_at = closed_at};
     int64_t start = calendar_day_of(open->at);
-    uint32_t k = (uint32_t)((double)lim * 0.8 + 0.999999);
+    uint32_t k = (uint32_t)((double)lim * th->yellow_ratio + 0.999999);
     char why[192];
     const char *kind = open->kind ? open->kind : "complaint";
     int64_t yellow = end_of(calendar_due(r->cal, start, k, unit, false, NULL, NULL));
@@ -953,6 +988,14 @@ rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_fn emit,
     r->n_alerts = 0;
     r->as_of = as_of_ms;
     r->next_change = INT64_MAX;
+    free(r->creds);
+    r->creds = xcalloc(r->n ? r->n : 1, sizeof *r->creds);
+    r->n_creds = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->evs[i].type == E_CREDENTIAL)
+            r->creds[r->n_creds++] = &r->evs[i];
+    if (r->n_creds > 1)
+        qsort(r->creds, r->n_creds, sizeof *r->creds, cmp_cred);
     struct ev **group = xcalloc(r->n ? r->n : 1, sizeof *group);
     size_t ng = 0;
     for (size_t i = 0; i < r->n; i++)

@@ -116,9 +116,11 @@ expect(const char *want)
     }
 }
 
+/* No alert of this rule at all (a bare rule name: "limit.case", not "limit.case:red"). */
 static void
 expect_no(const char *rule)
 {
+    assert_null(strchr(rule, ':'));
     if (has_rule(rule))
         fail_msg("unexpected %s alert", rule);
 }
@@ -173,7 +175,7 @@ a_suspension_and_an_extension_push_the_limit_back(void **state)
                         EV("ex", "11-06T10:00", "\"type\":\"case.extend\",\"case\":\"C\",\"limit\":{\"n\":5,\"unit\":\"wd\"},\"approver\":\"L\"")};
     /* suspended at the end of 11-03, 11-04, 11-05: 15 wd from 11-02 skipping those -> 11-26 */
     run(ev, 5, "2026-11-26T23:59:00+08:00");
-    expect_no("limit.case:red");
+    assert_false(has("limit.case:red:C"));
     expect("limit.case:yellow:C");
     run(ev, 5, "2026-11-27T00:00:00+08:00");
     expect("limit.case:red:C");
@@ -412,6 +414,55 @@ a_bad_rating_and_an_overdue_complaint_are_flagged(void **state)
     expect_no("rating.bad");
 }
 
+/* Puts the shared test catalogue back after a test that swapped in its own. */
+static int
+restore_catalog(void **state)
+{
+    (void)state;
+    char err[512];
+    catalog_destroy(&cat);
+    assert_int_equal(catalog_parse(catalog_text, strlen(catalog_text), &cat, err, sizeof err), 0);
+    return 0;
+}
+
+static void
+thresholds_come_from_the_item_then_its_category_then_the_default(void **state)
+{
+    (void)state;
+    static const char *const tuned =
+        "{\"version\":2,\"thresholds\":{\"default\":{\"complaint_days\":20},"
+        "\"licensing\":{\"yellow_ratio\":0.5,\"rating_bad_max\":3}},\"items\":["
+        "{\"item\":\"LIC\",\"name\":\"许可\",\"category\":\"licensing\",\"node\":\"510104\","
+        "\"dept\":\"D\",\"limits\":{\"promised\":{\"n\":10,\"unit\":\"wd\"},"
+        "\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"}]},"
+        "{\"item\":\"LIC2\",\"name\":\"许可\",\"category\":\"licensing\",\"node\":\"510104\","
+        "\"dept\":\"D\",\"limits\":{\"promised\":{\"n\":10,\"unit\":\"wd\"},"
+        "\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"}],"
+        "\"thresholds\":{\"yellow_ratio\":0.9}}]}";
+    char err[512];
+    catalog_destroy(&cat); /* this test's own catalogue; teardown_tuned frees it */
+    assert_int_equal(catalog_parse(tuned, strlen(tuned), &cat, err, sizeof err), 0);
+    assert_true(catalog_find(cat, "LIC")->th.yellow_ratio == 0.5);
+    assert_true(catalog_find(cat, "LIC2")->th.yellow_ratio == 0.9);
+    assert_int_equal(catalog_find(cat, "LIC2")->th.rating_bad_max, 3);
+    assert_int_equal(catalog_default_thresholds(cat)->complaint_days, 20);
+    /* LIC: yellow at working day 5 (ends Mon 11-09); LIC2: at day 9 (ends Fri 11-13) */
+    const char *ev[] = {ACCEPT("C", "11-02T09:00", "LIC"), ACCEPT("D", "11-02T09:00", "LIC2"),
+                        EV("r", "11-02T10:00", "\"type\":\"rating\",\"case\":\"C\",\"rating\":3"),
+                        EV("q", "11-02T10:00", "\"type\":\"complaint.open\",\"complaint\":\"Q\",\"dept\":\"D\"")};
+    run(ev, 4, "2026-11-10T00:00:00+08:00");
+    expect("limit.case:yellow:C");
+    assert_false(has("limit.case:yellow:D"));
+    expect("rating.bad:yellow:C"); /* 3 counts as bad for licensing here */
+    run(ev, 4, "2026-11-22T00:00:00+08:00"); /* 20 d complaint: day 16 ends 11-18 */
+    expect("complaint.overdue:yellow:Q");
+    assert_false(has("complaint.overdue:red:Q")); /* day 20 is Sunday 11-22: rolls to 11-23 */
+    const char *bad = "{\"version\":1,\"thresholds\":{\"penalty\":{\"speed\":1}},\"items\":[]}";
+    catalog_t *c = NULL;
+    assert_int_equal(catalog_parse(bad, strlen(bad), &c, err, sizeof err), ERR_INVALID);
+    assert_non_null(strstr(err, "thresholds.penalty.speed: unknown threshold"));
+}
+
 /* Order independence: every permutation of a case's events gives the same alerts. */
 static void
 permute(const char **ev, size_t k, size_t n, const char *as_of, char (*want)[192], size_t n_want,
@@ -474,6 +525,9 @@ main(void)
         cmocka_unit_test(an_item_outside_the_catalogue_is_unlisted),
         cmocka_unit_test(items_must_be_online_match_and_be_timely),
         cmocka_unit_test(a_bad_rating_and_an_overdue_complaint_are_flagged),
+        cmocka_unit_test_setup_teardown(
+            thresholds_come_from_the_item_then_its_category_then_the_default, NULL,
+            restore_catalog),
         cmocka_unit_test(alerts_do_not_depend_on_arrival_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
