@@ -191,6 +191,9 @@ cli_status(int argc, char **argv)
     printf("store %s: %llu events, %.1f MiB used of a %.1f MiB map\n", data,
            (unsigned long long)store_count(t, STORE_EVENTS), (double)used / 1048576.0,
            (double)map / 1048576.0);
+    uint64_t catalog_version = 0;
+    if (store_meta_get_u64(t, "catalog_version", &catalog_version) == 0 && catalog_version)
+        printf("catalogue in force: version %llu\n", (unsigned long long)catalog_version);
     if (sp.next_seq > 1) {
         uint64_t contact = 0;
         if (store_meta_get_u64(t, "parent_contact_ms", &contact) != 0)

@@ -257,6 +257,55 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
 }
 
 static int
+store_catalog_fn(store_txn_t *t, void *arg)
+{
+    const catalog_t *cat = arg;
+    size_t len;
+    const char *text = catalog_text(cat, &len);
+    int rc = store_put(t, STORE_META, "catalog", 7, text, len, 0);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "catalog_version", catalog_version(cat));
+    return rc;
+}
+
+/* The catalogue in force is kept in the store with its version: a newer file replaces it, and a
+ * store that already holds a newer one (received from the province) keeps it over an older file.
+ */
+static int
+keep_catalog(struct collector *c)
+{
+    store_txn_t *t = NULL;
+    uint64_t stored = 0;
+    struct wire_buf text;
+    wire_buf_init(&text);
+    int rc = store_read(c->store, &t);
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "catalog_version", &stored);
+    if (rc == 0 && stored > catalog_version(c->catalog))
+        rc = store_get(t, STORE_META, "catalog", 7, &text);
+    store_abort(&t);
+    if (rc == 0 && stored > catalog_version(c->catalog)) {
+        catalog_t *newer = NULL;
+        char why[512];
+        if (catalog_parse((const char *)text.data, text.len, &newer, why, sizeof why) == 0) {
+            log_warn("collector: the store holds catalogue version %llu, newer than the file's "
+                     "%llu; keeping the stored one",
+                     (unsigned long long)stored, (unsigned long long)catalog_version(c->catalog));
+            catalog_destroy(&c->catalog);
+            c->catalog = newer;
+        } else {
+            log_error("collector: stored catalogue version %llu does not parse (%s); using the "
+                      "file's", (unsigned long long)stored, why);
+            stored = 0;
+        }
+    }
+    wire_buf_fini(&text);
+    if (rc == 0 && stored < catalog_version(c->catalog))
+        rc = store_write(c->store, store_catalog_fn, c->catalog);
+    return rc;
+}
+
+static int
 setup(struct collector *c, const char *config_path, bool check_only)
 {
     char err[512];
@@ -337,6 +386,12 @@ setup(struct collector *c, const char *config_path, bool check_only)
             calendar_load(calendar_path, &c->calendar, why, sizeof why) != 0) {
             fprintf(stderr, "jiancha-collector: %s\n", why);
             return ERR_CONFIG;
+        }
+        rc = keep_catalog(c);
+        if (rc != 0) {
+            fprintf(stderr, "jiancha-collector: cannot keep the catalogue in %s: %s\n", data,
+                    err_str(rc));
+            return rc;
         }
         c->watch = watch_new(c->store, c->node, c->catalog, c->calendar);
         c->unjudged = true; /* catch up with whatever the last run left */

@@ -17,6 +17,8 @@
 
 struct catalog {
     uint64_t version;
+    char *text; /* the document */
+    size_t text_len;
     struct catalog_thresholds defaults;
     struct catalog_thresholds per_category[CATALOG_CATEGORIES_];
     struct catalog_item *items; /* sorted by item code */
@@ -443,8 +445,17 @@ catalog_parse(const char *text, size_t len, catalog_t **out, char *err, size_t e
         catalog_destroy(&c);
         return rc;
     }
+    c->text = xstrndup(text, len);
+    c->text_len = len;
     *out = c;
     return 0;
+}
+
+const char *
+catalog_text(const catalog_t *c, size_t *len)
+{
+    *len = c->text_len;
+    return c->text;
 }
 
 int
@@ -475,6 +486,7 @@ catalog_destroy(catalog_t **p)
     for (size_t i = 0; i < c->n; i++)
         free_item(&c->items[i]);
     free(c->items);
+    free(c->text);
     free(c);
     *p = NULL;
 }

@@ -94,6 +94,8 @@ int catalog_load(const char *path, catalog_t **out, char *err, size_t errlen)
 void catalog_destroy(catalog_t **p);
 
 uint64_t catalog_version(const catalog_t *c);
+/* The document as parsed (borrowed, NUL-terminated), for storing it and sending it on. */
+const char *catalog_text(const catalog_t *c, size_t *len);
 size_t catalog_count(const catalog_t *c);
 const struct catalog_item *catalog_at(const catalog_t *c, size_t i);
 /* The item with this code, or NULL. */

@@ -65,4 +65,18 @@ n=$("$JIANCHA" query events --data "$T/city" --json | jq -r 'select(.event.type 
 [ "$n" = 2 ] || fail "expected 2 limit.case changes at the city, got $n"
 d=$("$JIANCHA" query events --data "$T/city" --json | jq -r 'select(.event.type == "alert") | .event.id' | sort | uniq -d | wc -l)
 [ "$d" = 0 ] || fail "an alert change arrived twice"
+"$JIANCHA" status --data "$T/county" | grep -q '^catalogue in force: version 1$' ||
+    fail "the catalogue version is not kept in the store"
+# a newer catalogue file replaces the stored one; an older file never does
+stop county
+sed -i 's/"version":1/"version":2/' "$T/catalog.json"
+start_at "2026-11-20 02:00:10"
+"$JIANCHA" status --data "$T/county" | grep -q '^catalogue in force: version 2$' || fail "v2 not kept"
+stop county
+sed -i 's/"version":2/"version":1/' "$T/catalog.json"
+start_at "2026-11-20 02:00:15"
+"$JIANCHA" status --data "$T/county" | grep -q '^catalogue in force: version 2$' ||
+    fail "an older catalogue file replaced a newer stored one"
+grep -q 'the store holds catalogue version 2, newer than the file' "$T/county.log" ||
+    fail "no warning about the older file"
 say "ok: yellow by itself at the threshold, red once after a restart, both at the city"

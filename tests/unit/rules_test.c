@@ -9,7 +9,7 @@
 
 /* A small catalogue: one licensing item (working-day limits, credential, document evidence, a
  * limited first step, one allowed return) and one penalty item (calendar-day limits, tiers). */
-static const char *const catalog_text =
+static const char *const test_catalog =
     "{\"version\":1,\"items\":["
     "{\"item\":\"LIC\",\"name\":\"许可\",\"category\":\"licensing\",\"node\":\"510104\","
     "\"dept\":\"D\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":10,\"unit\":\"wd\"},"
@@ -33,7 +33,7 @@ setup(void **state)
 {
     (void)state;
     char err[512];
-    assert_int_equal(catalog_parse(catalog_text, strlen(catalog_text), &cat, err, sizeof err), 0);
+    assert_int_equal(catalog_parse(test_catalog, strlen(test_catalog), &cat, err, sizeof err), 0);
     assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
                                    sizeof err),
                      0);
@@ -421,7 +421,7 @@ restore_catalog(void **state)
     (void)state;
     char err[512];
     catalog_destroy(&cat);
-    assert_int_equal(catalog_parse(catalog_text, strlen(catalog_text), &cat, err, sizeof err), 0);
+    assert_int_equal(catalog_parse(test_catalog, strlen(test_catalog), &cat, err, sizeof err), 0);
     return 0;
 }
 

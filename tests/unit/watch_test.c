@@ -11,7 +11,7 @@
 #include "timestamp.h"
 #include "watch.h"
 
-static const char *const catalog_text =
+static const char *const test_catalog =
     "{\"version\":1,\"items\":["
     "{\"item\":\"LIC\",\"name\":\"许可\",\"category\":\"licensing\",\"node\":\"510104\","
     "\"dept\":\"D\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":10,\"unit\":\"wd\"},"
@@ -31,7 +31,7 @@ setup(void **state)
     dir = testutil_tmpdir();
     struct store_options o = {.map_bytes = 4 << 20};
     assert_int_equal(store_open(dir, &o, &st), 0);
-    assert_int_equal(catalog_parse(catalog_text, strlen(catalog_text), &cat, err, sizeof err), 0);
+    assert_int_equal(catalog_parse(test_catalog, strlen(test_catalog), &cat, err, sizeof err), 0);
     assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
                                    sizeof err),
                      0);
