@@ -25,6 +25,7 @@ collector_config county 510104 "$(endpoint_of city)" "rules
 
 # start_at "YYYY-MM-DD HH:MM:SS" (UTC): the county collector on a clock starting there
 start_at() {
+    rm -f "$T/county/intake.sock" # a stale socket file must not pass for a started collector
     faketime -f "@$1" "$COLLECTOR" -c "$T/county.cfg" >>"$T/county.log" 2>&1 &
     echo $! >"$T/county.pid"
     wait_until 10 test -S "$T/county/intake.sock" || fail "county did not start"

@@ -90,6 +90,8 @@ start() {
     kind=$(head -n 1 "$T/$name.cfg")
     local exe=$COLLECTOR
     [ "$kind" = aggregator ] && exe=$AGGREGATOR
+    # A stale socket file from a previous run must not pass for a started collector.
+    [ "$kind" = collector ] && rm -f "$T/$name/intake.sock"
     "$exe" -c "$T/$name.cfg" >>"$T/$name.log" 2>&1 &
     echo $! >"$T/$name.pid"
     if [ "$kind" = aggregator ]; then
