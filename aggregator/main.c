@@ -17,7 +17,6 @@
 #include "timestamp.h"
 
 #include <czmq.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -356,37 +355,11 @@ teardown(struct aggregator *a)
 int
 main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check-config", no_argument, NULL, 'n'},
-        {"help-config", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config = NULL;
-    bool check = false;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'n':
-            check = true;
-            break;
-        case 'H':
-            conf_print_table(config_table);
-            return 0;
-        default:
-            fprintf(stderr, "usage: jiancha-aggregator [-n|--check-config] [--help-config] -c "
-                            "FILE\n");
-            return ch == 'h' ? 0 : 2;
-        }
-    }
-    if (!config) {
-        fprintf(stderr, "usage: jiancha-aggregator [-n|--check-config] [--help-config] -c FILE\n");
-        return 2;
-    }
+    const char *config;
+    bool check;
+    int status = conf_parse_args(argc, argv, "jiancha-aggregator", config_table, &config, &check);
+    if (status >= 0)
+        return status;
     zsys_init();
     zsys_set_logstream(NULL);
     struct aggregator a = {0};

@@ -22,7 +22,6 @@
 #include "watch.h"
 
 #include <czmq.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -455,45 +454,14 @@ teardown(struct collector *c)
     conf_destroy(&c->conf);
 }
 
-static void
-usage(void)
-{
-    fprintf(stderr, "usage: jiancha-collector [-n|--check-config] [--help-config] -c FILE\n");
-}
-
 int
 main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check-config", no_argument, NULL, 'n'},
-        {"help-config", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config = NULL;
-    bool check = false;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'n':
-            check = true;
-            break;
-        case 'H':
-            conf_print_table(config_table);
-            return 0;
-        default:
-            usage();
-            return ch == 'h' ? 0 : 2;
-        }
-    }
-    if (!config) {
-        usage();
-        return 2;
-    }
+    const char *config;
+    bool check;
+    int status = conf_parse_args(argc, argv, "jiancha-collector", config_table, &config, &check);
+    if (status >= 0)
+        return status;
     zsys_init();
     zsys_set_logstream(NULL);
     struct collector c = {0};

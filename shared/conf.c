@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,4 +203,41 @@ conf_print_table(const struct conf_key *table)
             printf(" range=%lld..%lld", (long long)k->min, (long long)k->max);
         printf("\n    %s\n", k->help);
     }
+}
+
+int
+conf_parse_args(int argc, char **argv, const char *prog, const struct conf_key *table,
+                const char **config, bool *check)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'n'},
+        {"help-config", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *config = NULL;
+    *check = false;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            *config = optarg;
+            break;
+        case 'n':
+            *check = true;
+            break;
+        case 'H':
+            conf_print_table(table);
+            return 0;
+        default:
+            fprintf(stderr, "usage: %s [-n|--check-config] [--help-config] -c FILE\n", prog);
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    if (!*config) {
+        fprintf(stderr, "usage: %s [-n|--check-config] [--help-config] -c FILE\n", prog);
+        return 2;
+    }
+    return -1;
 }

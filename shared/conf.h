@@ -7,6 +7,7 @@
 #ifndef JIANCHA_CONF_H
 #define JIANCHA_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,5 +36,11 @@ int64_t conf_int(const conf_t *c, const char *path);
 
 /* Prints the table as reference documentation (used by --help-config). */
 void conf_print_table(const struct conf_key *table);
+
+/* The command line every daemon takes: -c/--config FILE, -n/--check-config, --help-config,
+ * -h/--help. Returns -1 to go on (with *config and *check set), or the exit status to return
+ * at once (help printed, or a usage error reported on stderr). */
+int conf_parse_args(int argc, char **argv, const char *prog, const struct conf_key *table,
+                    const char **config, bool *check);
 
 #endif
