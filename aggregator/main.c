@@ -9,10 +9,12 @@
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
+#include "link.h"
 #include "log.h"
 #include "mem.h"
 #include "proto.h"
 #include "sign.h"
+#include "spool.h"
 #include "store.h"
 #include "timestamp.h"
 
@@ -33,6 +35,19 @@ static const struct conf_key config_table[] = {
     {"listen/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping idle children this often"},
     {"listen/session_timeout_ms", CONF_INT, "15000", 200, 3600000,
      "forget a session silent this long"},
+    {"aggregator/key", CONF_STR, "", 0, 0,
+     "this node's secret signing key (needed when it forwards to a parent)"},
+    {"uplink/endpoint", CONF_STR, "", 0, 0,
+     "the parent aggregator; empty at the top of the tree (the province)"},
+    {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},
+    {"uplink/timeout_ms", CONF_INT, "5000", 200, 3600000,
+     "reconnect when the parent is silent this long"},
+    {"uplink/ack_timeout_ms", CONF_INT, "3000", 100, 3600000,
+     "resend unacknowledged batches after this long without progress"},
+    {"uplink/backoff_max_ms", CONF_INT, "5000", 100, 600000, "longest wait between reconnects"},
+    {"uplink/window", CONF_INT, "8", 1, 256, "batches in flight"},
+    {"forward/batch_max", CONF_INT, "8", 1, 1024, "children's batches per batch sent up"},
+    {"forward/flush_ms", CONF_INT, "20", 1, 600000, "send a partial batch up after this long"},
     {"store/map_mb", CONF_INT, "256", 1, 1048576, "initial LMDB map size (it grows by itself)"},
     {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
      "the map never grows past this (0 = until the disk is full)"},
@@ -60,6 +75,14 @@ struct aggregator {
     int64_t heartbeat_ms, session_timeout_ms;
     uint64_t batches_in, acks, nacks;
     bool fatal;
+    /* forwarding to a parent (NULL link at the top tier) */
+    sign_key_t *key;
+    link_t *link;
+    uint32_t node;
+    uint32_t forward_seal_at;
+    int64_t forward_flush_ms;
+    bool unsealed;
+    int64_t unsealed_since_ms;
 };
 
 static struct session *
@@ -198,6 +221,14 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
      * can no longer be trusted (fsyncgate), so the daemon stops and its supervisor restarts it. */
     int rc = ingest_batches(a->ingest, batches, nb, now);
     a->batches_in += nb;
+    if (a->link && rc == 0) {
+        if (!a->unsealed) {
+            a->unsealed = true; /* a partial batch for the parent may be waiting */
+            a->unsealed_since_ms = now;
+        }
+        if (ingest_take_sealed(a->ingest))
+            link_kick(a->link);
+    }
     struct wire_buf b;
     wire_buf_init(&b);
     for (size_t i = 0; i < nb; i++) {
@@ -221,6 +252,20 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
         return -1;
     }
     return 0;
+}
+
+struct seal_args {
+    uint32_t node;
+    uint32_t max;
+    int64_t now;
+    uint64_t sealed;
+};
+
+static int
+seal_fn(store_txn_t *t, void *arg)
+{
+    struct seal_args *s = arg;
+    return spool_seal(t, s->node, s->max, true, s->now, &s->sealed);
 }
 
 static int
@@ -249,6 +294,21 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             s->last_tx_ms = now;
         }
         i++;
+    }
+    if (a->link) {
+        if (a->unsealed && now - a->unsealed_since_ms >= a->forward_flush_ms) {
+            struct seal_args sa = {a->node, a->forward_seal_at, now, 0};
+            int rc = store_write(a->store, seal_fn, &sa);
+            if (rc == 0) {
+                a->unsealed = false;
+                if (sa.sealed)
+                    link_kick(a->link);
+            } else {
+                log_warn("aggregator: sealing for the parent failed, will retry: %s",
+                         err_str(rc));
+            }
+        }
+        link_tick(a->link, now);
     }
     return 0;
 }
@@ -303,9 +363,30 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         fprintf(stderr, "jiancha-aggregator: cannot open store %s: %s\n", data, err_str(rc));
         return rc;
     }
+    a->node = event_node_number(node);
+    const char *up = conf_str(a->conf, "uplink/endpoint");
+    if (*up) {
+        const char *keyfile = conf_str(a->conf, "aggregator/key");
+        char key_node[7] = "";
+        if (!*keyfile) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/key\" is needed with an "
+                            "uplink\n", config_path);
+            return ERR_CONFIG;
+        }
+        rc = sign_key_load(keyfile, &a->key, key_node);
+        if (rc != 0 || strcmp(key_node, a->node_text) != 0) {
+            fprintf(stderr, "jiancha-aggregator: key %s: %s\n", keyfile,
+                    rc ? err_str(rc) : "belongs to another node");
+            return rc ? rc : ERR_CONFIG;
+        }
+        a->forward_seal_at = (uint32_t)conf_int(a->conf, "forward/batch_max");
+        a->forward_flush_ms = conf_int(a->conf, "forward/flush_ms");
+    }
     struct ingest_options io = {
         .keys_dir = conf_str(a->conf, "aggregator/keys"),
         .max_batch_bytes = (uint64_t)conf_int(a->conf, "listen/max_batch_bytes"),
+        .forward_node = *up ? a->node : 0,
+        .forward_seal_at = a->forward_seal_at,
     };
     rc = ingest_new(&io, a->store, &a->ingest);
     if (rc != 0) {
@@ -335,7 +416,26 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     free(tmp);
     a->loop = zloop_new();
     zloop_reader(a->loop, a->router, on_router, a);
-    zloop_timer(a->loop, 100, 0, on_tick, a);
+    zloop_timer(a->loop, 10, 0, on_tick, a);
+    if (*up) {
+        struct link_options lo = {
+            .endpoint = up,
+            .heartbeat_ms = conf_int(a->conf, "uplink/heartbeat_ms"),
+            .timeout_ms = conf_int(a->conf, "uplink/timeout_ms"),
+            .ack_timeout_ms = conf_int(a->conf, "uplink/ack_timeout_ms"),
+            .backoff_max_ms = conf_int(a->conf, "uplink/backoff_max_ms"),
+            .window = (uint32_t)conf_int(a->conf, "uplink/window"),
+        };
+        a->link = link_new(&lo, a->store, a->node, a->key);
+        /* Batches accepted by a previous run but not yet sealed for the parent. */
+        a->unsealed = true;
+        rc = link_attach(a->link, a->loop);
+        if (rc != 0) {
+            fprintf(stderr, "jiancha-aggregator: cannot start uplink: %s\n", err_str(rc));
+            return rc;
+        }
+        log_info("aggregator: forwarding node=%s parent=%s", a->node_text, up);
+    }
     zloop_timer(a->loop, 10000, 0, on_stats, a);
     log_info("aggregator: listening node=%s endpoint=%s", a->node_text, bound);
     return 0;
@@ -344,6 +444,8 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
 static void
 teardown(struct aggregator *a)
 {
+    link_destroy(&a->link);
+    sign_key_destroy(&a->key);
     zloop_destroy(&a->loop);
     zsock_destroy(&a->router);
     ingest_destroy(&a->ingest);

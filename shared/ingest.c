@@ -16,6 +16,7 @@
 #include "event.h"
 #include "log.h"
 #include "mem.h"
+#include "spool.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ struct ingest {
     size_t n_nodes;
     struct ingest_node *work; /* working copy during a transaction */
     struct log_limit (*refusals)[REFUSAL_KINDS]; /* per child and code, parallel to nodes */
+    uint64_t sealed; /* batches sealed for the parent, not yet taken */
 };
 
 static int
@@ -251,6 +253,14 @@ ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms)
         n->last_contact_ms = now_ms;
 }
 
+uint64_t
+ingest_take_sealed(ingest_t *in)
+{
+    uint64_t s = in->sealed;
+    in->sealed = 0;
+    return s;
+}
+
 const struct ingest_node *
 ingest_nodes(const ingest_t *in, size_t *n)
 {
@@ -307,10 +317,97 @@ struct txn_args {
     int *ok; /* precheck result per message */
     size_t n;
     int64_t now_ms;
+    uint64_t sealed;
+    char why[160]; /* why a carried batch was refused */
+    long refused;  /* index of the message refused for a carried batch, or -1 */
 };
 
+static int store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w,
+                       const struct ingest_msg *m, const struct batch_header *h);
+static int stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq,
+                              uint8_t out[SIGN_HASH_BYTES]);
+
+/* Is this record a `batch` record (a child's batch carried up by an aggregator)? */
+static bool
+is_batch_record(const wire_obj_t *m)
+{
+    const char *p;
+    size_t len;
+    return wire_obj_get_bytes(m, "type", WIRE_STR, &p, &len) == 0 && len == 5 &&
+           memcmp(p, "batch", 5) == 0;
+}
+
+/* Checks and stores one batch carried inside a `batch` record: the origin's own signature,
+ * sequence and chain, exactly as if the origin had sent it here. ERR_DUPLICATE is fine (already
+ * held); other errors refuse the carrying batch with a->why. */
 static int
-store_batch(store_txn_t *t, struct ingest_node *w, const struct ingest_msg *m,
+take_origin(store_txn_t *t, struct txn_args *a, const wire_obj_t *m)
+{
+    ingest_t *in = a->in;
+    const char *origin;
+    size_t ol;
+    struct ingest_msg om = {0};
+    if (wire_obj_get_bytes(m, "origin", WIRE_STR, &origin, &ol) != 0 || ol != 6 ||
+        wire_obj_get_bytes(m, "header", WIRE_BIN, (const char **)&om.header, &om.header_len) ||
+        wire_obj_get_bytes(m, "key", WIRE_BIN, (const char **)&om.key_id, &om.key_id_len) ||
+        wire_obj_get_bytes(m, "sig", WIRE_BIN, (const char **)&om.sig, &om.sig_len) ||
+        wire_obj_get_bytes(m, "payload", WIRE_BIN, (const char **)&om.payload,
+                           &om.payload_len)) {
+        snprintf(a->why, sizeof a->why, "a carried batch record is malformed");
+        return ERR_DECODE;
+    }
+    char node[7];
+    memcpy(node, origin, 6);
+    node[6] = '\0';
+    struct ingest_node *w = find(in->work, in->n_nodes, event_node_number(node));
+    if (!w) {
+        snprintf(a->why, sizeof a->why, "carried batch from node %s, whose key this parent lacks",
+                 node);
+        return ERR_UNKNOWN_NODE;
+    }
+    struct batch_header h;
+    if (om.sig_len != SIGN_SIGNATURE_BYTES ||
+        batch_verify(w->pk, om.header, om.header_len, om.key_id, om.key_id_len, om.sig) != 0) {
+        snprintf(a->why, sizeof a->why, "carried batch from node %s: bad origin signature", node);
+        return ERR_BAD_SIGNATURE;
+    }
+    if (batch_header_decode(om.header, om.header_len, &h) != 0 || strcmp(h.node, node) != 0 ||
+        batch_payload_check(&h, om.payload, om.payload_len) != 0) {
+        snprintf(a->why, sizeof a->why, "carried batch from node %s does not match its header",
+                 node);
+        return ERR_DECODE;
+    }
+    if (h.seq <= w->last_seq) {
+        uint8_t mine[SIGN_HASH_BYTES], theirs[SIGN_HASH_BYTES];
+        int rc = stored_header_hash(t, w->node, h.seq, mine);
+        batch_hash(om.header, om.header_len, theirs);
+        if (rc == 0 && memcmp(mine, theirs, sizeof mine) == 0) {
+            w->duplicates++;
+            return ERR_DUPLICATE;
+        }
+        snprintf(a->why, sizeof a->why, "carried batch %s/%llu conflicts with the one held", node,
+                 (unsigned long long)h.seq);
+        return ERR_CONFLICT;
+    }
+    if (h.seq != w->last_seq + 1 || memcmp(h.prev, w->last_hash, SIGN_HASH_BYTES) != 0 ||
+        h.first != w->last_record + 1) {
+        snprintf(a->why, sizeof a->why, "carried batch %s/%llu does not follow %s/%llu", node,
+                 (unsigned long long)h.seq, node, (unsigned long long)w->last_seq);
+        return ERR_BROKEN_CHAIN;
+    }
+    int rc = store_batch(t, a, w, &om, &h);
+    if (rc != 0)
+        return rc;
+    w->last_seq = h.seq;
+    batch_hash(om.header, om.header_len, w->last_hash);
+    w->last_record = h.last;
+    w->batches++;
+    w->records += h.count;
+    return 0;
+}
+
+static int
+store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const struct ingest_msg *m,
             const struct batch_header *h)
 {
     wire_reader_t *r = wire_reader_new(m->payload, m->payload_len);
@@ -322,6 +419,19 @@ store_batch(store_txn_t *t, struct ingest_node *w, const struct ingest_msg *m,
     uint8_t key[12];
     store_be32(key, w->node);
     while ((rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0) {
+        wire_reader_t *rr = NULL;
+        const wire_obj_t *m2;
+        if (wire_decode_one(rec, len, &rr, &m2) == 0 && is_batch_record(m2)) {
+            /* A child's batch carried up: judged and stored under its origin, not kept here. */
+            rc = take_origin(t, a, m2);
+            wire_reader_destroy(&rr);
+            if (rc == ERR_DUPLICATE)
+                continue;
+            if (rc != 0)
+                break;
+            continue;
+        }
+        wire_reader_destroy(&rr);
         store_be64(key + 4, seq);
         rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
         if (rc != 0)
@@ -330,6 +440,43 @@ store_batch(store_txn_t *t, struct ingest_node *w, const struct ingest_msg *m,
     wire_reader_destroy(&r);
     if (rc != ERR_NOT_FOUND)
         return rc;
+    /* Forwarding: the batch as received, with the time this tier accepted it. */
+    if (a->in->opt.forward_node && a->in->opt.forward_node != w->node) {
+        struct wire_buf fr;
+        wire_buf_init(&fr);
+        char id[32], origin[7], self[7];
+        event_node_text(w->node, origin);
+        event_node_text(a->in->opt.forward_node, self);
+        snprintf(id, sizeof id, "%s/%llu", origin, (unsigned long long)h->seq);
+        wire_put_map(&fr, 9);
+        wire_put_cstr(&fr, "type");
+        wire_put_cstr(&fr, "batch");
+        wire_put_cstr(&fr, "id");
+        wire_put_cstr(&fr, id);
+        wire_put_cstr(&fr, "at");
+        wire_put_int(&fr, a->now_ms);
+        wire_put_cstr(&fr, "node");
+        wire_put_cstr(&fr, self);
+        wire_put_cstr(&fr, "origin");
+        wire_put_cstr(&fr, origin);
+        wire_put_cstr(&fr, "header");
+        wire_put_bin(&fr, m->header, m->header_len);
+        wire_put_cstr(&fr, "key");
+        wire_put_bin(&fr, m->key_id, m->key_id_len);
+        wire_put_cstr(&fr, "sig");
+        wire_put_bin(&fr, m->sig, m->sig_len);
+        wire_put_cstr(&fr, "payload");
+        wire_put_bin(&fr, m->payload, m->payload_len);
+        uint64_t fseq, sealed = 0;
+        rc = spool_append(t, a->in->opt.forward_node, fr.data, fr.len, &fseq);
+        wire_buf_fini(&fr);
+        if (rc == 0)
+            rc = spool_seal(t, a->in->opt.forward_node, a->in->opt.forward_seal_at, false,
+                            a->now_ms, &sealed);
+        a->sealed += sealed;
+        if (rc != 0)
+            return rc;
+    }
     /* The header and signature are kept for audit and for forwarding up unchanged. */
     struct wire_buf v;
     wire_buf_init(&v);
@@ -375,6 +522,7 @@ txn_fn(store_txn_t *t, void *arg)
     struct txn_args *a = arg;
     ingest_t *in = a->in;
     memcpy(in->work, in->nodes, in->n_nodes * sizeof *in->nodes);
+    a->sealed = 0;
     bool touched = false;
     for (size_t i = 0; i < a->n; i++) {
         struct ingest_msg *m = &a->msgs[i];
@@ -420,7 +568,18 @@ txn_fn(store_txn_t *t, void *arg)
             w->rejected++;
             continue;
         }
-        int rc = store_batch(t, w, m, h);
+        a->why[0] = '\0';
+        int rc = store_batch(t, a, w, m, h);
+        if (rc != 0 && a->why[0]) {
+            /* A carried batch failed its origin checks: refuse the carrier, keep nothing. */
+            nack(m, h->seq, rc == ERR_CONFLICT ? PROTO_NACK_CONFLICT
+                             : rc == ERR_BAD_SIGNATURE ? PROTO_NACK_BAD_SIGNATURE
+                             : rc == ERR_BROKEN_CHAIN  ? PROTO_NACK_BROKEN_CHAIN
+                                                       : PROTO_NACK_MALFORMED,
+                 true, 0, a->why);
+            a->refused = (long)i;
+            return ERR_INVALID; /* abort: the group is stored again without this batch */
+        }
         if (rc != 0)
             return rc;
         w->last_seq = h->seq;
@@ -484,8 +643,18 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
         if (ok[i] != 0)
             refused(in, &msgs[i]);
     }
-    struct txn_args a = {in, msgs, headers, ok, n, now_ms};
+    struct txn_args a = {in, msgs, headers, ok, n, now_ms, 0, "", -1};
     int rc = store_write(in->store, txn_fn, &a);
+    /* A batch refused for what it carries keeps its NACK; the rest of the group goes again. */
+    while (rc == ERR_INVALID && a.refused >= 0) {
+        ok[a.refused] = ERR_INVALID;
+        refused(in, &msgs[a.refused]);
+        a.refused = -1;
+        a.sealed = 0;
+        rc = store_write(in->store, txn_fn, &a);
+    }
+    if (rc == 0)
+        in->sealed += a.sealed;
     if (rc == 0) {
         memcpy(in->nodes, in->work, in->n_nodes * sizeof *in->nodes);
         /* Gaps are the normal echo of a resend window and are not worth a warning. */

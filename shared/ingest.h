@@ -6,6 +6,13 @@
  * header bytes, payload hash, sequence and chain) before decoding its payload, stores every good
  * one in ONE transaction (group commit) and only then fills in the replies: ACK for stored and
  * exact duplicates, NACK with a code for the rest. On a storage failure nothing is acknowledged.
+ *
+ * Tiers: an aggregator that forwards appends every batch it accepts, unchanged and with the time
+ * it accepted it, as a `batch` record to its own spool (in the same transaction), and seals those
+ * into batches it signs for its parent. A receiving aggregator unpacks `batch` records: it checks
+ * each inner batch against its origin node's key and that node's own sequence and chain, and
+ * stores the origin's records under the origin node, so the province verifies a county's
+ * signature itself and holds its events exactly once.
  */
 #ifndef JIANCHA_INGEST_H
 #define JIANCHA_INGEST_H
@@ -19,8 +26,11 @@
 #include <stdint.h>
 
 struct ingest_options {
-    const char *keys_dir;     /* NODE.pub files of the children */
+    const char *keys_dir;     /* NODE.pub files of the children (and, at upper tiers, of every
+                                 node whose batches come through them) */
     uint64_t max_batch_bytes; /* payloads above this are refused */
+    uint32_t forward_node;    /* this node, when it forwards to a parent; 0 at the top tier */
+    uint32_t forward_seal_at; /* child batches per batch sent up */
 };
 
 struct ingest_node {
@@ -65,6 +75,9 @@ int ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, si
  * (then every reply is a NACK busy). */
 int ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
     __attribute__((warn_unused_result));
+
+/* Batches sealed for the parent since the last call (the daemon kicks its uplink). */
+uint64_t ingest_take_sealed(ingest_t *in);
 
 /* Any message from a child counts as contact (kept in memory; persisted with its next batch). */
 void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);

@@ -55,7 +55,9 @@ spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint
         next = 1;
     uint8_t key[12];
     event_key(key, node, next);
-    rc = store_put(t, STORE_EVENTS, key, sizeof key, record, len, STORE_APPEND);
+    /* Not MDB_APPEND: at an aggregator the table also holds its children's records, which sort
+     * after this node's own. An existing key would be a bug, reported rather than overwritten. */
+    rc = store_put(t, STORE_EVENTS, key, sizeof key, record, len, STORE_NOOVERWRITE);
     if (rc == 0)
         rc = store_meta_put_u64(t, "next_seq", next + 1);
     if (rc == 0)

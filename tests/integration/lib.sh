@@ -55,11 +55,14 @@ keys() { "$JIANCHA" keys gen --node "$1" --out "$T/keys" >/dev/null; }
 # aggregator must get its port back, so ports come from outside the range the kernel hands out
 # for port 0, where another test's daemon could take it while ours is down.
 free_port() {
+    # Each test script draws from its own block of 31 ports (by PID), so tests running side by
+    # side do not pick the same free port, nor take one another's while an aggregator restarts.
     local low; low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-    local span=$((low - 20000)) p
-    for _ in $(seq 100); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % span))
+    local blocks=$(((low - 20000) / 31)) p
+    local base=$((20000 + ($$ % blocks) * 31))
+    for p in $(seq "$((base + ${NEXT_PORT:-0}))" "$((base + 30))"); do
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            NEXT_PORT=$((p - base + 1))
             echo "$p"
             return 0
         fi
