@@ -1,76 +1,108 @@
 #!/usr/bin/env bash
-# The main job on one machine: installs what it needs, builds, starts a city aggregator (成都市
-# 510100) and a county collector (锦江区 510104) on loopback, sends a simulated month of realistic
-# activity (every category, with late cases, skipped steps, returns, missing evidence, unqualified
-# handlers, penalties outside their band and bad ratings) into the county, and shows the events
-# and the yellow and red lights the county raises arriving, signed and verified, at the city.
-# Usage: ./demo.sh [EVENTS]      (default 30000; run as root on a fresh Debian 12)
+# The main job on one machine: installs what it needs, builds, and runs a small province on
+# loopback: the province aggregator (四川省 510000), two city aggregators (成都市 510100, 自贡市
+# 510300) and four county collectors (锦江区 510104, 青羊区 510105, 自流井区 510302, 贡井区
+# 510303), each county judging its departments against the catalogue. It feeds every county a
+# simulated November of realistic activity (every category; 3% of cases late, skipping steps,
+# returning illegally, missing evidence, with unqualified handlers, penalties outside their band or
+# bad ratings), then shows the events and the yellow (预警) and red (报警) lights arriving at the
+# province with each county's own signature checked there.
+# Usage: ./demo.sh [EVENTS_PER_COUNTY]      (default 12000; as root on a fresh Debian 12)
 set -euo pipefail
 cd "$(dirname "$0")"
-EVENTS=${1:-30000}
+EVENTS=${1:-12000}
 packaging/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 B=$PWD/build
+J=$B/cli/jiancha
 D=$(mktemp -d /tmp/jiancha-demo-XXXXXX)
 trap 'kill $(cat "$D"/*.pid 2>/dev/null) 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
-echo "== keys: the county's signing key; the city holds its public half"
-"$B/cli/jiancha" keys gen --node 510104 --out "$D/keys"
+PROVINCE=510000
+CITIES=(510100 510300)
+declare -A PARENT=([510104]=510100 [510105]=510100 [510302]=510300 [510303]=510300)
+declare -A NAME=([510000]=四川省 [510100]=成都市 [510300]=自贡市 [510104]=锦江区 [510105]=青羊区
+                 [510302]=自流井区 [510303]=贡井区)
+COUNTIES=(510104 510105 510302 510303)
 
-cat >"$D/city.conf" <<CFG
-aggregator
-    node = 510100
-    data = $D/city
-    keys = $D/keys
-listen
-    endpoint = tcp://127.0.0.1:*
-CFG
-"$B/aggregator/jiancha-aggregator" -c "$D/city.conf" 2>"$D/city.log" &
-echo $! >"$D/city.pid"
-for _ in $(seq 100); do [ -s "$D/city/listen.endpoint" ] && break; sleep 0.05; done
-cat >"$D/county.conf" <<CFG
+echo "== keys: every node signs with its own key; each parent holds the public keys it checks"
+for n in $PROVINCE "${CITIES[@]}" "${COUNTIES[@]}"; do
+    "$J" keys gen --node "$n" --out "$D/keys/$n" >/dev/null
+    mkdir -p "$D/trust/$PROVINCE"
+    cp "$D/keys/$n/$n.pub" "$D/trust/$PROVINCE/"
+done
+for c in "${COUNTIES[@]}"; do
+    mkdir -p "$D/trust/${PARENT[$c]}"
+    cp "$D/keys/$c/$c.pub" "$D/trust/${PARENT[$c]}/"
+done
+
+start_aggregator() { # node [parent-endpoint]
+    local n=$1 up=${2:-}
+    {
+        printf 'aggregator\n    node = %s\n    data = %s/%s\n    keys = %s/trust/%s\n' "$n" "$D" "$n" "$D" "$n"
+        [ -n "$up" ] && printf '    key = %s/keys/%s/%s.secret\nuplink\n    endpoint = %s\n' "$D" "$n" "$n" "$up"
+        printf 'listen\n    endpoint = tcp://127.0.0.1:*\n'
+    } >"$D/$n.conf"
+    "$B/aggregator/jiancha-aggregator" -c "$D/$n.conf" 2>"$D/$n.log" &
+    echo $! >"$D/$n.pid"
+    for _ in $(seq 100); do [ -s "$D/$n/listen.endpoint" ] && break; sleep 0.05; done
+}
+start_collector() { # node parent-endpoint
+    local n=$1
+    cat >"$D/$n.conf" <<CFG
 collector
-    node = 510104
-    data = $D/county
-    key = $D/keys/510104.secret
+    node = $n
+    data = $D/$n
+    key = $D/keys/$n/$n.secret
 uplink
-    endpoint = $(cat "$D/city/listen.endpoint")
+    endpoint = $2
 rules
     catalog = $PWD/config/catalog.json
     calendar = $PWD/config/cn-workdays.tsv
 CFG
-"$B/collector/jiancha-collector" -c "$D/county.conf" 2>"$D/county.log" &
-echo $! >"$D/county.pid"
-for _ in $(seq 100); do [ -S "$D/county/intake.sock" ] && break; sleep 0.05; done
+    "$B/collector/jiancha-collector" -c "$D/$n.conf" 2>"$D/$n.log" &
+    echo $! >"$D/$n.pid"
+    for _ in $(seq 100); do [ -S "$D/$n/intake.sock" ] && break; sleep 0.05; done
+}
 
-echo "== November 2026 at 锦江区: $EVENTS events from its business systems (3% of cases break a rule)"
-"$B/bench/jiancha-eventgen" --node 510104 --count "$EVENTS" --seed 2026 --hours 552 \
-    --violations 3 >"$D/month.jsonl"
-grep -m 2 '"case.' "$D/month.jsonl"
-"$B/cli/jiancha" send --data "$D/county" "$D/month.jsonl"
+echo "== starting ${NAME[$PROVINCE]} ← ${NAME[510100]}, ${NAME[510300]} ← four counties"
+start_aggregator $PROVINCE
+for c in "${CITIES[@]}"; do start_aggregator "$c" "$(cat "$D/$PROVINCE/listen.endpoint")"; done
+for c in "${COUNTIES[@]}"; do start_collector "$c" "$(cat "$D/${PARENT[$c]}/listen.endpoint")"; done
+
+echo "== November 2026: $EVENTS events per county from its business systems"
+seed=1
+for c in "${COUNTIES[@]}"; do
+    "$B/bench/jiancha-eventgen" --node "$c" --count "$EVENTS" --seed $((seed++)) --hours 552 \
+        --violations 3 >"$D/$c.jsonl"
+    printf '%s %s: ' "$c" "${NAME[$c]}"
+    "$J" send --data "$D/$c" --msgpack "$D/$c.jsonl"
+done
 
 echo "== one bad record is refused with its line, field and reason"
-echo '{"type":"case.accept","id":"bad-1","case":"C9","item":"SC-XK-0101","dept":"SCJGJ","at":"2026-11-25T09:00:00+08:00"}' |
-    "$B/cli/jiancha" send --data "$D/county" - || true
+echo '{"type":"case.accept","id":"bad-1","case":"C9","item":"SC-XK-0101-510104","dept":"SCJGJ","at":"2026-11-25T09:00:00+08:00"}' |
+    "$J" send --data "$D/510104" - || true
 
-# Wait until the city holds everything the county stored (events and alert records).
-for _ in $(seq 400); do
-    want=$("$B/cli/jiancha" status --data "$D/county" | sed -n 's/^store .*: \([0-9]*\) events.*/\1/p')
-    n=$("$B/cli/jiancha" status --data "$D/city" | sed -n 's/^store .*: \([0-9]*\) events.*/\1/p')
-    [ "$n" = "$want" ] && [ "$n" -gt "$EVENTS" ] && break
-    sleep 0.05
+count() { "$J" query events --data "$1" --node "$2" --json | wc -l; }
+for _ in $(seq 600); do
+    done_all=1
+    for c in "${COUNTIES[@]}"; do
+        [ "$(count "$D/$c" "$c")" = "$(count "$D/$PROVINCE" "$c")" ] || done_all=0
+    done
+    [ $done_all = 1 ] && break
+    sleep 0.1
 done
-echo "== the county collector"
-"$B/cli/jiancha" status --data "$D/county"
-echo "== the city aggregator (every batch's county signature verified)"
-"$B/cli/jiancha" status --data "$D/city"
-echo "== lights raised at the county as of now, by rule"
-"$B/cli/jiancha" query alerts --data "$D/county" --json | jq -r '.rule + " " + .light' | sort |
-    uniq -c | sort -rn
-echo "== some red alarms (报警), as the city received them"
-"$B/cli/jiancha" query alerts --data "$D/city" --light red --open | head -n 12
+
+echo "== what the province holds, node by node (every county batch's signature checked there)"
+"$J" status --data "$D/$PROVINCE" | sed -n '/^children:/,$p'
+echo "== lights at the province, by county and rule"
+"$J" query alerts --data "$D/$PROVINCE" --json |
+    jq -r '.node + " " + .rule + " " + .light + " " + .state' | sort | uniq -c |
+    awk '{printf "  %-6s %-20s %-6s %-8s %5d\n", $2, $3, $4, $5, $1}'
+echo "== open red alarms (报警) at the province, a sample"
+"$J" query alerts --data "$D/$PROVINCE" --light red --open | head -n 10
 echo "== one alert in full, with its ledger"
-"$B/cli/jiancha" query alerts --data "$D/city" --rule limit.case --json | head -n 1 | jq .
+"$J" query alerts --data "$D/$PROVINCE" --rule limit.case --json | head -n 1 | jq .
 echo "== logs"
-grep -h "session open\|listening\|rules on" "$D/city.log" "$D/county.log"
+grep -h "session open\|forwarding\|rules on" "$D"/*.log | sort | head -n 20

@@ -124,6 +124,25 @@ write_file(const char *path, const char *text, mode_t mode, int extra_flags)
     return rc;
 }
 
+/* mkdir -p with mode 0700 for every directory it creates. */
+static int
+make_dirs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return ERR_IO;
+        *p = '/';
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return ERR_IO;
+    return 0;
+}
+
 int
 sign_keypair_write(const char *node, const char *dir)
 {
@@ -135,7 +154,11 @@ sign_keypair_write(const char *node, const char *dir)
     if (!sk || !line)
         abort();
     crypto_sign_keypair(pk, sk);
-    mkdir(dir, 0700);
+    if (make_dirs(dir) != 0) {
+        sodium_free(line);
+        sodium_free(sk);
+        return ERR_IO;
+    }
     char path[4096];
     char hex[2 * crypto_sign_SECRETKEYBYTES + 1];
 
