@@ -254,20 +254,6 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
-struct seal_args {
-    uint32_t node;
-    uint32_t max;
-    int64_t now;
-    uint64_t sealed;
-};
-
-static int
-seal_fn(store_txn_t *t, void *arg)
-{
-    struct seal_args *s = arg;
-    return spool_seal(t, s->node, s->max, true, s->now, &s->sealed);
-}
-
 static int
 on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -297,11 +283,11 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     }
     if (a->link) {
         if (a->unsealed && now - a->unsealed_since_ms >= a->forward_flush_ms) {
-            struct seal_args sa = {a->node, a->forward_seal_at, now, 0};
-            int rc = store_write(a->store, seal_fn, &sa);
+            uint64_t sealed;
+            int rc = spool_seal_pending(a->store, a->node, a->forward_seal_at, now, &sealed);
             if (rc == 0) {
                 a->unsealed = false;
-                if (sa.sealed)
+                if (sealed)
                     link_kick(a->link);
             } else {
                 log_warn("aggregator: sealing for the parent failed, will retry: %s",

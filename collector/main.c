@@ -182,20 +182,6 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
-struct seal_args {
-    uint32_t node;
-    uint32_t max;
-    int64_t now;
-    uint64_t sealed;
-};
-
-static int
-seal_fn(store_txn_t *t, void *arg)
-{
-    struct seal_args *a = arg;
-    return spool_seal(t, a->node, a->max, true, a->now, &a->sealed);
-}
-
 static int
 on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -204,11 +190,11 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     struct collector *c = arg;
     int64_t now = timestamp_now_ms();
     if (c->unsealed && now - c->unsealed_since_ms >= c->flush_ms) {
-        struct seal_args a = {c->node, c->seal_at, now, 0};
-        int rc = store_write(c->store, seal_fn, &a);
+        uint64_t sealed;
+        int rc = spool_seal_pending(c->store, c->node, c->seal_at, now, &sealed);
         if (rc == 0) {
             c->unsealed = false;
-            if (a.sealed)
+            if (sealed)
                 link_kick(c->link);
         } else {
             log_warn("collector: sealing failed, will retry: %s", err_str(rc));

@@ -156,6 +156,30 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
     return rc;
 }
 
+struct seal_args {
+    uint32_t node;
+    uint32_t max;
+    int64_t now;
+    uint64_t sealed;
+};
+
+static int
+seal_fn(store_txn_t *t, void *arg)
+{
+    struct seal_args *a = arg;
+    return spool_seal(t, a->node, a->max, true, a->now, &a->sealed);
+}
+
+int
+spool_seal_pending(store_t *s, uint32_t node, uint32_t max_records, int64_t now_ms,
+                   uint64_t *sealed)
+{
+    struct seal_args a = {node, max_records, now_ms, 0};
+    int rc = store_write(s, seal_fn, &a);
+    *sealed = rc == 0 ? a.sealed : 0;
+    return rc;
+}
+
 int
 spool_load(store_txn_t *t, uint32_t node, uint64_t batch_seq, struct wire_buf *header,
            struct wire_buf *payload)

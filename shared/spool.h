@@ -40,6 +40,11 @@ int spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, 
 int spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_t now_ms,
                uint64_t *sealed) __attribute__((warn_unused_result));
 
+/* Seals everything pending for `node` (full batches and the partial rest) in its own write
+ * transaction: what a node's flush timer does. */
+int spool_seal_pending(store_t *s, uint32_t node, uint32_t max_records, int64_t now_ms,
+                       uint64_t *sealed) __attribute__((warn_unused_result));
+
 /* Copies a sealed batch's header and rebuilds its payload. ERR_NOT_FOUND if the batch was pruned
  * or never sealed; ERR_CORRUPT if the stored records no longer match the sealed hash. */
 int spool_load(store_txn_t *t, uint32_t node, uint64_t batch_seq, struct wire_buf *header,

@@ -2,9 +2,9 @@
  *
  * LMDB return codes are translated here once and logged with LMDB's own message; callers see only
  * err.h codes. The map grows by doubling (capped by max_map_bytes) when a write transaction hits
- * MDB_MAP_FULL; readers in other processes pick the new size up through MDB_MAP_RESIZED. Never
- * MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP: each can lose an acknowledged commit or turn a full
- * disk into SIGBUS.
+ * MDB_MAP_FULL; readers in other processes pick the new size up through MDB_MAP_RESIZED. The
+ * environment never uses LMDB's no-sync, no-meta-sync or write-map flags: each can lose an
+ * acknowledged commit or turn a full disk into SIGBUS.
  */
 #include "store.h"
 
