@@ -9,6 +9,7 @@
 # province with each county's own signature checked there.
 # Usage: ./demo.sh [EVENTS_PER_COUNTY]      (default 12000; as root on a fresh Debian 12)
 set -euo pipefail
+# (listings are cut with head; their SIGPIPE is not a failure: see the `|| true`s)
 cd "$(dirname "$0")"
 EVENTS=${1:-12000}
 packaging/install-deps.sh
@@ -101,8 +102,13 @@ echo "== lights at the province, by county and rule"
     jq -r '.node + " " + .rule + " " + .light + " " + .state' | sort | uniq -c |
     awk '{printf "  %-6s %-20s %-6s %-8s %5d\n", $2, $3, $4, $5, $1}'
 echo "== open red alarms (报警) at the province, a sample"
-"$J" query alerts --data "$D/$PROVINCE" --light red --open | head -n 10
+"$J" query alerts --data "$D/$PROVINCE" --light red --open | head -n 10 || true
+echo "== scores for November 2026 at the province (绩效评估, spec §6)"
+"$J" query scores --data "$D/$PROVINCE" --period 2026-11
+echo "== the same for 锦江区, computed at the county itself and at the province, by department"
+"$J" query scores --data "$D/510104" --period 2026-11 --by dept | head -n 6 || true
+"$J" query scores --data "$D/$PROVINCE" --period 2026-11 --by dept --node 510104 | head -n 6 || true
 echo "== one alert in full, with its ledger"
-"$J" query alerts --data "$D/$PROVINCE" --rule limit.case --json | head -n 1 | jq .
+"$J" query alerts --data "$D/$PROVINCE" --rule limit.case --json | head -n 1 | jq . || true
 echo "== logs"
-grep -h "session open\|forwarding\|rules on" "$D"/*.log | sort | head -n 20
+grep -h "session open\|forwarding\|rules on" "$D"/*.log | sort | head -n 20 || true

@@ -133,6 +133,8 @@ cli_query(int argc, char **argv)
         return query_events(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "alerts") == 0)
         return query_alerts(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "scores") == 0)
+        return cli_scores(argc, argv);
     fprintf(stderr, "usage: jiancha query events --data DIR [--node N] [--since SEQ] [--json]\n"
                     "       jiancha query alerts --data DIR [--light red|yellow] [--rule R] "
                     "[--dept D] [--open] [--json]\n");

@@ -43,4 +43,11 @@ cmp -s "$T/c.json" "$T/p.json" || fail "the province's county events differ from
 exactly_once "$T/events.jsonl" "$T/province"
 # the province knows the county as a node of its own: its chain is checked there
 "$JIANCHA" status --data "$T/province" | grep -E '^  510104 ' >/dev/null || fail "no county at the province"
-say "ok: 30000 county events at the province exactly once, county signatures checked there"
+# one formula over the same records: the province scores the county as the county scores itself
+for by in node dept category; do
+    "$JIANCHA" query scores --data "$T/county" --period 2026-11 --by $by --json >"$T/sc.json"
+    "$JIANCHA" query scores --data "$T/province" --period 2026-11 --by $by --node 510104 --json >"$T/sp.json"
+    [ -s "$T/sc.json" ] || fail "no scores at the county"
+    cmp -s "$T/sc.json" "$T/sp.json" || fail "scores by $by differ: $(diff "$T/sc.json" "$T/sp.json" | head -n 4)"
+done
+say "ok: 30000 county events at the province exactly once, county signatures checked there, same scores"

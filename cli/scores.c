@@ -1,0 +1,171 @@
+/* cli scores: `jiancha query scores`, the performance scores of spec §6 from a store's records. */
+#include "calendar.h"
+#include "catalog.h"
+#include "cli.h"
+#include "err.h"
+#include "event.h"
+#include "mem.h"
+#include "score.h"
+#include "store.h"
+#include "timestamp.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct row {
+    char key[160];
+    struct score_counters c;
+    struct score_result r;
+};
+
+struct rows {
+    struct row *v;
+    size_t n, cap;
+};
+
+static void
+collect(void *arg, const char *key, const struct score_counters *c)
+{
+    struct rows *rs = arg;
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 32;
+        rs->v = xrealloc(rs->v, rs->cap * sizeof *rs->v);
+    }
+    struct row *r = &rs->v[rs->n++];
+    snprintf(r->key, sizeof r->key, "%s", key);
+    r->c = *c;
+    score_compute(c, &score_default_weights, &r->r);
+}
+
+static int
+by_score(const void *a, const void *b)
+{
+    double x = ((const struct row *)a)->r.score, y = ((const struct row *)b)->r.score;
+    return x > y ? -1 : x < y;
+}
+
+static double
+pct(double r)
+{
+    return 100.0 * r;
+}
+
+int
+cli_scores(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},    {"period", required_argument, NULL, 'p'},
+        {"node", required_argument, NULL, 'n'},    {"by", required_argument, NULL, 'b'},
+        {"catalog", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *period = NULL, *node = NULL, *by = "node";
+    const char *catalog_path = access("/etc/jiancha/catalog.json", R_OK) == 0
+                                   ? "/etc/jiancha/catalog.json"
+                                   : JIANCHA_SOURCE_DIR "/config/catalog.json";
+    bool json = false;
+    int ch;
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'p':
+            period = optarg;
+            break;
+        case 'n':
+            node = optarg;
+            break;
+        case 'b':
+            by = optarg;
+            break;
+        case 'c':
+            catalog_path = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return 2;
+        }
+    }
+    int64_t first;
+    char date[16];
+    snprintf(date, sizeof date, "%.7s-01", period ? period : "");
+    enum score_by mode = strcmp(by, "dept") == 0       ? SCORE_BY_DEPT
+                         : strcmp(by, "category") == 0 ? SCORE_BY_CATEGORY
+                                                       : SCORE_BY_NODE;
+    if (!data || !period || strlen(period) != 7 ||
+        calendar_parse_date(date, 10, &first) != 0 ||
+        (strcmp(by, "node") && strcmp(by, "dept") && strcmp(by, "category")) ||
+        (node && event_node_valid(node, strlen(node)) != 0)) {
+        fprintf(stderr, "usage: jiancha query scores --data DIR --period YYYY-MM [--node N] "
+                        "[--by node|dept|category] [--catalog FILE] [--json]\n");
+        return 2;
+    }
+    /* the period: the local month [first day, first day of the next month) */
+    int y = atoi(period), m = atoi(period + 5);
+    char next[32];
+    snprintf(next, sizeof next, "%04d-%02d-01", (m == 12 ? y + 1 : y) % 10000,
+             (m == 12 ? 1 : m + 1) % 100);
+    int64_t after;
+    if (calendar_parse_date(next, 10, &after) != 0)
+        return 2;
+    char err[512];
+    catalog_t *cat = NULL;
+    if (catalog_load(catalog_path, &cat, err, sizeof err) != 0) {
+        fprintf(stderr, "jiancha query scores: %s\n", err);
+        return 1;
+    }
+    struct store_options o = {.readonly = true};
+    store_t *st = NULL;
+    int rc = store_open(data, &o, &st);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha query scores: cannot open %s: %s\n", data, err_str(rc));
+        catalog_destroy(&cat);
+        return 1;
+    }
+    struct rows rows = {0};
+    rc = score_count(st, cat, calendar_day_start_ms(first), calendar_day_start_ms(after), mode,
+                     node, timestamp_now_ms(), collect, &rows);
+    store_close(&st);
+    catalog_destroy(&cat);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha query scores: %s\n", err_str(rc));
+        free(rows.v);
+        return 1;
+    }
+    if (rows.n > 1)
+        qsort(rows.v, rows.n, sizeof *rows.v, by_score);
+    if (!json)
+        printf("%4s  %-22s %6s %6s %7s %5s %6s %8s %8s %6s  %s\n", "rank", by, "cases", "done",
+               "on-time", "red", "yellow", "satisfy", "respond", "score", "grade");
+    for (size_t i = 0; i < rows.n; i++) {
+        const struct row *r = &rows.v[i];
+        if (json)
+            printf("{\"rank\":%zu,\"key\":\"%s\",\"period\":\"%s\",\"cases\":%llu,"
+                   "\"concluded\":%llu,\"on_time\":%llu,\"red\":%llu,\"yellow\":%llu,"
+                   "\"ratings\":%llu,\"ratings_good\":%llu,\"response_due\":%llu,"
+                   "\"responded_in_time\":%llu,\"complaints\":%llu,\"score\":%.2f,"
+                   "\"grade\":\"%s\"}\n",
+                   i + 1, r->key, period, (unsigned long long)r->c.cases,
+                   (unsigned long long)r->c.concluded, (unsigned long long)r->c.on_time,
+                   (unsigned long long)r->c.red, (unsigned long long)r->c.yellow,
+                   (unsigned long long)r->c.ratings, (unsigned long long)r->c.ratings_good,
+                   (unsigned long long)r->c.response_due,
+                   (unsigned long long)r->c.responded_in_time,
+                   (unsigned long long)r->c.complaints, r->r.score, r->r.grade);
+        else
+            printf("%4zu  %-22s %6llu %6llu %6.1f%% %5llu %6llu %7.1f%% %7.1f%% %6.2f  %s\n", i + 1,
+                   r->key, (unsigned long long)r->c.cases, (unsigned long long)r->c.concluded,
+                   pct(r->r.on_time_rate), (unsigned long long)r->c.red,
+                   (unsigned long long)r->c.yellow, pct(r->r.satisfaction_rate),
+                   pct(r->r.response_rate), r->r.score, r->r.grade);
+    }
+    free(rows.v);
+    return 0;
+}
