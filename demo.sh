@@ -95,8 +95,8 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 
-echo "== what the province holds, node by node (every county batch's signature checked there)"
-"$J" status --data "$D/$PROVINCE" | sed -n '/^children:/,$p'
+echo "== the tree as the province sees it (every county batch's signature checked there)"
+"$J" query nodes --data "$D/$PROVINCE"
 echo "== lights at the province, by county and rule"
 "$J" query alerts --data "$D/$PROVINCE" --json |
     jq -r '.node + " " + .rule + " " + .light + " " + .state' | sort | uniq -c |

@@ -14,6 +14,7 @@ usage(FILE *f)
                "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
                "  query alerts --data DIR [--light red|yellow] [--rule R] [--dept D] [--open]\n"
                "  query scores --data DIR --period YYYY-MM [--node N] [--by node|dept|category]\n"
+               "  query nodes --data DIR                the tree: records, batch, lag, open lights\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
                "  calendar due START N [wd|d]           the day a limit is used up\n"
                "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n"

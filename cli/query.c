@@ -125,6 +125,7 @@ query_events(int argc, char **argv)
 }
 
 static int query_alerts(int argc, char **argv);
+static int query_nodes(int argc, char **argv);
 
 int
 cli_query(int argc, char **argv)
@@ -135,6 +136,8 @@ cli_query(int argc, char **argv)
         return query_alerts(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "scores") == 0)
         return cli_scores(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "nodes") == 0)
+        return query_nodes(argc, argv);
     fprintf(stderr, "usage: jiancha query events --data DIR [--node N] [--since SEQ] [--json]\n"
                     "       jiancha query alerts --data DIR [--light red|yellow] [--rule R] "
                     "[--dept D] [--open] [--json]\n");
@@ -422,5 +425,175 @@ query_alerts(int argc, char **argv)
         fprintf(stderr, "jiancha query alerts: %s\n", err_str(rc));
         return 1;
     }
+    return 0;
+}
+
+/* ---- query nodes ---- */
+
+struct node_row {
+    uint32_t node;
+    bool has_state;
+    struct ingest_node st;
+    uint64_t records;
+    uint64_t red_open, yellow_open;
+};
+
+static struct node_row *
+node_row(struct node_row **rows, size_t *n, size_t *cap, uint32_t node)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*rows)[i].node == node)
+            return &(*rows)[i];
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        *rows = xrealloc(*rows, *cap * sizeof **rows);
+    }
+    struct node_row *r = &(*rows)[(*n)++];
+    memset(r, 0, sizeof *r);
+    r->node = node;
+    return r;
+}
+
+static int
+cmp_node_row(const void *a, const void *b)
+{
+    uint32_t x = ((const struct node_row *)a)->node, y = ((const struct node_row *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* Division codes nest: 51xxxx is a county of city 51xx00, of province 510000. */
+static int
+depth_of(uint32_t node)
+{
+    return node % 10000 == 0 ? 0 : node % 100 == 0 ? 1 : 2;
+}
+
+static int
+query_nodes(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL;
+    int ch;
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 'd')
+            data = optarg;
+        else
+            return 2;
+    }
+    if (!data) {
+        fprintf(stderr, "usage: jiancha query nodes --data DIR\n");
+        return 2;
+    }
+    store_t *s = NULL;
+    if (open_ro(data, &s) != 0)
+        return 1;
+    store_txn_t *t = NULL;
+    int rc = store_read(s, &t);
+    struct node_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    store_cursor_t *c = NULL;
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    /* nodes with a delivery state (children, and origins carried through them) */
+    if (rc == 0 && store_cursor_open(t, STORE_NODES, &c) == 0) {
+        int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
+        while (crc == 0) {
+            if (k.len == 4) {
+                struct node_row *r = node_row(&rows, &n, &cap, store_from_be32(k.data));
+                r->has_state = ingest_node_load(t, r->node, &r->st) == 0;
+            }
+            wire_buf_reset(&k);
+            crc = store_cursor_next(c, &k, NULL);
+        }
+        store_cursor_close(&c);
+    }
+    /* records per node, and each alert's latest state */
+    struct alert *alerts = NULL;
+    size_t n_alerts = 0;
+    if (rc == 0 && store_cursor_open(t, STORE_EVENTS, &c) == 0) {
+        size_t acap = 0;
+        int crc = store_cursor_seek(c, NULL, 0, &k, &v);
+        while (crc == 0) {
+            if (k.len == 12) {
+                node_row(&rows, &n, &cap, store_from_be32(k.data))->records++;
+                wire_reader_t *r = NULL;
+                const wire_obj_t *m;
+                const char *type;
+                size_t tl;
+                struct alert a;
+                if (wire_decode_one(v.data, v.len, &r, &m) == 0 &&
+                    wire_obj_get_bytes(m, "type", WIRE_STR, &type, &tl) == 0 && tl == 5 &&
+                    memcmp(type, "alert", 5) == 0 && wire_obj_get(m, "alert") &&
+                    alert_decode(wire_obj_get(m, "alert"), &a) == 0) {
+                    size_t i;
+                    for (i = 0; i < n_alerts && strcmp(alerts[i].id, a.id) != 0; i++)
+                        ;
+                    if (i == n_alerts) {
+                        if (n_alerts == acap) {
+                            acap = acap ? 2 * acap : 64;
+                            alerts = xrealloc(alerts, acap * sizeof *alerts);
+                        }
+                        n_alerts++;
+                    }
+                    alerts[i] = a;
+                }
+                wire_reader_destroy(&r);
+            }
+            wire_buf_reset(&k);
+            wire_buf_reset(&v);
+            crc = store_cursor_next(c, &k, &v);
+        }
+        store_cursor_close(&c);
+    }
+    for (size_t i = 0; i < n_alerts; i++) {
+        if (alerts[i].state != ALERT_OPEN && alerts[i].state != ALERT_RESPONDED)
+            continue;
+        struct node_row *r = node_row(&rows, &n, &cap, event_node_number(alerts[i].node));
+        if (alerts[i].light == ALERT_RED)
+            r->red_open++;
+        else
+            r->yellow_open++;
+    }
+    free(alerts);
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    uint64_t catalog_version = 0;
+    if (rc == 0 && store_meta_get_u64(t, "catalog_version", &catalog_version) != 0)
+        catalog_version = 0;
+    store_abort(&t);
+    store_close(&s);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha query nodes: %s\n", err_str(rc));
+        free(rows);
+        return 1;
+    }
+    if (n > 1)
+        qsort(rows, n, sizeof *rows, cmp_node_row);
+    if (catalog_version)
+        printf("catalogue in force here: version %llu\n", (unsigned long long)catalog_version);
+    printf("%-12s %10s %8s %10s %6s %6s  %s\n", "node", "records", "batch", "lag", "red",
+           "yellow", "last contact");
+    int64_t now = timestamp_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        const struct node_row *r = &rows[i];
+        char nt[7], when[TIMESTAMP_TEXT_MAX] = "-", lag[24] = "-";
+        event_node_text(r->node, nt);
+        if (r->has_state && r->st.last_contact_ms) {
+            timestamp_format(r->st.last_contact_ms, when);
+            snprintf(lag, sizeof lag, "%llds", (long long)((now - r->st.last_contact_ms) / 1000));
+        }
+        char label[16];
+        snprintf(label, sizeof label, "%*s%s", 2 * depth_of(r->node), "", nt);
+        printf("%-12s %10llu %8llu %10s %6llu %6llu  %.19s\n", label,
+               (unsigned long long)r->records,
+               (unsigned long long)(r->has_state ? r->st.last_seq : 0), lag,
+               (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, when);
+    }
+    free(rows);
     return 0;
 }

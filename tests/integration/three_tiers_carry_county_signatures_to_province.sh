@@ -41,8 +41,10 @@ wait_until 60 at_province || fail "province holds $(county_events "$T/province")
 "$JIANCHA" query events --data "$T/province" --node 510104 --json >"$T/p.json"
 cmp -s "$T/c.json" "$T/p.json" || fail "the province's county events differ from the county's"
 exactly_once "$T/events.jsonl" "$T/province"
-# the province knows the county as a node of its own: its chain is checked there
-"$JIANCHA" status --data "$T/province" | grep -E '^  510104 ' >/dev/null || fail "no county at the province"
+# the province knows the county as a node of its own (its chain is checked there), under its city
+"$JIANCHA" query nodes --data "$T/province" >"$T/nodes.txt"
+grep -Eq '^  510100 ' "$T/nodes.txt" || fail "no city in the tree: $(cat "$T/nodes.txt")"
+grep -Eq '^    510104 +30000 +60 ' "$T/nodes.txt" || fail "county not in the tree: $(cat "$T/nodes.txt")"
 # one formula over the same records: the province scores the county as the county scores itself
 for by in node dept category; do
     "$JIANCHA" query scores --data "$T/county" --period 2026-11 --by $by --json >"$T/sc.json"
