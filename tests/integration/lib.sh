@@ -100,10 +100,18 @@ start() {
     if [ "$kind" = aggregator ]; then
         # A restart rewrites the file only after binding; wait for this run's copy.
         rm -f "$T/$name/listen.endpoint"
-        wait_until 10 test -s "$T/$name/listen.endpoint" || fail "$name did not start"
+        wait_until 10 test -s "$T/$name/listen.endpoint" || { stuck "$name"; fail "$name did not start"; }
     else
-        wait_until 10 test -S "$T/$name/intake.sock" || fail "$name did not start"
+        wait_until 10 test -S "$T/$name/intake.sock" || { stuck "$name"; fail "$name did not start"; }
     fi
+}
+
+# stuck NAME: where a daemon that did not come up is waiting (for the failure report).
+stuck() {
+    local p; p=$(cat "$T/$1.pid")
+    echo "--- $1 (pid $p) did not come up; its stacks:"
+    command -v gdb >/dev/null && timeout 20 gdb -p "$p" -batch -ex "thread apply all bt" 2>/dev/null | grep -E '^#|^Thread' | head -n 40
+    tail -n 5 "$T/$1.log"
 }
 
 endpoint_of() { cat "$T/$1/listen.endpoint"; }
