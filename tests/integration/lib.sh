@@ -93,13 +93,12 @@ start() {
     kind=$(head -n 1 "$T/$name.cfg")
     local exe=$COLLECTOR
     [ "$kind" = aggregator ] && exe=$AGGREGATOR
-    # A stale socket file from a previous run must not pass for a started collector.
-    [ "$kind" = collector ] && rm -f "$T/$name/intake.sock"
+    # Files a previous run left must not pass for this one having started: remove them before
+    # the daemon starts (removing them after could delete the one it just wrote).
+    rm -f "$T/$name/intake.sock" "$T/$name/listen.endpoint"
     "$exe" -c "$T/$name.cfg" >>"$T/$name.log" 2>&1 &
     echo $! >"$T/$name.pid"
     if [ "$kind" = aggregator ]; then
-        # A restart rewrites the file only after binding; wait for this run's copy.
-        rm -f "$T/$name/listen.endpoint"
         wait_until 10 test -s "$T/$name/listen.endpoint" || { stuck "$name"; fail "$name did not start"; }
     else
         wait_until 10 test -S "$T/$name/intake.sock" || { stuck "$name"; fail "$name did not start"; }
