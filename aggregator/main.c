@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "proto.h"
 #include "sign.h"
+#include "silence.h"
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
@@ -46,6 +47,11 @@ static const struct conf_key config_table[] = {
      "resend unacknowledged batches after this long without progress"},
     {"uplink/backoff_max_ms", CONF_INT, "5000", 100, 600000, "longest wait between reconnects"},
     {"uplink/window", CONF_INT, "8", 1, 256, "batches in flight"},
+    {"aggregator/children", CONF_STR, "", 0, 0,
+     "the children expected to report, space-separated codes; empty = every node in keys"},
+    {"silence/after_ms", CONF_INT, "600000", 100, 864000000,
+     "node.silent turns yellow when an expected child has sent nothing this long"},
+    {"silence/red_after_ms", CONF_INT, "3600000", 100, 864000000, "and red after this long"},
     {"forward/batch_max", CONF_INT, "8", 1, 1024, "children's batches per batch sent up"},
     {"forward/flush_ms", CONF_INT, "20", 1, 600000, "send a partial batch up after this long"},
     {"store/map_mb", CONF_INT, "256", 1, 1048576, "initial LMDB map size (it grows by itself)"},
@@ -83,6 +89,8 @@ struct aggregator {
     int64_t forward_flush_ms;
     bool unsealed;
     int64_t unsealed_since_ms;
+    silence_t *silence;
+    int64_t silence_checked_ms;
 };
 
 static struct session *
@@ -281,6 +289,14 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         }
         i++;
     }
+    if (now - a->silence_checked_ms >= 1000) {
+        uint64_t changes;
+        a->silence_checked_ms = now;
+        if (silence_check(a->silence, a->ingest, now, a->forward_seal_at, &changes) != 0)
+            log_warn("aggregator: node.silent check failed, will retry");
+        else if (changes && a->link)
+            link_kick(a->link);
+    }
     if (a->link) {
         if (a->unsealed && now - a->unsealed_since_ms >= a->forward_flush_ms) {
             uint64_t sealed;
@@ -380,6 +396,43 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                 err_str(rc));
         return rc;
     }
+    /* The children expected to report: configured, or every node whose key is here. */
+    {
+        const char *list = conf_str(a->conf, "aggregator/children");
+        uint32_t kids[4096];
+        size_t nk = 0;
+        if (*list) {
+            for (const char *p = list; *p && nk < 4096;) {
+                while (*p == ' ' || *p == ',')
+                    p++;
+                size_t len = strcspn(p, " ,");
+                if (len == 0)
+                    break;
+                if (event_node_valid(p, len) != 0) {
+                    fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/children\": "
+                                    "\"%.*s\" is not a division code\n",
+                            config_path, (int)len, p);
+                    return ERR_CONFIG;
+                }
+                char code[7];
+                memcpy(code, p, 6);
+                code[6] = '\0';
+                kids[nk++] = event_node_number(code);
+                p += len;
+            }
+        } else {
+            size_t n_nodes;
+            const struct ingest_node *nodes = ingest_nodes(a->ingest, &n_nodes);
+            for (size_t i = 0; i < n_nodes && nk < 4096; i++)
+                if (nodes[i].node != a->node)
+                    kids[nk++] = nodes[i].node;
+        }
+        a->silence = silence_new(a->store, a->node, kids, nk,
+                                 conf_int(a->conf, "silence/after_ms"),
+                                 conf_int(a->conf, "silence/red_after_ms"), timestamp_now_ms());
+        if (!a->forward_seal_at)
+            a->forward_seal_at = 8;
+    }
     a->router = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(a->router, 0);
     zsock_set_sndtimeo(a->router, 0);
@@ -431,6 +484,7 @@ static void
 teardown(struct aggregator *a)
 {
     link_destroy(&a->link);
+    silence_destroy(&a->silence);
     sign_key_destroy(&a->key);
     zloop_destroy(&a->loop);
     zsock_destroy(&a->router);

@@ -389,7 +389,11 @@ query_alerts(int argc, char **argv)
     int rc = store_read(s, &t);
     struct alert *all = NULL;
     size_t n = 0, cap = 0;
-    /* A collector keeps its alerts in their own table; an aggregator has their records. */
+    /* The alerts whose records this store holds (children's, carried up), then the ones this
+     * node keeps in its own table (a collector's, an aggregator's node.silent), by id. */
+    if (rc == 0)
+        rc = alerts_from_records(t, &all, &n);
+    cap = n;
     if (rc == 0 && store_count(t, STORE_ALERTS) > 0) {
         store_cursor_t *c = NULL;
         struct wire_buf v;
@@ -397,20 +401,26 @@ query_alerts(int argc, char **argv)
         if (store_cursor_open(t, STORE_ALERTS, &c) == 0) {
             int crc = store_cursor_seek(c, NULL, 0, NULL, &v);
             while (crc == 0) {
-                if (n == cap) {
-                    cap = cap ? 2 * cap : 64;
-                    all = xrealloc(all, cap * sizeof *all);
+                struct alert a;
+                if (alert_decode_bytes(v.data, v.len, &a) == 0) {
+                    size_t i;
+                    for (i = 0; i < n && strcmp(all[i].id, a.id) != 0; i++)
+                        ;
+                    if (i == n) {
+                        if (n == cap) {
+                            cap = cap ? 2 * cap : 64;
+                            all = xrealloc(all, cap * sizeof *all);
+                        }
+                        n++;
+                    }
+                    all[i] = a;
                 }
-                if (alert_decode_bytes(v.data, v.len, &all[n]) == 0)
-                    n++;
                 wire_buf_reset(&v);
                 crc = store_cursor_next(c, NULL, &v);
             }
             store_cursor_close(&c);
         }
         wire_buf_fini(&v);
-    } else if (rc == 0) {
-        rc = alerts_from_records(t, &all, &n);
     }
     if (!f.json)
         printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %-19s  %s\n", "id", "light", "state", "rule",

@@ -33,7 +33,7 @@ start_at() {
 
 # Accepted Mon 2026-11-02 09:00 +08:00 with 10 wd promised: yellow when working day 8 ends
 # (Thu 11-12, so at 2026-11-13 00:00 +08:00 = 11-12 16:00 UTC), red when day 10 ends (Mon 11-16).
-start_at "2026-11-12 15:59:52"
+start_at "2026-11-12 15:59:40"   # 20 s before the threshold: slack for a loaded machine
 cat >"$T/events.jsonl" <<'JSON'
 {"type":"staff.credential","id":"c1","at":"2026-01-01T00:00:00+08:00","handler":"H1","dept":"SCJGJ","categories":["licensing"],"valid_from":"2026-01-01T00:00:00+08:00","valid_until":"2027-12-31T00:00:00+08:00"}
 {"type":"case.accept","id":"a1","at":"2026-11-02T09:00:00+08:00","case":"C1","item":"LIC","dept":"SCJGJ","handler":"H1"}
@@ -47,7 +47,7 @@ sleep 1
 # jq -s: an empty answer must count as "not there" (jq -e alone succeeds on no input)
 has_alert() { alerts "$1" | jq -s -e "map(select($2)) | length > 0" >/dev/null; }
 yellow() { has_alert "$1" '.rule == "limit.case" and .light == "yellow" and .case == "C1"'; }
-wait_until 30 yellow "$T/county" || fail "no yellow at the county: $(alerts "$T/county")"
+wait_until 60 yellow "$T/county" || fail "no yellow at the county: $(alerts "$T/county")"
 wait_until 30 yellow "$T/city" || fail "no yellow at the city: $(alerts "$T/city")"
 has_alert "$T/county" '.raised_at == "2026-11-13T00:00:00.000+08:00" and (.ledger | length) == 1' ||
     fail "raised at the wrong moment: $(alerts "$T/county")"

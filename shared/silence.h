@@ -1,0 +1,28 @@
+/* silence: the node.silent rule (spec §5, art. 14) at an aggregator.
+ *
+ * Each expected child that has sent nothing, not even a heartbeat, for `yellow_ms` gets a yellow
+ * node.silent alert, escalated to red at `red_ms`. Silence counts from the child's last contact,
+ * or from when this aggregator started if that is later (an aggregator that was itself down does
+ * not blame its children). Alerts live in the store's alerts table and every change is appended
+ * to this node's own log as an alert record, so it travels up like any other.
+ */
+#ifndef JIANCHA_SILENCE_H
+#define JIANCHA_SILENCE_H
+
+#include "ingest.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct silence silence_t;
+
+silence_t *silence_new(store_t *store, uint32_t self, const uint32_t *children, size_t n,
+                       int64_t yellow_ms, int64_t red_ms, int64_t started_ms);
+void silence_destroy(silence_t **p);
+
+/* Raises or escalates what is due as of now; *changes counts alert changes recorded. */
+int silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at,
+                  uint64_t *changes) __attribute__((warn_unused_result));
+
+#endif
