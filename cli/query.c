@@ -522,44 +522,21 @@ query_nodes(int argc, char **argv)
         }
         store_cursor_close(&c);
     }
-    /* records per node, and each alert's latest state */
-    struct alert *alerts = NULL;
-    size_t n_alerts = 0;
+    /* records per node, then each alert's latest state */
     if (rc == 0 && store_cursor_open(t, STORE_EVENTS, &c) == 0) {
-        size_t acap = 0;
-        int crc = store_cursor_seek(c, NULL, 0, &k, &v);
+        int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
         while (crc == 0) {
-            if (k.len == 12) {
+            if (k.len == 12)
                 node_row(&rows, &n, &cap, store_from_be32(k.data))->records++;
-                wire_reader_t *r = NULL;
-                const wire_obj_t *m;
-                const char *type;
-                size_t tl;
-                struct alert a;
-                if (wire_decode_one(v.data, v.len, &r, &m) == 0 &&
-                    wire_obj_get_bytes(m, "type", WIRE_STR, &type, &tl) == 0 && tl == 5 &&
-                    memcmp(type, "alert", 5) == 0 && wire_obj_get(m, "alert") &&
-                    alert_decode(wire_obj_get(m, "alert"), &a) == 0) {
-                    size_t i;
-                    for (i = 0; i < n_alerts && strcmp(alerts[i].id, a.id) != 0; i++)
-                        ;
-                    if (i == n_alerts) {
-                        if (n_alerts == acap) {
-                            acap = acap ? 2 * acap : 64;
-                            alerts = xrealloc(alerts, acap * sizeof *alerts);
-                        }
-                        n_alerts++;
-                    }
-                    alerts[i] = a;
-                }
-                wire_reader_destroy(&r);
-            }
             wire_buf_reset(&k);
-            wire_buf_reset(&v);
-            crc = store_cursor_next(c, &k, &v);
+            crc = store_cursor_next(c, &k, NULL);
         }
         store_cursor_close(&c);
     }
+    struct alert *alerts = NULL;
+    size_t n_alerts = 0;
+    if (rc == 0)
+        rc = alerts_from_records(t, &alerts, &n_alerts);
     for (size_t i = 0; i < n_alerts; i++) {
         if (alerts[i].state != ALERT_OPEN && alerts[i].state != ALERT_RESPONDED)
             continue;

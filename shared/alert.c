@@ -184,3 +184,21 @@ alert_decode_bytes(const void *data, size_t len, struct alert *a)
     wire_reader_destroy(&r);
     return rc;
 }
+
+void
+alert_record_encode(const struct alert *a, struct wire_buf *out)
+{
+    char rid[64];
+    snprintf(rid, sizeof rid, "%s/%zu", a->id, a->n_ledger);
+    wire_put_map(out, 5);
+    wire_put_cstr(out, "type");
+    wire_put_cstr(out, "alert");
+    wire_put_cstr(out, "id");
+    wire_put_cstr(out, rid);
+    wire_put_cstr(out, "at");
+    wire_put_int(out, a->n_ledger ? a->ledger[a->n_ledger - 1].at_ms : a->raised_ms);
+    wire_put_cstr(out, "node");
+    wire_put_cstr(out, a->node);
+    wire_put_cstr(out, "alert");
+    alert_encode(a, out);
+}

@@ -62,4 +62,8 @@ int alert_decode(const wire_obj_t *map, struct alert *a) __attribute__((warn_unu
 int alert_decode_bytes(const void *data, size_t len, struct alert *a)
     __attribute__((warn_unused_result));
 
+/* The record an alert change travels up in: {type: "alert", id: "ID/N", at, node, alert} with N
+ * the ledger length and `at` the latest ledger entry (docs/protocol.md). */
+void alert_record_encode(const struct alert *a, struct wire_buf *out);
+
 #endif

@@ -70,20 +70,7 @@ record_fn(store_txn_t *t, void *arg)
         wire_buf_init(&rec);
         alert_encode(a, &v);
         int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
-        char rid[64], self[7];
-        snprintf(rid, sizeof rid, "%s/%zu", a->id, a->n_ledger);
-        event_node_text(p->s->self, self);
-        wire_put_map(&rec, 5);
-        wire_put_cstr(&rec, "type");
-        wire_put_cstr(&rec, "alert");
-        wire_put_cstr(&rec, "id");
-        wire_put_cstr(&rec, rid);
-        wire_put_cstr(&rec, "at");
-        wire_put_int(&rec, a->ledger[a->n_ledger - 1].at_ms);
-        wire_put_cstr(&rec, "node");
-        wire_put_cstr(&rec, self);
-        wire_put_cstr(&rec, "alert");
-        wire_buf_append(&rec, v.data, v.len);
+        alert_record_encode(a, &rec); /* a->node is this aggregator */
         uint64_t seq;
         if (rc == 0)
             rc = spool_append(t, p->s->self, rec.data, rec.len, &seq);

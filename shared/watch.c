@@ -213,19 +213,7 @@ record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, 
     if (rc == 0) {
         struct wire_buf rec;
         wire_buf_init(&rec);
-        char rid[64];
-        snprintf(rid, sizeof rid, "%s/%zu", a->id, a->n_ledger);
-        wire_put_map(&rec, 5);
-        wire_put_cstr(&rec, "type");
-        wire_put_cstr(&rec, "alert");
-        wire_put_cstr(&rec, "id");
-        wire_put_cstr(&rec, rid);
-        wire_put_cstr(&rec, "at");
-        wire_put_int(&rec, a->ledger[a->n_ledger - 1].at_ms);
-        wire_put_cstr(&rec, "node");
-        wire_put_cstr(&rec, a->node);
-        wire_put_cstr(&rec, "alert");
-        wire_buf_append(&rec, v.data, v.len);
+        alert_record_encode(a, &rec);
         uint64_t seq;
         rc = spool_append(t, p->w->node, rec.data, rec.len, &seq);
         wire_buf_fini(&rec);
