@@ -61,6 +61,8 @@ uplink
 rules
     catalog = $PWD/config/catalog.json
     calendar = $PWD/config/cn-workdays.tsv
+counters
+    interval_ms = 500
 CFG
     "$B/collector/jiancha-collector" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
@@ -85,11 +87,15 @@ echo "== one bad record is refused with its line, field and reason"
 echo '{"type":"case.accept","id":"bad-1","case":"C9","item":"SC-XK-0101-510104","dept":"SCJGJ","at":"2026-11-25T09:00:00+08:00"}' |
     "$J" send --data "$D/510104" - || true
 
+# Wait until every county's records (events, alerts, day sheets) are all at the province and its
+# sheets counted at least once.
 count() { "$J" query events --data "$1" --node "$2" --json | wc -l; }
+sheets() { "$J" query scores --data "$1" --period 2026-11 --node "$2" --json; }
 for _ in $(seq 600); do
     done_all=1
     for c in "${COUNTIES[@]}"; do
         [ "$(count "$D/$c" "$c")" = "$(count "$D/$PROVINCE" "$c")" ] || done_all=0
+        [ -n "$(sheets "$D/$c" "$c")" ] && [ "$(sheets "$D/$c" "$c")" = "$(sheets "$D/$PROVINCE" "$c")" ] || done_all=0
     done
     [ $done_all = 1 ] && break
     sleep 0.1

@@ -1,19 +1,18 @@
-/* cli scores: `jiancha query scores`, the performance scores of spec §6 from a store's records. */
+/* cli scores: `jiancha query scores`, the performance scores of spec §6 from the counter sheets a
+ * store holds (its own and those rolled up from below). */
 #include "calendar.h"
-#include "catalog.h"
 #include "cli.h"
 #include "err.h"
 #include "event.h"
 #include "mem.h"
+#include "counter.h"
 #include "score.h"
 #include "store.h"
-#include "timestamp.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct row {
     char key[160];
@@ -57,15 +56,11 @@ int
 cli_scores(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},    {"period", required_argument, NULL, 'p'},
-        {"node", required_argument, NULL, 'n'},    {"by", required_argument, NULL, 'b'},
-        {"catalog", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, 'd'}, {"period", required_argument, NULL, 'p'},
+        {"node", required_argument, NULL, 'n'}, {"by", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, 'j'},       {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *period = NULL, *node = NULL, *by = "node";
-    const char *catalog_path = access("/etc/jiancha/catalog.json", R_OK) == 0
-                                   ? "/etc/jiancha/catalog.json"
-                                   : JIANCHA_SOURCE_DIR "/config/catalog.json";
     bool json = false;
     int ch;
     optind = 2;
@@ -82,9 +77,6 @@ cli_scores(int argc, char **argv)
             break;
         case 'b':
             by = optarg;
-            break;
-        case 'c':
-            catalog_path = optarg;
             break;
         case 'j':
             json = true;
@@ -104,7 +96,7 @@ cli_scores(int argc, char **argv)
         (strcmp(by, "node") && strcmp(by, "dept") && strcmp(by, "category")) ||
         (node && event_node_valid(node, strlen(node)) != 0)) {
         fprintf(stderr, "usage: jiancha query scores --data DIR --period YYYY-MM [--node N] "
-                        "[--by node|dept|category] [--catalog FILE] [--json]\n");
+                        "[--by node|dept|category] [--json]\n");
         return 2;
     }
     /* the period: the local month [first day, first day of the next month) */
@@ -115,25 +107,16 @@ cli_scores(int argc, char **argv)
     int64_t after;
     if (calendar_parse_date(next, 10, &after) != 0)
         return 2;
-    char err[512];
-    catalog_t *cat = NULL;
-    if (catalog_load(catalog_path, &cat, err, sizeof err) != 0) {
-        fprintf(stderr, "jiancha query scores: %s\n", err);
-        return 1;
-    }
     struct store_options o = {.readonly = true};
     store_t *st = NULL;
     int rc = store_open(data, &o, &st);
     if (rc != 0) {
         fprintf(stderr, "jiancha query scores: cannot open %s: %s\n", data, err_str(rc));
-        catalog_destroy(&cat);
         return 1;
     }
     struct rows rows = {0};
-    rc = score_count(st, cat, calendar_day_start_ms(first), calendar_day_start_ms(after), mode,
-                     node, timestamp_now_ms(), collect, &rows);
+    rc = counter_sum(st, first, after, mode, node, collect, &rows);
     store_close(&st);
-    catalog_destroy(&cat);
     if (rc != 0) {
         fprintf(stderr, "jiancha query scores: %s\n", err_str(rc));
         free(rows.v);

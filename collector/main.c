@@ -8,6 +8,7 @@
  */
 #include "calendar.h"
 #include "catalog.h"
+#include "counter.h"
 #include "conf.h"
 #include "err.h"
 #include "event.h"
@@ -51,6 +52,8 @@ static const struct conf_key config_table[] = {
     {"rules/calendar", CONF_STR, "", 0, 0, "the working-day calendar (TSV); needed with a catalogue"},
     {"rules/max_records_per_pass", CONF_INT, "20000", 100, 10000000,
      "records judged per rules pass (a backlog is worked off in several passes)"},
+    {"counters/interval_ms", CONF_INT, "60000", 50, 86400000,
+     "count the days that changed into counter sheets this often (they go up for scores)"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
@@ -68,6 +71,7 @@ struct collector {
     int64_t max_message;
     uint32_t seal_at;
     int64_t flush_ms;
+    int64_t counters_ms, counted_ms;
     catalog_t *catalog;
     calendar_t *calendar;
     watch_t *watch;       /* NULL when no catalogue is configured */
@@ -218,6 +222,19 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("collector: rules pass failed, will retry: %s", err_str(rc));
         }
     }
+    /* Counter sheets: after the rules pass, so alert changes of this tick are counted. */
+    if (c->watch && !c->unjudged && now - c->counted_ms >= c->counters_ms) {
+        struct counter_refresh_result cr;
+        int rc = counter_refresh(c->store, c->node, c->catalog, c->calendar, now, c->seal_at,
+                                 &cr);
+        if (rc == 0) {
+            c->counted_ms = now;
+            if (cr.sealed)
+                link_kick(c->link);
+        } else {
+            log_warn("collector: counting the day sheets failed, will retry: %s", err_str(rc));
+        }
+    }
     link_tick(c->link, now);
     return 0;
 }
@@ -318,6 +335,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
     c->max_message = conf_int(c->conf, "intake/max_message_bytes");
     c->seal_at = (uint32_t)conf_int(c->conf, "batch/max_events");
     c->flush_ms = conf_int(c->conf, "batch/flush_ms");
+    c->counters_ms = conf_int(c->conf, "counters/interval_ms");
     event_set_init(&c->set);
 
     if (sign_init() != 0)

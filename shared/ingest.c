@@ -12,6 +12,7 @@
 #include "ingest.h"
 
 #include "batch.h"
+#include "counter.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -421,7 +422,8 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
     while ((rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0) {
         wire_reader_t *rr = NULL;
         const wire_obj_t *m2;
-        if (wire_decode_one(rec, len, &rr, &m2) == 0 && is_batch_record(m2)) {
+        bool decoded = wire_decode_one(rec, len, &rr, &m2) == 0;
+        if (decoded && is_batch_record(m2)) {
             /* A child's batch carried up: judged and stored under its origin, not kept here. */
             rc = take_origin(t, a, m2);
             wire_reader_destroy(&rr);
@@ -431,9 +433,17 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
                 break;
             continue;
         }
-        wire_reader_destroy(&rr);
         store_be64(key + 4, seq);
         rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
+        /* A counter sheet replaces the node's older sheet of that day (a malformed one is kept as
+         * a record, signed as it is, but counts nowhere). */
+        bool taken;
+        if (rc == 0 && decoded && counter_is_record(m2)) {
+            rc = counter_apply(t, w->node, rec, len, m2, &taken);
+            if (rc == ERR_DECODE)
+                rc = 0;
+        }
+        wire_reader_destroy(&rr);
         if (rc != 0)
             break;
     }

@@ -1,17 +1,10 @@
-/* score: performance counters and scores (绩效评估, spec §6).
+/* score: performance scores and grades (绩效评估, spec §6) from counters.
  *
- * Counters are counted from the records a store holds for a period: cases accepted and concluded,
- * concluded within the promised limit (no standing limit.case red), red and yellow alerts (their
- * latest state, cleared ones not counted), alerts whose response deadline has passed and those
- * answered in time, ratings and good ratings, complaints. Every tier holding the same records
- * counts the same counters, and every tier computes scores from counters with the same formula,
- * so the province's score for a county equals the county's own.
+ * The counters themselves are counted and rolled up the tree by counter.h; this module holds only
+ * what every tier must compute the same way: the formula and the grades.
  */
 #ifndef JIANCHA_SCORE_H
 #define JIANCHA_SCORE_H
-
-#include "catalog.h"
-#include "store.h"
 
 #include <stdint.h>
 
@@ -44,11 +37,5 @@ enum score_by { SCORE_BY_NODE, SCORE_BY_DEPT, SCORE_BY_CATEGORY };
 
 /* One group's counters: key is "510104", "510104/SCJGJ" or "510104/licensing". */
 typedef void (*score_group_fn)(void *arg, const char *key, const struct score_counters *c);
-
-/* Counts the records of [from_ms, to_ms) in a store (a node of `node_filter` only, if given),
- * grouped as asked, in key order. The catalogue gives each case's category. */
-int score_count(store_t *s, const catalog_t *catalog, int64_t from_ms, int64_t to_ms,
-                enum score_by by, const char *node_filter, int64_t now_ms, score_group_fn fn,
-                void *arg) __attribute__((warn_unused_result));
 
 #endif

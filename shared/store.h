@@ -14,6 +14,11 @@
  *            the alerts of a subject; kind 'H' + handler + NUL + case: cases a handler acted in
  *   clocks   't' + due (u64 BE) + kind + key -> "" and 's' + kind + key -> due: when a subject's
  *            lights change next without a new event
+ *   days     'r' + node (u32 BE) + day (u32 BE) + record seq (u64 BE) -> "": counted records of a
+ *            day; 'a' + node + day + alert id -> "": alerts raised that day; 'd' + node + day ->
+ *            "": days whose counter sheet must be counted again (see counter.h)
+ *   counters node (u32 BE) + day (u32 BE) -> the newest `counters` record of that node and day
+ *   bundles  kind (ASCII) -> the newest signed bundle of that kind in force here (see bundle.h)
  *
  * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
  * Write transactions go through store_write(), which grows the map by itself when it fills and
@@ -29,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: days, counters, bundles */
 
 enum store_table {
     STORE_META,
@@ -42,6 +47,9 @@ enum store_table {
     STORE_ALERTS,
     STORE_SUBJECTS,
     STORE_CLOCKS,
+    STORE_DAYS,
+    STORE_COUNTERS,
+    STORE_BUNDLES,
     STORE_TABLES_
 };
 

@@ -4,6 +4,7 @@
 #include "watch.h"
 
 #include "alert.h"
+#include "counter.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -210,6 +211,8 @@ record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, 
         sl = 1 + il + strlen(a->id);
         rc = store_put(t, STORE_SUBJECTS, sk, sl, "", 0, 0);
     }
+    if (rc == 0)
+        rc = counter_note_alert(t, p->w->node, a);
     if (rc == 0) {
         struct wire_buf rec;
         wire_buf_init(&rec);
@@ -420,6 +423,9 @@ pass_fn(store_txn_t *t, void *arg)
         char kind, key[65], handler[65];
         if (rules_subject_of(v.data, v.len, &kind, key, handler) != 0)
             continue;
+        rc = counter_index_record(t, w->node, seq, v.data, v.len);
+        if (rc != 0)
+            break;
         uint8_t sk[96], be[8];
         store_be64(be, seq);
         size_t sl = subject_key(sk, kind, key, be, 8);

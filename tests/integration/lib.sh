@@ -141,8 +141,12 @@ alive() { kill -0 "$(cat "$T/$1.pid")" 2>/dev/null; }
 count() { "$JIANCHA" status --data "$1" | sed -n 's/^store .*: \([0-9]*\) events.*/\1/p'; }
 has_count() { [ "$(count "$1")" = "$2" ]; }
 
-# ids DIR: the event ids stored, one per line, in store order.
-ids() { "$JIANCHA" query events --data "$1" --json | jq -r '.event.id'; }
+# ids DIR: the ids of the business events stored (not the alert and counter records the rules
+# add), one per line, in store order.
+ids() { "$JIANCHA" query events --data "$1" --json | jq -r "$BUSINESS"' | .event.id'; }
+BUSINESS='select(.event.type | test("^(alert|counters|bundle[.]applied)$") | not)'
+# events DIR NODE: the node's business events held in DIR, as JSON lines.
+events() { "$JIANCHA" query events --data "$1" --node "$2" --json | jq -c "$BUSINESS"; }
 
 # exactly_once INPUT DIR: every id of INPUT is stored in DIR once, and nothing else is.
 exactly_once() {

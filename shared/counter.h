@@ -1,0 +1,72 @@
+/* counter: the performance counters of spec §6, per node, day, dept and category.
+ *
+ * A collector counts its own records into one sheet per local day: cases accepted that day,
+ * cases concluded that day and those concluded without a standing limit.case red, yellow and red
+ * alerts raised that day (their current state; cleared ones do not count), their responses due and
+ * those given within 5 working days, ratings and good ratings (>= 4) given that day, complaints
+ * opened that day. Rows are per dept and category (the case's item in the catalogue).
+ *
+ * The rules pass notes which days a new record or an alert change touches (counter_index_record,
+ * counter_note_alert, in the pass's transaction); counter_refresh() counts those days again and
+ * appends each new sheet as a `counters` record to the spool, so it travels up signed like any
+ * record. A sheet's `version` is the record's own sequence at its origin: every tier keeps, per
+ * node and day, only the sheet with the highest version (counter_apply), so a re-sent sheet is a
+ * no-op and a correction replaces the old sheet instead of adding to it. Scores at every tier are
+ * summed from these sheets (counter_sum) and computed with one formula (score.h), so the province
+ * gives a county the score the county gives itself.
+ */
+#ifndef JIANCHA_COUNTER_H
+#define JIANCHA_COUNTER_H
+
+#include "alert.h"
+#include "calendar.h"
+#include "catalog.h"
+#include "score.h"
+#include "store.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Notes a newly stored record of `node` (seq) if it counts: case.accept, case.decision, rating,
+ * complaint.open. Other records are ignored. */
+int counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const void *record,
+                         size_t len) __attribute__((warn_unused_result));
+
+/* Notes an alert change: its raising day must be counted again (and, for limit.case, the day the
+ * case was concluded, whose on-time count depends on it). */
+int counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a)
+    __attribute__((warn_unused_result));
+
+struct counter_refresh_result {
+    uint64_t sheets; /* sheets counted and appended */
+    uint64_t sealed; /* batches sealed */
+};
+
+/* Counts every day noted since the last refresh, and the days whose alert response deadlines have
+ * passed since then, in one write transaction; appends each sheet that changed as a `counters`
+ * record and seals it. The catalogue and calendar are borrowed. */
+int counter_refresh(store_t *s, uint32_t node, const catalog_t *catalog, calendar_t *calendar,
+                    int64_t now_ms, uint32_t seal_at, struct counter_refresh_result *res)
+    __attribute__((warn_unused_result));
+
+/* Is this decoded record a `counters` sheet? */
+bool counter_is_record(const wire_obj_t *record);
+
+/* Keeps a received sheet (record bytes and their decoded map) if its version is newer than the
+ * one held for its node and day. *taken says whether it replaced anything; ERR_DECODE names a
+ * malformed sheet. The sheet must be for `origin`. */
+int counter_apply(store_txn_t *t, uint32_t origin, const void *record, size_t len,
+                  const wire_obj_t *map, bool *taken) __attribute__((warn_unused_result));
+
+/* Sums the sheets of days [from_day, to_day) (of node_filter only, if given) into groups, handed
+ * out in key order: "510104", "510104/SCJGJ" or "510104/licensing". */
+int counter_sum(store_t *s, int64_t from_day, int64_t to_day, enum score_by by,
+                const char *node_filter, score_group_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+
+/* The version of the sheet held for a node and day: 0 if none. */
+int counter_version(store_txn_t *t, uint32_t node, int64_t day, uint64_t *version)
+    __attribute__((warn_unused_result));
+
+#endif

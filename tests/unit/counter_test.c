@@ -1,0 +1,332 @@
+#include "testutil.h"
+
+#include "alert.h"
+#include "calendar.h"
+#include "catalog.h"
+#include "counter.h"
+#include "err.h"
+#include "event.h"
+#include "intake.h"
+#include "spool.h"
+#include "store.h"
+#include "timestamp.h"
+#include "watch.h"
+
+static const char *const test_catalog =
+    "{\"version\":1,\"items\":["
+    "{\"item\":\"LIC\",\"name\":\"许可\",\"category\":\"licensing\",\"node\":\"510104\","
+    "\"dept\":\"D\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":10,\"unit\":\"wd\"},"
+    "\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"},{\"name\":\"决定\"}]}]}";
+
+static char *dir, *dir2;
+static store_t *st, *up; /* the county, and a parent holding the sheets it sent */
+static catalog_t *cat;
+static calendar_t *cal;
+static watch_t *w;
+static int n_sent;
+
+static int
+setup(void **state)
+{
+    (void)state;
+    char err[512];
+    dir = testutil_tmpdir();
+    dir2 = testutil_tmpdir();
+    struct store_options o = {.map_bytes = 4 << 20};
+    assert_int_equal(store_open(dir, &o, &st), 0);
+    assert_int_equal(store_open(dir2, &o, &up), 0);
+    assert_int_equal(catalog_parse(test_catalog, strlen(test_catalog), &cat, err, sizeof err), 0);
+    assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
+                                   sizeof err),
+                     0);
+    w = watch_new(st, 510104, cat, cal);
+    n_sent = 0;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    watch_destroy(&w);
+    catalog_destroy(&cat);
+    calendar_destroy(&cal);
+    store_close(&st);
+    store_close(&up);
+    testutil_rmdir(dir);
+    testutil_rmdir(dir2);
+    return 0;
+}
+
+static int64_t
+at(const char *text)
+{
+    int64_t t;
+    const char *why;
+    assert_int_equal(timestamp_parse(text, strlen(text), &t, &why), 0);
+    return t;
+}
+
+static void
+send(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char full[600];
+    snprintf(full, sizeof full, "{\"id\":\"e%d\",%s}", ++n_sent, line);
+    struct event_set set;
+    event_set_init(&set);
+    assert_int_equal(event_parse_message(full, strlen(full), "510104", &set), 0);
+    assert_int_equal(set.n_entries, 1);
+    struct intake_result r;
+    assert_int_equal(intake_commit(st, 510104, &set, 1000, 1, &r), 0);
+    event_set_fini(&set);
+}
+
+/* A rules pass and a counter refresh as of `when`; returns the sheets appended. */
+static uint64_t
+count(const char *when)
+{
+    struct watch_result r;
+    assert_int_equal(watch_run(w, at(when), 1000, 20000, &r), 0);
+    struct counter_refresh_result cr;
+    assert_int_equal(counter_refresh(st, 510104, cat, cal, at(when), 1000, &cr), 0);
+    return cr.sheets;
+}
+
+struct got {
+    char key[8][160];
+    struct score_counters c[8];
+    int n;
+};
+
+static void
+collect(void *arg, const char *key, const struct score_counters *c)
+{
+    struct got *g = arg;
+    assert_true(g->n < 8);
+    snprintf(g->key[g->n], sizeof g->key[0], "%s", key);
+    g->c[g->n++] = *c;
+}
+
+static struct got
+sum(store_t *s, enum score_by by)
+{
+    struct got g = {0};
+    int64_t from, to;
+    assert_int_equal(calendar_parse_date("2026-11-01", 10, &from), 0);
+    assert_int_equal(calendar_parse_date("2026-12-01", 10, &to), 0);
+    assert_int_equal(counter_sum(s, from, to, by, NULL, collect, &g), 0);
+    return g;
+}
+
+struct apply {
+    const void *rec;
+    size_t len;
+    const wire_obj_t *m;
+    bool taken;
+};
+
+static int
+apply_fn(store_txn_t *t, void *arg)
+{
+    struct apply *a = arg;
+    return counter_apply(t, 510104, a->rec, a->len, a->m, &a->taken);
+}
+
+/* Applies every `counters` record of the county at the parent, in the county's order (each twice
+ * when `twice`, as a re-send would); returns how many replaced a sheet. */
+static int
+ship(bool twice)
+{
+    store_txn_t *r = NULL;
+    store_cursor_t *c = NULL;
+    assert_int_equal(store_read(st, &r), 0);
+    assert_int_equal(store_cursor_open(r, STORE_EVENTS, &c), 0);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int taken = 0;
+    int rc = store_cursor_seek(c, NULL, 0, NULL, &v);
+    while (rc == 0) {
+        wire_reader_t *rd = NULL;
+        const wire_obj_t *m;
+        assert_int_equal(wire_decode_one(v.data, v.len, &rd, &m), 0);
+        for (int i = 0; counter_is_record(m) && i < (twice ? 2 : 1); i++) {
+            struct apply a = {v.data, v.len, m, false};
+            assert_int_equal(store_write(up, apply_fn, &a), 0);
+            taken += a.taken;
+        }
+        wire_reader_destroy(&rd);
+        wire_buf_reset(&v);
+        rc = store_cursor_next(c, NULL, &v);
+    }
+    wire_buf_fini(&v);
+    store_cursor_close(&c);
+    store_abort(&r);
+    return taken;
+}
+
+#define ACCEPT(case_, day)                                                                         \
+    send("\"type\":\"case.accept\",\"at\":\"2026-11-%sT09:00:00+08:00\",\"case\":\"%s\","          \
+         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"",                                     \
+         day, case_)
+#define DECIDE(case_, day)                                                                         \
+    send("\"type\":\"case.decision\",\"at\":\"2026-11-%sT09:00:00+08:00\",\"case\":\"%s\","        \
+         "\"outcome\":\"grant\",\"handler\":\"H1\",\"basis\":[\"法1\"]",                           \
+         day, case_)
+
+static void
+a_day_is_counted_by_dept_and_category(void **state)
+{
+    (void)state;
+    ACCEPT("C1", "02");
+    ACCEPT("C2", "02");
+    send("\"type\":\"complaint.open\",\"at\":\"2026-11-02T10:00:00+08:00\",\"complaint\":\"Q1\","
+         "\"dept\":\"D\"");
+    DECIDE("C1", "03");
+    send("\"type\":\"rating\",\"at\":\"2026-11-03T10:00:00+08:00\",\"case\":\"C1\",\"rating\":5");
+    send("\"type\":\"rating\",\"at\":\"2026-11-03T11:00:00+08:00\",\"case\":\"C2\",\"rating\":2");
+    assert_int_equal(count("2026-11-03T12:00:00+08:00"), 2); /* one sheet per day */
+    struct got g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.key[0], "510104");
+    assert_int_equal(g.c[0].cases, 2);
+    assert_int_equal(g.c[0].concluded, 1);
+    assert_int_equal(g.c[0].on_time, 1);
+    assert_int_equal(g.c[0].ratings, 2);
+    assert_int_equal(g.c[0].ratings_good, 1);
+    assert_int_equal(g.c[0].complaints, 1);
+    g = sum(st, SCORE_BY_CATEGORY);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.key[0], "510104/licensing");
+    assert_int_equal(g.c[0].cases, 2);
+    assert_string_equal(g.key[1], "510104/other");
+    assert_int_equal(g.c[1].complaints, 1);
+    /* nothing new: no sheet is sent again */
+    assert_int_equal(count("2026-11-03T13:00:00+08:00"), 0);
+}
+
+static void
+a_decision_before_its_acceptance_is_placed_when_the_acceptance_arrives(void **state)
+{
+    (void)state;
+    DECIDE("C1", "03");
+    assert_int_equal(count("2026-11-03T12:00:00+08:00"), 1);
+    struct got g = sum(st, SCORE_BY_DEPT);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.key[0], "510104/?");
+    ACCEPT("C1", "02");
+    assert_int_equal(count("2026-11-03T13:00:00+08:00"), 2); /* 11-02 new, 11-03 re-counted */
+    g = sum(st, SCORE_BY_DEPT);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.key[0], "510104/D");
+    assert_int_equal(g.c[0].cases, 1);
+    assert_int_equal(g.c[0].concluded, 1);
+}
+
+static void
+a_late_red_and_its_response_deadline_change_the_sheets(void **state)
+{
+    (void)state;
+    ACCEPT("C1", "02");
+    count("2026-11-02T12:00:00+08:00");
+    /* promised 10 wd used up at the end of 11-16: red (raised 11-13 as yellow) */
+    count("2026-11-18T00:00:00+08:00");
+    struct got g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].red, 1);
+    assert_int_equal(g.c[0].response_due, 0);
+    DECIDE("C1", "18");
+    count("2026-11-18T12:00:00+08:00");
+    g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].concluded, 1);
+    assert_int_equal(g.c[0].on_time, 0); /* concluded under a standing red */
+    /* raised 11-13 (Fri): 5 working days end 11-20; the day after, a response is due */
+    assert_int_equal(count("2026-11-20T23:00:00+08:00"), 0);
+    assert_int_equal(count("2026-11-21T00:00:01+08:00"), 1);
+    g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].response_due, 1);
+    assert_int_equal(g.c[0].responded_in_time, 0);
+}
+
+static void
+a_correction_replaces_the_sheet_at_the_parent_and_a_resend_changes_nothing(void **state)
+{
+    (void)state;
+    ACCEPT("C1", "02");
+    count("2026-11-02T12:00:00+08:00");
+    assert_int_equal(ship(true), 1); /* the second copy of the same version is not taken */
+    ACCEPT("C2", "02");              /* a late event: the day's sheet is counted again */
+    count("2026-11-02T13:00:00+08:00");
+    /* the parent sees the old sheet again (a re-send), then the new one */
+    assert_int_equal(ship(true), 1);
+    struct got g = sum(up, SCORE_BY_NODE);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.c[0].cases, 2); /* replaced, not 1 + 2 */
+    struct got mine = sum(st, SCORE_BY_NODE);
+    assert_memory_equal(&g.c[0], &mine.c[0], sizeof g.c[0]);
+    /* the old version arriving after the new one changes nothing */
+    assert_int_equal(ship(false), 0);
+    g = sum(up, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].cases, 2);
+}
+
+static int
+apply_foreign(store_txn_t *t, void *arg)
+{
+    struct apply *a = arg;
+    return counter_apply(t, 510105, a->rec, a->len, a->m, &a->taken);
+}
+
+static void
+a_sheet_for_another_node_or_malformed_is_refused(void **state)
+{
+    (void)state;
+    ACCEPT("C1", "02");
+    count("2026-11-02T12:00:00+08:00");
+    store_txn_t *r = NULL;
+    assert_int_equal(store_read(st, &r), 0);
+    uint8_t k[8];
+    store_be32(k, 510104);
+    int64_t day;
+    assert_int_equal(calendar_parse_date("2026-11-02", 10, &day), 0);
+    store_be32(k + 4, (uint32_t)day);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    assert_int_equal(store_get(r, STORE_COUNTERS, k, 8, &v), 0);
+    store_abort(&r);
+    wire_reader_t *rd = NULL;
+    const wire_obj_t *m;
+    assert_int_equal(wire_decode_one(v.data, v.len, &rd, &m), 0);
+    struct apply a = {v.data, v.len, m, false};
+    assert_int_equal(store_write(up, apply_foreign, &a), ERR_DECODE);
+    wire_reader_destroy(&rd);
+    const char *bad = "\x82\xa4type\xa8" "counters\xa3" "day\xaa" "2026-13-01";
+    assert_int_equal(wire_decode_one(bad, strlen(bad), &rd, &m), 0);
+    struct apply b = {bad, strlen(bad), m, false};
+    assert_int_equal(store_write(up, apply_fn, &b), ERR_DECODE);
+    wire_reader_destroy(&rd);
+    wire_buf_fini(&v);
+    assert_int_equal(sum(up, SCORE_BY_NODE).n, 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_day_is_counted_by_dept_and_category, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_decision_before_its_acceptance_is_placed_when_the_acceptance_arrives, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(a_late_red_and_its_response_deadline_change_the_sheets,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_correction_replaces_the_sheet_at_the_parent_and_a_resend_changes_nothing, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(a_sheet_for_another_node_or_malformed_is_refused, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
