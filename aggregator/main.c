@@ -5,6 +5,7 @@
  * expiry. A session is a ROUTER routing id that said HELLO for a known child; batches on any other
  * routing id are answered "hello-first". All checks and storage live in libjiancha's ingest.
  */
+#include "bundle.h"
 #include "conf.h"
 #include "err.h"
 #include "event.h"
@@ -49,6 +50,11 @@ static const struct conf_key config_table[] = {
     {"uplink/window", CONF_INT, "8", 1, 256, "batches in flight"},
     {"aggregator/children", CONF_STR, "", 0, 0,
      "the children expected to report, space-separated codes; empty = every node in keys"},
+    {"aggregator/rollup_only", CONF_STR, "", 0, 0,
+     "children whose link carries alerts and counters only (alerts-and-counters): the business "
+     "events of the tiers below them stay there; the others carry all records"},
+    {"bundle/publisher_key", CONF_STR, "", 0, 0,
+     "the province publisher's public key (NODE.pub); bundles are refused without it"},
     {"silence/after_ms", CONF_INT, "600000", 100, 864000000,
      "node.silent turns yellow when an expected child has sent nothing this long"},
     {"silence/red_after_ms", CONF_INT, "3600000", 100, 864000000, "and red after this long"},
@@ -91,6 +97,11 @@ struct aggregator {
     int64_t unsealed_since_ms;
     silence_t *silence;
     int64_t silence_checked_ms;
+    uint32_t rollup_only[256]; /* children told to send alerts and counters only */
+    size_t n_rollup_only;
+    bool have_publisher;
+    uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
+    struct log_limit bundle_refusals;
 };
 
 static struct session *
@@ -113,6 +124,158 @@ send_to(struct aggregator *a, const void *id, size_t id_len, enum proto_cmd cmd,
     zmsg_addmem(m, body->data, body->len);
     if (zmsg_send(&m, a->router) != 0)
         zmsg_destroy(&m); /* the child is gone; it will resend after reconnecting */
+}
+
+static void
+send_bundle_to(struct aggregator *a, const void *id, size_t id_len, const struct wire_buf *doc,
+               const struct wire_buf *sig)
+{
+    zmsg_t *m = zmsg_new();
+    zmsg_addmem(m, id, id_len);
+    zmsg_addstr(m, proto_cmd_name(PROTO_BUNDLE));
+    zmsg_addmem(m, doc->data, doc->len);
+    zmsg_addmem(m, sig->data, sig->len);
+    if (zmsg_send(&m, a->router) != 0)
+        zmsg_destroy(&m); /* the child gets it again at its next session */
+}
+
+/* Every bundle held here, to one child (at each session: it keeps only what is newer). */
+static void
+send_bundles(struct aggregator *a, const void *id, size_t id_len)
+{
+    static const char *const kinds[] = {"catalog", "calendar"};
+    store_txn_t *t = NULL;
+    if (store_read(a->store, &t) != 0)
+        return;
+    struct wire_buf doc, sig;
+    wire_buf_init(&doc);
+    wire_buf_init(&sig);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        uint64_t version;
+        wire_buf_reset(&doc);
+        wire_buf_reset(&sig);
+        if (bundle_held(t, kinds[i], &version, &doc, &sig) == 0 && version)
+            send_bundle_to(a, id, id_len, &doc, &sig);
+    }
+    wire_buf_fini(&doc);
+    wire_buf_fini(&sig);
+    store_abort(&t);
+}
+
+struct keep_args {
+    struct aggregator *a;
+    const struct bundle *b;
+    const void *doc, *sig;
+    size_t len, sig_len;
+    int64_t now;
+    bool taken;
+};
+
+static int
+keep_fn(store_txn_t *t, void *arg)
+{
+    struct keep_args *k = arg;
+    return bundle_keep(t, k->a->node, k->a->link ? k->a->node : 0, k->b, k->doc, k->len, k->sig,
+                       k->sig_len, k->now, &k->taken);
+}
+
+/* A bundle from the publisher or from the parent: checked, kept if newer and passed down to every
+ * child in session. Returns 0 with *version the version now held, or an error with why. */
+static int
+take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, size_t sig_len,
+            int64_t now, uint64_t *version, char why[160])
+{
+    struct bundle b;
+    if (!a->have_publisher) {
+        snprintf(why, 160, "no bundle/publisher_key configured: bundles are refused");
+        return ERR_STATE;
+    }
+    int rc = bundle_open(a->publisher_pk, doc, len, sig, sig_len, &b, why);
+    if (rc != 0)
+        return rc;
+    struct keep_args k = {a, &b, doc, sig, len, sig_len, now, false};
+    rc = store_write(a->store, keep_fn, &k);
+    if (rc != 0) {
+        snprintf(why, 160, "cannot keep the bundle: %s", err_str(rc));
+        return rc;
+    }
+    *version = b.version;
+    if (!k.taken) {
+        snprintf(why, 160, "%s version %llu is not newer than the one held", b.kind,
+                 (unsigned long long)b.version);
+        return ERR_EXISTS;
+    }
+    log_info("aggregator: bundle kind=%s version=%llu publisher=%s passed to children=%zu",
+             b.kind, (unsigned long long)b.version, b.publisher, a->n_sessions);
+    struct wire_buf d = {(uint8_t *)doc, len, 0}, s = {(uint8_t *)sig, sig_len, 0};
+    for (size_t i = 0; i < a->n_sessions; i++)
+        send_bundle_to(a, a->sessions[i].id, a->sessions[i].id_len, &d, &s);
+    if (a->link && !a->unsealed) {
+        a->unsealed = true; /* the bundle.applied record goes up */
+        a->unsealed_since_ms = now;
+    }
+    return 0;
+}
+
+static void
+on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len)
+{
+    struct aggregator *a = arg;
+    uint64_t version;
+    char why[160];
+    int rc = take_bundle(a, doc, len, sig, sig_len, timestamp_now_ms(), &version, why);
+    uint64_t suppressed;
+    if (rc != 0 && rc != ERR_EXISTS && log_allow(&a->bundle_refusals, 10, &suppressed))
+        log_warn("aggregator: bundle from the parent refused: %s", why);
+}
+
+static void
+on_parent_session(void *arg, const struct proto_welcome *w)
+{
+    struct aggregator *a = arg;
+    if (ingest_set_rollup(a->ingest, strcmp(w->mode, PROTO_MODE_ROLLUP) == 0) != 0)
+        log_warn("aggregator: cannot record the parent's mode %s; kept the previous one",
+                 w->mode);
+}
+
+/* A publisher's BUNDLE on the listening socket: answered ACK (version now held) or NACK. */
+static void
+handle_publish(struct aggregator *a, zframe_t *id, zframe_t *doc, zframe_t *sig, int64_t now)
+{
+    uint64_t version = 0;
+    char why[160] = "";
+    int rc = sig ? take_bundle(a, zframe_data(doc), zframe_size(doc), zframe_data(sig),
+                               zframe_size(sig), now, &version, why)
+                 : ERR_DECODE;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    if (rc == 0) {
+        struct proto_ack ack = {version};
+        proto_ack_encode(&ack, &b);
+        send_to(a, zframe_data(id), zframe_size(id), PROTO_ACK, &b);
+    } else {
+        struct proto_nack n = {0};
+        n.seq = version;
+        n.permanent = true;
+        snprintf(n.code, sizeof n.code, "%s",
+                 rc == ERR_EXISTS ? PROTO_NACK_STALE
+                 : rc == ERR_BAD_SIGNATURE ? PROTO_NACK_BAD_SIGNATURE
+                                           : PROTO_NACK_MALFORMED);
+        snprintf(n.reason, sizeof n.reason, "%s", sig ? why : "BUNDLE must have two frames");
+        proto_nack_encode(&n, &b);
+        send_to(a, zframe_data(id), zframe_size(id), PROTO_NACK, &b);
+        log_warn("aggregator: bundle refused: %s", n.reason);
+    }
+    wire_buf_fini(&b);
+}
+
+static bool
+is_rollup_only(const struct aggregator *a, uint32_t node)
+{
+    for (size_t i = 0; i < a->n_rollup_only; i++)
+        if (a->rollup_only[i] == node)
+            return true;
+    return false;
 }
 
 static void
@@ -150,10 +313,13 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
     s->node = event_node_number(h.node);
     s->last_rx_ms = now;
     s->last_tx_ms = now;
+    snprintf(w.mode, sizeof w.mode, "%s",
+             is_rollup_only(a, s->node) ? PROTO_MODE_ROLLUP : PROTO_MODE_ALL);
     proto_welcome_encode(&w, &b);
     send_to(a, s->id, s->id_len, PROTO_WELCOME, &b);
-    log_info("aggregator: session open node=%s key=%s resume_after=%llu", h.node, h.key_id,
-             (unsigned long long)w.last_seq);
+    send_bundles(a, s->id, s->id_len);
+    log_info("aggregator: session open node=%s key=%s mode=%s resume_after=%llu", h.node,
+             h.key_id, w.mode, (unsigned long long)w.last_seq);
     wire_buf_fini(&b);
 }
 
@@ -186,6 +352,8 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
         zframe_t *f1 = zmsg_next(msg);
         if (cmd == PROTO_HELLO && f1) {
             handle_hello(a, id, f1, zmsg_next(msg), now);
+        } else if (cmd == PROTO_BUNDLE && f1) {
+            handle_publish(a, id, f1, zmsg_next(msg), now);
         } else if (cmd == PROTO_PING && f1) {
             struct wire_buf b = {zframe_data(f1), zframe_size(f1), 0};
             send_to(a, zframe_data(id), zframe_size(id), PROTO_PONG, &b);
@@ -327,6 +495,32 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* A key holding division codes separated by spaces or commas. */
+static int
+parse_codes(struct aggregator *a, const char *config_path, const char *key, uint32_t *out,
+            size_t max, size_t *n)
+{
+    *n = 0;
+    for (const char *p = conf_str(a->conf, key); *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, " ,");
+        if (len == 0)
+            break;
+        if (event_node_valid(p, len) != 0 || *n == max) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"%s\": \"%.*s\" is %s\n", config_path,
+                    key, (int)len, p, *n == max ? "one code too many" : "not a division code");
+            return ERR_CONFIG;
+        }
+        char code[7];
+        memcpy(code, p, 6);
+        code[6] = '\0';
+        out[(*n)++] = event_node_number(code);
+        p += len;
+    }
+    return 0;
+}
+
 static int
 setup(struct aggregator *a, const char *config_path, bool check_only)
 {
@@ -398,29 +592,14 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     }
     /* The children expected to report: configured, or every node whose key is here. */
     {
-        const char *list = conf_str(a->conf, "aggregator/children");
         uint32_t kids[4096];
         size_t nk = 0;
-        if (*list) {
-            for (const char *p = list; *p && nk < 4096;) {
-                while (*p == ' ' || *p == ',')
-                    p++;
-                size_t len = strcspn(p, " ,");
-                if (len == 0)
-                    break;
-                if (event_node_valid(p, len) != 0) {
-                    fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/children\": "
-                                    "\"%.*s\" is not a division code\n",
-                            config_path, (int)len, p);
-                    return ERR_CONFIG;
-                }
-                char code[7];
-                memcpy(code, p, 6);
-                code[6] = '\0';
-                kids[nk++] = event_node_number(code);
-                p += len;
-            }
-        } else {
+        if (parse_codes(a, config_path, "aggregator/children", kids, 4096, &nk) != 0 ||
+            parse_codes(a, config_path, "aggregator/rollup_only", a->rollup_only,
+                        sizeof a->rollup_only / sizeof a->rollup_only[0],
+                        &a->n_rollup_only) != 0)
+            return ERR_CONFIG;
+        if (!*conf_str(a->conf, "aggregator/children")) {
             size_t n_nodes;
             const struct ingest_node *nodes = ingest_nodes(a->ingest, &n_nodes);
             for (size_t i = 0; i < n_nodes && nk < 4096; i++)
@@ -432,6 +611,17 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                                  conf_int(a->conf, "silence/red_after_ms"), timestamp_now_ms());
         if (!a->forward_seal_at)
             a->forward_seal_at = 8;
+    }
+    const char *pub = conf_str(a->conf, "bundle/publisher_key");
+    if (*pub) {
+        char pub_node[7];
+        rc = sign_public_load(pub, a->publisher_pk, pub_node);
+        if (rc != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"bundle/publisher_key\": %s: %s\n",
+                    config_path, pub, err_str(rc));
+            return rc;
+        }
+        a->have_publisher = true;
     }
     a->router = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(a->router, 0);
@@ -466,6 +656,8 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             .window = (uint32_t)conf_int(a->conf, "uplink/window"),
         };
         a->link = link_new(&lo, a->store, a->node, a->key);
+        struct link_hooks hooks = {on_parent_session, on_parent_bundle, a};
+        link_set_hooks(a->link, &hooks);
         /* Batches accepted by a previous run but not yet sealed for the parent. */
         a->unsealed = true;
         rc = link_attach(a->link, a->loop);

@@ -11,5 +11,6 @@ int cli_calendar(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
 int cli_evaluate(int argc, char **argv);
 int cli_scores(int argc, char **argv);
+int cli_bundle(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ usage(FILE *f)
                "  query alerts --data DIR [--light red|yellow] [--rule R] [--dept D] [--open]\n"
                "  query scores --data DIR --period YYYY-MM [--node N] [--by node|dept|category]\n"
                "  query nodes --data DIR                the tree: records, batch, lag, open lights\n"
+               "  bundle publish --kind catalog|calendar --file F [--version N] --key SECRET --to EP\n"
+               "                                        send a signed catalogue/calendar down the tree\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
                "  calendar due START N [wd|d]           the day a limit is used up\n"
                "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n"
@@ -38,6 +40,8 @@ main(int argc, char **argv)
         return cli_send(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cli_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "bundle") == 0)
+        return cli_bundle(argc, argv);
     if (strcmp(cmd, "status") == 0)
         return cli_status(argc - 1, argv + 1);
     if (strcmp(cmd, "calendar") == 0)

@@ -1,6 +1,7 @@
 /* cli query / status: read a daemon's store read-only while it runs (LMDB readers never block
  * the writer). Output is a table for people or JSON Lines (--json) for scripts. */
 #include "alert.h"
+#include "bundle.h"
 #include "cli.h"
 #include "err.h"
 #include "event.h"
@@ -446,6 +447,7 @@ struct node_row {
     struct ingest_node st;
     uint64_t records;
     uint64_t red_open, yellow_open;
+    uint64_t catalog, calendar; /* bundle versions the node acknowledged */
 };
 
 static struct node_row *
@@ -476,6 +478,22 @@ static int
 depth_of(uint32_t node)
 {
     return node % 10000 == 0 ? 0 : node % 100 == 0 ? 1 : 2;
+}
+
+struct versions {
+    struct node_row **rows;
+    size_t *n, *cap;
+};
+
+static void
+note_version(void *arg, uint32_t node, const char *kind, uint64_t version)
+{
+    struct versions *vs = arg;
+    struct node_row *r = node_row(vs->rows, vs->n, vs->cap, node);
+    if (strcmp(kind, "catalog") == 0)
+        r->catalog = version;
+    else if (strcmp(kind, "calendar") == 0)
+        r->calendar = version;
 }
 
 static int
@@ -549,9 +567,12 @@ query_nodes(int argc, char **argv)
     free(alerts);
     wire_buf_fini(&k);
     wire_buf_fini(&v);
-    uint64_t catalog_version = 0;
-    if (rc == 0 && store_meta_get_u64(t, "catalog_version", &catalog_version) != 0)
-        catalog_version = 0;
+    struct versions vs = {&rows, &n, &cap};
+    if (rc == 0)
+        rc = bundle_each_version(t, note_version, &vs);
+    struct spool_state sp = {0};
+    if (rc == 0)
+        rc = spool_state_get(t, &sp);
     store_abort(&t);
     store_close(&s);
     if (rc != 0) {
@@ -561,10 +582,12 @@ query_nodes(int argc, char **argv)
     }
     if (n > 1)
         qsort(rows, n, sizeof *rows, cmp_node_row);
-    if (catalog_version)
-        printf("catalogue in force here: version %llu\n", (unsigned long long)catalog_version);
-    printf("%-12s %10s %8s %10s %6s %6s  %s\n", "node", "records", "batch", "lag", "red",
-           "yellow", "last contact");
+    if (sp.batch_seq)
+        printf("this node's uplink: %llu batches sealed, %llu acknowledged, backlog %llu\n",
+               (unsigned long long)sp.batch_seq, (unsigned long long)sp.acked_batch,
+               (unsigned long long)(sp.batch_seq - sp.acked_batch));
+    printf("%-12s %10s %8s %10s %6s %6s %8s %8s  %s\n", "node", "records", "batch", "lag", "red",
+           "yellow", "catalog", "calendar", "last contact");
     int64_t now = timestamp_now_ms();
     for (size_t i = 0; i < n; i++) {
         const struct node_row *r = &rows[i];
@@ -576,10 +599,16 @@ query_nodes(int argc, char **argv)
         }
         char label[16];
         snprintf(label, sizeof label, "%*s%s", 2 * depth_of(r->node), "", nt);
-        printf("%-12s %10llu %8llu %10s %6llu %6llu  %.19s\n", label,
+        char catv[24] = "-", calv[24] = "-";
+        if (r->catalog)
+            snprintf(catv, sizeof catv, "v%llu", (unsigned long long)r->catalog);
+        if (r->calendar)
+            snprintf(calv, sizeof calv, "v%llu", (unsigned long long)r->calendar);
+        printf("%-12s %10llu %8llu %10s %6llu %6llu %8s %8s  %.19s\n", label,
                (unsigned long long)r->records,
                (unsigned long long)(r->has_state ? r->st.last_seq : 0), lag,
-               (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, when);
+               (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
+               when);
     }
     free(rows);
     return 0;

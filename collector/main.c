@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "catalog.h"
 #include "counter.h"
+#include "bundle.h"
 #include "conf.h"
 #include "err.h"
 #include "event.h"
@@ -52,6 +53,9 @@ static const struct conf_key config_table[] = {
     {"rules/calendar", CONF_STR, "", 0, 0, "the working-day calendar (TSV); needed with a catalogue"},
     {"rules/max_records_per_pass", CONF_INT, "20000", 100, 10000000,
      "records judged per rules pass (a backlog is worked off in several passes)"},
+    {"bundle/publisher_key", CONF_STR, "", 0, 0,
+     "the province publisher's public key (NODE.pub): catalogue and calendar bundles sent down "
+     "the tree are applied when they verify with it; empty = refused"},
     {"counters/interval_ms", CONF_INT, "60000", 50, 86400000,
      "count the days that changed into counter sheets this often (they go up for scores)"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
@@ -72,6 +76,9 @@ struct collector {
     uint32_t seal_at;
     int64_t flush_ms;
     int64_t counters_ms, counted_ms;
+    bool have_publisher;
+    uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
+    struct log_limit bundle_refusals;
     catalog_t *catalog;
     calendar_t *calendar;
     watch_t *watch;       /* NULL when no catalogue is configured */
@@ -258,6 +265,140 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* The catalogue or calendar of a bundle, parsed: exactly one of the two is set. */
+struct adopted {
+    catalog_t *catalog;
+    calendar_t *calendar;
+};
+
+static int
+parse_bundle(const struct bundle *b, struct adopted *out, char *why, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    if (strcmp(b->kind, "catalog") == 0)
+        return catalog_parse(b->body, b->body_len, &out->catalog, why, len);
+    return calendar_parse(b->body, b->body_len, "bundle", &out->calendar, why, len);
+}
+
+/* Puts an adopted catalogue or calendar in force; the rules start (again) with them. */
+static void
+adopt(struct collector *c, struct adopted *ad)
+{
+    if (ad->catalog) {
+        catalog_destroy(&c->catalog);
+        c->catalog = ad->catalog;
+    }
+    if (ad->calendar) {
+        calendar_destroy(&c->calendar);
+        c->calendar = ad->calendar;
+    }
+    watch_destroy(&c->watch);
+    if (c->catalog && c->calendar) {
+        c->watch = watch_new(c->store, c->node, c->catalog, c->calendar);
+        c->unjudged = true;
+    }
+}
+
+static int store_catalog_fn(store_txn_t *t, void *arg);
+
+struct keep_args {
+    struct collector *c;
+    const struct bundle *b;
+    const void *doc, *sig;
+    size_t len, sig_len;
+    const catalog_t *catalog;
+    int64_t now;
+    bool taken;
+    uint64_t sealed;
+};
+
+static int
+keep_fn(store_txn_t *t, void *arg)
+{
+    struct keep_args *k = arg;
+    int rc = bundle_keep(t, k->c->node, k->c->node, k->b, k->doc, k->len, k->sig, k->sig_len,
+                         k->now, &k->taken);
+    if (rc == 0 && k->taken && k->catalog)
+        rc = store_catalog_fn(t, (void *)k->catalog);
+    /* the acknowledgement leaves at once */
+    if (rc == 0 && k->taken)
+        rc = spool_seal(t, k->c->node, k->c->seal_at, true, k->now, &k->sealed);
+    return rc;
+}
+
+static void
+on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len)
+{
+    struct collector *c = arg;
+    char why[512];
+    struct bundle b;
+    struct adopted ad = {0};
+    uint64_t suppressed;
+    int rc = ERR_STATE;
+    snprintf(why, sizeof why, "no bundle/publisher_key configured");
+    if (c->have_publisher &&
+        (rc = bundle_open(c->publisher_pk, doc, len, sig, sig_len, &b, why)) == 0)
+        rc = parse_bundle(&b, &ad, why, sizeof why);
+    if (rc != 0) {
+        if (log_allow(&c->bundle_refusals, 10, &suppressed))
+            log_warn("collector: bundle from the parent refused: %s", why);
+        return;
+    }
+    struct keep_args k = {c, &b, doc, sig, len, sig_len, ad.catalog, timestamp_now_ms(), false, 0};
+    rc = store_write(c->store, keep_fn, &k);
+    if (rc != 0 || !k.taken) {
+        if (rc != 0)
+            log_warn("collector: cannot keep bundle %s version %llu, will take it at the next "
+                     "session: %s", b.kind, (unsigned long long)b.version, err_str(rc));
+        catalog_destroy(&ad.catalog);
+        calendar_destroy(&ad.calendar);
+        return;
+    }
+    adopt(c, &ad);
+    log_info("collector: bundle applied kind=%s version=%llu publisher=%s", b.kind,
+             (unsigned long long)b.version, b.publisher);
+    if (k.sealed)
+        link_kick(c->link);
+}
+
+/* Bundles received by an earlier run are in force over the files. */
+static int
+adopt_held_bundles(struct collector *c)
+{
+    static const char *const kinds[] = {"catalog", "calendar"};
+    for (size_t i = 0; i < 2; i++) {
+        store_txn_t *t = NULL;
+        struct wire_buf doc, sig;
+        wire_buf_init(&doc);
+        wire_buf_init(&sig);
+        uint64_t version = 0;
+        int rc = store_read(c->store, &t);
+        if (rc == 0)
+            rc = bundle_held(t, kinds[i], &version, &doc, &sig);
+        store_abort(&t);
+        struct bundle b;
+        struct adopted ad;
+        char why[512];
+        bool newer = version && (i == 1 || !c->catalog || version > catalog_version(c->catalog));
+        if (rc == 0 && newer) {
+            if (bundle_open(c->publisher_pk, doc.data, doc.len, sig.data, sig.len, &b, why) == 0 &&
+                parse_bundle(&b, &ad, why, sizeof why) == 0) {
+                adopt(c, &ad);
+                log_info("collector: in force from the province: %s version %llu", kinds[i],
+                         (unsigned long long)version);
+            } else {
+                log_error("collector: held %s bundle version %llu no longer verifies (%s); "
+                          "using the file's", kinds[i], (unsigned long long)version, why);
+            }
+        }
+        wire_buf_fini(&doc);
+        wire_buf_fini(&sig);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int
 store_catalog_fn(store_txn_t *t, void *arg)
 {
@@ -396,7 +537,27 @@ setup(struct collector *c, const char *config_path, bool check_only)
                     err_str(rc));
             return rc;
         }
-        c->watch = watch_new(c->store, c->node, c->catalog, c->calendar);
+    }
+    const char *pub = conf_str(c->conf, "bundle/publisher_key");
+    if (*pub) {
+        char pub_node[7];
+        rc = sign_public_load(pub, c->publisher_pk, pub_node);
+        if (rc != 0) {
+            fprintf(stderr, "jiancha-collector: %s: key \"bundle/publisher_key\": %s: %s\n",
+                    config_path, pub, err_str(rc));
+            return rc;
+        }
+        c->have_publisher = true;
+        rc = adopt_held_bundles(c);
+        if (rc != 0) {
+            fprintf(stderr, "jiancha-collector: cannot read bundles in %s: %s\n", data,
+                    err_str(rc));
+            return rc;
+        }
+    }
+    if (c->catalog && c->calendar) {
+        if (!c->watch)
+            c->watch = watch_new(c->store, c->node, c->catalog, c->calendar);
         c->unjudged = true; /* catch up with whatever the last run left */
         log_info("collector: rules on catalog_version=%llu items=%zu",
                  (unsigned long long)catalog_version(c->catalog), catalog_count(c->catalog));
@@ -431,6 +592,8 @@ setup(struct collector *c, const char *config_path, bool check_only)
         .window = (uint32_t)conf_int(c->conf, "uplink/window"),
     };
     c->link = link_new(&lo, c->store, c->node, c->key);
+    struct link_hooks hooks = {NULL, on_parent_bundle, c};
+    link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
     zloop_reader(c->loop, c->intake, on_intake, c);
     zloop_timer(c->loop, 10, 0, on_tick, c);

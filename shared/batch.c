@@ -152,6 +152,26 @@ batch_payload_check(const struct batch_header *h, const void *payload, size_t le
     return expect == h->last + 1 ? 0 : ERR_DECODE;
 }
 
+int
+batch_payload_check_subset(const struct batch_header *h, const void *payload, size_t len)
+{
+    wire_reader_t *r = wire_reader_new(payload, len);
+    uint64_t after = h->first - 1, seq;
+    unsigned kind;
+    const void *rec;
+    size_t rlen;
+    int rc;
+    while ((rc = batch_payload_next(r, &seq, &kind, &rec, &rlen)) == 0) {
+        if (seq <= after || seq > h->last) {
+            rc = ERR_DECODE;
+            break;
+        }
+        after = seq;
+    }
+    wire_reader_destroy(&r);
+    return rc == ERR_NOT_FOUND ? 0 : ERR_DECODE;
+}
+
 /* The signed message is the header hash followed by the key id. */
 static void
 signed_digest(const void *header, size_t len, const char *key_id, uint8_t out[SIGN_HASH_BYTES +

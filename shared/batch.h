@@ -49,6 +49,11 @@ void batch_payload_add(struct wire_buf *payload, uint64_t seq, unsigned kind, co
  * batch_payload_next walks it. 0 or ERR_BAD_HASH / ERR_DECODE. */
 int batch_payload_check(const struct batch_header *h, const void *payload, size_t len)
     __attribute__((warn_unused_result));
+/* For a filtered copy of a payload (a parent that wants only rollups, see ingest.h): records in
+ * ascending sequence within the header's bounds. 0 or ERR_DECODE. The header's hash covers the
+ * full payload, so the records themselves are vouched for by the batch that carries them. */
+int batch_payload_check_subset(const struct batch_header *h, const void *payload, size_t len)
+    __attribute__((warn_unused_result));
 /* Next record from a reader over the payload: 0, ERR_NOT_FOUND at the end, ERR_DECODE. The
  * record bytes are borrowed from the payload. */
 int batch_payload_next(wire_reader_t *r, uint64_t *seq, unsigned *kind, const void **record,

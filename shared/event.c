@@ -793,6 +793,14 @@ find_type(const char *type, size_t len)
     return NULL;
 }
 
+bool
+event_is_business(const char *type, size_t len)
+{
+    const struct type_rule *t = find_type(type, len);
+    /* the table lists §3 first; §4 begins with alert.respond */
+    return t && t < find_type("alert.respond", 13);
+}
+
 /* ---- encoding ---- */
 
 static const struct field *

@@ -12,6 +12,7 @@
 
 #include "wire.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,10 @@ int event_parse_message(const void *body, size_t len, const char *node, struct e
  * number). */
 int event_jsonl_to_msgpack(const char *text, size_t len, struct wire_buf *out, size_t *bad_line)
     __attribute__((warn_unused_result));
+
+/* Is this a business system's event (spec §3), as opposed to a supervision action (§4) or a
+ * record jiancha itself makes (alert, counters …)? */
+bool event_is_business(const char *type, size_t len);
 
 /* Validates a node code: exactly six ASCII digits. */
 int event_node_valid(const char *s, size_t len);

@@ -12,6 +12,7 @@
 #include "ingest.h"
 
 #include "batch.h"
+#include "bundle.h"
 #include "counter.h"
 #include "err.h"
 #include "event.h"
@@ -40,6 +41,7 @@ struct ingest {
     struct ingest_node *work; /* working copy during a transaction */
     struct log_limit (*refusals)[REFUSAL_KINDS]; /* per child and code, parallel to nodes */
     uint64_t sealed; /* batches sealed for the parent, not yet taken */
+    bool rollup;     /* the parent wants alerts and counters only (PROTO_MODE_ROLLUP) */
 };
 
 static int
@@ -186,6 +188,10 @@ ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
             rc = lrc;
         }
     }
+    uint64_t mode = 0;
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "uplink_rollup", &mode);
+    in->rollup = mode != 0;
     store_abort(&t);
     if (rc != 0) {
         ingest_destroy(&in);
@@ -196,6 +202,23 @@ ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
     log_info("ingest: ready children=%zu keys=%s", in->n_nodes, in->keys_dir);
     *out = in;
     return 0;
+}
+
+static int
+put_mode(store_txn_t *t, void *arg)
+{
+    return store_meta_put_u64(t, "uplink_rollup", *(const bool *)arg);
+}
+
+int
+ingest_set_rollup(ingest_t *in, bool rollup)
+{
+    if (in->rollup == rollup)
+        return 0;
+    int rc = store_write(in->store, put_mode, &rollup);
+    if (rc == 0)
+        in->rollup = rollup;
+    return rc;
 }
 
 void
@@ -372,8 +395,11 @@ take_origin(store_txn_t *t, struct txn_args *a, const wire_obj_t *m)
         snprintf(a->why, sizeof a->why, "carried batch from node %s: bad origin signature", node);
         return ERR_BAD_SIGNATURE;
     }
+    const wire_obj_t *filtered = wire_obj_get(m, "filtered");
+    bool subset = filtered && wire_obj_type(filtered) == WIRE_BOOL && wire_obj_bool(filtered);
     if (batch_header_decode(om.header, om.header_len, &h) != 0 || strcmp(h.node, node) != 0 ||
-        batch_payload_check(&h, om.payload, om.payload_len) != 0) {
+        (subset ? batch_payload_check_subset(&h, om.payload, om.payload_len)
+                : batch_payload_check(&h, om.payload, om.payload_len)) != 0) {
         snprintf(a->why, sizeof a->why, "carried batch from node %s does not match its header",
                  node);
         return ERR_DECODE;
@@ -407,6 +433,29 @@ take_origin(store_txn_t *t, struct txn_args *a, const wire_obj_t *m)
     return 0;
 }
 
+static void
+rollup_payload(const void *payload, size_t len, struct wire_buf *out)
+{
+    wire_reader_t *r = wire_reader_new(payload, len);
+    uint64_t seq;
+    unsigned kind;
+    const void *rec;
+    size_t rlen;
+    while (batch_payload_next(r, &seq, &kind, &rec, &rlen) == 0) {
+        wire_reader_t *rr = NULL;
+        const wire_obj_t *o;
+        const char *type;
+        size_t tl;
+        bool business = wire_decode_one(rec, rlen, &rr, &o) == 0 &&
+                        wire_obj_get_bytes(o, "type", WIRE_STR, &type, &tl) == 0 &&
+                        event_is_business(type, tl);
+        wire_reader_destroy(&rr);
+        if (!business)
+            batch_payload_add(out, seq, kind, rec, rlen);
+    }
+    wire_reader_destroy(&r);
+}
+
 static int
 store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const struct ingest_msg *m,
             const struct batch_header *h)
@@ -438,6 +487,11 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         /* A counter sheet replaces the node's older sheet of that day (a malformed one is kept as
          * a record, signed as it is, but counts nowhere). */
         bool taken;
+        if (rc == 0 && decoded && bundle_is_applied_record(m2)) {
+            rc = bundle_note_applied(t, w->node, m2);
+            if (rc == ERR_DECODE)
+                rc = 0;
+        }
         if (rc == 0 && decoded && counter_is_record(m2)) {
             rc = counter_apply(t, w->node, rec, len, m2, &taken);
             if (rc == ERR_DECODE)
@@ -458,7 +512,13 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         event_node_text(w->node, origin);
         event_node_text(a->in->opt.forward_node, self);
         snprintf(id, sizeof id, "%s/%llu", origin, (unsigned long long)h->seq);
-        wire_put_map(&fr, 9);
+        /* A parent that wants rollups only gets the child's signed header with the records it
+         * needs: everything but the business events. */
+        struct wire_buf kept;
+        wire_buf_init(&kept);
+        if (a->in->rollup)
+            rollup_payload(m->payload, m->payload_len, &kept);
+        wire_put_map(&fr, a->in->rollup ? 10 : 9);
         wire_put_cstr(&fr, "type");
         wire_put_cstr(&fr, "batch");
         wire_put_cstr(&fr, "id");
@@ -476,7 +536,14 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         wire_put_cstr(&fr, "sig");
         wire_put_bin(&fr, m->sig, m->sig_len);
         wire_put_cstr(&fr, "payload");
-        wire_put_bin(&fr, m->payload, m->payload_len);
+        if (a->in->rollup) {
+            wire_put_bin(&fr, kept.data, kept.len);
+            wire_put_cstr(&fr, "filtered");
+            wire_put_bool(&fr, true);
+        } else {
+            wire_put_bin(&fr, m->payload, m->payload_len);
+        }
+        wire_buf_fini(&kept);
         uint64_t fseq, sealed = 0;
         rc = spool_append(t, a->in->opt.forward_node, fr.data, fr.len, &fseq);
         wire_buf_fini(&fr);

@@ -76,6 +76,13 @@ int ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, si
 int ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
     __attribute__((warn_unused_result));
 
+/* What the parent wants carried up (its WELCOME's mode): with rollup, child batches go up as
+ * their signed header and only the records that are not business events (alerts, counter sheets,
+ * supervision actions, bundle acknowledgements); the parent checks the header's signature and
+ * chain as usual. Kept in the store, so it holds across restarts until the parent says otherwise.
+ * Applies to child batches accepted from now on. */
+int ingest_set_rollup(ingest_t *in, bool rollup) __attribute__((warn_unused_result));
+
 /* Batches sealed for the parent since the last call (the daemon kicks its uplink). */
 uint64_t ingest_take_sealed(ingest_t *in);
 

@@ -31,6 +31,7 @@ struct link {
     uint32_t node;
     char node_text[7];
     const sign_key_t *key;
+    struct link_hooks hooks;
     zloop_t *loop;
     zsock_t *sock;
 
@@ -348,9 +349,17 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
     l->next_send = l->acked + 1;
     l->sent_hwm = l->acked;
     l->progress_ms = now;
-    log_info("link: session open node=%s parent=%s parent_node=%s resume_at=%llu", l->node_text,
-             l->endpoint, w->node, (unsigned long long)l->next_send);
+    log_info("link: session open node=%s parent=%s parent_node=%s mode=%s resume_at=%llu",
+             l->node_text, l->endpoint, w->node, w->mode, (unsigned long long)l->next_send);
+    if (l->hooks.session)
+        l->hooks.session(l->hooks.arg, w);
     fill_window(l);
+}
+
+void
+link_set_hooks(link_t *l, const struct link_hooks *hooks)
+{
+    l->hooks = *hooks;
 }
 
 static void
@@ -442,6 +451,12 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
                 l->rebuild = true;
             }
             break;
+        case PROTO_BUNDLE: {
+            zframe_t *sig = zmsg_next(msg);
+            if (l->hooks.bundle && sig)
+                l->hooks.bundle(l->hooks.arg, bd, bl, zframe_data(sig), zframe_size(sig));
+            break;
+        }
         case PROTO_PING:
             if (proto_ping_decode(bd, bl, &m.p) == 0) {
                 struct wire_buf b;

@@ -12,6 +12,7 @@
 #ifndef JIANCHA_LINK_H
 #define JIANCHA_LINK_H
 
+#include "proto.h"
 #include "sign.h"
 #include "store.h"
 
@@ -45,6 +46,16 @@ typedef struct link link_t;
 link_t *link_new(const struct link_options *opt, store_t *store, uint32_t node,
                  const sign_key_t *key);
 void link_destroy(link_t **p);
+
+/* What the node does with what its parent says besides the protocol's own replies: a session
+ * opened (the WELCOME, with the mode the parent wants), and a bundle sent down (unverified: the
+ * node checks it against its publisher key). */
+struct link_hooks {
+    void (*session)(void *arg, const struct proto_welcome *w);
+    void (*bundle)(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len);
+    void *arg;
+};
+void link_set_hooks(link_t *l, const struct link_hooks *hooks);
 
 /* Registers with the daemon's loop and starts connecting. */
 int link_attach(link_t *l, zloop_t *loop) __attribute__((warn_unused_result));

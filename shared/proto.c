@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const names[PROTO_CMDS_] = {
-    "HELLO", "WELCOME", "REFUSE", "BATCH", "ACK", "NACK", "PING", "PONG",
+    "HELLO", "WELCOME", "REFUSE", "BATCH", "ACK", "NACK", "PING", "PONG", "BUNDLE",
 };
 
 const char *
@@ -108,11 +108,13 @@ proto_hello_decode(const void *data, size_t len, struct proto_hello *m)
 void
 proto_welcome_encode(const struct proto_welcome *m, struct wire_buf *out)
 {
-    wire_put_map(out, 4);
+    wire_put_map(out, 5);
     wire_put_cstr(out, "v");
     wire_put_uint(out, m->version);
     wire_put_cstr(out, "node");
     wire_put_cstr(out, m->node);
+    wire_put_cstr(out, "mode");
+    wire_put_cstr(out, m->mode[0] ? m->mode : PROTO_MODE_ALL);
     wire_put_cstr(out, "last");
     wire_put_uint(out, m->last_seq);
     wire_put_cstr(out, "hash");
@@ -135,6 +137,9 @@ proto_welcome_decode(const void *data, size_t len, struct proto_welcome *m)
         wire_obj_get_bytes(o, "hash", WIRE_BIN, &h, &hl) == 0 && hl == SIGN_HASH_BYTES) {
         memcpy(m->last_hash, h, hl);
         m->version = (uint32_t)v;
+        /* an older parent states no mode: it wants everything */
+        if (get_text(o, "mode", m->mode, sizeof m->mode, 0) != 0)
+            snprintf(m->mode, sizeof m->mode, "%s", PROTO_MODE_ALL);
         rc = 0;
     }
     wire_reader_destroy(&r);

@@ -8,6 +8,8 @@
  *   ACK     [body]                     parent -> child, every batch up to seq is stored
  *   NACK    [body]                     parent -> child, one batch refused, with a code
  *   PING / PONG [body]                 either way, liveness
+ *   BUNDLE  [document][sig]            parent -> child down the tree, and a publisher -> the
+ *                                      province; signed by the publisher (bundle.h)
  * Bodies are msgpack maps; this module encodes and decodes them and nothing else.
  */
 #ifndef JIANCHA_PROTO_H
@@ -30,8 +32,14 @@ enum proto_cmd {
     PROTO_NACK,
     PROTO_PING,
     PROTO_PONG,
+    PROTO_BUNDLE,
     PROTO_CMDS_
 };
+
+/* Link modes: a parent wants every record of the tiers below (`all`), or only what it needs for
+ * its lights and scores (`alerts-and-counters`: the business events of spec §3 stay below). */
+#define PROTO_MODE_ALL "all"
+#define PROTO_MODE_ROLLUP "alerts-and-counters"
 
 /* NACK codes. Permanent ones park the batch at the sender; the others are retried. */
 #define PROTO_NACK_GAP "gap"                     /* expected another seq; resend from `expected` */
@@ -41,6 +49,7 @@ enum proto_cmd {
 #define PROTO_NACK_BROKEN_CHAIN "broken-chain"   /* permanent */
 #define PROTO_NACK_CONFLICT "conflict"           /* permanent: seq reused with other content */
 #define PROTO_NACK_MALFORMED "malformed"         /* permanent */
+#define PROTO_NACK_STALE "stale"                 /* a bundle not newer than the one held */
 
 const char *proto_cmd_name(enum proto_cmd cmd);
 /* 0 and *cmd set, or ERR_DECODE for an unknown command frame. */
@@ -57,6 +66,7 @@ struct proto_hello {
 struct proto_welcome {
     uint32_t version;
     char node[7];      /* the parent */
+    char mode[24];     /* what the parent wants carried up from below: PROTO_MODE_* */
     uint64_t last_seq; /* last batch durably stored from the child, 0 if none */
     uint8_t last_hash[SIGN_HASH_BYTES];
 };

@@ -20,6 +20,7 @@
 #define SIGN_KEY_ID_LEN 16 /* hex digits of the first 8 bytes of BLAKE2b-256(public key) */
 #define SIGN_DOMAIN_BATCH "jiancha/batch/v1"
 #define SIGN_DOMAIN_HELLO "jiancha/hello/v1"
+#define SIGN_DOMAIN_BUNDLE "jiancha/bundle/v1"
 
 typedef struct sign_key sign_key_t;
 

@@ -18,7 +18,8 @@
  *            day; 'a' + node + day + alert id -> "": alerts raised that day; 'd' + node + day ->
  *            "": days whose counter sheet must be counted again (see counter.h)
  *   counters node (u32 BE) + day (u32 BE) -> the newest `counters` record of that node and day
- *   bundles  kind (ASCII) -> the newest signed bundle of that kind in force here (see bundle.h)
+ *   bundles  'k' + kind -> [document, signature]: the newest bundle of that kind held here;
+ *            'v' + node (u32 BE) + kind -> version (u64 BE): the version each node runs (bundle.h)
  *
  * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
  * Write transactions go through store_write(), which grows the map by itself when it fills and

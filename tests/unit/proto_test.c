@@ -16,11 +16,12 @@ every_message_round_trips(void **state)
     assert_string_equal(h2.key_id, "0123456789abcdef");
     assert_int_equal(h2.sent_ms, 1793581200000LL);
 
-    struct proto_welcome w = {PROTO_VERSION, "510100", 42, {1, 2, 3}}, w2;
+    struct proto_welcome w = {PROTO_VERSION, "510100", PROTO_MODE_ROLLUP, 42, {1, 2, 3}}, w2;
     wire_buf_reset(&b);
     proto_welcome_encode(&w, &b);
     assert_int_equal(proto_welcome_decode(b.data, b.len, &w2), 0);
     assert_int_equal(w2.last_seq, 42);
+    assert_string_equal(w2.mode, PROTO_MODE_ROLLUP);
     assert_memory_equal(w2.last_hash, w.last_hash, SIGN_HASH_BYTES);
 
     struct proto_nack n = {7, "gap", "expected batch 5", false, 5}, n2;

@@ -1,0 +1,189 @@
+/* cli bundle: `jiancha bundle publish`, the province sending a signed catalogue or calendar down
+ * the tree through its aggregator. */
+#include "bundle.h"
+#include "catalog.h"
+#include "cli.h"
+#include "err.h"
+#include "mem.h"
+#include "proto.h"
+#include "sign.h"
+#include "timestamp.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+usage(void)
+{
+    fprintf(stderr, "usage: jiancha bundle publish --kind catalog|calendar --file FILE "
+                    "[--version N] --key SECRET --to ENDPOINT\n"
+                    "  (a catalogue's version is its own \"version\"; a calendar needs --version)\n");
+    return 2;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    for (;;) {
+        if (*len + 65536 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            buf = xrealloc(buf, cap + 1);
+        }
+        size_t n = fread(buf + *len, 1, cap - *len, f);
+        *len += n;
+        if (n == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[*len] = '\0';
+    return buf;
+}
+
+/* Sends the bundle and waits for the aggregator's answer: 0 when it holds this version now. */
+static int
+publish(const char *to, const struct wire_buf *doc, const uint8_t sig[SIGN_SIGNATURE_BYTES],
+        uint64_t version)
+{
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(s, 0);
+    zsock_set_rcvtimeo(s, 10000);
+    if (zsock_connect(s, "%s", to) != 0) {
+        fprintf(stderr, "jiancha bundle publish: cannot connect to %s\n", to);
+        zsock_destroy(&s);
+        return 1;
+    }
+    zmsg_t *m = zmsg_new();
+    zmsg_addstr(m, proto_cmd_name(PROTO_BUNDLE));
+    zmsg_addmem(m, doc->data, doc->len);
+    zmsg_addmem(m, sig, SIGN_SIGNATURE_BYTES);
+    int status = 1;
+    if (zmsg_send(&m, s) != 0) {
+        zmsg_destroy(&m);
+        fprintf(stderr, "jiancha bundle publish: cannot send to %s\n", to);
+        zsock_destroy(&s);
+        return 1;
+    }
+    zmsg_t *r = zmsg_recv(s);
+    zframe_t *cf = r ? zmsg_first(r) : NULL, *body = r ? zmsg_next(r) : NULL;
+    enum proto_cmd cmd;
+    struct proto_nack n;
+    if (!cf || !body || proto_cmd_parse(zframe_data(cf), zframe_size(cf), &cmd) != 0) {
+        fprintf(stderr, "jiancha bundle publish: no answer from %s within 10 s\n", to);
+    } else if (cmd == PROTO_ACK) {
+        printf("published: version %llu is held at %s and goes down the tree\n",
+               (unsigned long long)version, to);
+        status = 0;
+    } else if (cmd == PROTO_NACK &&
+               proto_nack_decode(zframe_data(body), zframe_size(body), &n) == 0) {
+        fprintf(stderr, "jiancha bundle publish: refused (%s): %s\n", n.code, n.reason);
+    } else {
+        fprintf(stderr, "jiancha bundle publish: unexpected answer from %s\n", to);
+    }
+    zmsg_destroy(&r);
+    zsock_destroy(&s);
+    return status;
+}
+
+int
+cli_bundle(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"kind", required_argument, NULL, 'k'}, {"file", required_argument, NULL, 'f'},
+        {"version", required_argument, NULL, 'v'}, {"key", required_argument, NULL, 's'},
+        {"to", required_argument, NULL, 't'},     {NULL, 0, NULL, 0},
+    };
+    if (argc < 3 || strcmp(argv[2], "publish") != 0)
+        return usage();
+    const char *kind = NULL, *file = NULL, *keyfile = NULL, *to = NULL;
+    uint64_t version = 0;
+    int ch;
+    optind = 3;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'k':
+            kind = optarg;
+            break;
+        case 'f':
+            file = optarg;
+            break;
+        case 'v':
+            version = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            keyfile = optarg;
+            break;
+        case 't':
+            to = optarg;
+            break;
+        default:
+            return usage();
+        }
+    }
+    if (!kind || !file || !keyfile || !to || !bundle_kind_known(kind))
+        return usage();
+    if (sign_init() != 0)
+        return 1;
+    size_t len;
+    char *body = slurp(file, &len);
+    if (!body) {
+        fprintf(stderr, "jiancha bundle publish: cannot read %s\n", file);
+        return 1;
+    }
+    char why[512];
+    if (strcmp(kind, "catalog") == 0) {
+        catalog_t *c = NULL;
+        if (catalog_parse(body, len, &c, why, sizeof why) != 0) {
+            fprintf(stderr, "jiancha bundle publish: %s: %s\n", file, why);
+            free(body);
+            return 1;
+        }
+        if (version && version != catalog_version(c)) {
+            fprintf(stderr, "jiancha bundle publish: %s states version %llu, not %llu\n", file,
+                    (unsigned long long)catalog_version(c), (unsigned long long)version);
+            catalog_destroy(&c);
+            free(body);
+            return 1;
+        }
+        version = catalog_version(c);
+        catalog_destroy(&c);
+    }
+    if (version == 0) {
+        free(body);
+        return usage();
+    }
+    sign_key_t *key = NULL;
+    char node[7];
+    int rc = sign_key_load(keyfile, &key, node);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha bundle publish: key %s: %s\n", keyfile, err_str(rc));
+        free(body);
+        return 1;
+    }
+    struct bundle b = {.version = version, .published_ms = timestamp_now_ms(), .body = body,
+                       .body_len = len};
+    snprintf(b.kind, sizeof b.kind, "%s", kind);
+    snprintf(b.publisher, sizeof b.publisher, "%s", node);
+    struct wire_buf doc;
+    wire_buf_init(&doc);
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+    bundle_make(key, &b, &doc, sig);
+    sign_key_destroy(&key);
+    free(body);
+    int status = publish(to, &doc, sig, version);
+    wire_buf_fini(&doc);
+    return status;
+}

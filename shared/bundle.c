@@ -1,0 +1,303 @@
+/* bundle: signing, checking and keeping the documents sent down the tree. Table keys are in
+ * store.h; the document and record layouts in docs/protocol.md. */
+#include "bundle.h"
+
+#include "calendar.h"
+#include "catalog.h"
+#include "err.h"
+#include "event.h"
+#include "spool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool
+bundle_kind_known(const char *kind)
+{
+    return strcmp(kind, "catalog") == 0 || strcmp(kind, "calendar") == 0;
+}
+
+static void
+digest(const void *doc, size_t len, uint8_t out[SIGN_HASH_BYTES])
+{
+    sign_hash(doc, len, out);
+}
+
+void
+bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
+            uint8_t sig[SIGN_SIGNATURE_BYTES])
+{
+    wire_put_map(doc, 6);
+    wire_put_cstr(doc, "v");
+    wire_put_uint(doc, 1);
+    wire_put_cstr(doc, "kind");
+    wire_put_cstr(doc, b->kind);
+    wire_put_cstr(doc, "version");
+    wire_put_uint(doc, b->version);
+    wire_put_cstr(doc, "published");
+    wire_put_int(doc, b->published_ms);
+    wire_put_cstr(doc, "publisher");
+    wire_put_cstr(doc, b->publisher);
+    wire_put_cstr(doc, "body");
+    wire_put_bin(doc, b->body, b->body_len);
+    uint8_t h[SIGN_HASH_BYTES];
+    digest(doc->data, doc->len, h);
+    sign_detached_digest(key, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig);
+}
+
+static int
+check_body(struct bundle *b, char why[160])
+{
+    char err[256];
+    if (strcmp(b->kind, "catalog") == 0) {
+        catalog_t *c = NULL;
+        if (catalog_parse(b->body, b->body_len, &c, err, sizeof err) != 0) {
+            snprintf(why, 160, "catalogue version %llu does not parse: %.100s",
+                     (unsigned long long)b->version, err);
+            return ERR_INVALID;
+        }
+        uint64_t v = catalog_version(c);
+        catalog_destroy(&c);
+        if (v != b->version) {
+            snprintf(why, 160, "bundle version %llu carries catalogue version %llu",
+                     (unsigned long long)b->version, (unsigned long long)v);
+            return ERR_INVALID;
+        }
+        return 0;
+    }
+    calendar_t *c = NULL;
+    if (calendar_parse(b->body, b->body_len, "bundle", &c, err, sizeof err) != 0) {
+        snprintf(why, 160, "calendar version %llu does not parse: %.100s",
+                 (unsigned long long)b->version, err);
+        return ERR_INVALID;
+    }
+    calendar_destroy(&c);
+    return 0;
+}
+
+int
+bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size_t len,
+            const void *sig, size_t sig_len, struct bundle *b, char why[160])
+{
+    uint8_t h[SIGN_HASH_BYTES];
+    digest(doc, len, h);
+    if (sig_len != SIGN_SIGNATURE_BYTES ||
+        sign_verify_digest(publisher_pk, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig) != 0) {
+        snprintf(why, 160, "bundle signature does not verify with the publisher's key");
+        return ERR_BAD_SIGNATURE;
+    }
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    const char *kind, *pub, *body;
+    size_t kl, pl, bl;
+    uint64_t v = 0;
+    const wire_obj_t *ver = NULL, *at = NULL;
+    int rc = ERR_DECODE;
+    if (wire_decode_one(doc, len, &r, &m) == 0 && wire_obj_type(m) == WIRE_MAP &&
+        wire_obj_get_uint(m, "v", &v) == 0 && v == 1 &&
+        wire_obj_get_bytes(m, "kind", WIRE_STR, &kind, &kl) == 0 && kl < BUNDLE_KIND_MAX &&
+        (ver = wire_obj_get(m, "version")) && wire_obj_type(ver) == WIRE_UINT &&
+        (at = wire_obj_get(m, "published")) &&
+        (wire_obj_type(at) == WIRE_UINT || wire_obj_type(at) == WIRE_INT) &&
+        wire_obj_get_bytes(m, "publisher", WIRE_STR, &pub, &pl) == 0 && pl == 6 &&
+        wire_obj_get_bytes(m, "body", WIRE_BIN, &body, &bl) == 0 &&
+        /* msgpack-c refers into the input for bin values; the body must outlive the reader */
+        body >= (const char *)doc && body + bl <= (const char *)doc + len) {
+        memcpy(b->kind, kind, kl);
+        b->kind[kl] = '\0';
+        b->version = wire_obj_uint(ver);
+        b->published_ms =
+            wire_obj_type(at) == WIRE_UINT ? (int64_t)wire_obj_uint(at) : wire_obj_int(at);
+        memcpy(b->publisher, pub, 6);
+        b->publisher[6] = '\0';
+        b->body = body;
+        b->body_len = bl;
+        rc = 0;
+    }
+    wire_reader_destroy(&r);
+    if (rc != 0) {
+        snprintf(why, 160, "bundle document is malformed");
+        return rc;
+    }
+    if (!bundle_kind_known(b->kind) || b->version == 0) {
+        snprintf(why, 160, "bundle of unknown kind \"%s\" or version 0", b->kind);
+        return ERR_INVALID;
+    }
+    return check_body(b, why);
+}
+
+static size_t
+kind_key(uint8_t *out, const char *kind)
+{
+    size_t kl = strlen(kind);
+    out[0] = 'k';
+    memcpy(out + 1, kind, kl);
+    return 1 + kl;
+}
+
+static size_t
+version_key(uint8_t *out, uint32_t node, const char *kind)
+{
+    size_t kl = strlen(kind);
+    out[0] = 'v';
+    store_be32(out + 1, node);
+    memcpy(out + 5, kind, kl);
+    return 5 + kl;
+}
+
+int
+bundle_held(store_txn_t *t, const char *kind, uint64_t *version, struct wire_buf *doc,
+            struct wire_buf *sig)
+{
+    uint8_t k[1 + BUNDLE_KIND_MAX];
+    struct wire_buf v;
+    wire_buf_init(&v);
+    *version = 0;
+    int rc = store_get(t, STORE_BUNDLES, k, kind_key(k, kind), &v);
+    if (rc == ERR_NOT_FOUND) {
+        wire_buf_fini(&v);
+        return 0;
+    }
+    wire_reader_t *r = NULL;
+    const wire_obj_t *o;
+    if (rc == 0) {
+        rc = ERR_CORRUPT;
+        const char *d, *s;
+        size_t dl, sl;
+        if (wire_decode_one(v.data, v.len, &r, &o) == 0 && wire_obj_type(o) == WIRE_ARRAY &&
+            wire_obj_size(o) == 3 && wire_obj_type(wire_obj_at(o, 0)) == WIRE_UINT &&
+            wire_obj_type(wire_obj_at(o, 1)) == WIRE_BIN &&
+            wire_obj_type(wire_obj_at(o, 2)) == WIRE_BIN) {
+            *version = wire_obj_uint(wire_obj_at(o, 0));
+            d = wire_obj_bytes(wire_obj_at(o, 1), &dl);
+            s = wire_obj_bytes(wire_obj_at(o, 2), &sl);
+            if (doc)
+                wire_buf_append(doc, d, dl);
+            if (sig)
+                wire_buf_append(sig, s, sl);
+            rc = 0;
+        }
+    }
+    wire_reader_destroy(&r);
+    wire_buf_fini(&v);
+    return rc;
+}
+
+static int
+note_version(store_txn_t *t, uint32_t node, const char *kind, uint64_t version)
+{
+    uint8_t k[5 + BUNDLE_KIND_MAX], be[8];
+    size_t kl = version_key(k, node, kind);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_BUNDLES, k, kl, &v);
+    bool newer = rc == ERR_NOT_FOUND || (rc == 0 && v.len == 8 && store_from_be64(v.data) < version);
+    wire_buf_fini(&v);
+    if (rc != 0 && rc != ERR_NOT_FOUND)
+        return rc;
+    if (!newer)
+        return 0;
+    store_be64(be, version);
+    return store_put(t, STORE_BUNDLES, k, kl, be, 8, 0);
+}
+
+int
+bundle_keep(store_txn_t *t, uint32_t node, uint32_t spool_node, const struct bundle *b,
+            const void *doc, size_t len, const void *sig, size_t sig_len, int64_t now_ms,
+            bool *taken)
+{
+    *taken = false;
+    uint64_t held;
+    int rc = bundle_held(t, b->kind, &held, NULL, NULL);
+    if (rc != 0 || held >= b->version)
+        return rc;
+    struct wire_buf v;
+    wire_buf_init(&v);
+    wire_put_array(&v, 3);
+    wire_put_uint(&v, b->version);
+    wire_put_bin(&v, doc, len);
+    wire_put_bin(&v, sig, sig_len);
+    uint8_t k[1 + BUNDLE_KIND_MAX];
+    rc = store_put(t, STORE_BUNDLES, k, kind_key(k, b->kind), v.data, v.len, 0);
+    wire_buf_fini(&v);
+    if (rc == 0)
+        rc = note_version(t, node, b->kind, b->version);
+    if (rc == 0 && spool_node) {
+        char self[7], id[64];
+        event_node_text(spool_node, self);
+        snprintf(id, sizeof id, "bundle/%s/%s/%llu", self, b->kind, (unsigned long long)b->version);
+        struct wire_buf rec;
+        wire_buf_init(&rec);
+        wire_put_map(&rec, 6);
+        wire_put_cstr(&rec, "type");
+        wire_put_cstr(&rec, "bundle.applied");
+        wire_put_cstr(&rec, "id");
+        wire_put_cstr(&rec, id);
+        wire_put_cstr(&rec, "at");
+        wire_put_int(&rec, now_ms);
+        wire_put_cstr(&rec, "node");
+        wire_put_cstr(&rec, self);
+        wire_put_cstr(&rec, "kind");
+        wire_put_cstr(&rec, b->kind);
+        wire_put_cstr(&rec, "version");
+        wire_put_uint(&rec, b->version);
+        uint64_t seq;
+        rc = spool_append(t, spool_node, rec.data, rec.len, &seq);
+        wire_buf_fini(&rec);
+    }
+    *taken = rc == 0;
+    return rc;
+}
+
+bool
+bundle_is_applied_record(const wire_obj_t *m)
+{
+    const char *p;
+    size_t l;
+    return wire_obj_type(m) == WIRE_MAP &&
+           wire_obj_get_bytes(m, "type", WIRE_STR, &p, &l) == 0 && l == 14 &&
+           memcmp(p, "bundle.applied", 14) == 0;
+}
+
+int
+bundle_note_applied(store_txn_t *t, uint32_t origin, const wire_obj_t *m)
+{
+    const char *kind;
+    size_t kl;
+    uint64_t version;
+    if (wire_obj_get_bytes(m, "kind", WIRE_STR, &kind, &kl) != 0 || kl >= BUNDLE_KIND_MAX ||
+        wire_obj_get_uint(m, "version", &version) != 0)
+        return ERR_DECODE;
+    char k[BUNDLE_KIND_MAX];
+    memcpy(k, kind, kl);
+    k[kl] = '\0';
+    return note_version(t, origin, k, version);
+}
+
+int
+bundle_each_version(store_txn_t *t, bundle_version_fn fn, void *arg)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_BUNDLES, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    int crc = store_cursor_seek(c, "v", 1, &k, &v);
+    while (crc == 0 && k.len > 5 && k.data[0] == 'v') {
+        char kind[BUNDLE_KIND_MAX];
+        size_t kl = k.len - 5 < sizeof kind - 1 ? k.len - 5 : sizeof kind - 1;
+        memcpy(kind, k.data + 5, kl);
+        kind[kl] = '\0';
+        if (v.len == 8)
+            fn(arg, store_from_be32(k.data + 1), kind, store_from_be64(v.data));
+        wire_buf_reset(&k);
+        wire_buf_reset(&v);
+        crc = store_cursor_next(c, &k, &v);
+    }
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    store_cursor_close(&c);
+    return 0;
+}

@@ -1,0 +1,71 @@
+/* bundle: signed, versioned documents the province sends down the tree (the catalogue, the
+ * working-day calendar; revocation lists later).
+ *
+ * A bundle is a msgpack document {v, kind, version, published, publisher, body} and an Ed25519
+ * signature over domain SIGN_DOMAIN_BUNDLE and the document's BLAKE2b-256 hash, made with the
+ * publisher's key (the province's). Every node verifies it against the publisher key in its
+ * configuration and checks the body as its kind requires (a catalogue that parses and states the
+ * same version; a calendar that parses). A node keeps per kind only the newest version it has
+ * seen: an older or equal one changes nothing, so a bundle can be sent again at every session
+ * without harm. Applying a version appends a `bundle.applied` record {kind, version} to the
+ * node's spool, which travels up signed like every record; each tier notes it, so the province
+ * can list the version every node runs (bundle_each_version).
+ */
+#ifndef JIANCHA_BUNDLE_H
+#define JIANCHA_BUNDLE_H
+
+#include "sign.h"
+#include "store.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BUNDLE_KIND_MAX 16
+
+/* What a bundle says; body is borrowed from the document it was opened from. */
+struct bundle {
+    char kind[BUNDLE_KIND_MAX];
+    uint64_t version;
+    int64_t published_ms;
+    char publisher[7];
+    const void *body;
+    size_t body_len;
+};
+
+/* The kinds known: "catalog", "calendar". */
+bool bundle_kind_known(const char *kind);
+
+/* Writes a signed document for `b` (its body copied) into doc and sig. */
+void bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
+                 uint8_t sig[SIGN_SIGNATURE_BYTES]);
+
+/* Verifies and decodes a received bundle and checks its body for its kind: 0, ERR_BAD_SIGNATURE,
+ * or ERR_DECODE / ERR_INVALID with `why` saying what is wrong. The returned bundle borrows from
+ * doc. */
+int bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size_t len,
+                const void *sig, size_t sig_len, struct bundle *b, char why[160])
+    __attribute__((warn_unused_result));
+
+/* The version of a kind held here (0 if none), and optionally its document and signature. */
+int bundle_held(store_txn_t *t, const char *kind, uint64_t *version, struct wire_buf *doc,
+                struct wire_buf *sig) __attribute__((warn_unused_result));
+
+/* Keeps an opened bundle if it is newer than the one held (*taken says whether it was), notes
+ * that `node` runs it and, when spool_node is not 0, appends a `bundle.applied` record to that
+ * node's spool. */
+int bundle_keep(store_txn_t *t, uint32_t node, uint32_t spool_node, const struct bundle *b,
+                const void *doc, size_t len, const void *sig, size_t sig_len, int64_t now_ms,
+                bool *taken) __attribute__((warn_unused_result));
+
+/* Is this decoded record a `bundle.applied` record? Then notes it for `origin`. */
+bool bundle_is_applied_record(const wire_obj_t *record);
+int bundle_note_applied(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
+    __attribute__((warn_unused_result));
+
+/* Calls fn for every (node, kind, version) noted here, in node order. */
+typedef void (*bundle_version_fn)(void *arg, uint32_t node, const char *kind, uint64_t version);
+int bundle_each_version(store_txn_t *t, bundle_version_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The province publishes a new catalogue version as a signed bundle: it travels province → city →
+# county and to a county that was down at the time (at its next session), every collector runs it
+# (also after a restart), each node's acknowledgement travels back up, and the province lists the
+# version every node runs. An older version and a bundle signed with another key are refused with
+# their reason and change nothing.
+. "$(dirname "$0")/lib.sh"
+
+for n in 510000 510100 510104 510105; do keys $n; done
+PUB="bundle
+    publisher_key = $T/keys/510000.pub"
+UP="uplink
+    heartbeat_ms = 200
+    timeout_ms = 1500
+    ack_timeout_ms = 1000
+    backoff_max_ms = 500"
+aggregator_config province 510000 "$PUB"
+start province
+aggregator_config city 510100 "aggregator
+    key = $T/keys/510100.secret
+$UP
+    endpoint = $(endpoint_of province)
+$PUB"
+start city
+for c in 510104 510105; do
+    collector_config "c$c" $c "$(endpoint_of city)" "rules
+    catalog = $SRC/config/catalog.json
+    calendar = $SRC/config/cn-workdays.tsv
+$PUB"
+    start "c$c"
+done
+stop c510105 # down while the bundle is published
+
+jq '.version = 2' "$SRC/config/catalog.json" >"$T/catalog-v2.json"
+"$JIANCHA" bundle publish --kind catalog --file "$T/catalog-v2.json" --key "$T/keys/510000.secret" \
+    --to "$(endpoint_of province)" >"$T/pub.out" || fail "publish v2: $(cat "$T/pub.out")"
+
+runs() { "$JIANCHA" status --data "$T/$1" | grep -q "^catalogue in force: version $2\$"; }
+wait_until 20 runs c510104 2 || fail "the county did not apply catalogue v2"
+runs c510105 1 || fail "a stopped county changed"
+start c510105
+wait_until 20 runs c510105 2 || fail "the county down at publication did not get v2 at its next session"
+
+# every node's acknowledgement at the province: the province itself, the city and both counties
+acked() {
+    "$JIANCHA" query nodes --data "$T/province" >"$T/nodes.txt"
+    for n in 510000 510100 510104 510105; do
+        grep -Eq "^ *$n .* v2 " "$T/nodes.txt" || return 1
+    done
+}
+wait_until 20 acked || fail "the province does not list v2 for every node: $(cat "$T/nodes.txt")"
+
+# an older version is refused as stale, a bundle signed by a county as a bad signature
+if "$JIANCHA" bundle publish --kind catalog --file "$SRC/config/catalog.json" \
+    --key "$T/keys/510000.secret" --to "$(endpoint_of province)" 2>"$T/stale.err"; then
+    fail "an older catalogue was accepted"
+fi
+grep -q "stale" "$T/stale.err" || fail "no stale reason: $(cat "$T/stale.err")"
+jq '.version = 3' "$SRC/config/catalog.json" >"$T/catalog-v3.json"
+if "$JIANCHA" bundle publish --kind catalog --file "$T/catalog-v3.json" \
+    --key "$T/keys/510104.secret" --to "$(endpoint_of province)" 2>"$T/forged.err"; then
+    fail "a bundle signed by a county was accepted"
+fi
+grep -q "bad-signature" "$T/forged.err" || fail "no signature reason: $(cat "$T/forged.err")"
+# and a forged bundle offered straight to a city changes nothing either
+"$JIANCHA" bundle publish --kind catalog --file "$T/catalog-v3.json" \
+    --key "$T/keys/510104.secret" --to "$(endpoint_of city)" 2>/dev/null && fail "the city took a forged bundle"
+
+# a restarted county keeps running the version it was sent, over its older file
+stop c510104
+start c510104
+runs c510104 2 || fail "the restarted county went back to its file's catalogue"
+grep -q "rules on catalog_version=2" "$T/c510104.log" || fail "the restarted county does not judge with v2"
+
+# a calendar bundle too (no version of its own: the publisher gives one)
+"$JIANCHA" bundle publish --kind calendar --file "$SRC/config/cn-workdays.tsv" --version 7 \
+    --key "$T/keys/510000.secret" --to "$(endpoint_of province)" >/dev/null || fail "publish calendar"
+cal_acked() { "$JIANCHA" query nodes --data "$T/province" | grep -Eq "^ +510105 .* v7 "; }
+wait_until 20 cal_acked || fail "calendar v7 not acknowledged by 510105"
+say "ok: catalogue v2 and calendar v7 reached every node, acknowledged up to the province; stale and forged bundles refused"
