@@ -35,7 +35,8 @@ jq '.version = 2' "$SRC/config/catalog.json" >"$T/catalog-v2.json"
 "$JIANCHA" bundle publish --kind catalog --file "$T/catalog-v2.json" --key "$T/keys/510000.secret" \
     --to "$(endpoint_of province)" >"$T/pub.out" || fail "publish v2: $(cat "$T/pub.out")"
 
-runs() { "$JIANCHA" status --data "$T/$1" | grep -q "^catalogue in force: version $2\$"; }
+# (output is read whole before grep: grep -q closing the pipe early would fail it under pipefail)
+runs() { local out; out=$("$JIANCHA" status --data "$T/$1"); grep -q "^catalogue in force: version $2\$" <<<"$out"; }
 wait_until 20 runs c510104 2 || fail "the county did not apply catalogue v2"
 runs c510105 1 || fail "a stopped county changed"
 start c510105
@@ -75,6 +76,6 @@ grep -q "rules on catalog_version=2" "$T/c510104.log" || fail "the restarted cou
 # a calendar bundle too (no version of its own: the publisher gives one)
 "$JIANCHA" bundle publish --kind calendar --file "$SRC/config/cn-workdays.tsv" --version 7 \
     --key "$T/keys/510000.secret" --to "$(endpoint_of province)" >/dev/null || fail "publish calendar"
-cal_acked() { "$JIANCHA" query nodes --data "$T/province" | grep -Eq "^ +510105 .* v7 "; }
+cal_acked() { local out; out=$("$JIANCHA" query nodes --data "$T/province"); grep -Eq "^ +510105 .* v7 " <<<"$out"; }
 wait_until 20 cal_acked || fail "calendar v7 not acknowledged by 510105"
 say "ok: catalogue v2 and calendar v7 reached every node, acknowledged up to the province; stale and forged bundles refused"
