@@ -1,15 +1,24 @@
 /* pipeline_bench: durable intake and collector -> aggregator throughput, CPU and memory.
  *
- *   jiancha-bench-pipeline [--events N] [--runs R] [--chunk LINES] [--bin BUILD_DIR]
+ *   jiancha-bench-pipeline [--events N] [--runs R] [--chunk LINES] [--tiers 2|3] [--probes N]
+ *                          [--bin BUILD_DIR]
  *
- * Each run starts a real aggregator and collector (fresh stores, fresh keys, loopback TCP) and
- * streams N generated events into the collector's intake with 8 chunks in flight. It reports:
+ * Each run starts a real aggregator and collector (fresh stores, fresh keys, loopback TCP) and,
+ * with --tiers 3, a province above the aggregator (the county's signature is checked at the city
+ * and again at the province), and streams N generated events into the collector's intake with 8
+ * chunks in flight. It reports:
  *   intake   events/s from the first send to the last committed reply (durable at the collector)
- *   e2e      events/s from the first send until the aggregator's store holds all N
+ *   e2e      events/s from the first send until the top tier's store holds all N
  *   cpu      µs of CPU (user + system) per event for each daemon
  *   memory   peak RssAnon and RssFile of each daemon (the LMDB map shows up as RssFile)
  * and prints the median of every figure over the runs, once with JSON Lines messages and once with
- * the same events as msgpack arrays. Nothing here asserts on speed.
+ * the same events as msgpack arrays.
+ *
+ * With --probes N (3 tiers, the collector judging with the catalogue) it then sends N single events
+ * one at a time, half of them raising a red alert at once (a case for an item the catalogue does
+ * not list) and half ordinary, and reports the median and p99 time from the send until the
+ * province's store holds the alert (flushed at once at every tier) or the ordinary event (sealed
+ * by the batch timers). Nothing here asserts on speed.
  */
 #include "err.h"
 #include "event.h"
@@ -20,6 +29,7 @@
 #include <czmq.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +47,7 @@ struct figures {
 };
 
 static char *bin_dir;
+static int tiers = 2;
 
 static void
 sleep_us(long us)
@@ -180,52 +191,121 @@ load_chunks(const char *file, size_t lines_per_chunk, struct chunks *c)
     fclose(f);
 }
 
+struct tree {
+    pid_t province, city, col; /* province is 0 with two tiers */
+};
+
+/* Waits for an aggregator's listen.endpoint file: the endpoint, or exits. */
+static void
+endpoint_of(const char *dir, const char *name, char ep[256])
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/listen.endpoint", dir, name);
+    ep[0] = '\0';
+    for (int i = 0; i < 500 && !ep[0]; i++) {
+        sleep_us(20000);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(ep, 256, f))
+                ep[0] = '\0';
+            fclose(f);
+        }
+    }
+    if (!ep[0]) {
+        fprintf(stderr, "bench: %s did not start\n", name);
+        exit(1);
+    }
+    ep[strcspn(ep, "\n")] = '\0';
+}
+
+static pid_t
+start_daemon(const char *dir, const char *name, const char *kind, const char *text)
+{
+    char cfg[1024], log[1024], exe[1024];
+    snprintf(cfg, sizeof cfg, "%s/%s.conf", dir, name);
+    snprintf(log, sizeof log, "%s/%s.log", dir, name);
+    snprintf(exe, sizeof exe, "%s/%s/jiancha-%s", bin_dir, kind, kind);
+    FILE *f = fopen(cfg, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        exit(1);
+    return spawn(exe, cfg, log);
+}
+
+/* The county collector under a city aggregator, and with --tiers 3 the province above it. The
+ * collector judges with the catalogue when `rules`. */
+static void
+start_tree(const char *dir, bool rules, struct tree *tr)
+{
+    char cmd[2048], ep[256] = "", text[4096];
+    for (int i = 0; i < 3; i++) {
+        static const char *const nodes[] = {"510104", "510100", "510000"};
+        snprintf(cmd, sizeof cmd, "%s/cli/jiancha keys gen --node %s --out %s/keys >/dev/null",
+                 bin_dir, nodes[i], dir);
+        run_cmd(cmd);
+    }
+    tr->province = 0;
+    if (tiers == 3) {
+        snprintf(text, sizeof text,
+                 "aggregator\n    node = 510000\n    data = %s/province\n    keys = %s/keys\n"
+                 "listen\n    endpoint = tcp://127.0.0.1:*\nlog\n    level = warn\n",
+                 dir, dir);
+        tr->province = start_daemon(dir, "province", "aggregator", text);
+        endpoint_of(dir, "province", ep);
+    }
+    int n = snprintf(text, sizeof text,
+                     "aggregator\n    node = 510100\n    data = %s/agg\n    keys = %s/keys\n"
+                     "listen\n    endpoint = tcp://127.0.0.1:*\nlog\n    level = warn\n",
+                     dir, dir);
+    if (tiers == 3)
+        snprintf(text + n, sizeof text - (size_t)n,
+                 "aggregator\n    key = %s/keys/510100.secret\nuplink\n    endpoint = %s\n", dir,
+                 ep);
+    tr->city = start_daemon(dir, "agg", "aggregator", text);
+    endpoint_of(dir, "agg", ep);
+    n = snprintf(text, sizeof text,
+                 "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104.secret\n"
+                 "uplink\n    endpoint = %s\nlog\n    level = warn\n",
+                 dir, dir, ep);
+    if (rules)
+        snprintf(text + n, sizeof text - (size_t)n,
+                 "rules\n    catalog = %s/config/catalog.json\n"
+                 "    calendar = %s/config/cn-workdays.tsv\n"
+                 "counters\n    interval_ms = 86400000\n", /* no sheets amid the probes */
+                 BENCH_SOURCE, BENCH_SOURCE);
+    tr->col = start_daemon(dir, "col", "collector", text);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/col/intake.sock", dir);
+    for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
+        sleep_us(20000);
+    sleep_us(200000); /* sessions open */
+}
+
+static void
+stop_tree(const char *dir, struct tree *tr)
+{
+    pid_t pids[] = {tr->col, tr->city, tr->province};
+    for (int i = 0; i < 3; i++)
+        if (pids[i])
+            kill(pids[i], SIGTERM);
+    for (int i = 0; i < 3; i++)
+        if (pids[i])
+            waitpid(pids[i], NULL, 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    run_cmd(cmd);
+}
+
 static void
 one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
 {
     char dir[] = "/tmp/jiancha-bench-XXXXXX";
     if (!mkdtemp(dir))
         exit(1);
-    char cmd[2048], path[1024], cfg[1024], log[1024];
-    snprintf(cmd, sizeof cmd, "%s/cli/jiancha keys gen --node 510104 --out %s/keys >/dev/null",
-             bin_dir, dir);
-    run_cmd(cmd);
-    snprintf(cfg, sizeof cfg, "%s/agg.conf", dir);
-    FILE *f = fopen(cfg, "w");
-    fprintf(f,
-            "aggregator\n    node = 510100\n    data = %s/agg\n    keys = %s/keys\nlisten\n"
-            "    endpoint = tcp://127.0.0.1:*\nlog\n    level = warn\n",
-            dir, dir);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/aggregator/jiancha-aggregator", bin_dir);
-    snprintf(log, sizeof log, "%s/agg.log", dir);
-    pid_t agg = spawn(path, cfg, log);
-    char ep[256] = "";
-    snprintf(path, sizeof path, "%s/agg/listen.endpoint", dir);
-    for (int i = 0; i < 200 && !ep[0]; i++) {
-        sleep_us(20000);
-        f = fopen(path, "r");
-        if (f) {
-            if (!fgets(ep, sizeof ep, f))
-                ep[0] = '\0';
-            fclose(f);
-        }
-    }
-    ep[strcspn(ep, "\n")] = '\0';
-    snprintf(cfg, sizeof cfg, "%s/col.conf", dir);
-    f = fopen(cfg, "w");
-    fprintf(f,
-            "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104.secret\n"
-            "uplink\n    endpoint = %s\nlog\n    level = warn\n",
-            dir, dir, ep);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/collector/jiancha-collector", bin_dir);
-    snprintf(log, sizeof log, "%s/col.log", dir);
-    pid_t col = spawn(path, cfg, log);
+    struct tree tr;
+    start_tree(dir, false, &tr);
+    pid_t agg = tr.city, col = tr.col;
+    char path[1024];
     snprintf(path, sizeof path, "%s/col/intake.sock", dir);
-    for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
-        sleep_us(20000);
-    sleep_us(100000);
 
     zsock_t *s = zsock_new(ZMQ_DEALER);
     zsock_connect(s, "ipc://%s", path);
@@ -256,7 +336,7 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
         }
     }
     int64_t t_intake = timestamp_now_ms();
-    snprintf(path, sizeof path, "%s/agg", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, tiers == 3 ? "province" : "agg");
     while (stored(path) < events) {
         rss(col, &col_anon, &col_file);
         rss(agg, &agg_anon, &agg_file);
@@ -265,12 +345,7 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
     int64_t t_e2e = timestamp_now_ms();
     double col_cpu = cpu_seconds(col) - col_cpu0, agg_cpu = cpu_seconds(agg) - agg_cpu0;
     zsock_destroy(&s);
-    kill(col, SIGTERM);
-    kill(agg, SIGTERM);
-    waitpid(col, NULL, 0);
-    waitpid(agg, NULL, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    run_cmd(cmd);
+    stop_tree(dir, &tr);
 
     fg->intake_eps = (double)events * 1000.0 / (double)(t_intake - t0);
     fg->e2e_eps = (double)events * 1000.0 / (double)(t_e2e - t0);
@@ -296,6 +371,90 @@ cmp_double(const void *a, const void *b)
 }
 
 static double
+percentile(double *v, size_t n, double p)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    size_t i = (size_t)(p * (double)n + 0.999999);
+    return v[i ? i - 1 : 0];
+}
+
+/* Event -> province latency, one probe at a time (see the header comment). */
+static void
+probe_run(int probes)
+{
+    char dir[] = "/tmp/jiancha-bench-XXXXXX";
+    if (!mkdtemp(dir))
+        exit(1);
+    struct tree tr;
+    start_tree(dir, true, &tr);
+    char path[1024], top[1024];
+    snprintf(path, sizeof path, "%s/col/intake.sock", dir);
+    snprintf(top, sizeof top, "%s/province", dir);
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_connect(s, "ipc://%s", path);
+    double *alert_ms = xcalloc((size_t)probes, sizeof *alert_ms);
+    double *bulk_ms = xcalloc((size_t)probes, sizeof *bulk_ms);
+    size_t na = 0, nb = 0;
+    for (int i = 0; i < 2 * probes; i++) {
+        bool alert = i % 2 == 0;
+        char line[512];
+        int64_t now = timestamp_now_ms();
+        if (alert)
+            snprintf(line, sizeof line,
+                     "{\"type\":\"case.accept\",\"id\":\"probe-%d\",\"at\":%lld,\"case\":"
+                     "\"PROBE-%d\",\"item\":\"NOT-IN-CATALOGUE\",\"dept\":\"SCJGJ\","
+                     "\"handler\":\"H1\"}\n",
+                     i, (long long)now, i);
+        else
+            snprintf(line, sizeof line,
+                     "{\"type\":\"staff.credential\",\"id\":\"probe-%d\",\"at\":%lld,"
+                     "\"handler\":\"P%d\",\"dept\":\"SCJGJ\",\"categories\":[\"penalty\"],"
+                     "\"valid_from\":\"2026-01-01T00:00:00+08:00\","
+                     "\"valid_until\":\"2027-12-31T00:00:00+08:00\"}\n",
+                     i, (long long)now, i);
+        uint64_t base = stored(top);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        zmsg_t *m = zmsg_new();
+        zmsg_addmem(m, "", 0);
+        zmsg_addstr(m, line);
+        zmsg_send(&m, s);
+        char *e = zstr_recv(s), *r = zstr_recv(s);
+        if (!r || !strstr(r, "\"accepted\":1")) {
+            fprintf(stderr, "bench: probe refused: %s\n", r ? r : "no reply");
+            exit(1);
+        }
+        zstr_free(&e);
+        zstr_free(&r);
+        /* the alert probe brings its event and its alert record; the other its event */
+        uint64_t want = base + (alert ? 2 : 1);
+        for (int w = 0; stored(top) < want; w++) {
+            if (w > 200000) {
+                fprintf(stderr, "bench: probe %d never reached the province\n", i);
+                exit(1);
+            }
+            sleep_us(100);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        if (alert)
+            alert_ms[na++] = ms;
+        else
+            bulk_ms[nb++] = ms;
+    }
+    zsock_destroy(&s);
+    stop_tree(dir, &tr);
+    double a50 = percentile(alert_ms, na, 0.5), a99 = percentile(alert_ms, na, 0.99);
+    double b50 = percentile(bulk_ms, nb, 0.5), b99 = percentile(bulk_ms, nb, 0.99);
+    printf("latency county -> city -> province, %d probes each: red alert queryable at the "
+           "province median %.2f ms p99 %.2f ms (%.2fx of the 10 ms goal); ordinary event median "
+           "%.2f ms p99 %.2f ms (%.2fx of the 100 ms goal)\n",
+           probes, a50, a99, a99 / 10.0, b50, b99, b99 / 100.0);
+    free(alert_ms);
+    free(bulk_ms);
+}
+
+static double
 median(struct figures *f, int runs, size_t offset)
 {
     double v[64];
@@ -313,8 +472,11 @@ main(int argc, char **argv)
         {"runs", required_argument, NULL, 'r'},
         {"chunk", required_argument, NULL, 'c'},
         {"bin", required_argument, NULL, 'b'},
+        {"tiers", required_argument, NULL, 't'},
+        {"probes", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
+    int probes = 0;
     uint64_t events = 1000000;
     int runs = 3;
     size_t chunk = 1000;
@@ -331,6 +493,12 @@ main(int argc, char **argv)
         case 'c':
             chunk = (size_t)strtoul(optarg, NULL, 10);
             break;
+        case 't':
+            tiers = atoi(optarg);
+            break;
+        case 'p':
+            probes = atoi(optarg);
+            break;
         case 'b':
             free(bin_dir);
             bin_dir = xstrdup(optarg);
@@ -339,7 +507,8 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (runs < 1 || runs > 64 || events == 0 || chunk == 0)
+    if (runs < 1 || runs > 64 || events == 0 || chunk == 0 || (tiers != 2 && tiers != 3) ||
+        probes < 0 || (probes && tiers != 3))
         return 2;
     zsys_init();
     zsys_set_logstream(NULL);
@@ -368,9 +537,9 @@ main(int argc, char **argv)
             }
         }
         const char *fmt = format ? "msgpack" : "json";
-        printf("pipeline bench (%s): %llu events in %zu messages of %zu, %d runs, 8 messages in "
-               "flight\n",
-               fmt, (unsigned long long)events, chs.n, chunk, runs);
+        printf("pipeline bench (%s, %d tiers): %llu events in %zu messages of %zu, %d runs, 8 "
+               "messages in flight\n",
+               fmt, tiers, (unsigned long long)events, chs.n, chunk, runs);
         struct figures f[64];
         for (int r = 0; r < runs; r++)
             one_run(r + 1, &chs, events, &f[r]);
@@ -387,12 +556,15 @@ main(int argc, char **argv)
             median(f, runs, offsetof(struct figures, col_file_mib)),
             median(f, runs, offsetof(struct figures, agg_file_mib)));
         printf(
-            "ratios to the goals (%s): intake %.2fx of 400k, e2e %.2fx of 300k, collector RssAnon "
+            "ratios to the goals (%s): intake %.2fx of 400k, e2e %.2fx of %s, collector RssAnon "
             "%.2fx of the 16 MiB cap\n",
             fmt, median(f, runs, offsetof(struct figures, intake_eps)) / 400000.0,
-            median(f, runs, offsetof(struct figures, e2e_eps)) / 300000.0,
+            median(f, runs, offsetof(struct figures, e2e_eps)) / (tiers == 3 ? 150000.0 : 300000.0),
+            tiers == 3 ? "150k (3 tiers)" : "300k",
             median(f, runs, offsetof(struct figures, col_anon_mib)) / 16.0);
     }
+    if (probes)
+        probe_run(probes);
     for (size_t i = 0; i < chs.n; i++)
         free(chs.body[i]);
     free(chs.body);

@@ -468,6 +468,7 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
     int rc;
     uint8_t key[12];
     store_be32(key, w->node);
+    bool urgent = false; /* an alert inside: it goes up at once, not at the next flush */
     while ((rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0) {
         wire_reader_t *rr = NULL;
         const wire_obj_t *m2;
@@ -482,6 +483,11 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
                 break;
             continue;
         }
+        const char *type;
+        size_t tl;
+        if (decoded && wire_obj_get_bytes(m2, "type", WIRE_STR, &type, &tl) == 0 && tl == 5 &&
+            memcmp(type, "alert", 5) == 0)
+            urgent = true;
         store_be64(key + 4, seq);
         rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
         /* A counter sheet replaces the node's older sheet of that day (a malformed one is kept as
@@ -548,7 +554,7 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         rc = spool_append(t, a->in->opt.forward_node, fr.data, fr.len, &fseq);
         wire_buf_fini(&fr);
         if (rc == 0)
-            rc = spool_seal(t, a->in->opt.forward_node, a->in->opt.forward_seal_at, false,
+            rc = spool_seal(t, a->in->opt.forward_node, a->in->opt.forward_seal_at, urgent,
                             a->now_ms, &sealed);
         a->sealed += sealed;
         if (rc != 0)
