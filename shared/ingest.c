@@ -599,6 +599,15 @@ stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq, uint8_t out[SIGN
     return rc;
 }
 
+/* A refused batch: the child's chain stands still from now, unless it already did. */
+static void
+stuck(struct ingest_node *w, int64_t now_ms)
+{
+    if (!w->stuck_since_ms)
+        w->stuck_since_ms = now_ms;
+    w->stuck_at_seq = w->last_seq + 1;
+}
+
 static int
 txn_fn(store_txn_t *t, void *arg)
 {
@@ -617,6 +626,7 @@ txn_fn(store_txn_t *t, void *arg)
         touched = true;
         if (a->ok[i] != 0) {
             w->rejected++;
+            stuck(w, a->now_ms);
             continue;
         }
         char why[160];
@@ -635,12 +645,14 @@ txn_fn(store_txn_t *t, void *arg)
                          (unsigned long long)h->seq);
                 nack(m, h->seq, PROTO_NACK_CONFLICT, true, 0, why);
                 w->rejected++;
+                stuck(w, a->now_ms);
             }
             continue;
         }
         if (h->seq > w->last_seq + 1) {
             snprintf(why, sizeof why, "expected batch %llu", (unsigned long long)w->last_seq + 1);
             nack(m, h->seq, PROTO_NACK_GAP, false, w->last_seq + 1, why);
+            stuck(w, a->now_ms);
             continue;
         }
         if (memcmp(h->prev, w->last_hash, SIGN_HASH_BYTES) != 0 || h->first != w->last_record + 1) {
@@ -649,6 +661,7 @@ txn_fn(store_txn_t *t, void *arg)
                      (unsigned long long)h->seq, (unsigned long long)w->last_seq);
             nack(m, h->seq, PROTO_NACK_BROKEN_CHAIN, true, 0, why);
             w->rejected++;
+            stuck(w, a->now_ms);
             continue;
         }
         a->why[0] = '\0';
@@ -670,6 +683,7 @@ txn_fn(store_txn_t *t, void *arg)
         w->last_record = h->last;
         w->batches++;
         w->records += h->count;
+        w->stuck_since_ms = 0;
         m->ack = true;
         m->reply_ack.seq = h->seq;
     }

@@ -46,6 +46,10 @@ struct ingest_node {
     uint64_t records;
     uint64_t duplicates;
     uint64_t rejected;
+    /* in memory: since when the child's chain has not moved on because its batches were refused
+     * (gap, broken chain, conflict, failed checks); 0 once a batch is accepted again */
+    int64_t stuck_since_ms;
+    uint64_t stuck_at_seq; /* the batch it should send next */
 };
 
 /* One received batch: frames borrowed from the caller's message; reply filled by ingest. */

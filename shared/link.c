@@ -491,6 +491,20 @@ prune_fn(store_txn_t *t, void *arg)
     return rc;
 }
 
+static void
+heartbeat(link_t *l, int64_t now)
+{
+    if (!l->sock || now - l->last_tx_ms <= l->opt.heartbeat_ms)
+        return;
+    struct proto_ping p = {now};
+    struct wire_buf b;
+    wire_buf_init(&b);
+    proto_ping_encode(&p, &b);
+    const struct wire_buf *frames[] = {&b};
+    (void)send_frames(l, PROTO_PING, frames, 1);
+    wire_buf_fini(&b);
+}
+
 void
 link_tick(link_t *l, int64_t now)
 {
@@ -525,18 +539,12 @@ link_tick(link_t *l, int64_t now)
             l->progress_ms = now;
             l->resends++;
         }
-        if (now - l->last_tx_ms > l->opt.heartbeat_ms) {
-            struct proto_ping p = {now};
-            struct wire_buf b;
-            wire_buf_init(&b);
-            proto_ping_encode(&p, &b);
-            const struct wire_buf *frames[] = {&b};
-            (void)send_frames(l, PROTO_PING, frames, 1);
-            wire_buf_fini(&b);
-        }
+        heartbeat(l, now);
         fill_window(l);
         break;
     case LINK_PARKED:
+        /* Still heard: the parent tells a stuck node from a dead one (node.silent says which). */
+        heartbeat(l, now);
         break;
     }
     /* Pruning is lazy: the parent's WELCOME is the truth after a restart, so losing an unpruned

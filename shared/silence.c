@@ -93,11 +93,31 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at
     store_txn_t *t = NULL;
     int rc = store_read(s->store, &t);
     for (size_t i = 0; rc == 0 && i < s->n; i++) {
-        int64_t last = s->started_ms;
-        for (size_t k = 0; k < n_nodes; k++)
-            if (nodes[k].node == s->children[i] && nodes[k].last_contact_ms > last)
+        int64_t last = s->started_ms, stuck = 0;
+        uint64_t stuck_at = 0;
+        for (size_t k = 0; k < n_nodes; k++) {
+            if (nodes[k].node != s->children[i])
+                continue;
+            if (nodes[k].last_contact_ms > last)
                 last = nodes[k].last_contact_ms;
-        int64_t quiet = now_ms - last;
+            if (nodes[k].stuck_since_ms) {
+                stuck = nodes[k].stuck_since_ms > s->started_ms ? nodes[k].stuck_since_ms
+                                                                : s->started_ms;
+                stuck_at = nodes[k].stuck_at_seq;
+            }
+        }
+        /* A child that still talks but whose batches are refused is as silent as a quiet one. */
+        bool gap = stuck && now_ms - stuck > now_ms - last;
+        int64_t quiet = gap ? now_ms - stuck : now_ms - last;
+        char why[sizeof ((struct alert *)0)->detail];
+        char code[7];
+        event_node_text(s->children[i], code);
+        if (gap)
+            snprintf(why, sizeof why, "child %s: batch chain stuck at batch %llu for %llds", code,
+                     (unsigned long long)stuck_at, (long long)(quiet / 1000));
+        else
+            snprintf(why, sizeof why, "child %s silent for %llds", code,
+                     (long long)(quiet / 1000));
         if (quiet < s->yellow_ms)
             continue;
         enum alert_light want = quiet >= s->red_ms ? ALERT_RED : ALERT_YELLOW;
@@ -123,16 +143,14 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at
             a.light = want;
             a.state = ALERT_OPEN;
             a.raised_ms = now_ms;
-            snprintf(a.detail, sizeof a.detail, "child %s silent for %llds", a.subject,
-                     (long long)(quiet / 1000));
+            snprintf(a.detail, sizeof a.detail, "%s", why);
             alert_log(&a, now_ms, ALERT_RAISED, want);
             d->a = a;
             d->is_new = true;
             p.n_due++;
         } else if (want > old.light) {
             old.light = want;
-            snprintf(old.detail, sizeof old.detail, "child %s silent for %llds", a.subject,
-                     (long long)(quiet / 1000));
+            snprintf(old.detail, sizeof old.detail, "%s", why);
             alert_log(&old, now_ms, ALERT_ESCALATED, want);
             d->a = old;
             p.n_due++;

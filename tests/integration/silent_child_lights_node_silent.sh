@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An expected child that sends nothing, not even a heartbeat, lights node.silent at its parent:
 # yellow after silence/after_ms, the same alert red after silence/red_after_ms; a child that is
-# heard stays dark.
+# heard stays dark. A child that keeps talking while its batches are refused for good (its chain
+# stands still) lights node.silent too, saying where its chain is stuck.
 . "$(dirname "$0")/lib.sh"
 
 keys 510104
@@ -23,4 +24,24 @@ wait_until 10 has_alert '.rule == "node.silent" and .child == "510105" and .ligh
     fail "not escalated to red: $(alerts)"
 if has_alert '.rule == "node.silent" and .child == "510104"'; then fail "the child that is heard lit up"; fi
 [ "$(alerts | jq -s 'map(select(.rule == "node.silent")) | length')" = 1 ] || fail "more than one alert: $(alerts)"
-say "ok: the silent child lit yellow then red, once; the one heard stayed dark"
+
+# 510302's batches exceed what 自贡 accepts: refused for good, parked at the county, which keeps
+# sending heartbeats; 自贡 sees it alive but stuck
+keys 510302
+aggregator_config zigong 510300 "aggregator
+    children = 510302
+silence
+    after_ms = 1000
+    red_after_ms = 3000"
+sed -i 's/^    heartbeat_ms = 200$/&\n    max_batch_bytes = 1024/' "$T/zigong.cfg"
+start zigong
+collector_config stuck 510302 "$(endpoint_of zigong)"
+start stuck
+"$EVENTGEN" --node 510302 --count 200 --seed 5 >"$T/stuck.jsonl"
+"$JIANCHA" send --data "$T/stuck" "$T/stuck.jsonl" >/dev/null || fail "send to the stuck county"
+zalerts() { "$JIANCHA" query alerts --data "$T/zigong" --json; }
+stuck_lit() { zalerts | jq -s -e 'map(select(.rule == "node.silent" and .child == "510302" and (.detail | test("batch chain stuck at batch 1")))) | length == 1' >/dev/null; }
+wait_until 10 stuck_lit || fail "no node.silent for the stuck child: $(zalerts)"
+"$JIANCHA" status --data "$T/stuck" >"$T/stuck.status"
+grep -q "parked" "$T/stuck.status" || fail "the county did not park its refused batch"
+say "ok: the silent child lit yellow then red, once; the one heard stayed dark; the stuck one lit with where it is stuck"
