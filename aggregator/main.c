@@ -97,6 +97,7 @@ struct aggregator {
     int64_t unsealed_since_ms;
     silence_t *silence;
     int64_t silence_checked_ms;
+    int64_t contacts_saved_ms;
     uint32_t rollup_only[256]; /* children told to send alerts and counters only */
     size_t n_rollup_only;
     bool have_publisher;
@@ -355,6 +356,9 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
         } else if (cmd == PROTO_BUNDLE && f1) {
             handle_publish(a, id, f1, zmsg_next(msg), now);
         } else if (cmd == PROTO_PING && f1) {
+            struct proto_ping ping;
+            if (s && proto_ping_decode(zframe_data(f1), zframe_size(f1), &ping) == 0)
+                ingest_note_ping(a->ingest, s->node, ping.sent_ms, ping.sealed, now);
             struct wire_buf b = {zframe_data(f1), zframe_size(f1), 0};
             send_to(a, zframe_data(id), zframe_size(id), PROTO_PONG, &b);
         } else if (cmd == PROTO_BATCH) {
@@ -447,7 +451,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             continue;
         }
         if (now - s->last_tx_ms >= a->heartbeat_ms) {
-            struct proto_ping p = {now};
+            struct proto_ping p = {now, 0};
             struct wire_buf b;
             wire_buf_init(&b);
             proto_ping_encode(&p, &b);
@@ -456,6 +460,11 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             s->last_tx_ms = now;
         }
         i++;
+    }
+    if (now - a->contacts_saved_ms >= 5000) {
+        a->contacts_saved_ms = now;
+        if (ingest_save_contacts(a->ingest) != 0)
+            log_warn("aggregator: cannot record children's contact, will retry");
     }
     if (now - a->silence_checked_ms >= 1000) {
         uint64_t changes;

@@ -586,8 +586,8 @@ query_nodes(int argc, char **argv)
         printf("this node's uplink: %llu batches sealed, %llu acknowledged, backlog %llu\n",
                (unsigned long long)sp.batch_seq, (unsigned long long)sp.acked_batch,
                (unsigned long long)(sp.batch_seq - sp.acked_batch));
-    printf("%-12s %10s %8s %10s %6s %6s %8s %8s  %s\n", "node", "records", "batch", "lag", "red",
-           "yellow", "catalog", "calendar", "last contact");
+    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s  %s\n", "node", "records", "batch",
+           "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "last contact");
     int64_t now = timestamp_now_ms();
     for (size_t i = 0; i < n; i++) {
         const struct node_row *r = &rows[i];
@@ -599,14 +599,23 @@ query_nodes(int argc, char **argv)
         }
         char label[16];
         snprintf(label, sizeof label, "%*s%s", 2 * depth_of(r->node), "", nt);
+        /* backlog and skew come from a direct child's heartbeats */
+        char backlog[24] = "-", skew[24] = "-";
+        if (r->has_state && r->st.sealed_seq)
+            snprintf(backlog, sizeof backlog, "%llu",
+                     (unsigned long long)(r->st.sealed_seq > r->st.last_seq
+                                              ? r->st.sealed_seq - r->st.last_seq
+                                              : 0));
+        if (r->has_state && r->st.sealed_seq)
+            snprintf(skew, sizeof skew, "%+.1fs", (double)r->st.skew_ms / 1000.0);
         char catv[24] = "-", calv[24] = "-";
         if (r->catalog)
             snprintf(catv, sizeof catv, "v%llu", (unsigned long long)r->catalog);
         if (r->calendar)
             snprintf(calv, sizeof calv, "v%llu", (unsigned long long)r->calendar);
-        printf("%-12s %10llu %8llu %10s %6llu %6llu %8s %8s  %.19s\n", label,
+        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s  %.19s\n", label,
                (unsigned long long)r->records,
-               (unsigned long long)(r->has_state ? r->st.last_seq : 0), lag,
+               (unsigned long long)(r->has_state ? r->st.last_seq : 0), backlog, lag, skew,
                (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
                when);
     }

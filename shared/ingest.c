@@ -61,7 +61,11 @@ find(struct ingest_node *v, size_t n, uint32_t node)
 static void
 node_encode(const struct ingest_node *st, struct wire_buf *out)
 {
-    wire_put_map(out, 8);
+    wire_put_map(out, 10);
+    wire_put_cstr(out, "sealed");
+    wire_put_uint(out, st->sealed_seq);
+    wire_put_cstr(out, "skew");
+    wire_put_int(out, st->skew_ms);
     wire_put_cstr(out, "last_seq");
     wire_put_uint(out, st->last_seq);
     wire_put_cstr(out, "last_hash");
@@ -108,6 +112,13 @@ ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
         memcpy(st->last_hash, h, hl);
         const wire_obj_t *c = wire_obj_get(m, "last_contact");
         st->last_contact_ms = c && wire_obj_type(c) == WIRE_UINT ? (int64_t)wire_obj_uint(c) : 0;
+        const wire_obj_t *k = wire_obj_get(m, "skew");
+        st->skew_ms = !k                              ? 0
+                      : wire_obj_type(k) == WIRE_INT  ? wire_obj_int(k)
+                      : wire_obj_type(k) == WIRE_UINT ? (int64_t)wire_obj_uint(k)
+                                                      : 0;
+        if (wire_obj_get_uint(m, "sealed", &st->sealed_seq) != 0)
+            st->sealed_seq = 0;
         st->node = node;
         rc = 0;
     }
@@ -275,6 +286,53 @@ ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms)
     struct ingest_node *n = find(in->nodes, in->n_nodes, node);
     if (n)
         n->last_contact_ms = now_ms;
+}
+
+void
+ingest_note_ping(ingest_t *in, uint32_t node, int64_t sent_ms, uint64_t sealed, int64_t now_ms)
+{
+    struct ingest_node *n = find(in->nodes, in->n_nodes, node);
+    if (!n)
+        return;
+    n->last_contact_ms = now_ms;
+    n->skew_ms = sent_ms - now_ms;
+    if (sealed)
+        n->sealed_seq = sealed;
+}
+
+static int
+save_fn(store_txn_t *t, void *arg)
+{
+    ingest_t *in = arg;
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < in->n_nodes; i++) {
+        struct ingest_node saved;
+        int lrc = ingest_node_load(t, in->nodes[i].node, &saved);
+        if (lrc != 0 && lrc != ERR_NOT_FOUND) {
+            rc = lrc;
+            break;
+        }
+        if (lrc == 0 && saved.last_contact_ms == in->nodes[i].last_contact_ms &&
+            saved.sealed_seq == in->nodes[i].sealed_seq && saved.skew_ms == in->nodes[i].skew_ms)
+            continue;
+        if (lrc == ERR_NOT_FOUND && !in->nodes[i].last_contact_ms)
+            continue;
+        uint8_t key[4];
+        store_be32(key, in->nodes[i].node);
+        wire_buf_reset(&v);
+        node_encode(&in->nodes[i], &v);
+        rc = store_put(t, STORE_NODES, key, 4, v.data, v.len, 0);
+    }
+    wire_buf_fini(&v);
+    return rc;
+}
+
+int
+ingest_save_contacts(ingest_t *in)
+{
+    return store_write(in->store, save_fn, in);
 }
 
 uint64_t

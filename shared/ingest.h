@@ -50,6 +50,9 @@ struct ingest_node {
      * (gap, broken chain, conflict, failed checks); 0 once a batch is accepted again */
     int64_t stuck_since_ms;
     uint64_t stuck_at_seq; /* the batch it should send next */
+    /* from the child's heartbeats (persisted by ingest_save_contacts) */
+    uint64_t sealed_seq; /* its last sealed batch: backlog = sealed_seq - last_seq */
+    int64_t skew_ms;     /* its clock minus ours when its last heartbeat arrived */
 };
 
 /* One received batch: frames borrowed from the caller's message; reply filled by ingest. */
@@ -92,6 +95,14 @@ uint64_t ingest_take_sealed(ingest_t *in);
 
 /* Any message from a child counts as contact (kept in memory; persisted with its next batch). */
 void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);
+
+/* A heartbeat from a child: what it has sealed and its clock (sent_ms) against ours. */
+void ingest_note_ping(ingest_t *in, uint32_t node, int64_t sent_ms, uint64_t sealed,
+                      int64_t now_ms);
+
+/* Persists every child's contact, backlog and skew that changed since it was last stored, so
+ * `jiancha query nodes` shows them while no batch arrives. */
+int ingest_save_contacts(ingest_t *in) __attribute__((warn_unused_result));
 
 /* The known children, borrowed until the next ingest call. */
 const struct ingest_node *ingest_nodes(const ingest_t *in, size_t *n);

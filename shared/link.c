@@ -496,7 +496,12 @@ heartbeat(link_t *l, int64_t now)
 {
     if (!l->sock || now - l->last_tx_ms <= l->opt.heartbeat_ms)
         return;
-    struct proto_ping p = {now};
+    struct proto_ping p = {now, 0};
+    struct spool_state st;
+    store_txn_t *t = NULL;
+    if (store_read(l->store, &t) == 0 && spool_state_get(t, &st) == 0)
+        p.sealed = st.batch_seq; /* the parent shows this node's backlog from it */
+    store_abort(&t);
     struct wire_buf b;
     wire_buf_init(&b);
     proto_ping_encode(&p, &b);

@@ -225,9 +225,11 @@ proto_refuse_decode(const void *data, size_t len, struct proto_refuse *m)
 void
 proto_ping_encode(const struct proto_ping *m, struct wire_buf *out)
 {
-    wire_put_map(out, 1);
+    wire_put_map(out, 2);
     wire_put_cstr(out, "t");
     wire_put_int(out, m->sent_ms);
+    wire_put_cstr(out, "sealed");
+    wire_put_uint(out, m->sealed);
 }
 
 int
@@ -241,6 +243,8 @@ proto_ping_decode(const void *data, size_t len, struct proto_ping *m)
     int rc = ERR_DECODE;
     if (t && (wire_obj_type(t) == WIRE_UINT || wire_obj_type(t) == WIRE_INT)) {
         m->sent_ms = wire_obj_type(t) == WIRE_UINT ? (int64_t)wire_obj_uint(t) : wire_obj_int(t);
+        if (wire_obj_get_uint(o, "sealed", &m->sealed) != 0)
+            m->sealed = 0;
         rc = 0;
     }
     wire_reader_destroy(&r);

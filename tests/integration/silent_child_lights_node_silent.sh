@@ -42,6 +42,9 @@ start stuck
 zalerts() { "$JIANCHA" query alerts --data "$T/zigong" --json; }
 stuck_lit() { zalerts | jq -s -e 'map(select(.rule == "node.silent" and .child == "510302" and (.detail | test("batch chain stuck at batch 1")))) | length == 1' >/dev/null; }
 wait_until 10 stuck_lit || fail "no node.silent for the stuck child: $(zalerts)"
+# its parent shows what it holds back, from its heartbeats, and how far its clock is off
+backlog_shown() { local out; out=$("$JIANCHA" query nodes --data "$T/zigong"); grep -Eq '^    510302 +0 +0 +[1-9][0-9]* +[0-9]+s +[-+]0[.][0-9]s ' <<<"$out"; }
+wait_until 15 backlog_shown || fail "no backlog for the stuck child: $("$JIANCHA" query nodes --data "$T/zigong")"
 "$JIANCHA" status --data "$T/stuck" >"$T/stuck.status"
 grep -q "parked" "$T/stuck.status" || fail "the county did not park its refused batch"
 say "ok: the silent child lit yellow then red, once; the one heard stayed dark; the stuck one lit with where it is stuck"
