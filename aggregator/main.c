@@ -663,6 +663,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             .ack_timeout_ms = conf_int(a->conf, "uplink/ack_timeout_ms"),
             .backoff_max_ms = conf_int(a->conf, "uplink/backoff_max_ms"),
             .window = (uint32_t)conf_int(a->conf, "uplink/window"),
+            .drop_carried = true,
         };
         a->link = link_new(&lo, a->store, a->node, a->key);
         struct link_hooks hooks = {on_parent_session, on_parent_bundle, a};

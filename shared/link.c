@@ -479,13 +479,14 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
 struct prune_args {
     uint64_t acked;
     int64_t contact_ms;
+    uint32_t carrier;
 };
 
 static int
 prune_fn(store_txn_t *t, void *arg)
 {
     struct prune_args *a = arg;
-    int rc = spool_prune(t, a->acked);
+    int rc = spool_prune(t, a->acked, a->carrier);
     if (rc == 0)
         rc = store_meta_put_u64(t, "parent_contact_ms", (uint64_t)a->contact_ms);
     return rc;
@@ -556,7 +557,7 @@ link_tick(link_t *l, int64_t now)
      * acknowledgement costs a resend the parent recognises, never data. */
     bool idle = l->next_send == l->acked + 1;
     if (l->acked > l->pruned && (idle || now - l->last_prune_ms >= PRUNE_EVERY_MS)) {
-        struct prune_args a = {l->acked, l->last_rx_ms};
+        struct prune_args a = {l->acked, l->last_rx_ms, l->opt.drop_carried ? l->node : 0};
         int rc = store_write(l->store, prune_fn, &a);
         l->last_prune_ms = now;
         if (rc == 0)

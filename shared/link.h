@@ -26,6 +26,7 @@ struct link_options {
     int64_t ack_timeout_ms; /* no acknowledgement progress this long: resend the window */
     int64_t backoff_max_ms; /* reconnect delay doubles from 100 ms up to this */
     uint32_t window;        /* batches in flight */
+    bool drop_carried;      /* an aggregator: drop carried child batches once the parent has them */
 };
 
 enum link_state { LINK_WAITING, LINK_HELLO, LINK_ACTIVE, LINK_PARKED, LINK_REFUSED };

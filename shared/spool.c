@@ -207,8 +207,36 @@ spool_load(store_txn_t *t, uint32_t node, uint64_t batch_seq, struct wire_buf *h
     return 0;
 }
 
+/* Deletes the `batch` records of one acknowledged batch of the carrier's. */
+static int
+drop_carried(store_txn_t *t, uint32_t carrier, const uint8_t batch_key[8])
+{
+    struct wire_buf h, v;
+    wire_buf_init(&h);
+    wire_buf_init(&v);
+    struct batch_header hd;
+    int rc = store_get(t, STORE_OUTBOX, batch_key, 8, &h);
+    if (rc == 0 && batch_header_decode(h.data, h.len, &hd) != 0)
+        rc = ERR_CORRUPT;
+    for (uint64_t seq = hd.first; rc == 0 && seq <= hd.last; seq++) {
+        uint8_t key[12];
+        event_key(key, carrier, seq);
+        wire_buf_reset(&v);
+        rc = store_get(t, STORE_EVENTS, key, 12, &v);
+        char type[32], id[EVENT_ID_MAX + 1];
+        if (rc == 0 && event_record_peek(v.data, v.len, type, id) == 0 &&
+            strcmp(type, "batch") == 0)
+            rc = store_del(t, STORE_EVENTS, key, 12);
+        if (rc == ERR_NOT_FOUND)
+            rc = 0;
+    }
+    wire_buf_fini(&h);
+    wire_buf_fini(&v);
+    return rc;
+}
+
 int
-spool_prune(store_txn_t *t, uint64_t acked)
+spool_prune(store_txn_t *t, uint64_t acked, uint32_t carrier)
 {
     uint64_t was;
     int rc = store_meta_get_u64(t, "acked_batch", &was);
@@ -235,7 +263,10 @@ spool_prune(store_txn_t *t, uint64_t acked)
         for (uint64_t to = from; to <= last && rc == 0; to++) {
             uint8_t key[8];
             store_be64(key, to);
-            rc = store_del(t, STORE_OUTBOX, key, 8);
+            if (carrier)
+                rc = drop_carried(t, carrier, key);
+            if (rc == 0)
+                rc = store_del(t, STORE_OUTBOX, key, 8);
             if (rc == ERR_NOT_FOUND)
                 rc = 0;
         }

@@ -50,8 +50,12 @@ int spool_seal_pending(store_t *s, uint32_t node, uint32_t max_records, int64_t 
 int spool_load(store_txn_t *t, uint32_t node, uint64_t batch_seq, struct wire_buf *header,
                struct wire_buf *payload) __attribute__((warn_unused_result));
 
-/* Records that the parent holds every batch up to `acked` and drops their headers. */
-int spool_prune(store_txn_t *t, uint64_t acked) __attribute__((warn_unused_result));
+/* Records that the parent holds every batch up to `acked` and drops their headers. With a
+ * carrier node (an aggregator's own), the `batch` records inside those batches are dropped too:
+ * they are copies of child batches held under their origins, kept only until the parent has
+ * them. 0 keeps every record (a collector's rules work on them). */
+int spool_prune(store_txn_t *t, uint64_t acked, uint32_t carrier)
+    __attribute__((warn_unused_result));
 
 /* Sets a batch aside for an operator with the parent's reason. */
 int spool_park(store_txn_t *t, uint32_t node, uint64_t batch_seq, const char *reason)

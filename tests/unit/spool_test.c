@@ -94,7 +94,7 @@ full_batches_are_sealed_and_chained(void **state)
 static int
 prune_fn(store_txn_t *t, void *arg)
 {
-    return spool_prune(t, *(uint64_t *)arg);
+    return spool_prune(t, *(uint64_t *)arg, 0);
 }
 
 static void
@@ -117,6 +117,64 @@ pruning_drops_acknowledged_batches_only(void **state)
     struct spool_state s;
     assert_int_equal(spool_state_get(t, &s), 0);
     assert_int_equal(s.acked_batch, 3);
+    wire_buf_fini(&h);
+    wire_buf_fini(&p);
+    store_abort(&t);
+}
+
+static int
+carried_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    /* two batches of two: a carried child batch and one of the carrier's own alerts in each */
+    for (int i = 0; i < 4; i++) {
+        struct wire_buf r;
+        wire_buf_init(&r);
+        wire_put_map(&r, 4);
+        wire_put_cstr(&r, "type");
+        wire_put_cstr(&r, i % 2 ? "alert" : "batch");
+        wire_put_cstr(&r, "id");
+        wire_put_cstr(&r, i % 2 ? "A-1/1" : "510104/1");
+        wire_put_cstr(&r, "at");
+        wire_put_int(&r, 1793581200000LL);
+        wire_put_cstr(&r, "node");
+        wire_put_cstr(&r, "510100");
+        uint64_t seq;
+        int rc = spool_append(t, NODE, r.data, r.len, &seq);
+        wire_buf_fini(&r);
+        if (rc != 0)
+            return rc;
+    }
+    uint64_t sealed;
+    return spool_seal(t, NODE, 2, true, 1793581200000LL, &sealed);
+}
+
+static int
+prune_carrier_fn(store_txn_t *t, void *arg)
+{
+    return spool_prune(t, *(uint64_t *)arg, NODE);
+}
+
+static void
+a_carrier_drops_acknowledged_carried_batches_and_keeps_its_own_records(void **state)
+{
+    (void)state;
+    assert_int_equal(store_write(st, carried_fn, NULL), 0);
+    uint64_t acked = 1;
+    assert_int_equal(store_write(st, prune_carrier_fn, &acked), 0);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(st, &t), 0);
+    uint8_t key[12];
+    store_be32(key, NODE);
+    bool want[5] = {false, false, true, true, true}; /* seq 1 (batch) dropped, 2 (alert) kept */
+    for (uint64_t seq = 1; seq <= 4; seq++) {
+        store_be64(key + 4, seq);
+        assert_int_equal(store_has(t, STORE_EVENTS, key, 12) != 0, want[seq]);
+    }
+    struct wire_buf h, p;
+    wire_buf_init(&h);
+    wire_buf_init(&p);
+    assert_int_equal(spool_load(t, NODE, 2, &h, &p), 0); /* the unacknowledged one is whole */
     wire_buf_fini(&h);
     wire_buf_fini(&p);
     store_abort(&t);
@@ -156,6 +214,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(full_batches_are_sealed_and_chained, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning_drops_acknowledged_batches_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_carrier_drops_acknowledged_carried_batches_and_keeps_its_own_records, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(a_damaged_record_is_never_sent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
