@@ -111,6 +111,8 @@ echo "== open red alarms (报警) at the province, a sample"
 "$J" query alerts --data "$D/$PROVINCE" --light red --open | head -n 10 || true
 echo "== scores for November 2026 at the province (绩效评估, spec §6)"
 "$J" query scores --data "$D/$PROVINCE" --period 2026-11
+echo "== and by region: each city with its counties, and the province"
+"$J" query scores --data "$D/$PROVINCE" --period 2026-11 --by region
 echo "== the same for 锦江区, computed at the county itself and at the province, by department"
 "$J" query scores --data "$D/510104" --period 2026-11 --by dept | head -n 6 || true
 "$J" query scores --data "$D/$PROVINCE" --period 2026-11 --by dept --node 510104 | head -n 6 || true

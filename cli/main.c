@@ -13,7 +13,7 @@ usage(FILE *f)
                "  send [--to ENDPOINT | --data DIR] [--msgpack] FILE|-  stream JSON Lines into a collector\n"
                "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
                "  query alerts --data DIR [--light red|yellow] [--rule R] [--dept D] [--open]\n"
-               "  query scores --data DIR --period YYYY-MM [--node N] [--by node|dept|category]\n"
+               "  query scores --data DIR --period YYYY-MM [--node N] [--by node|dept|category|region]\n"
                "  query nodes --data DIR                the tree: records, batch, lag, open lights\n"
                "  bundle publish --kind catalog|calendar --file F [--version N] --key SECRET --to EP\n"
                "                                        send a signed catalogue/calendar down the tree\n"

@@ -90,13 +90,15 @@ cli_scores(int argc, char **argv)
     snprintf(date, sizeof date, "%.7s-01", period ? period : "");
     enum score_by mode = strcmp(by, "dept") == 0       ? SCORE_BY_DEPT
                          : strcmp(by, "category") == 0 ? SCORE_BY_CATEGORY
+                         : strcmp(by, "region") == 0   ? SCORE_BY_REGION
                                                        : SCORE_BY_NODE;
     if (!data || !period || strlen(period) != 7 ||
         calendar_parse_date(date, 10, &first) != 0 ||
-        (strcmp(by, "node") && strcmp(by, "dept") && strcmp(by, "category")) ||
+        (strcmp(by, "node") && strcmp(by, "dept") && strcmp(by, "category") &&
+         strcmp(by, "region")) ||
         (node && event_node_valid(node, strlen(node)) != 0)) {
         fprintf(stderr, "usage: jiancha query scores --data DIR --period YYYY-MM [--node N] "
-                        "[--by node|dept|category] [--json]\n");
+                        "[--by node|dept|category|region] [--json]\n");
         return 2;
     }
     /* the period: the local month [first day, first day of the next month) */

@@ -790,15 +790,25 @@ add_sheet(struct groups *g, const struct sheet_view *sv, enum score_by by)
         const char *dept = wire_obj_bytes(wire_obj_at(row, 0), &dl);
         const char *cat = wire_obj_bytes(wire_obj_at(row, 1), &cl);
         char key[160];
+        uint64_t v[COUNTER_FIELDS];
+        for (int f = 0; f < COUNTER_FIELDS; f++)
+            v[f] = wire_obj_uint(wire_obj_at(row, 2 + (size_t)f));
+        if (by == SCORE_BY_REGION) {
+            uint32_t city = sv->node / 100 * 100, province = sv->node / 10000 * 10000;
+            if (city != province) {
+                event_node_text(city, key);
+                counters_add_array(group_of(g, key), v);
+            }
+            event_node_text(province, key);
+            counters_add_array(group_of(g, key), v);
+            continue;
+        }
         if (by == SCORE_BY_NODE)
             snprintf(key, sizeof key, "%s", node);
         else if (by == SCORE_BY_DEPT)
             snprintf(key, sizeof key, "%s/%.*s", node, (int)dl, dept);
         else
             snprintf(key, sizeof key, "%s/%.*s", node, (int)cl, cat);
-        uint64_t v[COUNTER_FIELDS];
-        for (int f = 0; f < COUNTER_FIELDS; f++)
-            v[f] = wire_obj_uint(wire_obj_at(row, 2 + (size_t)f));
         counters_add_array(group_of(g, key), v);
     }
 }
@@ -816,6 +826,10 @@ counter_sum(store_t *s, int64_t from_day, int64_t to_day, enum score_by by,
     wire_buf_init(&k);
     wire_buf_init(&v);
     uint8_t start[8] = {0};
+    /* a region is made of many nodes: every sheet is read, and only that region handed out */
+    const char *region = by == SCORE_BY_REGION ? node_filter : NULL;
+    if (region)
+        node_filter = NULL;
     uint32_t only = node_filter ? event_node_number(node_filter) : 0;
     if (node_filter) {
         store_be32(start, only);
@@ -852,7 +866,8 @@ counter_sum(store_t *s, int64_t from_day, int64_t to_day, enum score_by by,
         if (g.n > 1)
             qsort(g.v, g.n, sizeof *g.v, cmp_group);
         for (size_t i = 0; i < g.n; i++)
-            fn(arg, g.v[i].key, &g.v[i].c);
+            if (!region || strcmp(g.v[i].key, region) == 0)
+                fn(arg, g.v[i].key, &g.v[i].c);
     }
     free(g.v);
     return rc;

@@ -59,8 +59,9 @@ bool counter_is_record(const wire_obj_t *record);
 int counter_apply(store_txn_t *t, uint32_t origin, const void *record, size_t len,
                   const wire_obj_t *map, bool *taken) __attribute__((warn_unused_result));
 
-/* Sums the sheets of days [from_day, to_day) (of node_filter only, if given) into groups, handed
- * out in key order: "510104", "510104/SCJGJ" or "510104/licensing". */
+/* Sums the sheets of days [from_day, to_day) (of node_filter only, if given; by region, of the
+ * region with that code) into groups, handed out in key order: "510104", "510104/SCJGJ",
+ * "510104/licensing" or a region's code. */
 int counter_sum(store_t *s, int64_t from_day, int64_t to_day, enum score_by by,
                 const char *node_filter, score_group_fn fn, void *arg)
     __attribute__((warn_unused_result));

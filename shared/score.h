@@ -33,9 +33,12 @@ void score_compute(const struct score_counters *c, const struct score_weights *w
                    struct score_result *out);
 const char *score_grade(double score);
 
-enum score_by { SCORE_BY_NODE, SCORE_BY_DEPT, SCORE_BY_CATEGORY };
+/* Regions roll nodes up by their division codes: a county 510104 counts in its city's region
+ * 510100 and its province's 510000; a city node in both too; the province node in 510000. */
+enum score_by { SCORE_BY_NODE, SCORE_BY_DEPT, SCORE_BY_CATEGORY, SCORE_BY_REGION };
 
-/* One group's counters: key is "510104", "510104/SCJGJ" or "510104/licensing". */
+/* One group's counters: key is "510104", "510104/SCJGJ", "510104/licensing" or (regions)
+ * "510100". */
 typedef void (*score_group_fn)(void *arg, const char *key, const struct score_counters *c);
 
 #endif

@@ -61,6 +61,8 @@ wait_until 60 settled || fail "counters differ: 510104 county $(cases "$T/c51010
 # the province's total is the sum of its counties, nothing counted twice
 total=$("$JIANCHA" query scores --data "$T/province" --period 2026-11 --json | jq -s 'map(.cases) | add')
 [ "$total" = $(($(accepted 510104) + $(accepted 510302))) ] || fail "province total $total"
+region=$("$JIANCHA" query scores --data "$T/province" --period 2026-11 --by region --node 510000 --json | jq -s '.[0].cases')
+[ "$region" = "$total" ] || fail "the province's region counts $region, its nodes $total"
 
 # 成都's county in full, 自贡's as rollups only
 [ "$(events "$T/province" 510104 | wc -l)" = 15000 ] || fail "510104 events at the province: $(events "$T/province" 510104 | wc -l)"

@@ -273,6 +273,29 @@ a_correction_replaces_the_sheet_at_the_parent_and_a_resend_changes_nothing(void 
     assert_int_equal(g.c[0].cases, 2);
 }
 
+static void
+regions_roll_nodes_up_by_division_code(void **state)
+{
+    (void)state;
+    ACCEPT("C1", "02");
+    ACCEPT("C2", "02");
+    count("2026-11-02T12:00:00+08:00");
+    struct got g = sum(st, SCORE_BY_REGION);
+    assert_int_equal(g.n, 2); /* the county 510104 counts in 成都 510100 and 四川 510000 */
+    assert_string_equal(g.key[0], "510000");
+    assert_string_equal(g.key[1], "510100");
+    assert_int_equal(g.c[0].cases, 2);
+    assert_int_equal(g.c[1].cases, 2);
+    struct got one = {0};
+    int64_t from, to;
+    assert_int_equal(calendar_parse_date("2026-11-01", 10, &from), 0);
+    assert_int_equal(calendar_parse_date("2026-12-01", 10, &to), 0);
+    assert_int_equal(counter_sum(st, from, to, SCORE_BY_REGION, "510100", collect, &one), 0);
+    assert_int_equal(one.n, 1);
+    assert_string_equal(one.key[0], "510100");
+    assert_int_equal(one.c[0].cases, 2);
+}
+
 static int
 apply_foreign(store_txn_t *t, void *arg)
 {
@@ -327,6 +350,7 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(a_sheet_for_another_node_or_malformed_is_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(regions_roll_nodes_up_by_division_code, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
