@@ -44,6 +44,7 @@ start_aggregator() { # node [parent-endpoint]
         printf 'aggregator\n    node = %s\n    data = %s/%s\n    keys = %s/trust/%s\n' "$n" "$D" "$n" "$D" "$n"
         [ -n "$up" ] && printf '    key = %s/keys/%s/%s.secret\nuplink\n    endpoint = %s\n' "$D" "$n" "$n" "$up"
         printf 'listen\n    endpoint = tcp://127.0.0.1:*\n'
+        printf 'bundle\n    publisher_key = %s/keys/%s/%s.pub\n' "$D" $PROVINCE $PROVINCE
     } >"$D/$n.conf"
     "$B/aggregator/jiancha-aggregator" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
@@ -63,6 +64,8 @@ rules
     calendar = $PWD/config/cn-workdays.tsv
 counters
     interval_ms = 500
+bundle
+    publisher_key = $D/keys/$PROVINCE/$PROVINCE.pub
 CFG
     "$B/collector/jiancha-collector" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
@@ -101,7 +104,16 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 
-echo "== the tree as the province sees it (every county batch's signature checked there)"
+echo "== the province publishes catalogue version 2 (signed); it goes down to every node"
+jq '.version = 2' config/catalog.json >"$D/catalog-v2.json"
+"$J" bundle publish --kind catalog --file "$D/catalog-v2.json" --key "$D/keys/$PROVINCE/$PROVINCE.secret" \
+    --to "$(cat "$D/$PROVINCE/listen.endpoint")"
+for _ in $(seq 100); do
+    [ "$("$J" query nodes --data "$D/$PROVINCE" | grep -c ' v2 ')" -ge 7 ] && break
+    sleep 0.1
+done
+echo "== the tree as the province sees it (every county batch's signature checked there; the"
+echo "   catalogue version each node acknowledged)"
 "$J" query nodes --data "$D/$PROVINCE"
 echo "== lights at the province, by county and rule"
 "$J" query alerts --data "$D/$PROVINCE" --json |
