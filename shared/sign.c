@@ -19,6 +19,8 @@
 
 #define PUBLIC_TAG "jiancha-ed25519-public"
 #define SECRET_TAG "jiancha-ed25519-secret"
+#define CURVE_PUBLIC_TAG "jiancha-x25519-public"
+#define CURVE_SECRET_TAG "jiancha-x25519-secret"
 
 struct sign_key {
     uint8_t *sk; /* sodium_malloc'd, crypto_sign_SECRETKEYBYTES */
@@ -143,39 +145,86 @@ make_dirs(const char *dir)
     return 0;
 }
 
+static int read_key_file(const char *path, const char *tag, uint8_t *bin, size_t bin_len,
+                         char *node_out, bool secret);
+
+/* Writes NAME.secret (0600, never over an existing one) and NAME.pub ("TAG NODE HEX" lines). */
+static int
+write_pair(const char *dir, const char *name, const char *node, const char *secret_tag,
+           const uint8_t *sk, size_t sk_len, const char *public_tag, const uint8_t *pk,
+           size_t pk_len, const char *secret_ext, const char *public_ext)
+{
+    if (event_node_valid(node, strlen(node)) != 0)
+        return ERR_INVALID;
+    if (make_dirs(dir) != 0)
+        return ERR_IO;
+    char *line = sodium_malloc(256);
+    char *hex = sodium_malloc(2 * 64 + 1);
+    if (!line || !hex)
+        abort();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, name, secret_ext);
+    sign_to_hex(sk, sk_len, hex);
+    snprintf(line, 256, "%s %s %s\n", secret_tag, node, hex);
+    int rc = write_file(path, line, 0600, O_EXCL);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/%s.%s", dir, name, public_ext);
+        sign_to_hex(pk, pk_len, hex);
+        snprintf(line, 256, "%s %s %s\n", public_tag, node, hex);
+        rc = write_file(path, line, 0644, 0);
+    }
+    sodium_free(hex);
+    sodium_free(line);
+    return rc;
+}
+
+sign_key_t *
+sign_key_generate(void)
+{
+    sign_key_t *k = xcalloc(1, sizeof *k);
+    k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+    if (!k->sk)
+        abort();
+    crypto_sign_keypair(k->pk, k->sk);
+    return k;
+}
+
+int
+sign_key_save(const sign_key_t *k, const char *node, const char *dir, const char *name)
+{
+    return write_pair(dir, name, node, SECRET_TAG, k->sk, crypto_sign_SECRETKEYBYTES, PUBLIC_TAG,
+                      k->pk, SIGN_PUBLIC_BYTES, "secret", "pub");
+}
+
 int
 sign_keypair_write(const char *node, const char *dir)
 {
     if (event_node_valid(node, strlen(node)) != 0)
         return ERR_INVALID;
-    uint8_t pk[SIGN_PUBLIC_BYTES];
-    uint8_t *sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-    char *line = sodium_malloc(256);
-    if (!sk || !line)
-        abort();
-    crypto_sign_keypair(pk, sk);
-    if (make_dirs(dir) != 0) {
-        sodium_free(line);
-        sodium_free(sk);
-        return ERR_IO;
-    }
-    char path[4096];
-    char hex[2 * crypto_sign_SECRETKEYBYTES + 1];
+    sign_key_t *k = sign_key_generate();
+    int rc = sign_key_save(k, node, dir, node);
+    sign_key_destroy(&k);
+    return rc;
+}
 
-    snprintf(path, sizeof path, "%s/%s.secret", dir, node);
-    sign_to_hex(sk, crypto_sign_SECRETKEYBYTES, hex);
-    snprintf(line, 256, "%s %s %s\n", SECRET_TAG, node, hex);
-    sodium_memzero(hex, sizeof hex);
-    int rc = write_file(path, line, 0600, O_EXCL);
-    if (rc == 0) {
-        snprintf(path, sizeof path, "%s/%s.pub", dir, node);
-        sign_to_hex(pk, SIGN_PUBLIC_BYTES, hex);
-        snprintf(line, 256, "%s %s %s\n", PUBLIC_TAG, node, hex);
-        rc = write_file(path, line, 0644, 0);
-    }
-    sodium_free(line);
+int
+sign_curve_keypair_write(const char *node, const char *dir, const char *name,
+                         uint8_t pk[SIGN_CURVE_BYTES])
+{
+    uint8_t *sk = sodium_malloc(crypto_box_SECRETKEYBYTES);
+    if (!sk)
+        abort();
+    crypto_box_keypair(pk, sk);
+    int rc = write_pair(dir, name, node, CURVE_SECRET_TAG, sk, crypto_box_SECRETKEYBYTES,
+                        CURVE_PUBLIC_TAG, pk, SIGN_CURVE_BYTES, "curve-secret", "curve-pub");
     sodium_free(sk);
     return rc;
+}
+
+int
+sign_curve_public_load(const char *path, uint8_t pk[SIGN_CURVE_BYTES], char *node_out)
+{
+    return read_key_file(path, CURVE_PUBLIC_TAG, pk, SIGN_CURVE_BYTES, node_out, false);
 }
 
 /* Reads "TAG NODE HEX\n" into bin; the line buffer is wiped because it may hold a secret. */

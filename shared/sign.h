@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #define SIGN_PUBLIC_BYTES 32
+#define SIGN_CURVE_BYTES 32 /* X25519 keys for CurveZMQ */
 #define SIGN_SIGNATURE_BYTES 64
 #define SIGN_HASH_BYTES 32
 #define SIGN_KEY_ID_LEN 16 /* hex digits of the first 8 bytes of BLAKE2b-256(public key) */
@@ -30,6 +31,19 @@ int sign_init(void) __attribute__((warn_unused_result));
 /* Generates a keypair for `node` and writes DIR/NODE.pub and DIR/NODE.secret (0600). Refuses to
  * overwrite an existing secret (ERR_EXISTS). */
 int sign_keypair_write(const char *node, const char *dir) __attribute__((warn_unused_result));
+
+/* A fresh keypair in memory (secret in sodium_malloc'd memory, wiped when destroyed), and saving
+ * one as DIR/NAME.secret (0600, never over an existing one) and DIR/NAME.pub for `node`. */
+sign_key_t *sign_key_generate(void);
+int sign_key_save(const sign_key_t *k, const char *node, const char *dir, const char *name)
+    __attribute__((warn_unused_result));
+
+/* An X25519 transport keypair for CurveZMQ: DIR/NAME.curve-secret (0600) and NAME.curve-pub;
+ * pk receives the public key. */
+int sign_curve_keypair_write(const char *node, const char *dir, const char *name,
+                             uint8_t pk[SIGN_CURVE_BYTES]) __attribute__((warn_unused_result));
+int sign_curve_public_load(const char *path, uint8_t pk[SIGN_CURVE_BYTES], char *node_out)
+    __attribute__((warn_unused_result));
 
 /* Loads a secret key file; ERR_KEY_PERMS if group or others may read it, ERR_INVALID if it is not
  * a key file. The node named in the file is copied to node_out (7 bytes) when non-NULL. */

@@ -1,0 +1,800 @@
+/* cert: signing, reading and judging the PKI's documents. Layouts are in cert.h and
+ * docs/trust.md. */
+#include "cert.h"
+
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "mem.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *
+cert_tier_of(const char *node)
+{
+    uint32_t n = event_node_number(node);
+    return n % 10000 == 0 ? "province" : n % 100 == 0 ? "city" : "county";
+}
+
+/* ---- the signed file ---- */
+
+static void
+make_signed(const char *domain, const struct wire_buf *doc, const sign_key_t *const *keys,
+            size_t n, struct wire_buf *out)
+{
+    wire_put_array(out, 3);
+    wire_put_cstr(out, domain);
+    wire_put_bin(out, doc->data, doc->len);
+    size_t real = 0;
+    for (size_t i = 0; i < n; i++)
+        real += keys[i] != NULL;
+    wire_put_array(out, (uint32_t)real);
+    for (size_t i = 0; i < n; i++) {
+        if (!keys[i])
+            continue;
+        uint8_t sig[SIGN_SIGNATURE_BYTES];
+        char id[SIGN_KEY_ID_LEN + 1];
+        sign_detached(keys[i], domain, doc->data, doc->len, sig);
+        sign_key_id(sign_key_public(keys[i]), id);
+        wire_put_array(out, 2);
+        wire_put_cstr(out, id);
+        wire_put_bin(out, sig, sizeof sig);
+    }
+}
+
+struct signed_doc {
+    wire_reader_t *file_reader, *doc_reader;
+    const uint8_t *doc;
+    size_t doc_len;
+    const wire_obj_t *map;
+    struct {
+        char id[SIGN_KEY_ID_LEN + 1];
+        const uint8_t *sig;
+    } sigs[CERT_SIGS_MAX];
+    size_t n_sigs;
+};
+
+static void
+signed_fini(struct signed_doc *s)
+{
+    wire_reader_destroy(&s->doc_reader);
+    wire_reader_destroy(&s->file_reader);
+}
+
+static int
+open_signed(const void *file, size_t len, const char *domain, struct signed_doc *s, char why[160])
+{
+    memset(s, 0, sizeof *s);
+    const wire_obj_t *a;
+    const char *d;
+    size_t dl;
+    if (wire_decode_one(file, len, &s->file_reader, &a) != 0 || wire_obj_type(a) != WIRE_ARRAY ||
+        wire_obj_size(a) != 3 || wire_obj_type(wire_obj_at(a, 0)) != WIRE_STR ||
+        wire_obj_type(wire_obj_at(a, 1)) != WIRE_BIN ||
+        wire_obj_type(wire_obj_at(a, 2)) != WIRE_ARRAY) {
+        snprintf(why, 160, "not a signed jiancha document");
+        return ERR_DECODE;
+    }
+    d = wire_obj_bytes(wire_obj_at(a, 0), &dl);
+    if (dl != strlen(domain) || memcmp(d, domain, dl) != 0) {
+        snprintf(why, 160, "a %.*s document where %s was expected", (int)(dl < 40 ? dl : 40), d,
+                 domain);
+        return ERR_DECODE;
+    }
+    s->doc = (const uint8_t *)wire_obj_bytes(wire_obj_at(a, 1), &s->doc_len);
+    const wire_obj_t *sigs = wire_obj_at(a, 2);
+    for (uint32_t i = 0; i < wire_obj_size(sigs) && s->n_sigs < CERT_SIGS_MAX; i++) {
+        const wire_obj_t *p = wire_obj_at(sigs, i);
+        size_t il, sl;
+        if (wire_obj_type(p) != WIRE_ARRAY || wire_obj_size(p) != 2 ||
+            wire_obj_type(wire_obj_at(p, 0)) != WIRE_STR ||
+            wire_obj_type(wire_obj_at(p, 1)) != WIRE_BIN)
+            continue;
+        const char *id = wire_obj_bytes(wire_obj_at(p, 0), &il);
+        const uint8_t *sig = (const uint8_t *)wire_obj_bytes(wire_obj_at(p, 1), &sl);
+        if (il != SIGN_KEY_ID_LEN || sl != SIGN_SIGNATURE_BYTES)
+            continue;
+        memcpy(s->sigs[s->n_sigs].id, id, il);
+        s->sigs[s->n_sigs].id[il] = '\0';
+        s->sigs[s->n_sigs++].sig = sig;
+    }
+    if (wire_decode_one(s->doc, s->doc_len, &s->doc_reader, &s->map) != 0 ||
+        wire_obj_type(s->map) != WIRE_MAP) {
+        snprintf(why, 160, "the %s document does not decode", domain);
+        return ERR_DECODE;
+    }
+    uint64_t v;
+    if (wire_obj_get_uint(s->map, "v", &v) != 0 || v != 1) {
+        snprintf(why, 160, "the %s document is not version 1", domain);
+        return ERR_DECODE;
+    }
+    return 0;
+}
+
+/* Is the document signed by pk (under its domain)? */
+static bool
+signed_by(const struct signed_doc *s, const char *domain, const uint8_t pk[CERT_KEY_BYTES])
+{
+    char id[SIGN_KEY_ID_LEN + 1];
+    sign_key_id(pk, id);
+    for (size_t i = 0; i < s->n_sigs; i++)
+        if (strcmp(s->sigs[i].id, id) == 0 &&
+            sign_verify(pk, domain, s->doc, s->doc_len, s->sigs[i].sig) == 0)
+            return true;
+    return false;
+}
+
+/* ---- fields ---- */
+
+static void
+put_key(struct wire_buf *b, const char *name, const uint8_t key[CERT_KEY_BYTES])
+{
+    wire_put_cstr(b, name);
+    wire_put_bin(b, key, CERT_KEY_BYTES);
+}
+
+static void
+put_int(struct wire_buf *b, const char *name, int64_t v)
+{
+    wire_put_cstr(b, name);
+    wire_put_int(b, v);
+}
+
+static void
+put_uint(struct wire_buf *b, const char *name, uint64_t v)
+{
+    wire_put_cstr(b, name);
+    wire_put_uint(b, v);
+}
+
+static void
+put_str(struct wire_buf *b, const char *name, const char *v)
+{
+    wire_put_cstr(b, name);
+    wire_put_cstr(b, v);
+}
+
+static bool
+get_key(const wire_obj_t *m, const char *name, uint8_t out[CERT_KEY_BYTES])
+{
+    const char *p;
+    size_t l;
+    if (wire_obj_get_bytes(m, name, WIRE_BIN, &p, &l) != 0 || l != CERT_KEY_BYTES)
+        return false;
+    memcpy(out, p, l);
+    return true;
+}
+
+static bool
+get_int(const wire_obj_t *m, const char *name, int64_t *out)
+{
+    const wire_obj_t *v = wire_obj_get(m, name);
+    if (v && wire_obj_type(v) == WIRE_INT) {
+        *out = wire_obj_int(v);
+        return true;
+    }
+    if (v && wire_obj_type(v) == WIRE_UINT && wire_obj_uint(v) <= INT64_MAX) {
+        *out = (int64_t)wire_obj_uint(v);
+        return true;
+    }
+    return false;
+}
+
+static bool
+get_str(const wire_obj_t *m, const char *name, char *out, size_t cap)
+{
+    const char *p;
+    size_t l;
+    if (wire_obj_get_bytes(m, name, WIRE_STR, &p, &l) != 0 || l >= cap)
+        return false;
+    memcpy(out, p, l);
+    out[l] = '\0';
+    return true;
+}
+
+static bool
+get_node(const wire_obj_t *m, const char *name, char out[7], bool may_be_empty)
+{
+    if (!get_str(m, name, out, 7))
+        return false;
+    return (may_be_empty && !out[0]) || event_node_valid(out, strlen(out)) == 0;
+}
+
+/* ---- making documents ---- */
+
+void
+cert_make_root(const struct cert_root *r, const sign_key_t *own, const sign_key_t *prev,
+               struct wire_buf *out)
+{
+    struct wire_buf d;
+    wire_buf_init(&d);
+    wire_put_map(&d, 5);
+    put_uint(&d, "v", 1);
+    put_uint(&d, "version", r->version);
+    put_key(&d, "key", r->key);
+    put_int(&d, "not_after", r->not_after);
+    put_int(&d, "issued_at", r->issued_at);
+    const sign_key_t *keys[] = {prev, own};
+    make_signed(CERT_DOMAIN_ROOT, &d, keys, 2, out);
+    wire_buf_fini(&d);
+}
+
+void
+cert_make_issuer(const struct cert_issuer *i, const sign_key_t *root, struct wire_buf *out)
+{
+    struct wire_buf d;
+    wire_buf_init(&d);
+    wire_put_map(&d, 6);
+    put_uint(&d, "v", 1);
+    put_uint(&d, "serial", i->serial);
+    put_key(&d, "key", i->key);
+    put_int(&d, "not_before", i->not_before);
+    put_int(&d, "not_after", i->not_after);
+    put_uint(&d, "root", i->root);
+    const sign_key_t *keys[] = {root};
+    make_signed(CERT_DOMAIN_ISSUER, &d, keys, 1, out);
+    wire_buf_fini(&d);
+}
+
+void
+cert_make_node(const struct cert_node *n, const sign_key_t *issuer, struct wire_buf *out)
+{
+    struct wire_buf d;
+    wire_buf_init(&d);
+    wire_put_map(&d, 12);
+    put_uint(&d, "v", 1);
+    put_uint(&d, "serial", n->serial);
+    put_str(&d, "node", n->node);
+    put_str(&d, "tier", n->tier);
+    put_str(&d, "parent", n->parent);
+    put_key(&d, "sign_pk", n->sign_pk);
+    put_key(&d, "curve_pk", n->curve_pk);
+    put_uint(&d, "key_gen", n->key_gen);
+    put_int(&d, "not_before", n->not_before);
+    put_int(&d, "not_after", n->not_after);
+    put_int(&d, "issued_at", n->issued_at);
+    put_uint(&d, "issuer", n->issuer);
+    const sign_key_t *keys[] = {issuer};
+    make_signed(CERT_DOMAIN_NODE, &d, keys, 1, out);
+    wire_buf_fini(&d);
+}
+
+void
+cert_make_crl(const struct cert_crl *c, const sign_key_t *issuer, struct wire_buf *out)
+{
+    struct wire_buf d;
+    wire_buf_init(&d);
+    wire_put_map(&d, 6);
+    put_uint(&d, "v", 1);
+    put_uint(&d, "version", c->version);
+    put_int(&d, "issued_at", c->issued_at);
+    put_int(&d, "next_update", c->next_update);
+    put_uint(&d, "issuer", c->issuer);
+    wire_put_cstr(&d, "revoked");
+    wire_put_array(&d, (uint32_t)c->n_revoked);
+    for (size_t i = 0; i < c->n_revoked; i++) {
+        const struct cert_revoked *r = &c->revoked[i];
+        wire_put_array(&d, 5);
+        wire_put_uint(&d, r->serial);
+        wire_put_cstr(&d, r->node);
+        wire_put_cstr(&d, r->reason);
+        wire_put_int(&d, r->at);
+        wire_put_int(&d, r->since);
+    }
+    const sign_key_t *keys[] = {issuer};
+    make_signed(CERT_DOMAIN_CRL, &d, keys, 1, out);
+    wire_buf_fini(&d);
+}
+
+void
+cert_make_request(const struct cert_request *q, const sign_key_t *new_key,
+                  const sign_key_t *old_key, struct wire_buf *out)
+{
+    struct wire_buf d;
+    wire_buf_init(&d);
+    wire_put_map(&d, 8);
+    put_uint(&d, "v", 1);
+    put_str(&d, "node", q->node);
+    put_str(&d, "tier", q->tier);
+    put_str(&d, "parent", q->parent);
+    put_key(&d, "sign_pk", q->sign_pk);
+    put_key(&d, "curve_pk", q->curve_pk);
+    put_uint(&d, "key_gen", q->key_gen);
+    put_int(&d, "at", q->at);
+    const sign_key_t *keys[] = {new_key, old_key};
+    make_signed(CERT_DOMAIN_REQUEST, &d, keys, 2, out);
+    wire_buf_fini(&d);
+}
+
+/* ---- reading documents ---- */
+
+static int
+decode_root(const wire_obj_t *m, struct cert_root *r)
+{
+    return wire_obj_get_uint(m, "version", &r->version) == 0 && get_key(m, "key", r->key) &&
+                   get_int(m, "not_after", &r->not_after) &&
+                   get_int(m, "issued_at", &r->issued_at) && r->version > 0
+               ? 0
+               : ERR_DECODE;
+}
+
+static int
+decode_issuer(const wire_obj_t *m, struct cert_issuer *i)
+{
+    return wire_obj_get_uint(m, "serial", &i->serial) == 0 && get_key(m, "key", i->key) &&
+                   get_int(m, "not_before", &i->not_before) &&
+                   get_int(m, "not_after", &i->not_after) &&
+                   wire_obj_get_uint(m, "root", &i->root) == 0
+               ? 0
+               : ERR_DECODE;
+}
+
+static int
+decode_node(const wire_obj_t *m, struct cert_node *n)
+{
+    uint64_t gen = 0;
+    int ok = wire_obj_get_uint(m, "serial", &n->serial) == 0 && get_node(m, "node", n->node, false) &&
+             get_str(m, "tier", n->tier, sizeof n->tier) &&
+             get_node(m, "parent", n->parent, true) && get_key(m, "sign_pk", n->sign_pk) &&
+             get_key(m, "curve_pk", n->curve_pk) && wire_obj_get_uint(m, "key_gen", &gen) == 0 &&
+             gen <= UINT32_MAX && get_int(m, "not_before", &n->not_before) &&
+             get_int(m, "not_after", &n->not_after) && get_int(m, "issued_at", &n->issued_at) &&
+             wire_obj_get_uint(m, "issuer", &n->issuer) == 0;
+    n->key_gen = (uint32_t)gen;
+    if (ok)
+        sign_key_id(n->sign_pk, n->key_id);
+    return ok ? 0 : ERR_DECODE;
+}
+
+#define READ_DOC(fn_name, type, domain, decoder, what)                                             \
+    int fn_name(const void *file, size_t len, type *out, char why[160])                            \
+    {                                                                                              \
+        struct signed_doc s;                                                                       \
+        int rc = open_signed(file, len, domain, &s, why);                                          \
+        if (rc == 0 && (rc = decoder(s.map, out)) != 0)                                            \
+            snprintf(why, 160, "the " what " lacks a field or has one of the wrong type");         \
+        signed_fini(&s);                                                                           \
+        return rc;                                                                                 \
+    }
+
+READ_DOC(cert_read_root, struct cert_root, CERT_DOMAIN_ROOT, decode_root, "root document")
+READ_DOC(cert_read_issuer, struct cert_issuer, CERT_DOMAIN_ISSUER, decode_issuer,
+         "issuer certificate")
+READ_DOC(cert_read_node, struct cert_node, CERT_DOMAIN_NODE, decode_node, "node certificate")
+
+static int
+decode_crl(const wire_obj_t *m, struct cert_crl *c)
+{
+    memset(c, 0, sizeof *c);
+    const wire_obj_t *list = wire_obj_get(m, "revoked");
+    if (wire_obj_get_uint(m, "version", &c->version) != 0 ||
+        !get_int(m, "issued_at", &c->issued_at) || !get_int(m, "next_update", &c->next_update) ||
+        wire_obj_get_uint(m, "issuer", &c->issuer) != 0 || !list ||
+        wire_obj_type(list) != WIRE_ARRAY)
+        return ERR_DECODE;
+    c->revoked = xcalloc(wire_obj_size(list) + 1, sizeof *c->revoked);
+    for (uint32_t i = 0; i < wire_obj_size(list); i++) {
+        const wire_obj_t *e = wire_obj_at(list, i);
+        struct cert_revoked *r = &c->revoked[c->n_revoked];
+        size_t nl, rl;
+        if (wire_obj_type(e) != WIRE_ARRAY || wire_obj_size(e) != 5 ||
+            wire_obj_type(wire_obj_at(e, 0)) != WIRE_UINT ||
+            wire_obj_type(wire_obj_at(e, 1)) != WIRE_STR ||
+            wire_obj_type(wire_obj_at(e, 2)) != WIRE_STR)
+            return ERR_DECODE;
+        const char *node = wire_obj_bytes(wire_obj_at(e, 1), &nl);
+        const char *reason = wire_obj_bytes(wire_obj_at(e, 2), &rl);
+        const wire_obj_t *at = wire_obj_at(e, 3), *since = wire_obj_at(e, 4);
+        if (nl != 6 || rl >= sizeof r->reason ||
+            (wire_obj_type(at) != WIRE_INT && wire_obj_type(at) != WIRE_UINT) ||
+            (wire_obj_type(since) != WIRE_INT && wire_obj_type(since) != WIRE_UINT))
+            return ERR_DECODE;
+        r->serial = wire_obj_uint(wire_obj_at(e, 0));
+        memcpy(r->node, node, 6);
+        r->node[6] = '\0';
+        memcpy(r->reason, reason, rl);
+        r->reason[rl] = '\0';
+        r->at = wire_obj_type(at) == WIRE_INT ? wire_obj_int(at) : (int64_t)wire_obj_uint(at);
+        r->since =
+            wire_obj_type(since) == WIRE_INT ? wire_obj_int(since) : (int64_t)wire_obj_uint(since);
+        c->n_revoked++;
+    }
+    return 0;
+}
+
+int
+cert_read_crl(const void *file, size_t len, struct cert_crl *c, char why[160])
+{
+    struct signed_doc s;
+    int rc = open_signed(file, len, CERT_DOMAIN_CRL, &s, why);
+    if (rc == 0 && (rc = decode_crl(s.map, c)) != 0) {
+        snprintf(why, 160, "the revocation list lacks a field or has one of the wrong type");
+        cert_crl_fini(c);
+    }
+    signed_fini(&s);
+    return rc;
+}
+
+void
+cert_crl_fini(struct cert_crl *c)
+{
+    free(c->revoked);
+    c->revoked = NULL;
+    c->n_revoked = 0;
+}
+
+int
+cert_check_request(const void *file, size_t len, const struct cert_node *current,
+                   struct cert_request *q, char why[160])
+{
+    struct signed_doc s;
+    int rc = open_signed(file, len, CERT_DOMAIN_REQUEST, &s, why);
+    uint64_t gen = 0;
+    memset(q, 0, sizeof *q);
+    if (rc == 0 &&
+        !(get_node(s.map, "node", q->node, false) && get_str(s.map, "tier", q->tier, sizeof q->tier) &&
+          get_node(s.map, "parent", q->parent, true) && get_key(s.map, "sign_pk", q->sign_pk) &&
+          get_key(s.map, "curve_pk", q->curve_pk) &&
+          wire_obj_get_uint(s.map, "key_gen", &gen) == 0 && gen <= UINT32_MAX &&
+          get_int(s.map, "at", &q->at))) {
+        snprintf(why, 160, "the request lacks a field or has one of the wrong type");
+        rc = ERR_DECODE;
+    }
+    q->key_gen = (uint32_t)gen;
+    if (rc == 0 && !signed_by(&s, CERT_DOMAIN_REQUEST, q->sign_pk)) {
+        snprintf(why, 160, "the request is not signed by the key it asks to certify");
+        rc = ERR_BAD_SIGNATURE;
+    }
+    if (rc == 0 && current) {
+        q->rotation = true;
+        if (strcmp(current->node, q->node) != 0 || q->key_gen <= current->key_gen) {
+            snprintf(why, 160, "a rotation of %s must ask for a key generation above %u",
+                     current->node, current->key_gen);
+            rc = ERR_INVALID;
+        } else if (!signed_by(&s, CERT_DOMAIN_REQUEST, current->sign_pk)) {
+            snprintf(why, 160, "the rotation request is not signed by %s's current key",
+                     current->node);
+            rc = ERR_BAD_SIGNATURE;
+        }
+    }
+    signed_fini(&s);
+    return rc;
+}
+
+void
+cert_fingerprint(const void *file, size_t len, char out[65])
+{
+    uint8_t h[SIGN_HASH_BYTES];
+    sign_hash(file, len, h);
+    sign_to_hex(h, sizeof h, out);
+}
+
+/* ---- the trust ---- */
+
+struct cert_trust {
+    struct cert_root *roots; /* the chain, version 1 first */
+    size_t n_roots;
+    struct cert_issuer *issuers;
+    size_t n_issuers;
+    struct cert_node *nodes;
+    bool *node_ok; /* signed by a known issuer */
+    size_t n_nodes, cap_nodes;
+    struct cert_crl crl;
+};
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    for (;;) {
+        if (*len == cap) {
+            cap = cap ? 2 * cap : 4096;
+            buf = xrealloc(buf, cap);
+        }
+        size_t n = fread(buf + *len, 1, cap - *len, f);
+        if (n == 0)
+            break;
+        *len += n;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static const struct cert_issuer *
+find_issuer(const cert_trust_t *t, uint64_t serial)
+{
+    for (size_t i = 0; i < t->n_issuers; i++)
+        if (t->issuers[i].serial == serial)
+            return &t->issuers[i];
+    return NULL;
+}
+
+static int
+load_roots(cert_trust_t *t, const char *dir, char *why, size_t why_len)
+{
+    for (uint64_t v = 1;; v++) {
+        char path[4096], w[160];
+        snprintf(path, sizeof path, "%s/root.%llu.jc", dir, (unsigned long long)v);
+        size_t len;
+        char *file = slurp(path, &len);
+        if (!file) {
+            if (v == 1) {
+                snprintf(why, why_len, "%s: no root document (root.1.jc)", dir);
+                return ERR_NOT_FOUND;
+            }
+            return 0;
+        }
+        struct signed_doc s;
+        struct cert_root r;
+        int rc = open_signed(file, len, CERT_DOMAIN_ROOT, &s, w);
+        if (rc == 0 && decode_root(s.map, &r) != 0) {
+            snprintf(w, sizeof w, "fields missing");
+            rc = ERR_DECODE;
+        }
+        if (rc == 0 && r.version != v) {
+            snprintf(w, sizeof w, "states version %llu", (unsigned long long)r.version);
+            rc = ERR_DECODE;
+        }
+        /* version 1 is the anchor, installed by hand; every later one is signed by its
+         * predecessor's key and by its own */
+        if (rc == 0 && (!signed_by(&s, CERT_DOMAIN_ROOT, r.key) ||
+                        (v > 1 && !signed_by(&s, CERT_DOMAIN_ROOT, t->roots[v - 2].key)))) {
+            snprintf(w, sizeof w, "not signed by %s", v > 1 ? "its predecessor" : "its own key");
+            rc = ERR_BAD_SIGNATURE;
+        }
+        signed_fini(&s);
+        free(file);
+        if (rc != 0) {
+            /* the chain stops at the last good version; a later file cannot skip a bad one */
+            log_error("cert: root document %s refused: %s", path, w);
+            if (v == 1) {
+                snprintf(why, why_len, "%s: %s", path, w);
+                return rc;
+            }
+            return 0;
+        }
+        t->roots = xrealloc(t->roots, (t->n_roots + 1) * sizeof *t->roots);
+        t->roots[t->n_roots++] = r;
+    }
+}
+
+typedef int (*file_fn)(cert_trust_t *t, const char *path, const void *file, size_t len);
+
+static int
+each_file(cert_trust_t *t, const char *dir, const char *prefix, const char *suffix, file_fn fn)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return ERR_IO;
+    struct dirent *e;
+    size_t pl = strlen(prefix), sl = strlen(suffix);
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        size_t nl = strlen(e->d_name);
+        if (nl <= pl + sl || strncmp(e->d_name, prefix, pl) != 0 ||
+            strcmp(e->d_name + nl - sl, suffix) != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t len;
+        char *file = slurp(path, &len);
+        if (!file)
+            continue;
+        rc = fn(t, path, file, len);
+        free(file);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int
+take_issuer(cert_trust_t *t, const char *path, const void *file, size_t len)
+{
+    struct signed_doc s;
+    struct cert_issuer i;
+    char w[160];
+    int rc = open_signed(file, len, CERT_DOMAIN_ISSUER, &s, w);
+    if (rc == 0 && decode_issuer(s.map, &i) != 0) {
+        snprintf(w, sizeof w, "fields missing");
+        rc = ERR_DECODE;
+    }
+    if (rc == 0 && (i.root == 0 || i.root > t->n_roots ||
+                    !signed_by(&s, CERT_DOMAIN_ISSUER, t->roots[i.root - 1].key))) {
+        snprintf(w, sizeof w, "not signed by root version %llu", (unsigned long long)i.root);
+        rc = ERR_BAD_SIGNATURE;
+    }
+    signed_fini(&s);
+    if (rc != 0) {
+        log_error("cert: issuer certificate %s refused: %s", path, w);
+        return 0;
+    }
+    t->issuers = xrealloc(t->issuers, (t->n_issuers + 1) * sizeof *t->issuers);
+    t->issuers[t->n_issuers++] = i;
+    return 0;
+}
+
+static int
+take_node(cert_trust_t *t, const char *path, const void *file, size_t len)
+{
+    struct signed_doc s;
+    struct cert_node n;
+    char w[160];
+    int rc = open_signed(file, len, CERT_DOMAIN_NODE, &s, w);
+    if (rc == 0 && decode_node(s.map, &n) != 0) {
+        snprintf(w, sizeof w, "fields missing");
+        rc = ERR_DECODE;
+    }
+    const struct cert_issuer *is = rc == 0 ? find_issuer(t, n.issuer) : NULL;
+    bool ok = is && signed_by(&s, CERT_DOMAIN_NODE, is->key);
+    signed_fini(&s);
+    if (rc != 0) {
+        log_error("cert: node certificate %s refused: %s", path, w);
+        return 0;
+    }
+    if (t->n_nodes == t->cap_nodes) {
+        t->cap_nodes = t->cap_nodes ? 2 * t->cap_nodes : 16;
+        t->nodes = xrealloc(t->nodes, t->cap_nodes * sizeof *t->nodes);
+        t->node_ok = xrealloc(t->node_ok, t->cap_nodes * sizeof *t->node_ok);
+    }
+    /* kept even when its issuer is unknown, so it is refused with that reason, not as absent */
+    t->node_ok[t->n_nodes] = ok;
+    t->nodes[t->n_nodes++] = n;
+    return 0;
+}
+
+int
+cert_trust_load(const char *dir, cert_trust_t **out, char *why, size_t why_len)
+{
+    cert_trust_t *t = xcalloc(1, sizeof *t);
+    int rc = load_roots(t, dir, why, why_len);
+    if (rc == 0)
+        rc = each_file(t, dir, "issuer.", ".jc", take_issuer);
+    if (rc == 0)
+        rc = each_file(t, dir, "", ".cert", take_node);
+    char path[4096], w[160];
+    snprintf(path, sizeof path, "%s/crl.jc", dir);
+    size_t len;
+    char *file = rc == 0 ? slurp(path, &len) : NULL;
+    if (file && cert_trust_apply_crl(t, file, len, w) != 0)
+        log_error("cert: revocation list %s refused: %s", path, w);
+    free(file);
+    if (rc != 0) {
+        if (rc == ERR_IO)
+            snprintf(why, why_len, "%s: cannot read the trust directory", dir);
+        cert_trust_destroy(&t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void
+cert_trust_destroy(cert_trust_t **p)
+{
+    cert_trust_t *t = *p;
+    if (!t)
+        return;
+    free(t->roots);
+    free(t->issuers);
+    free(t->nodes);
+    free(t->node_ok);
+    cert_crl_fini(&t->crl);
+    free(t);
+    *p = NULL;
+}
+
+const struct cert_revoked *
+cert_trust_revocation(const cert_trust_t *t, uint64_t serial)
+{
+    for (size_t i = 0; i < t->crl.n_revoked; i++)
+        if (t->crl.revoked[i].serial == serial)
+            return &t->crl.revoked[i];
+    return NULL;
+}
+
+int
+cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_ms,
+                 int64_t revoked_as_of, char why[160])
+{
+    const struct cert_issuer *is = find_issuer(t, n->issuer);
+    bool signed_ok = false;
+    for (size_t i = 0; i < t->n_nodes; i++)
+        if (t->nodes[i].serial == n->serial && t->node_ok[i] &&
+            memcmp(t->nodes[i].sign_pk, n->sign_pk, CERT_KEY_BYTES) == 0)
+            signed_ok = true;
+    if (!is || !signed_ok) {
+        snprintf(why, 160, "certificate %llu of %s: issued by an unknown issuer (%llu)",
+                 (unsigned long long)n->serial, n->node, (unsigned long long)n->issuer);
+        return ERR_BAD_SIGNATURE;
+    }
+    if (now_ms < is->not_before || now_ms > is->not_after) {
+        snprintf(why, 160, "certificate %llu of %s: its issuer %llu is not valid now",
+                 (unsigned long long)n->serial, n->node, (unsigned long long)n->issuer);
+        return ERR_INVALID;
+    }
+    if (now_ms > n->not_after) {
+        snprintf(why, 160, "certificate %llu of %s: expired", (unsigned long long)n->serial,
+                 n->node);
+        return ERR_INVALID;
+    }
+    if (now_ms < n->not_before) {
+        snprintf(why, 160, "certificate %llu of %s: not yet valid", (unsigned long long)n->serial,
+                 n->node);
+        return ERR_INVALID;
+    }
+    if (strcmp(cert_tier_of(n->node), n->tier) != 0) {
+        snprintf(why, 160, "certificate %llu: %s is a %s, not a %s", (unsigned long long)n->serial,
+                 n->node, cert_tier_of(n->node), n->tier);
+        return ERR_INVALID;
+    }
+    const struct cert_revoked *r = cert_trust_revocation(t, n->serial);
+    if (r && revoked_as_of >= r->at) {
+        snprintf(why, 160, "certificate %llu of %s: revoked (%s)", (unsigned long long)n->serial,
+                 n->node, r->reason);
+        return ERR_STATE;
+    }
+    return 0;
+}
+
+const struct cert_node *
+cert_trust_nodes(const cert_trust_t *t, size_t *n)
+{
+    *n = t->n_nodes;
+    return t->nodes;
+}
+
+const struct cert_crl *
+cert_trust_crl(const cert_trust_t *t)
+{
+    return &t->crl;
+}
+
+const struct cert_root *
+cert_trust_root(const cert_trust_t *t)
+{
+    return t->n_roots ? &t->roots[t->n_roots - 1] : NULL;
+}
+
+int
+cert_trust_apply_crl(cert_trust_t *t, const void *file, size_t len, char why[160])
+{
+    struct signed_doc s;
+    struct cert_crl c = {0};
+    int rc = open_signed(file, len, CERT_DOMAIN_CRL, &s, why);
+    if (rc == 0 && decode_crl(s.map, &c) != 0) {
+        snprintf(why, 160, "the revocation list lacks a field or has one of the wrong type");
+        rc = ERR_DECODE;
+    }
+    const struct cert_issuer *is = rc == 0 ? find_issuer(t, c.issuer) : NULL;
+    if (rc == 0 && (!is || !signed_by(&s, CERT_DOMAIN_CRL, is->key))) {
+        snprintf(why, 160, "revocation list %llu: not signed by a known issuer",
+                 (unsigned long long)c.version);
+        rc = ERR_BAD_SIGNATURE;
+    }
+    if (rc == 0 && c.version <= t->crl.version) {
+        snprintf(why, 160, "revocation list %llu is not newer than the one in force (%llu)",
+                 (unsigned long long)c.version, (unsigned long long)t->crl.version);
+        rc = ERR_EXISTS;
+    }
+    signed_fini(&s);
+    if (rc != 0) {
+        cert_crl_fini(&c);
+        return rc;
+    }
+    cert_crl_fini(&t->crl);
+    t->crl = c;
+    return 0;
+}

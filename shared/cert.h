@@ -1,0 +1,154 @@
+/* cert: jiancha's small PKI, libsodium only. docs/trust.md specifies every document.
+ *
+ * An offline root key certifies an issuer key; the issuer signs node certificates and revocation
+ * lists. Every document is a msgpack map signed under a domain of its own and kept as one msgpack
+ * array [domain, document (bin), [[key id, signature], …]]:
+ *   root     {v, version, key, not_after, issued_at}            "jiancha/root/v1": version 1 by
+ *            its own key; version N+1 by the key of N and by its own (a node walks the chain)
+ *   issuer   {v, serial, key, not_before, not_after, root}      "jiancha/issuer/v1": by the root
+ *   node     {v, serial, node, tier, parent, sign_pk, curve_pk, key_gen, not_before, not_after,
+ *            issued_at, issuer}                                 "jiancha/nodecert/v1": by the issuer
+ *   crl      {v, version, issued_at, next_update, issuer, revoked: [[serial, node, reason, at,
+ *            since], …]}                                         "jiancha/crl/v1": by the issuer
+ *   request  {v, node, tier, parent, sign_pk, curve_pk, key_gen, at}
+ *                                                               "jiancha/request/v1": by the new
+ *            key, and by the node's current key when it rotates
+ * A trust directory holds root.N.jc, issuer.SERIAL.jc, NODE.SERIAL.cert and crl.jc; cert_trust
+ * loads it (walking the root chain from version 1) and judges certificates against it.
+ */
+#ifndef JIANCHA_CERT_H
+#define JIANCHA_CERT_H
+
+#include "sign.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CERT_DOMAIN_ROOT "jiancha/root/v1"
+#define CERT_DOMAIN_ISSUER "jiancha/issuer/v1"
+#define CERT_DOMAIN_NODE "jiancha/nodecert/v1"
+#define CERT_DOMAIN_CRL "jiancha/crl/v1"
+#define CERT_DOMAIN_REQUEST "jiancha/request/v1"
+
+#define CERT_KEY_BYTES 32
+#define CERT_SIGS_MAX 4
+
+struct cert_root {
+    uint64_t version;
+    uint8_t key[CERT_KEY_BYTES];
+    int64_t not_after, issued_at;
+};
+
+struct cert_issuer {
+    uint64_t serial;
+    uint8_t key[CERT_KEY_BYTES];
+    int64_t not_before, not_after;
+    uint64_t root; /* the root version that certified it */
+};
+
+struct cert_node {
+    uint64_t serial;
+    char node[7];
+    char tier[12];  /* "county", "city", "province": must match the division code */
+    char parent[7]; /* the aggregator it reports to; "" for the province */
+    uint8_t sign_pk[CERT_KEY_BYTES];
+    uint8_t curve_pk[CERT_KEY_BYTES];
+    uint32_t key_gen;
+    int64_t not_before, not_after, issued_at;
+    uint64_t issuer;
+    char key_id[SIGN_KEY_ID_LEN + 1]; /* of sign_pk, filled on decode */
+};
+
+struct cert_revoked {
+    uint64_t serial;
+    char node[7];
+    char reason[16]; /* "superseded" or "compromised" */
+    int64_t at;      /* revoked from */
+    int64_t since;   /* compromised: batches accepted from this instant are suspect; else 0 */
+};
+
+struct cert_crl {
+    uint64_t version;
+    int64_t issued_at, next_update;
+    uint64_t issuer;
+    struct cert_revoked *revoked; /* owned */
+    size_t n_revoked;
+};
+
+struct cert_request {
+    char node[7];
+    char tier[12];
+    char parent[7];
+    uint8_t sign_pk[CERT_KEY_BYTES];
+    uint8_t curve_pk[CERT_KEY_BYTES];
+    uint32_t key_gen;
+    int64_t at;
+    bool rotation; /* signed by the node's current key too */
+};
+
+/* The tier a division code names: 51xxyy county, 51xx00 city, 510000 province. */
+const char *cert_tier_of(const char *node);
+
+/* Signing: each writes the signed file bytes (the array above) into out. `prev` signs a root
+ * version > 1 together with its own key; `old` signs a rotation request with the new key. */
+void cert_make_root(const struct cert_root *r, const sign_key_t *own, const sign_key_t *prev,
+                    struct wire_buf *out);
+void cert_make_issuer(const struct cert_issuer *i, const sign_key_t *root, struct wire_buf *out);
+void cert_make_node(const struct cert_node *n, const sign_key_t *issuer, struct wire_buf *out);
+void cert_make_crl(const struct cert_crl *c, const sign_key_t *issuer, struct wire_buf *out);
+void cert_make_request(const struct cert_request *q, const sign_key_t *new_key,
+                       const sign_key_t *old_key, struct wire_buf *out);
+
+/* Reading without trust: decodes a signed file of the given domain (signatures not checked).
+ * 0 or ERR_DECODE with why. */
+int cert_read_root(const void *file, size_t len, struct cert_root *r, char why[160])
+    __attribute__((warn_unused_result));
+int cert_read_issuer(const void *file, size_t len, struct cert_issuer *i, char why[160])
+    __attribute__((warn_unused_result));
+int cert_read_node(const void *file, size_t len, struct cert_node *n, char why[160])
+    __attribute__((warn_unused_result));
+int cert_read_crl(const void *file, size_t len, struct cert_crl *c, char why[160])
+    __attribute__((warn_unused_result));
+void cert_crl_fini(struct cert_crl *c);
+
+/* A request checked against its own key (and, for a rotation, the key of `current`, the node's
+ * certificate in force): 0, ERR_BAD_SIGNATURE or ERR_DECODE with why. */
+int cert_check_request(const void *file, size_t len, const struct cert_node *current,
+                       struct cert_request *q, char why[160]) __attribute__((warn_unused_result));
+
+/* The hex fingerprint administrators compare out of band: BLAKE2b-256 of the signed file. */
+void cert_fingerprint(const void *file, size_t len, char out[65]);
+
+typedef struct cert_trust cert_trust_t;
+
+/* Loads a trust directory: walks root.1.jc, root.2.jc … (each version signed by its predecessor),
+ * then the issuers the newest root certified, the node certificates those issuers signed, and the
+ * CRL. Documents that do not verify are left out, each reason logged. ERR_NOT_FOUND without
+ * root.1.jc. */
+int cert_trust_load(const char *dir, cert_trust_t **out, char *why, size_t why_len)
+    __attribute__((warn_unused_result));
+void cert_trust_destroy(cert_trust_t **p);
+
+/* Judges a certificate as of now_ms: issued by a known issuer valid then, inside its own
+ * validity, tier matching its code, not revoked (as of `revoked_as_of`, normally now: a batch a
+ * tier accepted before a revocation is judged as of that acceptance). 0, or an error with why:
+ * ERR_BAD_SIGNATURE (unknown issuer or bad signature), ERR_INVALID (expired, not yet valid, tier),
+ * ERR_STATE (revoked). */
+int cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_ms,
+                     int64_t revoked_as_of, char why[160]) __attribute__((warn_unused_result));
+
+/* The certificates the trust holds (valid or not), for listing and for loading keys. */
+const struct cert_node *cert_trust_nodes(const cert_trust_t *t, size_t *n);
+const struct cert_crl *cert_trust_crl(const cert_trust_t *t);
+const struct cert_root *cert_trust_root(const cert_trust_t *t);
+/* The revocation of a serial, or NULL. */
+const struct cert_revoked *cert_trust_revocation(const cert_trust_t *t, uint64_t serial);
+
+/* Puts a newer CRL in force (signed by a known issuer); an older or equal version is refused
+ * with ERR_EXISTS. The caller persists the file. */
+int cert_trust_apply_crl(cert_trust_t *t, const void *file, size_t len, char why[160])
+    __attribute__((warn_unused_result));
+
+#endif
