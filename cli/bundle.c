@@ -4,6 +4,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "err.h"
+#include "file.h"
 #include "mem.h"
 #include "proto.h"
 #include "sign.h"
@@ -22,35 +23,6 @@ usage(void)
                     "[--version N] --key SECRET --to ENDPOINT\n"
                     "  (a catalogue's version is its own \"version\"; a calendar needs --version)\n");
     return 2;
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len + 65536 > cap) {
-            cap = cap ? 2 * cap : 65536;
-            buf = xrealloc(buf, cap + 1);
-        }
-        size_t n = fread(buf + *len, 1, cap - *len, f);
-        *len += n;
-        if (n == 0)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[*len] = '\0';
-    return buf;
 }
 
 /* Sends the bundle and waits for the aggregator's answer: 0 when it holds this version now. */
@@ -106,12 +78,12 @@ cli_bundle(int argc, char **argv)
         {"version", required_argument, NULL, 'v'}, {"key", required_argument, NULL, 's'},
         {"to", required_argument, NULL, 't'},     {NULL, 0, NULL, 0},
     };
-    if (argc < 3 || strcmp(argv[2], "publish") != 0)
+    if (argc < 2 || strcmp(argv[1], "publish") != 0)
         return usage();
     const char *kind = NULL, *file = NULL, *keyfile = NULL, *to = NULL;
     uint64_t version = 0;
     int ch;
-    optind = 3;
+    optind = 2;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'k':
@@ -138,7 +110,7 @@ cli_bundle(int argc, char **argv)
     if (sign_init() != 0)
         return 1;
     size_t len;
-    char *body = slurp(file, &len);
+    char *body = file_read(file, &len);
     if (!body) {
         fprintf(stderr, "jiancha bundle publish: cannot read %s\n", file);
         return 1;

@@ -3,6 +3,9 @@
 #ifndef JIANCHA_CLI_H
 #define JIANCHA_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 int cli_keys(int argc, char **argv);
 int cli_send(int argc, char **argv);
 int cli_query(int argc, char **argv);
@@ -12,5 +15,8 @@ int cli_catalog(int argc, char **argv);
 int cli_evaluate(int argc, char **argv);
 int cli_scores(int argc, char **argv);
 int cli_bundle(int argc, char **argv);
+/* The administrator's PKI commands under `keys`; -1 when argv[1] is not one of them. */
+int cli_issuer(int argc, char **argv);
+
 
 #endif

@@ -41,7 +41,7 @@ main(int argc, char **argv)
     if (strcmp(cmd, "query") == 0)
         return cli_query(argc - 1, argv + 1);
     if (strcmp(cmd, "bundle") == 0)
-        return cli_bundle(argc, argv);
+        return cli_bundle(argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0)
         return cli_status(argc - 1, argv + 1);
     if (strcmp(cmd, "calendar") == 0)

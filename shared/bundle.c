@@ -4,6 +4,7 @@
 
 #include "calendar.h"
 #include "catalog.h"
+#include "cert.h"
 #include "err.h"
 #include "event.h"
 #include "spool.h"
@@ -14,7 +15,8 @@
 bool
 bundle_kind_known(const char *kind)
 {
-    return strcmp(kind, "catalog") == 0 || strcmp(kind, "calendar") == 0;
+    return strcmp(kind, "catalog") == 0 || strcmp(kind, "calendar") == 0 ||
+           strcmp(kind, "crl") == 0;
 }
 
 static void
@@ -60,6 +62,23 @@ check_body(struct bundle *b, char why[160])
         catalog_destroy(&c);
         if (v != b->version) {
             snprintf(why, 160, "bundle version %llu carries catalogue version %llu",
+                     (unsigned long long)b->version, (unsigned long long)v);
+            return ERR_INVALID;
+        }
+        return 0;
+    }
+    if (strcmp(b->kind, "crl") == 0) {
+        /* the issuer's signature is checked by whoever applies it, against its trust */
+        struct cert_crl crl;
+        if (cert_read_crl(b->body, b->body_len, &crl, err) != 0) {
+            snprintf(why, 160, "revocation list bundle %llu: %.100s",
+                     (unsigned long long)b->version, err);
+            return ERR_INVALID;
+        }
+        uint64_t v = crl.version;
+        cert_crl_fini(&crl);
+        if (v != b->version) {
+            snprintf(why, 160, "bundle version %llu carries revocation list version %llu",
                      (unsigned long long)b->version, (unsigned long long)v);
             return ERR_INVALID;
         }

@@ -33,7 +33,7 @@ struct bundle {
     size_t body_len;
 };
 
-/* The kinds known: "catalog", "calendar". */
+/* The kinds known: "catalog", "calendar", "crl" (a revocation list, signed by the issuer too). */
 bool bundle_kind_known(const char *kind);
 
 /* Writes a signed document for `b` (its body copied) into doc and sig. */

@@ -4,6 +4,7 @@
 #include "calendar.h"
 
 #include "err.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
 #include "timestamp.h"
@@ -158,24 +159,12 @@ calendar_parse(const char *text, size_t len, const char *name, calendar_t **out,
 int
 calendar_load(const char *path, calendar_t **out, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len;
+    char *buf = file_read(path, &len);
+    if (!buf) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         return ERR_INVALID;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    size_t n;
-    char chunk[8192];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n > cap) {
-            cap = (len + n) * 2;
-            buf = xrealloc(buf, cap);
-        }
-        memcpy(buf + len, chunk, n);
-        len += n;
-    }
-    fclose(f);
     int rc = calendar_parse(buf ? buf : "", len, path, out, err, errlen);
     free(buf);
     return rc;

@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
 
@@ -485,34 +486,6 @@ struct cert_trust {
     struct cert_crl crl;
 };
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len == cap) {
-            cap = cap ? 2 * cap : 4096;
-            buf = xrealloc(buf, cap);
-        }
-        size_t n = fread(buf + *len, 1, cap - *len, f);
-        if (n == 0)
-            break;
-        *len += n;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 static const struct cert_issuer *
 find_issuer(const cert_trust_t *t, uint64_t serial)
 {
@@ -529,7 +502,7 @@ load_roots(cert_trust_t *t, const char *dir, char *why, size_t why_len)
         char path[4096], w[160];
         snprintf(path, sizeof path, "%s/root.%llu.jc", dir, (unsigned long long)v);
         size_t len;
-        char *file = slurp(path, &len);
+        char *file = file_read(path, &len);
         if (!file) {
             if (v == 1) {
                 snprintf(why, why_len, "%s: no root document (root.1.jc)", dir);
@@ -590,7 +563,7 @@ each_file(cert_trust_t *t, const char *dir, const char *prefix, const char *suff
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t len;
-        char *file = slurp(path, &len);
+        char *file = file_read(path, &len);
         if (!file)
             continue;
         rc = fn(t, path, file, len);
@@ -626,24 +599,22 @@ take_issuer(cert_trust_t *t, const char *path, const void *file, size_t len)
     return 0;
 }
 
-static int
-take_node(cert_trust_t *t, const char *path, const void *file, size_t len)
+int
+cert_trust_add_node(cert_trust_t *t, const void *file, size_t len, struct cert_node *out,
+                    char why[160])
 {
     struct signed_doc s;
     struct cert_node n;
-    char w[160];
-    int rc = open_signed(file, len, CERT_DOMAIN_NODE, &s, w);
+    int rc = open_signed(file, len, CERT_DOMAIN_NODE, &s, why);
     if (rc == 0 && decode_node(s.map, &n) != 0) {
-        snprintf(w, sizeof w, "fields missing");
+        snprintf(why, 160, "the node certificate lacks a field or has one of the wrong type");
         rc = ERR_DECODE;
     }
     const struct cert_issuer *is = rc == 0 ? find_issuer(t, n.issuer) : NULL;
     bool ok = is && signed_by(&s, CERT_DOMAIN_NODE, is->key);
     signed_fini(&s);
-    if (rc != 0) {
-        log_error("cert: node certificate %s refused: %s", path, w);
-        return 0;
-    }
+    if (rc != 0)
+        return rc;
     if (t->n_nodes == t->cap_nodes) {
         t->cap_nodes = t->cap_nodes ? 2 * t->cap_nodes : 16;
         t->nodes = xrealloc(t->nodes, t->cap_nodes * sizeof *t->nodes);
@@ -652,6 +623,17 @@ take_node(cert_trust_t *t, const char *path, const void *file, size_t len)
     /* kept even when its issuer is unknown, so it is refused with that reason, not as absent */
     t->node_ok[t->n_nodes] = ok;
     t->nodes[t->n_nodes++] = n;
+    if (out)
+        *out = n;
+    return 0;
+}
+
+static int
+take_node(cert_trust_t *t, const char *path, const void *file, size_t len)
+{
+    char w[160];
+    if (cert_trust_add_node(t, file, len, NULL, w) != 0)
+        log_error("cert: node certificate %s refused: %s", path, w);
     return 0;
 }
 
@@ -667,7 +649,7 @@ cert_trust_load(const char *dir, cert_trust_t **out, char *why, size_t why_len)
     char path[4096], w[160];
     snprintf(path, sizeof path, "%s/crl.jc", dir);
     size_t len;
-    char *file = rc == 0 ? slurp(path, &len) : NULL;
+    char *file = rc == 0 ? file_read(path, &len) : NULL;
     if (file && cert_trust_apply_crl(t, file, len, w) != 0)
         log_error("cert: revocation list %s refused: %s", path, w);
     free(file);

@@ -139,6 +139,11 @@ void cert_trust_destroy(cert_trust_t **p);
 int cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_ms,
                      int64_t revoked_as_of, char why[160]) __attribute__((warn_unused_result));
 
+/* Adds a node certificate (file bytes) to the trust in memory, as loading it from the directory
+ * would; *n receives it decoded. ERR_DECODE with why when it does not read. Judge it after. */
+int cert_trust_add_node(cert_trust_t *t, const void *file, size_t len, struct cert_node *n,
+                        char why[160]) __attribute__((warn_unused_result));
+
 /* The certificates the trust holds (valid or not), for listing and for loading keys. */
 const struct cert_node *cert_trust_nodes(const cert_trust_t *t, size_t *n);
 const struct cert_crl *cert_trust_crl(const cert_trust_t *t);
