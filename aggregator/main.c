@@ -30,7 +30,8 @@ static const struct conf_key config_table[] = {
     {"aggregator/node", CONF_STR, NULL, 0, 0, "this node's six-digit division code"},
     {"aggregator/data", CONF_STR, NULL, 0, 0, "data directory (LMDB environment)"},
     {"aggregator/keys", CONF_STR, NULL, 0, 0,
-     "directory of the children's public keys, one NODE.pub each"},
+     "the trust directory (root.1.jc, issuer, node certificates, crl.jc: docs/trust.md), or for "
+     "development the children's public keys, one NODE.pub each"},
     {"listen/endpoint", CONF_STR, "tcp://127.0.0.1:7100", 0, 0, "where children connect"},
     {"listen/max_batch_bytes", CONF_INT, "67108864", 1024, 1073741824,
      "largest batch payload accepted"},
@@ -589,6 +590,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     }
     struct ingest_options io = {
         .keys_dir = conf_str(a->conf, "aggregator/keys"),
+        .self_node = a->node,
         .max_batch_bytes = (uint64_t)conf_int(a->conf, "listen/max_batch_bytes"),
         .forward_node = *up ? a->node : 0,
         .forward_seal_at = a->forward_seal_at,

@@ -688,8 +688,7 @@ cert_trust_revocation(const cert_trust_t *t, uint64_t serial)
 }
 
 int
-cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_ms,
-                 int64_t revoked_as_of, char why[160])
+cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[160])
 {
     const struct cert_issuer *is = find_issuer(t, n->issuer);
     bool signed_ok = false;
@@ -702,6 +701,22 @@ cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_m
                  (unsigned long long)n->serial, n->node, (unsigned long long)n->issuer);
         return ERR_BAD_SIGNATURE;
     }
+    if (strcmp(cert_tier_of(n->node), n->tier) != 0) {
+        snprintf(why, 160, "certificate %llu: %s is a %s, not a %s", (unsigned long long)n->serial,
+                 n->node, cert_tier_of(n->node), n->tier);
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+int
+cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_ms,
+                 int64_t revoked_as_of, char why[160])
+{
+    int rc = cert_trust_vouches(t, n, why);
+    if (rc != 0)
+        return rc;
+    const struct cert_issuer *is = find_issuer(t, n->issuer);
     if (now_ms < is->not_before || now_ms > is->not_after) {
         snprintf(why, 160, "certificate %llu of %s: its issuer %llu is not valid now",
                  (unsigned long long)n->serial, n->node, (unsigned long long)n->issuer);
@@ -715,11 +730,6 @@ cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_m
     if (now_ms < n->not_before) {
         snprintf(why, 160, "certificate %llu of %s: not yet valid", (unsigned long long)n->serial,
                  n->node);
-        return ERR_INVALID;
-    }
-    if (strcmp(cert_tier_of(n->node), n->tier) != 0) {
-        snprintf(why, 160, "certificate %llu: %s is a %s, not a %s", (unsigned long long)n->serial,
-                 n->node, cert_tier_of(n->node), n->tier);
         return ERR_INVALID;
     }
     const struct cert_revoked *r = cert_trust_revocation(t, n->serial);

@@ -131,6 +131,11 @@ int cert_trust_load(const char *dir, cert_trust_t **out, char *why, size_t why_l
     __attribute__((warn_unused_result));
 void cert_trust_destroy(cert_trust_t **p);
 
+/* Whether the trust vouches for a certificate at all, whatever the time: signed by a known issuer
+ * and its tier matching its code. 0, ERR_BAD_SIGNATURE or ERR_INVALID with why. */
+int cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[160])
+    __attribute__((warn_unused_result));
+
 /* Judges a certificate as of now_ms: issued by a known issuer valid then, inside its own
  * validity, tier matching its code, not revoked (as of `revoked_as_of`, normally now: a batch a
  * tier accepted before a revocation is judged as of that acceptance). 0, or an error with why:

@@ -14,6 +14,8 @@
 #include "batch.h"
 #include "bundle.h"
 #include "counter.h"
+#include "file.h"
+#include "cert.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Refusals are rate-limited per child and per code, so one kind never hides another. */
 static const char *const refusal_codes[] = {
@@ -35,6 +38,7 @@ static const char *const refusal_codes[] = {
 struct ingest {
     struct ingest_options opt;
     char *keys_dir;
+    cert_trust_t *trust; /* certificate mode; NULL with bare keys */
     store_t *store;
     struct ingest_node *nodes; /* sorted by node */
     size_t n_nodes;
@@ -127,8 +131,88 @@ ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
     return rc;
 }
 
+static struct ingest_node *
+node_entry(ingest_t *in, uint32_t node, size_t *cap)
+{
+    for (size_t i = 0; i < in->n_nodes; i++)
+        if (in->nodes[i].node == node)
+            return &in->nodes[i];
+    if (in->n_nodes == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        in->nodes = xrealloc(in->nodes, *cap * sizeof *in->nodes);
+    }
+    struct ingest_node *n = &in->nodes[in->n_nodes++];
+    memset(n, 0, sizeof *n);
+    n->node = node;
+    return n;
+}
+
+/* Adds a key to its node; past INGEST_KEYS_MAX the oldest generation gives way. */
+static void
+add_key(struct ingest_node *n, const struct ingest_key *k)
+{
+    size_t at = n->n_keys;
+    if (at == INGEST_KEYS_MAX) {
+        at = 0;
+        for (size_t i = 1; i < n->n_keys; i++)
+            if (n->keys[i].key_gen < n->keys[at].key_gen)
+                at = i;
+        if (n->keys[at].key_gen > k->key_gen)
+            return;
+    } else {
+        n->n_keys++;
+    }
+    n->keys[at] = *k;
+}
+
+static void
+revoke_keys(ingest_t *in)
+{
+    for (size_t i = 0; i < in->n_nodes; i++)
+        for (size_t k = 0; k < in->nodes[i].n_keys; k++) {
+            struct ingest_key *key = &in->nodes[i].keys[k];
+            const struct cert_revoked *r =
+                key->serial ? cert_trust_revocation(in->trust, key->serial) : NULL;
+            key->revoked_at = r ? r->at : INT64_MAX;
+            snprintf(key->reason, sizeof key->reason, "%s", r ? r->reason : "");
+        }
+}
+
+/* Certificate mode: every certificate the trust vouches for gives its node a key. */
 static int
-load_keys(ingest_t *in)
+load_certificates(ingest_t *in)
+{
+    char why[512];
+    int rc = cert_trust_load(in->keys_dir, &in->trust, why, sizeof why);
+    if (rc != 0) {
+        log_error("ingest: %s", why);
+        return ERR_CONFIG;
+    }
+    size_t n, cap = 0;
+    const struct cert_node *certs = cert_trust_nodes(in->trust, &n);
+    for (size_t i = 0; i < n; i++) {
+        char w[160];
+        if (cert_trust_vouches(in->trust, &certs[i], w) != 0) {
+            log_warn("ingest: certificate left out: %s", w);
+            continue;
+        }
+        struct ingest_key k = {0};
+        memcpy(k.pk, certs[i].sign_pk, SIGN_PUBLIC_BYTES);
+        memcpy(k.key_id, certs[i].key_id, sizeof k.key_id);
+        k.serial = certs[i].serial;
+        k.key_gen = certs[i].key_gen;
+        k.not_before = certs[i].not_before;
+        k.not_after = certs[i].not_after;
+        memcpy(k.parent, certs[i].parent, sizeof k.parent);
+        add_key(node_entry(in, event_node_number(certs[i].node), &cap), &k);
+    }
+    revoke_keys(in);
+    return 0;
+}
+
+/* Development mode: NODE.pub files, one key per node, valid always and for any parent. */
+static int
+load_bare_keys(ingest_t *in)
 {
     DIR *d = opendir(in->keys_dir);
     if (!d) {
@@ -144,34 +228,85 @@ load_keys(ingest_t *in)
             continue;
         char path[4096], node[7];
         snprintf(path, sizeof path, "%s/%s", in->keys_dir, e->d_name);
-        uint8_t pk[SIGN_PUBLIC_BYTES];
-        if (sign_public_load(path, pk, node) != 0) {
+        struct ingest_key k = {.not_before = INT64_MIN, .not_after = INT64_MAX,
+                               .revoked_at = INT64_MAX};
+        if (sign_public_load(path, k.pk, node) != 0) {
             log_error("ingest: not a public key file path=%s", path);
             rc = ERR_CONFIG;
             break;
         }
-        if (in->n_nodes == cap) {
-            cap = cap ? 2 * cap : 16;
-            in->nodes = xrealloc(in->nodes, cap * sizeof *in->nodes);
+        sign_key_id(k.pk, k.key_id);
+        struct ingest_node *n = node_entry(in, event_node_number(node), &cap);
+        if (n->n_keys) {
+            log_error("ingest: two key files for one node node=%s dir=%s", node, in->keys_dir);
+            rc = ERR_CONFIG;
+            break;
         }
-        struct ingest_node *n = &in->nodes[in->n_nodes++];
-        memset(n, 0, sizeof *n);
-        n->node = event_node_number(node);
-        memcpy(n->pk, pk, sizeof pk);
-        sign_key_id(pk, n->key_id);
+        add_key(n, &k);
     }
     closedir(d);
+    return rc;
+}
+
+static int
+load_keys(ingest_t *in)
+{
+    char anchor[4096];
+    snprintf(anchor, sizeof anchor, "%s/root.1.jc", in->keys_dir);
+    int rc = access(anchor, F_OK) == 0 ? load_certificates(in) : load_bare_keys(in);
+    if (rc == 0 && in->n_nodes > 1)
+        qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
+    return rc;
+}
+
+const struct ingest_key *
+ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id, size_t key_id_len,
+               int64_t as_of, char why[160])
+{
+    const struct ingest_node *n = find(in->nodes, in->n_nodes, node);
+    char nt[7], id[SIGN_KEY_ID_LEN + 1];
+    event_node_text(node, nt);
+    snprintf(id, sizeof id, "%.*s", (int)(key_id_len < SIGN_KEY_ID_LEN ? key_id_len
+                                                                        : SIGN_KEY_ID_LEN),
+             key_id);
+    for (size_t i = 0; n && i < n->n_keys; i++) {
+        const struct ingest_key *k = &n->keys[i];
+        if (key_id_len != SIGN_KEY_ID_LEN || memcmp(k->key_id, key_id, key_id_len) != 0)
+            continue;
+        if (as_of > k->not_after)
+            snprintf(why, 160, "node %s key %s: its certificate %llu expired", nt, id,
+                     (unsigned long long)k->serial);
+        else if (as_of < k->not_before)
+            snprintf(why, 160, "node %s key %s: its certificate %llu is not yet valid", nt, id,
+                     (unsigned long long)k->serial);
+        else if (as_of >= k->revoked_at)
+            snprintf(why, 160, "node %s key %s: its certificate %llu is revoked (%s)", nt, id,
+                     (unsigned long long)k->serial, k->reason);
+        else
+            return k;
+        return NULL;
+    }
+    snprintf(why, 160, "node %s has no key %s here (no valid certificate for it)", nt, id);
+    return NULL;
+}
+
+int
+ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
+{
+    if (!in->trust) {
+        snprintf(why, 160, "this node holds bare keys, not certificates: no revocation list");
+        return ERR_STATE;
+    }
+    int rc = cert_trust_apply_crl(in->trust, file, len, why);
     if (rc != 0)
         return rc;
-    if (in->n_nodes > 1)
-        qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
-    for (size_t i = 1; i < in->n_nodes; i++) {
-        if (in->nodes[i].node == in->nodes[i - 1].node) {
-            log_error("ingest: two key files for one node node=%06u dir=%s", in->nodes[i].node,
-                      in->keys_dir);
-            return ERR_CONFIG;
-        }
-    }
+    revoke_keys(in);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/crl.jc", in->keys_dir);
+    if (file_write(path, file, len, false) != 0)
+        log_warn("ingest: revocation list %llu in force but not written to %s: it is applied "
+                 "again when it is sent down next",
+                 (unsigned long long)cert_trust_crl(in->trust)->version, path);
     return 0;
 }
 
@@ -192,8 +327,8 @@ ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
         int lrc = ingest_node_load(t, in->nodes[i].node, &saved);
         if (lrc == 0) {
             saved.node = in->nodes[i].node;
-            memcpy(saved.pk, in->nodes[i].pk, SIGN_PUBLIC_BYTES);
-            memcpy(saved.key_id, in->nodes[i].key_id, sizeof saved.key_id);
+            memcpy(saved.keys, in->nodes[i].keys, sizeof saved.keys);
+            saved.n_keys = in->nodes[i].n_keys;
             in->nodes[i] = saved;
         } else if (lrc != ERR_NOT_FOUND) {
             rc = lrc;
@@ -242,6 +377,7 @@ ingest_destroy(ingest_t **p)
     free(in->work);
     free(in->refusals);
     free(in->keys_dir);
+    cert_trust_destroy(&in->trust);
     free(in);
     *p = NULL;
 }
@@ -261,10 +397,21 @@ ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, size_t
         snprintf(reason, 160, "node %s is not a known child of this aggregator", h->node);
         return ERR_UNKNOWN_NODE;
     }
-    if (strcmp(h->key_id, n->key_id) != 0 ||
-        proto_hello_verify(n->pk, body, len, sig, sig_len) != 0) {
-        snprintf(reason, 160, "HELLO from node %s is not signed with the key this parent holds "
-                              "for it (key %s)", h->node, n->key_id);
+    char why[160];
+    const struct ingest_key *k =
+        ingest_key_for(in, n->node, h->key_id, strlen(h->key_id), now_ms, why);
+    if (!k) {
+        snprintf(reason, 160, "HELLO refused: %.140s", why);
+        return ERR_BAD_SIGNATURE;
+    }
+    if (k->parent[0] && event_node_number(k->parent) != in->opt.self_node) {
+        snprintf(reason, 160, "node %s's certificate names parent %s, not this node", h->node,
+                 k->parent);
+        return ERR_BAD_SIGNATURE;
+    }
+    if (proto_hello_verify(k->pk, body, len, sig, sig_len) != 0) {
+        snprintf(reason, 160, "HELLO from node %s does not verify with its key %s", h->node,
+                 k->key_id);
         return ERR_BAD_SIGNATURE;
     }
     if (h->version != PROTO_VERSION) {
@@ -364,14 +511,21 @@ nack(struct ingest_msg *m, uint64_t seq, const char *code, bool permanent, uint6
 
 /* The checks that need no store: 0 with the decoded header, or a NACK filled in. */
 static int
-precheck(ingest_t *in, struct ingest_msg *m, struct ingest_node *n, struct batch_header *h)
+precheck(ingest_t *in, struct ingest_msg *m, struct ingest_node *n, struct batch_header *h,
+         int64_t now)
 {
     if (m->header_len > BATCH_HEADER_MAX || m->sig_len != SIGN_SIGNATURE_BYTES ||
         m->payload_len > in->opt.max_batch_bytes) {
         nack(m, 0, PROTO_NACK_MALFORMED, true, 0, "frame sizes out of bounds");
         return ERR_DECODE;
     }
-    if (batch_verify(n->pk, m->header, m->header_len, m->key_id, m->key_id_len, m->sig) != 0) {
+    char why[160];
+    const struct ingest_key *k = ingest_key_for(in, n->node, m->key_id, m->key_id_len, now, why);
+    if (!k) {
+        nack(m, 0, PROTO_NACK_BAD_SIGNATURE, true, 0, why);
+        return ERR_BAD_SIGNATURE;
+    }
+    if (batch_verify(k->pk, m->header, m->header_len, m->key_id, m->key_id_len, m->sig) != 0) {
         nack(m, 0, PROTO_NACK_BAD_SIGNATURE, true, 0,
              "signature does not verify with the node's key");
         return ERR_BAD_SIGNATURE;
@@ -423,7 +577,7 @@ is_batch_record(const wire_obj_t *m)
  * sequence and chain, exactly as if the origin had sent it here. ERR_DUPLICATE is fine (already
  * held); other errors refuse the carrying batch with a->why. */
 static int
-take_origin(store_txn_t *t, struct txn_args *a, const wire_obj_t *m)
+take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj_t *m)
 {
     ingest_t *in = a->in;
     const char *origin;
@@ -447,9 +601,29 @@ take_origin(store_txn_t *t, struct txn_args *a, const wire_obj_t *m)
                  node);
         return ERR_UNKNOWN_NODE;
     }
+    /* The origin's key is judged as of when the carrier accepted the batch (its signed `at`):
+     * backlog accepted before a rotation's revocation stays valid on its way up. */
+    int64_t accepted = a->now_ms;
+    const wire_obj_t *at = wire_obj_get(m, "at");
+    if (at && wire_obj_type(at) == WIRE_INT)
+        accepted = wire_obj_int(at);
+    else if (at && wire_obj_type(at) == WIRE_UINT && wire_obj_uint(at) <= INT64_MAX)
+        accepted = (int64_t)wire_obj_uint(at);
+    char why[160];
+    const struct ingest_key *k =
+        ingest_key_for(in, w->node, (const char *)om.key_id, om.key_id_len, accepted, why);
+    if (!k) {
+        snprintf(a->why, sizeof a->why, "carried batch: %.140s", why);
+        return ERR_BAD_SIGNATURE;
+    }
+    if (k->parent[0] && event_node_number(k->parent) != carrier) {
+        snprintf(a->why, sizeof a->why, "carried batch from node %s, whose certificate names "
+                                        "parent %s, not its carrier", node, k->parent);
+        return ERR_BAD_SIGNATURE;
+    }
     struct batch_header h;
     if (om.sig_len != SIGN_SIGNATURE_BYTES ||
-        batch_verify(w->pk, om.header, om.header_len, om.key_id, om.key_id_len, om.sig) != 0) {
+        batch_verify(k->pk, om.header, om.header_len, om.key_id, om.key_id_len, om.sig) != 0) {
         snprintf(a->why, sizeof a->why, "carried batch from node %s: bad origin signature", node);
         return ERR_BAD_SIGNATURE;
     }
@@ -533,7 +707,7 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         bool decoded = wire_decode_one(rec, len, &rr, &m2) == 0;
         if (decoded && is_batch_record(m2)) {
             /* A child's batch carried up: judged and stored under its origin, not kept here. */
-            rc = take_origin(t, a, m2);
+            rc = take_origin(t, a, w->node, m2);
             wire_reader_destroy(&rr);
             if (rc == ERR_DUPLICATE)
                 continue;
@@ -794,7 +968,7 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
             ok[i] = ERR_UNKNOWN_NODE;
             continue;
         }
-        ok[i] = precheck(in, &msgs[i], node, &headers[i]);
+        ok[i] = precheck(in, &msgs[i], node, &headers[i], now_ms);
         if (ok[i] != 0)
             refused(in, &msgs[i]);
     }

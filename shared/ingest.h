@@ -26,17 +26,34 @@
 #include <stdint.h>
 
 struct ingest_options {
-    const char *keys_dir;     /* NODE.pub files of the children (and, at upper tiers, of every
-                                 node whose batches come through them) */
+    const char *keys_dir;     /* a trust directory (root.1.jc, issuers, node certificates, crl:
+                                 cert.h), or for development NODE.pub files: the children's keys
+                                 and, at upper tiers, those of every node whose batches come
+                                 through them */
+    uint32_t self_node;       /* this aggregator: its children's certificates name it parent */
     uint64_t max_batch_bytes; /* payloads above this are refused */
     uint32_t forward_node;    /* this node, when it forwards to a parent; 0 at the top tier */
     uint32_t forward_seal_at; /* child batches per batch sent up */
 };
 
-struct ingest_node {
-    uint32_t node;
+#define INGEST_KEYS_MAX 4 /* key generations of one node held at once (rotation overlap) */
+
+/* One key a node may sign with, and from when to when. */
+struct ingest_key {
     uint8_t pk[SIGN_PUBLIC_BYTES];
     char key_id[SIGN_KEY_ID_LEN + 1];
+    uint64_t serial;               /* its certificate; 0 for a bare key file */
+    uint32_t key_gen;
+    int64_t not_before, not_after; /* the certificate's validity */
+    int64_t revoked_at;            /* INT64_MAX unless revoked */
+    char reason[16];               /* of the revocation */
+    char parent[7];                /* the node it reports to; "" = any (bare keys) */
+};
+
+struct ingest_node {
+    uint32_t node;
+    struct ingest_key keys[INGEST_KEYS_MAX];
+    size_t n_keys;
     /* persisted in the nodes table */
     uint64_t last_seq;
     uint8_t last_hash[SIGN_HASH_BYTES];
@@ -95,6 +112,17 @@ uint64_t ingest_take_sealed(ingest_t *in);
 
 /* Any message from a child counts as contact (kept in memory; persisted with its next batch). */
 void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);
+
+/* The key of `node` with this id, if it was valid at `as_of` (a batch is judged as of when the
+ * first tier accepted it): NULL with why (unknown key, expired, not yet valid, revoked). */
+const struct ingest_key *ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id,
+                                        size_t key_id_len, int64_t as_of, char why[160]);
+
+/* Puts a newer revocation list (signed by a known issuer) in force at once, for new batches and
+ * for sessions (the daemon cuts off those whose key it revokes), and writes it to the trust
+ * directory. ERR_EXISTS for one not newer; ERR_STATE without a trust directory. */
+int ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
+    __attribute__((warn_unused_result));
 
 /* A heartbeat from a child: what it has sealed and its clock (sent_ms) against ours. */
 void ingest_note_ping(ingest_t *in, uint32_t node, int64_t sent_ms, uint64_t sealed,
