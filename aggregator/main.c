@@ -72,6 +72,7 @@ struct session {
     uint8_t id[256];
     size_t id_len;
     uint32_t node;
+    char key_id[SIGN_KEY_ID_LEN + 1]; /* the key its HELLO was signed with */
     int64_t last_rx_ms;
     int64_t last_tx_ms;
 };
@@ -145,7 +146,7 @@ send_bundle_to(struct aggregator *a, const void *id, size_t id_len, const struct
 static void
 send_bundles(struct aggregator *a, const void *id, size_t id_len)
 {
-    static const char *const kinds[] = {"catalog", "calendar"};
+    static const char *const kinds[] = {"catalog", "calendar", "crl"};
     store_txn_t *t = NULL;
     if (store_read(a->store, &t) != 0)
         return;
@@ -162,6 +163,31 @@ send_bundles(struct aggregator *a, const void *id, size_t id_len)
     wire_buf_fini(&doc);
     wire_buf_fini(&sig);
     store_abort(&t);
+}
+
+/* Sessions whose HELLO key is no longer valid are told so and forgotten: their next message gets
+ * "hello-first", and their HELLO is refused with the reason. */
+static void
+cut_off_revoked(struct aggregator *a, int64_t now)
+{
+    for (size_t i = 0; i < a->n_sessions;) {
+        struct session *s = &a->sessions[i];
+        char why[160], node[7];
+        if (ingest_key_for(a->ingest, s->node, s->key_id, strlen(s->key_id), now, why)) {
+            i++;
+            continue;
+        }
+        event_node_text(s->node, node);
+        struct proto_refuse r;
+        snprintf(r.reason, sizeof r.reason, "session closed: %.140s", why);
+        struct wire_buf b;
+        wire_buf_init(&b);
+        proto_refuse_encode(&r, &b);
+        send_to(a, s->id, s->id_len, PROTO_REFUSE, &b);
+        wire_buf_fini(&b);
+        log_warn("aggregator: session cut off node=%s: %s", node, why);
+        a->sessions[i] = a->sessions[--a->n_sessions];
+    }
 }
 
 struct keep_args {
@@ -195,6 +221,14 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     int rc = bundle_open(a->publisher_pk, doc, len, sig, sig_len, &b, why);
     if (rc != 0)
         return rc;
+    /* A revocation list must also be the issuer's, and is in force here before it goes on. */
+    if (strcmp(b.kind, "crl") == 0) {
+        rc = ingest_apply_crl(a->ingest, b.body, b.body_len, why);
+        if (rc != 0 && rc != ERR_EXISTS)
+            return rc;
+        if (rc == 0)
+            cut_off_revoked(a, now);
+    }
     struct keep_args k = {a, &b, doc, sig, len, sig_len, now, false};
     rc = store_write(a->store, keep_fn, &k);
     if (rc != 0) {
@@ -313,6 +347,7 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
         memcpy(s->id, zframe_data(id), s->id_len);
     }
     s->node = event_node_number(h.node);
+    memcpy(s->key_id, h.key_id, sizeof s->key_id);
     s->last_rx_ms = now;
     s->last_tx_ms = now;
     snprintf(w.mode, sizeof w.mode, "%s",

@@ -447,7 +447,7 @@ struct node_row {
     struct ingest_node st;
     uint64_t records;
     uint64_t red_open, yellow_open;
-    uint64_t catalog, calendar; /* bundle versions the node acknowledged */
+    uint64_t catalog, calendar, crl; /* bundle versions the node acknowledged */
 };
 
 static struct node_row *
@@ -494,6 +494,8 @@ note_version(void *arg, uint32_t node, const char *kind, uint64_t version)
         r->catalog = version;
     else if (strcmp(kind, "calendar") == 0)
         r->calendar = version;
+    else if (strcmp(kind, "crl") == 0)
+        r->crl = version;
 }
 
 static int
@@ -586,8 +588,9 @@ query_nodes(int argc, char **argv)
         printf("this node's uplink: %llu batches sealed, %llu acknowledged, backlog %llu\n",
                (unsigned long long)sp.batch_seq, (unsigned long long)sp.acked_batch,
                (unsigned long long)(sp.batch_seq - sp.acked_batch));
-    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s  %s\n", "node", "records", "batch",
-           "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "last contact");
+    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %5s  %s\n", "node", "records", "batch",
+           "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "crl",
+           "last contact");
     int64_t now = timestamp_now_ms();
     for (size_t i = 0; i < n; i++) {
         const struct node_row *r = &rows[i];
@@ -608,16 +611,18 @@ query_nodes(int argc, char **argv)
                                               : 0));
         if (r->has_state && r->st.sealed_seq)
             snprintf(skew, sizeof skew, "%+.1fs", (double)r->st.skew_ms / 1000.0);
-        char catv[24] = "-", calv[24] = "-";
+        char catv[24] = "-", calv[24] = "-", crlv[24] = "-";
         if (r->catalog)
             snprintf(catv, sizeof catv, "v%llu", (unsigned long long)r->catalog);
         if (r->calendar)
             snprintf(calv, sizeof calv, "v%llu", (unsigned long long)r->calendar);
-        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s  %.19s\n", label,
+        if (r->crl)
+            snprintf(crlv, sizeof crlv, "v%llu", (unsigned long long)r->crl);
+        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %5s  %.19s\n", label,
                (unsigned long long)r->records,
                (unsigned long long)(r->has_state ? r->st.last_seq : 0), backlog, lag, skew,
                (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
-               when);
+               crlv, when);
     }
     free(rows);
     return 0;

@@ -275,7 +275,8 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* The catalogue or calendar of a bundle, parsed: exactly one of the two is set. */
+/* The catalogue or calendar of a bundle, parsed: one of the two is set (neither for a list of
+ * revocations). */
 struct adopted {
     catalog_t *catalog;
     calendar_t *calendar;
@@ -285,6 +286,8 @@ static int
 parse_bundle(const struct bundle *b, struct adopted *out, char *why, size_t len)
 {
     memset(out, 0, sizeof *out);
+    if (strcmp(b->kind, "crl") == 0)
+        return 0; /* a collector judges no one's keys: it keeps the list and says it has it */
     if (strcmp(b->kind, "catalog") == 0)
         return catalog_parse(b->body, b->body_len, &out->catalog, why, len);
     return calendar_parse(b->body, b->body_len, "bundle", &out->calendar, why, len);
@@ -294,6 +297,8 @@ parse_bundle(const struct bundle *b, struct adopted *out, char *why, size_t len)
 static void
 adopt(struct collector *c, struct adopted *ad)
 {
+    if (!ad->catalog && !ad->calendar)
+        return;
     if (ad->catalog) {
         catalog_destroy(&c->catalog);
         c->catalog = ad->catalog;

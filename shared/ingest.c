@@ -192,11 +192,12 @@ load_certificates(ingest_t *in)
     const struct cert_node *certs = cert_trust_nodes(in->trust, &n);
     for (size_t i = 0; i < n; i++) {
         char w[160];
-        if (cert_trust_vouches(in->trust, &certs[i], w) != 0) {
-            log_warn("ingest: certificate left out: %s", w);
-            continue;
-        }
         struct ingest_key k = {0};
+        /* kept with its reason, so the node's HELLO is refused saying why */
+        if (cert_trust_vouches(in->trust, &certs[i], w) != 0) {
+            log_warn("ingest: certificate not trusted: %s", w);
+            snprintf(k.refused, sizeof k.refused, "%.119s", w);
+        }
         memcpy(k.pk, certs[i].sign_pk, SIGN_PUBLIC_BYTES);
         memcpy(k.key_id, certs[i].key_id, sizeof k.key_id);
         k.serial = certs[i].serial;
@@ -273,7 +274,9 @@ ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id, size_t key
         const struct ingest_key *k = &n->keys[i];
         if (key_id_len != SIGN_KEY_ID_LEN || memcmp(k->key_id, key_id, key_id_len) != 0)
             continue;
-        if (as_of > k->not_after)
+        if (k->refused[0])
+            snprintf(why, 160, "%s", k->refused);
+        else if (as_of > k->not_after)
             snprintf(why, 160, "node %s key %s: its certificate %llu expired", nt, id,
                      (unsigned long long)k->serial);
         else if (as_of < k->not_before)

@@ -48,6 +48,7 @@ struct ingest_key {
     int64_t revoked_at;            /* INT64_MAX unless revoked */
     char reason[16];               /* of the revocation */
     char parent[7];                /* the node it reports to; "" = any (bare keys) */
+    char refused[120];             /* why the trust does not vouch for it ("" if it does) */
 };
 
 struct ingest_node {

@@ -78,7 +78,7 @@ aggregator_config() {
 aggregator
     node = $node
     data = $T/$name
-    keys = $T/keys
+    keys = ${AGG_KEYS:-$T/keys}
 listen
     endpoint = tcp://127.0.0.1:$port
     heartbeat_ms = 200

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Certificates end to end: an offline root certifies an issuer, the issuer certifies every node
+# from a request made on the node, and a province, a city and a county run on them (the county's
+# certificate checked at the city and, for carried batches, at the province). Each of these is
+# refused with its reason logged and nothing stored: an expired certificate, one not yet valid,
+# one from an unknown issuer, a revoked one, a county key posing as the city, a node without a
+# certificate, a revocation list older than the one in force, a root document not signed by its
+# predecessor. A county that is connected when its certificate is revoked is cut off within 10 s
+# of the list reaching its city, and its later batches are not stored.
+. "$(dirname "$0")/lib.sh"
+
+FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+[ -n "$FAKELIB" ] || { say "skip: libfaketime is not installed"; exit 77; }
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+K=$T/nodekeys
+"$JIANCHA" keys root-init --node 510000 --out "$T/offline" >/dev/null || fail "root-init"
+"$JIANCHA" keys issuer-init --root "$T/offline/root.1.secret" --root-doc "$T/offline/root.1.jc" \
+    --out "$T/admin" >/dev/null || fail "issuer-init"
+mkdir -p "$T/trust" "$T/certs"
+cp "$T/offline/root.1.jc" "$T/admin/issuer.1.jc" "$T/trust/"
+
+# enrol NODE PARENT SERIAL [FAKETIME]: keys made for the node, a certificate issued (on a shifted
+# clock when asked) and put in the master trust directory unchecked
+enrol() {
+    "$JIANCHA" keys request --node "$1" ${2:+--parent "$2"} --out "$K" >/dev/null || fail "request $1"
+    local pre=()
+    [ -n "${4:-}" ] && pre=(env LD_PRELOAD="$FAKELIB" FAKETIME="$4")
+    "${pre[@]}" "$JIANCHA" keys issue --issuer "$T/admin/issuer.secret" --issuer-cert "$T/admin/issuer.1.jc" \
+        --request "$K/$1.g1.request.jc" --serial "$3" --out "$T/certs" >/dev/null || fail "issue $1"
+    cp "$T/certs/$1.$3.cert" "$T/trust/"
+}
+enrol 510000 "" 1000
+enrol 510100 510000 1001
+enrol 510104 510100 1002
+enrol 510105 510100 1003          # revoked before it ever connects
+enrol 510106 510100 1004 -400d    # expired five days ago
+enrol 510107 510100 1005 +10d     # valid from eight days on
+# a certificate from an issuer the trust does not hold
+"$JIANCHA" keys issuer-init --root "$T/offline/root.1.secret" --root-doc "$T/offline/root.1.jc" \
+    --serial 2 --out "$T/admin2" >/dev/null || fail "issuer 2"
+"$JIANCHA" keys request --node 510108 --parent 510100 --out "$K" >/dev/null
+"$JIANCHA" keys issue --issuer "$T/admin2/issuer.secret" --issuer-cert "$T/admin2/issuer.2.jc" \
+    --request "$K/510108.g1.request.jc" --serial 1006 --out "$T/certs" >/dev/null || fail "issue 510108"
+cp "$T/certs/510108.1006.cert" "$T/trust/"
+"$JIANCHA" keys list --trust "$T/trust" >"$T/list.txt"
+grep -Eq '^1004 +510106 .* expired' "$T/list.txt" || fail "list: $(cat "$T/list.txt")"
+grep -Eq '^1006 +510108 .* unknown issuer' "$T/list.txt" || fail "list: $(cat "$T/list.txt")"
+# 510105 is revoked at once; this list (version 1) is kept to be replayed later
+"$JIANCHA" keys revoke --trust "$T/trust" --issuer "$T/admin/issuer.secret" --serial 1003 \
+    --reason superseded >/dev/null || fail "revoke 1003"
+cp "$T/trust/crl.jc" "$T/crl.v1.jc"
+cp -r "$T/trust" "$T/trust-province"
+cp -r "$T/trust" "$T/trust-city"
+
+PUB="bundle
+    publisher_key = $K/510000.g1.pub"
+AGG_KEYS=$T/trust-province aggregator_config province 510000 "$PUB"
+start province
+AGG_KEYS=$T/trust-city aggregator_config city 510100 "aggregator
+    key = $K/510100.g1.secret
+uplink
+    endpoint = $(endpoint_of province)
+    heartbeat_ms = 200
+    timeout_ms = 1500
+    backoff_max_ms = 500
+$PUB"
+start city
+collector_config county 510104 "$(endpoint_of city)" "$PUB"
+sed -i "s|^    key = $T/keys/510104.secret|    key = $K/510104.g1.secret|" "$T/county.cfg"
+start county
+
+"$EVENTGEN" --node 510104 --count 2000 --seed 8 >"$T/events.jsonl"
+"$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
+at_province() { [ "$(events "$T/province" 510104 | wc -l)" = 2000 ]; }
+wait_until 30 at_province || fail "the county's events did not reach the province on certificates"
+
+# --- refusals at the city, each with its reason ---
+EP=$(endpoint_of city)
+refused() { # KEYFILE PATTERN
+    if "$FORGE" "$EP" "$1" hello >"$T/f.out"; then fail "admitted with $1"; fi
+    grep -q "REFUSE: .*$2" "$T/f.out" || fail "refusal of $1: $(cat "$T/f.out") (wanted: $2)"
+    grep -q "session refused .*$2" "$T/city.log" || fail "refusal of $1 not logged"
+}
+refused "$K/510106.g1.secret" "expired"
+refused "$K/510107.g1.secret" "not yet valid"
+refused "$K/510108.g1.secret" "unknown issuer"
+refused "$K/510105.g1.secret" "revoked (superseded)"
+"$JIANCHA" keys gen --node 510109 --out "$T/bare" >/dev/null
+refused "$T/bare/510109.secret" "not a known child"
+# the county's own key, claiming to be the city, at the province
+sed 's/ 510104 / 510100 /' "$K/510104.g1.secret" >"$T/posing.secret"; chmod 600 "$T/posing.secret"
+if "$FORGE" "$(endpoint_of province)" "$T/posing.secret" hello >"$T/f.out"; then fail "a county key posed as the city"; fi
+grep -q "REFUSE: .*node 510100 has no key" "$T/f.out" || fail "posing: $(cat "$T/f.out")"
+for n in 510105 510106 510107 510108 510109; do
+    [ -z "$(events "$T/city" $n)" ] || fail "something of refused node $n was stored"
+done
+
+# --- revoking the connected county: cut off within 10 s of the list reaching the city ---
+"$JIANCHA" keys revoke --trust "$T/trust" --issuer "$T/admin/issuer.secret" --serial 1002 \
+    --reason compromised >/dev/null || fail "revoke 1002"
+"$JIANCHA" keys crl publish --crl "$T/trust/crl.jc" --key "$K/510000.g1.secret" \
+    --to "$(endpoint_of province)" >/dev/null || fail "crl publish"
+wait_until 10 grep -q "session cut off node=510104: .*revoked (compromised)" "$T/city.log" ||
+    fail "the revoked county was not cut off: $(tail -n 5 "$T/city.log")"
+wait_until 10 grep -q "session refused node=510104: .*revoked (compromised)" "$T/city.log" ||
+    fail "the revoked county was let in again"
+"$EVENTGEN" --node 510104 --count 10 --seed 9 --prefix late >"$T/late.jsonl"
+"$JIANCHA" send --data "$T/county" "$T/late.jsonl" >/dev/null || fail "send late"
+sleep 2
+[ "$(events "$T/city" 510104 | wc -l)" = 2000 ] || fail "batches of a revoked county were stored"
+
+# --- an older revocation list than the one in force ---
+if "$JIANCHA" keys crl publish --crl "$T/crl.v1.jc" --key "$K/510000.g1.secret" \
+    --to "$(endpoint_of province)" 2>"$T/old.err"; then fail "an older list was taken"; fi
+grep -q "stale" "$T/old.err" || fail "older list: $(cat "$T/old.err")"
+
+# --- a root document not signed by its predecessor ---
+"$JIANCHA" keys gen --node 510000 --out "$T/rogue" >/dev/null
+"$JIANCHA" keys root-init --node 510000 --version 2 --prev "$T/rogue/510000.secret" \
+    --out "$T/rogue" >/dev/null || fail "rogue root"
+cp "$T/rogue/root.2.jc" "$T/trust-city/"
+stop city
+start city
+grep -q "root document .*root.2.jc refused: not signed by its predecessor" "$T/city.log" ||
+    fail "the rogue root was not refused"
+"$JIANCHA" keys list --trust "$T/trust-city" | grep -q '^root version 1;' || fail "the chain moved"
+say "ok: certificates carry a province, a city and a county; every bad credential refused with its reason; a revoked county cut off"
