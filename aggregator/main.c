@@ -6,6 +6,7 @@
  * routing id are answered "hello-first". All checks and storage live in libjiancha's ingest.
  */
 #include "bundle.h"
+#include "cert.h"
 #include "conf.h"
 #include "err.h"
 #include "event.h"
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "proto.h"
+#include "rotation.h"
 #include "sign.h"
 #include "silence.h"
 #include "spool.h"
@@ -40,6 +42,9 @@ static const struct conf_key config_table[] = {
      "forget a session silent this long"},
     {"aggregator/key", CONF_STR, "", 0, 0,
      "this node's secret signing key (needed when it forwards to a parent)"},
+    {"aggregator/next_key", CONF_STR, "", 0, 0,
+     "the next key generation's secret key, while rotating: in force once the parent sends the "
+     "certificate for it (docs/trust.md)"},
     {"uplink/endpoint", CONF_STR, "", 0, 0,
      "the parent aggregator; empty at the top of the tree (the province)"},
     {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},
@@ -90,7 +95,7 @@ struct aggregator {
     uint64_t batches_in, acks, nacks;
     bool fatal;
     /* forwarding to a parent (NULL link at the top tier) */
-    sign_key_t *key;
+    rotation_t *rot; /* the signing key in force, and its successor while rotating */
     link_t *link;
     uint32_t node;
     uint32_t forward_seal_at;
@@ -146,7 +151,8 @@ send_bundle_to(struct aggregator *a, const void *id, size_t id_len, const struct
 static void
 send_bundles(struct aggregator *a, const void *id, size_t id_len)
 {
-    static const char *const kinds[] = {"catalog", "calendar", "crl"};
+    /* certificates before the list that may retire the keys they replace */
+    static const char *const kinds[] = {"catalog", "calendar", "certs", "crl"};
     store_txn_t *t = NULL;
     if (store_read(a->store, &t) != 0)
         return;
@@ -190,6 +196,26 @@ cut_off_revoked(struct aggregator *a, int64_t now)
     }
 }
 
+struct add_args {
+    struct aggregator *a;
+    size_t added;
+};
+
+/* One certificate of a set: added if the trust vouches for it; one it does not is logged and
+ * left out, the rest still taken. */
+static int
+add_certificate(void *arg, const void *file, size_t len, const struct cert_node *n)
+{
+    struct add_args *aa = arg;
+    char why[160];
+    if (ingest_add_certificate(aa->a->ingest, file, len, why) != 0)
+        log_warn("aggregator: certificate %llu of %s left out: %s",
+                 (unsigned long long)n->serial, n->node, why);
+    else
+        aa->added++;
+    return 0;
+}
+
 struct keep_args {
     struct aggregator *a;
     const struct bundle *b;
@@ -221,6 +247,16 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     int rc = bundle_open(a->publisher_pk, doc, len, sig, sig_len, &b, why);
     if (rc != 0)
         return rc;
+    /* Certificates are in force here before they go on: a child switching to a new key when
+     * its parent sends the certificate can count on every tier above accepting it. */
+    if (strcmp(b.kind, "certs") == 0) {
+        struct add_args aa = {a, 0};
+        rc = cert_set_each(b.body, b.body_len, add_certificate, &aa);
+        if (rc != 0) {
+            snprintf(why, 160, "certificate set %llu does not read", (unsigned long long)b.version);
+            return rc;
+        }
+    }
     /* A revocation list must also be the issuer's, and is in force here before it goes on. */
     if (strcmp(b.kind, "crl") == 0) {
         rc = ingest_apply_crl(a->ingest, b.body, b.body_len, why);
@@ -243,6 +279,8 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     }
     log_info("aggregator: bundle kind=%s version=%llu publisher=%s passed to children=%zu",
              b.kind, (unsigned long long)b.version, b.publisher, a->n_sessions);
+    if (a->link && strcmp(b.kind, "certs") == 0 && rotation_consider(a->rot, b.body, b.body_len))
+        link_set_key(a->link, rotation_key(a->rot));
     struct wire_buf d = {(uint8_t *)doc, len, 0}, s = {(uint8_t *)sig, sig_len, 0};
     for (size_t i = 0; i < a->n_sessions; i++)
         send_bundle_to(a, a->sessions[i].id, a->sessions[i].id_len, &d, &s);
@@ -608,17 +646,19 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     const char *up = conf_str(a->conf, "uplink/endpoint");
     if (*up) {
         const char *keyfile = conf_str(a->conf, "aggregator/key");
-        char key_node[7] = "";
         if (!*keyfile) {
             fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/key\" is needed with an "
                             "uplink\n", config_path);
             return ERR_CONFIG;
         }
-        rc = sign_key_load(keyfile, &a->key, key_node);
-        if (rc != 0 || strcmp(key_node, a->node_text) != 0) {
-            fprintf(stderr, "jiancha-aggregator: key %s: %s\n", keyfile,
-                    rc ? err_str(rc) : "belongs to another node");
-            return rc ? rc : ERR_CONFIG;
+        char why_key[512];
+        rc = rotation_open(a->node_text, keyfile, conf_str(a->conf, "aggregator/next_key"),
+                           &a->rot, why_key, sizeof why_key);
+        if (rc == 0)
+            rc = rotation_resume(a->rot, a->store);
+        if (rc != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s\n", why_key);
+            return rc;
         }
         a->forward_seal_at = (uint32_t)conf_int(a->conf, "forward/batch_max");
         a->forward_flush_ms = conf_int(a->conf, "forward/flush_ms");
@@ -702,7 +742,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             .window = (uint32_t)conf_int(a->conf, "uplink/window"),
             .drop_carried = true,
         };
-        a->link = link_new(&lo, a->store, a->node, a->key);
+        a->link = link_new(&lo, a->store, a->node, rotation_key(a->rot));
         struct link_hooks hooks = {on_parent_session, on_parent_bundle, a};
         link_set_hooks(a->link, &hooks);
         /* Batches accepted by a previous run but not yet sealed for the parent. */
@@ -724,7 +764,7 @@ teardown(struct aggregator *a)
 {
     link_destroy(&a->link);
     silence_destroy(&a->silence);
-    sign_key_destroy(&a->key);
+    rotation_destroy(&a->rot);
     zloop_destroy(&a->loop);
     zsock_destroy(&a->router);
     ingest_destroy(&a->ingest);

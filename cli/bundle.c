@@ -137,12 +137,20 @@ cli_bundle(int argc, char **argv)
         free(body);
         return usage();
     }
+    int status = cli_bundle_publish(kind, body, len, version, keyfile, to);
+    free(body);
+    return status;
+}
+
+int
+cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t version,
+                   const char *keyfile, const char *to)
+{
     sign_key_t *key = NULL;
     char node[7];
     int rc = sign_key_load(keyfile, &key, node);
     if (rc != 0) {
         fprintf(stderr, "jiancha bundle publish: key %s: %s\n", keyfile, err_str(rc));
-        free(body);
         return 1;
     }
     struct bundle b = {.version = version, .published_ms = timestamp_now_ms(), .body = body,
@@ -154,7 +162,6 @@ cli_bundle(int argc, char **argv)
     uint8_t sig[SIGN_SIGNATURE_BYTES];
     bundle_make(key, &b, &doc, sig);
     sign_key_destroy(&key);
-    free(body);
     int status = publish(to, &doc, sig, version);
     wire_buf_fini(&doc);
     return status;

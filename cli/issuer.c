@@ -437,13 +437,77 @@ crl_publish(int argc, char **argv)
         return fail("crl publish", file ? why : "cannot read the revocation list");
     }
     cert_crl_fini(&c);
+    int status = cli_bundle_publish("crl", file, len, c.version, key, to);
     free(file);
-    char version[32];
-    snprintf(version, sizeof version, "%llu", (unsigned long long)c.version);
-    char *args[] = {"bundle",  "publish", "--kind", "crl",       "--file", (char *)crl,
-                    "--version", version,  "--key", (char *)key, "--to",   (char *)to,
-                    NULL};
-    return cli_bundle(12, args);
+    return status;
+}
+
+/* keys certs publish --trust DIR --key PUBLISHER.secret --to ENDPOINT [--version N]: every
+ * certificate the trust vouches for and that has not expired, as one `certs` bundle */
+static int
+certs_publish(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"trust", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
+        {"to", required_argument, NULL, 'o'},    {"version", required_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *trust = NULL, *key = NULL, *to = NULL;
+    uint64_t version = 0;
+    int ch;
+    optind = 3;
+    while (argc >= 3 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 't')
+            trust = optarg;
+        else if (ch == 'k')
+            key = optarg;
+        else if (ch == 'o')
+            to = optarg;
+        else if (ch == 'v')
+            version = strtoull(optarg, NULL, 10);
+        else
+            return 2;
+    }
+    if (argc < 3 || strcmp(argv[2], "publish") != 0 || !trust || !key || !to) {
+        fprintf(stderr, "usage: jiancha keys certs publish --trust DIR --key PUBLISHER.secret "
+                        "--to ENDPOINT [--version N]\n");
+        return 2;
+    }
+    char why[512];
+    cert_trust_t *t = NULL;
+    if (cert_trust_load(trust, &t, why, sizeof why) != 0)
+        return fail("certs publish", why);
+    int64_t now = timestamp_now_ms();
+    size_t n, kept = 0;
+    const struct cert_node *all = cert_trust_nodes(t, &n);
+    struct wire_buf set;
+    wire_buf_init(&set);
+    char **files = xcalloc(n + 1, sizeof *files);
+    size_t *lens = xcalloc(n + 1, sizeof *lens);
+    for (size_t i = 0; i < n; i++) {
+        char w[160], path[4096];
+        if (cert_trust_vouches(t, &all[i], w) != 0 || all[i].not_after < now)
+            continue;
+        snprintf(path, sizeof path, "%s/%s.%llu.cert", trust, all[i].node,
+                 (unsigned long long)all[i].serial);
+        files[kept] = file_read(path, &lens[kept]);
+        if (files[kept])
+            kept++;
+    }
+    wire_put_array(&set, (uint32_t)kept);
+    for (size_t i = 0; i < kept; i++) {
+        wire_put_bin(&set, files[i], lens[i]);
+        free(files[i]);
+    }
+    free(files);
+    free(lens);
+    cert_trust_destroy(&t);
+    if (!version)
+        version = (uint64_t)now; /* one publisher: later sets have later versions */
+    printf("%zu certificates in the set, version %llu\n", kept, (unsigned long long)version);
+    int status = cli_bundle_publish("certs", set.data, set.len, version, key, to);
+    wire_buf_fini(&set);
+    return status;
 }
 
 int
@@ -460,5 +524,7 @@ cli_issuer(int argc, char **argv)
         return revoke(argc, argv);
     if (strcmp(sub, "crl") == 0)
         return crl_publish(argc, argv);
+    if (strcmp(sub, "certs") == 0)
+        return certs_publish(argc, argv);
     return -1;
 }

@@ -16,6 +16,7 @@
 #include "intake.h"
 #include "link.h"
 #include "log.h"
+#include "rotation.h"
 #include "mem.h"
 #include "sign.h"
 #include "spool.h"
@@ -31,6 +32,9 @@ static const struct conf_key config_table[] = {
     {"collector/node", CONF_STR, NULL, 0, 0, "this node's six-digit division code"},
     {"collector/data", CONF_STR, NULL, 0, 0, "data directory (LMDB environment, intake socket)"},
     {"collector/key", CONF_STR, NULL, 0, 0, "the node's secret signing key file (mode 0600)"},
+    {"collector/next_key", CONF_STR, "", 0, 0,
+     "the next key generation's secret key, while rotating: in force once the parent sends the "
+     "certificate for it (docs/trust.md)"},
     {"intake/endpoint", CONF_STR, "", 0, 0,
      "ZeroMQ endpoint business systems send to; empty = ipc://DATA/intake.sock"},
     {"intake/max_message_bytes", CONF_INT, "4194304", 1024, 268435456,
@@ -67,7 +71,7 @@ struct collector {
     char node_text[7];
     uint32_t node;
     store_t *store;
-    sign_key_t *key;
+    rotation_t *rot; /* the signing key in force, and its successor while rotating */
     link_t *link;
     zsock_t *intake;
     zloop_t *loop;
@@ -286,8 +290,8 @@ static int
 parse_bundle(const struct bundle *b, struct adopted *out, char *why, size_t len)
 {
     memset(out, 0, sizeof *out);
-    if (strcmp(b->kind, "crl") == 0)
-        return 0; /* a collector judges no one's keys: it keeps the list and says it has it */
+    if (strcmp(b->kind, "crl") == 0 || strcmp(b->kind, "certs") == 0)
+        return 0; /* a collector judges no one's keys: it keeps these and says it has them */
     if (strcmp(b->kind, "catalog") == 0)
         return catalog_parse(b->body, b->body_len, &out->catalog, why, len);
     return calendar_parse(b->body, b->body_len, "bundle", &out->calendar, why, len);
@@ -372,6 +376,8 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
     adopt(c, &ad);
     log_info("collector: bundle applied kind=%s version=%llu publisher=%s", b.kind,
              (unsigned long long)b.version, b.publisher);
+    if (strcmp(b.kind, "certs") == 0 && rotation_consider(c->rot, b.body, b.body_len))
+        link_set_key(c->link, rotation_key(c->rot));
     if (k.sealed)
         link_kick(c->link);
 }
@@ -496,17 +502,13 @@ setup(struct collector *c, const char *config_path, bool check_only)
 
     if (sign_init() != 0)
         return ERR_STATE;
-    char key_node[7] = "";
-    int rc = sign_key_load(conf_str(c->conf, "collector/key"), &c->key, key_node);
+    char why_key[512];
+    int rc = rotation_open(c->node_text, conf_str(c->conf, "collector/key"),
+                           conf_str(c->conf, "collector/next_key"), &c->rot, why_key,
+                           sizeof why_key);
     if (rc != 0) {
-        fprintf(stderr, "jiancha-collector: cannot load key %s: %s\n",
-                conf_str(c->conf, "collector/key"), err_str(rc));
+        fprintf(stderr, "jiancha-collector: %s\n", why_key);
         return rc;
-    }
-    if (strcmp(key_node, c->node_text) != 0) {
-        fprintf(stderr, "jiancha-collector: key %s belongs to node %s, not %s\n",
-                conf_str(c->conf, "collector/key"), key_node, c->node_text);
-        return ERR_CONFIG;
     }
     const char *data = conf_str(c->conf, "collector/data");
     struct store_options so = {
@@ -606,7 +608,13 @@ setup(struct collector *c, const char *config_path, bool check_only)
         .backoff_max_ms = conf_int(c->conf, "uplink/backoff_max_ms"),
         .window = (uint32_t)conf_int(c->conf, "uplink/window"),
     };
-    c->link = link_new(&lo, c->store, c->node, c->key);
+    rc = rotation_resume(c->rot, c->store);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-collector: cannot read the certificates held in %s: %s\n", data,
+                err_str(rc));
+        return rc;
+    }
+    c->link = link_new(&lo, c->store, c->node, rotation_key(c->rot));
     struct link_hooks hooks = {NULL, on_parent_bundle, c};
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
@@ -631,7 +639,7 @@ teardown(struct collector *c)
     zloop_destroy(&c->loop);
     zsock_destroy(&c->intake);
     store_close(&c->store);
-    sign_key_destroy(&c->key);
+    rotation_destroy(&c->rot);
     event_set_fini(&c->set);
     conf_destroy(&c->conf);
 }

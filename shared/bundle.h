@@ -33,7 +33,8 @@ struct bundle {
     size_t body_len;
 };
 
-/* The kinds known: "catalog", "calendar", "crl" (a revocation list, signed by the issuer too). */
+/* The kinds known: "catalog", "calendar", "crl" (a revocation list, signed by the issuer too),
+ * "certs" (the node certificates in force, each signed by the issuer too). */
 bool bundle_kind_known(const char *kind);
 
 /* Writes a signed document for `b` (its body copied) into doc and sig. */
@@ -46,6 +47,10 @@ void bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf 
 int bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size_t len,
                 const void *sig, size_t sig_len, struct bundle *b, char why[160])
     __attribute__((warn_unused_result));
+
+/* Decodes a bundle document without checking its signature: for one held in the store, which was
+ * verified when it was kept. 0 or ERR_DECODE. */
+int bundle_peek(const void *doc, size_t len, struct bundle *b) __attribute__((warn_unused_result));
 
 /* The version of a kind held here (0 if none), and optionally its document and signature. */
 int bundle_held(store_txn_t *t, const char *kind, uint64_t *version, struct wire_buf *doc,

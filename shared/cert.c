@@ -465,6 +465,30 @@ cert_check_request(const void *file, size_t len, const struct cert_node *current
     return rc;
 }
 
+int
+cert_set_each(const void *body, size_t len, cert_set_fn fn, void *arg)
+{
+    wire_reader_t *r = NULL;
+    const wire_obj_t *a;
+    int rc = ERR_DECODE;
+    if (wire_decode_one(body, len, &r, &a) == 0 && wire_obj_type(a) == WIRE_ARRAY) {
+        rc = 0;
+        for (uint32_t i = 0; rc == 0 && i < wire_obj_size(a); i++) {
+            const wire_obj_t *e = wire_obj_at(a, i);
+            size_t fl;
+            const char *f = wire_obj_type(e) == WIRE_BIN ? wire_obj_bytes(e, &fl) : NULL;
+            struct cert_node n;
+            char why[160];
+            if (!f || cert_read_node(f, fl, &n, why) != 0)
+                rc = ERR_DECODE;
+            else if (fn)
+                rc = fn(arg, f, fl, &n);
+        }
+    }
+    wire_reader_destroy(&r);
+    return rc;
+}
+
 void
 cert_fingerprint(const void *file, size_t len, char out[65])
 {

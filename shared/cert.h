@@ -118,6 +118,13 @@ void cert_crl_fini(struct cert_crl *c);
 int cert_check_request(const void *file, size_t len, const struct cert_node *current,
                        struct cert_request *q, char why[160]) __attribute__((warn_unused_result));
 
+/* A certificate set (the body of a `certs` bundle): a msgpack array of node certificate files.
+ * cert_set_each calls fn with each file (borrowed) until fn returns non-zero; ERR_DECODE if the
+ * body is not such an array or a file does not read as a certificate. */
+typedef int (*cert_set_fn)(void *arg, const void *file, size_t len, const struct cert_node *n);
+int cert_set_each(const void *body, size_t len, cert_set_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+
 /* The hex fingerprint administrators compare out of band: BLAKE2b-256 of the signed file. */
 void cert_fingerprint(const void *file, size_t len, char out[65]);
 

@@ -294,6 +294,57 @@ ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id, size_t key
 }
 
 int
+ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160])
+{
+    if (!in->trust) {
+        snprintf(why, 160, "this node holds bare keys, not certificates");
+        return ERR_STATE;
+    }
+    struct cert_node n;
+    int rc = cert_trust_add_node(in->trust, file, len, &n, why);
+    if (rc == 0)
+        rc = cert_trust_vouches(in->trust, &n, why);
+    if (rc != 0)
+        return rc;
+    uint32_t code = event_node_number(n.node);
+    struct ingest_node *have = find(in->nodes, in->n_nodes, code);
+    for (size_t i = 0; have && i < have->n_keys; i++)
+        if (have->keys[i].serial == n.serial)
+            return 0; /* held already */
+    if (!have) {
+        /* a new node: the arrays parallel to nodes grow with it */
+        in->nodes = xrealloc(in->nodes, (in->n_nodes + 1) * sizeof *in->nodes);
+        in->work = xrealloc(in->work, (in->n_nodes + 1) * sizeof *in->work);
+        in->refusals = xrealloc(in->refusals, (in->n_nodes + 1) * sizeof *in->refusals);
+        memset(&in->refusals[in->n_nodes], 0, sizeof *in->refusals);
+        have = &in->nodes[in->n_nodes++];
+        memset(have, 0, sizeof *have);
+        have->node = code;
+    }
+    struct ingest_key k = {0};
+    memcpy(k.pk, n.sign_pk, SIGN_PUBLIC_BYTES);
+    memcpy(k.key_id, n.key_id, sizeof k.key_id);
+    k.serial = n.serial;
+    k.key_gen = n.key_gen;
+    k.not_before = n.not_before;
+    k.not_after = n.not_after;
+    memcpy(k.parent, n.parent, sizeof k.parent);
+    add_key(have, &k);
+    if (in->n_nodes > 1)
+        qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
+    revoke_keys(in);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.%llu.cert", in->keys_dir, n.node,
+             (unsigned long long)n.serial);
+    if (file_write(path, file, len, false) != 0)
+        log_warn("ingest: certificate %llu of %s in force but not written to %s",
+                 (unsigned long long)n.serial, n.node, path);
+    log_info("ingest: certificate %llu of %s (key generation %u) added",
+             (unsigned long long)n.serial, n.node, n.key_gen);
+    return 0;
+}
+
+int
 ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
 {
     if (!in->trust) {

@@ -119,6 +119,12 @@ void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);
 const struct ingest_key *ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id,
                                         size_t key_id_len, int64_t as_of, char why[160]);
 
+/* Adds a node certificate sent down the tree (a new node, or a node's next key generation) if the
+ * trust vouches for it, and writes it to the trust directory. 0, ERR_STATE without a trust
+ * directory, or the trust's refusal with why. */
+int ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160])
+    __attribute__((warn_unused_result));
+
 /* Puts a newer revocation list (signed by a known issuer) in force at once, for new batches and
  * for sessions (the daemon cuts off those whose key it revokes), and writes it to the trust
  * directory. ERR_EXISTS for one not newer; ERR_STATE without a trust directory. */

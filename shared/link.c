@@ -357,6 +357,13 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
 }
 
 void
+link_set_key(link_t *l, const sign_key_t *key)
+{
+    l->key = key;
+    l->rebuild = true; /* the parent ties a session to the key of its HELLO */
+}
+
+void
 link_set_hooks(link_t *l, const struct link_hooks *hooks)
 {
     l->hooks = *hooks;

@@ -58,6 +58,10 @@ struct link_hooks {
 };
 void link_set_hooks(link_t *l, const struct link_hooks *hooks);
 
+/* Signs with another key from now on (a rotation): every batch sent after this, backlog
+ * included, and a new session opened with it. The key is borrowed like the first. */
+void link_set_key(link_t *l, const sign_key_t *key);
+
 /* Registers with the daemon's loop and starts connecting. */
 int link_attach(link_t *l, zloop_t *loop) __attribute__((warn_unused_result));
 

@@ -1,0 +1,132 @@
+/* rotation: see rotation.h. */
+#include "rotation.h"
+
+#include "bundle.h"
+#include "cert.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rotation {
+    char node[7];
+    sign_key_t *key, *next; /* next is NULL once in force, or when none is configured */
+};
+
+static int
+load(const char *node, const char *path, sign_key_t **k, char *why, size_t why_len)
+{
+    char key_node[7] = "";
+    int rc = sign_key_load(path, k, key_node);
+    if (rc != 0) {
+        snprintf(why, why_len, "cannot load key %s: %s", path, err_str(rc));
+        return rc;
+    }
+    if (strcmp(key_node, node) != 0) {
+        snprintf(why, why_len, "key %s belongs to node %s, not %s", path, key_node, node);
+        sign_key_destroy(k);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+int
+rotation_open(const char *node, const char *key_path, const char *next_path, rotation_t **out,
+              char *why, size_t why_len)
+{
+    rotation_t *r = xcalloc(1, sizeof *r);
+    snprintf(r->node, sizeof r->node, "%s", node);
+    int rc = load(node, key_path, &r->key, why, why_len);
+    if (rc == 0 && next_path && *next_path)
+        rc = load(node, next_path, &r->next, why, why_len);
+    if (rc != 0) {
+        rotation_destroy(&r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void
+rotation_destroy(rotation_t **p)
+{
+    rotation_t *r = *p;
+    if (!r)
+        return;
+    sign_key_destroy(&r->key);
+    sign_key_destroy(&r->next);
+    free(r);
+    *p = NULL;
+}
+
+const sign_key_t *
+rotation_key(const rotation_t *r)
+{
+    return r->key;
+}
+
+struct find {
+    const char *node;
+    const uint8_t *pk;
+    uint32_t gen;
+};
+
+static int
+certifies(void *arg, const void *file, size_t len, const struct cert_node *n)
+{
+    (void)file;
+    (void)len;
+    struct find *f = arg;
+    if (strcmp(n->node, f->node) == 0 && memcmp(n->sign_pk, f->pk, CERT_KEY_BYTES) == 0) {
+        f->gen = n->key_gen;
+        return 1;
+    }
+    return 0;
+}
+
+bool
+rotation_consider(rotation_t *r, const void *certs, size_t len)
+{
+    if (!r->next)
+        return false;
+    struct find f = {r->node, sign_key_public(r->next), 0};
+    if (cert_set_each(certs, len, certifies, &f) != 1)
+        return false;
+    /* the old key is kept until the process ends: the link may still hold it for a moment */
+    sign_key_t *old = r->key;
+    r->key = r->next;
+    r->next = old;
+    char id[SIGN_KEY_ID_LEN + 1];
+    sign_key_id(sign_key_public(r->key), id);
+    log_info("rotation: node=%s signs with key generation %u (key %s) from now", r->node, f.gen,
+             id);
+    /* never back: the old key cannot be taken up again by a later set */
+    sign_key_destroy(&r->next);
+    return true;
+}
+
+int
+rotation_resume(rotation_t *r, store_t *store)
+{
+    if (!r->next)
+        return 0;
+    store_txn_t *t = NULL;
+    struct wire_buf doc, sig;
+    wire_buf_init(&doc);
+    wire_buf_init(&sig);
+    uint64_t version = 0;
+    int rc = store_read(store, &t);
+    if (rc == 0)
+        rc = bundle_held(t, "certs", &version, &doc, &sig);
+    store_abort(&t);
+    /* the held bundle was verified when it arrived; its body is read again here */
+    struct bundle b;
+    if (rc == 0 && version && bundle_peek(doc.data, doc.len, &b) == 0)
+        (void)rotation_consider(r, b.body, b.body_len);
+    wire_buf_fini(&doc);
+    wire_buf_fini(&sig);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* rotation: a node's signing key and its successor, and when the successor takes over.
+ *
+ * A node rotating its key holds both: the key in force and the next generation's (made by
+ * `jiancha keys request --current …`). It switches when its parent sends it a certificate set
+ * (a `certs` bundle) certifying the next key: a parent passes a set on only after putting it in
+ * force itself, and sets travel down from the province, so every tier above already accepts the
+ * new key. From then every send is signed with it, backlog included. At start the set held from
+ * an earlier run decides, so a restart never goes back to the old key.
+ */
+#ifndef JIANCHA_ROTATION_H
+#define JIANCHA_ROTATION_H
+
+#include "sign.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct rotation rotation_t;
+
+/* Loads the key in force and, if next_path is not empty, its successor; both must be the node's.
+ * ERR_* with why naming the file. */
+int rotation_open(const char *node, const char *key_path, const char *next_path,
+                  rotation_t **out, char *why, size_t why_len) __attribute__((warn_unused_result));
+void rotation_destroy(rotation_t **p);
+
+/* The key to sign with now (borrowed; valid until rotation_destroy). */
+const sign_key_t *rotation_key(const rotation_t *r);
+
+/* A certificate set from the parent: true if it certifies the next key, which is in force from
+ * now (rotation_key changes). */
+bool rotation_consider(rotation_t *r, const void *certs, size_t len);
+
+/* At start: the set held in the store (from an earlier run) decides which key is in force. */
+int rotation_resume(rotation_t *r, store_t *store) __attribute__((warn_unused_result));
+
+#endif
