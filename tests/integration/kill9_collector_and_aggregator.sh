@@ -13,18 +13,7 @@ collector_config county 510104 "$(endpoint_of city)" "batch
 start county
 
 "$EVENTGEN" --node 510104 --count 200000 --seed 23 >"$T/events.jsonl"
-split -l 5000 -d -a 2 "$T/events.jsonl" "$T/part."
-# The stream is sent in 40 parts spread over several seconds so the kills land during it. The
-# sender resends unanswered chunks on a fresh connection; the collector's duplicate check makes
-# that safe, so each part's success means every event of it was acknowledged.
-(
-    for p in "$T"/part.*; do
-        "$JIANCHA" send --data "$T/county" --chunk 250 --timeout-ms 500 --give-up-ms 60000 "$p" ||
-            exit 1
-        sleep 0.1
-    done
-) >"$T/send.out" 2>&1 &
-SENDER=$!
+stream_parts "$T/events.jsonl"
 
 RANDOM=4242
 ck=0 ak=0

@@ -160,3 +160,75 @@ exactly_once() {
         fail "ids stored in $dir differ from the input"
     }
 }
+
+# --- certificates (docs/trust.md) ---
+# pki_init: an offline root, an issuer, and the master trust directory $T/trust holding both;
+# node keys go to $K, certificates to $T/certs.
+pki_init() {
+    K=$T/nodekeys
+    "$JIANCHA" keys root-init --node 510000 --out "$T/offline" >/dev/null || fail "root-init"
+    "$JIANCHA" keys issuer-init --root "$T/offline/root.1.secret" --root-doc "$T/offline/root.1.jc" \
+        --out "$T/admin" >/dev/null || fail "issuer-init"
+    mkdir -p "$T/trust" "$T/certs"
+    cp "$T/offline/root.1.jc" "$T/admin/issuer.1.jc" "$T/trust/"
+}
+# issue REQUEST SERIAL [extra keys issue options…]: a certificate into $T/certs
+issue() {
+    local req=$1 serial=$2; shift 2
+    "$JIANCHA" keys issue --issuer "$T/admin/issuer.secret" --issuer-cert "$T/admin/issuer.1.jc" \
+        --request "$req" --serial "$serial" --out "$T/certs" "$@" >/dev/null || fail "issue $req"
+}
+# enrol NODE PARENT SERIAL [FAKETIME]: keys made for the node, a certificate issued (on a shifted
+# clock when asked) and put in the master trust directory unchecked
+enrol() {
+    "$JIANCHA" keys request --node "$1" ${2:+--parent "$2"} --out "$K" >/dev/null || fail "request $1"
+    if [ -n "${4:-}" ]; then
+        LD_PRELOAD="$FAKELIB" FAKETIME="$4" issue "$K/$1.g1.request.jc" "$3"
+    else
+        issue "$K/$1.g1.request.jc" "$3"
+    fi
+    cp "$T/certs/$1.$3.cert" "$T/trust/"
+}
+# cert_tree [CITY_EXTRA] [COUNTY_EXTRA]: province 510000, city 510100 and county collector 510104
+# on their generation-1 keys, each aggregator with its own copy of the master trust directory and
+# every node trusting the province's publisher key.
+cert_tree() {
+    cp -r "$T/trust" "$T/trust-province"
+    cp -r "$T/trust" "$T/trust-city"
+    PUB="bundle
+    publisher_key = $K/510000.g1.pub"
+    AGG_KEYS=$T/trust-province aggregator_config province 510000 "$PUB"
+    start province
+    AGG_KEYS=$T/trust-city aggregator_config city 510100 "aggregator
+    key = $K/510100.g1.secret
+${1:-}
+uplink
+    endpoint = $(endpoint_of province)
+    heartbeat_ms = 200
+    timeout_ms = 1500
+    ack_timeout_ms = 1000
+    backoff_max_ms = 500
+$PUB"
+    start city
+    collector_config county 510104 "$(endpoint_of city)" "batch
+    max_events = 500
+$PUB"
+    sed -i "s|^    key = .*|    key = $K/510104.g1.secret${2:+\\n$2}|" "$T/county.cfg"
+    start county
+}
+
+# stream_parts FILE: sends FILE to the county in parts of 5,000 over several seconds, in the
+# background (SENDER is its pid; $T/send.out its report). The sender resends unanswered chunks on
+# a fresh connection; the collector's duplicate check makes that safe, so each part's success
+# means every event of it was acknowledged.
+stream_parts() {
+    split -l 5000 -d -a 2 "$1" "$T/part."
+    (
+        for p in "$T"/part.*; do
+            "$JIANCHA" send --data "$T/county" --chunk 250 --timeout-ms 500 --give-up-ms 60000 "$p" ||
+                exit 1
+            sleep 0.1
+        done
+    ) >"$T/send.out" 2>&1 &
+    SENDER=$!
+}

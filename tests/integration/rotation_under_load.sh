@@ -8,63 +8,25 @@
 . "$(dirname "$0")/lib.sh"
 
 KILLS=${KILLS:-4}
-K=$T/nodekeys
-"$JIANCHA" keys root-init --node 510000 --out "$T/offline" >/dev/null || fail "root-init"
-"$JIANCHA" keys issuer-init --root "$T/offline/root.1.secret" --root-doc "$T/offline/root.1.jc" \
-    --out "$T/admin" >/dev/null || fail "issuer-init"
-mkdir -p "$T/trust" "$T/certs"
-cp "$T/offline/root.1.jc" "$T/admin/issuer.1.jc" "$T/trust/"
-ISSUE=("$JIANCHA" keys issue --issuer "$T/admin/issuer.secret" --issuer-cert "$T/admin/issuer.1.jc" --out "$T/certs")
+pki_init
 serial=2000
 for n in 510000:"" 510100:510000 510104:510100; do
-    node=${n%%:*} parent=${n#*:}
-    "$JIANCHA" keys request --node "$node" ${parent:+--parent "$parent"} --out "$K" >/dev/null || fail "request $node"
-    "${ISSUE[@]}" --request "$K/$node.g1.request.jc" --serial $serial >/dev/null || fail "issue $node"
-    "$JIANCHA" keys install --cert "$T/certs/$node.$serial.cert" --trust "$T/trust" >/dev/null || fail "install $node"
+    enrol "${n%%:*}" "${n#*:}" $serial
     serial=$((serial + 1))
 done
 # the next generation of the city and the county: requested on the nodes, signed by the old and
 # the new key, issued now and published later
-"$JIANCHA" keys request --node 510100 --parent 510000 --out "$K" --current "$T/certs/510100.2001.cert" \
-    --current-key "$K/510100.g1.secret" >/dev/null || fail "rotation request 510100"
-"$JIANCHA" keys request --node 510104 --parent 510100 --out "$K" --current "$T/certs/510104.2002.cert" \
-    --current-key "$K/510104.g1.secret" >/dev/null || fail "rotation request 510104"
-"${ISSUE[@]}" --request "$K/510100.g2.request.jc" --current "$T/certs/510100.2001.cert" --serial 2011 >/dev/null || fail "issue 510100 g2"
-"${ISSUE[@]}" --request "$K/510104.g2.request.jc" --current "$T/certs/510104.2002.cert" --serial 2012 >/dev/null || fail "issue 510104 g2"
-cp -r "$T/trust" "$T/trust-province"
-cp -r "$T/trust" "$T/trust-city"
-
-PUB="bundle
-    publisher_key = $K/510000.g1.pub"
-AGG_KEYS=$T/trust-province aggregator_config province 510000 "$PUB"
-start province
-AGG_KEYS=$T/trust-city aggregator_config city 510100 "aggregator
-    key = $K/510100.g1.secret
-    next_key = $K/510100.g2.secret
-uplink
-    endpoint = $(endpoint_of province)
-    heartbeat_ms = 200
-    timeout_ms = 1500
-    ack_timeout_ms = 1000
-    backoff_max_ms = 500
-$PUB"
-start city
-collector_config county 510104 "$(endpoint_of city)" "batch
-    max_events = 500
-$PUB"
-sed -i "s|^    key = .*|    key = $K/510104.g1.secret\n    next_key = $K/510104.g2.secret|" "$T/county.cfg"
-start county
+for n in 510100:510000:2001:2011 510104:510100:2002:2012; do
+    IFS=: read -r node parent old new <<<"$n"
+    "$JIANCHA" keys request --node "$node" --parent "$parent" \
+        --out "$K" --current "$T/certs/$node.$old.cert" --current-key "$K/$node.g1.secret" >/dev/null ||
+        fail "rotation request $node"
+    issue "$K/$node.g2.request.jc" "$new" --current "$T/certs/$node.$old.cert"
+done
+cert_tree "    next_key = $K/510100.g2.secret" "    next_key = $K/510104.g2.secret"
 
 "$EVENTGEN" --node 510104 --count 200000 --seed 31 >"$T/events.jsonl"
-split -l 5000 -d -a 2 "$T/events.jsonl" "$T/part."
-(
-    for p in "$T"/part.*; do
-        "$JIANCHA" send --data "$T/county" --chunk 250 --timeout-ms 500 --give-up-ms 60000 "$p" ||
-            exit 1
-        sleep 0.1
-    done
-) >"$T/send.out" 2>&1 &
-SENDER=$!
+stream_parts "$T/events.jsonl"
 
 RANDOM=777
 kills() { # N: kill the county or the city N times at random moments

@@ -13,23 +13,7 @@ FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 [ -n "$FAKELIB" ] || { say "skip: libfaketime is not installed"; exit 77; }
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
-K=$T/nodekeys
-"$JIANCHA" keys root-init --node 510000 --out "$T/offline" >/dev/null || fail "root-init"
-"$JIANCHA" keys issuer-init --root "$T/offline/root.1.secret" --root-doc "$T/offline/root.1.jc" \
-    --out "$T/admin" >/dev/null || fail "issuer-init"
-mkdir -p "$T/trust" "$T/certs"
-cp "$T/offline/root.1.jc" "$T/admin/issuer.1.jc" "$T/trust/"
-
-# enrol NODE PARENT SERIAL [FAKETIME]: keys made for the node, a certificate issued (on a shifted
-# clock when asked) and put in the master trust directory unchecked
-enrol() {
-    "$JIANCHA" keys request --node "$1" ${2:+--parent "$2"} --out "$K" >/dev/null || fail "request $1"
-    local pre=()
-    [ -n "${4:-}" ] && pre=(env LD_PRELOAD="$FAKELIB" FAKETIME="$4")
-    "${pre[@]}" "$JIANCHA" keys issue --issuer "$T/admin/issuer.secret" --issuer-cert "$T/admin/issuer.1.jc" \
-        --request "$K/$1.g1.request.jc" --serial "$3" --out "$T/certs" >/dev/null || fail "issue $1"
-    cp "$T/certs/$1.$3.cert" "$T/trust/"
-}
+pki_init
 enrol 510000 "" 1000
 enrol 510100 510000 1001
 enrol 510104 510100 1002
@@ -50,25 +34,7 @@ grep -Eq '^1006 +510108 .* unknown issuer' "$T/list.txt" || fail "list: $(cat "$
 "$JIANCHA" keys revoke --trust "$T/trust" --issuer "$T/admin/issuer.secret" --serial 1003 \
     --reason superseded >/dev/null || fail "revoke 1003"
 cp "$T/trust/crl.jc" "$T/crl.v1.jc"
-cp -r "$T/trust" "$T/trust-province"
-cp -r "$T/trust" "$T/trust-city"
-
-PUB="bundle
-    publisher_key = $K/510000.g1.pub"
-AGG_KEYS=$T/trust-province aggregator_config province 510000 "$PUB"
-start province
-AGG_KEYS=$T/trust-city aggregator_config city 510100 "aggregator
-    key = $K/510100.g1.secret
-uplink
-    endpoint = $(endpoint_of province)
-    heartbeat_ms = 200
-    timeout_ms = 1500
-    backoff_max_ms = 500
-$PUB"
-start city
-collector_config county 510104 "$(endpoint_of city)" "$PUB"
-sed -i "s|^    key = $T/keys/510104.secret|    key = $K/510104.g1.secret|" "$T/county.cfg"
-start county
+cert_tree
 
 "$EVENTGEN" --node 510104 --count 2000 --seed 8 >"$T/events.jsonl"
 "$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
