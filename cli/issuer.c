@@ -367,7 +367,8 @@ revoke(int argc, char **argv)
     int64_t now = timestamp_now_ms();
     struct cert_crl c = {old->version + 1, now, now + 30 * DAY_MS, target->issuer, NULL, 0};
     c.revoked = xcalloc(old->n_revoked + 1, sizeof *c.revoked);
-    memcpy(c.revoked, old->revoked, old->n_revoked * sizeof *c.revoked);
+    if (old->n_revoked)
+        memcpy(c.revoked, old->revoked, old->n_revoked * sizeof *c.revoked);
     struct cert_revoked *r = &c.revoked[old->n_revoked];
     r->serial = serial;
     memcpy(r->node, target->node, sizeof r->node);
