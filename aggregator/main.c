@@ -432,7 +432,7 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
         } else if (cmd == PROTO_PING && f1) {
             struct proto_ping ping;
             if (s && proto_ping_decode(zframe_data(f1), zframe_size(f1), &ping) == 0)
-                ingest_note_ping(a->ingest, s->node, ping.sent_ms, ping.sealed, now);
+                ingest_note_ping(a->ingest, s->node, &ping, now);
             struct wire_buf b = {zframe_data(f1), zframe_size(f1), 0};
             send_to(a, zframe_data(id), zframe_size(id), PROTO_PONG, &b);
         } else if (cmd == PROTO_BATCH) {
@@ -525,7 +525,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             continue;
         }
         if (now - s->last_tx_ms >= a->heartbeat_ms) {
-            struct proto_ping p = {now, 0};
+            struct proto_ping p = {now, 0, {0}, false};
             struct wire_buf b;
             wire_buf_init(&b);
             proto_ping_encode(&p, &b);

@@ -604,12 +604,12 @@ query_nodes(int argc, char **argv)
         snprintf(label, sizeof label, "%*s%s", 2 * depth_of(r->node), "", nt);
         /* backlog and skew come from a direct child's heartbeats */
         char backlog[24] = "-", skew[24] = "-";
-        if (r->has_state && r->st.sealed_seq)
+        if (r->has_state && r->st.sealed_known)
             snprintf(backlog, sizeof backlog, "%llu",
                      (unsigned long long)(r->st.sealed_seq > r->st.last_seq
                                               ? r->st.sealed_seq - r->st.last_seq
                                               : 0));
-        if (r->has_state && r->st.sealed_seq)
+        if (r->has_state && r->st.sealed_known)
             snprintf(skew, sizeof skew, "%+.1fs", (double)r->st.skew_ms / 1000.0);
         char catv[24] = "-", calv[24] = "-", crlv[24] = "-";
         if (r->catalog)

@@ -11,6 +11,7 @@
  */
 #include "ingest.h"
 
+#include "alert.h"
 #include "batch.h"
 #include "bundle.h"
 #include "counter.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "mem.h"
 #include "spool.h"
+#include "timestamp.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -65,9 +67,11 @@ find(struct ingest_node *v, size_t n, uint32_t node)
 static void
 node_encode(const struct ingest_node *st, struct wire_buf *out)
 {
-    wire_put_map(out, 10);
-    wire_put_cstr(out, "sealed");
-    wire_put_uint(out, st->sealed_seq);
+    wire_put_map(out, st->sealed_known ? 10 : 9);
+    if (st->sealed_known) {
+        wire_put_cstr(out, "sealed");
+        wire_put_uint(out, st->sealed_seq);
+    }
     wire_put_cstr(out, "skew");
     wire_put_int(out, st->skew_ms);
     wire_put_cstr(out, "last_seq");
@@ -121,7 +125,8 @@ ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
                       : wire_obj_type(k) == WIRE_INT  ? wire_obj_int(k)
                       : wire_obj_type(k) == WIRE_UINT ? (int64_t)wire_obj_uint(k)
                                                       : 0;
-        if (wire_obj_get_uint(m, "sealed", &st->sealed_seq) != 0)
+        st->sealed_known = wire_obj_get_uint(m, "sealed", &st->sealed_seq) == 0;
+        if (!st->sealed_known)
             st->sealed_seq = 0;
         st->node = node;
         rc = 0;
@@ -489,16 +494,97 @@ ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms)
         n->last_contact_ms = now_ms;
 }
 
+/* A batch that reuses a sequence of its node with other content: a restored snapshot or a cloned
+ * node. Its copy goes to the quarantine table for audit, and a red node.clone alert is raised at
+ * this tier (once per node and sequence) and sent up like every alert, so the province sees it. */
+struct clone {
+    uint32_t node;
+    uint64_t seq;
+    char why[160];
+    struct wire_buf copy; /* [header, key, sig, payload] */
+};
+
+static void
+clone_note(struct clone *c, uint32_t node, uint64_t seq, const char *why,
+           const struct ingest_msg *m)
+{
+    c->node = node;
+    c->seq = seq;
+    snprintf(c->why, sizeof c->why, "%s", why);
+    wire_buf_init(&c->copy);
+    wire_put_array(&c->copy, 4);
+    wire_put_bin(&c->copy, m->header, m->header_len);
+    wire_put_bin(&c->copy, m->key_id, m->key_id_len);
+    wire_put_bin(&c->copy, m->sig, m->sig_len);
+    wire_put_bin(&c->copy, m->payload, m->payload_len);
+}
+
+static int
+clone_alarm(store_txn_t *t, ingest_t *in, int64_t now_ms, uint64_t *sealed_out,
+            const struct clone *c)
+{
+    uint8_t qk[4 + 8 + SIGN_HASH_BYTES];
+    store_be32(qk, c->node);
+    store_be64(qk + 4, c->seq);
+    sign_hash(c->copy.data, c->copy.len, qk + 12);
+    int rc = c->copy.len ? store_put(t, STORE_QUARANTINE, qk, sizeof qk, c->copy.data,
+                                     c->copy.len, 0)
+                         : 0;
+    if (rc != 0)
+        return rc;
+    struct alert al = {0};
+    event_node_text(in->opt.self_node, al.node);
+    snprintf(al.rule, sizeof al.rule, "node.clone");
+    snprintf(al.article, sizeof al.article, "15");
+    snprintf(al.subject_kind, sizeof al.subject_kind, "child");
+    char child[7];
+    event_node_text(c->node, child);
+    snprintf(al.subject, sizeof al.subject, "%s/%llu", child, (unsigned long long)c->seq);
+    alert_make_id(&al);
+    if (store_has(t, STORE_ALERTS, al.id, strlen(al.id)))
+        return 0; /* the same reuse again: one alarm */
+    al.light = ALERT_RED;
+    al.state = ALERT_OPEN;
+    al.raised_ms = now_ms;
+    snprintf(al.detail, sizeof al.detail, "%.150s%s", c->why, c->copy.len ? " (quarantined)" : "");
+    alert_log(&al, now_ms, ALERT_RAISED, ALERT_RED);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    alert_encode(&al, &v);
+    rc = store_put(t, STORE_ALERTS, al.id, strlen(al.id), v.data, v.len, 0);
+    wire_buf_fini(&v);
+    log_error("ingest: node.clone node=%s seq=%llu: %s", child, (unsigned long long)c->seq,
+              c->why);
+    if (rc != 0 || !in->opt.forward_node)
+        return rc;
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    alert_record_encode(&al, &rec);
+    uint64_t seq, sealed = 0;
+    rc = spool_append(t, in->opt.forward_node, rec.data, rec.len, &seq);
+    wire_buf_fini(&rec);
+    if (rc == 0)
+        rc = spool_seal(t, in->opt.forward_node, in->opt.forward_seal_at, true, now_ms, &sealed);
+    *sealed_out += sealed;
+    return rc;
+}
+
 void
-ingest_note_ping(ingest_t *in, uint32_t node, int64_t sent_ms, uint64_t sealed, int64_t now_ms)
+ingest_note_ping(ingest_t *in, uint32_t node, const struct proto_ping *ping, int64_t now_ms)
 {
     struct ingest_node *n = find(in->nodes, in->n_nodes, node);
     if (!n)
         return;
     n->last_contact_ms = now_ms;
-    n->skew_ms = sent_ms - now_ms;
-    if (sealed)
-        n->sealed_seq = sealed;
+    n->skew_ms = ping->sent_ms - now_ms;
+    if (!ping->stated)
+        return;
+    n->sealed_seq = ping->sealed;
+    n->sealed_known = true;
+    if (ping->sealed < n->last_seq ||
+        (ping->sealed == n->last_seq && n->last_seq &&
+         memcmp(ping->sealed_hash, n->last_hash, SIGN_HASH_BYTES) != 0))
+        n->diverged = true;
 }
 
 static int
@@ -508,7 +594,23 @@ save_fn(store_txn_t *t, void *arg)
     struct wire_buf v;
     wire_buf_init(&v);
     int rc = 0;
+    uint64_t sealed = 0;
     for (size_t i = 0; rc == 0 && i < in->n_nodes; i++) {
+        /* A child that says it sealed fewer batches than this tier holds from it went back in
+         * time: a store restored from an older copy (it parks; nothing of it to quarantine). */
+        const struct ingest_node *n = &in->nodes[i];
+        if (n->diverged) {
+            struct clone c = {.node = n->node, .seq = n->last_seq};
+            snprintf(c.why, sizeof c.why,
+                     "a heartbeat of %06u shows another history (batch %llu there, %llu here): a "
+                     "restored or cloned store",
+                     n->node, (unsigned long long)n->sealed_seq, (unsigned long long)n->last_seq);
+            wire_buf_init(&c.copy);
+            rc = clone_alarm(t, in, timestamp_now_ms(), &sealed, &c);
+            wire_buf_fini(&c.copy);
+            if (rc != 0)
+                break;
+        }
         struct ingest_node saved;
         int lrc = ingest_node_load(t, in->nodes[i].node, &saved);
         if (lrc != 0 && lrc != ERR_NOT_FOUND) {
@@ -516,7 +618,9 @@ save_fn(store_txn_t *t, void *arg)
             break;
         }
         if (lrc == 0 && saved.last_contact_ms == in->nodes[i].last_contact_ms &&
-            saved.sealed_seq == in->nodes[i].sealed_seq && saved.skew_ms == in->nodes[i].skew_ms)
+            saved.sealed_seq == in->nodes[i].sealed_seq &&
+            saved.sealed_known == in->nodes[i].sealed_known &&
+            saved.skew_ms == in->nodes[i].skew_ms)
             continue;
         if (lrc == ERR_NOT_FOUND && !in->nodes[i].last_contact_ms)
             continue;
@@ -527,13 +631,17 @@ save_fn(store_txn_t *t, void *arg)
         rc = store_put(t, STORE_NODES, key, 4, v.data, v.len, 0);
     }
     wire_buf_fini(&v);
+    in->sealed += sealed;
     return rc;
 }
 
 int
 ingest_save_contacts(ingest_t *in)
 {
-    return store_write(in->store, save_fn, in);
+    int rc = store_write(in->store, save_fn, in);
+    for (size_t i = 0; rc == 0 && i < in->n_nodes; i++)
+        in->nodes[i].diverged = false; /* alarmed (once: the alert id is per node and batch) */
+    return rc;
 }
 
 uint64_t
@@ -610,10 +718,12 @@ struct txn_args {
     uint64_t sealed;
     char why[160]; /* why a carried batch was refused */
     long refused;  /* index of the message refused for a carried batch, or -1 */
+    struct clone *clone; /* a carried batch that reused a sequence: alarmed in the next run */
 };
 
 static int store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w,
                        const struct ingest_msg *m, const struct batch_header *h);
+
 static int stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq,
                               uint8_t out[SIGN_HASH_BYTES]);
 
@@ -700,6 +810,10 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
         }
         snprintf(a->why, sizeof a->why, "carried batch %s/%llu conflicts with the one held", node,
                  (unsigned long long)h.seq);
+        if (!a->clone) {
+            a->clone = xcalloc(1, sizeof *a->clone);
+            clone_note(a->clone, w->node, h.seq, a->why, &om);
+        }
         return ERR_CONFLICT;
     }
     if (h.seq != w->last_seq + 1 || memcmp(h.prev, w->last_hash, SIGN_HASH_BYTES) != 0 ||
@@ -902,6 +1016,12 @@ txn_fn(store_txn_t *t, void *arg)
     memcpy(in->work, in->nodes, in->n_nodes * sizeof *in->nodes);
     a->sealed = 0;
     bool touched = false;
+    /* a carried reuse found by the run this one replaces: its carrier is refused, the alarm kept */
+    if (a->clone && a->refused < 0) {
+        int rc = clone_alarm(t, in, a->now_ms, &a->sealed, a->clone);
+        if (rc != 0)
+            return rc;
+    }
     for (size_t i = 0; i < a->n; i++) {
         struct ingest_msg *m = &a->msgs[i];
         struct ingest_node *w = find(in->work, in->n_nodes, m->node);
@@ -932,6 +1052,12 @@ txn_fn(store_txn_t *t, void *arg)
                 nack(m, h->seq, PROTO_NACK_CONFLICT, true, 0, why);
                 w->rejected++;
                 stuck(w, a->now_ms);
+                struct clone c;
+                clone_note(&c, w->node, h->seq, why, m);
+                rc = clone_alarm(t, in, a->now_ms, &a->sealed, &c);
+                wire_buf_fini(&c.copy);
+                if (rc != 0)
+                    return rc;
             }
             continue;
         }
@@ -1026,7 +1152,7 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
         if (ok[i] != 0)
             refused(in, &msgs[i]);
     }
-    struct txn_args a = {in, msgs, headers, ok, n, now_ms, 0, "", -1};
+    struct txn_args a = {in, msgs, headers, ok, n, now_ms, 0, "", -1, NULL};
     int rc = store_write(in->store, txn_fn, &a);
     /* A batch refused for what it carries keeps its NACK; the rest of the group goes again. */
     while (rc == ERR_INVALID && a.refused >= 0) {
@@ -1035,6 +1161,10 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
         a.refused = -1;
         a.sealed = 0;
         rc = store_write(in->store, txn_fn, &a);
+    }
+    if (a.clone) {
+        wire_buf_fini(&a.clone->copy);
+        free(a.clone);
     }
     if (rc == 0)
         in->sealed += a.sealed;

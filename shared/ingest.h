@@ -70,6 +70,8 @@ struct ingest_node {
     uint64_t stuck_at_seq; /* the batch it should send next */
     /* from the child's heartbeats (persisted by ingest_save_contacts) */
     uint64_t sealed_seq; /* its last sealed batch: backlog = sealed_seq - last_seq */
+    bool sealed_known;   /* it said so */
+    bool diverged;       /* in memory: its heartbeat showed another history (see note_ping) */
     int64_t skew_ms;     /* its clock minus ours when its last heartbeat arrived */
 };
 
@@ -131,8 +133,11 @@ int ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[
 int ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
     __attribute__((warn_unused_result));
 
-/* A heartbeat from a child: what it has sealed and its clock (sent_ms) against ours. */
-void ingest_note_ping(ingest_t *in, uint32_t node, int64_t sent_ms, uint64_t sealed,
+/* A heartbeat from a child: what it has sealed and its clock (sent_ms) against ours. A child
+ * that says it sealed fewer batches than this tier holds from it, or whose batch at this tier's
+ * last has another hash, has another history: a restored or cloned store, alarmed (node.clone)
+ * when contacts are next saved. */
+void ingest_note_ping(ingest_t *in, uint32_t node, const struct proto_ping *ping,
                       int64_t now_ms);
 
 /* Persists every child's contact, backlog and skew that changed since it was last stored, so

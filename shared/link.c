@@ -334,7 +334,28 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
         }
         wire_buf_fini(&h);
     }
+    /* The batch to show the parent when the histories differ: it keeps a copy for audit and
+     * raises the alarm, and its "conflict" parks this node. */
+    uint64_t shown = w->last_seq < st.batch_seq ? w->last_seq : st.batch_seq;
+    bool can_show = false;
+    if (conflict && shown > 0) {
+        uint8_t key[8];
+        store_be64(key, shown);
+        can_show = store_has(t, STORE_OUTBOX, key, 8);
+    }
     store_abort(&t);
+    if (conflict && can_show) {
+        log_error("link: node=%s holds other batches than its parent (restored or cloned store?): "
+                  "showing batch %llu to the parent for the record",
+                  l->node_text, (unsigned long long)shown);
+        l->state = LINK_ACTIVE;
+        l->acked = shown - 1;
+        l->next_send = shown;
+        l->sent_hwm = shown - 1;
+        l->progress_ms = now;
+        fill_window(l);
+        return;
+    }
     if (conflict) {
         park(l, w->last_seq + 1, PROTO_NACK_CONFLICT,
              "the parent holds batches this node never sealed or with other content "
@@ -504,11 +525,15 @@ heartbeat(link_t *l, int64_t now)
 {
     if (!l->sock || now - l->last_tx_ms <= l->opt.heartbeat_ms)
         return;
-    struct proto_ping p = {now, 0};
+    struct proto_ping p = {now, 0, {0}, false};
     struct spool_state st;
     store_txn_t *t = NULL;
-    if (store_read(l->store, &t) == 0 && spool_state_get(t, &st) == 0)
-        p.sealed = st.batch_seq; /* the parent shows this node's backlog from it */
+    if (store_read(l->store, &t) == 0 && spool_state_get(t, &st) == 0) {
+        /* the parent shows this node's backlog from it, and sees a history other than its own */
+        p.sealed = st.batch_seq;
+        memcpy(p.sealed_hash, st.batch_hash, SIGN_HASH_BYTES);
+        p.stated = true;
+    }
     store_abort(&t);
     struct wire_buf b;
     wire_buf_init(&b);

@@ -225,11 +225,15 @@ proto_refuse_decode(const void *data, size_t len, struct proto_refuse *m)
 void
 proto_ping_encode(const struct proto_ping *m, struct wire_buf *out)
 {
-    wire_put_map(out, 2);
+    wire_put_map(out, m->stated ? 3 : 1);
     wire_put_cstr(out, "t");
     wire_put_int(out, m->sent_ms);
-    wire_put_cstr(out, "sealed");
-    wire_put_uint(out, m->sealed);
+    if (m->stated) {
+        wire_put_cstr(out, "sealed");
+        wire_put_uint(out, m->sealed);
+        wire_put_cstr(out, "hash");
+        wire_put_bin(out, m->sealed_hash, SIGN_HASH_BYTES);
+    }
 }
 
 int
@@ -243,7 +247,14 @@ proto_ping_decode(const void *data, size_t len, struct proto_ping *m)
     int rc = ERR_DECODE;
     if (t && (wire_obj_type(t) == WIRE_UINT || wire_obj_type(t) == WIRE_INT)) {
         m->sent_ms = wire_obj_type(t) == WIRE_UINT ? (int64_t)wire_obj_uint(t) : wire_obj_int(t);
-        if (wire_obj_get_uint(o, "sealed", &m->sealed) != 0)
+        const char *h;
+        size_t hl;
+        m->stated = wire_obj_get_uint(o, "sealed", &m->sealed) == 0 &&
+                    wire_obj_get_bytes(o, "hash", WIRE_BIN, &h, &hl) == 0 &&
+                    hl == SIGN_HASH_BYTES;
+        if (m->stated)
+            memcpy(m->sealed_hash, h, SIGN_HASH_BYTES);
+        else
             m->sealed = 0;
         rc = 0;
     }

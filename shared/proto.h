@@ -89,8 +89,9 @@ struct proto_refuse {
 
 struct proto_ping {
     int64_t sent_ms; /* the sender's clock: the receiver measures skew from it */
-    uint64_t sealed; /* a child's last sealed batch (its backlog is sealed - acknowledged); 0 if
-                        not stated */
+    uint64_t sealed; /* a child's last sealed batch (its backlog is sealed - acknowledged) */
+    uint8_t sealed_hash[SIGN_HASH_BYTES]; /* and that batch's hash (zeros for none) */
+    bool stated;     /* decoded: the sender stated `sealed` (children do, parents do not) */
 };
 
 void proto_hello_encode(const struct proto_hello *m, struct wire_buf *out);

@@ -23,7 +23,7 @@
 
 static const char *const table_names[STORE_TABLES_] = {
     "meta", "events", "ids", "outbox", "batches", "nodes", "parked", "alerts", "subjects",
-    "clocks", "days", "counters", "bundles",
+    "clocks", "days", "counters", "bundles", "quarantine",
 };
 
 struct store {

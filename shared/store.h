@@ -20,6 +20,8 @@
  *   counters node (u32 BE) + day (u32 BE) -> the newest `counters` record of that node and day
  *   bundles  'k' + kind -> [document, signature]: the newest bundle of that kind held here;
  *            'v' + node (u32 BE) + kind -> version (u64 BE): the version each node runs (bundle.h)
+ *   quarantine node (u32 BE) + batch seq (u64 BE) + BLAKE2b of the copy -> [header, key, sig,
+ *            payload]: a batch that reused its node's sequence with other content, kept for audit
  *
  * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
  * Write transactions go through store_write(), which grows the map by itself when it fills and
@@ -51,6 +53,7 @@ enum store_table {
     STORE_DAYS,
     STORE_COUNTERS,
     STORE_BUNDLES,
+    STORE_QUARANTINE,
     STORE_TABLES_
 };
 

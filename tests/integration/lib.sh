@@ -161,6 +161,25 @@ exactly_once() {
     }
 }
 
+# province_and_city: bare keys for 510000, 510100 and 510104; the province aggregator and the
+# city aggregator forwarding to it, both started.
+province_and_city() {
+    keys 510104
+    keys 510100
+    keys 510000
+    aggregator_config province 510000
+    start province
+    aggregator_config city 510100 "aggregator
+    key = $T/keys/510100.secret
+uplink
+    endpoint = $(endpoint_of province)
+    heartbeat_ms = 200
+    timeout_ms = 1500
+    ack_timeout_ms = 1000
+    backoff_max_ms = 1000"
+    start city
+}
+
 # --- certificates (docs/trust.md) ---
 # pki_init: an offline root, an issuer, and the master trust directory $T/trust holding both;
 # node keys go to $K, certificates to $T/certs.

@@ -6,20 +6,7 @@
 # day sheets; the province scores the county from those sheets exactly as the county does.
 . "$(dirname "$0")/lib.sh"
 
-keys 510104
-keys 510100
-keys 510000
-aggregator_config province 510000
-start province
-aggregator_config city 510100 "aggregator
-    key = $T/keys/510100.secret
-uplink
-    endpoint = $(endpoint_of province)
-    heartbeat_ms = 200
-    timeout_ms = 1500
-    ack_timeout_ms = 1000
-    backoff_max_ms = 1000"
-start city
+province_and_city
 collector_config county 510104 "$(endpoint_of city)" "batch
     max_events = 500
 rules

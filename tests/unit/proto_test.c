@@ -38,7 +38,7 @@ every_message_round_trips(void **state)
     assert_int_equal(proto_ack_decode(b.data, b.len, &a2), 0);
     assert_int_equal(a2.seq, 99);
 
-    struct proto_ping p = {1793581200000LL, 77}, p2;
+    struct proto_ping p = {1793581200000LL, 77, {7}, true}, p2;
     wire_buf_reset(&b);
     proto_ping_encode(&p, &b);
     assert_int_equal(proto_ping_decode(b.data, b.len, &p2), 0);
