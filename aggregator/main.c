@@ -21,10 +21,12 @@
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
+#include "zap.h"
 
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DRAIN_MAX 256 /* messages handled per wakeup, and so per group commit */
 
@@ -38,6 +40,9 @@ static const struct conf_key config_table[] = {
     {"listen/max_batch_bytes", CONF_INT, "67108864", 1024, 1073741824,
      "largest batch payload accepted"},
     {"listen/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping idle children this often"},
+    {"listen/curve_key", CONF_STR, "", 0, 0,
+     "this node's transport secret key (NODE.gN.curve-secret): children must connect with "
+     "CurveZMQ using the transport key of a valid certificate; empty = plain (development)"},
     {"listen/session_timeout_ms", CONF_INT, "15000", 200, 3600000,
      "forget a session silent this long"},
     {"aggregator/key", CONF_STR, "", 0, 0,
@@ -45,6 +50,9 @@ static const struct conf_key config_table[] = {
     {"aggregator/next_key", CONF_STR, "", 0, 0,
      "the next key generation's secret key, while rotating: in force once the parent sends the "
      "certificate for it (docs/trust.md)"},
+    {"uplink/server_key", CONF_STR, "", 0, 0,
+     "the parent's certificate or NAME.curve-pub: speak CurveZMQ to it with the transport key "
+     "beside aggregator/key; empty = plain"},
     {"uplink/endpoint", CONF_STR, "", 0, 0,
      "the parent aggregator; empty at the top of the tree (the province)"},
     {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},
@@ -105,10 +113,13 @@ struct aggregator {
     silence_t *silence;
     int64_t silence_checked_ms;
     int64_t contacts_saved_ms;
+    sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
+    zap_t *zap;
     uint32_t rollup_only[256]; /* children told to send alerts and counters only */
     size_t n_rollup_only;
-    bool have_publisher;
+    bool have_publisher, have_publisher_curve;
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
+    uint8_t publisher_curve[SIGN_CURVE_BYTES];
     struct log_limit bundle_refusals;
 };
 
@@ -280,7 +291,7 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     log_info("aggregator: bundle kind=%s version=%llu publisher=%s passed to children=%zu",
              b.kind, (unsigned long long)b.version, b.publisher, a->n_sessions);
     if (a->link && strcmp(b.kind, "certs") == 0 && rotation_consider(a->rot, b.body, b.body_len))
-        link_set_key(a->link, rotation_key(a->rot));
+        link_set_key(a->link, rotation_key(a->rot), rotation_curve(a->rot));
     struct wire_buf d = {(uint8_t *)doc, len, 0}, s = {(uint8_t *)sig, sig_len, 0};
     for (size_t i = 0; i < a->n_sessions; i++)
         send_bundle_to(a, a->sessions[i].id, a->sessions[i].id_len, &d, &s);
@@ -352,6 +363,17 @@ is_rollup_only(const struct aggregator *a, uint32_t node)
     return false;
 }
 
+static bool
+admit_transport(void *arg, const uint8_t key[ZAP_KEY_BYTES], char user_id[16], char why[160])
+{
+    struct aggregator *a = arg;
+    if (a->have_publisher_curve && memcmp(key, a->publisher_curve, ZAP_KEY_BYTES) == 0) {
+        snprintf(user_id, 16, "publisher"); /* may hand over bundles, never say HELLO */
+        return true;
+    }
+    return ingest_admit_transport(a->ingest, key, timestamp_now_ms(), user_id, why);
+}
+
 static void
 handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, int64_t now)
 {
@@ -373,6 +395,18 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
         return;
     }
     memcpy(w.node, a->node_text, 7);
+    /* Under CurveZMQ the connection's transport key already names a node: it must be this one. */
+    const char *user = zap_user_of(body);
+    if (a->zap && (!user || strcmp(user, h.node) != 0)) {
+        struct proto_refuse r;
+        snprintf(r.reason, sizeof r.reason, "HELLO for %s on a connection authenticated as %s",
+                 h.node, user ? user : "nobody");
+        proto_refuse_encode(&r, &b);
+        send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
+        log_warn("aggregator: session refused node=%s: %s", h.node, r.reason);
+        wire_buf_fini(&b);
+        return;
+    }
     struct session *s = find_session(a, id);
     if (!s) {
         if (a->n_sessions == a->cap_sessions) {
@@ -708,8 +742,36 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             return rc;
         }
         a->have_publisher = true;
+        /* the publisher's transport key beside its signing key (NAME.curve-pub), if any: it may
+         * connect to hand bundles over CurveZMQ */
+        size_t pl = strlen(pub);
+        if (pl > 4 && strcmp(pub + pl - 4, ".pub") == 0) {
+            char path[4096];
+            snprintf(path, sizeof path, "%.*s.curve-pub", (int)(pl - 4), pub);
+            a->have_publisher_curve = access(path, F_OK) == 0 &&
+                                      sign_curve_public_load(path, a->publisher_curve, NULL) == 0;
+        }
     }
+    a->loop = zloop_new();
     a->router = zsock_new(ZMQ_ROUTER);
+    const char *curve_path = conf_str(a->conf, "listen/curve_key");
+    if (*curve_path) {
+        /* CurveZMQ: only transport keys of valid certificates of this node's children get in */
+        char curve_node[7] = "";
+        rc = sign_curve_load(curve_path, &a->curve, curve_node);
+        if (rc != 0 || strcmp(curve_node, a->node_text) != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"listen/curve_key\": %s: %s\n",
+                    config_path, curve_path, rc ? err_str(rc) : "belongs to another node");
+            return rc ? rc : ERR_CONFIG;
+        }
+        rc = zap_start(a->loop, admit_transport, a, &a->zap);
+        if (rc != 0)
+            return rc;
+        zap_curve_server(a->router, sign_curve_secret(a->curve));
+        rc = zap_watch(a->zap, a->router);
+        if (rc != 0)
+            log_warn("aggregator: cannot watch CurveZMQ handshakes: failures go unlogged");
+    }
     zsock_set_linger(a->router, 0);
     zsock_set_sndtimeo(a->router, 0);
     zsock_set_router_mandatory(a->router, 0);
@@ -729,7 +791,6 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         log_warn("aggregator: cannot record the bound endpoint path=%s", path);
     free(path);
     free(tmp);
-    a->loop = zloop_new();
     zloop_reader(a->loop, a->router, on_router, a);
     zloop_timer(a->loop, 10, 0, on_tick, a);
     if (*up) {
@@ -743,6 +804,14 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             .drop_carried = true,
         };
         a->link = link_new(&lo, a->store, a->node, rotation_key(a->rot));
+        char why_curve[512];
+        rc = rotation_attach(a->rot, a->link, conf_str(a->conf, "uplink/server_key"), why_curve,
+                             sizeof why_curve);
+        if (rc != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"uplink/server_key\": %s\n",
+                    config_path, why_curve);
+            return rc;
+        }
         struct link_hooks hooks = {on_parent_session, on_parent_bundle, a};
         link_set_hooks(a->link, &hooks);
         /* Batches accepted by a previous run but not yet sealed for the parent. */
@@ -765,6 +834,8 @@ teardown(struct aggregator *a)
     link_destroy(&a->link);
     silence_destroy(&a->silence);
     rotation_destroy(&a->rot);
+    zap_stop(&a->zap);
+    sign_curve_destroy(&a->curve);
     zloop_destroy(&a->loop);
     zsock_destroy(&a->router);
     ingest_destroy(&a->ingest);

@@ -9,6 +9,7 @@
 #include "proto.h"
 #include "sign.h"
 #include "timestamp.h"
+#include "zap.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -20,19 +21,51 @@ static int
 usage(void)
 {
     fprintf(stderr, "usage: jiancha bundle publish --kind catalog|calendar --file FILE "
-                    "[--version N] --key SECRET --to ENDPOINT\n"
+                    "[--version N] --key SECRET --to ENDPOINT [--server-key CERT|CURVE-PUB]\n"
+                    "  (--server-key: speak CurveZMQ to the aggregator, with the transport key "
+                    "beside SECRET)\n"
                     "  (a catalogue's version is its own \"version\"; a calendar needs --version)\n");
     return 2;
 }
 
 /* Sends the bundle and waits for the aggregator's answer: 0 when it holds this version now. */
+static int publish_over(zsock_t *s, const char *to, const struct wire_buf *doc,
+                        const uint8_t sig[SIGN_SIGNATURE_BYTES], uint64_t version);
+
 static int
-publish(const char *to, const struct wire_buf *doc, const uint8_t sig[SIGN_SIGNATURE_BYTES],
-        uint64_t version)
+publish(const char *to, const char *keyfile, const char *server_key, const struct wire_buf *doc,
+        const uint8_t sig[SIGN_SIGNATURE_BYTES], uint64_t version)
 {
     zsock_t *s = zsock_new(ZMQ_DEALER);
     zsock_set_linger(s, 0);
     zsock_set_rcvtimeo(s, 10000);
+    sign_curve_t *curve = NULL;
+    if (server_key) {
+        /* CurveZMQ as the publisher: its transport key lies beside its signing key */
+        uint8_t server[ZAP_KEY_BYTES];
+        char why[160], path[4096];
+        size_t kl = strlen(keyfile);
+        snprintf(path, sizeof path, "%.*s.curve-secret",
+                 (int)(kl > 7 && strcmp(keyfile + kl - 7, ".secret") == 0 ? kl - 7 : kl), keyfile);
+        int rc = zap_server_key_load(server_key, server, why);
+        if (rc == 0 && (rc = sign_curve_load(path, &curve, NULL)) != 0)
+            snprintf(why, sizeof why, "%.100s: %s", path, err_str(rc));
+        if (rc != 0) {
+            fprintf(stderr, "jiancha bundle publish: %s\n", why);
+            zsock_destroy(&s);
+            return 1;
+        }
+        zap_curve_client(s, server, sign_curve_public(curve), sign_curve_secret(curve));
+    }
+    int status = publish_over(s, to, doc, sig, version);
+    sign_curve_destroy(&curve);
+    return status;
+}
+
+static int
+publish_over(zsock_t *s, const char *to, const struct wire_buf *doc,
+             const uint8_t sig[SIGN_SIGNATURE_BYTES], uint64_t version)
+{
     if (zsock_connect(s, "%s", to) != 0) {
         fprintf(stderr, "jiancha bundle publish: cannot connect to %s\n", to);
         zsock_destroy(&s);
@@ -76,11 +109,12 @@ cli_bundle(int argc, char **argv)
     static const struct option opts[] = {
         {"kind", required_argument, NULL, 'k'}, {"file", required_argument, NULL, 'f'},
         {"version", required_argument, NULL, 'v'}, {"key", required_argument, NULL, 's'},
-        {"to", required_argument, NULL, 't'},     {NULL, 0, NULL, 0},
+        {"to", required_argument, NULL, 't'},     {"server-key", required_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     if (argc < 2 || strcmp(argv[1], "publish") != 0)
         return usage();
-    const char *kind = NULL, *file = NULL, *keyfile = NULL, *to = NULL;
+    const char *kind = NULL, *file = NULL, *keyfile = NULL, *to = NULL, *server_key = NULL;
     uint64_t version = 0;
     int ch;
     optind = 2;
@@ -100,6 +134,9 @@ cli_bundle(int argc, char **argv)
             break;
         case 't':
             to = optarg;
+            break;
+        case 'S':
+            server_key = optarg;
             break;
         default:
             return usage();
@@ -137,14 +174,14 @@ cli_bundle(int argc, char **argv)
         free(body);
         return usage();
     }
-    int status = cli_bundle_publish(kind, body, len, version, keyfile, to);
+    int status = cli_bundle_publish(kind, body, len, version, keyfile, to, server_key);
     free(body);
     return status;
 }
 
 int
 cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t version,
-                   const char *keyfile, const char *to)
+                   const char *keyfile, const char *to, const char *server_key)
 {
     sign_key_t *key = NULL;
     char node[7];
@@ -162,7 +199,7 @@ cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t vers
     uint8_t sig[SIGN_SIGNATURE_BYTES];
     bundle_make(key, &b, &doc, sig);
     sign_key_destroy(&key);
-    int status = publish(to, &doc, sig, version);
+    int status = publish(to, keyfile, server_key, &doc, sig, version);
     wire_buf_fini(&doc);
     return status;
 }

@@ -16,10 +16,11 @@ int cli_catalog(int argc, char **argv);
 int cli_evaluate(int argc, char **argv);
 int cli_scores(int argc, char **argv);
 int cli_bundle(int argc, char **argv);
-/* Signs a bundle with the publisher's key file and sends it to an aggregator: 0 when it is held
- * there, else 1 with the reason printed. */
+/* Signs a bundle with the publisher's key file and sends it to an aggregator (over CurveZMQ when
+ * server_key names the aggregator's certificate or curve-pub): 0 when it is held there, else 1
+ * with the reason printed. */
 int cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t version,
-                       const char *keyfile, const char *to);
+                       const char *keyfile, const char *to, const char *server_key);
 /* The administrator's PKI commands under `keys`; -1 when argv[1] is not one of them. */
 int cli_issuer(int argc, char **argv);
 

@@ -406,16 +406,15 @@ crl_publish(int argc, char **argv)
 {
     if (argc < 3 || strcmp(argv[2], "publish") != 0) {
         fprintf(stderr, "usage: jiancha keys crl publish --crl crl.jc --key PUBLISHER.secret "
-                        "--to ENDPOINT\n");
+                        "--to ENDPOINT [--server-key CERT|CURVE-PUB]\n");
         return 2;
     }
     static const struct option opts[] = {
-        {"crl", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},
-        {"to", required_argument, NULL, 't'},
+        {"crl", required_argument, NULL, 'c'}, {"key", required_argument, NULL, 'k'},
+        {"to", required_argument, NULL, 't'},  {"server-key", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
-    const char *crl = NULL, *key = NULL, *to = NULL;
+    const char *crl = NULL, *key = NULL, *to = NULL, *server_key = NULL;
     int ch;
     optind = 3;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -425,6 +424,8 @@ crl_publish(int argc, char **argv)
             key = optarg;
         else if (ch == 't')
             to = optarg;
+        else if (ch == 'S')
+            server_key = optarg;
         else
             return 2;
     }
@@ -438,7 +439,7 @@ crl_publish(int argc, char **argv)
         return fail("crl publish", file ? why : "cannot read the revocation list");
     }
     cert_crl_fini(&c);
-    int status = cli_bundle_publish("crl", file, len, c.version, key, to);
+    int status = cli_bundle_publish("crl", file, len, c.version, key, to, server_key);
     free(file);
     return status;
 }
@@ -451,9 +452,9 @@ certs_publish(int argc, char **argv)
     static const struct option opts[] = {
         {"trust", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
         {"to", required_argument, NULL, 'o'},    {"version", required_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0},
+        {"server-key", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0},
     };
-    const char *trust = NULL, *key = NULL, *to = NULL;
+    const char *trust = NULL, *key = NULL, *to = NULL, *server_key = NULL;
     uint64_t version = 0;
     int ch;
     optind = 3;
@@ -466,12 +467,14 @@ certs_publish(int argc, char **argv)
             to = optarg;
         else if (ch == 'v')
             version = strtoull(optarg, NULL, 10);
+        else if (ch == 'S')
+            server_key = optarg;
         else
             return 2;
     }
     if (argc < 3 || strcmp(argv[2], "publish") != 0 || !trust || !key || !to) {
         fprintf(stderr, "usage: jiancha keys certs publish --trust DIR --key PUBLISHER.secret "
-                        "--to ENDPOINT [--version N]\n");
+                        "--to ENDPOINT [--version N] [--server-key CERT|CURVE-PUB]\n");
         return 2;
     }
     char why[512];
@@ -506,7 +509,7 @@ certs_publish(int argc, char **argv)
     if (!version)
         version = (uint64_t)now; /* one publisher: later sets have later versions */
     printf("%zu certificates in the set, version %llu\n", kept, (unsigned long long)version);
-    int status = cli_bundle_publish("certs", set.data, set.len, version, key, to);
+    int status = cli_bundle_publish("certs", set.data, set.len, version, key, to, server_key);
     wire_buf_fini(&set);
     return status;
 }

@@ -40,6 +40,9 @@ static const struct conf_key config_table[] = {
     {"intake/max_message_bytes", CONF_INT, "4194304", 1024, 268435456,
      "largest intake message; larger ones are refused with an error"},
     {"uplink/endpoint", CONF_STR, NULL, 0, 0, "the parent aggregator, e.g. tcp://10.1.2.3:7100"},
+    {"uplink/server_key", CONF_STR, "", 0, 0,
+     "the parent's certificate or NAME.curve-pub: speak CurveZMQ to it with the transport key "
+     "beside collector/key; empty = plain"},
     {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},
     {"uplink/timeout_ms", CONF_INT, "5000", 200, 3600000,
      "reconnect when the parent is silent this long"},
@@ -377,7 +380,7 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
     log_info("collector: bundle applied kind=%s version=%llu publisher=%s", b.kind,
              (unsigned long long)b.version, b.publisher);
     if (strcmp(b.kind, "certs") == 0 && rotation_consider(c->rot, b.body, b.body_len))
-        link_set_key(c->link, rotation_key(c->rot));
+        link_set_key(c->link, rotation_key(c->rot), rotation_curve(c->rot));
     if (k.sealed)
         link_kick(c->link);
 }
@@ -615,6 +618,14 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return rc;
     }
     c->link = link_new(&lo, c->store, c->node, rotation_key(c->rot));
+    char why_curve[512];
+    rc = rotation_attach(c->rot, c->link, conf_str(c->conf, "uplink/server_key"), why_curve,
+                         sizeof why_curve);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-collector: %s: key \"uplink/server_key\": %s\n", config_path,
+                why_curve);
+        return rc;
+    }
     struct link_hooks hooks = {NULL, on_parent_bundle, c};
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();

@@ -204,6 +204,7 @@ load_certificates(ingest_t *in)
             snprintf(k.refused, sizeof k.refused, "%.119s", w);
         }
         memcpy(k.pk, certs[i].sign_pk, SIGN_PUBLIC_BYTES);
+        memcpy(k.curve_pk, certs[i].curve_pk, SIGN_CURVE_BYTES);
         memcpy(k.key_id, certs[i].key_id, sizeof k.key_id);
         k.serial = certs[i].serial;
         k.key_gen = certs[i].key_gen;
@@ -328,6 +329,7 @@ ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160]
     }
     struct ingest_key k = {0};
     memcpy(k.pk, n.sign_pk, SIGN_PUBLIC_BYTES);
+    memcpy(k.curve_pk, n.curve_pk, SIGN_CURVE_BYTES);
     memcpy(k.key_id, n.key_id, sizeof k.key_id);
     k.serial = n.serial;
     k.key_gen = n.key_gen;
@@ -347,6 +349,38 @@ ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160]
     log_info("ingest: certificate %llu of %s (key generation %u) added",
              (unsigned long long)n.serial, n.node, n.key_gen);
     return 0;
+}
+
+bool
+ingest_admit_transport(const ingest_t *in, const uint8_t key[SIGN_CURVE_BYTES], int64_t now_ms,
+                       char user_id[16], char why[160])
+{
+    static const uint8_t zero[SIGN_CURVE_BYTES];
+    if (memcmp(key, zero, sizeof zero) == 0) {
+        snprintf(why, 160, "a zero transport key");
+        return false;
+    }
+    for (size_t i = 0; i < in->n_nodes; i++) {
+        const struct ingest_node *n = &in->nodes[i];
+        for (size_t k = 0; k < n->n_keys; k++) {
+            const struct ingest_key *key_of = &n->keys[k];
+            if (memcmp(key_of->curve_pk, key, SIGN_CURVE_BYTES) != 0)
+                continue;
+            char nt[7];
+            event_node_text(n->node, nt);
+            if (!ingest_key_for(in, n->node, key_of->key_id, SIGN_KEY_ID_LEN, now_ms, why))
+                return false;
+            if (!key_of->parent[0] || event_node_number(key_of->parent) != in->opt.self_node) {
+                snprintf(why, 160, "transport key of %s, whose certificate names parent %s", nt,
+                         key_of->parent[0] ? key_of->parent : "none");
+                return false;
+            }
+            snprintf(user_id, 16, "%s", nt);
+            return true;
+        }
+    }
+    snprintf(why, 160, "a transport key in no certificate held here");
+    return false;
 }
 
 int

@@ -41,6 +41,7 @@ struct ingest_options {
 /* One key a node may sign with, and from when to when. */
 struct ingest_key {
     uint8_t pk[SIGN_PUBLIC_BYTES];
+    uint8_t curve_pk[SIGN_CURVE_BYTES]; /* its transport key (zeros for bare keys) */
     char key_id[SIGN_KEY_ID_LEN + 1];
     uint64_t serial;               /* its certificate; 0 for a bare key file */
     uint32_t key_gen;
@@ -120,6 +121,11 @@ void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);
  * first tier accepted it): NULL with why (unknown key, expired, not yet valid, revoked). */
 const struct ingest_key *ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id,
                                         size_t key_id_len, int64_t as_of, char why[160]);
+
+/* The ZAP question: is this CurveZMQ client key the transport key of a certificate valid now,
+ * naming this node its parent? Then user_id receives the node's code; else why says why not. */
+bool ingest_admit_transport(const ingest_t *in, const uint8_t key[SIGN_CURVE_BYTES],
+                            int64_t now_ms, char user_id[16], char why[160]);
 
 /* Adds a node certificate sent down the tree (a new node, or a node's next key generation) if the
  * trust vouches for it, and writes it to the trust directory. 0, ERR_STATE without a trust

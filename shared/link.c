@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "proto.h"
 #include "spool.h"
+#include "zap.h"
 #include "timestamp.h"
 
 #include <string.h>
@@ -31,6 +32,8 @@ struct link {
     uint32_t node;
     char node_text[7];
     const sign_key_t *key;
+    const sign_curve_t *curve; /* CurveZMQ when set, with the parent's key below */
+    uint8_t server_key[SIGN_CURVE_BYTES];
     struct link_hooks hooks;
     zloop_t *loop;
     zsock_t *sock;
@@ -159,6 +162,9 @@ connect_socket(link_t *l, int64_t now)
     zsock_set_heartbeat_timeout(l->sock, (int)l->opt.timeout_ms);
     zsock_set_reconnect_ivl(l->sock, BACKOFF_MIN_MS);
     zsock_set_reconnect_ivl_max(l->sock, (int)l->opt.backoff_max_ms);
+    if (l->curve)
+        zap_curve_client(l->sock, l->server_key, sign_curve_public(l->curve),
+                         sign_curve_secret(l->curve));
     if (zsock_connect(l->sock, "%s", l->endpoint) != 0) {
         problem(l, true, "cannot connect (bad endpoint?)");
         zsock_destroy(&l->sock);
@@ -378,10 +384,20 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
 }
 
 void
-link_set_key(link_t *l, const sign_key_t *key)
+link_set_key(link_t *l, const sign_key_t *key, const sign_curve_t *curve)
 {
     l->key = key;
+    if (l->curve && curve)
+        l->curve = curve;
     l->rebuild = true; /* the parent ties a session to the key of its HELLO */
+}
+
+void
+link_set_curve(link_t *l, const uint8_t server_key[SIGN_CURVE_BYTES], const sign_curve_t *curve)
+{
+    memcpy(l->server_key, server_key, SIGN_CURVE_BYTES);
+    l->curve = curve;
+    l->rebuild = true;
 }
 
 void

@@ -60,7 +60,12 @@ void link_set_hooks(link_t *l, const struct link_hooks *hooks);
 
 /* Signs with another key from now on (a rotation): every batch sent after this, backlog
  * included, and a new session opened with it. The key is borrowed like the first. */
-void link_set_key(link_t *l, const sign_key_t *key);
+void link_set_key(link_t *l, const sign_key_t *key, const sign_curve_t *curve);
+
+/* Speaks CurveZMQ to the parent whose transport key is server_key, as `curve` (borrowed; a
+ * rotation replaces it through link_set_key). Without this the link is plain ZeroMQ. */
+void link_set_curve(link_t *l, const uint8_t server_key[SIGN_CURVE_BYTES],
+                    const sign_curve_t *curve);
 
 /* Registers with the daemon's loop and starts connecting. */
 int link_attach(link_t *l, zloop_t *loop) __attribute__((warn_unused_result));

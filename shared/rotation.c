@@ -6,15 +6,42 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "zap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct rotation {
     char node[7];
     sign_key_t *key, *next; /* next is NULL once in force, or when none is configured */
+    /* the transport keys made with them (NODE.gN.curve-secret beside NODE.gN.secret), if any */
+    sign_curve_t *curve, *next_curve;
 };
+
+/* The transport key beside a signing key file: NAME.secret -> NAME.curve-secret, if it exists. */
+static int
+load_curve(const char *node, const char *key_path, sign_curve_t **c, char *why, size_t why_len)
+{
+    size_t len = strlen(key_path);
+    if (len < 7 || strcmp(key_path + len - 7, ".secret") != 0)
+        return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%.*s.curve-secret", (int)(len - 7), key_path);
+    if (access(path, F_OK) != 0)
+        return 0;
+    char curve_node[7] = "";
+    int rc = sign_curve_load(path, c, curve_node);
+    if (rc == 0 && strcmp(curve_node, node) != 0) {
+        sign_curve_destroy(c);
+        rc = ERR_CONFIG;
+    }
+    if (rc != 0)
+        snprintf(why, why_len, "cannot load transport key %s: %s", path,
+                 rc == ERR_CONFIG ? "it belongs to another node" : err_str(rc));
+    return rc;
+}
 
 static int
 load(const char *node, const char *path, sign_key_t **k, char *why, size_t why_len)
@@ -40,8 +67,13 @@ rotation_open(const char *node, const char *key_path, const char *next_path, rot
     rotation_t *r = xcalloc(1, sizeof *r);
     snprintf(r->node, sizeof r->node, "%s", node);
     int rc = load(node, key_path, &r->key, why, why_len);
-    if (rc == 0 && next_path && *next_path)
+    if (rc == 0)
+        rc = load_curve(node, key_path, &r->curve, why, why_len);
+    if (rc == 0 && next_path && *next_path) {
         rc = load(node, next_path, &r->next, why, why_len);
+        if (rc == 0)
+            rc = load_curve(node, next_path, &r->next_curve, why, why_len);
+    }
     if (rc != 0) {
         rotation_destroy(&r);
         return rc;
@@ -58,6 +90,8 @@ rotation_destroy(rotation_t **p)
         return;
     sign_key_destroy(&r->key);
     sign_key_destroy(&r->next);
+    sign_curve_destroy(&r->curve);
+    sign_curve_destroy(&r->next_curve);
     free(r);
     *p = NULL;
 }
@@ -66,6 +100,12 @@ const sign_key_t *
 rotation_key(const rotation_t *r)
 {
     return r->key;
+}
+
+const sign_curve_t *
+rotation_curve(const rotation_t *r)
+{
+    return r->curve;
 }
 
 struct find {
@@ -95,10 +135,15 @@ rotation_consider(rotation_t *r, const void *certs, size_t len)
     struct find f = {r->node, sign_key_public(r->next), 0};
     if (cert_set_each(certs, len, certifies, &f) != 1)
         return false;
-    /* the old key is kept until the process ends: the link may still hold it for a moment */
+    /* the caller hands the new keys to its link at once (link_set_key) */
     sign_key_t *old = r->key;
     r->key = r->next;
     r->next = old;
+    if (r->next_curve) {
+        sign_curve_destroy(&r->curve);
+        r->curve = r->next_curve;
+        r->next_curve = NULL;
+    }
     char id[SIGN_KEY_ID_LEN + 1];
     sign_key_id(sign_key_public(r->key), id);
     log_info("rotation: node=%s signs with key generation %u (key %s) from now", r->node, f.gen,
@@ -106,6 +151,28 @@ rotation_consider(rotation_t *r, const void *certs, size_t len)
     /* never back: the old key cannot be taken up again by a later set */
     sign_key_destroy(&r->next);
     return true;
+}
+
+int
+rotation_attach(rotation_t *r, link_t *link, const char *server_key_path, char *why,
+                size_t why_len)
+{
+    if (!server_key_path || !*server_key_path)
+        return 0;
+    if (!r->curve) {
+        snprintf(why, why_len, "CurveZMQ needs a transport key (NAME.curve-secret) beside the "
+                               "signing key (NAME.secret)");
+        return ERR_CONFIG;
+    }
+    uint8_t server[ZAP_KEY_BYTES];
+    char w[160];
+    int rc = zap_server_key_load(server_key_path, server, w);
+    if (rc != 0) {
+        snprintf(why, why_len, "%s", w);
+        return rc;
+    }
+    link_set_curve(link, server, r->curve);
+    return 0;
 }
 
 int

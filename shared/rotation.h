@@ -10,6 +10,7 @@
 #ifndef JIANCHA_ROTATION_H
 #define JIANCHA_ROTATION_H
 
+#include "link.h"
 #include "sign.h"
 #include "store.h"
 
@@ -26,6 +27,15 @@ void rotation_destroy(rotation_t **p);
 
 /* The key to sign with now (borrowed; valid until rotation_destroy). */
 const sign_key_t *rotation_key(const rotation_t *r);
+/* The transport key made with it (NAME.curve-secret beside NAME.secret), or NULL if none: it
+ * switches with the signing key. Borrowed like the key. */
+const sign_curve_t *rotation_curve(const rotation_t *r);
+
+/* When server_key_path is not empty (the parent's certificate or NAME.curve-pub), the link
+ * speaks CurveZMQ to the parent with the transport key in force. 0, or an error with why (no
+ * transport key beside the signing key, an unreadable server key). */
+int rotation_attach(rotation_t *r, link_t *link, const char *server_key_path, char *why,
+                    size_t why_len) __attribute__((warn_unused_result));
 
 /* A certificate set from the parent: true if it certifies the next key, which is in force from
  * now (rotation_key changes). */

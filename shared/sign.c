@@ -227,6 +227,52 @@ sign_curve_public_load(const char *path, uint8_t pk[SIGN_CURVE_BYTES], char *nod
     return read_key_file(path, CURVE_PUBLIC_TAG, pk, SIGN_CURVE_BYTES, node_out, false);
 }
 
+struct sign_curve {
+    uint8_t *sk; /* sodium_malloc'd */
+    uint8_t pk[SIGN_CURVE_BYTES];
+};
+
+int
+sign_curve_load(const char *path, sign_curve_t **out, char *node_out)
+{
+    sign_curve_t *c = xcalloc(1, sizeof *c);
+    c->sk = sodium_malloc(crypto_box_SECRETKEYBYTES);
+    if (!c->sk)
+        abort();
+    int rc = read_key_file(path, CURVE_SECRET_TAG, c->sk, crypto_box_SECRETKEYBYTES, node_out,
+                           true);
+    if (rc == 0)
+        crypto_scalarmult_base(c->pk, c->sk);
+    if (rc != 0) {
+        sign_curve_destroy(&c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void
+sign_curve_destroy(sign_curve_t **p)
+{
+    if (!*p)
+        return;
+    sodium_free((*p)->sk);
+    free(*p);
+    *p = NULL;
+}
+
+const uint8_t *
+sign_curve_public(const sign_curve_t *c)
+{
+    return c->pk;
+}
+
+const uint8_t *
+sign_curve_secret(const sign_curve_t *c)
+{
+    return c->sk;
+}
+
 /* Reads "TAG NODE HEX\n" into bin; the line buffer is wiped because it may hold a secret. */
 static int
 read_key_file(const char *path, const char *tag, uint8_t *bin, size_t bin_len, char *node_out,

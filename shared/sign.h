@@ -45,6 +45,15 @@ int sign_curve_keypair_write(const char *node, const char *dir, const char *name
 int sign_curve_public_load(const char *path, uint8_t pk[SIGN_CURVE_BYTES], char *node_out)
     __attribute__((warn_unused_result));
 
+/* A loaded X25519 transport keypair; the secret lives in guarded memory, wiped when destroyed.
+ * ERR_KEY_PERMS for a secret file others may read. */
+typedef struct sign_curve sign_curve_t;
+int sign_curve_load(const char *path, sign_curve_t **out, char *node_out)
+    __attribute__((warn_unused_result));
+void sign_curve_destroy(sign_curve_t **p);
+const uint8_t *sign_curve_public(const sign_curve_t *c);
+const uint8_t *sign_curve_secret(const sign_curve_t *c);
+
 /* Loads a secret key file; ERR_KEY_PERMS if group or others may read it, ERR_INVALID if it is not
  * a key file. The node named in the file is copied to node_out (7 bytes) when non-NULL. */
 int sign_key_load(const char *path, sign_key_t **out, char *node_out)

@@ -209,31 +209,40 @@ enrol() {
     cp "$T/certs/$1.$3.cert" "$T/trust/"
 }
 # cert_tree [CITY_EXTRA] [COUNTY_EXTRA]: province 510000, city 510100 and county collector 510104
-# on their generation-1 keys, each aggregator with its own copy of the master trust directory and
-# every node trusting the province's publisher key.
+# on their generation-1 keys, each aggregator with its own copy of the master trust directory,
+# every link on CurveZMQ (each aggregator admitting only transport keys of its children's valid
+# certificates) and every node trusting the province's publisher key.
 cert_tree() {
     cp -r "$T/trust" "$T/trust-province"
     cp -r "$T/trust" "$T/trust-city"
     PUB="bundle
     publisher_key = $K/510000.g1.pub"
     AGG_KEYS=$T/trust-province aggregator_config province 510000 "$PUB"
+    curve_listen province 510000
     start province
     AGG_KEYS=$T/trust-city aggregator_config city 510100 "aggregator
     key = $K/510100.g1.secret
 ${1:-}
 uplink
     endpoint = $(endpoint_of province)
+    server_key = $K/510000.g1.curve-pub
     heartbeat_ms = 200
     timeout_ms = 1500
     ack_timeout_ms = 1000
     backoff_max_ms = 500
 $PUB"
+    curve_listen city 510100
     start city
     collector_config county 510104 "$(endpoint_of city)" "batch
     max_events = 500
 $PUB"
     sed -i "s|^    key = .*|    key = $K/510104.g1.secret${2:+\\n$2}|" "$T/county.cfg"
+    sed -i "s|^    endpoint = \(.*\)$|    endpoint = \1\n    server_key = $K/510100.g1.curve-pub|" "$T/county.cfg"
     start county
+}
+# curve_listen NAME NODE: the aggregator NAME listens on CurveZMQ with NODE's g1 transport key
+curve_listen() {
+    sed -i "s|^    session_timeout_ms = 3000$|&\n    curve_key = $K/$2.g1.curve-secret|" "$T/$1.cfg"
 }
 
 # stream_parts FILE: sends FILE to the county in parts of 5,000 over several seconds, in the

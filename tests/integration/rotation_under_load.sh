@@ -45,7 +45,7 @@ kills "$KILLS"
 # the new certificates go down the tree; the city and the county switch when they get theirs
 cp "$T/certs/510100.2011.cert" "$T/certs/510104.2012.cert" "$T/trust/"
 "$JIANCHA" keys certs publish --trust "$T/trust" --key "$K/510000.g1.secret" \
-    --to "$(endpoint_of province)" >/dev/null || fail "certs publish"
+    --to "$(endpoint_of province)" --server-key "$K/510000.g1.curve-pub" >/dev/null || fail "certs publish"
 kills "$KILLS"
 rotated() { grep -q "rotation: node=$1 signs with key generation 2" "$T/$2.log"; }
 wait_until 30 rotated 510100 city || fail "the city did not rotate"
@@ -56,7 +56,7 @@ for s in 2001 2002; do
         --reason superseded >/dev/null || fail "revoke $s"
 done
 "$JIANCHA" keys crl publish --crl "$T/trust/crl.jc" --key "$K/510000.g1.secret" \
-    --to "$(endpoint_of province)" >/dev/null || fail "crl publish"
+    --to "$(endpoint_of province)" --server-key "$K/510000.g1.curve-pub" >/dev/null || fail "crl publish"
 kills "$KILLS"
 say "killed the collector $ck times and the city $ak times"
 wait $SENDER || fail "sender failed: $(tail -n 3 "$T/send.out")"

@@ -5,6 +5,8 @@
  * key the aggregator does not hold for this node), conflict (batch 1 again with other content),
  * gap (batch 3 before 2), hello (HELLO only), rogue-hello (a HELLO for the node signed by another
  * key: refused). Exit 0 when every answer was the expected one.
+ * With FORGE_SERVER_KEY (the parent's certificate or curve-pub) and FORGE_CURVE (a transport secret
+ * key file) in the environment it speaks CurveZMQ; FORGE_WAIT_MS bounds each wait (default 5000).
  */
 #include "batch.h"
 #include "event.h"
@@ -13,9 +15,11 @@
 #include "sign.h"
 #include "spool.h"
 #include "store.h"
+#include "zap.h"
 
 #include <czmq.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static zsock_t *sock;
@@ -35,7 +39,8 @@ static enum proto_cmd
 reply(char code[24])
 {
     for (;;) {
-        zsock_set_rcvtimeo(sock, 5000);
+        const char *wait = getenv("FORGE_WAIT_MS");
+        zsock_set_rcvtimeo(sock, wait ? atoi(wait) : 5000);
         zmsg_t *m = zmsg_recv(sock);
         if (!m) {
             printf("no answer\n");
@@ -171,7 +176,21 @@ main(int argc, char **argv)
 
     zsys_init();
     zsys_set_logstream(NULL);
-    sock = zsock_new_dealer(argv[1]);
+    sock = zsock_new(ZMQ_DEALER);
+    const char *server = getenv("FORGE_SERVER_KEY"), *curve_path = getenv("FORGE_CURVE");
+    sign_curve_t *curve = NULL;
+    if (server && curve_path) {
+        uint8_t server_key[ZAP_KEY_BYTES];
+        char why[160];
+        if (zap_server_key_load(server, server_key, why) != 0 ||
+            sign_curve_load(curve_path, &curve, NULL) != 0) {
+            fprintf(stderr, "forge: cannot load the CurveZMQ keys: %s\n", why);
+            return 2;
+        }
+        zap_curve_client(sock, server_key, sign_curve_public(curve), sign_curve_secret(curve));
+    }
+    if (zsock_connect(sock, "%s", argv[1]) != 0)
+        return 2;
     struct proto_hello hello = {.version = PROTO_VERSION, .sent_ms = 1793581200000LL};
     memcpy(hello.node, node, 7);
     /* Scenario "rogue-hello": a HELLO for this node signed by another key. */
@@ -214,6 +233,7 @@ main(int argc, char **argv)
     }
     wire_buf_fini(&hb);
     zsock_destroy(&sock);
+    sign_curve_destroy(&curve);
     store_close(&st);
     store_close(&other);
     sign_key_destroy(&key);
