@@ -259,6 +259,8 @@ cli_status(int argc, char **argv)
     } else {
         printf("parked batches: 0\n");
     }
+    /* copies kept for audit: reused sequences (node.clone), a compromised key's batches */
+    printf("quarantined batches: %llu\n", (unsigned long long)store_count(t, STORE_QUARANTINE));
     wire_buf_fini(&k);
     wire_buf_fini(&v);
     store_abort(&t);

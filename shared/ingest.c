@@ -351,6 +351,167 @@ ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160]
     return 0;
 }
 
+/* A batch that reuses a sequence of its node with other content: a restored snapshot or a cloned
+ * node. Its copy goes to the quarantine table for audit, and a red node.clone alert is raised at
+ * this tier (once per node and sequence) and sent up like every alert, so the province sees it. */
+struct clone {
+    uint32_t node;
+    uint64_t seq;
+    char why[160];
+    struct wire_buf copy; /* [header, key, sig, payload] */
+};
+
+static void
+clone_note(struct clone *c, uint32_t node, uint64_t seq, const char *why,
+           const struct ingest_msg *m)
+{
+    c->node = node;
+    c->seq = seq;
+    snprintf(c->why, sizeof c->why, "%s", why);
+    wire_buf_init(&c->copy);
+    wire_put_array(&c->copy, 4);
+    wire_put_bin(&c->copy, m->header, m->header_len);
+    wire_put_bin(&c->copy, m->key_id, m->key_id_len);
+    wire_put_bin(&c->copy, m->sig, m->sig_len);
+    wire_put_bin(&c->copy, m->payload, m->payload_len);
+}
+
+static int
+clone_alarm(store_txn_t *t, ingest_t *in, int64_t now_ms, uint64_t *sealed_out,
+            const struct clone *c, const char *rule)
+{
+    uint8_t qk[4 + 8 + SIGN_HASH_BYTES];
+    store_be32(qk, c->node);
+    store_be64(qk + 4, c->seq);
+    sign_hash(c->copy.data, c->copy.len, qk + 12);
+    int rc = c->copy.len ? store_put(t, STORE_QUARANTINE, qk, sizeof qk, c->copy.data,
+                                     c->copy.len, 0)
+                         : 0;
+    if (rc != 0)
+        return rc;
+    struct alert al = {0};
+    event_node_text(in->opt.self_node, al.node);
+    snprintf(al.rule, sizeof al.rule, "%s", rule);
+    snprintf(al.article, sizeof al.article, "15");
+    snprintf(al.subject_kind, sizeof al.subject_kind, "child");
+    char child[7];
+    event_node_text(c->node, child);
+    snprintf(al.subject, sizeof al.subject, "%s/%llu", child, (unsigned long long)c->seq);
+    alert_make_id(&al);
+    if (store_has(t, STORE_ALERTS, al.id, strlen(al.id)))
+        return 0; /* the same reuse again: one alarm */
+    al.light = ALERT_RED;
+    al.state = ALERT_OPEN;
+    al.raised_ms = now_ms;
+    snprintf(al.detail, sizeof al.detail, "%.150s%s", c->why, c->copy.len ? " (quarantined)" : "");
+    alert_log(&al, now_ms, ALERT_RAISED, ALERT_RED);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    alert_encode(&al, &v);
+    rc = store_put(t, STORE_ALERTS, al.id, strlen(al.id), v.data, v.len, 0);
+    wire_buf_fini(&v);
+    log_error("ingest: %s node=%s seq=%llu: %s", rule, child, (unsigned long long)c->seq, c->why);
+    if (rc != 0 || !in->opt.forward_node)
+        return rc;
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    alert_record_encode(&al, &rec);
+    uint64_t seq, sealed = 0;
+    rc = spool_append(t, in->opt.forward_node, rec.data, rec.len, &seq);
+    wire_buf_fini(&rec);
+    if (rc == 0)
+        rc = spool_seal(t, in->opt.forward_node, in->opt.forward_seal_at, true, now_ms, &sealed);
+    *sealed_out += sealed;
+    return rc;
+}
+
+/* For every compromised key of the list in force: the batches held here that the first tier
+ * accepted from `since` on are copied to the quarantine table for audit (they stay where they
+ * are), and one red key.compromised alarm says how many. */
+struct compromise {
+    ingest_t *in;
+    uint64_t sealed;
+};
+
+static int
+quarantine_key(store_txn_t *t, struct compromise *cp, uint32_t node, const struct ingest_key *k,
+               const struct cert_revoked *r)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_BATCHES, &c);
+    if (rc != 0)
+        return rc;
+    uint8_t prefix[4];
+    store_be32(prefix, node);
+    struct wire_buf key, v;
+    wire_buf_init(&key);
+    wire_buf_init(&v);
+    uint64_t n = 0; /* copies go to another table: the cursor over batches is undisturbed */
+    int crc = store_cursor_seek(c, prefix, 4, &key, &v);
+    while (crc == 0 && key.len == 12 && memcmp(key.data, prefix, 4) == 0) {
+        wire_reader_t *rd = NULL;
+        const wire_obj_t *o;
+        if (wire_decode_one(v.data, v.len, &rd, &o) == 0 && wire_obj_type(o) == WIRE_ARRAY &&
+            wire_obj_size(o) == 4) {
+            size_t kl;
+            const char *kid = wire_obj_bytes(wire_obj_at(o, 1), &kl);
+            const wire_obj_t *acc = wire_obj_at(o, 3);
+            int64_t accepted = wire_obj_type(acc) == WIRE_INT ? wire_obj_int(acc)
+                                                              : (int64_t)wire_obj_uint(acc);
+            if (kid && kl == SIGN_KEY_ID_LEN && memcmp(kid, k->key_id, kl) == 0 &&
+                accepted >= r->since) {
+                uint8_t qk[4 + 8 + SIGN_HASH_BYTES];
+                memcpy(qk, key.data, 12);
+                sign_hash(v.data, v.len, qk + 12);
+                rc = store_put(t, STORE_QUARANTINE, qk, sizeof qk, v.data, v.len, 0);
+                n++;
+            }
+        }
+        wire_reader_destroy(&rd);
+        if (rc != 0)
+            break;
+        wire_buf_reset(&key);
+        wire_buf_reset(&v);
+        crc = store_cursor_next(c, &key, &v);
+    }
+    store_cursor_close(&c);
+    wire_buf_fini(&key);
+    wire_buf_fini(&v);
+    if (rc != 0)
+        return rc;
+    char nt[7], since[TIMESTAMP_TEXT_MAX];
+    event_node_text(node, nt);
+    timestamp_format(r->since, since);
+    struct clone alarm = {.node = node, .seq = k->serial};
+    snprintf(alarm.why, sizeof alarm.why,
+             "key %s of %s compromised since %.25s: %llu batches accepted since then quarantined",
+             k->key_id, nt, since, (unsigned long long)n);
+    wire_buf_init(&alarm.copy);
+    rc = clone_alarm(t, cp->in, timestamp_now_ms(), &cp->sealed, &alarm, "key.compromised");
+    wire_buf_fini(&alarm.copy);
+    log_warn("ingest: %s", alarm.why);
+    return rc;
+}
+
+static int
+compromise_fn(store_txn_t *t, void *arg)
+{
+    struct compromise cp = {arg, 0};
+    ingest_t *in = cp.in;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < in->n_nodes; i++)
+        for (size_t k = 0; rc == 0 && k < in->nodes[i].n_keys; k++) {
+            const struct ingest_key *key = &in->nodes[i].keys[k];
+            const struct cert_revoked *r =
+                key->serial ? cert_trust_revocation(in->trust, key->serial) : NULL;
+            if (r && strcmp(r->reason, "compromised") == 0)
+                rc = quarantine_key(t, &cp, in->nodes[i].node, key, r);
+        }
+    if (rc == 0)
+        in->sealed += cp.sealed;
+    return rc;
+}
+
 bool
 ingest_admit_transport(const ingest_t *in, const uint8_t key[SIGN_CURVE_BYTES], int64_t now_ms,
                        char user_id[16], char why[160])
@@ -394,6 +555,9 @@ ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
     if (rc != 0)
         return rc;
     revoke_keys(in);
+    rc = store_write(in->store, compromise_fn, in);
+    if (rc != 0)
+        log_error("ingest: cannot quarantine the batches of compromised keys: %s", err_str(rc));
     char path[4096];
     snprintf(path, sizeof path, "%s/crl.jc", in->keys_dir);
     if (file_write(path, file, len, false) != 0)
@@ -528,80 +692,6 @@ ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms)
         n->last_contact_ms = now_ms;
 }
 
-/* A batch that reuses a sequence of its node with other content: a restored snapshot or a cloned
- * node. Its copy goes to the quarantine table for audit, and a red node.clone alert is raised at
- * this tier (once per node and sequence) and sent up like every alert, so the province sees it. */
-struct clone {
-    uint32_t node;
-    uint64_t seq;
-    char why[160];
-    struct wire_buf copy; /* [header, key, sig, payload] */
-};
-
-static void
-clone_note(struct clone *c, uint32_t node, uint64_t seq, const char *why,
-           const struct ingest_msg *m)
-{
-    c->node = node;
-    c->seq = seq;
-    snprintf(c->why, sizeof c->why, "%s", why);
-    wire_buf_init(&c->copy);
-    wire_put_array(&c->copy, 4);
-    wire_put_bin(&c->copy, m->header, m->header_len);
-    wire_put_bin(&c->copy, m->key_id, m->key_id_len);
-    wire_put_bin(&c->copy, m->sig, m->sig_len);
-    wire_put_bin(&c->copy, m->payload, m->payload_len);
-}
-
-static int
-clone_alarm(store_txn_t *t, ingest_t *in, int64_t now_ms, uint64_t *sealed_out,
-            const struct clone *c)
-{
-    uint8_t qk[4 + 8 + SIGN_HASH_BYTES];
-    store_be32(qk, c->node);
-    store_be64(qk + 4, c->seq);
-    sign_hash(c->copy.data, c->copy.len, qk + 12);
-    int rc = c->copy.len ? store_put(t, STORE_QUARANTINE, qk, sizeof qk, c->copy.data,
-                                     c->copy.len, 0)
-                         : 0;
-    if (rc != 0)
-        return rc;
-    struct alert al = {0};
-    event_node_text(in->opt.self_node, al.node);
-    snprintf(al.rule, sizeof al.rule, "node.clone");
-    snprintf(al.article, sizeof al.article, "15");
-    snprintf(al.subject_kind, sizeof al.subject_kind, "child");
-    char child[7];
-    event_node_text(c->node, child);
-    snprintf(al.subject, sizeof al.subject, "%s/%llu", child, (unsigned long long)c->seq);
-    alert_make_id(&al);
-    if (store_has(t, STORE_ALERTS, al.id, strlen(al.id)))
-        return 0; /* the same reuse again: one alarm */
-    al.light = ALERT_RED;
-    al.state = ALERT_OPEN;
-    al.raised_ms = now_ms;
-    snprintf(al.detail, sizeof al.detail, "%.150s%s", c->why, c->copy.len ? " (quarantined)" : "");
-    alert_log(&al, now_ms, ALERT_RAISED, ALERT_RED);
-    struct wire_buf v;
-    wire_buf_init(&v);
-    alert_encode(&al, &v);
-    rc = store_put(t, STORE_ALERTS, al.id, strlen(al.id), v.data, v.len, 0);
-    wire_buf_fini(&v);
-    log_error("ingest: node.clone node=%s seq=%llu: %s", child, (unsigned long long)c->seq,
-              c->why);
-    if (rc != 0 || !in->opt.forward_node)
-        return rc;
-    struct wire_buf rec;
-    wire_buf_init(&rec);
-    alert_record_encode(&al, &rec);
-    uint64_t seq, sealed = 0;
-    rc = spool_append(t, in->opt.forward_node, rec.data, rec.len, &seq);
-    wire_buf_fini(&rec);
-    if (rc == 0)
-        rc = spool_seal(t, in->opt.forward_node, in->opt.forward_seal_at, true, now_ms, &sealed);
-    *sealed_out += sealed;
-    return rc;
-}
 
 void
 ingest_note_ping(ingest_t *in, uint32_t node, const struct proto_ping *ping, int64_t now_ms)
@@ -640,7 +730,7 @@ save_fn(store_txn_t *t, void *arg)
                      "restored or cloned store",
                      n->node, (unsigned long long)n->sealed_seq, (unsigned long long)n->last_seq);
             wire_buf_init(&c.copy);
-            rc = clone_alarm(t, in, timestamp_now_ms(), &sealed, &c);
+            rc = clone_alarm(t, in, timestamp_now_ms(), &sealed, &c, "node.clone");
             wire_buf_fini(&c.copy);
             if (rc != 0)
                 break;
@@ -756,7 +846,8 @@ struct txn_args {
 };
 
 static int store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w,
-                       const struct ingest_msg *m, const struct batch_header *h);
+                       const struct ingest_msg *m, const struct batch_header *h,
+                       int64_t accepted);
 
 static int stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq,
                               uint8_t out[SIGN_HASH_BYTES]);
@@ -856,7 +947,7 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
                  (unsigned long long)h.seq, node, (unsigned long long)w->last_seq);
         return ERR_BROKEN_CHAIN;
     }
-    int rc = store_batch(t, a, w, &om, &h);
+    int rc = store_batch(t, a, w, &om, &h, accepted);
     if (rc != 0)
         return rc;
     w->last_seq = h.seq;
@@ -892,7 +983,7 @@ rollup_payload(const void *payload, size_t len, struct wire_buf *out)
 
 static int
 store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const struct ingest_msg *m,
-            const struct batch_header *h)
+            const struct batch_header *h, int64_t accepted)
 {
     wire_reader_t *r = wire_reader_new(m->payload, m->payload_len);
     uint64_t seq;
@@ -994,13 +1085,15 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         if (rc != 0)
             return rc;
     }
-    /* The header and signature are kept for audit and for forwarding up unchanged. */
+    /* The header and signature are kept for audit and for forwarding up unchanged, with when the
+     * first tier accepted the batch (what a compromise's `since` is measured against). */
     struct wire_buf v;
     wire_buf_init(&v);
-    wire_put_array(&v, 3);
+    wire_put_array(&v, 4);
     wire_put_bin(&v, m->header, m->header_len);
     wire_put_bin(&v, m->key_id, m->key_id_len);
     wire_put_bin(&v, m->sig, m->sig_len);
+    wire_put_int(&v, accepted);
     store_be64(key + 4, h->seq);
     rc = store_put(t, STORE_BATCHES, key, 12, v.data, v.len, 0);
     wire_buf_fini(&v);
@@ -1021,7 +1114,7 @@ stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq, uint8_t out[SIGN
     if (rc == 0) {
         rc = ERR_CORRUPT;
         if (wire_decode_one(v.data, v.len, &r, &o) == 0 && wire_obj_type(o) == WIRE_ARRAY &&
-            wire_obj_size(o) == 3 && wire_obj_type(wire_obj_at(o, 0)) == WIRE_BIN) {
+            wire_obj_size(o) >= 3 && wire_obj_type(wire_obj_at(o, 0)) == WIRE_BIN) {
             size_t hl;
             const char *hp = wire_obj_bytes(wire_obj_at(o, 0), &hl);
             batch_hash(hp, hl, out);
@@ -1052,7 +1145,7 @@ txn_fn(store_txn_t *t, void *arg)
     bool touched = false;
     /* a carried reuse found by the run this one replaces: its carrier is refused, the alarm kept */
     if (a->clone && a->refused < 0) {
-        int rc = clone_alarm(t, in, a->now_ms, &a->sealed, a->clone);
+        int rc = clone_alarm(t, in, a->now_ms, &a->sealed, a->clone, "node.clone");
         if (rc != 0)
             return rc;
     }
@@ -1088,7 +1181,7 @@ txn_fn(store_txn_t *t, void *arg)
                 stuck(w, a->now_ms);
                 struct clone c;
                 clone_note(&c, w->node, h->seq, why, m);
-                rc = clone_alarm(t, in, a->now_ms, &a->sealed, &c);
+                rc = clone_alarm(t, in, a->now_ms, &a->sealed, &c, "node.clone");
                 wire_buf_fini(&c.copy);
                 if (rc != 0)
                     return rc;
@@ -1111,7 +1204,7 @@ txn_fn(store_txn_t *t, void *arg)
             continue;
         }
         a->why[0] = '\0';
-        int rc = store_batch(t, a, w, m, h);
+        int rc = store_batch(t, a, w, m, h, a->now_ms);
         if (rc != 0 && a->why[0]) {
             /* A carried batch failed its origin checks: refuse the carrier, keep nothing. */
             nack(m, h->seq, rc == ERR_CONFLICT ? PROTO_NACK_CONFLICT

@@ -5,7 +5,8 @@
  *   events   node (u32 BE) + record seq (u64 BE) -> canonical event record (msgpack)
  *   ids      node (u32 BE) + event id bytes -> record seq (u64 BE): duplicate detection
  *   outbox   batch seq (u64 BE) -> batch header (msgpack): sealed batches not yet acknowledged
- *   batches  node (u32 BE) + batch seq (u64 BE) -> received batch header + signature
+ *   batches  node (u32 BE) + batch seq (u64 BE) -> [header, key id, signature, accepted ms]: a
+ *            received batch as signed, and when the first tier accepted it
  *   nodes    node (u32 BE) -> per-child state at an aggregator (msgpack)
  *   parked   node (u32 BE) + batch seq (u64 BE) -> reason a batch was refused for good
  *   alerts   alert id -> the alert's current state and ledger (msgpack)
@@ -20,8 +21,9 @@
  *   counters node (u32 BE) + day (u32 BE) -> the newest `counters` record of that node and day
  *   bundles  'k' + kind -> [document, signature]: the newest bundle of that kind held here;
  *            'v' + node (u32 BE) + kind -> version (u64 BE): the version each node runs (bundle.h)
- *   quarantine node (u32 BE) + batch seq (u64 BE) + BLAKE2b of the copy -> [header, key, sig,
- *            payload]: a batch that reused its node's sequence with other content, kept for audit
+ *   quarantine node (u32 BE) + batch seq (u64 BE) + BLAKE2b of the copy -> a copy kept for audit:
+ *            [header, key, sig, payload] of a batch that reused its node's sequence with other
+ *            content, or the batches entry of one a compromised key signed after `since`
  *
  * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
  * Write transactions go through store_write(), which grows the map by itself when it fills and

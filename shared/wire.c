@@ -294,12 +294,99 @@ wire_reader_destroy(wire_reader_t **p)
     *p = NULL;
 }
 
+/* Big-endian unsigned of n bytes at p. */
+static uint64_t
+be(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Walks one msgpack value without building it: false if its containers declare more elements
+ * than the bytes left could hold, or it runs past the end. msgpack-c allocates a container's
+ * elements before reading them, so a few hostile bytes claiming 4 billion would cost gigabytes. */
+static bool
+plausible(const uint8_t *p, size_t len)
+{
+    uint64_t pending = 1;
+    size_t i = 0;
+    while (pending > 0) {
+        if (i >= len || pending > len - i)
+            return false;
+        uint8_t b = p[i++];
+        pending--;
+        uint64_t skip = 0, items = 0;
+        size_t n = 0; /* bytes of a length that follows */
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            continue;
+        else if ((b & 0xf0) == 0x80)
+            items = 2 * (uint64_t)(b & 0x0f);
+        else if ((b & 0xf0) == 0x90)
+            items = b & 0x0f;
+        else if ((b & 0xe0) == 0xa0)
+            skip = b & 0x1f;
+        else
+            switch (b) {
+            case 0xc4: case 0xd9: n = 1; break;                 /* bin8, str8 */
+            case 0xc5: case 0xda: n = 2; break;                 /* bin16, str16 */
+            case 0xc6: case 0xdb: n = 4; break;                 /* bin32, str32 */
+            case 0xc7: n = 1; skip = 1; break;                  /* ext8: type byte too */
+            case 0xc8: n = 2; skip = 1; break;
+            case 0xc9: n = 4; skip = 1; break;
+            case 0xca: skip = 4; break;                         /* float32 */
+            case 0xcb: skip = 8; break;
+            case 0xcc: case 0xd0: skip = 1; break;
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xce: case 0xd2: skip = 4; break;
+            case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: skip = 2; break;                         /* fixext */
+            case 0xd5: skip = 3; break;
+            case 0xd6: skip = 5; break;
+            case 0xd7: skip = 9; break;
+            case 0xd8: skip = 17; break;
+            case 0xdc: case 0xdd: {                             /* array16/32 */
+                size_t m = b == 0xdc ? 2 : 4;
+                if (len - i < m)
+                    return false;
+                items = be(p + i, m);
+                i += m;
+                break;
+            }
+            case 0xde: case 0xdf: {                             /* map16/32 */
+                size_t m = b == 0xde ? 2 : 4;
+                if (len - i < m)
+                    return false;
+                items = 2 * be(p + i, m);
+                i += m;
+                break;
+            }
+            default:
+                return false; /* 0xc1: never used */
+            }
+        if (n) {
+            if (len - i < n)
+                return false;
+            skip += be(p + i, n);
+            i += n;
+        }
+        if (skip > len - i)
+            return false;
+        i += skip;
+        pending += items;
+    }
+    return true;
+}
+
 int
 wire_reader_next(wire_reader_t *r, const wire_obj_t **obj)
 {
     if (r->off >= r->len)
         return ERR_NOT_FOUND;
     size_t start = r->off;
+    if (!plausible((const uint8_t *)r->data + r->off, r->len - r->off))
+        return ERR_DECODE;
     msgpack_unpack_return ret = msgpack_unpack_next(&r->result, r->data, r->len, &r->off);
     if (ret != MSGPACK_UNPACK_SUCCESS && ret != MSGPACK_UNPACK_EXTRA_BYTES)
         return ERR_DECODE;

@@ -36,6 +36,8 @@ grep -Eq '^1006 +510108 .* unknown issuer' "$T/list.txt" || fail "list: $(cat "$
 cp "$T/trust/crl.jc" "$T/crl.v1.jc"
 cert_tree
 
+SENT_FROM=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sleep 1
 "$EVENTGEN" --node 510104 --count 2000 --seed 8 >"$T/events.jsonl"
 "$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
 at_province() { [ "$(events "$T/province" 510104 | wc -l)" = 2000 ]; }
@@ -78,8 +80,9 @@ for n in 510105 510106 510107 510108 510109; do
 done
 
 # --- revoking the connected county: cut off within 10 s of the list reaching the city ---
+# compromised since before its 2000 events were sent: they stay, quarantined for audit
 "$JIANCHA" keys revoke --trust "$T/trust" --issuer "$T/admin/issuer.secret" --serial 1002 \
-    --reason compromised >/dev/null || fail "revoke 1002"
+    --reason compromised --since "$SENT_FROM" >/dev/null || fail "revoke 1002"
 "$JIANCHA" keys crl publish --crl "$T/trust/crl.jc" --key "$K/510000.g1.secret" \
     --to "$(endpoint_of province)" --server-key "$K/510000.g1.curve-pub" >/dev/null || fail "crl publish"
 wait_until 10 grep -q "session cut off node=510104: .*revoked (compromised)" "$T/city.log" ||
@@ -90,6 +93,16 @@ wait_until 10 grep -Eq "(session refused node=510104|zap: connection refused).*r
 "$JIANCHA" send --data "$T/county" "$T/late.jsonl" >/dev/null || fail "send late"
 sleep 2
 [ "$(events "$T/city" 510104 | wc -l)" = 2000 ] || fail "batches of a revoked county were stored"
+# each tier quarantines what it holds and raises its own alarm (the city's also reaches the province)
+for dn in city:510100 province:510000; do
+    d=${dn%%:*} n=${dn#*:}
+    quarantined() { local out; out=$("$JIANCHA" status --data "$T/$d"); grep -Eq '^quarantined batches: [1-9]' <<<"$out"; }
+    wait_until 10 quarantined || fail "$d quarantined nothing of the compromised key"
+    "$JIANCHA" query alerts --data "$T/$d" --json |
+        jq -s -e --arg n "$n" 'map(select(.rule == "key.compromised" and .light == "red" and .node == $n)) | length == 1' >/dev/null ||
+        fail "$d: no key.compromised alarm of its own"
+done
+[ "$(events "$T/province" 510104 | wc -l)" = 2000 ] || fail "quarantined events were removed"
 
 # --- an older revocation list than the one in force ---
 if "$JIANCHA" keys crl publish --crl "$T/crl.v1.jc" --key "$K/510000.g1.secret" \

@@ -60,10 +60,38 @@ truncated_bytes_are_a_decode_error(void **state)
     wire_buf_fini(&b);
 }
 
+static void
+containers_claiming_more_than_the_bytes_hold_are_refused_before_allocating(void **state)
+{
+    (void)state;
+    /* an array32 and a map32 of 4 billion elements, and a str32 longer than what follows:
+     * decoding must fail at once, not allocate for the claim */
+    static const uint8_t array32[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0x01};
+    static const uint8_t map32[] = {0xdf, 0x7f, 0xff, 0xff, 0xff, 0x01, 0x02};
+    static const uint8_t str32[] = {0xdb, 0x00, 0x00, 0x10, 0x00, 'a'};
+    static const uint8_t nested[] = {0x91, 0x91, 0xdc, 0xff, 0xff};
+    const uint8_t *bad[] = {array32, map32, str32, nested};
+    size_t lens[] = {sizeof array32, sizeof map32, sizeof str32, sizeof nested};
+    for (size_t i = 0; i < 4; i++) {
+        wire_reader_t *r = NULL;
+        const wire_obj_t *o;
+        assert_int_equal(wire_decode_one(bad[i], lens[i], &r, &o), ERR_DECODE);
+        assert_null(r);
+    }
+    /* and an honest nested value still decodes */
+    static const uint8_t good[] = {0x92, 0x91, 0x01, 0x81, 0xa1, 'k', 0xc3};
+    wire_reader_t *r = NULL;
+    const wire_obj_t *o;
+    assert_int_equal(wire_decode_one(good, sizeof good, &r, &o), 0);
+    assert_int_equal(wire_obj_size(o), 2);
+    wire_reader_destroy(&r);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(containers_claiming_more_than_the_bytes_hold_are_refused_before_allocating),
         cmocka_unit_test(values_round_trip_through_a_record_stream),
         cmocka_unit_test(truncated_bytes_are_a_decode_error),
     };
