@@ -6,7 +6,8 @@
 # simulated November of realistic activity (every category; 3% of cases late, skipping steps,
 # returning illegally, missing evidence, with unqualified handlers, penalties outside their band or
 # bad ratings), then shows the events and the yellow (预警) and red (报警) lights arriving at the
-# province with each county's own signature checked there.
+# province with each county's own signature checked there. Every node runs on a certificate from
+# the demo's own offline root and issuer, and every link is CurveZMQ.
 # Usage: ./demo.sh [EVENTS_PER_COUNTY]      (default 12000; as root on a fresh Debian 12)
 set -euo pipefail
 # (listings are cut with head; their SIGPIPE is not a failure: see the `|| true`s)
@@ -22,50 +23,60 @@ trap 'kill $(cat "$D"/*.pid 2>/dev/null) 2>/dev/null || true; wait 2>/dev/null |
 
 PROVINCE=510000
 CITIES=(510100 510300)
-declare -A PARENT=([510104]=510100 [510105]=510100 [510302]=510300 [510303]=510300)
+declare -A PARENT=([510104]=510100 [510105]=510100 [510302]=510300 [510303]=510300 [510100]=510000
+                   [510300]=510000)
 declare -A NAME=([510000]=四川省 [510100]=成都市 [510300]=自贡市 [510104]=锦江区 [510105]=青羊区
                  [510302]=自流井区 [510303]=贡井区)
 COUNTIES=(510104 510105 510302 510303)
 
-echo "== keys: every node signs with its own key; each parent holds the public keys it checks"
+echo "== trust: an offline root certifies an issuer; every node makes its own keys and gets a certificate"
+"$J" keys root-init --node $PROVINCE --out "$D/offline" >/dev/null
+"$J" keys issuer-init --root "$D/offline/root.1.secret" --root-doc "$D/offline/root.1.jc" --out "$D/admin" >/dev/null
+mkdir -p "$D/trust" "$D/certs"
+cp "$D/offline/root.1.jc" "$D/admin/issuer.1.jc" "$D/trust/"
+serial=100
 for n in $PROVINCE "${CITIES[@]}" "${COUNTIES[@]}"; do
-    "$J" keys gen --node "$n" --out "$D/keys/$n" >/dev/null
-    mkdir -p "$D/trust/$PROVINCE"
-    cp "$D/keys/$n/$n.pub" "$D/trust/$PROVINCE/"
+    p=${PARENT[$n]:-}
+    "$J" keys request --node "$n" ${p:+--parent "$p"} --out "$D/keys/$n" >/dev/null
+    "$J" keys issue --issuer "$D/admin/issuer.secret" --issuer-cert "$D/admin/issuer.1.jc" \
+        --request "$D/keys/$n/$n.g1.request.jc" --serial $serial --out "$D/certs" >/dev/null
+    "$J" keys install --cert "$D/certs/$n.$serial.cert" --trust "$D/trust" >/dev/null
+    serial=$((serial + 1))
 done
-for c in "${COUNTIES[@]}"; do
-    mkdir -p "$D/trust/${PARENT[$c]}"
-    cp "$D/keys/$c/$c.pub" "$D/trust/${PARENT[$c]}/"
-done
+"$J" keys list --trust "$D/trust"
+for n in $PROVINCE "${CITIES[@]}"; do cp -r "$D/trust" "$D/trust-$n"; done
+PUB=$D/keys/$PROVINCE/$PROVINCE.g1
 
-start_aggregator() { # node [parent-endpoint]
-    local n=$1 up=${2:-}
+start_aggregator() { # node [parent-endpoint parent]: every link on CurveZMQ
+    local n=$1 up=${2:-} p=${3:-}
     {
-        printf 'aggregator\n    node = %s\n    data = %s/%s\n    keys = %s/trust/%s\n' "$n" "$D" "$n" "$D" "$n"
-        [ -n "$up" ] && printf '    key = %s/keys/%s/%s.secret\nuplink\n    endpoint = %s\n' "$D" "$n" "$n" "$up"
-        printf 'listen\n    endpoint = tcp://127.0.0.1:*\n'
-        printf 'bundle\n    publisher_key = %s/keys/%s/%s.pub\n' "$D" $PROVINCE $PROVINCE
+        printf 'aggregator\n    node = %s\n    data = %s/%s\n    keys = %s/trust-%s\n' "$n" "$D" "$n" "$D" "$n"
+        [ -n "$up" ] && printf '    key = %s/keys/%s/%s.g1.secret\nuplink\n    endpoint = %s\n    server_key = %s/keys/%s/%s.g1.curve-pub\n' \
+            "$D" "$n" "$n" "$up" "$D" "$p" "$p"
+        printf 'listen\n    endpoint = tcp://127.0.0.1:*\n    curve_key = %s/keys/%s/%s.g1.curve-secret\n' "$D" "$n" "$n"
+        printf 'bundle\n    publisher_key = %s.pub\n' "$PUB"
     } >"$D/$n.conf"
     "$B/aggregator/jiancha-aggregator" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
     for _ in $(seq 100); do [ -s "$D/$n/listen.endpoint" ] && break; sleep 0.05; done
 }
 start_collector() { # node parent-endpoint
-    local n=$1
+    local n=$1 p=${PARENT[$1]}
     cat >"$D/$n.conf" <<CFG
 collector
     node = $n
     data = $D/$n
-    key = $D/keys/$n/$n.secret
+    key = $D/keys/$n/$n.g1.secret
 uplink
     endpoint = $2
+    server_key = $D/keys/$p/$p.g1.curve-pub
 rules
     catalog = $PWD/config/catalog.json
     calendar = $PWD/config/cn-workdays.tsv
 counters
     interval_ms = 500
 bundle
-    publisher_key = $D/keys/$PROVINCE/$PROVINCE.pub
+    publisher_key = $PUB.pub
 CFG
     "$B/collector/jiancha-collector" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
@@ -74,7 +85,7 @@ CFG
 
 echo "== starting ${NAME[$PROVINCE]} ← ${NAME[510100]}, ${NAME[510300]} ← four counties"
 start_aggregator $PROVINCE
-for c in "${CITIES[@]}"; do start_aggregator "$c" "$(cat "$D/$PROVINCE/listen.endpoint")"; done
+for c in "${CITIES[@]}"; do start_aggregator "$c" "$(cat "$D/$PROVINCE/listen.endpoint")" $PROVINCE; done
 for c in "${COUNTIES[@]}"; do start_collector "$c" "$(cat "$D/${PARENT[$c]}/listen.endpoint")"; done
 
 echo "== November 2026: $EVENTS events per county from its business systems"
@@ -106,14 +117,14 @@ done
 
 echo "== the province publishes catalogue version 2 (signed); it goes down to every node"
 jq '.version = 2' config/catalog.json >"$D/catalog-v2.json"
-"$J" bundle publish --kind catalog --file "$D/catalog-v2.json" --key "$D/keys/$PROVINCE/$PROVINCE.secret" \
-    --to "$(cat "$D/$PROVINCE/listen.endpoint")"
+"$J" bundle publish --kind catalog --file "$D/catalog-v2.json" --key "$PUB.secret" \
+    --to "$(cat "$D/$PROVINCE/listen.endpoint")" --server-key "$PUB.curve-pub"
 for _ in $(seq 100); do
     [ "$("$J" query nodes --data "$D/$PROVINCE" | grep -c ' v2 ')" -ge 7 ] && break
     sleep 0.1
 done
-echo "== the tree as the province sees it (every county batch's signature checked there; the"
-echo "   catalogue version each node acknowledged)"
+echo "== the tree as the province sees it (every link on CurveZMQ, every county batch's certificate"
+echo "   and signature checked there; the catalogue version each node acknowledged)"
 "$J" query nodes --data "$D/$PROVINCE"
 echo "== lights at the province, by county and rule"
 "$J" query alerts --data "$D/$PROVINCE" --json |
