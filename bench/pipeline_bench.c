@@ -1,11 +1,12 @@
 /* pipeline_bench: durable intake and collector -> aggregator throughput, CPU and memory.
  *
  *   jiancha-bench-pipeline [--events N] [--runs R] [--chunk LINES] [--tiers 2|3] [--probes N]
- *                          [--bin BUILD_DIR]
+ *                          [--curve] [--bin BUILD_DIR]
  *
  * Each run starts a real aggregator and collector (fresh stores, fresh keys, loopback TCP) and,
  * with --tiers 3, a province above the aggregator (the county's signature is checked at the city
- * and again at the province), and streams N generated events into the collector's intake with 8
+ * and again at the province; with --curve on certificates from a fresh PKI and CurveZMQ on every
+ * link), and streams N generated events into the collector's intake with 8
  * chunks in flight. It reports:
  *   intake   events/s from the first send to the last committed reply (durable at the collector)
  *   e2e      events/s from the first send until the top tier's store holds all N
@@ -48,6 +49,7 @@ struct figures {
 
 static char *bin_dir;
 static int tiers = 2;
+static bool curve; /* certificates and CurveZMQ on every link */
 
 static void
 sleep_us(long us)
@@ -233,39 +235,85 @@ start_daemon(const char *dir, const char *name, const char *kind, const char *te
 
 /* The county collector under a city aggregator, and with --tiers 3 the province above it. The
  * collector judges with the catalogue when `rules`. */
+/* Certificates for the three nodes from a fresh root and issuer, in DIR/trust (keys in DIR/keys),
+ * made with the CLI as an administrator would. */
+static void
+pki(const char *dir)
+{
+    static const char *const nodes[][2] = {{"510000", ""}, {"510100", "510000"},
+                                           {"510104", "510100"}};
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "(J=%s/cli/jiancha; D=%s; $J keys root-init --node 510000 --out $D/offline && "
+             "$J keys issuer-init --root $D/offline/root.1.secret --root-doc $D/offline/root.1.jc "
+             "--out $D/admin && mkdir -p $D/trust && cp $D/offline/root.1.jc $D/admin/issuer.1.jc "
+             "$D/trust/) >/dev/null",
+             bin_dir, dir);
+    run_cmd(cmd);
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "(J=%s/cli/jiancha; D=%s; $J keys request --node %s %s%s --out $D/keys && "
+                 "$J keys issue --issuer $D/admin/issuer.secret --issuer-cert $D/admin/issuer.1.jc "
+                 "--request $D/keys/%s.g1.request.jc --serial %d --out $D/certs && "
+                 "$J keys install --cert $D/certs/%s.%d.cert --trust $D/trust) >/dev/null",
+                 bin_dir, dir, nodes[i][0], *nodes[i][1] ? "--parent " : "", nodes[i][1],
+                 nodes[i][0], 100 + i, nodes[i][0], 100 + i);
+        run_cmd(cmd);
+    }
+}
+
 static void
 start_tree(const char *dir, bool rules, struct tree *tr)
 {
     char cmd[2048], ep[256] = "", text[4096];
+    if (curve) {
+        pki(dir);
+    } else {
+        for (int i = 0; i < 3; i++) {
+            static const char *const nodes[] = {"510104", "510100", "510000"};
+            snprintf(cmd, sizeof cmd,
+                     "%s/cli/jiancha keys gen --node %s --out %s/keys >/dev/null", bin_dir,
+                     nodes[i], dir);
+            run_cmd(cmd);
+        }
+    }
+    /* key files and the lines that put a link on CurveZMQ */
+    const char *trust = curve ? "trust" : "keys", *gen = curve ? ".g1" : "";
+    char listen_curve[3][1200], uplink_curve[3][1200]; /* province, city, county */
+    static const char *const code[] = {"510000", "510100", "510104"};
     for (int i = 0; i < 3; i++) {
-        static const char *const nodes[] = {"510104", "510100", "510000"};
-        snprintf(cmd, sizeof cmd, "%s/cli/jiancha keys gen --node %s --out %s/keys >/dev/null",
-                 bin_dir, nodes[i], dir);
-        run_cmd(cmd);
+        listen_curve[i][0] = uplink_curve[i][0] = '\0';
+        if (!curve)
+            continue;
+        snprintf(listen_curve[i], sizeof listen_curve[i], "    curve_key = %s/keys/%s.g1.curve-secret\n",
+                 dir, code[i]);
+        if (i > 0)
+            snprintf(uplink_curve[i], sizeof uplink_curve[i],
+                     "    server_key = %s/keys/%s.g1.curve-pub\n", dir, code[i - 1]);
     }
     tr->province = 0;
     if (tiers == 3) {
         snprintf(text, sizeof text,
-                 "aggregator\n    node = 510000\n    data = %s/province\n    keys = %s/keys\n"
-                 "listen\n    endpoint = tcp://127.0.0.1:*\nlog\n    level = warn\n",
-                 dir, dir);
+                 "aggregator\n    node = 510000\n    data = %s/province\n    keys = %s/%s\n"
+                 "listen\n    endpoint = tcp://127.0.0.1:*\n%slog\n    level = warn\n",
+                 dir, dir, trust, listen_curve[0]);
         tr->province = start_daemon(dir, "province", "aggregator", text);
         endpoint_of(dir, "province", ep);
     }
     int n = snprintf(text, sizeof text,
-                     "aggregator\n    node = 510100\n    data = %s/agg\n    keys = %s/keys\n"
-                     "listen\n    endpoint = tcp://127.0.0.1:*\nlog\n    level = warn\n",
-                     dir, dir);
+                     "aggregator\n    node = 510100\n    data = %s/agg\n    keys = %s/%s\n"
+                     "listen\n    endpoint = tcp://127.0.0.1:*\n%slog\n    level = warn\n",
+                     dir, dir, trust, listen_curve[1]);
     if (tiers == 3)
         snprintf(text + n, sizeof text - (size_t)n,
-                 "aggregator\n    key = %s/keys/510100.secret\nuplink\n    endpoint = %s\n", dir,
-                 ep);
+                 "aggregator\n    key = %s/keys/510100%s.secret\nuplink\n    endpoint = %s\n%s", dir,
+                 gen, ep, uplink_curve[1]);
     tr->city = start_daemon(dir, "agg", "aggregator", text);
     endpoint_of(dir, "agg", ep);
     n = snprintf(text, sizeof text,
-                 "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104.secret\n"
-                 "uplink\n    endpoint = %s\nlog\n    level = warn\n",
-                 dir, dir, ep);
+                 "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104%s.secret\n"
+                 "uplink\n    endpoint = %s\n%slog\n    level = warn\n",
+                 dir, dir, gen, ep, curve ? uplink_curve[2] : "");
     if (rules)
         snprintf(text + n, sizeof text - (size_t)n,
                  "rules\n    catalog = %s/config/catalog.json\n"
@@ -474,6 +522,7 @@ main(int argc, char **argv)
         {"bin", required_argument, NULL, 'b'},
         {"tiers", required_argument, NULL, 't'},
         {"probes", required_argument, NULL, 'p'},
+        {"curve", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     int probes = 0;
@@ -499,6 +548,9 @@ main(int argc, char **argv)
         case 'p':
             probes = atoi(optarg);
             break;
+        case 'C':
+            curve = true;
+            break;
         case 'b':
             free(bin_dir);
             bin_dir = xstrdup(optarg);
@@ -508,7 +560,7 @@ main(int argc, char **argv)
         }
     }
     if (runs < 1 || runs > 64 || events == 0 || chunk == 0 || (tiers != 2 && tiers != 3) ||
-        probes < 0 || (probes && tiers != 3))
+        probes < 0 || (probes && tiers != 3) || (curve && tiers != 3))
         return 2;
     zsys_init();
     zsys_set_logstream(NULL);
@@ -537,9 +589,10 @@ main(int argc, char **argv)
             }
         }
         const char *fmt = format ? "msgpack" : "json";
-        printf("pipeline bench (%s, %d tiers): %llu events in %zu messages of %zu, %d runs, 8 "
+        printf("pipeline bench (%s, %d tiers%s): %llu events in %zu messages of %zu, %d runs, 8 "
                "messages in flight\n",
-               fmt, tiers, (unsigned long long)events, chs.n, chunk, runs);
+               fmt, tiers, curve ? ", certificates and CurveZMQ" : "", (unsigned long long)events,
+               chs.n, chunk, runs);
         struct figures f[64];
         for (int r = 0; r < runs; r++)
             one_run(r + 1, &chs, events, &f[r]);

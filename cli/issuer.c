@@ -297,6 +297,10 @@ issue(int argc, char **argv)
     sign_key_destroy(&k);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.%llu.cert", out, n.node, (unsigned long long)n.serial);
+    if (file_make_dirs(out) != 0) {
+        wire_buf_fini(&b);
+        return fail("issue", "cannot make the output directory");
+    }
     printf("request from %s (%s, parent %s, key generation %u%s), fingerprint %s\n", q.node,
            q.tier, q.parent[0] ? q.parent : "-", q.key_gen, q.rotation ? ", a rotation" : "", fp);
     printf("compare that fingerprint with the one the node printed before you distribute this\n");

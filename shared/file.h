@@ -15,4 +15,7 @@ char *file_read(const char *path, size_t *len);
  * exists. 0 or -1 with errno set. */
 int file_write(const char *path, const void *data, size_t len, bool exclusive);
 
+/* mkdir -p, mode 0700 for every directory it makes (they may hold keys). 0 or -1 with errno. */
+int file_make_dirs(const char *dir);
+
 #endif

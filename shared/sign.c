@@ -3,6 +3,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
 
@@ -126,24 +127,6 @@ write_file(const char *path, const char *text, mode_t mode, int extra_flags)
     return rc;
 }
 
-/* mkdir -p with mode 0700 for every directory it creates. */
-static int
-make_dirs(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return ERR_IO;
-        *p = '/';
-    }
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return ERR_IO;
-    return 0;
-}
 
 static int read_key_file(const char *path, const char *tag, uint8_t *bin, size_t bin_len,
                          char *node_out, bool secret);
@@ -156,7 +139,7 @@ write_pair(const char *dir, const char *name, const char *node, const char *secr
 {
     if (event_node_valid(node, strlen(node)) != 0)
         return ERR_INVALID;
-    if (make_dirs(dir) != 0)
+    if (file_make_dirs(dir) != 0)
         return ERR_IO;
     char *line = sodium_malloc(256);
     char *hex = sodium_malloc(2 * 64 + 1);
