@@ -16,6 +16,7 @@
 #include "bundle.h"
 #include "counter.h"
 #include "file.h"
+#include "keyring.h"
 #include "cert.h"
 #include "err.h"
 #include "event.h"
@@ -40,7 +41,7 @@ static const char *const refusal_codes[] = {
 struct ingest {
     struct ingest_options opt;
     char *keys_dir;
-    cert_trust_t *trust; /* certificate mode; NULL with bare keys */
+    keyring_t *keys; /* the keys each node may sign with */
     store_t *store;
     struct ingest_node *nodes; /* sorted by node */
     size_t n_nodes;
@@ -136,219 +137,38 @@ ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
     return rc;
 }
 
-static struct ingest_node *
-node_entry(ingest_t *in, uint32_t node, size_t *cap)
+/* A node the keyring knows gets a delivery state (arrays parallel to nodes grow with it). */
+static void
+ensure_node(ingest_t *in, uint32_t node)
 {
-    for (size_t i = 0; i < in->n_nodes; i++)
-        if (in->nodes[i].node == node)
-            return &in->nodes[i];
-    if (in->n_nodes == *cap) {
-        *cap = *cap ? 2 * *cap : 16;
-        in->nodes = xrealloc(in->nodes, *cap * sizeof *in->nodes);
-    }
+    if (find(in->nodes, in->n_nodes, node))
+        return;
+    in->nodes = xrealloc(in->nodes, (in->n_nodes + 1) * sizeof *in->nodes);
+    in->work = xrealloc(in->work, (in->n_nodes + 1) * sizeof *in->work);
+    in->refusals = xrealloc(in->refusals, (in->n_nodes + 1) * sizeof *in->refusals);
+    memset(&in->refusals[in->n_nodes], 0, sizeof *in->refusals);
     struct ingest_node *n = &in->nodes[in->n_nodes++];
     memset(n, 0, sizeof *n);
     n->node = node;
-    return n;
+    qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
 }
 
-/* Adds a key to its node; past INGEST_KEYS_MAX the oldest generation gives way. */
-static void
-add_key(struct ingest_node *n, const struct ingest_key *k)
-{
-    size_t at = n->n_keys;
-    if (at == INGEST_KEYS_MAX) {
-        at = 0;
-        for (size_t i = 1; i < n->n_keys; i++)
-            if (n->keys[i].key_gen < n->keys[at].key_gen)
-                at = i;
-        if (n->keys[at].key_gen > k->key_gen)
-            return;
-    } else {
-        n->n_keys++;
-    }
-    n->keys[at] = *k;
-}
-
-static void
-revoke_keys(ingest_t *in)
-{
-    for (size_t i = 0; i < in->n_nodes; i++)
-        for (size_t k = 0; k < in->nodes[i].n_keys; k++) {
-            struct ingest_key *key = &in->nodes[i].keys[k];
-            const struct cert_revoked *r =
-                key->serial ? cert_trust_revocation(in->trust, key->serial) : NULL;
-            key->revoked_at = r ? r->at : INT64_MAX;
-            snprintf(key->reason, sizeof key->reason, "%s", r ? r->reason : "");
-        }
-}
-
-/* Certificate mode: every certificate the trust vouches for gives its node a key. */
-static int
-load_certificates(ingest_t *in)
-{
-    char why[512];
-    int rc = cert_trust_load(in->keys_dir, &in->trust, why, sizeof why);
-    if (rc != 0) {
-        log_error("ingest: %s", why);
-        return ERR_CONFIG;
-    }
-    size_t n, cap = 0;
-    const struct cert_node *certs = cert_trust_nodes(in->trust, &n);
-    for (size_t i = 0; i < n; i++) {
-        char w[160];
-        struct ingest_key k = {0};
-        /* kept with its reason, so the node's HELLO is refused saying why */
-        if (cert_trust_vouches(in->trust, &certs[i], w) != 0) {
-            log_warn("ingest: certificate not trusted: %s", w);
-            snprintf(k.refused, sizeof k.refused, "%.119s", w);
-        }
-        memcpy(k.pk, certs[i].sign_pk, SIGN_PUBLIC_BYTES);
-        memcpy(k.curve_pk, certs[i].curve_pk, SIGN_CURVE_BYTES);
-        memcpy(k.key_id, certs[i].key_id, sizeof k.key_id);
-        k.serial = certs[i].serial;
-        k.key_gen = certs[i].key_gen;
-        k.not_before = certs[i].not_before;
-        k.not_after = certs[i].not_after;
-        memcpy(k.parent, certs[i].parent, sizeof k.parent);
-        add_key(node_entry(in, event_node_number(certs[i].node), &cap), &k);
-    }
-    revoke_keys(in);
-    return 0;
-}
-
-/* Development mode: NODE.pub files, one key per node, valid always and for any parent. */
-static int
-load_bare_keys(ingest_t *in)
-{
-    DIR *d = opendir(in->keys_dir);
-    if (!d) {
-        log_error("ingest: cannot read keys dir=%s", in->keys_dir);
-        return ERR_CONFIG;
-    }
-    struct dirent *e;
-    size_t cap = 0;
-    int rc = 0;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
-            continue;
-        char path[4096], node[7];
-        snprintf(path, sizeof path, "%s/%s", in->keys_dir, e->d_name);
-        struct ingest_key k = {.not_before = INT64_MIN, .not_after = INT64_MAX,
-                               .revoked_at = INT64_MAX};
-        if (sign_public_load(path, k.pk, node) != 0) {
-            log_error("ingest: not a public key file path=%s", path);
-            rc = ERR_CONFIG;
-            break;
-        }
-        sign_key_id(k.pk, k.key_id);
-        struct ingest_node *n = node_entry(in, event_node_number(node), &cap);
-        if (n->n_keys) {
-            log_error("ingest: two key files for one node node=%s dir=%s", node, in->keys_dir);
-            rc = ERR_CONFIG;
-            break;
-        }
-        add_key(n, &k);
-    }
-    closedir(d);
-    return rc;
-}
-
-static int
-load_keys(ingest_t *in)
-{
-    char anchor[4096];
-    snprintf(anchor, sizeof anchor, "%s/root.1.jc", in->keys_dir);
-    int rc = access(anchor, F_OK) == 0 ? load_certificates(in) : load_bare_keys(in);
-    if (rc == 0 && in->n_nodes > 1)
-        qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
-    return rc;
-}
-
-const struct ingest_key *
+const struct keyring_key *
 ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id, size_t key_id_len,
                int64_t as_of, char why[160])
 {
-    const struct ingest_node *n = find(in->nodes, in->n_nodes, node);
-    char nt[7], id[SIGN_KEY_ID_LEN + 1];
-    event_node_text(node, nt);
-    snprintf(id, sizeof id, "%.*s", (int)(key_id_len < SIGN_KEY_ID_LEN ? key_id_len
-                                                                        : SIGN_KEY_ID_LEN),
-             key_id);
-    for (size_t i = 0; n && i < n->n_keys; i++) {
-        const struct ingest_key *k = &n->keys[i];
-        if (key_id_len != SIGN_KEY_ID_LEN || memcmp(k->key_id, key_id, key_id_len) != 0)
-            continue;
-        if (k->refused[0])
-            snprintf(why, 160, "%s", k->refused);
-        else if (as_of > k->not_after)
-            snprintf(why, 160, "node %s key %s: its certificate %llu expired", nt, id,
-                     (unsigned long long)k->serial);
-        else if (as_of < k->not_before)
-            snprintf(why, 160, "node %s key %s: its certificate %llu is not yet valid", nt, id,
-                     (unsigned long long)k->serial);
-        else if (as_of >= k->revoked_at)
-            snprintf(why, 160, "node %s key %s: its certificate %llu is revoked (%s)", nt, id,
-                     (unsigned long long)k->serial, k->reason);
-        else
-            return k;
-        return NULL;
-    }
-    snprintf(why, 160, "node %s has no key %s here (no valid certificate for it)", nt, id);
-    return NULL;
+    return keyring_find(in->keys, node, key_id, key_id_len, as_of, why);
 }
 
 int
 ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160])
 {
-    if (!in->trust) {
-        snprintf(why, 160, "this node holds bare keys, not certificates");
-        return ERR_STATE;
-    }
+    bool added;
     struct cert_node n;
-    int rc = cert_trust_add_node(in->trust, file, len, &n, why);
-    if (rc == 0)
-        rc = cert_trust_vouches(in->trust, &n, why);
-    if (rc != 0)
-        return rc;
-    uint32_t code = event_node_number(n.node);
-    struct ingest_node *have = find(in->nodes, in->n_nodes, code);
-    for (size_t i = 0; have && i < have->n_keys; i++)
-        if (have->keys[i].serial == n.serial)
-            return 0; /* held already */
-    if (!have) {
-        /* a new node: the arrays parallel to nodes grow with it */
-        in->nodes = xrealloc(in->nodes, (in->n_nodes + 1) * sizeof *in->nodes);
-        in->work = xrealloc(in->work, (in->n_nodes + 1) * sizeof *in->work);
-        in->refusals = xrealloc(in->refusals, (in->n_nodes + 1) * sizeof *in->refusals);
-        memset(&in->refusals[in->n_nodes], 0, sizeof *in->refusals);
-        have = &in->nodes[in->n_nodes++];
-        memset(have, 0, sizeof *have);
-        have->node = code;
-    }
-    struct ingest_key k = {0};
-    memcpy(k.pk, n.sign_pk, SIGN_PUBLIC_BYTES);
-    memcpy(k.curve_pk, n.curve_pk, SIGN_CURVE_BYTES);
-    memcpy(k.key_id, n.key_id, sizeof k.key_id);
-    k.serial = n.serial;
-    k.key_gen = n.key_gen;
-    k.not_before = n.not_before;
-    k.not_after = n.not_after;
-    memcpy(k.parent, n.parent, sizeof k.parent);
-    add_key(have, &k);
-    if (in->n_nodes > 1)
-        qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
-    revoke_keys(in);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.%llu.cert", in->keys_dir, n.node,
-             (unsigned long long)n.serial);
-    if (file_write(path, file, len, false) != 0)
-        log_warn("ingest: certificate %llu of %s in force but not written to %s",
-                 (unsigned long long)n.serial, n.node, path);
-    log_info("ingest: certificate %llu of %s (key generation %u) added",
-             (unsigned long long)n.serial, n.node, n.key_gen);
-    return 0;
+    int rc = keyring_add_certificate(in->keys, file, len, &added, why);
+    if (rc == 0 && added && cert_read_node(file, len, &n, why) == 0)
+        ensure_node(in, event_node_number(n.node));
+    return rc;
 }
 
 /* A batch that reuses a sequence of its node with other content: a restored snapshot or a cloned
@@ -430,13 +250,15 @@ clone_alarm(store_txn_t *t, ingest_t *in, int64_t now_ms, uint64_t *sealed_out,
  * are), and one red key.compromised alarm says how many. */
 struct compromise {
     ingest_t *in;
+    store_txn_t *t;
     uint64_t sealed;
 };
 
 static int
-quarantine_key(store_txn_t *t, struct compromise *cp, uint32_t node, const struct ingest_key *k,
-               const struct cert_revoked *r)
+quarantine_key(void *arg, uint32_t node, const struct keyring_key *k, const struct cert_revoked *r)
 {
+    struct compromise *cp = arg;
+    store_txn_t *t = cp->t;
     store_cursor_t *c = NULL;
     int rc = store_cursor_open(t, STORE_BATCHES, &c);
     if (rc != 0)
@@ -496,19 +318,10 @@ quarantine_key(store_txn_t *t, struct compromise *cp, uint32_t node, const struc
 static int
 compromise_fn(store_txn_t *t, void *arg)
 {
-    struct compromise cp = {arg, 0};
-    ingest_t *in = cp.in;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < in->n_nodes; i++)
-        for (size_t k = 0; rc == 0 && k < in->nodes[i].n_keys; k++) {
-            const struct ingest_key *key = &in->nodes[i].keys[k];
-            const struct cert_revoked *r =
-                key->serial ? cert_trust_revocation(in->trust, key->serial) : NULL;
-            if (r && strcmp(r->reason, "compromised") == 0)
-                rc = quarantine_key(t, &cp, in->nodes[i].node, key, r);
-        }
+    struct compromise cp = {arg, t, 0};
+    int rc = keyring_each_compromised(cp.in->keys, quarantine_key, &cp);
     if (rc == 0)
-        in->sealed += cp.sealed;
+        cp.in->sealed += cp.sealed;
     return rc;
 }
 
@@ -516,54 +329,18 @@ bool
 ingest_admit_transport(const ingest_t *in, const uint8_t key[SIGN_CURVE_BYTES], int64_t now_ms,
                        char user_id[16], char why[160])
 {
-    static const uint8_t zero[SIGN_CURVE_BYTES];
-    if (memcmp(key, zero, sizeof zero) == 0) {
-        snprintf(why, 160, "a zero transport key");
-        return false;
-    }
-    for (size_t i = 0; i < in->n_nodes; i++) {
-        const struct ingest_node *n = &in->nodes[i];
-        for (size_t k = 0; k < n->n_keys; k++) {
-            const struct ingest_key *key_of = &n->keys[k];
-            if (memcmp(key_of->curve_pk, key, SIGN_CURVE_BYTES) != 0)
-                continue;
-            char nt[7];
-            event_node_text(n->node, nt);
-            if (!ingest_key_for(in, n->node, key_of->key_id, SIGN_KEY_ID_LEN, now_ms, why))
-                return false;
-            if (!key_of->parent[0] || event_node_number(key_of->parent) != in->opt.self_node) {
-                snprintf(why, 160, "transport key of %s, whose certificate names parent %s", nt,
-                         key_of->parent[0] ? key_of->parent : "none");
-                return false;
-            }
-            snprintf(user_id, 16, "%s", nt);
-            return true;
-        }
-    }
-    snprintf(why, 160, "a transport key in no certificate held here");
-    return false;
+    return keyring_admit(in->keys, in->opt.self_node, key, now_ms, user_id, why);
 }
 
 int
 ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
 {
-    if (!in->trust) {
-        snprintf(why, 160, "this node holds bare keys, not certificates: no revocation list");
-        return ERR_STATE;
-    }
-    int rc = cert_trust_apply_crl(in->trust, file, len, why);
+    int rc = keyring_apply_crl(in->keys, file, len, why);
     if (rc != 0)
         return rc;
-    revoke_keys(in);
     rc = store_write(in->store, compromise_fn, in);
     if (rc != 0)
         log_error("ingest: cannot quarantine the batches of compromised keys: %s", err_str(rc));
-    char path[4096];
-    snprintf(path, sizeof path, "%s/crl.jc", in->keys_dir);
-    if (file_write(path, file, len, false) != 0)
-        log_warn("ingest: revocation list %llu in force but not written to %s: it is applied "
-                 "again when it is sent down next",
-                 (unsigned long long)cert_trust_crl(in->trust)->version, path);
     return 0;
 }
 
@@ -575,7 +352,16 @@ ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
     in->keys_dir = xstrdup(opt->keys_dir);
     in->opt.keys_dir = in->keys_dir;
     in->store = store;
-    int rc = load_keys(in);
+    int rc = keyring_load(in->keys_dir, &in->keys);
+    if (rc == 0) {
+        size_t n;
+        const uint32_t *codes = keyring_nodes(in->keys, &n);
+        in->nodes = xcalloc(n ? n : 1, sizeof *in->nodes);
+        for (size_t i = 0; i < n; i++)
+            in->nodes[in->n_nodes++].node = codes[i];
+        if (in->n_nodes > 1)
+            qsort(in->nodes, in->n_nodes, sizeof *in->nodes, cmp_node);
+    }
     store_txn_t *t = NULL;
     if (rc == 0)
         rc = store_read(store, &t);
@@ -584,8 +370,6 @@ ingest_new(const struct ingest_options *opt, store_t *store, ingest_t **out)
         int lrc = ingest_node_load(t, in->nodes[i].node, &saved);
         if (lrc == 0) {
             saved.node = in->nodes[i].node;
-            memcpy(saved.keys, in->nodes[i].keys, sizeof saved.keys);
-            saved.n_keys = in->nodes[i].n_keys;
             in->nodes[i] = saved;
         } else if (lrc != ERR_NOT_FOUND) {
             rc = lrc;
@@ -634,7 +418,7 @@ ingest_destroy(ingest_t **p)
     free(in->work);
     free(in->refusals);
     free(in->keys_dir);
-    cert_trust_destroy(&in->trust);
+    keyring_destroy(&in->keys);
     free(in);
     *p = NULL;
 }
@@ -655,7 +439,7 @@ ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, size_t
         return ERR_UNKNOWN_NODE;
     }
     char why[160];
-    const struct ingest_key *k =
+    const struct keyring_key *k =
         ingest_key_for(in, n->node, h->key_id, strlen(h->key_id), now_ms, why);
     if (!k) {
         snprintf(reason, 160, "HELLO refused: %.140s", why);
@@ -806,7 +590,7 @@ precheck(ingest_t *in, struct ingest_msg *m, struct ingest_node *n, struct batch
         return ERR_DECODE;
     }
     char why[160];
-    const struct ingest_key *k = ingest_key_for(in, n->node, m->key_id, m->key_id_len, now, why);
+    const struct keyring_key *k = ingest_key_for(in, n->node, m->key_id, m->key_id_len, now, why);
     if (!k) {
         nack(m, 0, PROTO_NACK_BAD_SIGNATURE, true, 0, why);
         return ERR_BAD_SIGNATURE;
@@ -899,7 +683,7 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
     else if (at && wire_obj_type(at) == WIRE_UINT && wire_obj_uint(at) <= INT64_MAX)
         accepted = (int64_t)wire_obj_uint(at);
     char why[160];
-    const struct ingest_key *k =
+    const struct keyring_key *k =
         ingest_key_for(in, w->node, (const char *)om.key_id, om.key_id_len, accepted, why);
     if (!k) {
         snprintf(a->why, sizeof a->why, "carried batch: %.140s", why);

@@ -17,6 +17,7 @@
 #ifndef JIANCHA_INGEST_H
 #define JIANCHA_INGEST_H
 
+#include "keyring.h"
 #include "proto.h"
 #include "sign.h"
 #include "store.h"
@@ -36,26 +37,8 @@ struct ingest_options {
     uint32_t forward_seal_at; /* child batches per batch sent up */
 };
 
-#define INGEST_KEYS_MAX 4 /* key generations of one node held at once (rotation overlap) */
-
-/* One key a node may sign with, and from when to when. */
-struct ingest_key {
-    uint8_t pk[SIGN_PUBLIC_BYTES];
-    uint8_t curve_pk[SIGN_CURVE_BYTES]; /* its transport key (zeros for bare keys) */
-    char key_id[SIGN_KEY_ID_LEN + 1];
-    uint64_t serial;               /* its certificate; 0 for a bare key file */
-    uint32_t key_gen;
-    int64_t not_before, not_after; /* the certificate's validity */
-    int64_t revoked_at;            /* INT64_MAX unless revoked */
-    char reason[16];               /* of the revocation */
-    char parent[7];                /* the node it reports to; "" = any (bare keys) */
-    char refused[120];             /* why the trust does not vouch for it ("" if it does) */
-};
-
 struct ingest_node {
     uint32_t node;
-    struct ingest_key keys[INGEST_KEYS_MAX];
-    size_t n_keys;
     /* persisted in the nodes table */
     uint64_t last_seq;
     uint8_t last_hash[SIGN_HASH_BYTES];
@@ -119,7 +102,7 @@ void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);
 
 /* The key of `node` with this id, if it was valid at `as_of` (a batch is judged as of when the
  * first tier accepted it): NULL with why (unknown key, expired, not yet valid, revoked). */
-const struct ingest_key *ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id,
+const struct keyring_key *ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id,
                                         size_t key_id_len, int64_t as_of, char why[160]);
 
 /* The ZAP question: is this CurveZMQ client key the transport key of a certificate valid now,
