@@ -13,12 +13,7 @@ static sign_key_t *root1, *root2, *issuer, *rogue, *county_key;
 static void
 write_doc(const char *name, const struct wire_buf *b)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b->data, 1, b->len, f), b->len);
-    assert_int_equal(fclose(f), 0);
+    testutil_write(dir, name, b->data, b->len);
 }
 
 static void

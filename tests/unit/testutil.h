@@ -31,6 +31,18 @@ testutil_rmdir(char *dir)
     free(dir);
 }
 
+/* Writes bytes to DIR/NAME. */
+static inline void
+testutil_write(const char *dir, const char *name, const void *data, size_t len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* Reads the vector file's non-empty lines into a NULL-terminated array of strings. */
 static inline char **
 testutil_lines(const char *name, size_t *count)
