@@ -6,7 +6,6 @@
  * routing id are answered "hello-first". All checks and storage live in libjiancha's ingest.
  */
 #include "bundle.h"
-#include "cert.h"
 #include "conf.h"
 #include "err.h"
 #include "event.h"
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "mem.h"
 #include "proto.h"
+#include "relay.h"
 #include "rotation.h"
 #include "sign.h"
 #include "silence.h"
@@ -207,90 +207,26 @@ cut_off_revoked(struct aggregator *a, int64_t now)
     }
 }
 
-struct add_args {
-    struct aggregator *a;
-    size_t added;
-};
-
-/* One certificate of a set: added if the trust vouches for it; one it does not is logged and
- * left out, the rest still taken. */
-static int
-add_certificate(void *arg, const void *file, size_t len, const struct cert_node *n)
-{
-    struct add_args *aa = arg;
-    char why[160];
-    if (ingest_add_certificate(aa->a->ingest, file, len, why) != 0)
-        log_warn("aggregator: certificate %llu of %s left out: %s",
-                 (unsigned long long)n->serial, n->node, why);
-    else
-        aa->added++;
-    return 0;
-}
-
-struct keep_args {
-    struct aggregator *a;
-    const struct bundle *b;
-    const void *doc, *sig;
-    size_t len, sig_len;
-    int64_t now;
-    bool taken;
-};
-
-static int
-keep_fn(store_txn_t *t, void *arg)
-{
-    struct keep_args *k = arg;
-    return bundle_keep(t, k->a->node, k->a->link ? k->a->node : 0, k->b, k->doc, k->len, k->sig,
-                       k->sig_len, k->now, &k->taken);
-}
-
-/* A bundle from the publisher or from the parent: checked, kept if newer and passed down to every
+/* A bundle from the publisher or from the parent: taken (relay.h), then passed down to every
  * child in session. Returns 0 with *version the version now held, or an error with why. */
 static int
 take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, size_t sig_len,
             int64_t now, uint64_t *version, char why[160])
 {
-    struct bundle b;
-    if (!a->have_publisher) {
-        snprintf(why, 160, "no bundle/publisher_key configured: bundles are refused");
-        return ERR_STATE;
-    }
-    int rc = bundle_open(a->publisher_pk, doc, len, sig, sig_len, &b, why);
+    struct relay r = {a->ingest, a->store, a->node, a->link != NULL,
+                      a->have_publisher ? a->publisher_pk : NULL};
+    struct relay_result res;
+    int rc = relay_take(&r, doc, len, sig, sig_len, now, &res, why);
+    *version = res.bundle.version;
+    if (res.revoked)
+        cut_off_revoked(a, now);
     if (rc != 0)
         return rc;
-    /* Certificates are in force here before they go on: a child switching to a new key when
-     * its parent sends the certificate can count on every tier above accepting it. */
-    if (strcmp(b.kind, "certs") == 0) {
-        struct add_args aa = {a, 0};
-        rc = cert_set_each(b.body, b.body_len, add_certificate, &aa);
-        if (rc != 0) {
-            snprintf(why, 160, "certificate set %llu does not read", (unsigned long long)b.version);
-            return rc;
-        }
-    }
-    /* A revocation list must also be the issuer's, and is in force here before it goes on. */
-    if (strcmp(b.kind, "crl") == 0) {
-        rc = ingest_apply_crl(a->ingest, b.body, b.body_len, why);
-        if (rc != 0 && rc != ERR_EXISTS)
-            return rc;
-        if (rc == 0)
-            cut_off_revoked(a, now);
-    }
-    struct keep_args k = {a, &b, doc, sig, len, sig_len, now, false};
-    rc = store_write(a->store, keep_fn, &k);
-    if (rc != 0) {
-        snprintf(why, 160, "cannot keep the bundle: %s", err_str(rc));
-        return rc;
-    }
-    *version = b.version;
-    if (!k.taken) {
-        snprintf(why, 160, "%s version %llu is not newer than the one held", b.kind,
-                 (unsigned long long)b.version);
-        return ERR_EXISTS;
-    }
+    const struct bundle *b = &res.bundle;
     log_info("aggregator: bundle kind=%s version=%llu publisher=%s passed to children=%zu",
-             b.kind, (unsigned long long)b.version, b.publisher, a->n_sessions);
-    if (a->link && strcmp(b.kind, "certs") == 0 && rotation_consider(a->rot, b.body, b.body_len))
+             b->kind, (unsigned long long)b->version, b->publisher, a->n_sessions);
+    if (a->link && strcmp(b->kind, "certs") == 0 &&
+        rotation_consider(a->rot, b->body, b->body_len))
         link_set_key(a->link, rotation_key(a->rot), rotation_curve(a->rot));
     struct wire_buf d = {(uint8_t *)doc, len, 0}, s = {(uint8_t *)sig, sig_len, 0};
     for (size_t i = 0; i < a->n_sessions; i++)
