@@ -121,6 +121,7 @@ struct aggregator {
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
     uint8_t publisher_curve[SIGN_CURVE_BYTES];
     struct log_limit bundle_refusals;
+    struct log_limits hello_refusals; /* per node: a refused child retries at every backoff */
 };
 
 static struct session *
@@ -326,7 +327,11 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
         snprintf(r.reason, sizeof r.reason, "%s", reason);
         proto_refuse_encode(&r, &b);
         send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
-        log_warn("aggregator: session refused node=%s: %s", h.node[0] ? h.node : "?", reason);
+        uint64_t suppressed;
+        if (log_allow_from(&a->hello_refusals, event_node_number(h.node[0] ? h.node : "000000"),
+                           10, &suppressed))
+            log_warn("aggregator: session refused node=%s: %s suppressed=%llu",
+                     h.node[0] ? h.node : "?", reason, (unsigned long long)suppressed);
         wire_buf_fini(&b);
         return;
     }

@@ -51,6 +51,19 @@ log_write(enum log_level level, const char *fmt, ...)
 }
 
 bool
+log_allow_from(struct log_limits *l, uint64_t tag, int interval_s, uint64_t *suppressed)
+{
+    for (size_t i = 0; i < LOG_SOURCES; i++)
+        if (l->slot[i].used && l->slot[i].tag == tag)
+            return log_allow(&l->slot[i].limit, interval_s, suppressed);
+    size_t i = l->next++ % LOG_SOURCES;
+    l->slot[i].used = true;
+    l->slot[i].tag = tag;
+    memset(&l->slot[i].limit, 0, sizeof l->slot[i].limit);
+    return log_allow(&l->slot[i].limit, interval_s, suppressed);
+}
+
+bool
 log_allow(struct log_limit *l, int interval_s, uint64_t *suppressed)
 {
     struct timespec ts;

@@ -7,6 +7,7 @@
 #define JIANCHA_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
@@ -27,6 +28,20 @@ struct log_limit {
 };
 
 bool log_allow(struct log_limit *l, int interval_s, uint64_t *suppressed);
+
+/* The same per source (a node, a key: any 64-bit tag), for the last LOG_SOURCES sources seen, so
+ * one noisy peer hides no other. Zero-initialised before use. */
+#define LOG_SOURCES 32
+struct log_limits {
+    struct {
+        uint64_t tag;
+        bool used;
+        struct log_limit limit;
+    } slot[LOG_SOURCES];
+    size_t next;
+};
+
+bool log_allow_from(struct log_limits *l, uint64_t tag, int interval_s, uint64_t *suppressed);
 
 #define log_at(level, ...)                                                                         \
     do {                                                                                           \

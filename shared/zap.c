@@ -18,31 +18,9 @@ struct zap {
     zloop_t *loop;
     zap_admit_fn admit;
     void *arg;
-    /* refusals are limited per transport key, so one noisy client hides no other */
-    struct {
-        uint8_t key[ZAP_KEY_BYTES];
-        struct log_limit limit;
-    } refused[32];
-    size_t next_slot;
+    struct log_limits refused; /* per transport key (its first 8 bytes) */
     struct log_limit failures;
 };
-
-/* The limiter of a client key: its own while it is among the last 32 refused. */
-static struct log_limit *
-limit_for(zap_t *z, zframe_t *key)
-{
-    uint8_t k[ZAP_KEY_BYTES] = {0};
-    if (key && zframe_size(key) == ZAP_KEY_BYTES)
-        memcpy(k, zframe_data(key), ZAP_KEY_BYTES);
-    size_t n = sizeof z->refused / sizeof z->refused[0];
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(z->refused[i].key, k, ZAP_KEY_BYTES) == 0)
-            return &z->refused[i].limit;
-    size_t slot = z->next_slot++ % n;
-    memcpy(z->refused[slot].key, k, ZAP_KEY_BYTES);
-    memset(&z->refused[slot].limit, 0, sizeof z->refused[slot].limit);
-    return &z->refused[slot].limit;
-}
 
 static int
 on_request(zloop_t *loop, zsock_t *sock, void *arg)
@@ -67,7 +45,10 @@ on_request(zloop_t *loop, zsock_t *sock, void *arg)
         ok = z->admit(z->arg, zframe_data(key), user, why);
     if (!ok) {
         uint64_t suppressed;
-        if (log_allow(limit_for(z, key), 10, &suppressed))
+        uint64_t tag = 0;
+        if (key && zframe_size(key) >= sizeof tag)
+            memcpy(&tag, zframe_data(key), sizeof tag);
+        if (log_allow_from(&z->refused, tag, 10, &suppressed))
             log_warn("zap: connection refused address=%s: %s suppressed=%llu",
                      address ? address : "?", why, (unsigned long long)suppressed);
     }
