@@ -6,18 +6,18 @@
  * up and owns the one context struct. A reply goes to a business system only after the commit
  * that stored its events.
  */
-#include "calendar.h"
-#include "catalog.h"
-#include "counter.h"
 #include "bundle.h"
+#include "catalog.h"
 #include "conf.h"
+#include "counter.h"
 #include "err.h"
 #include "event.h"
 #include "intake.h"
 #include "link.h"
 #include "log.h"
-#include "rotation.h"
 #include "mem.h"
+#include "rotation.h"
+#include "rulebook.h"
 #include "sign.h"
 #include "spool.h"
 #include "store.h"
@@ -83,11 +83,8 @@ struct collector {
     uint32_t seal_at;
     int64_t flush_ms;
     int64_t counters_ms, counted_ms;
-    bool have_publisher;
-    uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
     struct log_limit bundle_refusals;
-    catalog_t *catalog;
-    calendar_t *calendar;
+    rulebook_t *book; /* the catalogue and calendar in force */
     watch_t *watch;       /* NULL when no catalogue is configured */
     bool unjudged;        /* records stored since the last rules pass */
     uint64_t alert_changes;
@@ -249,7 +246,8 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     /* Counter sheets: after the rules pass, so alert changes of this tick are counted. */
     if (c->watch && !c->unjudged && now - c->counted_ms >= c->counters_ms) {
         struct counter_refresh_result cr;
-        int rc = counter_refresh(c->store, c->node, c->catalog, c->calendar, now, c->seal_at,
+        int rc = counter_refresh(c->store, c->node, rulebook_catalog(c->book),
+                                 rulebook_calendar(c->book), now, c->seal_at,
                                  &cr);
         if (rc == 0) {
             c->counted_ms = now;
@@ -282,70 +280,16 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* The catalogue or calendar of a bundle, parsed: one of the two is set (neither for a list of
- * revocations). */
-struct adopted {
-    catalog_t *catalog;
-    calendar_t *calendar;
-};
-
-static int
-parse_bundle(const struct bundle *b, struct adopted *out, char *why, size_t len)
-{
-    memset(out, 0, sizeof *out);
-    if (strcmp(b->kind, "crl") == 0 || strcmp(b->kind, "certs") == 0)
-        return 0; /* a collector judges no one's keys: it keeps these and says it has them */
-    if (strcmp(b->kind, "catalog") == 0)
-        return catalog_parse(b->body, b->body_len, &out->catalog, why, len);
-    return calendar_parse(b->body, b->body_len, "bundle", &out->calendar, why, len);
-}
-
-/* Puts an adopted catalogue or calendar in force; the rules start (again) with them. */
+/* The rules start (again) with what the rulebook holds, if it holds both. */
 static void
-adopt(struct collector *c, struct adopted *ad)
+restart_rules(struct collector *c)
 {
-    if (!ad->catalog && !ad->calendar)
-        return;
-    if (ad->catalog) {
-        catalog_destroy(&c->catalog);
-        c->catalog = ad->catalog;
-    }
-    if (ad->calendar) {
-        calendar_destroy(&c->calendar);
-        c->calendar = ad->calendar;
-    }
     watch_destroy(&c->watch);
-    if (c->catalog && c->calendar) {
-        c->watch = watch_new(c->store, c->node, c->catalog, c->calendar);
-        c->unjudged = true;
+    if (rulebook_catalog(c->book) && rulebook_calendar(c->book)) {
+        c->watch = watch_new(c->store, c->node, rulebook_catalog(c->book),
+                             rulebook_calendar(c->book));
+        c->unjudged = true; /* catch up with whatever is unjudged */
     }
-}
-
-static int store_catalog_fn(store_txn_t *t, void *arg);
-
-struct keep_args {
-    struct collector *c;
-    const struct bundle *b;
-    const void *doc, *sig;
-    size_t len, sig_len;
-    const catalog_t *catalog;
-    int64_t now;
-    bool taken;
-    uint64_t sealed;
-};
-
-static int
-keep_fn(store_txn_t *t, void *arg)
-{
-    struct keep_args *k = arg;
-    int rc = bundle_keep(t, k->c->node, k->c->node, k->b, k->doc, k->len, k->sig, k->sig_len,
-                         k->now, &k->taken);
-    if (rc == 0 && k->taken && k->catalog)
-        rc = store_catalog_fn(t, (void *)k->catalog);
-    /* the acknowledgement leaves at once */
-    if (rc == 0 && k->taken)
-        rc = spool_seal(t, k->c->node, k->c->seal_at, true, k->now, &k->sealed);
-    return rc;
 }
 
 static void
@@ -353,123 +297,26 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
 {
     struct collector *c = arg;
     char why[512];
-    struct bundle b;
-    struct adopted ad = {0};
+    struct rulebook_result res;
+    int rc = rulebook_take(c->book, doc, len, sig, sig_len, timestamp_now_ms(), c->seal_at, &res,
+                           why);
     uint64_t suppressed;
-    int rc = ERR_STATE;
-    snprintf(why, sizeof why, "no bundle/publisher_key configured");
-    if (c->have_publisher &&
-        (rc = bundle_open(c->publisher_pk, doc, len, sig, sig_len, &b, why)) == 0)
-        rc = parse_bundle(&b, &ad, why, sizeof why);
     if (rc != 0) {
         if (log_allow(&c->bundle_refusals, 10, &suppressed))
             log_warn("collector: bundle from the parent refused: %s", why);
         return;
     }
-    struct keep_args k = {c, &b, doc, sig, len, sig_len, ad.catalog, timestamp_now_ms(), false, 0};
-    rc = store_write(c->store, keep_fn, &k);
-    if (rc != 0 || !k.taken) {
-        if (rc != 0)
-            log_warn("collector: cannot keep bundle %s version %llu, will take it at the next "
-                     "session: %s", b.kind, (unsigned long long)b.version, err_str(rc));
-        catalog_destroy(&ad.catalog);
-        calendar_destroy(&ad.calendar);
+    if (!res.taken)
         return;
-    }
-    adopt(c, &ad);
-    log_info("collector: bundle applied kind=%s version=%llu publisher=%s", b.kind,
-             (unsigned long long)b.version, b.publisher);
-    if (strcmp(b.kind, "certs") == 0 && rotation_consider(c->rot, b.body, b.body_len))
+    const struct bundle *b = &res.bundle;
+    if (res.changed)
+        restart_rules(c);
+    log_info("collector: bundle applied kind=%s version=%llu publisher=%s", b->kind,
+             (unsigned long long)b->version, b->publisher);
+    if (strcmp(b->kind, "certs") == 0 && rotation_consider(c->rot, b->body, b->body_len))
         link_set_key(c->link, rotation_key(c->rot), rotation_curve(c->rot));
-    if (k.sealed)
+    if (res.sealed)
         link_kick(c->link);
-}
-
-/* Bundles received by an earlier run are in force over the files. */
-static int
-adopt_held_bundles(struct collector *c)
-{
-    static const char *const kinds[] = {"catalog", "calendar"};
-    for (size_t i = 0; i < 2; i++) {
-        store_txn_t *t = NULL;
-        struct wire_buf doc, sig;
-        wire_buf_init(&doc);
-        wire_buf_init(&sig);
-        uint64_t version = 0;
-        int rc = store_read(c->store, &t);
-        if (rc == 0)
-            rc = bundle_held(t, kinds[i], &version, &doc, &sig);
-        store_abort(&t);
-        struct bundle b;
-        struct adopted ad;
-        char why[512];
-        bool newer = version && (i == 1 || !c->catalog || version > catalog_version(c->catalog));
-        if (rc == 0 && newer) {
-            if (bundle_open(c->publisher_pk, doc.data, doc.len, sig.data, sig.len, &b, why) == 0 &&
-                parse_bundle(&b, &ad, why, sizeof why) == 0) {
-                adopt(c, &ad);
-                log_info("collector: in force from the province: %s version %llu", kinds[i],
-                         (unsigned long long)version);
-            } else {
-                log_error("collector: held %s bundle version %llu no longer verifies (%s); "
-                          "using the file's", kinds[i], (unsigned long long)version, why);
-            }
-        }
-        wire_buf_fini(&doc);
-        wire_buf_fini(&sig);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int
-store_catalog_fn(store_txn_t *t, void *arg)
-{
-    const catalog_t *cat = arg;
-    size_t len;
-    const char *text = catalog_text(cat, &len);
-    int rc = store_put(t, STORE_META, "catalog", 7, text, len, 0);
-    if (rc == 0)
-        rc = store_meta_put_u64(t, "catalog_version", catalog_version(cat));
-    return rc;
-}
-
-/* The catalogue in force is kept in the store with its version: a newer file replaces it, and a
- * store that already holds a newer one (received from the province) keeps it over an older file.
- */
-static int
-keep_catalog(struct collector *c)
-{
-    store_txn_t *t = NULL;
-    uint64_t stored = 0;
-    struct wire_buf text;
-    wire_buf_init(&text);
-    int rc = store_read(c->store, &t);
-    if (rc == 0)
-        rc = store_meta_get_u64(t, "catalog_version", &stored);
-    if (rc == 0 && stored > catalog_version(c->catalog))
-        rc = store_get(t, STORE_META, "catalog", 7, &text);
-    store_abort(&t);
-    if (rc == 0 && stored > catalog_version(c->catalog)) {
-        catalog_t *newer = NULL;
-        char why[512];
-        if (catalog_parse((const char *)text.data, text.len, &newer, why, sizeof why) == 0) {
-            log_warn("collector: the store holds catalogue version %llu, newer than the file's "
-                     "%llu; keeping the stored one",
-                     (unsigned long long)stored, (unsigned long long)catalog_version(c->catalog));
-            catalog_destroy(&c->catalog);
-            c->catalog = newer;
-        } else {
-            log_error("collector: stored catalogue version %llu does not parse (%s); using the "
-                      "file's", (unsigned long long)stored, why);
-            stored = 0;
-        }
-    }
-    wire_buf_fini(&text);
-    if (rc == 0 && stored < catalog_version(c->catalog))
-        rc = store_write(c->store, store_catalog_fn, c->catalog);
-    return rc;
 }
 
 static int
@@ -539,49 +386,34 @@ setup(struct collector *c, const char *config_path, bool check_only)
     c->unsealed = sp.next_seq - 1 > sp.sealed_seq;
     const char *catalog_path = conf_str(c->conf, "rules/catalog");
     const char *calendar_path = conf_str(c->conf, "rules/calendar");
-    if (*catalog_path) {
-        char why[512];
-        if (!*calendar_path) {
-            fprintf(stderr, "jiancha-collector: %s: key \"rules/calendar\" is needed with a "
-                            "catalogue\n", config_path);
-            return ERR_CONFIG;
-        }
-        if (catalog_load(catalog_path, &c->catalog, why, sizeof why) != 0 ||
-            calendar_load(calendar_path, &c->calendar, why, sizeof why) != 0) {
-            fprintf(stderr, "jiancha-collector: %s\n", why);
-            return ERR_CONFIG;
-        }
-        rc = keep_catalog(c);
-        if (rc != 0) {
-            fprintf(stderr, "jiancha-collector: cannot keep the catalogue in %s: %s\n", data,
-                    err_str(rc));
-            return rc;
-        }
+    if (*catalog_path && !*calendar_path) {
+        fprintf(stderr, "jiancha-collector: %s: key \"rules/calendar\" is needed with a "
+                        "catalogue\n", config_path);
+        return ERR_CONFIG;
     }
     const char *pub = conf_str(c->conf, "bundle/publisher_key");
+    uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
     if (*pub) {
         char pub_node[7];
-        rc = sign_public_load(pub, c->publisher_pk, pub_node);
+        rc = sign_public_load(pub, publisher_pk, pub_node);
         if (rc != 0) {
             fprintf(stderr, "jiancha-collector: %s: key \"bundle/publisher_key\": %s: %s\n",
                     config_path, pub, err_str(rc));
             return rc;
         }
-        c->have_publisher = true;
-        rc = adopt_held_bundles(c);
-        if (rc != 0) {
-            fprintf(stderr, "jiancha-collector: cannot read bundles in %s: %s\n", data,
-                    err_str(rc));
-            return rc;
-        }
     }
-    if (c->catalog && c->calendar) {
-        if (!c->watch)
-            c->watch = watch_new(c->store, c->node, c->catalog, c->calendar);
-        c->unjudged = true; /* catch up with whatever the last run left */
+    char why_rules[512];
+    rc = rulebook_open(c->store, c->node, catalog_path, calendar_path, *pub ? publisher_pk : NULL,
+                       &c->book, why_rules, sizeof why_rules);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-collector: %s\n", why_rules);
+        return rc;
+    }
+    restart_rules(c);
+    if (c->watch)
         log_info("collector: rules on catalog_version=%llu items=%zu",
-                 (unsigned long long)catalog_version(c->catalog), catalog_count(c->catalog));
-    }
+                 (unsigned long long)catalog_version(rulebook_catalog(c->book)),
+                 catalog_count(rulebook_catalog(c->book)));
     c->unsealed_since_ms = 0; /* they have waited long enough: seal at the first tick */
     c->intake = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(c->intake, 0);
@@ -645,8 +477,7 @@ teardown(struct collector *c)
 {
     link_destroy(&c->link);
     watch_destroy(&c->watch);
-    catalog_destroy(&c->catalog);
-    calendar_destroy(&c->calendar);
+    rulebook_destroy(&c->book);
     zloop_destroy(&c->loop);
     zsock_destroy(&c->intake);
     store_close(&c->store);

@@ -1,0 +1,49 @@
+/* rulebook: the catalogue and calendar a collector judges with, and where they come from.
+ *
+ * At start: the configured files; over them a newer catalogue kept in the store by an earlier run;
+ * over those the bundles the province sent down (a catalogue bundle when newer; a calendar bundle
+ * always, calendar files carrying no version). A bundle from the parent is verified with the
+ * publisher's key, parsed, kept (with its bundle.applied record, sealed at once so the
+ * acknowledgement leaves) and put in force; revocation lists and certificate sets are kept and
+ * acknowledged only (a collector judges no one's keys). The rulebook owns what it holds.
+ */
+#ifndef JIANCHA_RULEBOOK_H
+#define JIANCHA_RULEBOOK_H
+
+#include "bundle.h"
+#include "calendar.h"
+#include "catalog.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rulebook rulebook_t;
+
+/* Both paths or neither (no rules until bundles bring them); publisher_pk NULL refuses bundles.
+ * ERR_CONFIG with why for a file that does not load. */
+int rulebook_open(store_t *store, uint32_t node, const char *catalog_path,
+                  const char *calendar_path, const uint8_t *publisher_pk, rulebook_t **out,
+                  char *why, size_t why_len) __attribute__((warn_unused_result));
+void rulebook_destroy(rulebook_t **p);
+
+/* What is in force (borrowed: valid until the next rulebook_take that changes them); NULL when
+ * there is none. The rules run only with both. */
+const catalog_t *rulebook_catalog(const rulebook_t *r);
+calendar_t *rulebook_calendar(const rulebook_t *r);
+
+struct rulebook_result {
+    struct bundle bundle; /* borrows from the document */
+    bool taken;           /* newer than the one held, and acknowledged */
+    bool changed;         /* the catalogue or calendar in force changed: start the rules again */
+    uint64_t sealed;      /* batches sealed for the acknowledgement */
+};
+
+/* A bundle from the parent. 0 with the result (taken false for one not newer), or an error with
+ * why (no publisher key, signature, body, storage). */
+int rulebook_take(rulebook_t *r, const void *doc, size_t len, const void *sig, size_t sig_len,
+                  int64_t now_ms, uint32_t seal_at, struct rulebook_result *res, char why[512])
+    __attribute__((warn_unused_result));
+
+#endif
