@@ -11,12 +11,12 @@
  */
 #include "ingest.h"
 
-#include "alert.h"
 #include "batch.h"
 #include "bundle.h"
 #include "counter.h"
 #include "file.h"
 #include "keyring.h"
+#include "quarantine.h"
 #include "cert.h"
 #include "err.h"
 #include "event.h"
@@ -171,14 +171,13 @@ ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160]
     return rc;
 }
 
-/* A batch that reuses a sequence of its node with other content: a restored snapshot or a cloned
- * node. Its copy goes to the quarantine table for audit, and a red node.clone alert is raised at
- * this tier (once per node and sequence) and sent up like every alert, so the province sees it. */
+/* A batch that reuses a sequence of its node with other content (a restored snapshot, a cloned
+ * node): its copy is quarantined and a red node.clone alarm raised (quarantine.h). */
 struct clone {
     uint32_t node;
     uint64_t seq;
     char why[160];
-    struct wire_buf copy; /* [header, key, sig, payload] */
+    struct wire_buf copy; /* [header, key, sig, payload]; empty when there is nothing to keep */
 };
 
 static void
@@ -196,58 +195,29 @@ clone_note(struct clone *c, uint32_t node, uint64_t seq, const char *why,
     wire_put_bin(&c->copy, m->payload, m->payload_len);
 }
 
-static int
-clone_alarm(store_txn_t *t, ingest_t *in, int64_t now_ms, uint64_t *sealed_out,
-            const struct clone *c, const char *rule)
+static struct quarantine_tier
+tier_of(const ingest_t *in)
 {
-    uint8_t qk[4 + 8 + SIGN_HASH_BYTES];
-    store_be32(qk, c->node);
-    store_be64(qk + 4, c->seq);
-    sign_hash(c->copy.data, c->copy.len, qk + 12);
-    int rc = c->copy.len ? store_put(t, STORE_QUARANTINE, qk, sizeof qk, c->copy.data,
-                                     c->copy.len, 0)
-                         : 0;
-    if (rc != 0)
-        return rc;
-    struct alert al = {0};
-    event_node_text(in->opt.self_node, al.node);
-    snprintf(al.rule, sizeof al.rule, "%s", rule);
-    snprintf(al.article, sizeof al.article, "15");
-    snprintf(al.subject_kind, sizeof al.subject_kind, "child");
-    char child[7];
-    event_node_text(c->node, child);
-    snprintf(al.subject, sizeof al.subject, "%s/%llu", child, (unsigned long long)c->seq);
-    alert_make_id(&al);
-    if (store_has(t, STORE_ALERTS, al.id, strlen(al.id)))
-        return 0; /* the same reuse again: one alarm */
-    al.light = ALERT_RED;
-    al.state = ALERT_OPEN;
-    al.raised_ms = now_ms;
-    snprintf(al.detail, sizeof al.detail, "%.150s%s", c->why, c->copy.len ? " (quarantined)" : "");
-    alert_log(&al, now_ms, ALERT_RAISED, ALERT_RED);
-    struct wire_buf v;
-    wire_buf_init(&v);
-    alert_encode(&al, &v);
-    rc = store_put(t, STORE_ALERTS, al.id, strlen(al.id), v.data, v.len, 0);
-    wire_buf_fini(&v);
-    log_error("ingest: %s node=%s seq=%llu: %s", rule, child, (unsigned long long)c->seq, c->why);
-    if (rc != 0 || !in->opt.forward_node)
-        return rc;
-    struct wire_buf rec;
-    wire_buf_init(&rec);
-    alert_record_encode(&al, &rec);
-    uint64_t seq, sealed = 0;
-    rc = spool_append(t, in->opt.forward_node, rec.data, rec.len, &seq);
-    wire_buf_fini(&rec);
+    struct quarantine_tier q = {in->opt.self_node, in->opt.forward_node,
+                                in->opt.forward_seal_at};
+    return q;
+}
+
+static int
+clone_alarm(store_txn_t *t, ingest_t *in, int64_t now_ms, uint64_t *sealed,
+            const struct clone *c)
+{
+    int rc = c->copy.len ? quarantine_keep(t, c->node, c->seq, c->copy.data, c->copy.len) : 0;
+    char why[200];
+    snprintf(why, sizeof why, "%.160s%s", c->why, c->copy.len ? " (quarantined)" : "");
+    struct quarantine_tier q = tier_of(in);
     if (rc == 0)
-        rc = spool_seal(t, in->opt.forward_node, in->opt.forward_seal_at, true, now_ms, &sealed);
-    *sealed_out += sealed;
+        rc = quarantine_alarm(t, &q, "node.clone", c->node, c->seq, why, now_ms, sealed);
     return rc;
 }
 
 /* For every compromised key of the list in force: the batches held here that the first tier
- * accepted from `since` on are copied to the quarantine table for audit (they stay where they
- * are), and one red key.compromised alarm says how many. */
+ * accepted from `since` on are quarantined, and one red key.compromised alarm says how many. */
 struct compromise {
     ingest_t *in;
     store_txn_t *t;
@@ -258,61 +228,19 @@ static int
 quarantine_key(void *arg, uint32_t node, const struct keyring_key *k, const struct cert_revoked *r)
 {
     struct compromise *cp = arg;
-    store_txn_t *t = cp->t;
-    store_cursor_t *c = NULL;
-    int rc = store_cursor_open(t, STORE_BATCHES, &c);
+    uint64_t n;
+    int rc = quarantine_key_batches(cp->t, node, k->key_id, r->since, &n);
     if (rc != 0)
         return rc;
-    uint8_t prefix[4];
-    store_be32(prefix, node);
-    struct wire_buf key, v;
-    wire_buf_init(&key);
-    wire_buf_init(&v);
-    uint64_t n = 0; /* copies go to another table: the cursor over batches is undisturbed */
-    int crc = store_cursor_seek(c, prefix, 4, &key, &v);
-    while (crc == 0 && key.len == 12 && memcmp(key.data, prefix, 4) == 0) {
-        wire_reader_t *rd = NULL;
-        const wire_obj_t *o;
-        if (wire_decode_one(v.data, v.len, &rd, &o) == 0 && wire_obj_type(o) == WIRE_ARRAY &&
-            wire_obj_size(o) == 4) {
-            size_t kl;
-            const char *kid = wire_obj_bytes(wire_obj_at(o, 1), &kl);
-            const wire_obj_t *acc = wire_obj_at(o, 3);
-            int64_t accepted = wire_obj_type(acc) == WIRE_INT ? wire_obj_int(acc)
-                                                              : (int64_t)wire_obj_uint(acc);
-            if (kid && kl == SIGN_KEY_ID_LEN && memcmp(kid, k->key_id, kl) == 0 &&
-                accepted >= r->since) {
-                uint8_t qk[4 + 8 + SIGN_HASH_BYTES];
-                memcpy(qk, key.data, 12);
-                sign_hash(v.data, v.len, qk + 12);
-                rc = store_put(t, STORE_QUARANTINE, qk, sizeof qk, v.data, v.len, 0);
-                n++;
-            }
-        }
-        wire_reader_destroy(&rd);
-        if (rc != 0)
-            break;
-        wire_buf_reset(&key);
-        wire_buf_reset(&v);
-        crc = store_cursor_next(c, &key, &v);
-    }
-    store_cursor_close(&c);
-    wire_buf_fini(&key);
-    wire_buf_fini(&v);
-    if (rc != 0)
-        return rc;
-    char nt[7], since[TIMESTAMP_TEXT_MAX];
+    char nt[7], since[TIMESTAMP_TEXT_MAX], why[200];
     event_node_text(node, nt);
     timestamp_format(r->since, since);
-    struct clone alarm = {.node = node, .seq = k->serial};
-    snprintf(alarm.why, sizeof alarm.why,
+    snprintf(why, sizeof why,
              "key %s of %s compromised since %.25s: %llu batches accepted since then quarantined",
              k->key_id, nt, since, (unsigned long long)n);
-    wire_buf_init(&alarm.copy);
-    rc = clone_alarm(t, cp->in, timestamp_now_ms(), &cp->sealed, &alarm, "key.compromised");
-    wire_buf_fini(&alarm.copy);
-    log_warn("ingest: %s", alarm.why);
-    return rc;
+    struct quarantine_tier q = tier_of(cp->in);
+    return quarantine_alarm(cp->t, &q, "key.compromised", node, k->serial, why,
+                            timestamp_now_ms(), &cp->sealed);
 }
 
 static int
@@ -514,7 +442,7 @@ save_fn(store_txn_t *t, void *arg)
                      "restored or cloned store",
                      n->node, (unsigned long long)n->sealed_seq, (unsigned long long)n->last_seq);
             wire_buf_init(&c.copy);
-            rc = clone_alarm(t, in, timestamp_now_ms(), &sealed, &c, "node.clone");
+            rc = clone_alarm(t, in, timestamp_now_ms(), &sealed, &c);
             wire_buf_fini(&c.copy);
             if (rc != 0)
                 break;
@@ -929,7 +857,7 @@ txn_fn(store_txn_t *t, void *arg)
     bool touched = false;
     /* a carried reuse found by the run this one replaces: its carrier is refused, the alarm kept */
     if (a->clone && a->refused < 0) {
-        int rc = clone_alarm(t, in, a->now_ms, &a->sealed, a->clone, "node.clone");
+        int rc = clone_alarm(t, in, a->now_ms, &a->sealed, a->clone);
         if (rc != 0)
             return rc;
     }
@@ -965,7 +893,7 @@ txn_fn(store_txn_t *t, void *arg)
                 stuck(w, a->now_ms);
                 struct clone c;
                 clone_note(&c, w->node, h->seq, why, m);
-                rc = clone_alarm(t, in, a->now_ms, &a->sealed, &c, "node.clone");
+                rc = clone_alarm(t, in, a->now_ms, &a->sealed, &c);
                 wire_buf_fini(&c.copy);
                 if (rc != 0)
                     return rc;
