@@ -123,6 +123,7 @@ for _ in $(seq 100); do
     [ "$("$J" query nodes --data "$D/$PROVINCE" | grep -c ' v2 ')" -ge 7 ] && break
     sleep 0.1
 done
+sleep 5.5 # the aggregators record their children's heartbeats (backlog, clock skew) every 5 s
 echo "== the tree as the province sees it (every link on CurveZMQ, every county batch's certificate"
 echo "   and signature checked there; the catalogue version each node acknowledged)"
 "$J" query nodes --data "$D/$PROVINCE"
