@@ -55,13 +55,7 @@ static const struct conf_key config_table[] = {
      "beside aggregator/key; empty = plain"},
     {"uplink/endpoint", CONF_STR, "", 0, 0,
      "the parent aggregator; empty at the top of the tree (the province)"},
-    {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},
-    {"uplink/timeout_ms", CONF_INT, "5000", 200, 3600000,
-     "reconnect when the parent is silent this long"},
-    {"uplink/ack_timeout_ms", CONF_INT, "3000", 100, 3600000,
-     "resend unacknowledged batches after this long without progress"},
-    {"uplink/backoff_max_ms", CONF_INT, "5000", 100, 600000, "longest wait between reconnects"},
-    {"uplink/window", CONF_INT, "8", 1, 256, "batches in flight"},
+    LINK_CONF_KEYS,
     {"aggregator/children", CONF_STR, "", 0, 0,
      "the children expected to report, space-separated codes; empty = every node in keys"},
     {"aggregator/rollup_only", CONF_STR, "", 0, 0,
@@ -735,15 +729,9 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     zloop_reader(a->loop, a->router, on_router, a);
     zloop_timer(a->loop, 10, 0, on_tick, a);
     if (*up) {
-        struct link_options lo = {
-            .endpoint = up,
-            .heartbeat_ms = conf_int(a->conf, "uplink/heartbeat_ms"),
-            .timeout_ms = conf_int(a->conf, "uplink/timeout_ms"),
-            .ack_timeout_ms = conf_int(a->conf, "uplink/ack_timeout_ms"),
-            .backoff_max_ms = conf_int(a->conf, "uplink/backoff_max_ms"),
-            .window = (uint32_t)conf_int(a->conf, "uplink/window"),
-            .drop_carried = true,
-        };
+        struct link_options lo;
+        link_options_read(a->conf, &lo);
+        lo.drop_carried = true;
         a->link = link_new(&lo, a->store, a->node, rotation_key(a->rot));
         char why_curve[512];
         rc = rotation_attach(a->rot, a->link, conf_str(a->conf, "uplink/server_key"), why_curve,

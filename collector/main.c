@@ -43,13 +43,7 @@ static const struct conf_key config_table[] = {
     {"uplink/server_key", CONF_STR, "", 0, 0,
      "the parent's certificate or NAME.curve-pub: speak CurveZMQ to it with the transport key "
      "beside collector/key; empty = plain"},
-    {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},
-    {"uplink/timeout_ms", CONF_INT, "5000", 200, 3600000,
-     "reconnect when the parent is silent this long"},
-    {"uplink/ack_timeout_ms", CONF_INT, "3000", 100, 3600000,
-     "resend unacknowledged batches after this long without progress"},
-    {"uplink/backoff_max_ms", CONF_INT, "5000", 100, 600000, "longest wait between reconnects"},
-    {"uplink/window", CONF_INT, "8", 1, 256, "batches in flight"},
+    LINK_CONF_KEYS,
     {"batch/max_events", CONF_INT, "1000", 1, 100000, "seal a batch at this many events"},
     {"batch/flush_ms", CONF_INT, "50", 1, 600000, "seal a partial batch after this long"},
     {"store/map_mb", CONF_INT, "64", 1, 1048576, "initial LMDB map size (it grows by itself)"},
@@ -435,14 +429,8 @@ setup(struct collector *c, const char *config_path, bool check_only)
              ep_default ? ep_default : ep);
     free(ep_default);
 
-    struct link_options lo = {
-        .endpoint = conf_str(c->conf, "uplink/endpoint"),
-        .heartbeat_ms = conf_int(c->conf, "uplink/heartbeat_ms"),
-        .timeout_ms = conf_int(c->conf, "uplink/timeout_ms"),
-        .ack_timeout_ms = conf_int(c->conf, "uplink/ack_timeout_ms"),
-        .backoff_max_ms = conf_int(c->conf, "uplink/backoff_max_ms"),
-        .window = (uint32_t)conf_int(c->conf, "uplink/window"),
-    };
+    struct link_options lo;
+    link_options_read(c->conf, &lo);
     rc = rotation_resume(c->rot, c->store);
     if (rc != 0) {
         fprintf(stderr, "jiancha-collector: cannot read the certificates held in %s: %s\n", data,

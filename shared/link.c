@@ -384,6 +384,18 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
 }
 
 void
+link_options_read(const conf_t *conf, struct link_options *out)
+{
+    memset(out, 0, sizeof *out);
+    out->endpoint = conf_str(conf, "uplink/endpoint");
+    out->heartbeat_ms = conf_int(conf, "uplink/heartbeat_ms");
+    out->timeout_ms = conf_int(conf, "uplink/timeout_ms");
+    out->ack_timeout_ms = conf_int(conf, "uplink/ack_timeout_ms");
+    out->backoff_max_ms = conf_int(conf, "uplink/backoff_max_ms");
+    out->window = (uint32_t)conf_int(conf, "uplink/window");
+}
+
+void
 link_set_key(link_t *l, const sign_key_t *key, const sign_curve_t *curve)
 {
     l->key = key;

@@ -12,6 +12,7 @@
 #ifndef JIANCHA_LINK_H
 #define JIANCHA_LINK_H
 
+#include "conf.h"
 #include "proto.h"
 #include "sign.h"
 #include "store.h"
@@ -40,6 +41,20 @@ struct link_status {
     uint64_t resends;
     uint64_t batches_sent;
 };
+
+/* The configuration keys of a link's tuning, shared by every daemon with an uplink (entries of a
+ * conf_key table), and the options read from a loaded configuration (uplink/endpoint and these;
+ * drop_carried false). */
+#define LINK_CONF_KEYS                                                                             \
+    {"uplink/heartbeat_ms", CONF_INT, "1000", 50, 600000, "ping the parent when idle this long"},  \
+        {"uplink/timeout_ms", CONF_INT, "5000", 200, 3600000,                                      \
+         "reconnect when the parent is silent this long"},                                        \
+        {"uplink/ack_timeout_ms", CONF_INT, "3000", 100, 3600000,                                  \
+         "resend unacknowledged batches after this long without progress"},                       \
+        {"uplink/backoff_max_ms", CONF_INT, "5000", 100, 600000,                                   \
+         "longest wait between reconnects"},                                                      \
+        {"uplink/window", CONF_INT, "8", 1, 256, "batches in flight"}
+void link_options_read(const conf_t *conf, struct link_options *out);
 
 typedef struct link link_t;
 
