@@ -149,14 +149,10 @@ dirty_one(void *arg, const wire_obj_t *m)
 }
 
 int
-counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const void *record, size_t len)
+counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
 {
-    wire_reader_t *r = NULL;
-    const wire_obj_t *m;
-    if (wire_decode_one(record, len, &r, &m) != 0 || wire_obj_type(m) != WIRE_MAP) {
-        wire_reader_destroy(&r);
+    if (wire_obj_type(m) != WIRE_MAP)
         return 0;
-    }
     bool accept = str_is(m, "type", "case.accept");
     bool counted = accept || str_is(m, "type", "case.decision") || str_is(m, "type", "rating") ||
                    str_is(m, "type", "complaint.open");
@@ -180,7 +176,6 @@ counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const void *re
             rc = each_case_record(t, node, case_id, dirty_one, &d);
         }
     }
-    wire_reader_destroy(&r);
     return rc;
 }
 

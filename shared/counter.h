@@ -28,10 +28,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Notes a newly stored record of `node` (seq) if it counts: case.accept, case.decision, rating,
- * complaint.open. Other records are ignored. */
-int counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const void *record,
-                         size_t len) __attribute__((warn_unused_result));
+/* Notes a newly stored record of `node` (seq, decoded) if it counts: case.accept, case.decision,
+ * rating, complaint.open. Other records are ignored. */
+int counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *record)
+    __attribute__((warn_unused_result));
 
 /* Notes an alert change: its raising day must be counted again (and, for limit.case, the day the
  * case was concluded, whose on-time count depends on it). */

@@ -948,15 +948,23 @@ rules_subject_of(const void *record, size_t len, char *kind, char key[65], char 
 {
     wire_reader_t *rd = NULL;
     const wire_obj_t *m;
+    handler[0] = '\0';
+    int rc = wire_decode_one(record, len, &rd, &m) == 0
+                 ? rules_subject_of_map(m, kind, key, handler)
+                 : ERR_NOT_FOUND;
+    wire_reader_destroy(&rd);
+    return rc;
+}
+
+int
+rules_subject_of_map(const wire_obj_t *m, char *kind, char key[65], char handler[65])
+{
     const char *t, *p;
     size_t tl, pl;
     int rc = ERR_NOT_FOUND;
     handler[0] = '\0';
-    if (wire_decode_one(record, len, &rd, &m) != 0 ||
-        wire_obj_get_bytes(m, "type", WIRE_STR, &t, &tl) != 0) {
-        wire_reader_destroy(&rd);
+    if (wire_obj_type(m) != WIRE_MAP || wire_obj_get_bytes(m, "type", WIRE_STR, &t, &tl) != 0)
         return ERR_NOT_FOUND;
-    }
     int type = -1;
     for (int i = 0; i < E_TYPES_; i++)
         if (strlen(type_names[i]) == tl && memcmp(type_names[i], t, tl) == 0)
@@ -978,7 +986,6 @@ rules_subject_of(const void *record, size_t len, char *kind, char key[65], char 
         }
         rc = 0;
     }
-    wire_reader_destroy(&rd);
     return rc;
 }
 

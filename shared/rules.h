@@ -50,5 +50,8 @@ int64_t rules_next_change(const rules_t *r);
  * 0, or ERR_NOT_FOUND for records no rule reads. */
 int rules_subject_of(const void *record, size_t len, char *kind, char key[65], char handler[65])
     __attribute__((warn_unused_result));
+/* The same for a record already decoded. */
+int rules_subject_of_map(const wire_obj_t *record, char *kind, char key[65], char handler[65])
+    __attribute__((warn_unused_result));
 
 #endif

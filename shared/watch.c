@@ -420,10 +420,17 @@ pass_fn(store_txn_t *t, void *arg)
         rc = store_get(t, STORE_EVENTS, rk, 12, &v);
         if (rc != 0)
             break;
+        /* decoded once for both the subject index and the day index */
         char kind, key[65], handler[65];
-        if (rules_subject_of(v.data, v.len, &kind, key, handler) != 0)
+        wire_reader_t *rd = NULL;
+        const wire_obj_t *m;
+        if (wire_decode_one(v.data, v.len, &rd, &m) != 0 ||
+            rules_subject_of_map(m, &kind, key, handler) != 0) {
+            wire_reader_destroy(&rd);
             continue;
-        rc = counter_index_record(t, w->node, seq, v.data, v.len);
+        }
+        rc = counter_index_record(t, w->node, seq, m);
+        wire_reader_destroy(&rd);
         if (rc != 0)
             break;
         uint8_t sk[96], be[8];
