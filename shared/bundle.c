@@ -19,11 +19,6 @@ bundle_kind_known(const char *kind)
            strcmp(kind, "crl") == 0 || strcmp(kind, "certs") == 0;
 }
 
-static void
-digest(const void *doc, size_t len, uint8_t out[SIGN_HASH_BYTES])
-{
-    sign_hash(doc, len, out);
-}
 
 void
 bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
@@ -43,7 +38,7 @@ bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
     wire_put_cstr(doc, "body");
     wire_put_bin(doc, b->body, b->body_len);
     uint8_t h[SIGN_HASH_BYTES];
-    digest(doc->data, doc->len, h);
+    sign_hash(doc->data, doc->len, h);
     sign_detached_digest(key, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig);
 }
 
@@ -143,7 +138,7 @@ bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size
             const void *sig, size_t sig_len, struct bundle *b, char why[160])
 {
     uint8_t h[SIGN_HASH_BYTES];
-    digest(doc, len, h);
+    sign_hash(doc, len, h);
     if (sig_len != SIGN_SIGNATURE_BYTES ||
         sign_verify_digest(publisher_pk, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig) != 0) {
         snprintf(why, 160, "bundle signature does not verify with the publisher's key");
@@ -284,15 +279,6 @@ bundle_keep(store_txn_t *t, uint32_t node, uint32_t spool_node, const struct bun
     return rc;
 }
 
-bool
-bundle_is_applied_record(const wire_obj_t *m)
-{
-    const char *p;
-    size_t l;
-    return wire_obj_type(m) == WIRE_MAP &&
-           wire_obj_get_bytes(m, "type", WIRE_STR, &p, &l) == 0 && l == 14 &&
-           memcmp(p, "bundle.applied", 14) == 0;
-}
 
 int
 bundle_note_applied(store_txn_t *t, uint32_t origin, const wire_obj_t *m)

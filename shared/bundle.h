@@ -63,8 +63,7 @@ int bundle_keep(store_txn_t *t, uint32_t node, uint32_t spool_node, const struct
                 const void *doc, size_t len, const void *sig, size_t sig_len, int64_t now_ms,
                 bool *taken) __attribute__((warn_unused_result));
 
-/* Is this decoded record a `bundle.applied` record? Then notes it for `origin`. */
-bool bundle_is_applied_record(const wire_obj_t *record);
+/* Notes a decoded `bundle.applied` record for `origin`. */
 int bundle_note_applied(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
     __attribute__((warn_unused_result));
 

@@ -564,16 +564,6 @@ static int store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w
 static int stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq,
                               uint8_t out[SIGN_HASH_BYTES]);
 
-/* Is this record a `batch` record (a child's batch carried up by an aggregator)? */
-static bool
-is_batch_record(const wire_obj_t *m)
-{
-    const char *p;
-    size_t len;
-    return wire_obj_get_bytes(m, "type", WIRE_STR, &p, &len) == 0 && len == 5 &&
-           memcmp(p, "batch", 5) == 0;
-}
-
 /* Checks and stores one batch carried inside a `batch` record: the origin's own signature,
  * sequence and chain, exactly as if the origin had sent it here. ERR_DUPLICATE is fine (already
  * held); other errors refuse the carrying batch with a->why. */
@@ -709,8 +699,17 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
     while ((rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0) {
         wire_reader_t *rr = NULL;
         const wire_obj_t *m2;
+        /* the record's type, read once: what this tier does with it besides storing it */
+        char type[24] = "";
+        const char *tp;
+        size_t tl;
         bool decoded = wire_decode_one(rec, len, &rr, &m2) == 0;
-        if (decoded && is_batch_record(m2)) {
+        if (decoded && wire_obj_get_bytes(m2, "type", WIRE_STR, &tp, &tl) == 0 &&
+            tl < sizeof type) {
+            memcpy(type, tp, tl);
+            type[tl] = '\0';
+        }
+        if (strcmp(type, "batch") == 0) {
             /* A child's batch carried up: judged and stored under its origin, not kept here. */
             rc = take_origin(t, a, w->node, m2);
             wire_reader_destroy(&rr);
@@ -720,22 +719,19 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
                 break;
             continue;
         }
-        const char *type;
-        size_t tl;
-        if (decoded && wire_obj_get_bytes(m2, "type", WIRE_STR, &type, &tl) == 0 && tl == 5 &&
-            memcmp(type, "alert", 5) == 0)
+        if (strcmp(type, "alert") == 0)
             urgent = true;
         store_be64(key + 4, seq);
         rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
         /* A counter sheet replaces the node's older sheet of that day (a malformed one is kept as
          * a record, signed as it is, but counts nowhere). */
         bool taken;
-        if (rc == 0 && decoded && bundle_is_applied_record(m2)) {
+        if (rc == 0 && strcmp(type, "bundle.applied") == 0) {
             rc = bundle_note_applied(t, w->node, m2);
             if (rc == ERR_DECODE)
                 rc = 0;
         }
-        if (rc == 0 && decoded && counter_is_record(m2)) {
+        if (rc == 0 && strcmp(type, "counters") == 0) {
             rc = counter_apply(t, w->node, rec, len, m2, &taken);
             if (rc == ERR_DECODE)
                 rc = 0;
