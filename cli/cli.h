@@ -16,6 +16,11 @@ int cli_catalog(int argc, char **argv);
 int cli_evaluate(int argc, char **argv);
 int cli_scores(int argc, char **argv);
 int cli_bundle(int argc, char **argv);
+/* Opens a daemon's store read-only (it may be running); a failure is printed, naming the
+ * directory. */
+struct store;
+int cli_open_store(const char *dir, struct store **s);
+
 /* Signs a bundle with the publisher's key file and sends it to an aggregator (over CurveZMQ when
  * server_key names the aggregator's certificate or curve-pub): 0 when it is held there, else 1
  * with the reason printed. */

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-open_ro(const char *dir, store_t **s)
+int
+cli_open_store(const char *dir, store_t **s)
 {
     struct store_options o = {.readonly = true};
     int rc = store_open(dir, &o, s);
@@ -68,7 +68,7 @@ query_events(int argc, char **argv)
         return 2;
     }
     store_t *s = NULL;
-    if (open_ro(data, &s) != 0)
+    if (cli_open_store(data, &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     store_cursor_t *c = NULL;
@@ -179,7 +179,7 @@ cli_status(int argc, char **argv)
         return 2;
     }
     store_t *s = NULL;
-    if (open_ro(data, &s) != 0)
+    if (cli_open_store(data, &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);
@@ -386,7 +386,7 @@ query_alerts(int argc, char **argv)
         return 2;
     }
     store_t *s = NULL;
-    if (open_ro(data, &s) != 0)
+    if (cli_open_store(data, &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);
@@ -521,7 +521,7 @@ query_nodes(int argc, char **argv)
         return 2;
     }
     store_t *s = NULL;
-    if (open_ro(data, &s) != 0)
+    if (cli_open_store(data, &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);

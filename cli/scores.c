@@ -109,13 +109,10 @@ cli_scores(int argc, char **argv)
     int64_t after;
     if (calendar_parse_date(next, 10, &after) != 0)
         return 2;
-    struct store_options o = {.readonly = true};
     store_t *st = NULL;
-    int rc = store_open(data, &o, &st);
-    if (rc != 0) {
-        fprintf(stderr, "jiancha query scores: cannot open %s: %s\n", data, err_str(rc));
+    int rc = cli_open_store(data, &st);
+    if (rc != 0)
         return 1;
-    }
     struct rows rows = {0};
     rc = counter_sum(st, first, after, mode, node, collect, &rows);
     store_close(&st);
