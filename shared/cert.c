@@ -172,28 +172,13 @@ get_key(const wire_obj_t *m, const char *name, uint8_t out[CERT_KEY_BYTES])
 static bool
 get_int(const wire_obj_t *m, const char *name, int64_t *out)
 {
-    const wire_obj_t *v = wire_obj_get(m, name);
-    if (v && wire_obj_type(v) == WIRE_INT) {
-        *out = wire_obj_int(v);
-        return true;
-    }
-    if (v && wire_obj_type(v) == WIRE_UINT && wire_obj_uint(v) <= INT64_MAX) {
-        *out = (int64_t)wire_obj_uint(v);
-        return true;
-    }
-    return false;
+    return wire_obj_get_int(m, name, out) == 0;
 }
 
 static bool
 get_str(const wire_obj_t *m, const char *name, char *out, size_t cap)
 {
-    const char *p;
-    size_t l;
-    if (wire_obj_get_bytes(m, name, WIRE_STR, &p, &l) != 0 || l >= cap)
-        return false;
-    memcpy(out, p, l);
-    out[l] = '\0';
-    return true;
+    return wire_obj_get_text(m, name, out, cap) == 0;
 }
 
 static bool

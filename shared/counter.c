@@ -28,28 +28,22 @@ str_is(const wire_obj_t *m, const char *key, const char *want)
            memcmp(p, want, l) == 0;
 }
 
+/* A string field, "" when absent or too long. */
 static void
 str_copy(const wire_obj_t *m, const char *key, char *out, size_t cap)
 {
-    const char *p;
-    size_t l;
-    if (wire_obj_get_bytes(m, key, WIRE_STR, &p, &l) != 0 || l >= cap)
-        l = 0, p = "";
-    memcpy(out, p, l);
-    out[l] = '\0';
+    if (wire_obj_get_text(m, key, out, cap) != 0)
+        out[0] = '\0';
 }
 
+/* An integer field; *ok turns false when it is absent or not an integer. */
 static int64_t
 int_of(const wire_obj_t *m, const char *key, bool *ok)
 {
-    const wire_obj_t *v = wire_obj_get(m, key);
-    if (v && wire_obj_type(v) == WIRE_UINT && wire_obj_uint(v) <= INT64_MAX)
-        return (int64_t)wire_obj_uint(v);
-    if (v && wire_obj_type(v) == WIRE_INT)
-        return wire_obj_int(v);
-    if (ok)
+    int64_t v = 0;
+    if (wire_obj_get_int(m, key, &v) != 0 && ok)
         *ok = false;
-    return 0;
+    return v;
 }
 
 /* ---- keys ---- */

@@ -594,12 +594,9 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
     }
     /* The origin's key is judged as of when the carrier accepted the batch (its signed `at`):
      * backlog accepted before a rotation's revocation stays valid on its way up. */
-    int64_t accepted = a->now_ms;
-    const wire_obj_t *at = wire_obj_get(m, "at");
-    if (at && wire_obj_type(at) == WIRE_INT)
-        accepted = wire_obj_int(at);
-    else if (at && wire_obj_type(at) == WIRE_UINT && wire_obj_uint(at) <= INT64_MAX)
-        accepted = (int64_t)wire_obj_uint(at);
+    int64_t accepted;
+    if (wire_obj_get_int(m, "at", &accepted) != 0)
+        accepted = a->now_ms;
     char why[160];
     const struct keyring_key *k =
         ingest_key_for(in, w->node, (const char *)om.key_id, om.key_id_len, accepted, why);

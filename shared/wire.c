@@ -254,6 +254,38 @@ wire_obj_get_uint(const wire_obj_t *map, const char *key, uint64_t *out)
 }
 
 int
+wire_obj_get_int(const wire_obj_t *map, const char *key, int64_t *out)
+{
+    const wire_obj_t *v = wire_obj_get(map, key);
+    if (!v)
+        return ERR_NOT_FOUND;
+    if (wire_obj_type(v) == WIRE_INT) {
+        *out = wire_obj_int(v);
+        return 0;
+    }
+    if (wire_obj_type(v) == WIRE_UINT && wire_obj_uint(v) <= INT64_MAX) {
+        *out = (int64_t)wire_obj_uint(v);
+        return 0;
+    }
+    return ERR_DECODE;
+}
+
+int
+wire_obj_get_text(const wire_obj_t *map, const char *key, char *out, size_t cap)
+{
+    const char *p;
+    size_t n;
+    int rc = wire_obj_get_bytes(map, key, WIRE_STR, &p, &n);
+    if (rc != 0)
+        return rc;
+    if (n >= cap)
+        return ERR_DECODE;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+int
 wire_obj_get_bytes(const wire_obj_t *map, const char *key, enum wire_type type, const char **ptr,
                    size_t *len)
 {

@@ -67,6 +67,12 @@ int wire_obj_get_uint(const wire_obj_t *map, const char *key, uint64_t *out)
     __attribute__((warn_unused_result));
 int wire_obj_get_bytes(const wire_obj_t *map, const char *key, enum wire_type type,
                        const char **ptr, size_t *len) __attribute__((warn_unused_result));
+/* A signed integer (msgpack encodes non-negative ones as uint): ERR_DECODE past INT64_MAX. */
+int wire_obj_get_int(const wire_obj_t *map, const char *key, int64_t *out)
+    __attribute__((warn_unused_result));
+/* A string copied NUL-terminated into out: ERR_DECODE if it needs cap bytes or more. */
+int wire_obj_get_text(const wire_obj_t *map, const char *key, char *out, size_t cap)
+    __attribute__((warn_unused_result));
 
 typedef struct wire_reader wire_reader_t;
 
