@@ -6,7 +6,10 @@
  * routing id are answered "hello-first". All checks and storage live in libjiancha's ingest.
  */
 #include "bundle.h"
+#include "calendar.h"
 #include "conf.h"
+#include "desk.h"
+#include "door.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
@@ -67,6 +70,16 @@ static const struct conf_key config_table[] = {
      "node.silent turns yellow when an expected child has sent nothing this long"},
     {"silence/red_after_ms", CONF_INT, "3600000", 100, 864000000, "and red after this long"},
     {"forward/batch_max", CONF_INT, "8", 1, 1024, "children's batches per batch sent up"},
+    {"intake/endpoint", CONF_STR, "", 0, 0,
+     "where this office's supervisors send supervision actions (jiancha alert, supervise, patrol "
+     "…); empty = ipc://DATA/intake.sock"},
+    {"intake/max_message_bytes", CONF_INT, "1048576", 1024, 268435456,
+     "largest intake message; larger ones are refused with an error"},
+    {"desk/calendar", CONF_STR, "", 0, 0,
+     "working-day calendar (TSV) for this office's deadlines: answers, supervision cases, "
+     "patrols; empty = supervision actions are refused here"},
+    {"desk/patrol_from", CONF_STR, "", 0, 0,
+     "first day (YYYY-MM-DD) whose patrols this office is judged on; empty = the first day it ran"},
     {"forward/flush_ms", CONF_INT, "20", 1, 600000, "send a partial batch up after this long"},
     {"store/map_mb", CONF_INT, "256", 1, 1048576, "initial LMDB map size (it grows by itself)"},
     {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
@@ -106,6 +119,10 @@ struct aggregator {
     int64_t unsealed_since_ms;
     silence_t *silence;
     int64_t silence_checked_ms;
+    door_t *door;       /* supervision actions of this office */
+    calendar_t *cal;    /* NULL: no desk */
+    desk_t *desk;
+    bool undesked;
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
     zap_t *zap;
@@ -477,6 +494,43 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+/* The supervision desk: actions entered here, and the deadlines of this office's alerts,
+ * supervision cases and patrols. */
+static void
+run_desk(struct aggregator *a, int64_t now)
+{
+    struct desk_result dr;
+    int rc = desk_run(a->desk, now, a->forward_seal_at, 100000, &dr);
+    if (rc != 0) {
+        log_warn("aggregator: supervision desk pass failed, will retry: %s", err_str(rc));
+        return;
+    }
+    a->undesked = dr.more;
+    if (dr.sealed && a->link)
+        link_kick(a->link);
+}
+
+static int
+on_intake(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    (void)sock;
+    struct aggregator *a = arg;
+    struct intake_result res;
+    bool stored = false;
+    for (int i = 0; i < 64 && door_handle(a->door, timestamp_now_ms(), &res) == 0; i++)
+        stored |= res.accepted > 0;
+    if (stored) {
+        if (!a->unsealed) {
+            a->unsealed = true;
+            a->unsealed_since_ms = timestamp_now_ms();
+        }
+        if (a->desk)
+            run_desk(a, timestamp_now_ms());
+    }
+    return 0;
+}
+
 static int
 on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -509,6 +563,8 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         if (ingest_save_contacts(a->ingest) != 0)
             log_warn("aggregator: cannot record children's contact, will retry");
     }
+    if (a->desk && (a->undesked || now >= desk_next_due(a->desk)))
+        run_desk(a, now);
     if (now - a->silence_checked_ms >= 1000) {
         uint64_t changes;
         a->silence_checked_ms = now;
@@ -667,6 +723,43 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         if (!a->forward_seal_at)
             a->forward_seal_at = 8;
     }
+    const char *cal_path = conf_str(a->conf, "desk/calendar");
+    if (*cal_path) {
+        char why_cal[512];
+        if (calendar_load(cal_path, &a->cal, why_cal, sizeof why_cal) != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"desk/calendar\": %s\n", config_path,
+                    why_cal);
+            return ERR_CONFIG;
+        }
+        int64_t from = INT64_MIN;
+        const char *from_text = conf_str(a->conf, "desk/patrol_from");
+        if (*from_text && calendar_parse_date(from_text, strlen(from_text), &from) != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"desk/patrol_from\": \"%s\" is not a "
+                            "date (YYYY-MM-DD)\n", config_path, from_text);
+            return ERR_CONFIG;
+        }
+        uint32_t kids[4096];
+        size_t nk = 0;
+        if (parse_codes(a, config_path, "aggregator/children", kids, 4096, &nk) != 0)
+            return ERR_CONFIG;
+        struct desk_options dopt = {from, kids, nk};
+        a->desk = desk_new(a->store, a->node, a->cal, &dopt);
+        a->undesked = true;
+    }
+    {
+        const char *iep = conf_str(a->conf, "intake/endpoint");
+        char *iep_default = *iep ? NULL : xasprintf("ipc://%s/intake.sock", data);
+        struct intake_policy policy = {a->cal, true};
+        char why_door[512];
+        a->door = door_new(a->store, a->node, iep_default ? iep_default : iep,
+                           conf_int(a->conf, "intake/max_message_bytes"), a->forward_seal_at,
+                           &policy, why_door, sizeof why_door);
+        free(iep_default);
+        if (!a->door) {
+            fprintf(stderr, "jiancha-aggregator: %s\n", why_door);
+            return ERR_NET;
+        }
+    }
     const char *pub = conf_str(a->conf, "bundle/publisher_key");
     if (*pub) {
         char pub_node[7];
@@ -727,6 +820,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     free(path);
     free(tmp);
     zloop_reader(a->loop, a->router, on_router, a);
+    zloop_reader(a->loop, door_socket(a->door), on_intake, a);
     zloop_timer(a->loop, 10, 0, on_tick, a);
     if (*up) {
         struct link_options lo;
@@ -762,6 +856,9 @@ teardown(struct aggregator *a)
 {
     link_destroy(&a->link);
     silence_destroy(&a->silence);
+    desk_destroy(&a->desk);
+    door_destroy(&a->door);
+    calendar_destroy(&a->cal);
     rotation_destroy(&a->rot);
     zap_stop(&a->zap);
     sign_curve_destroy(&a->curve);

@@ -96,7 +96,7 @@ tick(const catalog_t *cat, calendar_t *cal, uint64_t open, uint64_t due)
         }
         struct intake_result r;
         if (event_parse_message(msg.data, msg.len, "510104", &set) != 0 ||
-            intake_commit(st, 510104, &set, 1000, 0, &r) != 0)
+            intake_commit(st, 510104, &set, NULL, 1000, 0, &r) != 0)
             exit(1);
     }
     watch_t *w = watch_new(st, 510104, cat, cal);
@@ -239,7 +239,7 @@ main(int argc, char **argv)
                 break; /* the text ended with a full message */
             struct intake_result ir;
             if (event_parse_message(text.data + start, i - start, "510104", &set) != 0 ||
-                intake_commit(st, 510104, &set, 1000, 0, &ir) != 0)
+                intake_commit(st, 510104, &set, NULL, 1000, 0, &ir) != 0)
                 return 1;
             struct watch_result wr;
             int64_t at = set.n_entries ? set.entries[set.n_entries - 1].at_ms : as_of;

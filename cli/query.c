@@ -475,12 +475,6 @@ cmp_node_row(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Division codes nest: 51xxxx is a county of city 51xx00, of province 510000. */
-static int
-depth_of(uint32_t node)
-{
-    return node % 10000 == 0 ? 0 : node % 100 == 0 ? 1 : 2;
-}
 
 struct versions {
     struct node_row **rows;
@@ -603,7 +597,7 @@ query_nodes(int argc, char **argv)
             snprintf(lag, sizeof lag, "%llds", (long long)((now - r->st.last_contact_ms) / 1000));
         }
         char label[16];
-        snprintf(label, sizeof label, "%*s%s", 2 * depth_of(r->node), "", nt);
+        snprintf(label, sizeof label, "%*s%s", 2 * event_node_depth(r->node), "", nt);
         /* backlog and skew come from a direct child's heartbeats */
         char backlog[24] = "-", skew[24] = "-";
         if (r->has_state && r->st.sealed_known)

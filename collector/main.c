@@ -7,9 +7,12 @@
  * that stored its events.
  */
 #include "bundle.h"
+#include "calendar.h"
 #include "catalog.h"
 #include "conf.h"
 #include "counter.h"
+#include "desk.h"
+#include "door.h"
 #include "err.h"
 #include "event.h"
 #include "intake.h"
@@ -59,6 +62,8 @@ static const struct conf_key config_table[] = {
      "the tree are applied when they verify with it; empty = refused"},
     {"counters/interval_ms", CONF_INT, "60000", 50, 86400000,
      "count the days that changed into counter sheets this often (they go up for scores)"},
+    {"patrol/from", CONF_STR, "", 0, 0,
+     "first day (YYYY-MM-DD) whose patrols this office is judged on; empty = the first day it ran"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
@@ -70,111 +75,22 @@ struct collector {
     store_t *store;
     rotation_t *rot; /* the signing key in force, and its successor while rotating */
     link_t *link;
-    zsock_t *intake;
+    door_t *door;
     zloop_t *loop;
-    struct event_set set;
-    int64_t max_message;
     uint32_t seal_at;
     int64_t flush_ms;
     int64_t counters_ms, counted_ms;
     struct log_limit bundle_refusals;
     rulebook_t *book; /* the catalogue and calendar in force */
     watch_t *watch;       /* NULL when no catalogue is configured */
+    desk_t *desk;         /* supervision actions; NULL when no calendar is configured */
+    int64_t patrol_from_day;
     bool unjudged;        /* records stored since the last rules pass */
+    bool undesked;        /* records stored since the last desk pass */
     uint64_t alert_changes;
     bool unsealed;             /* events stored but not yet in a batch */
     int64_t unsealed_since_ms; /* when the oldest of them arrived */
-    uint64_t accepted, duplicates, rejected, refused_full;
 };
-
-/* The envelope of one intake request: who asked, whether it used a REQ-style empty delimiter, and
- * the optional request id a pipelining client uses to match replies to requests. */
-struct envelope {
-    zframe_t *identity;
-    bool delimiter;
-    zframe_t *request_id;
-};
-
-static void
-reply(struct collector *c, struct envelope *env, const char *text)
-{
-    zmsg_t *out = zmsg_new();
-    zmsg_append(out, &env->identity);
-    if (env->delimiter)
-        zmsg_addmem(out, "", 0);
-    if (env->request_id)
-        zmsg_append(out, &env->request_id);
-    zmsg_addstr(out, text);
-    if (zmsg_send(&out, c->intake) != 0)
-        zmsg_destroy(&out); /* the sender went away; its retry is answered as a duplicate */
-}
-
-static void
-handle_intake(struct collector *c, zmsg_t *msg)
-{
-    struct envelope env = {zmsg_pop(msg), false, NULL};
-    /* A REQ client puts an empty delimiter before the body; a DEALER need not. A request id, if
-     * any, is the frame before the body (at most 64 bytes). */
-    if (zmsg_size(msg) >= 2 && zframe_size(zmsg_first(msg)) == 0) {
-        zframe_t *empty = zmsg_pop(msg);
-        zframe_destroy(&empty);
-        env.delimiter = true;
-    }
-    if (zmsg_size(msg) == 2 && zframe_size(zmsg_first(msg)) <= 64)
-        env.request_id = zmsg_pop(msg);
-    zframe_t *body = zmsg_pop(msg);
-    if (!env.identity || !body || zmsg_size(msg) != 0) {
-        if (env.identity)
-            reply(c, &env,
-                  "{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"a message is "
-                  "[request id] body, the body one frame of JSON or msgpack\"}");
-        else
-            zframe_destroy(&env.request_id);
-        zframe_destroy(&body);
-        return;
-    }
-    int64_t now = timestamp_now_ms();
-    struct intake_result res = {0};
-    int rc;
-    if ((int64_t)zframe_size(body) > c->max_message) {
-        char *text = xasprintf("{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"message "
-                               "of %zu bytes exceeds the limit of %lld bytes\"}",
-                               zframe_size(body), (long long)c->max_message);
-        log_warn("collector: refused oversized message bytes=%zu limit=%lld", zframe_size(body),
-                 (long long)c->max_message);
-        reply(c, &env, text);
-        free(text);
-        zframe_destroy(&body);
-        return;
-    }
-    rc = event_parse_message(zframe_data(body), zframe_size(body), c->node_text, &c->set);
-    int store_rc = 0;
-    if (c->set.n_entries > 0) {
-        store_rc = intake_commit(c->store, c->node, &c->set, c->seal_at, now, &res);
-        if (store_rc == ERR_STORAGE_FULL)
-            c->refused_full++;
-        else if (store_rc != 0)
-            log_error("collector: intake commit failed records=%zu: %s", c->set.n_entries,
-                      err_str(store_rc));
-    }
-    char *text = intake_reply_json(&c->set, &res, store_rc ? store_rc : (rc == ERR_DECODE ? rc : 0));
-    reply(c, &env, text);
-    free(text);
-    zframe_destroy(&body);
-    if (store_rc == 0) {
-        c->accepted += res.accepted;
-        c->duplicates += res.duplicates;
-        c->rejected += c->set.n_rejects;
-        if (res.accepted)
-            c->unjudged = true;
-        if (res.accepted && !c->unsealed) {
-            c->unsealed = true;
-            c->unsealed_since_ms = now;
-        }
-        if (res.sealed)
-            link_kick(c->link);
-    }
-}
 
 /* The rules pass: new records, or a clock that came due. */
 static void
@@ -197,6 +113,20 @@ judge(struct collector *c, int64_t now)
             log_warn("collector: rules pass failed, will retry: %s", err_str(rc));
         }
     }
+    /* After the rules: an alert they raised gets its answer clock in the same round. */
+    if (c->desk && (c->undesked || now >= desk_next_due(c->desk))) {
+        struct desk_result dr;
+        int rc = desk_run(c->desk, now, c->seal_at,
+                          (uint64_t)conf_int(c->conf, "rules/max_records_per_pass"), &dr);
+        if (rc == 0) {
+            c->undesked = dr.more;
+            c->alert_changes += dr.changes;
+            if (dr.sealed)
+                link_kick(c->link);
+        } else {
+            log_warn("collector: supervision desk pass failed, will retry: %s", err_str(rc));
+        }
+    }
 }
 
 static int
@@ -204,12 +134,17 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     struct collector *c = arg;
-    for (int i = 0; i < 64 && (zsock_events(sock) & ZMQ_POLLIN); i++) {
-        zmsg_t *msg = zmsg_recv(sock);
-        if (!msg)
-            break;
-        handle_intake(c, msg);
-        zmsg_destroy(&msg);
+    struct intake_result res;
+    for (int i = 0; i < 64 && door_handle(c->door, timestamp_now_ms(), &res) == 0; i++) {
+        if (res.accepted) {
+            c->unjudged = c->undesked = true;
+            if (!c->unsealed) {
+                c->unsealed = true;
+                c->unsealed_since_ms = timestamp_now_ms();
+            }
+        }
+        if (res.sealed)
+            link_kick(c->link);
     }
     /* Nothing else waiting: judge now rather than at the next tick, so an alert leaves within
      * milliseconds of its event; under load the tick batches many messages into one pass. */
@@ -263,11 +198,13 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     struct collector *c = arg;
     struct link_status ls;
     link_status(c->link, &ls);
+    struct door_stats ds;
+    door_stats(c->door, &ds);
     log_info("collector: stats node=%s accepted=%llu duplicates=%llu rejected=%llu "
              "refused_full=%llu alert_changes=%llu uplink=%s acked_batch=%llu resends=%llu "
              "reconnects=%llu",
-             c->node_text, (unsigned long long)c->accepted, (unsigned long long)c->duplicates,
-             (unsigned long long)c->rejected, (unsigned long long)c->refused_full,
+             c->node_text, (unsigned long long)ds.accepted, (unsigned long long)ds.duplicates,
+             (unsigned long long)ds.rejected, (unsigned long long)ds.refused_full,
              (unsigned long long)c->alert_changes,
              link_state_name(ls.state), (unsigned long long)ls.acked,
              (unsigned long long)ls.resends, (unsigned long long)ls.reconnects);
@@ -279,11 +216,19 @@ static void
 restart_rules(struct collector *c)
 {
     watch_destroy(&c->watch);
+    desk_destroy(&c->desk);
     if (rulebook_catalog(c->book) && rulebook_calendar(c->book)) {
         c->watch = watch_new(c->store, c->node, rulebook_catalog(c->book),
                              rulebook_calendar(c->book));
         c->unjudged = true; /* catch up with whatever is unjudged */
     }
+    if (rulebook_calendar(c->book)) {
+        struct desk_options o = {c->patrol_from_day, NULL, 0};
+        c->desk = desk_new(c->store, c->node, rulebook_calendar(c->book), &o);
+        c->undesked = true;
+    }
+    if (c->door)
+        door_set_calendar(c->door, rulebook_calendar(c->book));
 }
 
 static void
@@ -338,11 +283,16 @@ setup(struct collector *c, const char *config_path, bool check_only)
     }
     snprintf(c->node_text, sizeof c->node_text, "%s", node);
     c->node = event_node_number(node);
-    c->max_message = conf_int(c->conf, "intake/max_message_bytes");
     c->seal_at = (uint32_t)conf_int(c->conf, "batch/max_events");
     c->flush_ms = conf_int(c->conf, "batch/flush_ms");
     c->counters_ms = conf_int(c->conf, "counters/interval_ms");
-    event_set_init(&c->set);
+    c->patrol_from_day = INT64_MIN;
+    const char *from = conf_str(c->conf, "patrol/from");
+    if (*from && calendar_parse_date(from, strlen(from), &c->patrol_from_day) != 0) {
+        fprintf(stderr, "jiancha-collector: %s: key \"patrol/from\": \"%s\" is not a date "
+                        "(YYYY-MM-DD)\n", config_path, from);
+        return ERR_CONFIG;
+    }
 
     if (sign_init() != 0)
         return ERR_STATE;
@@ -409,19 +359,15 @@ setup(struct collector *c, const char *config_path, bool check_only)
                  (unsigned long long)catalog_version(rulebook_catalog(c->book)),
                  catalog_count(rulebook_catalog(c->book)));
     c->unsealed_since_ms = 0; /* they have waited long enough: seal at the first tick */
-    c->intake = zsock_new(ZMQ_ROUTER);
-    zsock_set_linger(c->intake, 0);
-    zsock_set_sndtimeo(c->intake, 1000);
-    /* A hard cap well above the configured limit, so an oversize message still gets a clear
-     * reply while a runaway one (past the cap ZeroMQ drops the connection) cannot exhaust
-     * memory. */
-    int64_t cap = c->max_message * 4 > (64 << 20) ? c->max_message * 4 : (64 << 20);
-    zsock_set_maxmsgsize(c->intake, cap > (1 << 30) ? (1 << 30) : (int)cap);
     const char *ep = conf_str(c->conf, "intake/endpoint");
     char *ep_default = *ep ? NULL : xasprintf("ipc://%s/intake.sock", data);
-    if (zsock_bind(c->intake, "%s", ep_default ? ep_default : ep) < 0) {
-        fprintf(stderr, "jiancha-collector: cannot bind intake %s: %s\n",
-                ep_default ? ep_default : ep, zmq_strerror(zmq_errno()));
+    struct intake_policy policy = {rulebook_calendar(c->book), false};
+    char why_door[512];
+    c->door = door_new(c->store, c->node, ep_default ? ep_default : ep,
+                       conf_int(c->conf, "intake/max_message_bytes"), c->seal_at, &policy,
+                       why_door, sizeof why_door);
+    if (!c->door) {
+        fprintf(stderr, "jiancha-collector: %s\n", why_door);
         free(ep_default);
         return ERR_NET;
     }
@@ -449,7 +395,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
     struct link_hooks hooks = {NULL, on_parent_bundle, c};
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
-    zloop_reader(c->loop, c->intake, on_intake, c);
+    zloop_reader(c->loop, door_socket(c->door), on_intake, c);
     zloop_timer(c->loop, 10, 0, on_tick, c);
     zloop_timer(c->loop, 10000, 0, on_stats, c);
     rc = link_attach(c->link, c->loop);
@@ -465,12 +411,12 @@ teardown(struct collector *c)
 {
     link_destroy(&c->link);
     watch_destroy(&c->watch);
+    desk_destroy(&c->desk);
     rulebook_destroy(&c->book);
     zloop_destroy(&c->loop);
-    zsock_destroy(&c->intake);
+    door_destroy(&c->door);
     store_close(&c->store);
     rotation_destroy(&c->rot);
-    event_set_fini(&c->set);
     conf_destroy(&c->conf);
 }
 

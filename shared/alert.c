@@ -81,6 +81,19 @@ alert_to_json(const struct alert *a)
         json_array_append_new(ledger, e);
     }
     json_object_set_new(o, "ledger", ledger);
+    json_object_set_new(o, "queue", json_string(a->queue[0] ? a->queue : a->node));
+    if (a->answer_due_ms)
+        json_object_set_new(o, "answer_due", time_json(a->answer_due_ms));
+    if (a->responded_ms)
+        json_object_set_new(o, "responded_at", time_json(a->responded_ms));
+    if (a->corrected_ms)
+        json_object_set_new(o, "corrected_at", time_json(a->corrected_ms));
+    if (a->closed_ms)
+        json_object_set_new(o, "closed_at", time_json(a->closed_ms));
+    if (a->feedback_steps)
+        json_object_set_new(o, "feedback_steps", json_integer(a->feedback_steps));
+    if (a->supervision[0])
+        json_object_set_new(o, "supervision", json_string(a->supervision));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -89,7 +102,26 @@ alert_to_json(const struct alert *a)
 void
 alert_encode(const struct alert *a, struct wire_buf *out)
 {
-    wire_put_map(out, 13);
+    /* the answer fields only when set, so alerts without them encode as before */
+    int64_t times[] = {a->answer_due_ms, a->responded_ms, a->corrected_ms, a->closed_ms};
+    static const char *const time_keys[] = {"answer_due", "responded", "corrected", "closed"};
+    uint32_t extra = (a->queue[0] != 0) + (a->feedback_steps != 0);
+    for (size_t i = 0; i < 4; i++)
+        extra += times[i] != 0;
+    wire_put_map(out, 13 + extra);
+    if (a->queue[0]) {
+        wire_put_cstr(out, "queue");
+        wire_put_cstr(out, a->queue);
+    }
+    if (a->feedback_steps) {
+        wire_put_cstr(out, "steps");
+        wire_put_uint(out, a->feedback_steps);
+    }
+    for (size_t i = 0; i < 4; i++)
+        if (times[i]) {
+            wire_put_cstr(out, time_keys[i]);
+            wire_put_int(out, times[i]);
+        }
     wire_put_cstr(out, "id");
     wire_put_cstr(out, a->id);
     wire_put_cstr(out, "rule");
@@ -170,6 +202,16 @@ alert_decode(const wire_obj_t *m, struct alert *a)
         a->ledger[i].light = wire_obj_uint(wire_obj_at(e, 2)) ? ALERT_RED : ALERT_YELLOW;
         a->n_ledger++;
     }
+    if (wire_obj_get(m, "queue") && copy_str(m, "queue", a->queue, sizeof a->queue))
+        return -1;
+    int64_t v;
+    if (wire_obj_get_int(m, "steps", &v) == 0 && v >= 0 && v <= 2)
+        a->feedback_steps = (unsigned)v;
+    int64_t *times[] = {&a->answer_due_ms, &a->responded_ms, &a->corrected_ms, &a->closed_ms};
+    static const char *const time_keys[] = {"answer_due", "responded", "corrected", "closed"};
+    for (size_t i = 0; i < 4; i++)
+        if (wire_obj_get_int(m, time_keys[i], &v) == 0)
+            *times[i] = v;
     return 0;
 }
 

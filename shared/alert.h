@@ -42,6 +42,15 @@ struct alert {
     char detail[192]; /* why, in one sentence */
     struct alert_entry ledger[ALERT_LEDGER_MAX];
     size_t n_ledger;
+    /* The department's answer (spec §4 alert.respond, §5 feedback.overdue; feedback.h). */
+    char queue[7];          /* node whose supervision office handles it: "" = its own node */
+    int64_t answer_due_ms;  /* the next answer deadline; 0 = none (answered, closed, or none) */
+    int64_t responded_ms;   /* first explanation or correction; 0 = none */
+    int64_t corrected_ms;   /* first correction; 0 = none */
+    int64_t closed_ms;      /* alert.close (摘牌); 0 = not closed */
+    unsigned feedback_steps; /* lights gone up for missed answers: 0, 1 (red), 2 (parent's queue) */
+    /* Shown, never stored: the open supervision case (督办) on this alert, from query. */
+    char supervision[65];
 };
 
 /* Fills a->id from node, rule and subject (BLAKE2b, so ids are stable across tiers). */

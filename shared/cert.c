@@ -16,8 +16,8 @@
 const char *
 cert_tier_of(const char *node)
 {
-    uint32_t n = event_node_number(node);
-    return n % 10000 == 0 ? "province" : n % 100 == 0 ? "city" : "county";
+    static const char *const tiers[] = {"province", "city", "county"};
+    return tiers[event_node_depth(event_node_number(node))];
 }
 
 /* ---- the signed file ---- */

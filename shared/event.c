@@ -783,6 +783,25 @@ event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1])
     snprintf(out, EVENT_NODE_LEN + 1, "%06u", number % 1000000u);
 }
 
+int
+event_node_depth(uint32_t node)
+{
+    return node % 10000 == 0 ? 0 : node % 100 == 0 ? 1 : 2;
+}
+
+uint32_t
+event_node_parent(uint32_t node)
+{
+    switch (event_node_depth(node)) {
+    case 2:
+        return node / 100 * 100;
+    case 1:
+        return node / 10000 * 10000;
+    default:
+        return 0;
+    }
+}
+
 static const struct type_rule *
 find_type(const char *type, size_t len)
 {
@@ -947,6 +966,7 @@ take_record(struct val obj, size_t index, const char *node, struct event_set *ou
     }
     struct event_entry *e = &out->entries[out->n_entries++];
     e->index = index;
+    e->action = rule >= find_type("alert.respond", 13);
     e->off = out->records.len;
     size_t idlen;
     const char *id = v_str(v_get(obj, "id"), &idlen);

@@ -26,6 +26,7 @@ struct event_entry {
     size_t off, len;          /* canonical record in event_set.records */
     char id[EVENT_ID_MAX + 1];
     int64_t at_ms;
+    bool action; /* a supervision action (spec §4), not a business system's event */
 };
 
 struct event_reject {
@@ -70,6 +71,10 @@ int event_node_valid(const char *s, size_t len);
 /* A valid node code as a number (store keys use it) and back. */
 uint32_t event_node_number(const char *node);
 void event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1]);
+/* Division codes nest (51xxxx is a county of city 51xx00, of province 510000): a code's depth,
+ * 0 province, 1 city, 2 county, and its parent (0 for a province). */
+int event_node_depth(uint32_t node);
+uint32_t event_node_parent(uint32_t node);
 
 /* Writes a canonical record as one line of JSON into a malloc'd string (times as RFC 3339 in
  * +08:00, money as yuan). Returns NULL if the bytes are not a canonical record. */

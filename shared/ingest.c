@@ -18,6 +18,7 @@
 #include "keyring.h"
 #include "quarantine.h"
 #include "cert.h"
+#include "desk.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -728,6 +729,8 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
             if (rc == ERR_DECODE)
                 rc = 0;
         }
+        if (rc == 0 && urgent && strcmp(type, "alert") == 0)
+            rc = desk_note_alert(t, w->node, m2);
         if (rc == 0 && strcmp(type, "counters") == 0) {
             rc = counter_apply(t, w->node, rec, len, m2, &taken);
             if (rc == ERR_DECODE)

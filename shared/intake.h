@@ -8,23 +8,36 @@
 #ifndef JIANCHA_INTAKE_H
 #define JIANCHA_INTAKE_H
 
+#include "calendar.h"
 #include "event.h"
 #include "store.h"
 
 #include <stdint.h>
+
+#define INTAKE_REFUSED_MAX 64
 
 struct intake_result {
     size_t accepted;
     size_t duplicates;
     uint64_t sealed; /* batches sealed in the same commit */
     uint64_t last_seq;
+    /* Valid records refused by what this node holds (an unknown alert, an extension past its
+     * limit …) or by the door (business events at an aggregator): listed like the set's rejects,
+     * the first INTAKE_REFUSED_MAX of them kept. */
+    struct event_reject refused[INTAKE_REFUSED_MAX];
+    size_t n_refused;
+};
+
+struct intake_policy {
+    calendar_t *calendar; /* judges supervision actions against this node (desk_admit) */
+    bool actions_only;    /* an aggregator's door: business events belong to a collector */
 };
 
 /* Commits the set's valid records for `node`. On error nothing was stored: ERR_STORAGE_FULL
  * when the disk or the map's limit is reached, another store error otherwise. */
 int intake_commit(store_t *store, uint32_t node, const struct event_set *set,
-                  uint32_t seal_at, int64_t now_ms, struct intake_result *res)
-    __attribute__((warn_unused_result));
+                  const struct intake_policy *policy, uint32_t seal_at, int64_t now_ms,
+                  struct intake_result *res) __attribute__((warn_unused_result));
 
 /* The reply as a JSON object in a malloc'd string: accepted, duplicates, rejected (index, field,
  * reason for each), and `error` when the whole message failed (rc != 0). */

@@ -23,7 +23,7 @@
 
 static const char *const table_names[STORE_TABLES_] = {
     "meta", "events", "ids", "outbox", "batches", "nodes", "parked", "alerts", "subjects",
-    "clocks", "days", "counters", "bundles", "quarantine",
+    "clocks", "days", "counters", "bundles", "quarantine", "desk",
 };
 
 struct store {
@@ -183,7 +183,16 @@ open_tables(store_t *s)
         v.mv_data = ver;
         grc = mdb_put(txn, s->dbi[STORE_META], &k, &v, 0);
     } else if (grc == 0) {
-        if (v.mv_size != 8 || store_from_be64(v.mv_data) != STORE_SCHEMA_VERSION) {
+        uint64_t found = v.mv_size == 8 ? store_from_be64(v.mv_data) : 0;
+        if (found == 2 && !s->readonly) {
+            /* Schema 3 only added the desk table, created above: the upgrade is the new number. */
+            uint8_t ver[8];
+            store_be64(ver, STORE_SCHEMA_VERSION);
+            v.mv_size = 8;
+            v.mv_data = ver;
+            log_info("store: schema 2 upgraded to %d dir=%s", STORE_SCHEMA_VERSION, s->dir);
+            grc = mdb_put(txn, s->dbi[STORE_META], &k, &v, 0);
+        } else if (found != STORE_SCHEMA_VERSION && !(found == 2 && s->readonly)) {
             log_error("store: schema mismatch dir=%s found=%llu expected=%d", s->dir,
                       v.mv_size == 8 ? (unsigned long long)store_from_be64(v.mv_data) : 0ULL,
                       STORE_SCHEMA_VERSION);
@@ -448,6 +457,34 @@ store_cursor_next(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v)
 {
     MDB_val mk = {0, NULL};
     return cursor_op(c, &mk, MDB_NEXT, k, v);
+}
+
+int
+store_each_prefix(store_txn_t *t, enum store_table tb, const void *prefix, size_t plen,
+                  bool want_value, store_each_fn fn, void *arg)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, tb, &c);
+    if (rc != 0)
+        return rc == ERR_NOT_FOUND ? 0 : rc;
+    /* Keys and values are copied out: LMDB memory never leaves this module. */
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    rc = plen ? store_cursor_seek(c, prefix, plen, &k, want_value ? &v : NULL)
+              : store_cursor_seek(c, NULL, 0, &k, want_value ? &v : NULL);
+    while (rc == 0 && k.len >= plen && memcmp(k.data, prefix, plen) == 0) {
+        rc = fn(arg, k.data, k.len, v.data, v.len);
+        if (rc != 0)
+            break;
+        wire_buf_reset(&k);
+        wire_buf_reset(&v);
+        rc = store_cursor_next(c, &k, want_value ? &v : NULL);
+    }
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    store_cursor_close(&c);
+    return rc == ERR_NOT_FOUND ? 0 : rc;
 }
 
 void

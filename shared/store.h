@@ -24,6 +24,10 @@
  *   quarantine node (u32 BE) + batch seq (u64 BE) + BLAKE2b of the copy -> a copy kept for audit:
  *            [header, key, sig, payload] of a batch that reused its node's sequence with other
  *            content, or the batches entry of one a compromised key signed after `since`
+ *   desk     the supervision office's work at this node (desk.h): 'r' + kind + key + NUL + record
+ *            seq (u64 BE) -> "": the action records of an alert ('f'), a supervision case ('s') or
+ *            a day's patrols ('p' + day u32 BE); 'a' + alert id -> node (u32 BE): alerts known here
+ *            (own and children's); 't'/'s' clock keys as in `clocks` (clocks.h)
  *
  * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
  * Write transactions go through store_write(), which grows the map by itself when it fills and
@@ -39,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2 /* 2: days, counters, bundles */
+#define STORE_SCHEMA_VERSION 3 /* 2: days, counters, bundles; 3: desk (a 2 is upgraded) */
 
 enum store_table {
     STORE_META,
@@ -56,6 +60,7 @@ enum store_table {
     STORE_COUNTERS,
     STORE_BUNDLES,
     STORE_QUARANTINE,
+    STORE_DESK,
     STORE_TABLES_
 };
 
@@ -110,6 +115,14 @@ int store_cursor_seek(store_cursor_t *c, const void *key, size_t klen, struct wi
                       struct wire_buf *v);
 int store_cursor_last(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v);
 int store_cursor_next(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v);
+
+/* Calls fn for every entry of `tb` whose key starts with prefix, in key order, with the key (and
+ * the value, if want_value); stops at fn's first non-zero return and passes it back. */
+typedef int (*store_each_fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                             size_t vlen);
+int store_each_prefix(store_txn_t *t, enum store_table tb, const void *prefix, size_t plen,
+                      bool want_value, store_each_fn fn, void *arg)
+    __attribute__((warn_unused_result));
 
 /* Size of the map and of the data in it, in bytes. */
 void store_usage(store_t *s, uint64_t *map_bytes, uint64_t *used_bytes);

@@ -4,9 +4,11 @@
 #include "watch.h"
 
 #include "alert.h"
+#include "clocks.h"
 #include "counter.h"
 #include "err.h"
 #include "event.h"
+#include "feedback.h"
 #include "log.h"
 #include "mem.h"
 #include "rules.h"
@@ -82,32 +84,6 @@ record_key(uint8_t key[12], uint32_t node, uint64_t seq)
     store_be64(key + 4, seq);
 }
 
-typedef int (*prefix_fn)(void *arg, const uint8_t *key, size_t klen);
-
-/* Calls fn for every key of `tb` that starts with prefix. */
-static int
-each_with_prefix(store_txn_t *t, enum store_table tb, const void *prefix, size_t plen,
-                 prefix_fn fn, void *arg)
-{
-    store_cursor_t *c = NULL;
-    int rc = store_cursor_open(t, tb, &c);
-    if (rc != 0)
-        return rc;
-    struct wire_buf k;
-    wire_buf_init(&k);
-    rc = store_cursor_seek(c, prefix, plen, &k, NULL);
-    while (rc == 0 && k.len >= plen && memcmp(k.data, prefix, plen) == 0) {
-        rc = fn(arg, k.data, k.len);
-        if (rc != 0)
-            break;
-        wire_buf_reset(&k);
-        rc = store_cursor_next(c, &k, NULL);
-    }
-    wire_buf_fini(&k);
-    store_cursor_close(&c);
-    return rc == ERR_NOT_FOUND ? 0 : rc;
-}
-
 /* subjects table key: kind + key + NUL + suffix */
 static size_t
 subject_key(uint8_t *out, char kind, const char *key, const void *suffix, size_t slen)
@@ -133,8 +109,10 @@ struct loader {
 };
 
 static int
-load_one(void *arg, const uint8_t *key, size_t klen)
+load_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
+    (void)val;
+    (void)vlen;
     struct loader *l = arg;
     /* kind + key + NUL + seq: the seq is the last 8 bytes, after the NUL */
     if (klen < l->prefix_len + 8 || key[klen - 9] != 0)
@@ -163,7 +141,7 @@ load_subject(store_txn_t *t, watch_t *w, rules_t *rules, char kind, const char *
     size_t plen = kind == 'i' ? 1 : subject_key(prefix, kind, key, NULL, 0);
     prefix[0] = (uint8_t)kind;
     struct loader l = {t, w, rules, plen, handlers, 0};
-    return each_with_prefix(t, STORE_SUBJECTS, prefix, plen, load_one, &l);
+    return store_each_prefix(t, STORE_SUBJECTS, prefix, plen, false, load_one, &l);
 }
 
 /* ---- the alert diff ---- */
@@ -233,8 +211,10 @@ struct stored_ids {
 };
 
 static int
-stored_one(void *arg, const uint8_t *key, size_t klen)
+stored_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
+    (void)val;
+    (void)vlen;
     struct stored_ids *s = arg;
     char id[ALERT_ID_LEN];
     size_t n = klen - s->prefix_len;
@@ -249,36 +229,9 @@ stored_one(void *arg, const uint8_t *key, size_t klen)
 static int
 set_clock(store_txn_t *t, char kind, const char *key, int64_t due)
 {
-    uint8_t sk[80], tk[88];
-    size_t il = subject_key(sk + 1, kind, key, NULL, 0);
-    sk[0] = 's';
-    struct wire_buf v;
-    wire_buf_init(&v);
-    int rc = store_get(t, STORE_CLOCKS, sk, 1 + il, &v);
-    if (rc == 0 && v.len == 8) {
-        tk[0] = 't';
-        memcpy(tk + 1, v.data, 8);
-        memcpy(tk + 9, sk + 1, il);
-        rc = store_del(t, STORE_CLOCKS, tk, 9 + il);
-        if (rc == ERR_NOT_FOUND)
-            rc = 0;
-        if (rc == 0)
-            rc = store_del(t, STORE_CLOCKS, sk, 1 + il);
-    } else if (rc == ERR_NOT_FOUND) {
-        rc = 0;
-    }
-    wire_buf_fini(&v);
-    if (rc != 0 || due == INT64_MAX)
-        return rc;
-    uint8_t be[8];
-    store_be64(be, (uint64_t)due);
-    tk[0] = 't';
-    memcpy(tk + 1, be, 8);
-    memcpy(tk + 9, sk + 1, il);
-    rc = store_put(t, STORE_CLOCKS, tk, 9 + il, "", 0, 0);
-    if (rc == 0)
-        rc = store_put(t, STORE_CLOCKS, sk, 1 + il, be, 8, 0);
-    return rc;
+    uint8_t sk[80];
+    size_t il = subject_key(sk, kind, key, NULL, 0);
+    return clocks_set(t, STORE_CLOCKS, sk, il, due);
 }
 
 static int
@@ -308,7 +261,7 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
     prefix[0] = 'A';
     struct stored_ids st = {t, 1 + il, {0}};
     if (rc == 0)
-        rc = each_with_prefix(t, STORE_SUBJECTS, prefix, 1 + il, stored_one, &st);
+        rc = store_each_prefix(t, STORE_SUBJECTS, prefix, 1 + il, false, stored_one, &st);
 
     for (size_t i = 0; rc == 0 && i < got.n; i++) {
         struct alert *a = &got.v[i];
@@ -317,13 +270,16 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
         wire_buf_init(&v);
         int g = store_get(t, STORE_ALERTS, a->id, strlen(a->id), &v);
         if (g == ERR_NOT_FOUND) {
+            feedback_start(a, w->cal, a->raised_ms);
             rc = record_change(t, p, a, kind, key);
         } else if (g == 0 && alert_decode_bytes(v.data, v.len, &old) == 0) {
             if (old.state == ALERT_CLEARED) {
                 /* Shown founded again by a later event: open it again. */
                 old.state = ALERT_OPEN;
                 old.light = a->light;
+                old.queue[0] = '\0';
                 alert_log(&old, p->now, ALERT_RAISED, a->light);
+                feedback_start(&old, w->cal, p->now);
                 rc = record_change(t, p, &old, kind, key);
             } else if (a->light > old.light) {
                 old.light = a->light;
@@ -370,8 +326,10 @@ struct index_ctx {
 };
 
 static int
-add_handler_case(void *arg, const uint8_t *key, size_t klen)
+add_handler_case(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
+    (void)val;
+    (void)vlen;
     struct index_ctx *x = arg;
     /* 'H' + handler + NUL + case */
     const uint8_t *nul = memchr(key + 1, 0, klen - 1);
@@ -385,6 +343,18 @@ add_handler_case(void *arg, const uint8_t *key, size_t klen)
     memcpy(subject + 1, nul + 1, cl);
     subject[1 + cl] = '\0';
     subjects_add(x->set, subject);
+    return 0;
+}
+
+static int
+add_due(void *arg, const uint8_t *subject, size_t len)
+{
+    char text[80];
+    /* the subject is kind + key + NUL: drop the NUL */
+    size_t n = len < sizeof text - 1 ? len : sizeof text - 1;
+    memcpy(text, subject, n);
+    text[n] = '\0';
+    subjects_add(arg, text);
     return 0;
 }
 
@@ -449,7 +419,7 @@ pass_fn(store_txn_t *t, void *arg)
             uint8_t hp[80];
             size_t hl = subject_key(hp, 'H', key, NULL, 0);
             struct index_ctx x = {t, &set};
-            rc = each_with_prefix(t, STORE_SUBJECTS, hp, hl, add_handler_case, &x);
+            rc = store_each_prefix(t, STORE_SUBJECTS, hp, hl, false, add_handler_case, &x);
         } else {
             char subject[80];
             snprintf(subject, sizeof subject, "%c%s", kind, kind == 'i' ? "" : key);
@@ -458,27 +428,8 @@ pass_fn(store_txn_t *t, void *arg)
     }
     wire_buf_fini(&v);
     /* Clocks due by now. */
-    store_cursor_t *c = NULL;
     if (rc == 0)
-        rc = store_cursor_open(t, STORE_CLOCKS, &c);
-    struct wire_buf k;
-    wire_buf_init(&k);
-    int crc = rc == 0 ? store_cursor_seek(c, "t", 1, &k, NULL) : rc;
-    while (crc == 0 && k.len > 9 && k.data[0] == 't' &&
-           (int64_t)store_from_be64(k.data + 1) <= p->now) {
-        char subject[80];
-        size_t sl = k.len - 9 < sizeof subject - 1 ? k.len - 9 : sizeof subject - 1;
-        memcpy(subject, k.data + 9, sl);
-        subject[sl] = '\0';
-        /* the key is kind + key + NUL: drop the NUL */
-        if (sl && subject[sl - 1] == '\0')
-            sl--;
-        subjects_add(&set, subject);
-        wire_buf_reset(&k);
-        crc = store_cursor_next(c, &k, NULL);
-    }
-    wire_buf_fini(&k);
-    store_cursor_close(&c);
+        rc = clocks_each_due(t, STORE_CLOCKS, p->now, add_due, &set);
     for (size_t i = 0; rc == 0 && i < set.n; i++)
         rc = evaluate_subject(t, p, set.v[i]);
     subjects_free(&set);
@@ -494,23 +445,6 @@ pass_fn(store_txn_t *t, void *arg)
     return rc;
 }
 
-static int
-next_due(store_txn_t *t, int64_t *due)
-{
-    store_cursor_t *c = NULL;
-    int rc = store_cursor_open(t, STORE_CLOCKS, &c);
-    if (rc != 0)
-        return rc;
-    struct wire_buf k;
-    wire_buf_init(&k);
-    *due = INT64_MAX;
-    if (store_cursor_seek(c, "t", 1, &k, NULL) == 0 && k.len > 9 && k.data[0] == 't')
-        *due = (int64_t)store_from_be64(k.data + 1);
-    wire_buf_fini(&k);
-    store_cursor_close(&c);
-    return 0;
-}
-
 int
 watch_run(watch_t *w, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
           struct watch_result *res)
@@ -521,7 +455,7 @@ watch_run(watch_t *w, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
         *res = p.res;
         store_txn_t *t = NULL;
         if (store_read(w->store, &t) == 0) {
-            if (next_due(t, &w->next_due) != 0)
+            if (clocks_first(t, STORE_CLOCKS, &w->next_due) != 0)
                 w->next_due = INT64_MIN;
             store_abort(&t);
         }

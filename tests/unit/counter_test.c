@@ -82,7 +82,7 @@ send(const char *fmt, ...)
     assert_int_equal(event_parse_message(full, strlen(full), "510104", &set), 0);
     assert_int_equal(set.n_entries, 1);
     struct intake_result r;
-    assert_int_equal(intake_commit(st, 510104, &set, 1000, 1, &r), 0);
+    assert_int_equal(intake_commit(st, 510104, &set, NULL, 1000, 1, &r), 0);
     event_set_fini(&set);
 }
 

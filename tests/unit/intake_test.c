@@ -23,7 +23,7 @@ duplicates_within_and_across_messages_are_stored_once(void **state)
                      "{\"type\":\"case.close\",\"id\":\"a\",\"at\":1793581200000,\"case\":\"C\"}\n";
     assert_int_equal(event_parse_message(m1, strlen(m1), NODE, &set), 0);
     struct intake_result r;
-    assert_int_equal(intake_commit(st, 510104, &set, 2, 1793581200000LL, &r), 0);
+    assert_int_equal(intake_commit(st, 510104, &set, NULL, 2, 1793581200000LL, &r), 0);
     assert_int_equal(r.accepted, 2);
     assert_int_equal(r.duplicates, 1);
     assert_int_equal(r.sealed, 1);
@@ -31,7 +31,7 @@ duplicates_within_and_across_messages_are_stored_once(void **state)
                      "{\"type\":\"case.close\",\"id\":\"c\",\"at\":1793581200000}\n"
                      "{\"type\":\"case.close\",\"id\":\"d\",\"at\":1793581200000,\"case\":\"C\"}\n";
     assert_int_equal(event_parse_message(m2, strlen(m2), NODE, &set), 0);
-    assert_int_equal(intake_commit(st, 510104, &set, 2, 1793581200000LL, &r), 0);
+    assert_int_equal(intake_commit(st, 510104, &set, NULL, 2, 1793581200000LL, &r), 0);
     assert_int_equal(r.accepted, 1);
     assert_int_equal(r.duplicates, 1);
     assert_int_equal(r.last_seq, 3);
@@ -79,7 +79,7 @@ a_full_store_refuses_the_whole_message_and_keeps_what_it_had(void **state)
                                    round, i, 0);
         assert_int_equal(event_parse_message(msg, len, NODE, &set), 0);
         struct intake_result r;
-        rc = intake_commit(st, 510104, &set, 1000, 1793581200000LL, &r);
+        rc = intake_commit(st, 510104, &set, NULL, 1000, 1793581200000LL, &r);
         if (rc == 0)
             accepted_total += (int)r.accepted;
         else {

@@ -1,0 +1,717 @@
+/* desk: admission, indexing and the pass over supervision actions. Keys of the desk table are
+ * documented in store.h; a subject is kind + key: 'f' + alert id (its answers), 's' + supervision
+ * id, 'p' + "YYYY-MM-DD" (a day's patrols), "P" (the day-by-day patrol judgement). */
+#include "desk.h"
+
+#include "alert.h"
+#include "clocks.h"
+#include "counter.h"
+#include "err.h"
+#include "event.h"
+#include "feedback.h"
+#include "log.h"
+#include "mem.h"
+#include "patrol.h"
+#include "spool.h"
+#include "supervision.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUBJECT_MAX 80
+
+struct desk {
+    store_t *store;
+    uint32_t node;
+    char node_text[EVENT_NODE_LEN + 1];
+    calendar_t *cal;
+    struct desk_options opt;
+    uint32_t *tree;
+    int64_t next_due;
+};
+
+desk_t *
+desk_new(store_t *store, uint32_t node, calendar_t *calendar, const struct desk_options *opt)
+{
+    desk_t *d = xcalloc(1, sizeof *d);
+    d->store = store;
+    d->node = node;
+    event_node_text(node, d->node_text);
+    d->cal = calendar;
+    d->opt = *opt;
+    d->tree = xcalloc(opt->n_tree ? opt->n_tree : 1, sizeof *d->tree);
+    if (opt->n_tree)
+        memcpy(d->tree, opt->tree, opt->n_tree * sizeof *d->tree);
+    d->opt.tree = d->tree;
+    d->next_due = INT64_MIN;
+    return d;
+}
+
+void
+desk_destroy(desk_t **p)
+{
+    if (!*p)
+        return;
+    free((*p)->tree);
+    free(*p);
+    *p = NULL;
+}
+
+/* ---- small helpers ---- */
+
+static bool
+type_of(const wire_obj_t *m, char type[32])
+{
+    return wire_obj_get_text(m, "type", type, 32) == 0;
+}
+
+/* kind + key + NUL, the form subjects take in the desk table. */
+static size_t
+subject_of(uint8_t out[SUBJECT_MAX], char kind, const char *key)
+{
+    size_t kl = strlen(key);
+    if (kl > SUBJECT_MAX - 2)
+        kl = SUBJECT_MAX - 2;
+    out[0] = (uint8_t)kind;
+    memcpy(out + 1, key, kl);
+    out[1 + kl] = 0;
+    return 2 + kl;
+}
+
+static int
+put_ref(store_txn_t *t, char kind, const char *key, uint64_t seq)
+{
+    uint8_t k[1 + SUBJECT_MAX + 8];
+    k[0] = 'r';
+    size_t sl = subject_of(k + 1, kind, key);
+    store_be64(k + 1 + sl, seq);
+    return store_put(t, STORE_DESK, k, 1 + sl + 8, "", 0, 0);
+}
+
+/* The records of a subject, in sequence order, decoded one at a time. */
+typedef int (*record_fn)(void *arg, const wire_obj_t *record);
+
+struct refs {
+    store_txn_t *t;
+    uint32_t node;
+    size_t prefix_len;
+    record_fn fn;
+    void *arg;
+};
+
+static int
+ref_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    struct refs *r = arg;
+    if (klen != r->prefix_len + 8)
+        return 0;
+    uint8_t rk[12];
+    store_be32(rk, r->node);
+    memcpy(rk + 4, key + r->prefix_len, 8);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(r->t, STORE_EVENTS, rk, 12, &v);
+    if (rc == 0) {
+        wire_reader_t *rd = NULL;
+        const wire_obj_t *m;
+        if (wire_decode_one(v.data, v.len, &rd, &m) == 0)
+            rc = r->fn(r->arg, m);
+        wire_reader_destroy(&rd);
+    } else if (rc == ERR_NOT_FOUND) {
+        rc = 0; /* pruned: an action record is never pruned, but a reader must not fail on it */
+    }
+    wire_buf_fini(&v);
+    return rc;
+}
+
+static int
+each_record(store_txn_t *t, uint32_t node, char kind, const char *key, record_fn fn, void *arg)
+{
+    uint8_t prefix[1 + SUBJECT_MAX];
+    prefix[0] = 'r';
+    size_t pl = 1 + subject_of(prefix + 1, kind, key);
+    struct refs r = {t, node, pl, fn, arg};
+    return store_each_prefix(t, STORE_DESK, prefix, pl, false, ref_one, &r);
+}
+
+static int
+load_alert(store_txn_t *t, const char *id, struct alert *a)
+{
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_ALERTS, id, strlen(id), &v);
+    if (rc == 0 && alert_decode_bytes(v.data, v.len, a) != 0)
+        rc = ERR_CORRUPT;
+    wire_buf_fini(&v);
+    return rc;
+}
+
+/* The id of the rating.bad alert a followup of this case answers. */
+static void
+rating_alert_id(const char *node, const char *case_id, char id[ALERT_ID_LEN])
+{
+    struct alert q = {0};
+    snprintf(q.node, sizeof q.node, "%s", node);
+    snprintf(q.rule, sizeof q.rule, "rating.bad");
+    snprintf(q.subject_kind, sizeof q.subject_kind, "case");
+    snprintf(q.subject, sizeof q.subject, "%s", case_id);
+    alert_make_id(&q);
+    memcpy(id, q.id, ALERT_ID_LEN);
+}
+
+static bool
+alert_known(store_txn_t *t, const char *id)
+{
+    uint8_t k[1 + ALERT_ID_LEN];
+    size_t l = strlen(id);
+    k[0] = 'a';
+    memcpy(k + 1, id, l);
+    return store_has(t, STORE_ALERTS, id, l) || store_has(t, STORE_DESK, k, 1 + l);
+}
+
+/* ---- admission ---- */
+
+static int
+refuse(char field[64], char reason[192], const char *f, const char *why)
+{
+    snprintf(field, 64, "%s", f);
+    snprintf(reason, 192, "%s", why);
+    return ERR_INVALID;
+}
+
+struct replay {
+    calendar_t *cal;
+    struct supervision s;
+    char field[64], reason[192];
+    bool refused;
+};
+
+static int
+replay_one(void *arg, const wire_obj_t *m)
+{
+    struct replay *r = arg;
+    char field[64], reason[192];
+    /* admitted records apply; one that no longer does is reported once, at admission */
+    if (supervision_apply(&r->s, r->cal, m, field, reason) != 0 && !r->refused) {
+        r->refused = true;
+        memcpy(r->field, field, sizeof field);
+        memcpy(r->reason, reason, sizeof reason);
+    }
+    return 0;
+}
+
+static int
+load_supervision(store_txn_t *t, uint32_t node, calendar_t *cal, const char *id,
+                 struct replay *r)
+{
+    memset(r, 0, sizeof *r);
+    r->cal = cal;
+    return each_record(t, node, 's', id, replay_one, r);
+}
+
+int
+desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, char field[64],
+           char reason[192])
+{
+    char type[32], id[EVENT_ID_MAX + 1];
+    if (!type_of(m, type))
+        return 0;
+    if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0) {
+        if (wire_obj_get_text(m, "alert", id, sizeof id) != 0 || !alert_known(t, id))
+            return refuse(field, reason, "alert", "no such alert is known at this node");
+        struct alert a;
+        if (load_alert(t, id, &a) == 0 &&
+            (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED))
+            return refuse(field, reason, "alert",
+                          a.state == ALERT_CLOSED ? "the alert is closed" : "the alert was cleared");
+        return 0;
+    }
+    if (strncmp(type, "supervise.", 10) == 0) {
+        if (wire_obj_get_text(m, "supervision", id, sizeof id) != 0)
+            return refuse(field, reason, "supervision", "missing");
+        char alert[EVENT_ID_MAX + 1];
+        if (strcmp(type, "supervise.open") == 0 &&
+            wire_obj_get_text(m, "alert", alert, sizeof alert) == 0 && !alert_known(t, alert))
+            return refuse(field, reason, "alert", "no such alert is known at this node");
+        struct replay r;
+        int rc = load_supervision(t, node, cal, id, &r);
+        if (rc != 0)
+            return rc;
+        return supervision_apply(&r.s, cal, m, field, reason);
+    }
+    if (strcmp(type, "patrol") == 0) {
+        char target[EVENT_NODE_LEN + 1];
+        if (wire_obj_get_text(m, "target", target, sizeof target) != 0)
+            return refuse(field, reason, "target", "missing");
+        uint32_t tn = event_node_number(target);
+        bool below = tn == node;
+        for (uint32_t p = event_node_parent(tn); p && !below; p = event_node_parent(p))
+            below = p == node;
+        if (!below)
+            return refuse(field, reason, "target",
+                          "an office patrols its own platform and the nodes below it");
+    }
+    return 0;
+}
+
+int
+desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
+{
+    char type[32], key[EVENT_ID_MAX + 1];
+    if (!type_of(m, type))
+        return 0;
+    if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0) {
+        if (wire_obj_get_text(m, "alert", key, sizeof key) == 0)
+            return put_ref(t, 'f', key, seq);
+    } else if (strcmp(type, "followup") == 0) {
+        char node_text[EVENT_NODE_LEN + 1], id[ALERT_ID_LEN];
+        event_node_text(node, node_text);
+        if (wire_obj_get_text(m, "case", key, sizeof key) == 0) {
+            rating_alert_id(node_text, key, id);
+            return put_ref(t, 'f', id, seq);
+        }
+    } else if (strncmp(type, "supervise.", 10) == 0) {
+        if (wire_obj_get_text(m, "supervision", key, sizeof key) == 0)
+            return put_ref(t, 's', key, seq);
+    } else if (strcmp(type, "patrol") == 0) {
+        int64_t at;
+        if (wire_obj_get_int(m, "at", &at) == 0) {
+            char date[16];
+            calendar_format_date(calendar_day_of(at), date);
+            return put_ref(t, 'p', date, seq);
+        }
+    }
+    return 0;
+}
+
+int
+desk_note_alert(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
+{
+    const wire_obj_t *am = wire_obj_get(record, "alert");
+    char id[ALERT_ID_LEN];
+    if (!am || wire_obj_get_text(am, "id", id, sizeof id) != 0)
+        return 0;
+    uint8_t k[1 + ALERT_ID_LEN], v[4];
+    size_t l = strlen(id);
+    k[0] = 'a';
+    memcpy(k + 1, id, l);
+    store_be32(v, origin);
+    return store_put(t, STORE_DESK, k, 1 + l, v, 4, 0);
+}
+
+/* ---- the pass ---- */
+
+struct subjects {
+    char **v;
+    size_t n, cap;
+};
+
+static void
+subjects_add(struct subjects *s, char kind, const char *key)
+{
+    char text[SUBJECT_MAX];
+    snprintf(text, sizeof text, "%c%s", kind, key);
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], text) == 0)
+            return;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 16;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = xstrdup(text);
+}
+
+static void
+subjects_free(struct subjects *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
+struct pass {
+    desk_t *d;
+    int64_t now;
+    uint32_t seal_at;
+    uint64_t max_records;
+    struct desk_result res;
+};
+
+static int
+set_clock(store_txn_t *t, char kind, const char *key, int64_t due)
+{
+    uint8_t s[SUBJECT_MAX];
+    size_t l = subject_of(s, kind, key);
+    return clocks_set(t, STORE_DESK, s, l, due);
+}
+
+/* Stores an alert of this node and sends its change up. */
+static int
+record_change(store_txn_t *t, struct pass *p, const struct alert *a)
+{
+    struct wire_buf v;
+    wire_buf_init(&v);
+    alert_encode(a, &v);
+    int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
+    if (rc == 0)
+        rc = counter_note_alert(t, p->d->node, a);
+    if (rc == 0) {
+        wire_buf_reset(&v);
+        alert_record_encode(a, &v);
+        uint64_t seq;
+        rc = spool_append(t, p->d->node, v.data, v.len, &seq);
+        p->res.changes++;
+    }
+    wire_buf_fini(&v);
+    return rc;
+}
+
+/* -- answers to an alert -- */
+
+struct answers {
+    calendar_t *cal;
+    struct alert *a;
+    int64_t since; /* the alert's latest raising: earlier answers were to a cleared predecessor */
+    bool changed;
+};
+
+static int
+answer_one(void *arg, const wire_obj_t *m)
+{
+    struct answers *x = arg;
+    char type[32], action[16];
+    int64_t at;
+    if (!type_of(m, type) || wire_obj_get_int(m, "at", &at) != 0 || at < x->since)
+        return 0;
+    if (strcmp(type, "alert.respond") == 0) {
+        bool correct = wire_obj_get_text(m, "action", action, sizeof action) == 0 &&
+                       strcmp(action, "correct") == 0;
+        x->changed |= feedback_respond(x->a, x->cal, at, correct);
+    } else if (strcmp(type, "alert.close") == 0) {
+        x->changed |= feedback_close(x->a, at);
+    } else if (strcmp(type, "followup") == 0) {
+        x->changed |= feedback_followup(x->a, x->cal, at);
+    }
+    return 0;
+}
+
+static int
+judge_answers(store_txn_t *t, struct pass *p, const char *id)
+{
+    struct alert a;
+    int rc = load_alert(t, id, &a);
+    if (rc == ERR_NOT_FOUND)
+        return 0; /* another node's alert (or not raised yet): shown over it by queries */
+    if (rc != 0 || strcmp(a.node, p->d->node_text) != 0 || !feedback_applies(&a))
+        return rc;
+    struct answers x = {p->d->cal, &a, 0, false};
+    for (size_t i = 0; i < a.n_ledger; i++)
+        if (a.ledger[i].action == ALERT_RAISED)
+            x.since = a.ledger[i].at_ms;
+    rc = each_record(t, p->d->node, 'f', id, answer_one, &x);
+    char parent[EVENT_NODE_LEN + 1] = "";
+    uint32_t pn = event_node_parent(p->d->node);
+    if (pn)
+        event_node_text(pn, parent);
+    if (rc == 0 && feedback_due(&a, p->d->cal, parent, p->now))
+        x.changed = true;
+    if (rc == 0 && x.changed)
+        rc = record_change(t, p, &a);
+    if (rc == 0)
+        rc = set_clock(t, 'f', id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);
+    return rc;
+}
+
+/* -- supervision cases -- */
+
+static int
+judge_supervision(store_txn_t *t, struct pass *p, const char *id)
+{
+    struct replay r;
+    int rc = load_supervision(t, p->d->node, p->d->cal, id, &r);
+    if (rc != 0 || !r.s.id[0])
+        return rc;
+    if (r.refused)
+        log_warn("desk: supervision %s: a stored record no longer applies (%s: %s)", id, r.field,
+                 r.reason);
+    struct alert a, old;
+    if (supervision_overdue(&r.s, p->now, &a)) {
+        rc = load_alert(t, a.id, &old);
+        if (rc == ERR_NOT_FOUND) {
+            feedback_start(&a, p->d->cal, a.raised_ms);
+            rc = record_change(t, p, &a);
+            if (rc == 0)
+                rc = set_clock(t, 'f', a.id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);
+        }
+    }
+    if (rc == 0) {
+        bool waiting = !r.s.reported_ms && !r.s.closed_ms && p->now < r.s.due_ms;
+        rc = set_clock(t, 's', id, waiting ? r.s.due_ms : INT64_MAX);
+    }
+    return rc;
+}
+
+/* -- patrols -- */
+
+struct targets {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static void
+targets_add(struct targets *x, uint32_t node)
+{
+    if (x->n == x->cap) {
+        x->cap = x->cap ? 2 * x->cap : 16;
+        x->v = xrealloc(x->v, x->cap * sizeof *x->v);
+    }
+    x->v[x->n++] = node;
+}
+
+static int
+patrol_one(void *arg, const wire_obj_t *m)
+{
+    char target[EVENT_NODE_LEN + 1];
+    if (wire_obj_get_text(m, "target", target, sizeof target) == 0)
+        targets_add(arg, event_node_number(target));
+    return 0;
+}
+
+static int
+tree_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    if (klen == 4)
+        targets_add(arg, store_from_be32(key));
+    return 0;
+}
+
+static int
+judge_patrol_day(store_txn_t *t, struct pass *p, int64_t day)
+{
+    desk_t *d = p->d;
+    if (!calendar_is_workday(d->cal, day))
+        return 0;
+    char date[16];
+    calendar_format_date(day, date);
+    struct targets done = {0}, tree = {0};
+    int rc = each_record(t, d->node, 'p', date, patrol_one, &done);
+    for (size_t i = 0; i < d->opt.n_tree; i++)
+        targets_add(&tree, d->tree[i]);
+    if (rc == 0)
+        rc = store_each_prefix(t, STORE_NODES, NULL, 0, false, tree_one, &tree);
+    char why[192];
+    bool short_day = rc == 0 && patrol_short(d->node, done.v, done.n, tree.v, tree.n, why);
+    free(done.v);
+    free(tree.v);
+    if (rc != 0)
+        return rc;
+    struct alert a, old;
+    patrol_alert(d->node, day, short_day ? why : "", &a);
+    rc = load_alert(t, a.id, &old);
+    if (rc == ERR_NOT_FOUND)
+        return short_day ? record_change(t, p, &a) : 0;
+    if (rc != 0)
+        return rc;
+    if (!short_day && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED)) {
+        /* patrols of that day recorded late make up the shortfall */
+        old.state = ALERT_CLEARED;
+        alert_log(&old, p->now, ALERT_CLEARED_ACT, old.light);
+        return record_change(t, p, &old);
+    }
+    if (short_day && old.state == ALERT_CLEARED) {
+        old.state = ALERT_OPEN;
+        alert_log(&old, p->now, ALERT_RAISED, old.light);
+        return record_change(t, p, &old);
+    }
+    return 0;
+}
+
+/* Judges every day that has ended since the last judged one. */
+static int
+judge_patrol_days(store_txn_t *t, struct pass *p)
+{
+    uint64_t judged;
+    int rc = store_meta_get_u64(t, "patrol_day", &judged);
+    if (rc != 0)
+        return rc;
+    int64_t day = (int64_t)judged;
+    for (; rc == 0 && calendar_day_start_ms(day + 2) <= p->now; day++)
+        rc = judge_patrol_day(t, p, day + 1);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "patrol_day", (uint64_t)day);
+    if (rc == 0)
+        rc = set_clock(t, 'P', "", calendar_day_start_ms(day + 2));
+    return rc;
+}
+
+static int
+judge(store_txn_t *t, struct pass *p, const char *subject)
+{
+    const char *key = subject + 1;
+    switch (subject[0]) {
+    case 'f':
+        return judge_answers(t, p, key);
+    case 's':
+        return judge_supervision(t, p, key);
+    case 'P':
+        return judge_patrol_days(t, p);
+    case 'p': {
+        int64_t day;
+        uint64_t judged;
+        int rc = store_meta_get_u64(t, "patrol_day", &judged);
+        if (rc == 0 && calendar_parse_date(key, strlen(key), &day) == 0 && day <= (int64_t)judged)
+            rc = judge_patrol_day(t, p, day); /* a day already judged: judged again */
+        return rc;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int
+add_due(void *arg, const uint8_t *subject, size_t len)
+{
+    char text[SUBJECT_MAX];
+    size_t n = len < sizeof text - 1 ? len : sizeof text - 1;
+    memcpy(text, subject, n);
+    text[n] = '\0';
+    if (text[0])
+        subjects_add(arg, text[0], text + 1);
+    return 0;
+}
+
+/* Indexes one own record and notes the subject it touches. */
+static int
+index_record(store_txn_t *t, struct pass *p, uint64_t seq, const wire_obj_t *m,
+             struct subjects *set)
+{
+    char type[32], key[EVENT_ID_MAX + 1];
+    if (!type_of(m, type))
+        return 0;
+    if (strcmp(type, "alert") == 0) {
+        /* this node's own alert: its answer clock is filed when judged */
+        const wire_obj_t *am = wire_obj_get(m, "alert");
+        if (am && wire_obj_get_text(am, "id", key, ALERT_ID_LEN) == 0)
+            subjects_add(set, 'f', key);
+        return 0;
+    }
+    int rc = desk_index(t, p->d->node, seq, m);
+    if (rc != 0)
+        return rc;
+    if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0) {
+        if (wire_obj_get_text(m, "alert", key, sizeof key) == 0)
+            subjects_add(set, 'f', key);
+    } else if (strcmp(type, "followup") == 0) {
+        char id[ALERT_ID_LEN];
+        if (wire_obj_get_text(m, "case", key, sizeof key) == 0) {
+            rating_alert_id(p->d->node_text, key, id);
+            subjects_add(set, 'f', id);
+        }
+    } else if (strncmp(type, "supervise.", 10) == 0) {
+        if (wire_obj_get_text(m, "supervision", key, sizeof key) == 0)
+            subjects_add(set, 's', key);
+    } else if (strcmp(type, "patrol") == 0) {
+        int64_t at;
+        if (wire_obj_get_int(m, "at", &at) == 0) {
+            calendar_format_date(calendar_day_of(at), key);
+            subjects_add(set, 'p', key);
+        }
+    }
+    return 0;
+}
+
+static int
+pass_fn(store_txn_t *t, void *arg)
+{
+    struct pass *p = arg;
+    desk_t *d = p->d;
+    memset(&p->res, 0, sizeof p->res);
+    uint64_t done, next, started;
+    int rc = store_meta_get_u64(t, "desk_seq", &done);
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "next_seq", &next);
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "desk_started", &started);
+    if (rc != 0)
+        return rc;
+    struct subjects set = {0};
+    if (!started) {
+        /* The first pass fixes the first day whose patrols are judged. */
+        int64_t from = d->opt.patrol_from_day != INT64_MIN ? d->opt.patrol_from_day
+                                                           : calendar_day_of(p->now);
+        rc = store_meta_put_u64(t, "patrol_day", (uint64_t)(from - 1));
+        if (rc == 0)
+            rc = store_meta_put_u64(t, "desk_started", 1);
+        subjects_add(&set, 'P', "");
+    }
+    uint64_t last = next ? next - 1 : 0;
+    if (last > done + p->max_records) {
+        last = done + p->max_records;
+        p->res.more = true;
+    }
+    struct wire_buf v;
+    wire_buf_init(&v);
+    for (uint64_t seq = done + 1; rc == 0 && seq <= last; seq++) {
+        uint8_t rk[12];
+        store_be32(rk, d->node);
+        store_be64(rk + 4, seq);
+        wire_buf_reset(&v);
+        int g = store_get(t, STORE_EVENTS, rk, 12, &v);
+        if (g == ERR_NOT_FOUND)
+            continue; /* a carried batch already pruned */
+        if (g != 0) {
+            rc = g;
+            break;
+        }
+        wire_reader_t *rd = NULL;
+        const wire_obj_t *m;
+        if (wire_decode_one(v.data, v.len, &rd, &m) == 0) {
+            rc = index_record(t, p, seq, m, &set);
+            p->res.records++;
+        }
+        wire_reader_destroy(&rd);
+    }
+    wire_buf_fini(&v);
+    if (rc == 0)
+        rc = clocks_each_due(t, STORE_DESK, p->now, add_due, &set);
+    for (size_t i = 0; rc == 0 && i < set.n; i++)
+        rc = judge(t, p, set.v[i]);
+    subjects_free(&set);
+    if (rc == 0 && p->res.changes)
+        rc = spool_seal(t, d->node, p->seal_at, true, p->now, &p->res.sealed);
+    /* The alert records this pass appended need no judging: skip past them unless cut short. */
+    if (rc == 0 && !p->res.more)
+        rc = store_meta_get_u64(t, "next_seq", &last);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "desk_seq", p->res.more ? last : (last ? last - 1 : 0));
+    return rc;
+}
+
+int
+desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
+         struct desk_result *res)
+{
+    struct pass p = {d, now_ms, seal_at, max_records, {0}};
+    int rc = store_write(d->store, pass_fn, &p);
+    if (rc != 0)
+        return rc;
+    *res = p.res;
+    store_txn_t *t = NULL;
+    if (store_read(d->store, &t) == 0) {
+        if (clocks_first(t, STORE_DESK, &d->next_due) != 0)
+            d->next_due = INT64_MIN;
+        store_abort(&t);
+    }
+    return 0;
+}
+
+int64_t
+desk_next_due(desk_t *d)
+{
+    return d->next_due;
+}

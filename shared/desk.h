@@ -1,0 +1,66 @@
+/* desk: the supervision office's work at one node (spec §4, §5 feedback.overdue,
+ * supervision.overdue, patrol.shortfall; art. 6 to 9, 11).
+ *
+ * Supervision actions (alert.respond, alert.close, supervise.*, patrol, followup) are records of
+ * the node where they are entered, stored and signed like any other, so they travel up the tree.
+ * desk_admit() judges each one in the intake transaction against what this node holds, so a sender
+ * is told at once when an alert is unknown here, a case was never opened or an extension would pass
+ * 10 working days. desk_run() then does, in ONE write transaction: index the node's own records
+ * stored since the last pass by alert, supervision case and patrol day; add the subjects whose
+ * clocks are due; apply answers and closings to this node's own alerts and take the steps of
+ * missed answer deadlines (feedback.h); judge supervision cases (supervision.h) and every day's
+ * patrols since `patrol_from` (patrol.h); store each alert change, append it as an `alert` record
+ * to the spool and seal it at once. A crash before the commit redoes the pass.
+ *
+ * Alerts of other nodes (children's, at an aggregator) are not changed here: their state is their
+ * own node's, and actions taken on them at this tier are shown over it by queries (docs/rules.md).
+ */
+#ifndef JIANCHA_DESK_H
+#define JIANCHA_DESK_H
+
+#include "calendar.h"
+#include "store.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct desk desk_t;
+
+struct desk_options {
+    int64_t patrol_from_day; /* first day whose patrols are judged; INT64_MIN = the first pass's */
+    const uint32_t *tree;    /* nodes below this office it must patrol, besides those it heard */
+    size_t n_tree;
+};
+
+/* The calendar is borrowed and must outlive the desk; options are copied. */
+desk_t *desk_new(store_t *store, uint32_t node, calendar_t *calendar,
+                 const struct desk_options *opt);
+void desk_destroy(desk_t **p);
+
+/* Judges one canonical record about to be stored at `node` (decoded). Records that are not
+ * supervision actions pass. 0, or ERR_INVALID with the field and the reason the sender is told.
+ * On 0 the caller stores the record and then calls desk_index() with its sequence. */
+int desk_admit(store_txn_t *t, uint32_t node, calendar_t *calendar, const wire_obj_t *record,
+               char field[64], char reason[192]) __attribute__((warn_unused_result));
+int desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *record)
+    __attribute__((warn_unused_result));
+
+/* Notes an `alert` record received from a child (decoded), so actions on it are admitted here. */
+int desk_note_alert(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
+    __attribute__((warn_unused_result));
+
+struct desk_result {
+    uint64_t records; /* own records indexed */
+    uint64_t changes; /* alert changes recorded */
+    uint64_t sealed;  /* batches sealed for them */
+    bool more;        /* records remain past max_records: run again */
+};
+
+int desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
+             struct desk_result *res) __attribute__((warn_unused_result));
+
+/* The earliest clock filed, or INT64_MAX (INT64_MIN before the first pass). */
+int64_t desk_next_due(desk_t *d);
+
+#endif

@@ -1,0 +1,41 @@
+/* door: a node's intake socket, where business systems send events and the CLI sends supervision
+ * actions; the collector and the aggregator both keep one.
+ *
+ * A request is [request id] body on a ROUTER socket (a REQ client's empty delimiter is allowed);
+ * the body is one frame of JSON or msgpack (event.h). door_handle() parses it, commits the valid
+ * records (intake.h) and only then replies with what was accepted, duplicated and refused, each
+ * refusal naming the record, the field and the reason.
+ */
+#ifndef JIANCHA_DOOR_H
+#define JIANCHA_DOOR_H
+
+#include "event.h"
+#include "intake.h"
+#include "store.h"
+
+#include <czmq.h>
+#include <stdint.h>
+
+typedef struct door door_t;
+
+struct door_stats {
+    uint64_t accepted, duplicates, rejected, refused_full;
+};
+
+/* Binds a ROUTER socket on endpoint (the policy is copied; its calendar is borrowed and may be
+ * replaced with door_set_calendar). NULL with why filled when the endpoint cannot be bound. */
+door_t *door_new(store_t *store, uint32_t node, const char *endpoint, int64_t max_message_bytes,
+                 uint32_t seal_at, const struct intake_policy *policy, char *why, size_t why_len);
+void door_destroy(door_t **p);
+
+void door_set_calendar(door_t *d, calendar_t *calendar);
+zsock_t *door_socket(door_t *d);
+
+/* Handles one request waiting on the socket (none waiting: ERR_NOT_FOUND). res says what the
+ * commit did, so the daemon knows whether to judge or seal. */
+int door_handle(door_t *d, int64_t now_ms, struct intake_result *res);
+
+/* Totals since start, for the daemon's stats line. */
+void door_stats(const door_t *d, struct door_stats *out);
+
+#endif
