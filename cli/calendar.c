@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *
-default_calendar(void)
+const char *
+cli_default_calendar(void)
 {
     const char *env = getenv("JIANCHA_CALENDAR");
     if (env && *env)
@@ -59,7 +59,7 @@ cli_calendar(int argc, char **argv)
     char **rest = argv + optind;
     int nrest = argc - optind;
     if (!path)
-        path = default_calendar();
+        path = cli_default_calendar();
     calendar_t *cal = NULL;
     char err[512];
     if (calendar_load(path, &cal, err, sizeof err) != 0) {

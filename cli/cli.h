@@ -15,7 +15,15 @@ int cli_calendar(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
 int cli_evaluate(int argc, char **argv);
 int cli_scores(int argc, char **argv);
+/* `query alerts` and `query supervision`: the board as this tier sees it (board.h). */
+int cli_alerts(int argc, char **argv);
+int cli_supervision(int argc, char **argv);
+/* The working-day calendar the CLI counts with: $JIANCHA_CALENDAR, the installed one, or the
+ * source tree's. */
+const char *cli_default_calendar(void);
 int cli_bundle(int argc, char **argv);
+/* Supervision actions: argv[0] is alert, supervise, patrol or followup. */
+int cli_action(int argc, char **argv);
 /* Opens a daemon's store read-only (it may be running); a failure is printed, naming the
  * directory. */
 struct store;

@@ -15,6 +15,12 @@ usage(FILE *f)
                "  query alerts --data DIR [--light red|yellow] [--rule R] [--dept D] [--open]\n"
                "  query scores --data DIR --period YYYY-MM [--node N] [--by node|dept|category|region]\n"
                "  query nodes --data DIR                the tree: records, batch, lag, open lights\n"
+               "  alert respond|close (--data DIR | --to EP) --alert ID --by WHO ...\n"
+               "                                        answer (explain/correct) or close an alert\n"
+               "  supervise open|extend|report|close (--data DIR | --to EP) --id S ...\n"
+               "                                        supervision cases (督办): 20 wd, at most 10 more\n"
+               "  patrol (--data DIR | --to EP) --supervisor WHO --target NODE --kind K\n"
+               "  followup (--data DIR | --to EP) --case C --by WHO --channel CH --result T\n"
                "  bundle publish --kind catalog|calendar --file F [--version N] --key SECRET --to EP\n"
                "                                        send a signed catalogue/calendar down the tree\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
@@ -38,6 +44,9 @@ main(int argc, char **argv)
         return cli_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "send") == 0)
         return cli_send(argc - 1, argv + 1);
+    if (strcmp(cmd, "alert") == 0 || strcmp(cmd, "supervise") == 0 ||
+        strcmp(cmd, "patrol") == 0 || strcmp(cmd, "followup") == 0)
+        return cli_action(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cli_query(argc - 1, argv + 1);
     if (strcmp(cmd, "bundle") == 0)

@@ -1,6 +1,7 @@
 /* cli query / status: read a daemon's store read-only while it runs (LMDB readers never block
  * the writer). Output is a table for people or JSON Lines (--json) for scripts. */
 #include "alert.h"
+#include "board.h"
 #include "bundle.h"
 #include "cli.h"
 #include "err.h"
@@ -125,7 +126,6 @@ query_events(int argc, char **argv)
     return 0;
 }
 
-static int query_alerts(int argc, char **argv);
 static int query_nodes(int argc, char **argv);
 
 int
@@ -134,14 +134,17 @@ cli_query(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "events") == 0)
         return query_events(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "alerts") == 0)
-        return query_alerts(argc, argv);
+        return cli_alerts(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "supervision") == 0)
+        return cli_supervision(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "scores") == 0)
         return cli_scores(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "nodes") == 0)
         return query_nodes(argc, argv);
     fprintf(stderr, "usage: jiancha query events --data DIR [--node N] [--since SEQ] [--json]\n"
                     "       jiancha query alerts --data DIR [--light red|yellow] [--rule R] "
-                    "[--dept D] [--open] [--json]\n");
+                    "[--dept D] [--open] [--queue NODE] [--json]\n"
+                    "       jiancha query supervision --data DIR [--calendar F] [--json]\n");
     return 2;
 }
 
@@ -268,179 +271,6 @@ cli_status(int argc, char **argv)
     return 0;
 }
 
-/* ---- query alerts ---- */
-
-struct alert_filter {
-    const char *light, *rule, *dept;
-    bool open_only, json;
-};
-
-static bool
-alert_matches(const struct alert *a, const struct alert_filter *f)
-{
-    return (!f->light || strcmp(alert_light_name(a->light), f->light) == 0) &&
-           (!f->rule || strcmp(a->rule, f->rule) == 0) &&
-           (!f->dept || strcmp(a->dept, f->dept) == 0) &&
-           (!f->open_only || a->state == ALERT_OPEN || a->state == ALERT_RESPONDED);
-}
-
-static void
-print_alert_row(const struct alert *a, const struct alert_filter *f)
-{
-    if (f->json) {
-        char *text = alert_to_json(a);
-        printf("%s\n", text);
-        free(text);
-        return;
-    }
-    char when[TIMESTAMP_TEXT_MAX];
-    timestamp_format(a->raised_ms, when);
-    printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %.19s  %s\n", a->id, alert_light_name(a->light),
-           alert_state_name(a->state), a->rule, a->node, a->dept, a->subject, when, a->detail);
-}
-
-/* Alerts as an aggregator holds them: the latest `alert` record per id among the events. */
-static int
-alerts_from_records(store_txn_t *t, struct alert **out, size_t *n)
-{
-    store_cursor_t *c = NULL;
-    int rc = store_cursor_open(t, STORE_EVENTS, &c);
-    if (rc != 0)
-        return rc == ERR_NOT_FOUND ? 0 : rc;
-    struct wire_buf v;
-    wire_buf_init(&v);
-    size_t cap = 0;
-    int crc = store_cursor_seek(c, NULL, 0, NULL, &v);
-    while (crc == 0) {
-        wire_reader_t *r = NULL;
-        const wire_obj_t *m;
-        const char *type;
-        size_t tl;
-        if (wire_decode_one(v.data, v.len, &r, &m) == 0 &&
-            wire_obj_get_bytes(m, "type", WIRE_STR, &type, &tl) == 0 && tl == 5 &&
-            memcmp(type, "alert", 5) == 0 && wire_obj_get(m, "alert")) {
-            struct alert a;
-            if (alert_decode(wire_obj_get(m, "alert"), &a) == 0) {
-                size_t i;
-                for (i = 0; i < *n && strcmp((*out)[i].id, a.id) != 0; i++)
-                    ;
-                if (i == *n) {
-                    if (*n == cap) {
-                        cap = cap ? 2 * cap : 64;
-                        *out = xrealloc(*out, cap * sizeof **out);
-                    }
-                    (*n)++;
-                }
-                (*out)[i] = a; /* records are in order: the last one is the latest state */
-            }
-        }
-        wire_reader_destroy(&r);
-        wire_buf_reset(&v);
-        crc = store_cursor_next(c, NULL, &v);
-    }
-    wire_buf_fini(&v);
-    store_cursor_close(&c);
-    return 0;
-}
-
-static int
-query_alerts(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'}, {"light", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'r'}, {"dept", required_argument, NULL, 'D'},
-        {"open", no_argument, NULL, 'o'},       {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data = NULL;
-    struct alert_filter f = {0};
-    int ch;
-    optind = 2;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'l':
-            f.light = optarg;
-            break;
-        case 'r':
-            f.rule = optarg;
-            break;
-        case 'D':
-            f.dept = optarg;
-            break;
-        case 'o':
-            f.open_only = true;
-            break;
-        case 'j':
-            f.json = true;
-            break;
-        default:
-            return 2;
-        }
-    }
-    if (!data || (f.light && strcmp(f.light, "red") && strcmp(f.light, "yellow"))) {
-        fprintf(stderr, "usage: jiancha query alerts --data DIR [--light red|yellow] [--rule R] "
-                        "[--dept D] [--open] [--json]\n");
-        return 2;
-    }
-    store_t *s = NULL;
-    if (cli_open_store(data, &s) != 0)
-        return 1;
-    store_txn_t *t = NULL;
-    int rc = store_read(s, &t);
-    struct alert *all = NULL;
-    size_t n = 0, cap = 0;
-    /* The alerts whose records this store holds (children's, carried up), then the ones this
-     * node keeps in its own table (a collector's, an aggregator's node.silent), by id. */
-    if (rc == 0)
-        rc = alerts_from_records(t, &all, &n);
-    cap = n;
-    if (rc == 0 && store_count(t, STORE_ALERTS) > 0) {
-        store_cursor_t *c = NULL;
-        struct wire_buf v;
-        wire_buf_init(&v);
-        if (store_cursor_open(t, STORE_ALERTS, &c) == 0) {
-            int crc = store_cursor_seek(c, NULL, 0, NULL, &v);
-            while (crc == 0) {
-                struct alert a;
-                if (alert_decode_bytes(v.data, v.len, &a) == 0) {
-                    size_t i;
-                    for (i = 0; i < n && strcmp(all[i].id, a.id) != 0; i++)
-                        ;
-                    if (i == n) {
-                        if (n == cap) {
-                            cap = cap ? 2 * cap : 64;
-                            all = xrealloc(all, cap * sizeof *all);
-                        }
-                        n++;
-                    }
-                    all[i] = a;
-                }
-                wire_buf_reset(&v);
-                crc = store_cursor_next(c, NULL, &v);
-            }
-            store_cursor_close(&c);
-        }
-        wire_buf_fini(&v);
-    }
-    if (!f.json)
-        printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %-19s  %s\n", "id", "light", "state", "rule",
-               "node", "dept", "subject", "raised", "detail");
-    for (size_t i = 0; i < n; i++)
-        if (alert_matches(&all[i], &f))
-            print_alert_row(&all[i], &f);
-    free(all);
-    store_abort(&t);
-    store_close(&s);
-    if (rc != 0) {
-        fprintf(stderr, "jiancha query alerts: %s\n", err_str(rc));
-        return 1;
-    }
-    return 0;
-}
-
 /* ---- query nodes ---- */
 
 struct node_row {
@@ -549,20 +379,20 @@ query_nodes(int argc, char **argv)
         }
         store_cursor_close(&c);
     }
-    struct alert *alerts = NULL;
-    size_t n_alerts = 0;
+    struct board b = {0};
     if (rc == 0)
-        rc = alerts_from_records(t, &alerts, &n_alerts);
-    for (size_t i = 0; i < n_alerts; i++) {
-        if (alerts[i].state != ALERT_OPEN && alerts[i].state != ALERT_RESPONDED)
+        rc = board_load(t, NULL, &b);
+    for (size_t i = 0; i < b.n_alerts; i++) {
+        const struct alert *a = &b.alerts[i];
+        if (a->state != ALERT_OPEN && a->state != ALERT_RESPONDED)
             continue;
-        struct node_row *r = node_row(&rows, &n, &cap, event_node_number(alerts[i].node));
-        if (alerts[i].light == ALERT_RED)
+        struct node_row *r = node_row(&rows, &n, &cap, event_node_number(a->node));
+        if (a->light == ALERT_RED)
             r->red_open++;
         else
             r->yellow_open++;
     }
-    free(alerts);
+    board_fini(&b);
     wire_buf_fini(&k);
     wire_buf_fini(&v);
     struct versions vs = {&rows, &n, &cap};
