@@ -112,11 +112,10 @@ feedback_due(struct alert *a, calendar_t *cal, const char *parent, int64_t now_m
         int64_t at = a->answer_due_ms;
         if (a->light == ALERT_YELLOW) {
             a->light = ALERT_RED;
-        } else if (parent && parent[0]) {
+        } else if (!a->queue[0] && parent && parent[0]) {
             snprintf(a->queue, sizeof a->queue, "%s", parent);
         } else {
-            /* The top of the tree has no parent: the alert stays red in its own queue. */
-            a->feedback_steps = FEEDBACK_STEPS_MAX;
+            /* Already with the parent, or at the top of the tree: it stays where it is. */
             a->answer_due_ms = 0;
             break;
         }
