@@ -640,11 +640,17 @@ pass_fn(store_txn_t *t, void *arg)
     if (rc != 0)
         return rc;
     struct subjects set = {0};
-    if (!started) {
-        /* The first pass fixes the first day whose patrols are judged. */
-        int64_t from = d->opt.patrol_from_day != INT64_MIN ? d->opt.patrol_from_day
-                                                           : calendar_day_of(p->now);
+    /* The first pass fixes the first day whose patrols are judged: the configured one, or today.
+     * A newly configured day takes effect at once (days judged again change nothing twice). */
+    uint64_t from_set = 0;
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "patrol_from", &from_set);
+    bool configured = d->opt.patrol_from_day != INT64_MIN;
+    if (rc == 0 && (!started || (configured && (int64_t)from_set != d->opt.patrol_from_day))) {
+        int64_t from = configured ? d->opt.patrol_from_day : calendar_day_of(p->now);
         rc = store_meta_put_u64(t, "patrol_day", (uint64_t)(from - 1));
+        if (rc == 0)
+            rc = store_meta_put_u64(t, "patrol_from", (uint64_t)from);
         if (rc == 0)
             rc = store_meta_put_u64(t, "desk_started", 1);
         subjects_add(&set, 'P', "");

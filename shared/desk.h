@@ -28,7 +28,9 @@
 typedef struct desk desk_t;
 
 struct desk_options {
-    int64_t patrol_from_day; /* first day whose patrols are judged; INT64_MIN = the first pass's */
+    /* First day whose patrols are judged; INT64_MIN = the day of the first pass. A different day
+     * configured later takes effect at the next pass. */
+    int64_t patrol_from_day;
     const uint32_t *tree;    /* nodes below this office it must patrol, besides those it heard */
     size_t n_tree;
 };

@@ -1,7 +1,7 @@
-#include "testutil.h"
-
 #include "calendar.h"
 #include "err.h"
+
+#include "testutil.h"
 
 static calendar_t *cal;
 
@@ -9,10 +9,7 @@ static int
 setup(void **state)
 {
     (void)state;
-    char err[256];
-    assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
-                                   sizeof err),
-                     0);
+    cal = testutil_calendar();
     return 0;
 }
 

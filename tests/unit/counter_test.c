@@ -1,5 +1,3 @@
-#include "testutil.h"
-
 #include "alert.h"
 #include "calendar.h"
 #include "catalog.h"
@@ -11,6 +9,8 @@
 #include "store.h"
 #include "timestamp.h"
 #include "watch.h"
+
+#include "testutil.h"
 
 static const char *const test_catalog =
     "{\"version\":1,\"items\":["
@@ -36,9 +36,7 @@ setup(void **state)
     assert_int_equal(store_open(dir, &o, &st), 0);
     assert_int_equal(store_open(dir2, &o, &up), 0);
     assert_int_equal(catalog_parse(test_catalog, strlen(test_catalog), &cat, err, sizeof err), 0);
-    assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
-                                   sizeof err),
-                     0);
+    cal = testutil_calendar();
     w = watch_new(st, 510104, cat, cal);
     n_sent = 0;
     return 0;
@@ -56,15 +54,6 @@ teardown(void **state)
     testutil_rmdir(dir);
     testutil_rmdir(dir2);
     return 0;
-}
-
-static int64_t
-at(const char *text)
-{
-    int64_t t;
-    const char *why;
-    assert_int_equal(timestamp_parse(text, strlen(text), &t, &why), 0);
-    return t;
 }
 
 static void
@@ -91,9 +80,9 @@ static uint64_t
 count(const char *when)
 {
     struct watch_result r;
-    assert_int_equal(watch_run(w, at(when), 1000, 20000, &r), 0);
+    assert_int_equal(watch_run(w, testutil_at(when), 1000, 20000, &r), 0);
     struct counter_refresh_result cr;
-    assert_int_equal(counter_refresh(st, 510104, cat, cal, at(when), 1000, &cr), 0);
+    assert_int_equal(counter_refresh(st, 510104, cat, cal, testutil_at(when), 1000, &cr), 0);
     return cr.sheets;
 }
 

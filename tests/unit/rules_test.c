@@ -1,11 +1,11 @@
-#include "testutil.h"
-
 #include "calendar.h"
 #include "catalog.h"
 #include "err.h"
 #include "event.h"
 #include "rules.h"
 #include "timestamp.h"
+
+#include "testutil.h"
 
 /* A small catalogue: one licensing item (working-day limits, credential, document evidence, a
  * limited first step, one allowed return) and one penalty item (calendar-day limits, tiers). */
@@ -34,9 +34,7 @@ setup(void **state)
     (void)state;
     char err[512];
     assert_int_equal(catalog_parse(test_catalog, strlen(test_catalog), &cat, err, sizeof err), 0);
-    assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
-                                   sizeof err),
-                     0);
+    cal = testutil_calendar();
     return 0;
 }
 

@@ -75,4 +75,30 @@ testutil_free_lines(char **lines)
     free(lines);
 }
 
+/* The official calendar shipped in config/ (2024-2026). */
+#ifdef JIANCHA_CALENDAR_H
+static inline calendar_t *
+testutil_calendar(void)
+{
+    char err[512];
+    calendar_t *cal = NULL;
+    assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
+                                   sizeof err),
+                     0);
+    return cal;
+}
+#endif
+
+/* An RFC 3339 time as Unix milliseconds. */
+#ifdef JIANCHA_TIMESTAMP_H
+static inline int64_t
+testutil_at(const char *text)
+{
+    int64_t t;
+    const char *why;
+    assert_int_equal(timestamp_parse(text, strlen(text), &t, &why), 0);
+    return t;
+}
+#endif
+
 #endif

@@ -1,5 +1,3 @@
-#include "testutil.h"
-
 #include "alert.h"
 #include "calendar.h"
 #include "catalog.h"
@@ -10,6 +8,8 @@
 #include "store.h"
 #include "timestamp.h"
 #include "watch.h"
+
+#include "testutil.h"
 
 static const char *const test_catalog =
     "{\"version\":1,\"items\":["
@@ -32,9 +32,7 @@ setup(void **state)
     struct store_options o = {.map_bytes = 4 << 20};
     assert_int_equal(store_open(dir, &o, &st), 0);
     assert_int_equal(catalog_parse(test_catalog, strlen(test_catalog), &cat, err, sizeof err), 0);
-    assert_int_equal(calendar_load(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &cal, err,
-                                   sizeof err),
-                     0);
+    cal = testutil_calendar();
     w = watch_new(st, 510104, cat, cal);
     return 0;
 }
@@ -64,20 +62,11 @@ send(const char *line)
     event_set_fini(&set);
 }
 
-static int64_t
-at(const char *text)
-{
-    int64_t t;
-    const char *why;
-    assert_int_equal(timestamp_parse(text, strlen(text), &t, &why), 0);
-    return t;
-}
-
 static struct watch_result
 pass(const char *when)
 {
     struct watch_result r;
-    assert_int_equal(watch_run(w, at(when), 1000, 20000, &r), 0);
+    assert_int_equal(watch_run(w, testutil_at(when), 1000, 20000, &r), 0);
     return r;
 }
 
@@ -142,7 +131,7 @@ clocks_raise_escalate_and_a_late_event_clears_each_change_recorded_once(void **s
     limit_alert(s);
     assert_string_equal(s, "none");
     /* the next clock is the yellow threshold: the end of working day 8 (Thu 11-12) */
-    assert_int_equal(watch_next_due(w), at("2026-11-13T00:00:00+08:00"));
+    assert_int_equal(watch_next_due(w), testutil_at("2026-11-13T00:00:00+08:00"));
     r = pass("2026-11-13T00:00:00+08:00");
     assert_int_equal(r.changes, 1);
     assert_true(r.sealed >= 1); /* alert changes leave at once */
@@ -150,7 +139,7 @@ clocks_raise_escalate_and_a_late_event_clears_each_change_recorded_once(void **s
     assert_string_equal(s, "yellow/open/1");
     r = pass("2026-11-13T08:00:00+08:00"); /* nothing new: nothing recorded */
     assert_int_equal(r.changes, 0);
-    assert_int_equal(watch_next_due(w), at("2026-11-17T00:00:00+08:00"));
+    assert_int_equal(watch_next_due(w), testutil_at("2026-11-17T00:00:00+08:00"));
     r = pass("2026-11-20T00:00:00+08:00"); /* a long stop: both thresholds passed */
     assert_int_equal(r.changes, 1);
     limit_alert(s);
@@ -181,11 +170,11 @@ a_backlog_is_judged_in_bounded_passes(void **state)
         send(line);
     }
     struct watch_result r;
-    assert_int_equal(watch_run(w, at("2026-11-02T10:00:00+08:00"), 1000, 2, &r), 0);
+    assert_int_equal(watch_run(w, testutil_at("2026-11-02T10:00:00+08:00"), 1000, 2, &r), 0);
     assert_true(r.more);
     assert_int_equal(r.records, 2);
-    assert_int_equal(watch_run(w, at("2026-11-02T10:00:00+08:00"), 1000, 2, &r), 0);
-    assert_int_equal(watch_run(w, at("2026-11-02T10:00:00+08:00"), 1000, 2, &r), 0);
+    assert_int_equal(watch_run(w, testutil_at("2026-11-02T10:00:00+08:00"), 1000, 2, &r), 0);
+    assert_int_equal(watch_run(w, testutil_at("2026-11-02T10:00:00+08:00"), 1000, 2, &r), 0);
     assert_false(r.more);
     assert_int_equal(r.records, 1);
 }
