@@ -40,40 +40,58 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"alert", "respond", "alert.respond",
+    {"alert",
+     "respond",
+     "alert.respond",
      {{"alert", "alert", O_STR, true},
       {"by", "by", O_STR, true},
       {"action", "action", O_STR, true},
       {"text", "text", O_STR, true}},
      "--alert ID --by WHO --action explain|correct --text T"},
-    {"alert", "close", "alert.close",
-     {{"alert", "alert", O_STR, true}, {"by", "by", O_STR, true}, {"verdict", "verdict", O_STR, true}},
+    {"alert",
+     "close",
+     "alert.close",
+     {{"alert", "alert", O_STR, true},
+      {"by", "by", O_STR, true},
+      {"verdict", "verdict", O_STR, true}},
      "--alert ID --by WHO --verdict T"},
-    {"supervise", "open", "supervise.open",
+    {"supervise",
+     "open",
+     "supervise.open",
      {{"id", "supervision", O_STR, true},
       {"target", "target", O_TARGET, true},
       {"subject", "subject", O_STR, true},
       {"by", "by", O_STR, true},
       {"alert", "alert", O_STR, false}},
      "--id S --target NODE[/DEPT] --subject T --by WHO [--alert ID]"},
-    {"supervise", "extend", "supervise.extend",
+    {"supervise",
+     "extend",
+     "supervise.extend",
      {{"id", "supervision", O_STR, true},
       {"days", "limit", O_DAYS, true},
       {"approver", "approver", O_STR, true}},
      "--id S --days N --approver WHO"},
-    {"supervise", "report", "supervise.report",
+    {"supervise",
+     "report",
+     "supervise.report",
      {{"id", "supervision", O_STR, true}, {"by", "by", O_STR, true}, {"text", "text", O_STR, true}},
      "--id S --by WHO --text T"},
-    {"supervise", "close", "supervise.close",
+    {"supervise",
+     "close",
+     "supervise.close",
      {{"id", "supervision", O_STR, true}, {"by", "by", O_STR, true}, {"text", "text", O_STR, true}},
      "--id S --by WHO --text T"},
-    {"patrol", NULL, "patrol",
+    {"patrol",
+     NULL,
+     "patrol",
      {{"supervisor", "supervisor", O_STR, true},
       {"target", "target", O_STR, true},
       {"kind", "kind", O_STR, true},
       {"findings", "findings", O_STR, false}},
      "--supervisor WHO --target NODE --kind data|video|visit|sample [--findings T]"},
-    {"followup", NULL, "followup",
+    {"followup",
+     NULL,
+     "followup",
      {{"case", "case", O_STR, true},
       {"by", "by", O_STR, true},
       {"channel", "channel", O_STR, true},
@@ -86,8 +104,9 @@ usage_of(const char *family)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(commands[i].family, family) == 0)
-            fprintf(stderr, "usage: jiancha %s%s%s (--data DIR | --to ENDPOINT) %s [--at TIME] "
-                            "[--record-id ID]\n",
+            fprintf(stderr,
+                    "usage: jiancha %s%s%s (--data DIR | --to ENDPOINT) %s [--at TIME] "
+                    "[--record-id ID]\n",
                     family, commands[i].verb ? " " : "", commands[i].verb ? commands[i].verb : "",
                     commands[i].help);
 }
@@ -108,8 +127,8 @@ set_field(json_t *rec, const struct opt *o, const char *value)
     case O_TARGET: {
         const char *slash = strchr(value, '/');
         json_t *t = json_object();
-        json_object_set_new(t, "node",
-                            slash ? json_stringn(value, (size_t)(slash - value)) : json_string(value));
+        json_object_set_new(
+            t, "node", slash ? json_stringn(value, (size_t)(slash - value)) : json_string(value));
         if (slash)
             json_object_set_new(t, "dept", json_string(slash + 1));
         json_object_set_new(rec, o->field, t);
@@ -123,7 +142,8 @@ set_field(json_t *rec, const struct opt *o, const char *value)
                     value);
             return -1;
         }
-        json_object_set_new(rec, o->field, json_pack("{s:i,s:s}", "n", (json_int_t)n, "unit", "wd"));
+        json_object_set_new(rec, o->field,
+                            json_pack("{s:i,s:s}", "n", (json_int_t)n, "unit", "wd"));
         return 0;
     }
     default:
@@ -132,9 +152,8 @@ set_field(json_t *rec, const struct opt *o, const char *value)
     }
 }
 
-/* Sends one record and prints its fate. */
-static int
-deliver(const char *endpoint, const char *body, const char *what, const char *id)
+int
+cli_deliver(const char *endpoint, const char *body, const char *what, const char *id, FILE *out)
 {
     zsock_t *s = zsock_new(ZMQ_REQ);
     zsock_set_linger(s, 0);
@@ -148,8 +167,9 @@ deliver(const char *endpoint, const char *body, const char *what, const char *id
     char *answer = zstr_recv(s);
     zsock_destroy(&s);
     if (!answer) {
-        fprintf(stderr, "jiancha %s: no answer from %s within %d s (resend with the same "
-                        "--record-id: a stored record is answered as a duplicate)\n",
+        fprintf(stderr,
+                "jiancha %s: no answer from %s within %d s (resend with the same "
+                "--record-id: a stored record is answered as a duplicate)\n",
                 what, endpoint, ANSWER_TIMEOUT_MS / 1000);
         return 1;
     }
@@ -166,10 +186,10 @@ deliver(const char *endpoint, const char *body, const char *what, const char *id
         fprintf(stderr, "jiancha %s: refused: %s\n", what,
                 json_string_value(json_object_get(r, "error")));
     } else if (r && json_integer_value(json_object_get(r, "accepted")) == 1) {
-        printf("stored %s\n", id);
+        fprintf(out, "stored %s\n", id);
         status = 0;
     } else if (r && json_integer_value(json_object_get(r, "duplicates")) == 1) {
-        printf("already stored %s\n", id);
+        fprintf(out, "already stored %s\n", id);
         status = 0;
     } else {
         fprintf(stderr, "jiancha %s: unexpected answer: %s\n", what, answer);
@@ -247,7 +267,7 @@ cli_action(int argc, char **argv)
     char *endpoint = to ? xstrdup(to) : xasprintf("ipc://%s/intake.sock", data);
     char what[64];
     snprintf(what, sizeof what, "%s%s%s", family, verb ? " " : "", verb ? verb : "");
-    status = deliver(endpoint, body, what, rid ? rid : id);
+    status = cli_deliver(endpoint, body, what, rid ? rid : id, stdout);
     free(endpoint);
     free(body);
     return status;

@@ -80,10 +80,14 @@ int
 cli_alerts(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},  {"light", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'r'},  {"dept", required_argument, NULL, 'D'},
-        {"queue", required_argument, NULL, 'q'}, {"calendar", required_argument, NULL, 'c'},
-        {"open", no_argument, NULL, 'o'},        {"json", no_argument, NULL, 'j'},
+        {"data", required_argument, NULL, 'd'},
+        {"light", required_argument, NULL, 'l'},
+        {"rule", required_argument, NULL, 'r'},
+        {"dept", required_argument, NULL, 'D'},
+        {"queue", required_argument, NULL, 'q'},
+        {"calendar", required_argument, NULL, 'c'},
+        {"open", no_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *calendar = NULL;
@@ -187,9 +191,9 @@ cli_supervision(int argc, char **argv)
         const struct supervision *s = &b.cases[i];
         if (json) {
             json_t *o = json_pack(
-                "{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:i,s:o,s:o,s:s}", "supervision", s->id,
-                "office", s->node, "target_node", s->target_node, "target_dept", s->target_dept,
-                "subject", s->subject, "state", supervision_state(s, now), "opened_at",
+                "{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:i,s:o,s:o,s:s}", "supervision", s->id, "office",
+                s->node, "target_node", s->target_node, "target_dept", s->target_dept, "subject",
+                s->subject, "state", supervision_state(s, now), "opened_at",
                 time_or_null(s->opened_ms), "due", time_or_null(s->due_ms), "extended_wd",
                 (json_int_t)s->extended_wd, "reported_at", time_or_null(s->reported_ms),
                 "closed_at", time_or_null(s->closed_ms), "alert", s->alert);
@@ -201,10 +205,9 @@ cli_supervision(int argc, char **argv)
         }
         char due[16];
         calendar_format_date(calendar_day_of(s->due_ms - 1), due);
-        printf("%-16s %-6s %-6s %-10s %-8s %-10s %-3u %-10s  %s\n", s->id, s->node,
-               s->target_node, s->target_dept[0] ? s->target_dept : "-",
-               supervision_state(s, now), due, s->extended_wd, s->alert[0] ? s->alert : "-",
-               s->subject);
+        printf("%-16s %-6s %-6s %-10s %-8s %-10s %-3u %-10s  %s\n", s->id, s->node, s->target_node,
+               s->target_dept[0] ? s->target_dept : "-", supervision_state(s, now), due,
+               s->extended_wd, s->alert[0] ? s->alert : "-", s->subject);
     }
     board_fini(&b);
     return 0;

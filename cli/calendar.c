@@ -12,6 +12,17 @@
 #include <unistd.h>
 
 const char *
+cli_default_catalog(void)
+{
+    const char *env = getenv("JIANCHA_CATALOG");
+    if (env && *env)
+        return env;
+    if (access("/etc/jiancha/catalog.json", R_OK) == 0)
+        return "/etc/jiancha/catalog.json";
+    return JIANCHA_SOURCE_DIR "/config/catalog.json";
+}
+
+const char *
 cli_default_calendar(void)
 {
     const char *env = getenv("JIANCHA_CALENDAR");

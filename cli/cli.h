@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 int cli_keys(int argc, char **argv);
 int cli_send(int argc, char **argv);
@@ -24,6 +25,15 @@ const char *cli_default_calendar(void);
 int cli_bundle(int argc, char **argv);
 /* Supervision actions: argv[0] is alert, supervise, patrol or followup. */
 int cli_action(int argc, char **argv);
+/* Sends one record (JSON text) to a node's intake and prints its fate ("stored ID") on out: 0
+ * stored or already stored, 1 refused (field and reason printed on stderr) or no answer. */
+int cli_deliver(const char *endpoint, const char *body, const char *what, const char *id,
+                FILE *out);
+/* `jiancha sample`: a reproducible spot-check sample of a node's concluded cases. */
+int cli_sample(int argc, char **argv);
+/* The catalogue the CLI reads categories from: $JIANCHA_CATALOG, the installed one, or the
+ * source tree's. */
+const char *cli_default_catalog(void);
 /* Opens a daemon's store read-only (it may be running); a failure is printed, naming the
  * directory. */
 struct store;

@@ -21,6 +21,8 @@ usage(FILE *f)
                "                                        supervision cases (督办): 20 wd, at most 10 more\n"
                "  patrol (--data DIR | --to EP) --supervisor WHO --target NODE --kind K\n"
                "  followup (--data DIR | --to EP) --case C --by WHO --channel CH --result T\n"
+               "  sample --data DIR --node N --period YYYY-MM --size K --seed S --by WHO\n"
+               "                                        draw and record a reproducible spot-check sample\n"
                "  bundle publish --kind catalog|calendar --file F [--version N] --key SECRET --to EP\n"
                "                                        send a signed catalogue/calendar down the tree\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
@@ -47,6 +49,8 @@ main(int argc, char **argv)
     if (strcmp(cmd, "alert") == 0 || strcmp(cmd, "supervise") == 0 ||
         strcmp(cmd, "patrol") == 0 || strcmp(cmd, "followup") == 0)
         return cli_action(argc - 1, argv + 1);
+    if (strcmp(cmd, "sample") == 0)
+        return cli_sample(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cli_query(argc - 1, argv + 1);
     if (strcmp(cmd, "bundle") == 0)

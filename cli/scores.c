@@ -85,15 +85,13 @@ cli_scores(int argc, char **argv)
             return 2;
         }
     }
-    int64_t first;
-    char date[16];
-    snprintf(date, sizeof date, "%.7s-01", period ? period : "");
+    int64_t first, after;
     enum score_by mode = strcmp(by, "dept") == 0       ? SCORE_BY_DEPT
                          : strcmp(by, "category") == 0 ? SCORE_BY_CATEGORY
                          : strcmp(by, "region") == 0   ? SCORE_BY_REGION
                                                        : SCORE_BY_NODE;
-    if (!data || !period || strlen(period) != 7 ||
-        calendar_parse_date(date, 10, &first) != 0 ||
+    /* the period: the local month [first day, first day of the next month) */
+    if (!data || calendar_parse_month(period, &first, &after) != 0 ||
         (strcmp(by, "node") && strcmp(by, "dept") && strcmp(by, "category") &&
          strcmp(by, "region")) ||
         (node && event_node_valid(node, strlen(node)) != 0)) {
@@ -101,14 +99,6 @@ cli_scores(int argc, char **argv)
                         "[--by node|dept|category|region] [--json]\n");
         return 2;
     }
-    /* the period: the local month [first day, first day of the next month) */
-    int y = atoi(period), m = atoi(period + 5);
-    char next[32];
-    snprintf(next, sizeof next, "%04d-%02d-01", (m == 12 ? y + 1 : y) % 10000,
-             (m == 12 ? 1 : m + 1) % 100);
-    int64_t after;
-    if (calendar_parse_date(next, 10, &after) != 0)
-        return 2;
     store_t *st = NULL;
     int rc = cli_open_store(data, &st);
     if (rc != 0)

@@ -56,6 +56,19 @@ calendar_parse_date(const char *s, size_t len, int64_t *day)
     return 0;
 }
 
+int
+calendar_parse_month(const char *text, int64_t *first_day, int64_t *next_first_day)
+{
+    int y, m;
+    if (!text || strlen(text) != 7 || text[4] != '-' || digits(text, 4, &y) ||
+        digits(text + 5, 2, &m) || m < 1 || m > 12)
+        return ERR_INVALID;
+    *first_day = timestamp_days_from_civil(y, (unsigned)m, 1);
+    *next_first_day = m == 12 ? timestamp_days_from_civil(y + 1, 1, 1)
+                              : timestamp_days_from_civil(y, (unsigned)m + 1, 1);
+    return 0;
+}
+
 void
 calendar_format_date(int64_t day, char out[16])
 {

@@ -31,6 +31,9 @@ void calendar_years(const calendar_t *c, int *first, int *last);
 /* "YYYY-MM-DD" to a day number: 0 or ERR_INVALID. */
 int calendar_parse_date(const char *text, size_t len, int64_t *day)
     __attribute__((warn_unused_result));
+/* "YYYY-MM" to the month's first day and the next month's first day: 0 or ERR_INVALID. */
+int calendar_parse_month(const char *text, int64_t *first_day, int64_t *next_first_day)
+    __attribute__((warn_unused_result));
 /* A day number as "YYYY-MM-DD" (11 bytes with NUL). */
 void calendar_format_date(int64_t day, char out[16]);
 /* The local (Asia/Shanghai) day of an instant, and the instant a local day starts. */

@@ -204,8 +204,7 @@ replay_one(void *arg, const wire_obj_t *m)
 }
 
 static int
-load_supervision(store_txn_t *t, uint32_t node, calendar_t *cal, const char *id,
-                 struct replay *r)
+load_supervision(store_txn_t *t, uint32_t node, calendar_t *cal, const char *id, struct replay *r)
 {
     memset(r, 0, sizeof *r);
     r->cal = cal;
@@ -223,10 +222,10 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         if (wire_obj_get_text(m, "alert", id, sizeof id) != 0 || !alert_known(t, id))
             return refuse(field, reason, "alert", "no such alert is known at this node");
         struct alert a;
-        if (load_alert(t, id, &a) == 0 &&
-            (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED))
+        if (load_alert(t, id, &a) == 0 && (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED))
             return refuse(field, reason, "alert",
-                          a.state == ALERT_CLOSED ? "the alert is closed" : "the alert was cleared");
+                          a.state == ALERT_CLOSED ? "the alert is closed"
+                                                  : "the alert was cleared");
         return 0;
     }
     if (strncmp(type, "supervise.", 10) == 0) {
@@ -699,8 +698,7 @@ pass_fn(store_txn_t *t, void *arg)
 }
 
 int
-desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
-         struct desk_result *res)
+desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, uint64_t max_records, struct desk_result *res)
 {
     struct pass p = {d, now_ms, seal_at, max_records, {0}};
     int rc = store_write(d->store, pass_fn, &p);

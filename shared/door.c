@@ -130,9 +130,10 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
         return 0;
     }
     if ((int64_t)zframe_size(body) > d->max_message) {
-        char *text = xasprintf("{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"message "
-                               "of %zu bytes exceeds the limit of %lld bytes\"}",
-                               zframe_size(body), (long long)d->max_message);
+        char *text =
+            xasprintf("{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"message "
+                      "of %zu bytes exceeds the limit of %lld bytes\"}",
+                      zframe_size(body), (long long)d->max_message);
         log_warn("intake: refused oversized message node=%s bytes=%zu limit=%lld", d->node_text,
                  zframe_size(body), (long long)d->max_message);
         reply(d, &env, text);
@@ -150,8 +151,7 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
             log_error("intake: commit failed node=%s records=%zu: %s", d->node_text,
                       d->set.n_entries, err_str(store_rc));
     }
-    char *text =
-        intake_reply_json(&d->set, res, store_rc ? store_rc : (rc == ERR_DECODE ? rc : 0));
+    char *text = intake_reply_json(&d->set, res, store_rc ? store_rc : (rc == ERR_DECODE ? rc : 0));
     reply(d, &env, text);
     free(text);
     zframe_destroy(&body);

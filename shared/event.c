@@ -192,6 +192,15 @@ static const struct type_rule types[] = {
       {"by", K_ID, true, NULL},
       {"channel", K_ID, true, NULL},
       {"result", K_TEXT, true, NULL}}},
+    /* our extension of §4: the draw of a spot check, recorded where it was made */
+    {"sample.draw",
+     {{"sample", K_ID, true, NULL},
+      {"target", K_NODE, true, NULL},
+      {"period", K_ID, true, NULL},
+      {"seed", K_UINT, true, NULL},
+      {"size", K_UINT, true, NULL},
+      {"cases", K_STRS, true, NULL},
+      {"by", K_ID, true, NULL}}},
 };
 
 static const struct field common_fields[] = {

@@ -22,8 +22,7 @@ after_workdays(calendar_t *cal, int64_t from_ms, uint32_t n)
 int64_t
 feedback_answer_deadline(calendar_t *cal, const struct alert *a, int64_t from_ms)
 {
-    return after_workdays(cal, from_ms,
-                          is_rating(a) ? FEEDBACK_CALLBACK_WD : FEEDBACK_ANSWER_WD);
+    return after_workdays(cal, from_ms, is_rating(a) ? FEEDBACK_CALLBACK_WD : FEEDBACK_ANSWER_WD);
 }
 
 bool

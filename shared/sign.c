@@ -341,3 +341,10 @@ sign_public_load(const char *path, uint8_t pk[SIGN_PUBLIC_BYTES], char *node_out
 {
     return read_key_file(path, PUBLIC_TAG, pk, SIGN_PUBLIC_BYTES, node_out, false);
 }
+
+void
+sign_stream(const uint8_t seed[SIGN_HASH_BYTES], void *out, size_t len)
+{
+    _Static_assert(SIGN_HASH_BYTES == randombytes_SEEDBYTES, "a hash is a stream seed");
+    randombytes_buf_deterministic(out, len, seed);
+}

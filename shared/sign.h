@@ -69,6 +69,9 @@ int sign_public_load(const char *path, uint8_t pk[SIGN_PUBLIC_BYTES], char *node
 void sign_key_id(const uint8_t pk[SIGN_PUBLIC_BYTES], char out[SIGN_KEY_ID_LEN + 1]);
 
 void sign_hash(const void *data, size_t len, uint8_t out[SIGN_HASH_BYTES]);
+/* len bytes of a deterministic stream keyed by seed: the same seed gives the same bytes on every
+ * machine (libsodium's randombytes_buf_deterministic), for draws that must be reproducible. */
+void sign_stream(const uint8_t seed[SIGN_HASH_BYTES], void *out, size_t len);
 
 /* Signs domain || BLAKE2b-256(msg). */
 void sign_detached(const sign_key_t *k, const char *domain, const void *msg, size_t len,

@@ -24,10 +24,9 @@ static void
 set_due(struct supervision *s, calendar_t *cal)
 {
     int64_t day = calendar_day_of(s->opened_ms);
-    s->due_ms = calendar_day_start_ms(
-        calendar_due(cal, day, SUPERVISION_REPLY_WD + s->extended_wd, CALENDAR_WORKDAYS, false,
-                     NULL, NULL) +
-        1);
+    s->due_ms = calendar_day_start_ms(calendar_due(cal, day, SUPERVISION_REPLY_WD + s->extended_wd,
+                                                   CALENDAR_WORKDAYS, false, NULL, NULL) +
+                                      1);
 }
 
 int
@@ -71,7 +70,8 @@ supervision_apply(struct supervision *s, calendar_t *cal, const wire_obj_t *m, c
         return 0;
     }
     if (!s->id[0])
-        return refuse(field, reason, "supervision", "no supervision case with this id was opened here");
+        return refuse(field, reason, "supervision",
+                      "no supervision case with this id was opened here");
     if (s->closed_ms)
         return refuse(field, reason, "supervision", "the supervision case is closed");
     if (type_is(type, "supervise.extend")) {
@@ -117,7 +117,8 @@ supervision_overdue(const struct supervision *s, int64_t now_ms, struct alert *a
 {
     if (!s->id[0] || !s->due_ms || now_ms < s->due_ms)
         return false;
-    if ((s->reported_ms && s->reported_ms < s->due_ms) || (s->closed_ms && s->closed_ms < s->due_ms))
+    if ((s->reported_ms && s->reported_ms < s->due_ms) ||
+        (s->closed_ms && s->closed_ms < s->due_ms))
         return false;
     memset(a, 0, sizeof *a);
     snprintf(a->rule, sizeof a->rule, "supervision.overdue");

@@ -4,7 +4,8 @@
 # stays where it is; actions on unknown alerts are refused; a supervision case is extended twice up
 # to 10 working days and refused an 11th; a case never reported raises supervision.overdue, which
 # reaches the province; a patrol shortfall lights on a working day and not on a holiday, and
-# patrols recorded late for that day clear it. Everything is entered with the CLI at the node where
+# patrols recorded late for that day clear it; a spot-check sample is drawn reproducibly and the
+# draw recorded. Everything is entered with the CLI at the node where
 # an office works, and travels up in signed batches.
 . "$(dirname "$0")/lib.sh"
 
@@ -149,6 +150,30 @@ wait_until 20 cleared || fail "the made-up day is not cleared: $(shortfall "$T/c
 wait_until 20 test "$(shortfall "$T/city" 2026-09-30 | jq -r .state)" = cleared || fail "the clearing did not reach the city"
 # the city's office patrols its own platform twice and its county once on working days from 11-02
 [ -n "$(shortfall "$T/city" 2026-11-02)" ] || fail "no shortfall at the city on 2026-11-02"
+
+say "-- art. 11(4): a reproducible spot-check sample of the month's concluded cases"
+"$EVENTGEN" --node 510104 --count 4000 --seed 9 --hours 552 --violations 0 >"$T/month.jsonl"
+"$JIANCHA" send --data "$T/county" "$T/month.jsonl" >/dev/null || fail "send the month"
+"$JIANCHA" sample --data "$T/county" --node 510104 --period 2026-11 --size 12 --seed 2026 \
+    --by county-sup-he --json >"$T/s1.json" || fail "sample"
+"$JIANCHA" sample --data "$T/county" --node 510104 --period 2026-11 --size 12 --seed 2026 \
+    --by county-sup-he --json >"$T/s2.json" || fail "sample again"
+cmp -s "$T/s1.json" "$T/s2.json" || fail "the same seed drew another sample"
+grep -c '"case"' "$T/s1.json" | grep -qx 12 || fail "not 12 cases: $(cat "$T/s1.json")"
+[ "$(jq -r .category "$T/s1.json" | sort -u | wc -l)" -ge 3 ] || fail "one category only: $(cat "$T/s1.json")"
+"$JIANCHA" sample --data "$T/county" --node 510104 --period 2026-11 --size 12 --seed 2027 \
+    --by county-sup-he --json >"$T/s3.json" || fail "sample, another seed"
+cmp -s "$T/s1.json" "$T/s3.json" && fail "another seed drew the same sample"
+# every case drawn was decided in November (local time) at this county
+events "$T/county" 510104 >"$T/held.json"
+for c in $(jq -r .case "$T/s1.json"); do
+    month=$(jq -r --arg c "$c" 'select(.event.type == "case.decision" and .event.case == $c) | .event.at[0:7]' "$T/held.json")
+    [ "$month" = 2026-11 ] || fail "case $c was not concluded in 2026-11 ($month)"
+done
+# the draw is recorded once (the second run was a duplicate) and reaches the city
+draws() { "$JIANCHA" query events --data "$1" --node 510104 --json | jq -c 'select(.event.type == "sample.draw")'; }
+wait_until 20 test "$(draws "$T/city" | wc -l)" = 2 || fail "draws at the city: $(draws "$T/city")"
+draws "$T/city" | head -n 1 | jq -e '.event.cases | length == 12' >/dev/null || fail "the recorded draw"
 
 say "-- a restart loses and repeats nothing"
 changes() { "$JIANCHA" query events --data "$T/county" --node 510104 --json | jq -c 'select(.event.type == "alert")' | wc -l; }

@@ -164,7 +164,7 @@ an_unanswered_alert_goes_red_then_to_the_city_each_step_recorded_once(void **sta
     assert_int_equal(a.answer_due_ms, testutil_at("2026-10-24T00:00:00+08:00"));
     judge("2026-10-23T23:59:59+08:00");
     a = stored("limit.case", "case", "C1");
-    assert_string_equal(a.queue, ""); /* a near miss */
+    assert_string_equal(a.queue, "");     /* a near miss */
     assert_int_equal(a.light, ALERT_RED); /* by the rule, on 10-20 */
     uint64_t before = alert_records();
     judge("2026-10-24T00:00:00+08:00");
@@ -209,10 +209,11 @@ answers_are_admitted_only_for_known_open_alerts(void **state)
     a = stored("limit.case", "case", "C1");
     assert_string_equal(a.queue, "");
     assert_int_equal(a.feedback_steps, 0);
-    snprintf(json, sizeof json,
-             "{\"type\":\"alert.close\",\"id\":\"c1\",\"alert\":\"%s\",\"by\":\"zhang\",\"verdict\":"
-             "\"整改到位\",\"at\":\"2026-12-01T09:00:00+08:00\"}",
-             a.id);
+    snprintf(
+        json, sizeof json,
+        "{\"type\":\"alert.close\",\"id\":\"c1\",\"alert\":\"%s\",\"by\":\"zhang\",\"verdict\":"
+        "\"整改到位\",\"at\":\"2026-12-01T09:00:00+08:00\"}",
+        a.id);
     assert_string_equal(send(json), "");
     judge("2026-12-01T10:00:00+08:00");
     assert_int_equal(stored("limit.case", "case", "C1").state, ALERT_CLOSED);
@@ -224,10 +225,11 @@ static void
 an_office_judges_its_supervision_cases_and_its_patrol_days(void **state)
 {
     (void)state;
-    assert_string_equal(send("{\"type\":\"supervise.open\",\"id\":\"o1\",\"supervision\":\"S1\","
-                             "\"target\":{\"node\":\"510104\",\"dept\":\"SWJ\"},\"subject\":\"核查\","
-                             "\"by\":\"zhang\",\"at\":\"2026-10-09T10:00:00+08:00\"}"),
-                        "");
+    assert_string_equal(
+        send("{\"type\":\"supervise.open\",\"id\":\"o1\",\"supervision\":\"S1\","
+             "\"target\":{\"node\":\"510104\",\"dept\":\"SWJ\"},\"subject\":\"核查\","
+             "\"by\":\"zhang\",\"at\":\"2026-10-09T10:00:00+08:00\"}"),
+        "");
     assert_string_equal(send("{\"type\":\"supervise.extend\",\"id\":\"x1\",\"supervision\":\"S1\","
                              "\"limit\":{\"n\":11,\"unit\":\"wd\"},\"approver\":\"wu\",\"at\":"
                              "\"2026-10-20T10:00:00+08:00\"}"),
@@ -318,11 +320,12 @@ the_board_shows_a_childs_alert_closed_here_and_under_supervision(void **state)
     wire_reader_destroy(&rd);
     wire_buf_fini(&rec);
     char json[512];
-    snprintf(json, sizeof json,
-             "{\"type\":\"supervise.open\",\"id\":\"o1\",\"supervision\":\"S1\",\"target\":{\"node\":"
-             "\"510104\",\"dept\":\"SWJ\"},\"subject\":\"逾期\",\"by\":\"zhang\",\"alert\":\"%s\","
-             "\"at\":\"2026-11-02T10:00:00+08:00\"}",
-             a.id);
+    snprintf(
+        json, sizeof json,
+        "{\"type\":\"supervise.open\",\"id\":\"o1\",\"supervision\":\"S1\",\"target\":{\"node\":"
+        "\"510104\",\"dept\":\"SWJ\"},\"subject\":\"逾期\",\"by\":\"zhang\",\"alert\":\"%s\","
+        "\"at\":\"2026-11-02T10:00:00+08:00\"}",
+        a.id);
     assert_string_equal(send(json), "");
     struct board b;
     assert_int_equal(store_read(st, &t), 0);
@@ -333,10 +336,11 @@ the_board_shows_a_childs_alert_closed_here_and_under_supervision(void **state)
     assert_string_equal(board_queue_of(&b.alerts[0]), "510100");
     assert_int_equal(b.n_cases, 1);
     board_fini(&b);
-    snprintf(json, sizeof json,
-             "{\"type\":\"alert.close\",\"id\":\"c1\",\"alert\":\"%s\",\"by\":\"zhang\",\"verdict\":"
-             "\"已整改\",\"at\":\"2026-11-03T10:00:00+08:00\"}",
-             a.id);
+    snprintf(
+        json, sizeof json,
+        "{\"type\":\"alert.close\",\"id\":\"c1\",\"alert\":\"%s\",\"by\":\"zhang\",\"verdict\":"
+        "\"已整改\",\"at\":\"2026-11-03T10:00:00+08:00\"}",
+        a.id);
     assert_string_equal(send(json), "");
     assert_int_equal(store_read(st, &t), 0);
     assert_int_equal(board_load(t, cal, &b), 0);
@@ -350,15 +354,13 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            an_unanswered_alert_goes_red_then_to_the_city_each_step_recorded_once, setup,
-            teardown),
+            an_unanswered_alert_goes_red_then_to_the_city_each_step_recorded_once, setup, teardown),
         cmocka_unit_test_setup_teardown(answers_are_admitted_only_for_known_open_alerts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_office_judges_its_supervision_cases_and_its_patrol_days,
                                         setup_city, teardown),
         cmocka_unit_test_setup_teardown(
-            the_board_shows_a_childs_alert_closed_here_and_under_supervision, setup_city,
-            teardown),
+            the_board_shows_a_childs_alert_closed_here_and_under_supervision, setup_city, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_county_office_patrols_its_platform_twice),
         cmocka_unit_test(a_city_office_patrols_each_of_its_counties),
-        cmocka_unit_test(a_province_office_needs_two_cities_and_as_many_counties_as_it_has_up_to_eight),
+        cmocka_unit_test(
+            a_province_office_needs_two_cities_and_as_many_counties_as_it_has_up_to_eight),
         cmocka_unit_test(the_alert_is_raised_at_the_midnight_ending_the_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,11 +41,12 @@ apply(struct supervision *s, const char *json, char field[64], char reason[192])
     return rc;
 }
 
-#define OPEN                                                                                      \
-    "{\"type\":\"supervise.open\",\"id\":\"o\",\"supervision\":\"S1\",\"target\":{\"node\":"      \
-    "\"510104\",\"dept\":\"SWJ\"},\"subject\":\"逾期\",\"by\":\"zhang\",\"at\":\"2026-10-09T10:00:00+08:00\"}"
-#define EXTEND(n)                                                                                 \
-    "{\"type\":\"supervise.extend\",\"id\":\"x\",\"supervision\":\"S1\",\"limit\":{\"n\":" #n     \
+#define OPEN                                                                                       \
+    "{\"type\":\"supervise.open\",\"id\":\"o\",\"supervision\":\"S1\",\"target\":{\"node\":"       \
+    "\"510104\",\"dept\":\"SWJ\"},\"subject\":\"逾期\",\"by\":\"zhang\",\"at\":\"2026-10-09T10:" \
+    "00:00+08:00\"}"
+#define EXTEND(n)                                                                                  \
+    "{\"type\":\"supervise.extend\",\"id\":\"x\",\"supervision\":\"S1\",\"limit\":{\"n\":" #n      \
     ",\"unit\":\"wd\"},\"approver\":\"wu\",\"at\":\"2026-10-20T10:00:00+08:00\"}"
 
 static void
@@ -80,11 +81,12 @@ refusals_name_the_field(void **state)
     assert_int_equal(apply(&s, OPEN, field, reason), 0);
     assert_int_equal(apply(&s, OPEN, field, reason), ERR_INVALID);
     assert_non_null(strstr(reason, "exists"));
-    assert_int_equal(apply(&s,
-                           "{\"type\":\"supervise.extend\",\"id\":\"x\",\"supervision\":\"S1\","
-                           "\"limit\":{\"n\":3,\"unit\":\"d\"},\"approver\":\"wu\",\"at\":1793581200000}",
-                           field, reason),
-                     ERR_INVALID);
+    assert_int_equal(
+        apply(&s,
+              "{\"type\":\"supervise.extend\",\"id\":\"x\",\"supervision\":\"S1\","
+              "\"limit\":{\"n\":3,\"unit\":\"d\"},\"approver\":\"wu\",\"at\":1793581200000}",
+              field, reason),
+        ERR_INVALID);
     assert_string_equal(field, "limit.unit");
     assert_int_equal(apply(&s,
                            "{\"type\":\"supervise.close\",\"id\":\"c\",\"supervision\":\"S1\","
@@ -111,11 +113,12 @@ overdue_when_not_reported_by_the_due_instant(void **state)
     assert_int_equal(a.raised_ms, s.due_ms);
     assert_string_equal(a.dept, "SWJ");
     /* reported on the last day: not overdue */
-    assert_int_equal(apply(&s,
-                           "{\"type\":\"supervise.report\",\"id\":\"r\",\"supervision\":\"S1\","
-                           "\"by\":\"SWJ\",\"text\":\"已整改\",\"at\":\"2026-11-05T17:00:00+08:00\"}",
-                           field, reason),
-                     0);
+    assert_int_equal(
+        apply(&s,
+              "{\"type\":\"supervise.report\",\"id\":\"r\",\"supervision\":\"S1\","
+              "\"by\":\"SWJ\",\"text\":\"已整改\",\"at\":\"2026-11-05T17:00:00+08:00\"}",
+              field, reason),
+        0);
     assert_false(supervision_overdue(&s, s.due_ms + 1, &a));
     assert_string_equal(supervision_state(&s, s.due_ms + 1), "reported");
 }
