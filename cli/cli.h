@@ -31,6 +31,8 @@ int cli_deliver(const char *endpoint, const char *body, const char *what, const 
                 FILE *out);
 /* `jiancha sample`: a reproducible spot-check sample of a node's concluded cases. */
 int cli_sample(int argc, char **argv);
+/* `jiancha report monthly`: the monthly report (report.h) as Markdown, HTML or CSV. */
+int cli_report(int argc, char **argv);
 /* The catalogue the CLI reads categories from: $JIANCHA_CATALOG, the installed one, or the
  * source tree's. */
 const char *cli_default_catalog(void);

@@ -23,6 +23,8 @@ usage(FILE *f)
                "  followup (--data DIR | --to EP) --case C --by WHO --channel CH --result T\n"
                "  sample --data DIR --node N --period YYYY-MM --size K --seed S --by WHO\n"
                "                                        draw and record a reproducible spot-check sample\n"
+               "  report monthly --data DIR --period YYYY-MM --tier-root NODE [--format md|html|csv]\n"
+               "                                        the monthly report (月报), in Chinese\n"
                "  bundle publish --kind catalog|calendar --file F [--version N] --key SECRET --to EP\n"
                "                                        send a signed catalogue/calendar down the tree\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
@@ -51,6 +53,8 @@ main(int argc, char **argv)
         return cli_action(argc - 1, argv + 1);
     if (strcmp(cmd, "sample") == 0)
         return cli_sample(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cli_report(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cli_query(argc - 1, argv + 1);
     if (strcmp(cmd, "bundle") == 0)

@@ -28,6 +28,13 @@ alert_log(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_l
     a->ledger[i] = (struct alert_entry){at_ms, action, light};
 }
 
+bool
+alert_is_department(const char *rule)
+{
+    return strncmp(rule, "node.", 5) != 0 && strncmp(rule, "key.", 4) != 0 &&
+           strcmp(rule, "patrol.shortfall") != 0 && strcmp(rule, "supervision.overdue") != 0;
+}
+
 const char *
 alert_light_name(enum alert_light l)
 {
@@ -103,10 +110,12 @@ void
 alert_encode(const struct alert *a, struct wire_buf *out)
 {
     /* the answer fields only when set, so alerts without them encode as before */
-    int64_t times[] = {a->answer_due_ms, a->responded_ms, a->corrected_ms, a->closed_ms};
-    static const char *const time_keys[] = {"answer_due", "responded", "corrected", "closed"};
+    int64_t times[] = {a->answer_from_ms, a->answer_due_ms, a->responded_ms, a->corrected_ms,
+                       a->closed_ms};
+    static const char *const time_keys[] = {"answer_from", "answer_due", "responded", "corrected",
+                                            "closed"};
     uint32_t extra = (a->queue[0] != 0) + (a->feedback_steps != 0);
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < 5; i++)
         extra += times[i] != 0;
     wire_put_map(out, 13 + extra);
     if (a->queue[0]) {
@@ -117,7 +126,7 @@ alert_encode(const struct alert *a, struct wire_buf *out)
         wire_put_cstr(out, "steps");
         wire_put_uint(out, a->feedback_steps);
     }
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < 5; i++)
         if (times[i]) {
             wire_put_cstr(out, time_keys[i]);
             wire_put_int(out, times[i]);
@@ -207,9 +216,11 @@ alert_decode(const wire_obj_t *m, struct alert *a)
     int64_t v;
     if (wire_obj_get_int(m, "steps", &v) == 0 && v >= 0 && v <= 2)
         a->feedback_steps = (unsigned)v;
-    int64_t *times[] = {&a->answer_due_ms, &a->responded_ms, &a->corrected_ms, &a->closed_ms};
-    static const char *const time_keys[] = {"answer_due", "responded", "corrected", "closed"};
-    for (size_t i = 0; i < 4; i++)
+    int64_t *times[] = {&a->answer_from_ms, &a->answer_due_ms, &a->responded_ms, &a->corrected_ms,
+                        &a->closed_ms};
+    static const char *const time_keys[] = {"answer_from", "answer_due", "responded", "corrected",
+                                            "closed"};
+    for (size_t i = 0; i < 5; i++)
         if (wire_obj_get_int(m, time_keys[i], &v) == 0)
             *times[i] = v;
     return 0;

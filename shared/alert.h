@@ -9,6 +9,7 @@
 
 #include "wire.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ struct alert {
     size_t n_ledger;
     /* The department's answer (spec §4 alert.respond, §5 feedback.overdue; feedback.h). */
     char queue[7];          /* node whose supervision office handles it: "" = its own node */
+    int64_t answer_from_ms; /* when the answer clock started (the alert recorded); 0 = no clock */
     int64_t answer_due_ms;  /* the next answer deadline; 0 = none (answered, closed, or none) */
     int64_t responded_ms;   /* first explanation or correction; 0 = none */
     int64_t corrected_ms;   /* first correction; 0 = none */
@@ -58,6 +60,10 @@ void alert_make_id(struct alert *a);
 
 /* Appends a ledger entry (entries past ALERT_LEDGER_MAX keep only the latest in the last slot). */
 void alert_log(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_light light);
+
+/* Is this a department's alert (judged from business events, counted in the scores), rather than
+ * the platform's (node.*, key.*) or an office's own (patrol.shortfall, supervision.overdue)? */
+bool alert_is_department(const char *rule);
 
 const char *alert_light_name(enum alert_light l);
 const char *alert_state_name(enum alert_state s);

@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "feedback.h"
 #include "mem.h"
 #include "spool.h"
 
@@ -11,10 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESPONSE_WORKDAYS 5 /* spec §5 feedback.overdue */
-/* Alerts raised on a day are all due within this many calendar days (5 working days around the
- * longest holiday): the sweep for passed response deadlines looks back this far. */
-#define RESPONSE_LOOKBACK_DAYS 21
 #define STOP 1 /* a walk's callback found what it wanted (errors are negative) */
 
 /* ---- small readers over a decoded record ---- */
@@ -336,16 +333,8 @@ count_record(void *arg, const wire_obj_t *m)
     return 0;
 }
 
-/* The instant the response deadline of alerts raised on `day` has passed. */
-static int64_t
-response_deadline(calendar_t *cal, int64_t day)
-{
-    return calendar_day_start_ms(
-        calendar_due(cal, day, RESPONSE_WORKDAYS, CALENDAR_WORKDAYS, false, NULL, NULL) + 1);
-}
-
 static int
-count_alert(struct count_ctx *x, int64_t day, const char *id, size_t len)
+count_alert(struct count_ctx *x, const char *id, size_t len)
 {
     struct alert a;
     int rc = load_alert(x->t, id, len, &a);
@@ -366,14 +355,13 @@ count_alert(struct count_ctx *x, int64_t day, const char *id, size_t len)
         c->red++;
     else
         c->yellow++;
-    int64_t deadline = response_deadline(x->cal, day);
-    if (x->now >= deadline) {
+    /* Due an answer once answered or once its first deadline passed; in time if answered before
+     * that deadline (feedback.h). */
+    int64_t deadline = feedback_answer_deadline(x->cal, &a);
+    if (deadline && (a.responded_ms || x->now >= deadline)) {
         c->response_due++;
-        for (size_t e = 0; e < a.n_ledger; e++)
-            if (a.ledger[e].action == ALERT_RESPONDED_ACT && a.ledger[e].at_ms < deadline) {
-                c->responded_in_time++;
-                break;
-            }
+        if (a.responded_ms && a.responded_ms < deadline)
+            c->responded_in_time++;
     }
     return 0;
 }
@@ -396,7 +384,7 @@ count_day(struct count_ctx *x, int64_t day)
         int crc = store_cursor_seek(c, prefix, sizeof prefix, &k, NULL);
         while (rc == 0 && crc == 0 && k.len > 9 && memcmp(k.data, prefix, 9) == 0) {
             if (pass == 1) {
-                rc = count_alert(x, day, (const char *)k.data + 9, k.len - 9);
+                rc = count_alert(x, (const char *)k.data + 9, k.len - 9);
             } else if (k.len == 17) {
                 rc = with_record(x->t, x->node, k.data + 9, &v, count_record, x);
             }
@@ -607,40 +595,12 @@ struct refresh {
     struct counter_refresh_result res;
 };
 
-/* Days whose alerts' response deadlines passed in (since, now] are counted again. */
-static int
-sweep_deadlines(store_txn_t *t, struct refresh *f, int64_t since)
-{
-    int rc = 0;
-    for (int64_t day = calendar_day_of(since) - RESPONSE_LOOKBACK_DAYS;
-         rc == 0 && day <= calendar_day_of(f->now); day++) {
-        int64_t deadline = response_deadline(f->cal, day);
-        if (deadline <= since || deadline > f->now)
-            continue;
-        uint8_t k[9];
-        day_key(k, 'a', f->node, day);
-        store_cursor_t *c = NULL;
-        rc = store_cursor_open(t, STORE_DAYS, &c);
-        struct wire_buf key;
-        wire_buf_init(&key);
-        if (rc == 0 && store_cursor_seek(c, k, sizeof k, &key, NULL) == 0 && key.len > 9 &&
-            memcmp(key.data, k, 9) == 0)
-            rc = mark_dirty(t, f->node, day);
-        wire_buf_fini(&key);
-        store_cursor_close(&c);
-    }
-    return rc;
-}
-
 static int
 refresh_fn(store_txn_t *t, void *arg)
 {
     struct refresh *f = arg;
     memset(&f->res, 0, sizeof f->res);
-    uint64_t since;
-    int rc = store_meta_get_u64(t, "counters_at", &since);
-    if (rc == 0 && since)
-        rc = sweep_deadlines(t, f, (int64_t)since);
+    int rc = 0;
     struct count_ctx x = {.t = t, .node = f->node, .catalog = f->catalog, .cal = f->cal,
                           .now = f->now};
     event_node_text(f->node, x.node_text);

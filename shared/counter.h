@@ -2,9 +2,10 @@
  *
  * A collector counts its own records into one sheet per local day: cases accepted that day,
  * cases concluded that day and those concluded without a standing limit.case red, yellow and red
- * alerts raised that day (their current state; cleared ones do not count), their responses due and
- * those given within 5 working days, ratings and good ratings (>= 4) given that day, complaints
- * opened that day. Rows are per dept and category (the case's item in the catalogue).
+ * alerts raised that day (their current state; cleared ones do not count), the answers due among
+ * them (answered, or past their first answer deadline) and those given in time (feedback.h),
+ * ratings and good ratings (>= 4) given that day, complaints opened that day. Rows are per dept
+ * and category (the case's item in the catalogue).
  *
  * The rules pass notes which days a new record or an alert change touches (counter_index_record,
  * counter_note_alert, in the pass's transaction); counter_refresh() counts those days again and
@@ -43,9 +44,9 @@ struct counter_refresh_result {
     uint64_t sealed; /* batches sealed */
 };
 
-/* Counts every day noted since the last refresh, and the days whose alert response deadlines have
- * passed since then, in one write transaction; appends each sheet that changed as a `counters`
- * record and seals it. The catalogue and calendar are borrowed. */
+/* Counts every day noted since the last refresh (the desk notes an alert's day when it is answered
+ * and when its first answer deadline passes) in one write transaction; appends each sheet that
+ * changed as a `counters` record and seals it. The catalogue and calendar are borrowed. */
 int counter_refresh(store_t *s, uint32_t node, const catalog_t *catalog, calendar_t *calendar,
                     int64_t now_ms, uint32_t seal_at, struct counter_refresh_result *res)
     __attribute__((warn_unused_result));

@@ -355,7 +355,8 @@ record_change(store_txn_t *t, struct pass *p, const struct alert *a)
     wire_buf_init(&v);
     alert_encode(a, &v);
     int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
-    if (rc == 0)
+    /* an answer changes a department's response timeliness; an office's own alerts count nowhere */
+    if (rc == 0 && alert_is_department(a->rule))
         rc = counter_note_alert(t, p->d->node, a);
     if (rc == 0) {
         wire_buf_reset(&v);
@@ -419,6 +420,10 @@ judge_answers(store_txn_t *t, struct pass *p, const char *id)
         x.changed = true;
     if (rc == 0 && x.changed)
         rc = record_change(t, p, &a);
+    /* a deadline passed without a step (at the top of the tree): the answer is due in the scores */
+    int64_t first = feedback_answer_deadline(p->d->cal, &a);
+    if (rc == 0 && !x.changed && first && p->now >= first && alert_is_department(a.rule))
+        rc = counter_note_alert(t, p->d->node, &a);
     if (rc == 0)
         rc = set_clock(t, 'f', id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);
     return rc;
@@ -440,7 +445,7 @@ judge_supervision(store_txn_t *t, struct pass *p, const char *id)
     if (supervision_overdue(&r.s, p->now, &a)) {
         rc = load_alert(t, a.id, &old);
         if (rc == ERR_NOT_FOUND) {
-            feedback_start(&a, p->d->cal, a.raised_ms);
+            feedback_start(&a, p->d->cal, a.raised_ms > p->now ? a.raised_ms : p->now);
             rc = record_change(t, p, &a);
             if (rc == 0)
                 rc = set_clock(t, 'f', a.id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);

@@ -20,9 +20,12 @@ after_workdays(calendar_t *cal, int64_t from_ms, uint32_t n)
 }
 
 int64_t
-feedback_answer_deadline(calendar_t *cal, const struct alert *a, int64_t from_ms)
+feedback_answer_deadline(calendar_t *cal, const struct alert *a)
 {
-    return after_workdays(cal, from_ms, is_rating(a) ? FEEDBACK_CALLBACK_WD : FEEDBACK_ANSWER_WD);
+    if (!a->answer_from_ms)
+        return 0;
+    return after_workdays(cal, a->answer_from_ms,
+                          is_rating(a) ? FEEDBACK_CALLBACK_WD : FEEDBACK_ANSWER_WD);
 }
 
 bool
@@ -39,7 +42,8 @@ feedback_start(struct alert *a, calendar_t *cal, int64_t from_ms)
         return;
     a->feedback_steps = 0;
     a->responded_ms = a->corrected_ms = a->closed_ms = 0;
-    a->answer_due_ms = feedback_answer_deadline(cal, a, from_ms);
+    a->answer_from_ms = from_ms;
+    a->answer_due_ms = feedback_answer_deadline(cal, a);
 }
 
 static bool
@@ -53,7 +57,7 @@ static void
 next_due_after_answer(struct alert *a, calendar_t *cal)
 {
     if (is_rating(a) && !a->corrected_ms)
-        a->answer_due_ms = after_workdays(cal, a->raised_ms, FEEDBACK_FIX_WD);
+        a->answer_due_ms = after_workdays(cal, a->answer_from_ms, FEEDBACK_FIX_WD);
     else
         a->answer_due_ms = 0;
 }

@@ -2,7 +2,8 @@
  * alert.respond and alert.close, §5 feedback.overdue; art. 6 to 8).
  *
  * A raised alert must be answered (an explanation or a correction) by the end of the 5th working
- * day after the day it was raised. A bad rating (rating.bad) must be answered by a call-back (a
+ * day after the day it was raised in the system (its answer clock starts when the node records it:
+ * a light raised late, from events that arrived late, gives the department its full time). A bad rating (rating.bad) must be answered by a call-back (a
  * response, or a followup of the case) within 1 working day, and corrected within 15. Each missed
  * deadline takes the alert up one step: a yellow turns red; a red goes to the parent tier's queue
  * (its supervision office handles it from then on). After a step the department has another 5
@@ -23,11 +24,12 @@
 #define FEEDBACK_FIX_WD 15     /* rating.bad: fix what they complained of */
 #define FEEDBACK_STEPS_MAX 2
 
-/* The instant the answer to an alert raised at from_ms is late (the local midnight ending the
- * deadline's last working day). */
-int64_t feedback_answer_deadline(calendar_t *cal, const struct alert *a, int64_t from_ms);
+/* The instant the first answer to an alert is late (the local midnight ending the deadline's last
+ * working day), from its answer clock's start; 0 if it has no clock. The scores count an answer
+ * given before it as in time. */
+int64_t feedback_answer_deadline(calendar_t *cal, const struct alert *a);
 
-/* Starts the answer clock of an alert raised (or raised again) at from_ms. */
+/* Starts the answer clock of an alert recorded (or raised again) at from_ms. */
 void feedback_start(struct alert *a, calendar_t *cal, int64_t from_ms);
 
 /* A department's response at at_ms (correct: a correction, else an explanation), a followup of

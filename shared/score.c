@@ -31,3 +31,18 @@ score_compute(const struct score_counters *c, const struct score_weights *w,
                           w->response * out->response_rate);
     out->grade = score_grade(out->score);
 }
+
+void
+score_add(struct score_counters *to, const struct score_counters *from)
+{
+    to->cases += from->cases;
+    to->concluded += from->concluded;
+    to->on_time += from->on_time;
+    to->red += from->red;
+    to->yellow += from->yellow;
+    to->response_due += from->response_due;
+    to->responded_in_time += from->responded_in_time;
+    to->ratings += from->ratings;
+    to->ratings_good += from->ratings_good;
+    to->complaints += from->complaints;
+}

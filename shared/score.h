@@ -28,6 +28,9 @@ struct score_result {
     const char *grade; /* 优秀 良好 合格 不合格 */
 };
 
+/* Adds one group's counters to another's. */
+void score_add(struct score_counters *to, const struct score_counters *from);
+
 /* The formula of spec §6; a rate with no denominator counts as 1. */
 void score_compute(const struct score_counters *c, const struct score_weights *w,
                    struct score_result *out);

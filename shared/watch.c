@@ -270,7 +270,8 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
         wire_buf_init(&v);
         int g = store_get(t, STORE_ALERTS, a->id, strlen(a->id), &v);
         if (g == ERR_NOT_FOUND) {
-            feedback_start(a, w->cal, a->raised_ms);
+            /* the answer clock runs from when the light is recorded, not from a past raised_at */
+            feedback_start(a, w->cal, a->raised_ms > p->now ? a->raised_ms : p->now);
             rc = record_change(t, p, a, kind, key);
         } else if (g == 0 && alert_decode_bytes(v.data, v.len, &old) == 0) {
             if (old.state == ALERT_CLEARED) {

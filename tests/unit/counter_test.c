@@ -2,6 +2,7 @@
 #include "calendar.h"
 #include "catalog.h"
 #include "counter.h"
+#include "desk.h"
 #include "err.h"
 #include "event.h"
 #include "intake.h"
@@ -75,12 +76,19 @@ send(const char *fmt, ...)
     event_set_fini(&set);
 }
 
-/* A rules pass and a counter refresh as of `when`; returns the sheets appended. */
+/* A rules pass, a desk pass and a counter refresh as of `when`; returns the sheets appended. */
 static uint64_t
 count(const char *when)
 {
     struct watch_result r;
     assert_int_equal(watch_run(w, testutil_at(when), 1000, 20000, &r), 0);
+    int64_t from;
+    assert_int_equal(calendar_parse_date("2100-01-01", 10, &from), 0); /* no patrol days */
+    struct desk_options o = {from, NULL, 0};
+    desk_t *d = desk_new(st, 510104, cal, &o);
+    struct desk_result dr;
+    assert_int_equal(desk_run(d, testutil_at(when), 1000, 20000, &dr), 0);
+    desk_destroy(&d);
     struct counter_refresh_result cr;
     assert_int_equal(counter_refresh(st, 510104, cat, cal, testutil_at(when), 1000, &cr), 0);
     return cr.sheets;
@@ -232,9 +240,10 @@ a_late_red_and_its_response_deadline_change_the_sheets(void **state)
     g = sum(st, SCORE_BY_NODE);
     assert_int_equal(g.c[0].concluded, 1);
     assert_int_equal(g.c[0].on_time, 0); /* concluded under a standing red */
-    /* raised 11-13 (Fri): 5 working days end 11-20; the day after, a response is due */
-    assert_int_equal(count("2026-11-20T23:00:00+08:00"), 0);
-    assert_int_equal(count("2026-11-21T00:00:01+08:00"), 1);
+    /* raised 11-13 but recorded 11-18 (Wed): the department's 5 working days are 11-19 to 11-25;
+     * from the end of 11-25 an answer is due in the scores (and the alert goes to the city) */
+    assert_int_equal(count("2026-11-25T23:00:00+08:00"), 0);
+    assert_int_equal(count("2026-11-26T00:00:01+08:00"), 1);
     g = sum(st, SCORE_BY_NODE);
     assert_int_equal(g.c[0].response_due, 1);
     assert_int_equal(g.c[0].responded_in_time, 0);
