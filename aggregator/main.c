@@ -749,7 +749,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     {
         const char *iep = conf_str(a->conf, "intake/endpoint");
         char *iep_default = *iep ? NULL : xasprintf("ipc://%s/intake.sock", data);
-        struct intake_policy policy = {a->cal, true};
+        struct intake_policy policy = {.calendar = a->cal, .actions_only = true};
         char why_door[512];
         a->door = door_new(a->store, a->node, iep_default ? iep_default : iep,
                            conf_int(a->conf, "intake/max_message_bytes"), a->forward_seal_at,

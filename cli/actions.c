@@ -5,10 +5,15 @@
  * collector, or an aggregator's office desk). The node judges it against what it holds and answers
  * with the record's fate: stored, or refused with the field and the reason. A resend of the same
  * record (same --id) is answered as a duplicate, so retrying is safe.
+ * With --operator NAME --key FILE (or $JIANCHA_OPERATOR and $JIANCHA_OPERATOR_KEY) the request
+ * is signed by that operator; a node that holds a roster takes supervision actions only so signed
+ * (access.h) and logs each one (audit.h).
  * Exit status: 0 stored (or already stored), 1 refused or no answer, 2 usage.
  */
 #include "cli.h"
+#include "err.h"
 #include "mem.h"
+#include "sign.h"
 #include "timestamp.h"
 
 #include <czmq.h>
@@ -152,14 +157,53 @@ set_field(json_t *rec, const struct opt *o, const char *value)
     }
 }
 
-int
-cli_deliver(const char *endpoint, const char *body, const char *what, const char *id, FILE *out)
+void
+cli_operator_from_env(struct cli_operator *op)
 {
+    if (!op->name)
+        op->name = getenv("JIANCHA_OPERATOR");
+    if (!op->key)
+        op->key = getenv("JIANCHA_OPERATOR_KEY");
+}
+
+/* The request as frames: the body, and the operator's signature of it when one is given. */
+static zmsg_t *
+request(const char *body, const struct cli_operator *op, const char *what)
+{
+    zmsg_t *m = zmsg_new();
+    zmsg_addstr(m, body);
+    if (!op || !op->name || !op->key)
+        return m;
+    sign_key_t *k = NULL;
+    char node[7];
+    int rc = sign_init() == 0 ? sign_key_load(op->key, &k, node) : ERR_STATE;
+    if (rc != 0) {
+        fprintf(stderr, "jiancha %s: operator key %s: %s\n", what, op->key, err_str(rc));
+        zmsg_destroy(&m);
+        return NULL;
+    }
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+    sign_detached(k, SIGN_DOMAIN_OPERATOR, body, strlen(body), sig);
+    sign_key_destroy(&k);
+    char hex[2 * SIGN_SIGNATURE_BYTES + 1];
+    sign_to_hex(sig, sizeof sig, hex);
+    zmsg_addstrf(m, "JCAUTH1 %s %s", op->name, hex);
+    return m;
+}
+
+int
+cli_deliver(const char *endpoint, const char *body, const struct cli_operator *op,
+            const char *what, const char *id, FILE *out)
+{
+    zmsg_t *m = request(body, op, what);
+    if (!m)
+        return 1;
     zsock_t *s = zsock_new(ZMQ_REQ);
     zsock_set_linger(s, 0);
     zsock_set_sndtimeo(s, 2000);
     zsock_set_rcvtimeo(s, ANSWER_TIMEOUT_MS);
-    if (zsock_connect(s, "%s", endpoint) != 0 || zstr_send(s, body) != 0) {
+    if (zsock_connect(s, "%s", endpoint) != 0 || zmsg_send(&m, s) != 0) {
+        zmsg_destroy(&m);
         fprintf(stderr, "jiancha %s: cannot reach %s\n", what, endpoint);
         zsock_destroy(&s);
         return 1;
@@ -216,6 +260,7 @@ cli_action(int argc, char **argv)
     json_t *rec = json_object();
     json_object_set_new(rec, "type", json_string(c->type));
     const char *data = NULL, *to = NULL, *at = NULL, *rid = NULL;
+    struct cli_operator op = {NULL, NULL};
     bool seen[8] = {false};
     int status = 0;
     for (int i = verb ? 2 : 1; i < argc && status == 0; i += 2) {
@@ -235,6 +280,10 @@ cli_action(int argc, char **argv)
             at = value;
         else if (strcmp(name, "record-id") == 0)
             rid = value;
+        else if (strcmp(name, "operator") == 0)
+            op.name = value;
+        else if (strcmp(name, "key") == 0)
+            op.key = value;
         else if (!o)
             status = 2;
         else if (set_field(rec, o, value) != 0)
@@ -267,7 +316,8 @@ cli_action(int argc, char **argv)
     char *endpoint = to ? xstrdup(to) : xasprintf("ipc://%s/intake.sock", data);
     char what[64];
     snprintf(what, sizeof what, "%s%s%s", family, verb ? " " : "", verb ? verb : "");
-    status = cli_deliver(endpoint, body, what, rid ? rid : id, stdout);
+    cli_operator_from_env(&op);
+    status = cli_deliver(endpoint, body, &op, what, rid ? rid : id, stdout);
     free(endpoint);
     free(body);
     return status;

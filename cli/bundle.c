@@ -3,6 +3,7 @@
 #include "bundle.h"
 #include "catalog.h"
 #include "cli.h"
+#include "roster.h"
 #include "err.h"
 #include "file.h"
 #include "mem.h"
@@ -20,7 +21,7 @@
 static int
 usage(void)
 {
-    fprintf(stderr, "usage: jiancha bundle publish --kind catalog|calendar --file FILE "
+    fprintf(stderr, "usage: jiancha bundle publish --kind catalog|calendar|operators --file FILE "
                     "[--version N] --key SECRET --to ENDPOINT [--server-key CERT|CURVE-PUB]\n"
                     "  (--server-key: speak CurveZMQ to the aggregator, with the transport key "
                     "beside SECRET)\n"
@@ -169,6 +170,16 @@ cli_bundle(int argc, char **argv)
         }
         version = catalog_version(c);
         catalog_destroy(&c);
+    }
+    if (strcmp(kind, "operators") == 0) {
+        roster_t *r = NULL;
+        if (roster_parse(body, len, &r, why, sizeof why) != 0) {
+            fprintf(stderr, "jiancha bundle publish: %s: %s\n", file, why);
+            free(body);
+            return 1;
+        }
+        version = roster_version(r);
+        roster_destroy(&r);
     }
     if (version == 0) {
         free(body);

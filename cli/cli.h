@@ -25,14 +25,23 @@ const char *cli_default_calendar(void);
 int cli_bundle(int argc, char **argv);
 /* Supervision actions: argv[0] is alert, supervise, patrol or followup. */
 int cli_action(int argc, char **argv);
-/* Sends one record (JSON text) to a node's intake and prints its fate ("stored ID") on out: 0
- * stored or already stored, 1 refused (field and reason printed on stderr) or no answer. */
-int cli_deliver(const char *endpoint, const char *body, const char *what, const char *id,
-                FILE *out);
+/* The operator a request is signed by: --operator and --key, else $JIANCHA_OPERATOR and
+ * $JIANCHA_OPERATOR_KEY; both NULL: unsigned. */
+struct cli_operator {
+    const char *name, *key;
+};
+void cli_operator_from_env(struct cli_operator *op);
+/* Sends one record (JSON text), signed by op if given, to a node's intake and prints its fate
+ * ("stored ID") on out: 0 stored or already stored, 1 refused (field and reason printed on
+ * stderr) or no answer. */
+int cli_deliver(const char *endpoint, const char *body, const struct cli_operator *op,
+                const char *what, const char *id, FILE *out);
 /* `jiancha sample`: a reproducible spot-check sample of a node's concluded cases. */
 int cli_sample(int argc, char **argv);
 /* `jiancha report monthly`: the monthly report (report.h) as Markdown, HTML or CSV. */
 int cli_report(int argc, char **argv);
+/* Confidentiality: argv[0] is operator, approve, export, record or audit (see cli/access.c). */
+int cli_access(int argc, char **argv);
 /* The catalogue the CLI reads categories from: $JIANCHA_CATALOG, the installed one, or the
  * source tree's. */
 const char *cli_default_catalog(void);

@@ -25,7 +25,12 @@ usage(FILE *f)
                "                                        draw and record a reproducible spot-check sample\n"
                "  report monthly --data DIR --period YYYY-MM --tier-root NODE [--format md|html|csv]\n"
                "                                        the monthly report (月报), in Chinese\n"
-               "  bundle publish --kind catalog|calendar --file F [--version N] --key SECRET --to EP\n"
+               "  operator key|entry ...                an operator's keys and roster line\n"
+               "  approve --kind export|delete|correct ... an approval, signed by the approver\n"
+               "  export --data DIR --what W --node N --period P --approval F --out F\n"
+               "  record delete|correct --data DIR --record NODE/SEQ ... --approval F\n"
+               "  audit verify --data DIR [--node N]    check the hash-chained audit log\n"
+               "  bundle publish --kind catalog|calendar|operators --file F [--version N] --key SECRET --to EP\n"
                "                                        send a signed catalogue/calendar down the tree\n"
                "  status --data DIR                     per node: batches, backlog, contact\n"
                "  calendar due START N [wd|d]           the day a limit is used up\n"
@@ -55,6 +60,9 @@ main(int argc, char **argv)
         return cli_sample(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cli_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "operator") == 0 || strcmp(cmd, "approve") == 0 ||
+        strcmp(cmd, "export") == 0 || strcmp(cmd, "record") == 0 || strcmp(cmd, "audit") == 0)
+        return cli_access(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cli_query(argc - 1, argv + 1);
     if (strcmp(cmd, "bundle") == 0)

@@ -4,6 +4,7 @@
 #include "board.h"
 #include "bundle.h"
 #include "cli.h"
+#include "desk.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
@@ -97,17 +98,31 @@ query_events(int argc, char **argv)
         if (seq >= since) {
             char nt[7];
             event_node_text(kn, nt);
+            /* a record deleted or corrected with the province's approval is shown so */
+            struct wire_buf change;
+            wire_buf_init(&change);
+            bool changed = desk_change_of(t, kn, seq, &change) == 0;
+            char ctype[32] = "", cid[EVENT_ID_MAX + 1];
+            if (changed && event_record_peek(change.data, change.len, ctype, cid) != 0)
+                changed = false;
+            bool deleted = changed && strcmp(ctype, "record.delete") == 0;
             if (json) {
-                char *text = event_record_to_json(v.data, v.len);
-                printf("{\"node\":\"%s\",\"seq\":%llu,\"event\":%s}\n", nt,
-                       (unsigned long long)seq, text ? text : "null");
+                char *text = deleted ? NULL : event_record_to_json(v.data, v.len);
+                char *ctext = changed ? event_record_to_json(change.data, change.len) : NULL;
+                printf("{\"node\":\"%s\",\"seq\":%llu,\"event\":%s%s%s}\n", nt,
+                       (unsigned long long)seq, text ? text : "null",
+                       changed ? (deleted ? ",\"deleted\":" : ",\"corrected\":") : "",
+                       changed ? (ctext ? ctext : "null") : "");
                 free(text);
+                free(ctext);
             } else {
                 char type[32], id[EVENT_ID_MAX + 1];
                 if (event_record_peek(v.data, v.len, type, id) != 0)
                     snprintf(type, sizeof type, "?");
-                printf("%-6s %10llu  %-20s %s\n", nt, (unsigned long long)seq, type, id);
+                printf("%-6s %10llu  %-20s %s%s\n", nt, (unsigned long long)seq, type, id,
+                       !changed ? "" : deleted ? "  (deleted)" : "  (corrected)");
             }
+            wire_buf_fini(&change);
             shown++;
         }
         wire_buf_reset(&k);

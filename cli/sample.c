@@ -94,6 +94,7 @@ cli_sample(int argc, char **argv)
     const char *catalog_path = cli_default_catalog();
     long long size = -1, seed = -1;
     bool dry = false, json = false;
+    struct cli_operator op = {NULL, NULL};
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -128,6 +129,12 @@ cli_sample(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'O':
+            op.name = optarg;
+            break;
+        case 'K':
+            op.key = optarg;
+            break;
         default:
             return 2;
         }
@@ -161,10 +168,12 @@ cli_sample(int argc, char **argv)
     store_abort(&t);
     store_close(&st);
     /* the population: accepted cases with a decision in the month */
-    qsort(c.decided, c.n_decided, sizeof *c.decided, cmp_str);
+    if (c.n_decided > 1)
+        qsort(c.decided, c.n_decided, sizeof *c.decided, cmp_str);
     size_t n = 0;
     for (size_t i = 0; i < c.n; i++)
-        if (bsearch(&(const char *){c.v[i].id}, c.decided, c.n_decided, sizeof *c.decided, cmp_str))
+        if (c.n_decided &&
+            bsearch(&(const char *){c.v[i].id}, c.decided, c.n_decided, sizeof *c.decided, cmp_str))
             c.v[n++] = c.v[i];
     size_t chosen = sample_draw(c.v, n, (size_t)size, node, period, (uint64_t)seed);
     json_t *list = json_array();
@@ -197,7 +206,8 @@ cli_sample(int argc, char **argv)
                       "size", (json_int_t)size, "cases", list, "by", by, "at", when);
         char *body = json_dumps(rec, JSON_COMPACT);
         char *endpoint = to ? xstrdup(to) : xasprintf("ipc://%s/intake.sock", data);
-        status = cli_deliver(endpoint, body, "sample", id, json ? stderr : stdout);
+        cli_operator_from_env(&op);
+        status = cli_deliver(endpoint, body, &op, "sample", id, json ? stderr : stdout);
         free(endpoint);
         free(body);
         json_decref(rec);

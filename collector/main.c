@@ -361,7 +361,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
     c->unsealed_since_ms = 0; /* they have waited long enough: seal at the first tick */
     const char *ep = conf_str(c->conf, "intake/endpoint");
     char *ep_default = *ep ? NULL : xasprintf("ipc://%s/intake.sock", data);
-    struct intake_policy policy = {rulebook_calendar(c->book), false};
+    struct intake_policy policy = {.calendar = rulebook_calendar(c->book)};
     char why_door[512];
     c->door = door_new(c->store, c->node, ep_default ? ep_default : ep,
                        conf_int(c->conf, "intake/max_message_bytes"), c->seal_at, &policy,

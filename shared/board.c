@@ -153,7 +153,8 @@ board_load(store_txn_t *t, calendar_t *cal, struct board *b)
     wire_buf_fini(&v);
     if (rc == ERR_NOT_FOUND)
         rc = 0;
-    qsort(w.seen, w.n_seen, sizeof *w.seen, cmp_seen);
+    if (w.n_seen > 1)
+        qsort(w.seen, w.n_seen, sizeof *w.seen, cmp_seen);
     b->alerts = xcalloc(w.n_seen ? w.n_seen : 1, sizeof *b->alerts);
     for (size_t i = 0; i < w.n_seen; i++)
         if (i + 1 == w.n_seen || strcmp(w.seen[i].a.id, w.seen[i + 1].a.id) != 0)

@@ -7,6 +7,7 @@
 #include "cert.h"
 #include "err.h"
 #include "event.h"
+#include "roster.h"
 #include "spool.h"
 
 #include <stdio.h>
@@ -16,7 +17,8 @@ bool
 bundle_kind_known(const char *kind)
 {
     return strcmp(kind, "catalog") == 0 || strcmp(kind, "calendar") == 0 ||
-           strcmp(kind, "crl") == 0 || strcmp(kind, "certs") == 0;
+           strcmp(kind, "crl") == 0 || strcmp(kind, "certs") == 0 ||
+           strcmp(kind, "operators") == 0;
 }
 
 
@@ -67,6 +69,22 @@ check_body(struct bundle *b, char why[160])
         if (cert_set_each(b->body, b->body_len, NULL, NULL) != 0) {
             snprintf(why, 160, "certificate set %llu: not a list of node certificates",
                      (unsigned long long)b->version);
+            return ERR_INVALID;
+        }
+        return 0;
+    }
+    if (strcmp(b->kind, "operators") == 0) {
+        roster_t *r = NULL;
+        if (roster_parse(b->body, b->body_len, &r, err, sizeof err) != 0) {
+            snprintf(why, 160, "operators roster %llu: %.100s", (unsigned long long)b->version,
+                     err);
+            return ERR_INVALID;
+        }
+        uint64_t v = roster_version(r);
+        roster_destroy(&r);
+        if (v != b->version) {
+            snprintf(why, 160, "bundle version %llu carries roster version %llu",
+                     (unsigned long long)b->version, (unsigned long long)v);
             return ERR_INVALID;
         }
         return 0;

@@ -174,14 +174,6 @@ alert_known(store_txn_t *t, const char *id)
 
 /* ---- admission ---- */
 
-static int
-refuse(char field[64], char reason[192], const char *f, const char *why)
-{
-    snprintf(field, 64, "%s", f);
-    snprintf(reason, 192, "%s", why);
-    return ERR_INVALID;
-}
-
 struct replay {
     calendar_t *cal;
     struct supervision s;
@@ -220,21 +212,21 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         return 0;
     if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0) {
         if (wire_obj_get_text(m, "alert", id, sizeof id) != 0 || !alert_known(t, id))
-            return refuse(field, reason, "alert", "no such alert is known at this node");
+            return event_refuse(field, reason, "alert", "no such alert is known at this node");
         struct alert a;
         if (load_alert(t, id, &a) == 0 && (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED))
-            return refuse(field, reason, "alert",
-                          a.state == ALERT_CLOSED ? "the alert is closed"
-                                                  : "the alert was cleared");
+            return event_refuse(field, reason, "alert",
+                                a.state == ALERT_CLOSED ? "the alert is closed"
+                                                        : "the alert was cleared");
         return 0;
     }
     if (strncmp(type, "supervise.", 10) == 0) {
         if (wire_obj_get_text(m, "supervision", id, sizeof id) != 0)
-            return refuse(field, reason, "supervision", "missing");
+            return event_refuse(field, reason, "supervision", "missing");
         char alert[EVENT_ID_MAX + 1];
         if (strcmp(type, "supervise.open") == 0 &&
             wire_obj_get_text(m, "alert", alert, sizeof alert) == 0 && !alert_known(t, alert))
-            return refuse(field, reason, "alert", "no such alert is known at this node");
+            return event_refuse(field, reason, "alert", "no such alert is known at this node");
         struct replay r;
         int rc = load_supervision(t, node, cal, id, &r);
         if (rc != 0)
@@ -244,14 +236,14 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
     if (strcmp(type, "patrol") == 0) {
         char target[EVENT_NODE_LEN + 1];
         if (wire_obj_get_text(m, "target", target, sizeof target) != 0)
-            return refuse(field, reason, "target", "missing");
+            return event_refuse(field, reason, "target", "missing");
         uint32_t tn = event_node_number(target);
         bool below = tn == node;
         for (uint32_t p = event_node_parent(tn); p && !below; p = event_node_parent(p))
             below = p == node;
         if (!below)
-            return refuse(field, reason, "target",
-                          "an office patrols its own platform and the nodes below it");
+            return event_refuse(field, reason, "target",
+                                "an office patrols its own platform and the nodes below it");
     }
     return 0;
 }
@@ -282,23 +274,97 @@ desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
             calendar_format_date(calendar_day_of(at), date);
             return put_ref(t, 'p', date, seq);
         }
+    } else if (strncmp(type, "record.", 7) == 0) {
+        return desk_note_change(t, node, seq, m);
     }
     return 0;
+}
+
+int
+desk_note_change(store_txn_t *t, uint32_t origin, uint64_t seq, const wire_obj_t *record)
+{
+    char target[EVENT_ID_MAX + 1];
+    if (wire_obj_get_text(record, "record", target, sizeof target) != 0 || strlen(target) < 8 ||
+        target[6] != '/' || event_node_valid(target, 6) != 0)
+        return 0;
+    uint8_t k[13], v[12];
+    k[0] = 'x';
+    store_be32(k + 1, event_node_number(target));
+    store_be64(k + 5, strtoull(target + 7, NULL, 10));
+    store_be32(v, origin);
+    store_be64(v + 4, seq);
+    return store_put(t, STORE_DESK, k, sizeof k, v, sizeof v, 0);
+}
+
+int
+desk_change_of(store_txn_t *t, uint32_t node, uint64_t seq, struct wire_buf *change)
+{
+    uint8_t k[13];
+    k[0] = 'x';
+    store_be32(k + 1, node);
+    store_be64(k + 5, seq);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_DESK, k, sizeof k, &v);
+    if (rc == 0 && v.len != 12)
+        rc = ERR_CORRUPT;
+    if (rc == 0) {
+        uint8_t rk[12];
+        memcpy(rk, v.data, 12);
+        rc = store_get(t, STORE_EVENTS, rk, 12, change);
+    }
+    wire_buf_fini(&v);
+    return rc;
 }
 
 int
 desk_note_alert(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
 {
     const wire_obj_t *am = wire_obj_get(record, "alert");
-    char id[ALERT_ID_LEN];
+    char id[ALERT_ID_LEN], dept[EVENT_ID_MAX + 1];
     if (!am || wire_obj_get_text(am, "id", id, sizeof id) != 0)
         return 0;
-    uint8_t k[1 + ALERT_ID_LEN], v[4];
-    size_t l = strlen(id);
+    if (wire_obj_get_text(am, "dept", dept, sizeof dept) != 0)
+        dept[0] = '\0';
+    uint8_t k[1 + ALERT_ID_LEN], v[4 + EVENT_ID_MAX];
+    size_t l = strlen(id), dl = strlen(dept);
     k[0] = 'a';
     memcpy(k + 1, id, l);
     store_be32(v, origin);
-    return store_put(t, STORE_DESK, k, 1 + l, v, 4, 0);
+    memcpy(v + 4, dept, dl);
+    return store_put(t, STORE_DESK, k, 1 + l, v, 4 + dl, 0);
+}
+
+int
+desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT_ID_MAX + 1])
+{
+    struct alert a;
+    int rc = load_alert(t, id, &a);
+    if (rc == 0) {
+        *node = event_node_number(a.node);
+        memcpy(dept, a.dept, sizeof a.dept);
+        return 0;
+    }
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    uint8_t k[1 + ALERT_ID_LEN];
+    size_t l = strlen(id);
+    if (l >= ALERT_ID_LEN)
+        return ERR_NOT_FOUND;
+    k[0] = 'a';
+    memcpy(k + 1, id, l);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    rc = store_get(t, STORE_DESK, k, 1 + l, &v);
+    if (rc == 0 && (v.len < 4 || v.len > 4 + EVENT_ID_MAX))
+        rc = ERR_CORRUPT;
+    if (rc == 0) {
+        *node = store_from_be32(v.data);
+        memcpy(dept, v.data + 4, v.len - 4);
+        dept[v.len - 4] = '\0';
+    }
+    wire_buf_fini(&v);
+    return rc;
 }
 
 /* ---- the pass ---- */

@@ -19,6 +19,7 @@
 #define JIANCHA_DESK_H
 
 #include "calendar.h"
+#include "event.h"
 #include "store.h"
 #include "wire.h"
 
@@ -50,6 +51,16 @@ int desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *re
 
 /* Notes an `alert` record received from a child (decoded), so actions on it are admitted here. */
 int desk_note_alert(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
+    __attribute__((warn_unused_result));
+/* Notes a record.delete or record.correct (decoded, stored at origin/seq), so queries show the
+ * record it names deleted or corrected; and finds the one naming a record (its bytes appended to
+ * change), or ERR_NOT_FOUND. The latest one stored wins. */
+int desk_note_change(store_txn_t *t, uint32_t origin, uint64_t seq, const wire_obj_t *record)
+    __attribute__((warn_unused_result));
+int desk_change_of(store_txn_t *t, uint32_t node, uint64_t seq, struct wire_buf *change)
+    __attribute__((warn_unused_result));
+/* The node and dept of an alert known here (this node's own, or a child's); ERR_NOT_FOUND. */
+int desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT_ID_MAX + 1])
     __attribute__((warn_unused_result));
 
 struct desk_result {

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "sign.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -99,6 +100,26 @@ reply(door_t *d, struct envelope *env, const char *text)
         zmsg_destroy(&out); /* the sender went away; its retry is answered as a duplicate */
 }
 
+/* "JCAUTH1 NAME HEX": 0, or ERR_INVALID (then the request counts as unsigned). */
+static int
+read_auth(zframe_t *f, char operator[EVENT_ID_MAX + 1], uint8_t sig[SIGN_SIGNATURE_BYTES])
+{
+    char text[8 + EVENT_ID_MAX + 2 + 2 * SIGN_SIGNATURE_BYTES + 1];
+    size_t len = zframe_size(f);
+    if (len >= sizeof text)
+        return ERR_INVALID;
+    memcpy(text, zframe_data(f), len);
+    text[len] = '\0';
+    char *name = text + 8, *space = strchr(name, ' ');
+    if (!space || space == name || (size_t)(space - name) > EVENT_ID_MAX)
+        return ERR_INVALID;
+    *space = '\0';
+    if (sign_from_hex(space + 1, strlen(space + 1), sig, SIGN_SIGNATURE_BYTES) != 0)
+        return ERR_INVALID;
+    memcpy(operator, name, (size_t)(space - name) + 1);
+    return 0;
+}
+
 int
 door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
 {
@@ -109,6 +130,13 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
     if (!msg)
         return ERR_NOT_FOUND;
     struct envelope env = {zmsg_pop(msg), false, NULL};
+    /* An operator's signature travels as a last frame "JCAUTH1 NAME HEX" (access.h). */
+    zframe_t *auth = NULL;
+    zframe_t *last = zmsg_last(msg);
+    if (last && zframe_size(last) > 8 && memcmp(zframe_data(last), "JCAUTH1 ", 8) == 0) {
+        zmsg_remove(msg, last);
+        auth = last;
+    }
     if (zmsg_size(msg) >= 2 && zframe_size(zmsg_first(msg)) == 0) {
         zframe_t *empty = zmsg_pop(msg);
         zframe_destroy(&empty);
@@ -120,6 +148,7 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
     bool framed = env.identity && body && zmsg_size(msg) == 0;
     zmsg_destroy(&msg);
     if (!framed) {
+        zframe_destroy(&auth);
         if (env.identity)
             reply(d, &env,
                   "{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"a message is "
@@ -139,12 +168,20 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
         reply(d, &env, text);
         free(text);
         zframe_destroy(&body);
+        zframe_destroy(&auth);
         return 0;
     }
     int rc = event_parse_message(zframe_data(body), zframe_size(body), d->node_text, &d->set);
     int store_rc = 0;
+    char operator[EVENT_ID_MAX + 1];
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+    struct intake_policy policy = d->policy;
+    if (auth && read_auth(auth, operator, sig) == 0)
+        policy.request =
+            (struct access_request){operator, sig, zframe_data(body), zframe_size(body)};
+    zframe_destroy(&auth);
     if (d->set.n_entries > 0) {
-        store_rc = intake_commit(d->store, d->node, &d->set, &d->policy, d->seal_at, now_ms, res);
+        store_rc = intake_commit(d->store, d->node, &d->set, &policy, d->seal_at, now_ms, res);
         if (store_rc == ERR_STORAGE_FULL)
             d->stats.refused_full++;
         else if (store_rc != 0)

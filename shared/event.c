@@ -51,6 +51,7 @@ static const char *const outcomes[] = {"grant", "deny", "penalty", "no_penalty",
 static const char *const complaint_kinds[] = {"complaint", "petition", "reconsideration", NULL};
 static const char *const responses[] = {"explain", "correct", NULL};
 static const char *const patrol_kinds[] = {"data", "video", "visit", "sample", NULL};
+static const char *const export_whats[] = {"events", "alerts", "report", NULL};
 static const char *const units[] = {"wd", "d", NULL};
 
 static const struct field limit_fields[] = {
@@ -192,7 +193,26 @@ static const struct type_rule types[] = {
       {"by", K_ID, true, NULL},
       {"channel", K_ID, true, NULL},
       {"result", K_TEXT, true, NULL}}},
-    /* our extension of §4: the draw of a spot check, recorded where it was made */
+    /* our extensions of §4 (docs/decisions.md): an export of data, the deletion or correction
+     * of a stored record, each with the approval it needs, and the draw of a spot check */
+    {"export",
+     {{"what", K_ENUM, true, export_whats},
+      {"target", K_NODE, true, NULL},
+      {"period", K_ID, true, NULL},
+      {"requester", K_ID, true, NULL},
+      {"approval", K_TEXT, false, NULL}}},
+    {"record.delete",
+     {{"record", K_ID, true, NULL},
+      {"reason", K_TEXT, true, NULL},
+      {"requester", K_ID, true, NULL},
+      {"approval", K_TEXT, false, NULL}}},
+    {"record.correct",
+     {{"record", K_ID, true, NULL},
+      {"field", K_ID, true, NULL},
+      {"value", K_TEXT, true, NULL},
+      {"reason", K_TEXT, true, NULL},
+      {"requester", K_ID, true, NULL},
+      {"approval", K_TEXT, false, NULL}}},
     {"sample.draw",
      {{"sample", K_ID, true, NULL},
       {"target", K_NODE, true, NULL},
@@ -790,6 +810,14 @@ void
 event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1])
 {
     snprintf(out, EVENT_NODE_LEN + 1, "%06u", number % 1000000u);
+}
+
+int
+event_refuse(char field[64], char reason[192], const char *f, const char *why)
+{
+    snprintf(field, 64, "%s", f);
+    snprintf(reason, 192, "%s", why);
+    return ERR_INVALID;
 }
 
 int

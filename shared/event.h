@@ -66,6 +66,10 @@ int event_jsonl_to_msgpack(const char *text, size_t len, struct wire_buf *out, s
  * record jiancha itself makes (alert, counters …)? */
 bool event_is_business(const char *type, size_t len);
 
+/* A refusal of a valid record by what a node holds (desk, access): copies the field (64 bytes)
+ * and reason (192 bytes), as a sender is told them, and returns ERR_INVALID. */
+int event_refuse(char field[64], char reason[192], const char *f, const char *why);
+
 /* Validates a node code: exactly six ASCII digits. */
 int event_node_valid(const char *s, size_t len);
 /* A valid node code as a number (store keys use it) and back. */

@@ -731,6 +731,8 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         }
         if (rc == 0 && urgent && strcmp(type, "alert") == 0)
             rc = desk_note_alert(t, w->node, m2);
+        if (rc == 0 && strncmp(type, "record.", 7) == 0)
+            rc = desk_note_change(t, w->node, seq, m2);
         if (rc == 0 && strcmp(type, "counters") == 0) {
             rc = counter_apply(t, w->node, rec, len, m2, &taken);
             if (rc == ERR_DECODE)

@@ -2,8 +2,11 @@
  * fsync per message, never per event). */
 #include "intake.h"
 
+#include "access.h"
+#include "audit.h"
 #include "desk.h"
 #include "err.h"
+#include "roster.h"
 #include "spool.h"
 
 #include <jansson.h>
@@ -31,22 +34,60 @@ refuse(struct intake_result *res, size_t index, const char *field, const char *r
     res->n_refused++;
 }
 
-/* A supervision action is judged against this node before it is stored, and indexed with it. */
-static int
-admit_action(store_txn_t *t, struct commit_args *a, const struct event_entry *e, bool *refused,
-             wire_reader_t **rd, const wire_obj_t **m)
-{
-    *refused = false;
-    if (wire_decode_one(a->set->records.data + e->off, e->len, rd, m) != 0)
-        return ERR_DECODE; /* the set holds canonical records only */
+/* A supervision action is judged before it is stored: with a roster held, its operator's
+ * signature, role and scope (access.h), then against what this node holds (desk.h). A refusal
+ * names the field and reason; an operator's request is logged either way (audit.h). */
+struct judged {
+    wire_reader_t *rd;
+    const wire_obj_t *m;
+    const struct roster_operator *op;
+    bool refused;
     char field[64], reason[192];
-    int rc = desk_admit(t, a->node, a->policy->calendar, *m, field, reason);
+};
+
+static int
+judge_action(store_txn_t *t, struct commit_args *a, const roster_t *roster,
+             const struct event_entry *e, struct judged *j)
+{
+    if (wire_decode_one(a->set->records.data + e->off, e->len, &j->rd, &j->m) != 0)
+        return ERR_DECODE; /* the set holds canonical records only */
+    int rc = 0;
+    if (roster)
+        rc = access_judge(roster, t, a->node, &a->policy->request, j->m, &j->op, j->field,
+                          j->reason);
+    if (rc == 0 && a->policy->calendar)
+        rc = desk_admit(t, a->node, a->policy->calendar, j->m, j->field, j->reason);
     if (rc == ERR_INVALID) {
-        refuse(&a->res, e->index, field, reason);
-        *refused = true;
+        refuse(&a->res, e->index, j->field, j->reason);
+        j->refused = true;
         rc = 0;
     }
     return rc;
+}
+
+static int
+log_request(store_txn_t *t, struct commit_args *a, const struct event_entry *e,
+            const struct judged *j, uint64_t seq)
+{
+    const struct access_request *req = &a->policy->request;
+    char type[32] = "", outcome[300] = "stored";
+    if (wire_obj_get_text(j->m, "type", type, sizeof type) != 0)
+        type[0] = '\0';
+    if (j->refused)
+        snprintf(outcome, sizeof outcome, "refused: %s: %s", j->field, j->reason);
+    struct audit_entry ae = {.at_ms = a->now_ms,
+                             .operator= req->operator
+                             ? req->operator: "",
+                             .role = j->op ? roster_role_name(j->op->role) : "",
+                             .action = type,
+                             .record = e->id,
+                             .seq = j->refused ? 0 : seq,
+                             .outcome = outcome,
+                             .request = req->body ? req->body : "",
+                             .request_len = req->body ? req->body_len : 0,
+                             .sig = j->op ? req->sig : NULL, };
+    a->res.audited++;
+    return audit_append(t, a->node, &ae);
 }
 
 static int
@@ -56,7 +97,14 @@ commit_fn(store_txn_t *t, void *arg)
     memset(&a->res, 0, sizeof a->res);
     uint8_t key[4 + EVENT_ID_MAX];
     store_be32(key, a->node);
-    for (size_t i = 0; i < a->set->n_entries; i++) {
+    roster_t *roster = NULL;
+    int rc = 0;
+    if (a->policy && a->policy->calendar) {
+        rc = roster_load_held(t, &roster);
+        if (rc == ERR_NOT_FOUND)
+            rc = 0; /* no roster published: access is not controlled (development) */
+    }
+    for (size_t i = 0; rc == 0 && i < a->set->n_entries; i++) {
         const struct event_entry *e = &a->set->entries[i];
         size_t idlen = strlen(e->id);
         memcpy(key + 4, e->id, idlen);
@@ -76,33 +124,32 @@ commit_fn(store_txn_t *t, void *arg)
                    "actions");
             continue;
         }
-        wire_reader_t *rd = NULL;
-        const wire_obj_t *m = NULL;
-        bool refused = false;
-        int rc = 0;
+        struct judged j = {0};
         if (e->action && a->policy && a->policy->calendar)
-            rc = admit_action(t, a, e, &refused, &rd, &m);
-        uint64_t seq;
-        if (rc == 0 && !refused)
+            rc = judge_action(t, a, roster, e, &j);
+        uint64_t seq = 0;
+        if (rc == 0 && !j.refused)
             rc = spool_append(t, a->node, a->set->records.data + e->off, e->len, &seq);
-        if (rc == 0 && !refused && m)
-            rc = desk_index(t, a->node, seq, m);
-        wire_reader_destroy(&rd);
-        if (rc == 0 && refused)
+        if (rc == 0 && !j.refused && j.m)
+            rc = desk_index(t, a->node, seq, j.m);
+        if (rc == 0 && roster && j.m)
+            rc = log_request(t, a, e, &j, seq);
+        wire_reader_destroy(&j.rd);
+        if (rc != 0 || j.refused)
             continue;
-        if (rc == 0) {
-            uint8_t v[8];
-            store_be64(v, seq);
-            rc = store_put(t, STORE_IDS, key, 4 + idlen, v, 8, 0);
-        }
+        uint8_t v[8];
+        store_be64(v, seq);
+        rc = store_put(t, STORE_IDS, key, 4 + idlen, v, 8, 0);
         if (rc != 0)
-            return rc;
+            break;
         a->res.accepted++;
         a->res.last_seq = seq;
     }
-    if (a->res.accepted == 0)
-        return 0;
-    return spool_seal(t, a->node, a->seal_at, false, a->now_ms, &a->res.sealed);
+    roster_destroy(&roster);
+    if (rc != 0 || (a->res.accepted == 0 && a->res.audited == 0))
+        return rc;
+    /* an operator's request and its log entry leave at once, like an alert */
+    return spool_seal(t, a->node, a->seal_at, a->res.audited > 0, a->now_ms, &a->res.sealed);
 }
 
 int
@@ -130,8 +177,8 @@ intake_reply_json(const struct event_set *set, const struct intake_result *res, 
     json_object_set_new(o, "duplicates", json_integer(rc == 0 ? (json_int_t)res->duplicates : 0));
     json_t *rej = json_array();
     size_t n_refused = rc == 0 && res->n_refused < INTAKE_REFUSED_MAX ? res->n_refused
-                       : rc == 0                                     ? INTAKE_REFUSED_MAX
-                                                                     : 0;
+                       : rc == 0                                      ? INTAKE_REFUSED_MAX
+                                                                      : 0;
     for (size_t i = 0; i < set->n_rejects + n_refused; i++) {
         const struct event_reject *r =
             i < set->n_rejects ? &set->rejects[i] : &res->refused[i - set->n_rejects];

@@ -8,6 +8,7 @@
 #ifndef JIANCHA_INTAKE_H
 #define JIANCHA_INTAKE_H
 
+#include "access.h"
 #include "calendar.h"
 #include "event.h"
 #include "store.h"
@@ -26,11 +27,15 @@ struct intake_result {
      * the first INTAKE_REFUSED_MAX of them kept. */
     struct event_reject refused[INTAKE_REFUSED_MAX];
     size_t n_refused;
+    size_t audited; /* operator requests logged (audit.h) */
 };
 
 struct intake_policy {
     calendar_t *calendar; /* judges supervision actions against this node (desk_admit) */
     bool actions_only;    /* an aggregator's door: business events belong to a collector */
+    /* The message's signature, if it came with one: with a roster held, supervision actions are
+     * judged against its operator (access.h) and logged (audit.h). */
+    struct access_request request;
 };
 
 /* Commits the set's valid records for `node`. On error nothing was stored: ERR_STORAGE_FULL

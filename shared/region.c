@@ -63,7 +63,8 @@ region_load(const char *path, region_t **out, char *err, size_t errlen)
         region_destroy(&r);
         return rc;
     }
-    qsort(r->v, r->n, sizeof *r->v, cmp_entry);
+    if (r->n > 1)
+        qsort(r->v, r->n, sizeof *r->v, cmp_entry);
     *out = r;
     return 0;
 }
@@ -84,6 +85,8 @@ region_name(const region_t *r, uint32_t code)
     if (!r)
         return NULL;
     struct entry key = {.code = code};
+    if (!r->n)
+        return NULL;
     const struct entry *e = bsearch(&key, r->v, r->n, sizeof *r->v, cmp_entry);
     return e ? e->name : NULL;
 }

@@ -59,7 +59,8 @@ size_t
 sample_draw(struct sample_unit *units, size_t n, size_t size, const char *node, const char *period,
             uint64_t seed)
 {
-    qsort(units, n, sizeof *units, cmp_unit);
+    if (n > 1)
+        qsort(units, n, sizeof *units, cmp_unit);
     for (size_t i = 0; i < n; i++)
         units[i].chosen = size >= n;
     if (size >= n)

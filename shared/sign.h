@@ -22,6 +22,8 @@
 #define SIGN_DOMAIN_BATCH "jiancha/batch/v1"
 #define SIGN_DOMAIN_HELLO "jiancha/hello/v1"
 #define SIGN_DOMAIN_BUNDLE "jiancha/bundle/v1"
+#define SIGN_DOMAIN_OPERATOR "jiancha/operator/v1" /* an operator's request to a node */
+#define SIGN_DOMAIN_APPROVAL "jiancha/approval/v1" /* an approval to export, delete or correct */
 
 typedef struct sign_key sign_key_t;
 

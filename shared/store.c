@@ -473,7 +473,7 @@ store_each_prefix(store_txn_t *t, enum store_table tb, const void *prefix, size_
     wire_buf_init(&v);
     rc = plen ? store_cursor_seek(c, prefix, plen, &k, want_value ? &v : NULL)
               : store_cursor_seek(c, NULL, 0, &k, want_value ? &v : NULL);
-    while (rc == 0 && k.len >= plen && memcmp(k.data, prefix, plen) == 0) {
+    while (rc == 0 && k.len >= plen && (plen == 0 || memcmp(k.data, prefix, plen) == 0)) {
         rc = fn(arg, k.data, k.len, v.data, v.len);
         if (rc != 0)
             break;

@@ -12,14 +12,6 @@ type_is(const char *type, const char *want)
     return strcmp(type, want) == 0;
 }
 
-static int
-refuse(char field[64], char reason[192], const char *f, const char *why)
-{
-    snprintf(field, 64, "%s", f);
-    snprintf(reason, 192, "%s", why);
-    return ERR_INVALID;
-}
-
 static void
 set_due(struct supervision *s, calendar_t *cal)
 {
@@ -38,16 +30,16 @@ supervision_apply(struct supervision *s, calendar_t *cal, const wire_obj_t *m, c
     if (wire_obj_get_text(m, "type", type, sizeof type) != 0 ||
         wire_obj_get_text(m, "supervision", id, sizeof id) != 0 ||
         wire_obj_get_int(m, "at", &at) != 0)
-        return refuse(field, reason, "supervision", "not a supervise.* record");
+        return event_refuse(field, reason, "supervision", "not a supervise.* record");
     if (type_is(type, "supervise.open")) {
         if (s->id[0])
-            return refuse(field, reason, "supervision", "a supervision case with this id exists");
+            return event_refuse(field, reason, "supervision", "a supervision case with this id exists");
         const wire_obj_t *target = wire_obj_get(m, "target");
         memset(s, 0, sizeof *s);
         snprintf(s->id, sizeof s->id, "%s", id);
         if (wire_obj_get_text(m, "node", s->node, sizeof s->node) != 0 || !target ||
             wire_obj_get_text(target, "node", s->target_node, sizeof s->target_node) != 0)
-            return refuse(field, reason, "target", "a supervision case needs a target node");
+            return event_refuse(field, reason, "target", "a supervision case needs a target node");
         if (wire_obj_get_text(target, "dept", s->target_dept, sizeof s->target_dept) != 0)
             s->target_dept[0] = '\0';
         if (wire_obj_get_text(m, "by", s->by, sizeof s->by) != 0)
@@ -70,22 +62,22 @@ supervision_apply(struct supervision *s, calendar_t *cal, const wire_obj_t *m, c
         return 0;
     }
     if (!s->id[0])
-        return refuse(field, reason, "supervision",
+        return event_refuse(field, reason, "supervision",
                       "no supervision case with this id was opened here");
     if (s->closed_ms)
-        return refuse(field, reason, "supervision", "the supervision case is closed");
+        return event_refuse(field, reason, "supervision", "the supervision case is closed");
     if (type_is(type, "supervise.extend")) {
         const wire_obj_t *limit = wire_obj_get(m, "limit");
         char unit[4];
         int64_t n;
         if (!limit || wire_obj_get_text(limit, "unit", unit, sizeof unit) != 0 ||
             wire_obj_get_int(limit, "n", &n) != 0 || n < 1)
-            return refuse(field, reason, "limit", "an extension needs n >= 1 and a unit");
+            return event_refuse(field, reason, "limit", "an extension needs n >= 1 and a unit");
         if (strcmp(unit, "wd") != 0)
-            return refuse(field, reason, "limit.unit",
+            return event_refuse(field, reason, "limit.unit",
                           "extensions of a supervision case are counted in working days (wd)");
         if (s->reported_ms)
-            return refuse(field, reason, "supervision",
+            return event_refuse(field, reason, "supervision",
                           "the department has reported: nothing left to extend");
         if (s->extended_wd + (uint64_t)n > SUPERVISION_EXTENSION_MAX_WD) {
             char why[192];
@@ -94,7 +86,7 @@ supervision_apply(struct supervision *s, calendar_t *cal, const wire_obj_t *m, c
                      "%u already approved",
                      (unsigned long long)(s->extended_wd + (uint64_t)n),
                      SUPERVISION_EXTENSION_MAX_WD, s->extended_wd);
-            return refuse(field, reason, "limit.n", why);
+            return event_refuse(field, reason, "limit.n", why);
         }
         s->extended_wd += (uint32_t)n;
         set_due(s, cal);
@@ -109,7 +101,7 @@ supervision_apply(struct supervision *s, calendar_t *cal, const wire_obj_t *m, c
         s->closed_ms = at;
         return 0;
     }
-    return refuse(field, reason, "type", "not a supervise.* record");
+    return event_refuse(field, reason, "type", "not a supervise.* record");
 }
 
 bool

@@ -119,7 +119,7 @@ out=$("$JIANCHA" supervise report --data "$T/city" --id DB-NONE --by SWJ --text 
     fail "a report on a case never opened was taken"
 grep -q 'no supervision case' <<<"$out" || fail "unclear refusal: $out"
 "$JIANCHA" query supervision --data "$T/city" --json >"$T/sup.json"
-jq -e 'select(.supervision == "DB-2026-001") | .extended_wd == 10 and .state == "open"' "$T/sup.json" >/dev/null ||
+jq -s -e 'map(select(.supervision == "DB-2026-001") | .extended_wd == 10 and .state == "open") | any' "$T/sup.json" >/dev/null ||
     fail "the case: $(cat "$T/sup.json")"
 # due at the midnight ending the 30th working day after today
 opened=$(TZ=Asia/Shanghai date +%Y-%m-%d) # the local day the case was opened
@@ -133,11 +133,11 @@ alert_of "$T/city" limit.case C-OLD | jq -e '.supervision == "DB-2026-001"' >/de
 "$JIANCHA" supervise open --data "$T/city" --id DB-2026-000 --target 510104/SCJGJ --subject "核查" \
     --by city-sup-zhang --at 2026-10-09T10:00:00+08:00 >/dev/null || fail "open old"
 overdue_json() { "$JIANCHA" query alerts --data "$1" --rule supervision.overdue --json; }
-has_overdue() { overdue_json "$1" | jq -e 'select(.supervision == "DB-2026-000") | .light == "red"' >/dev/null; }
+has_overdue() { overdue_json "$1" | jq -s -e 'map(select(.supervision == "DB-2026-000") | .light == "red") | any' >/dev/null; }
 wait_until 20 has_overdue "$T/city" || fail "no supervision.overdue at the city: $(overdue_json "$T/city")"
 wait_until 20 has_overdue "$T/province" || fail "supervision.overdue did not reach the province"
 # 20 working days after 2026-10-09 (Saturday 10-10 is an adjusted working day) end with 11-05
-overdue_json "$T/city" | jq -e 'select(.raised_at | startswith("2026-11-06T00:00:00"))' >/dev/null ||
+overdue_json "$T/city" | jq -s -e 'map(select(.raised_at | startswith("2026-11-06T00:00:00"))) | any' >/dev/null ||
     fail "raised at the wrong time: $(overdue_json "$T/city")"
 # the department has 5 working days from today to explain it, in the city's own queue
 overdue_json "$T/city" | jq -e '.queue == "510100" and .answer_due != null and (.feedback_steps // 0) == 0' >/dev/null ||
@@ -150,7 +150,7 @@ shortfall() { "$JIANCHA" query alerts --data "$1" --rule patrol.shortfall --json
 wait_until 20 test -n "$(shortfall "$T/county" 2026-09-30)" || fail "no shortfall on 2026-09-30, a working day without patrols"
 [ -z "$(shortfall "$T/county" 2026-10-01)" ] || fail "a shortfall on the National Day holiday"
 # the county judged the days since 09-30 when it started; 10-09's two patrols, entered after, clear it
-not_short() { shortfall "$T/county" "$1" | jq -e 'select(.state == "open")' >/dev/null && return 1 || return 0; }
+not_short() { shortfall "$T/county" "$1" | jq -s -e 'map(select(.state == "open")) | any' >/dev/null && return 1 || return 0; }
 wait_until 20 not_short 2026-10-09 || fail "a shortfall on 2026-10-09, patrolled twice: $(shortfall "$T/county" 2026-10-09)"
 [ -n "$(shortfall "$T/county" 2026-10-12)" ] || fail "no shortfall on 2026-10-12"
 out=$("$JIANCHA" patrol --data "$T/county" --supervisor county-sup-he --target 510100 --kind visit 2>&1) &&

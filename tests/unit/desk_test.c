@@ -76,7 +76,7 @@ send(const char *json)
     event_set_init(&set);
     assert_int_equal(event_parse_message(text, strlen(text), nt, &set), 0);
     assert_int_equal(set.n_entries, 1);
-    struct intake_policy policy = {cal, node % 100 == 0};
+    struct intake_policy policy = {.calendar = cal, .actions_only = node % 100 == 0};
     static struct intake_result r;
     assert_int_equal(intake_commit(st, node, &set, &policy, 1000, 1, &r), 0);
     event_set_fini(&set);

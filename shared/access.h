@@ -1,0 +1,49 @@
+/* access: who may do what (art. 15, 16). An operator's request to a node is authenticated by the
+ * operator's signature over the exact request text and judged against the roster (roster.h): the
+ * operator's role, the scope of their office, the people the record names, and for exports,
+ * deletions and corrections the approval they carry.
+ *
+ * | request | who | where |
+ * |---|---|---|
+ * | alert.respond | department (its own dept's alerts) | an alert in scope |
+ * | alert.close, supervise.open/extend/close, patrol, sample.draw | supervisor | their own office |
+ * | supervise.report, followup | department or supervisor | in scope |
+ * | export | supervisor, auditor or administrator, with an approval signed by another supervisor or administrator of the same office | data in scope |
+ * | record.delete, record.correct | supervisor or administrator, with an approval signed by an administrator of the province | a record in scope |
+ *
+ * The person a record names (`by`, `supervisor`, `approver`, `requester`) must be the operator
+ * who signed it. An approval is a JSON object {"doc": TEXT, "sig": HEX}: the approver's signature
+ * (domain SIGN_DOMAIN_APPROVAL) over TEXT, itself a JSON object naming the approval kind, the
+ * approver, the requester and what is approved (docs/decisions.md).
+ */
+#ifndef JIANCHA_ACCESS_H
+#define JIANCHA_ACCESS_H
+
+#include "roster.h"
+#include "store.h"
+#include "wire.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The signature that came with a request: the operator's name and their signature of body. */
+struct access_request {
+    const char *operator; /* NULL: the request was not signed */
+    const uint8_t *sig;
+    const void *body;
+    size_t body_len;
+};
+
+/* Judges one canonical action record of a signed request at node `here`. 0 with *op set when
+ * allowed; ERR_INVALID with the field and reason otherwise (*op set when the operator was at least
+ * authenticated). */
+int access_judge(const roster_t *roster, store_txn_t *t, uint32_t here,
+                 const struct access_request *req, const wire_obj_t *record,
+                 const struct roster_operator **op, char field[64], char reason[192])
+    __attribute__((warn_unused_result));
+
+/* Makes an approval: signs doc (a JSON object's text) with the approver's key; the result is a
+ * malloc'd {"doc", "sig"} JSON text. */
+char *access_approval_make(const sign_key_t *approver, const char *doc);
+
+#endif

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Confidentiality through the daemons (art. 15, 16): the province publishes a roster of named
+# operators; every node then takes supervision actions only signed by an operator whose role and
+# scope allow them; an export is refused without an approval by another approver of the same
+# office and allowed with one; a deletion is refused without an approval signed by the province
+# and done with one (the record shows deleted at every tier); every request, refused or stored,
+# is in the node's hash-chained audit log, which travels up; `jiancha audit verify` passes on the
+# whole log and catches a changed entry and a removed one.
+. "$(dirname "$0")/lib.sh"
+
+TAMPER=$BIN/tests/jiancha-tamper
+CAL=$SRC/config/cn-workdays.tsv
+for n in 510000 510100 510104; do keys $n; done
+PUB="bundle
+    publisher_key = $T/keys/510000.pub"
+UP="    heartbeat_ms = 200
+    timeout_ms = 1500
+    ack_timeout_ms = 1000
+    backoff_max_ms = 500"
+aggregator_config province 510000 "$PUB
+desk
+    calendar = $CAL"
+start province
+aggregator_config city 510100 "aggregator
+    key = $T/keys/510100.secret
+uplink
+    endpoint = $(endpoint_of province)
+$UP
+$PUB
+desk
+    calendar = $CAL"
+start city
+collector_config county 510104 "$(endpoint_of city)" "rules
+    catalog = $SRC/config/catalog.json
+    calendar = $CAL
+$PUB"
+start county
+
+say "-- the roster: named operators with roles and scopes, published by the province"
+O=$T/operators
+entry() { # NAME ROLE NODE [DEPT]
+    "$JIANCHA" operator key --name "$1" --node "$3" --out "$O" >/dev/null || fail "key $1"
+    "$JIANCHA" operator entry --name "$1" --role "$2" --node "$3" ${4:+--dept "$4"} --pub "$O/$1.pub"
+}
+{
+    echo '{"version": 1, "operators": ['
+    entry zhang supervisor 510100; echo ,
+    entry wu supervisor 510100; echo ,
+    entry he supervisor 510104; echo ,
+    entry li department 510104 SWJ; echo ,
+    entry cityadmin administrator 510100; echo ,
+    entry provadmin administrator 510000; echo ,
+    entry qin auditor 510000
+    echo ']}'
+} >"$T/roster.json"
+jq -e '.operators | length == 7' "$T/roster.json" >/dev/null || fail "roster: $(cat "$T/roster.json")"
+"$JIANCHA" bundle publish --kind operators --file "$T/roster.json" --key "$T/keys/510000.secret" \
+    --to "$(endpoint_of province)" >/dev/null || fail "publish the roster"
+as() { local who=$1; shift; "$@" --operator "$who" --key "$O/$who.secret"; }
+
+# events that raise a SWJ alert (rating.bad) and a SCJGJ one at the county
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+cat >"$T/events.jsonl" <<EOF
+{"type":"case.accept","id":"e1","case":"C1","item":"SC-ZS-0501-510104","dept":"SWJ","handler":"h1","at":"$now"}
+{"type":"rating","id":"e2","case":"C1","rating":1,"at":"$now"}
+{"type":"case.accept","id":"e3","case":"C2","item":"SC-XK-0101-510104","dept":"SCJGJ","handler":"h9","at":"$now"}
+{"type":"rating","id":"e4","case":"C2","rating":1,"at":"$now"}
+EOF
+"$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
+alert_id() { "$JIANCHA" query alerts --data "$T/$1" --rule rating.bad --json | jq -r "select(.case == \"$2\") | .id"; }
+wait_until 20 test -n "$(alert_id county C1)" || fail "no alert for C1"
+wait_until 20 test -n "$(alert_id city C1)" || fail "the alert did not reach the city"
+SWJ=$(alert_id county C1)
+SCJGJ=$(alert_id county C2)
+
+say "-- every action needs a named operator, with the role and scope for it"
+unsigned() { ! "$JIANCHA" patrol --data "$T/county" --supervisor he --target 510104 --kind data >"$T/out" 2>&1 && grep -q 'field operator' "$T/out"; }
+wait_until 20 unsigned || fail "an unsigned action was taken once the roster was out: $(cat "$T/out")"
+as he "$JIANCHA" patrol --data "$T/county" --supervisor he --target 510104 --kind video >/dev/null ||
+    fail "a supervisor's patrol at his office"
+refused() { # FIELD COMMAND...: the command fails naming FIELD
+    local field=$1; shift
+    if "$@" >"$T/out" 2>&1; then fail "allowed: $*"; fi
+    grep -q "field $field" "$T/out" || fail "refused for another reason: $(cat "$T/out")"
+}
+refused supervisor as he "$JIANCHA" patrol --data "$T/county" --supervisor zhang --target 510104 --kind data
+refused operator as zhang "$JIANCHA" patrol --data "$T/county" --supervisor zhang --target 510104 --kind data
+refused operator as li "$JIANCHA" alert close --data "$T/county" --alert "$SWJ" --by li --verdict v
+refused alert as li "$JIANCHA" alert respond --data "$T/county" --alert "$SCJGJ" --by li --action explain --text t
+as li "$JIANCHA" alert respond --data "$T/county" --alert "$SWJ" --by li --action correct \
+    --text "已整改" >/dev/null || fail "a department answers its own alert"
+# a signature made with another key does not pass for the operator's
+refused operator "$JIANCHA" alert respond --data "$T/county" --alert "$SWJ" --by li --action explain \
+    --text t --operator li --key "$O/he.secret"
+# the city's supervisor closes the county's alert at the city
+as zhang "$JIANCHA" alert close --data "$T/city" --alert "$SWJ" --by zhang --verdict "整改到位" >/dev/null ||
+    fail "the city closes a county alert"
+
+say "-- an export needs an approval by another approver of the same office"
+refused approval as zhang "$JIANCHA" export --data "$T/city" --what events --node 510104 --period 2026-11 --out "$T/x.jsonl"
+[ ! -e "$T/x.jsonl" ] || fail "a refused export wrote a file"
+as zhang "$JIANCHA" approve --kind export --requester zhang --what events --node 510104 --period 2026-11 --out "$T/self.approval" >/dev/null
+refused approval as zhang "$JIANCHA" export --data "$T/city" --what events --node 510104 --period 2026-11 --approval "$T/self.approval" --out "$T/x.jsonl"
+as he "$JIANCHA" approve --kind export --requester zhang --what events --node 510104 --period 2026-11 --out "$T/other-office.approval" >/dev/null
+refused approval as zhang "$JIANCHA" export --data "$T/city" --what events --node 510104 --period 2026-11 --approval "$T/other-office.approval" --out "$T/x.jsonl"
+as wu "$JIANCHA" approve --kind export --requester zhang --what events --node 510104 --period 2026-11 --out "$T/wu.approval" >/dev/null
+# an approval for another period covers nothing else
+refused approval as zhang "$JIANCHA" export --data "$T/city" --what events --node 510104 --period 2026-10 --approval "$T/wu.approval" --out "$T/x.jsonl"
+as zhang "$JIANCHA" export --data "$T/city" --what events --node 510104 --period 2026-11 --approval "$T/wu.approval" --out "$T/x.jsonl" >/dev/null ||
+    fail "an approved export: $(cat "$T/out")"
+jq -s -e 'map(select(.id == "e1")) | any' "$T/x.jsonl" >/dev/null || fail "the export lacks the county's events"
+
+say "-- a deletion needs an approval signed by the province"
+seq_e4=$("$JIANCHA" query events --data "$T/county" --node 510104 --json | jq -r 'select(.event.id == "e4") | .seq')
+REC=510104/$seq_e4
+refused approval as he "$JIANCHA" record delete --data "$T/county" --record "$REC" --reason "录入错误"
+as cityadmin "$JIANCHA" approve --kind delete --requester he --record "$REC" --out "$T/city.approval" >/dev/null
+refused approval as he "$JIANCHA" record delete --data "$T/county" --record "$REC" --reason "录入错误" --approval "$T/city.approval"
+as provadmin "$JIANCHA" approve --kind delete --requester he --record "$REC" --out "$T/prov.approval" >/dev/null
+as he "$JIANCHA" record delete --data "$T/county" --record "$REC" --reason "录入错误" --approval "$T/prov.approval" >/dev/null ||
+    fail "a deletion approved by the province: $(cat "$T/out")"
+deleted() { "$JIANCHA" query events --data "$T/$1" --node 510104 --json | jq -s -e --argjson s "$seq_e4" 'map(select(.seq == $s) | .deleted.reason == "录入错误" and .event == null) | any' >/dev/null; }
+deleted county || fail "not deleted at the county"
+wait_until 20 deleted province || fail "the deletion did not reach the province"
+# a correction the same way, shown beside the original
+seq_e2=$("$JIANCHA" query events --data "$T/county" --node 510104 --json | jq -r 'select(.event.id == "e2") | .seq')
+as provadmin "$JIANCHA" approve --kind correct --requester he --record "510104/$seq_e2" --field channel --value phone --out "$T/c.approval" >/dev/null
+as he "$JIANCHA" record correct --data "$T/county" --record "510104/$seq_e2" --field channel --value phone \
+    --reason "渠道登记错误" --approval "$T/c.approval" >/dev/null || fail "an approved correction"
+"$JIANCHA" query events --data "$T/county" --node 510104 --json |
+    jq -s -e --argjson s "$seq_e2" 'map(select(.seq == $s) | .corrected.value == "phone" and .event.id == "e2") | any' >/dev/null || fail "not corrected"
+
+say "-- every request is in the hash-chained audit log, which travels up"
+"$JIANCHA" audit verify --data "$T/county" >"$T/verify" || fail "the county's log: $(cat "$T/verify")"
+grep -q '^510104: [0-9]* entries' "$T/verify" || fail "no county log: $(cat "$T/verify")"
+entries=$(sed -n 's/^510104: \([0-9]*\) entries (\([0-9]*\) refused.*/\1/p' "$T/verify")
+refused_n=$(sed -n 's/^510104: [0-9]* entries (\([0-9]*\) refused.*/\1/p' "$T/verify")
+[ "$entries" -ge 12 ] && [ "$refused_n" -ge 8 ] || fail "entries $entries, refused $refused_n: $(cat "$T/verify")"
+"$JIANCHA" query events --data "$T/county" --node 510104 --json |
+    jq -s -e 'map(select(.event.type == "audit" and .event.action == "record.delete" and .event.outcome == "stored" and .event.operator == "he")) | any' >/dev/null ||
+    fail "the deletion is not in the log"
+up() { "$JIANCHA" audit verify --data "$T/province" --node 510104 >"$T/pv" && grep -q "^510104: $entries entries" "$T/pv"; }
+wait_until 20 up || fail "the county's log at the province: $(cat "$T/pv")"
+"$JIANCHA" audit verify --data "$T/city" --node 510100 >"$T/cv" || fail "the city's own log: $(cat "$T/cv")"
+grep -q '^510100: [1-9][0-9]* entries' "$T/cv" || fail "no city log: $(cat "$T/cv")"
+
+say "-- a changed entry and a removed one are caught"
+audit_seq() { "$JIANCHA" query events --data "$1" --node 510104 --json | jq -r "select(.event.type == \"audit\" and .event.n == $2) | .seq"; }
+# the entry of the video patrol: its request text is changed as an intruder would
+n_video=$("$JIANCHA" query events --data "$T/county" --node 510104 --json |
+    jq -r 'select(.event.type == "audit" and (.event.request | contains("\"video\""))) | .event.n')
+s_video=$(audit_seq "$T/county" "$n_video")
+stop county
+"$TAMPER" "$T/county" 510104 "$s_video" replace video vidoe || fail "tamper"
+if "$JIANCHA" audit verify --data "$T/county" >"$T/verify"; then fail "a changed entry passed: $(cat "$T/verify")"; fi
+grep -q "entry $n_video: the request does not carry" "$T/verify" || fail "not named: $(cat "$T/verify")"
+grep -q "entry $((n_video + 1)): its prev is not the hash" "$T/verify" || fail "the chain break not named: $(cat "$T/verify")"
+s5=$(audit_seq "$T/province" 5)
+"$TAMPER" "$T/province" 510104 "$s5" delete || fail "tamper at the province"
+if "$JIANCHA" audit verify --data "$T/province" --node 510104 >"$T/pv"; then fail "a removed entry passed"; fi
+grep -q 'entries missing: 6 follows 4' "$T/pv" || fail "the gap not named: $(cat "$T/pv")"
+last=$(audit_seq "$T/county" "$entries")
+"$TAMPER" "$T/county" 510104 "$last" delete || fail "tamper the end"
+"$JIANCHA" audit verify --data "$T/county" >"$T/verify" && fail "entries cut from the end passed"
+grep -q 'entries removed' "$T/verify" || fail "the cut end not named: $(cat "$T/verify")"
+say "ok: named operators, approvals for export and deletion, and an audit log that shows tampering"
