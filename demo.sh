@@ -6,7 +6,10 @@
 # simulated November of realistic activity (every category; 3% of cases late, skipping steps,
 # returning illegally, missing evidence, with unqualified handlers, penalties outside their band or
 # bad ratings), then shows the events and the yellow (预警) and red (报警) lights arriving at the
-# province with each county's own signature checked there. Every node runs on a certificate from
+# province with each county's own signature checked there. Then the offices work as named
+# operators: departments answer, supervisors close, open a supervision case, patrol, draw a spot
+# check and export with an approval; the audit logs are verified and the monthly report written
+# (reports/report-2026-11.md, .html, .csv and .png). Every node runs on a certificate from
 # the demo's own offline root and issuer, and every link is CurveZMQ.
 # Usage: ./demo.sh [EVENTS_PER_COUNTY]      (default 12000; as root on a fresh Debian 12)
 set -euo pipefail
@@ -55,6 +58,7 @@ start_aggregator() { # node [parent-endpoint parent]: every link on CurveZMQ
             "$D" "$n" "$n" "$up" "$D" "$p" "$p"
         printf 'listen\n    endpoint = tcp://127.0.0.1:*\n    curve_key = %s/keys/%s/%s.g1.curve-secret\n' "$D" "$n" "$n"
         printf 'bundle\n    publisher_key = %s.pub\n' "$PUB"
+        printf 'desk\n    calendar = %s/config/cn-workdays.tsv\n    patrol_from = 2026-11-02\n' "$PWD"
     } >"$D/$n.conf"
     "$B/aggregator/jiancha-aggregator" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
@@ -77,6 +81,8 @@ counters
     interval_ms = 500
 bundle
     publisher_key = $PUB.pub
+patrol
+    from = 2026-11-02
 CFG
     "$B/collector/jiancha-collector" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
@@ -142,5 +148,102 @@ echo "== the same for 锦江区, computed at the county itself and at the provin
 "$J" query scores --data "$D/$PROVINCE" --period 2026-11 --by dept --node 510104 | head -n 6 || true
 echo "== one alert in full, with its ledger"
 "$J" query alerts --data "$D/$PROVINCE" --rule limit.case --json | head -n 1 | jq . || true
+echo
+echo "== the supervision offices at work (docs/office.md)"
+echo "-- the province publishes the roster of named operators (signed); it reaches every node"
+O=$D/operators
+entry() { # NAME ROLE NODE [DEPT]
+    "$J" operator key --name "$1" --node "$3" --out "$O" >/dev/null
+    "$J" operator entry --name "$1" --role "$2" --node "$3" ${4:+--dept "$4"} --pub "$O/$1.pub"
+}
+{
+    echo '{"version": 1, "operators": ['
+    entry prov-admin administrator $PROVINCE; echo ,
+    entry prov-sup supervisor $PROVINCE
+    for n in "${CITIES[@]}" "${COUNTIES[@]}"; do
+        echo ,; entry "sup-$n" supervisor "$n"; echo ,; entry "sup2-$n" supervisor "$n"
+    done
+    for c in "${COUNTIES[@]}"; do
+        for dept in $(jq -r --arg n "$c" '.items[] | select(.node == $n) | .dept' config/catalog.json | sort -u); do
+            echo ,; entry "$dept-$c" department "$c" "$dept"
+        done
+    done
+    echo ']}'
+} >"$D/roster.json"
+"$J" bundle publish --kind operators --file "$D/roster.json" --key "$PUB.secret" \
+    --to "$(cat "$D/$PROVINCE/listen.endpoint")" --server-key "$PUB.curve-pub" >/dev/null
+echo "   $(jq '.operators | length' "$D/roster.json") operators: supervisors of every office, administrators, each county department"
+as() { local who=$1; shift; JIANCHA_OPERATOR=$who JIANCHA_OPERATOR_KEY=$O/$who.secret "$@"; }
+for _ in $(seq 100); do # until the counties take signed requests only
+    out=$("$J" alert respond --data "$D/510104" --alert A-0000000000000000 --by x \
+        --action explain --text t 2>&1 || true)
+    grep -q 'field operator' <<<"$out" && break
+    sleep 0.1
+done
+echo "-- departments answer 90% of their open lights; the county offices close half the answered ones"
+answered=0 closed=0 i=0
+for c in "${COUNTIES[@]}"; do
+    while read -r id dept; do
+        i=$((i + 1))
+        [ $((i % 10)) = 0 ] && continue # left unanswered: its answer clock runs
+        as "$dept-$c" "$J" alert respond --data "$D/$c" --alert "$id" --by "$dept-$c" \
+            --action $([ $((i % 3)) = 0 ] && echo correct || echo explain) --text "已核实并说明情况" >/dev/null &&
+            answered=$((answered + 1))
+        if [ $((i % 2)) = 0 ]; then
+            as "sup-$c" "$J" alert close --data "$D/$c" --alert "$id" --by "sup-$c" --verdict "整改到位，予以摘牌" >/dev/null &&
+                closed=$((closed + 1))
+        fi
+    done < <("$J" query alerts --data "$D/$c" --open --json | jq -r 'select(.rule != "patrol.shortfall") | .id + " " + .dept')
+done
+echo "   $answered answered, $closed closed (摘牌)"
+echo "-- patrols (巡查) on every working day of November; one day left short at 锦江区"
+for day in $(seq -w 2 24); do
+    d=2026-11-$day
+    "$J" calendar is-workday "$d" >/dev/null || continue
+    for c in "${COUNTIES[@]}"; do
+        [ "$c" = 510104 ] && [ "$day" = 12 ] && continue
+        for h in 09 15; do
+            as "sup-$c" "$J" patrol --data "$D/$c" --supervisor "sup-$c" --target "$c" --kind data --at "${d}T$h:00:00+08:00" >/dev/null
+        done
+    done
+    for city in "${CITIES[@]}"; do
+        for t in "$city" "$city" $(for c in "${COUNTIES[@]}"; do [ "${PARENT[$c]}" = "$city" ] && echo "$c"; done); do
+            as "sup-$city" "$J" patrol --data "$D/$city" --supervisor "sup-$city" --target "$t" --kind video --at "${d}T10:00:00+08:00" >/dev/null
+        done
+    done
+    for t in $PROVINCE "${CITIES[@]}" "${COUNTIES[@]}"; do
+        as prov-sup "$J" patrol --data "$D/$PROVINCE" --supervisor prov-sup --target "$t" --kind data --at "${d}T11:00:00+08:00" >/dev/null
+    done
+done
+echo "-- 成都市 opens a supervision case (督办) on a red light of 锦江区, extends it 6 + 4 working days, and is refused an 11th"
+red=$("$J" query alerts --data "$D/510100" --light red --json | jq -r 'select(.node == "510104") | .id + " " + .dept' | head -n 1)
+as sup-510100 "$J" supervise open --data "$D/510100" --id DB-2026-11-001 --target "510104/${red#* }" \
+    --subject "锦江区报警事项整改" --by sup-510100 --alert "${red%% *}" >/dev/null
+as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 6 --approver sup-510100 >/dev/null
+as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 4 --approver sup-510100 >/dev/null
+as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 1 --approver sup-510100 2>&1 | sed 's/^/   /' || true
+"$J" query supervision --data "$D/510100"
+echo "-- a reproducible spot check (抽查) of 锦江区's concluded cases"
+as sup-510104 "$J" sample --data "$D/510104" --node 510104 --period 2026-11 --size 8 --seed 20261130 --by sup-510104 | head -n 9
+echo "-- an export needs another approver of the same office: refused without, done with"
+as sup-510100 "$J" export --data "$D/510100" --what alerts --node 510104 --period 2026-11 --out "$D/export.jsonl" 2>&1 | sed 's/^/   /' || true
+as sup2-510100 "$J" approve --kind export --requester sup-510100 --what alerts --node 510104 --period 2026-11 --out "$D/export.approval" >/dev/null
+as sup-510100 "$J" export --data "$D/510100" --what alerts --node 510104 --period 2026-11 --approval "$D/export.approval" --out "$D/export.jsonl" 2>/dev/null | sed 's/^/   /'
+sleep 1 # the last actions travel up
+echo "-- every request, stored or refused, is in each node's hash-chained audit log, verified at the province"
+"$J" audit verify --data "$D/$PROVINCE" | sed 's/^/   /'
+echo "-- the monthly report (月报) at the province: Markdown, HTML with charts, CSV, and a PNG"
+"$J" report monthly --data "$D/$PROVINCE" --period 2026-11 --tier-root $PROVINCE --format md --out "$D/report-2026-11.md"
+"$J" report monthly --data "$D/$PROVINCE" --period 2026-11 --tier-root $PROVINCE --format html --out "$D/report-2026-11.html"
+"$J" report monthly --data "$D/$PROVINCE" --period 2026-11 --tier-root $PROVINCE --format csv --out "$D/report-2026-11.csv"
+sed -n '1,/^## 二/p' "$D/report-2026-11.md" | grep -v '^## 二'
+sed -n '/^## 八/,$p' "$D/report-2026-11.md" | head -n 12
+if command -v chromium >/dev/null; then
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,3200 \
+        --screenshot="$D/report-2026-11.png" "file://$D/report-2026-11.html" >/dev/null 2>&1 || true
+fi
+mkdir -p reports
+cp "$D"/report-2026-11.* reports/ 2>/dev/null || true
+echo "   written to reports/: $(cd reports && ls report-2026-11.* | tr '\n' ' ')"
 echo "== logs"
 grep -h "session open\|forwarding\|rules on" "$D"/*.log | sort | head -n 20 || true

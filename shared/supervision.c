@@ -49,11 +49,12 @@ supervision_apply(struct supervision *s, calendar_t *cal, const wire_obj_t *m, c
         const char *p;
         size_t l;
         if (wire_obj_get_bytes(m, "subject", WIRE_STR, &p, &l) == 0) {
-            if (l >= sizeof s->subject)
+            if (l >= sizeof s->subject) {
+                /* cut at a UTF-8 character boundary */
                 l = sizeof s->subject - 1;
-            /* cut at a UTF-8 character boundary */
-            while (l && ((uint8_t)p[l] & 0xC0) == 0x80)
-                l--;
+                while (l && ((uint8_t)p[l] & 0xC0) == 0x80)
+                    l--;
+            }
             memcpy(s->subject, p, l);
             s->subject[l] = '\0';
         }

@@ -60,6 +60,7 @@ due_in_twenty_working_days_and_extended_up_to_ten(void **state)
     assert_int_equal(s.due_ms, testutil_at("2026-11-06T00:00:00+08:00"));
     assert_string_equal(s.target_node, "510104");
     assert_string_equal(s.target_dept, "SWJ");
+    assert_string_equal(s.subject, "逾期"); /* whole: the next field's bytes are not part of it */
     assert_int_equal(apply(&s, EXTEND(6), field, reason), 0);
     assert_int_equal(apply(&s, EXTEND(4), field, reason), 0);
     assert_int_equal(s.extended_wd, 10);
