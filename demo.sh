@@ -174,9 +174,11 @@ entry() { # NAME ROLE NODE [DEPT]
     --to "$(cat "$D/$PROVINCE/listen.endpoint")" --server-key "$PUB.curve-pub" >/dev/null
 echo "   $(jq '.operators | length' "$D/roster.json") operators: supervisors of every office, administrators, each county department"
 as() { local who=$1; shift; JIANCHA_OPERATOR=$who JIANCHA_OPERATOR_KEY=$O/$who.secret "$@"; }
+# from now on every read is a named request too: the province's supervisor reads
+export JIANCHA_OPERATOR=prov-sup JIANCHA_OPERATOR_KEY=$O/prov-sup.secret
 for _ in $(seq 100); do # until the counties take signed requests only
-    out=$("$J" alert respond --data "$D/510104" --alert A-0000000000000000 --by x \
-        --action explain --text t 2>&1 || true)
+    out=$(env -u JIANCHA_OPERATOR -u JIANCHA_OPERATOR_KEY "$J" alert respond --data "$D/510104" \
+        --alert A-0000000000000000 --by x --action explain --text t 2>&1 || true)
     grep -q 'field operator' <<<"$out" && break
     sleep 0.1
 done

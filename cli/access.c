@@ -308,7 +308,7 @@ export_cmd(int argc, char **argv)
     }
     FILE *f = fopen(arg(&a, "out"), "w");
     store_t *s = NULL;
-    if (!f || cli_open_store(arg(&a, "data"), &s) != 0) {
+    if (!f || cli_open_store(arg(&a, "data"), NULL, &s) != 0) {
         if (f)
             fclose(f);
         else
@@ -429,7 +429,7 @@ audit_cmd(int argc, char **argv)
     if (sign_init() != 0)
         return 1;
     store_t *s = NULL;
-    if (cli_open_store(arg(&a, "data"), &s) != 0)
+    if (cli_open_store(arg(&a, "data"), "audit verify", &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);

@@ -230,10 +230,12 @@ cli_deliver(const char *endpoint, const char *body, const struct cli_operator *o
         fprintf(stderr, "jiancha %s: refused: %s\n", what,
                 json_string_value(json_object_get(r, "error")));
     } else if (r && json_integer_value(json_object_get(r, "accepted")) == 1) {
-        fprintf(out, "stored %s\n", id);
+        if (out)
+            fprintf(out, "stored %s\n", id);
         status = 0;
     } else if (r && json_integer_value(json_object_get(r, "duplicates")) == 1) {
-        fprintf(out, "already stored %s\n", id);
+        if (out)
+            fprintf(out, "already stored %s\n", id);
         status = 0;
     } else {
         fprintf(stderr, "jiancha %s: unexpected answer: %s\n", what, answer);

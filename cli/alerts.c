@@ -26,7 +26,7 @@ open_board(const char *what, const char *data, const char *calendar_path, struct
         return 1;
     }
     store_t *s = NULL;
-    if (cli_open_store(data, &s) != 0) {
+    if (cli_open_store(data, what, &s) != 0) {
         calendar_destroy(&cal);
         return 1;
     }

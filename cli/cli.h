@@ -46,9 +46,11 @@ int cli_access(int argc, char **argv);
  * source tree's. */
 const char *cli_default_catalog(void);
 /* Opens a daemon's store read-only (it may be running); a failure is printed, naming the
- * directory. */
+ * directory. When the node holds a roster, the read (`what`, e.g. "query alerts") is first sent
+ * to the node as a request signed by the operator of $JIANCHA_OPERATOR / $JIANCHA_OPERATOR_KEY,
+ * which the node judges and logs; what NULL: the caller's own request was judged already. */
 struct store;
-int cli_open_store(const char *dir, struct store **s);
+int cli_open_store(const char *dir, const char *what, struct store **s);
 
 /* Signs a bundle with the publisher's key file and sends it to an aggregator (over CurveZMQ when
  * server_key names the aggregator's certificate or curve-pub): 0 when it is held there, else 1

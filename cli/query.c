@@ -12,21 +12,61 @@
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
+#include "roster.h"
 #include "wire.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A node that holds a roster is read by named operators only: the read is a signed request the
+ * node judges (scope) and logs (audit) before anything is shown. */
+static int
+authorize_read(const char *dir, const char *what)
+{
+    struct cli_operator op = {NULL, NULL};
+    cli_operator_from_env(&op);
+    if (!op.name || !op.key) {
+        fprintf(stderr, "jiancha: %s is read by named operators only: set JIANCHA_OPERATOR and "
+                        "JIANCHA_OPERATOR_KEY (docs/office.md)\n",
+                dir);
+        return ERR_STATE;
+    }
+    int64_t now = timestamp_now_ms();
+    char when[TIMESTAMP_TEXT_MAX], id[96];
+    timestamp_format(now, when);
+    snprintf(id, sizeof id, "read-%lld-%d", (long long)now, (int)getpid());
+    json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "access.read", "id", id, "what", what,
+                            "by", op.name, "at", when);
+    char *body = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    char *endpoint = xasprintf("ipc://%s/intake.sock", dir);
+    int status = cli_deliver(endpoint, body, &op, what, id, NULL);
+    free(endpoint);
+    free(body);
+    return status == 0 ? 0 : ERR_STATE;
+}
 
 int
-cli_open_store(const char *dir, store_t **s)
+cli_open_store(const char *dir, const char *what, store_t **s)
 {
     struct store_options o = {.readonly = true};
     int rc = store_open(dir, &o, s);
-    if (rc != 0)
+    if (rc != 0) {
         fprintf(stderr, "jiancha: cannot open store in %s: %s\n", dir,
                 rc == ERR_NOT_FOUND ? "no jiancha data there" : err_str(rc));
+        return rc;
+    }
+    store_txn_t *t = NULL;
+    roster_t *roster = NULL;
+    bool controlled = what && store_read(*s, &t) == 0 && roster_load_held(t, &roster) == 0;
+    store_abort(&t);
+    roster_destroy(&roster);
+    if (controlled && (rc = authorize_read(dir, what)) != 0)
+        store_close(s);
     return rc;
 }
 
@@ -70,7 +110,7 @@ query_events(int argc, char **argv)
         return 2;
     }
     store_t *s = NULL;
-    if (cli_open_store(data, &s) != 0)
+    if (cli_open_store(data, "query events", &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     store_cursor_t *c = NULL;
@@ -197,7 +237,7 @@ cli_status(int argc, char **argv)
         return 2;
     }
     store_t *s = NULL;
-    if (cli_open_store(data, &s) != 0)
+    if (cli_open_store(data, "status", &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);
@@ -360,7 +400,7 @@ query_nodes(int argc, char **argv)
         return 2;
     }
     store_t *s = NULL;
-    if (cli_open_store(data, &s) != 0)
+    if (cli_open_store(data, "query nodes", &s) != 0)
         return 1;
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);

@@ -618,7 +618,7 @@ cli_report(int argc, char **argv)
                 why);
     store_t *st = NULL;
     struct report r;
-    int rc = cli_open_store(data, &st) != 0 ? ERR_NOT_FOUND : 0;
+    int rc = cli_open_store(data, "report monthly", &st) != 0 ? ERR_NOT_FOUND : 0;
     if (rc == 0)
         rc = report_build(st, cal, period, event_node_number(root), timestamp_now_ms(), &r);
     store_close(&st);

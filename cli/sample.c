@@ -153,7 +153,7 @@ cli_sample(int argc, char **argv)
         return 1;
     }
     store_t *st = NULL;
-    if (cli_open_store(data, &st) != 0) {
+    if (cli_open_store(data, "sample", &st) != 0) {
         catalog_destroy(&cat);
         return 1;
     }

@@ -100,7 +100,7 @@ cli_scores(int argc, char **argv)
         return 2;
     }
     store_t *st = NULL;
-    int rc = cli_open_store(data, &st);
+    int rc = cli_open_store(data, "query scores", &st);
     if (rc != 0)
         return 1;
     struct rows rows = {0};

@@ -247,6 +247,13 @@ access_judge(const roster_t *roster, store_txn_t *t, uint32_t here,
         int rc = judge_office(here, op, "draws spot-check samples", field, reason);
         return rc ? rc : names_operator(m, "by", op, field, reason);
     }
+    if (strcmp(type, "access.read") == 0) {
+        /* any role reads the nodes of its scope */
+        if (!roster_in_scope(op, here))
+            return event_refuse(field, reason, "operator",
+                                "this node is outside the operator's scope");
+        return names_operator(m, "by", op, field, reason);
+    }
     if (strcmp(type, "export") == 0)
         return judge_export(roster, m, op, field, reason);
     if (strcmp(type, "record.delete") == 0 || strcmp(type, "record.correct") == 0)

@@ -5,6 +5,7 @@
  *
  * | request | who | where |
  * |---|---|---|
+ * | access.read (a query, report or sample reading the node's store) | any role | the node in scope |
  * | alert.respond | department (its own dept's alerts) | an alert in scope |
  * | alert.close, supervise.open/extend/close, patrol, sample.draw | supervisor | their own office |
  * | supervise.report, followup | department or supervisor | in scope |

@@ -193,8 +193,10 @@ static const struct type_rule types[] = {
       {"by", K_ID, true, NULL},
       {"channel", K_ID, true, NULL},
       {"result", K_TEXT, true, NULL}}},
-    /* our extensions of §4 (docs/decisions.md): an export of data, the deletion or correction
-     * of a stored record, each with the approval it needs, and the draw of a spot check */
+    /* our extensions of §4 (docs/office.md): an operator reading a node's data, an export of
+     * data, the deletion or correction of a stored record, each with the approval it needs, and
+     * the draw of a spot check */
+    {"access.read", {{"what", K_TEXT, true, NULL}, {"by", K_ID, true, NULL}}},
     {"export",
      {{"what", K_ENUM, true, export_whats},
       {"target", K_NODE, true, NULL},

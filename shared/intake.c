@@ -55,8 +55,15 @@ judge_action(store_txn_t *t, struct commit_args *a, const roster_t *roster,
     if (roster)
         rc = access_judge(roster, t, a->node, &a->policy->request, j->m, &j->op, j->field,
                           j->reason);
+    char type[32];
+    bool read = wire_obj_get_text(j->m, "type", type, sizeof type) == 0 &&
+                strcmp(type, "access.read") == 0;
     if (rc == 0 && a->policy->calendar)
         rc = desk_admit(t, a->node, a->policy->calendar, j->m, j->field, j->reason);
+    else if (rc == 0 && !read)
+        rc = event_refuse(j->field, j->reason, "type",
+                          "this node keeps no calendar (desk/calendar), so it cannot judge "
+                          "supervision actions");
     if (rc == ERR_INVALID) {
         refuse(&a->res, e->index, j->field, j->reason);
         j->refused = true;
@@ -99,7 +106,10 @@ commit_fn(store_txn_t *t, void *arg)
     store_be32(key, a->node);
     roster_t *roster = NULL;
     int rc = 0;
-    if (a->policy && a->policy->calendar) {
+    bool actions = false;
+    for (size_t i = 0; i < a->set->n_entries && !actions; i++)
+        actions = a->set->entries[i].action;
+    if (a->policy && actions) {
         rc = roster_load_held(t, &roster);
         if (rc == ERR_NOT_FOUND)
             rc = 0; /* no roster published: access is not controlled (development) */
@@ -118,15 +128,15 @@ commit_fn(store_txn_t *t, void *arg)
                    "node's collector");
             continue;
         }
-        if (e->action && a->policy && a->policy->actions_only && !a->policy->calendar) {
+        struct judged j = {0};
+        if (e->action && a->policy && (a->policy->calendar || roster))
+            rc = judge_action(t, a, roster, e, &j);
+        else if (e->action && a->policy && a->policy->actions_only) {
             refuse(&a->res, e->index, "type",
                    "this node keeps no calendar (desk/calendar), so it cannot judge supervision "
                    "actions");
             continue;
         }
-        struct judged j = {0};
-        if (e->action && a->policy && a->policy->calendar)
-            rc = judge_action(t, a, roster, e, &j);
         uint64_t seq = 0;
         if (rc == 0 && !j.refused)
             rc = spool_append(t, a->node, a->set->records.data + e->off, e->len, &seq);
