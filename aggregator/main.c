@@ -500,12 +500,12 @@ static void
 run_desk(struct aggregator *a, int64_t now)
 {
     struct desk_result dr;
-    int rc = desk_run(a->desk, now, a->forward_seal_at, 100000, &dr);
+    int rc = desk_run(a->desk, now, a->forward_seal_at, &dr);
     if (rc != 0) {
         log_warn("aggregator: supervision desk pass failed, will retry: %s", err_str(rc));
         return;
     }
-    a->undesked = dr.more;
+    a->undesked = false;
     if (dr.sealed && a->link)
         link_kick(a->link);
 }

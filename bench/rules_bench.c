@@ -13,6 +13,7 @@
  */
 #include "calendar.h"
 #include "catalog.h"
+#include "desk.h"
 #include "event.h"
 #include "intake.h"
 #include "mem.h"
@@ -227,6 +228,12 @@ main(int argc, char **argv)
         if (store_open(dir, &o, &st) != 0)
             return 1;
         watch_t *w = watch_new(st, 510104, cat, cal);
+        /* the collector's supervision desk runs after each rules pass (no patrol days judged) */
+        int64_t far;
+        if (calendar_parse_date("2100-01-01", 10, &far) != 0)
+            return 1;
+        struct desk_options dopt = {far, NULL, 0};
+        desk_t *dk = desk_new(st, 510104, cal, &dopt);
         a = now_s();
         /* messages of 1000 lines, each committed, then a rules pass as of its last event */
         size_t pos = 0, lines = 0, start = 0;
@@ -247,20 +254,24 @@ main(int argc, char **argv)
                 if (watch_run(w, at, 1000, 100000, &wr) != 0)
                     return 1;
             } while (wr.more);
+            struct desk_result dr;
+            if (desk_run(dk, at, 1000, &dr) != 0)
+                return 1;
             start = i + 1;
             pos++;
         }
         piped[r] = (double)n_rec / (now_s() - a);
         watch_destroy(&w);
+        desk_destroy(&dk);
         store_close(&st);
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         run_cmd(cmd);
-        printf("run %d: engine %.0f ev/s, intake + rules pass %.0f ev/s (%zu alerts, %zu "
+        printf("run %d: engine %.0f ev/s, intake + rules pass + desk %.0f ev/s (%zu alerts, %zu "
                "messages)\n",
                r + 1, engine[r], piped[r], alerts, pos);
         fflush(stdout);
     }
-    printf("median: engine alone %.0f ev/s | intake + rules pass %.0f ev/s | %zu events, about %zu "
+    printf("median: engine alone %.0f ev/s | intake + rules pass + desk %.0f ev/s | %zu events, about %zu "
            "cases\n",
            median(engine, runs), median(piped, runs), n_rec, n_rec / 7);
     double small[32], big[32];

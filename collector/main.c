@@ -116,10 +116,9 @@ judge(struct collector *c, int64_t now)
     /* After the rules: an alert they raised gets its answer clock in the same round. */
     if (c->desk && (c->undesked || now >= desk_next_due(c->desk))) {
         struct desk_result dr;
-        int rc = desk_run(c->desk, now, c->seal_at,
-                          (uint64_t)conf_int(c->conf, "rules/max_records_per_pass"), &dr);
+        int rc = desk_run(c->desk, now, c->seal_at, &dr);
         if (rc == 0) {
-            c->undesked = dr.more;
+            c->undesked = false;
             c->alert_changes += dr.changes;
             if (dr.sealed)
                 link_kick(c->link);

@@ -79,6 +79,8 @@ subject_of(uint8_t out[SUBJECT_MAX], char kind, const char *key)
     return 2 + kl;
 }
 
+/* Files the record under its subject, and the subject as due at once: the next pass judges it
+ * (and files its real clock). */
 static int
 put_ref(store_txn_t *t, char kind, const char *key, uint64_t seq)
 {
@@ -86,7 +88,8 @@ put_ref(store_txn_t *t, char kind, const char *key, uint64_t seq)
     k[0] = 'r';
     size_t sl = subject_of(k + 1, kind, key);
     store_be64(k + 1 + sl, seq);
-    return store_put(t, STORE_DESK, k, 1 + sl + 8, "", 0, 0);
+    int rc = store_put(t, STORE_DESK, k, 1 + sl + 8, "", 0, 0);
+    return rc ? rc : clocks_set(t, STORE_DESK, k + 1, sl, 0);
 }
 
 /* The records of a subject, in sequence order, decoded one at a time. */
@@ -281,6 +284,14 @@ desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
 }
 
 int
+desk_note_raised(store_txn_t *t, const struct alert *a)
+{
+    uint8_t subject[SUBJECT_MAX];
+    size_t l = subject_of(subject, 'f', a->id);
+    return clocks_set(t, STORE_DESK, subject, l, a->answer_due_ms ? a->answer_due_ms : INT64_MAX);
+}
+
+int
 desk_note_change(store_txn_t *t, uint32_t origin, uint64_t seq, const wire_obj_t *record)
 {
     char target[EVENT_ID_MAX + 1];
@@ -401,7 +412,6 @@ struct pass {
     desk_t *d;
     int64_t now;
     uint32_t seal_at;
-    uint64_t max_records;
     struct desk_result res;
 };
 
@@ -655,68 +665,23 @@ add_due(void *arg, const uint8_t *subject, size_t len)
     return 0;
 }
 
-/* Indexes one own record and notes the subject it touches. */
-static int
-index_record(store_txn_t *t, struct pass *p, uint64_t seq, const wire_obj_t *m,
-             struct subjects *set)
-{
-    char type[32], key[EVENT_ID_MAX + 1];
-    if (!type_of(m, type))
-        return 0;
-    if (strcmp(type, "alert") == 0) {
-        /* this node's own alert: its answer clock is filed when judged */
-        const wire_obj_t *am = wire_obj_get(m, "alert");
-        if (am && wire_obj_get_text(am, "id", key, ALERT_ID_LEN) == 0)
-            subjects_add(set, 'f', key);
-        return 0;
-    }
-    int rc = desk_index(t, p->d->node, seq, m);
-    if (rc != 0)
-        return rc;
-    if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0) {
-        if (wire_obj_get_text(m, "alert", key, sizeof key) == 0)
-            subjects_add(set, 'f', key);
-    } else if (strcmp(type, "followup") == 0) {
-        char id[ALERT_ID_LEN];
-        if (wire_obj_get_text(m, "case", key, sizeof key) == 0) {
-            rating_alert_id(p->d->node_text, key, id);
-            subjects_add(set, 'f', id);
-        }
-    } else if (strncmp(type, "supervise.", 10) == 0) {
-        if (wire_obj_get_text(m, "supervision", key, sizeof key) == 0)
-            subjects_add(set, 's', key);
-    } else if (strcmp(type, "patrol") == 0) {
-        int64_t at;
-        if (wire_obj_get_int(m, "at", &at) == 0) {
-            calendar_format_date(calendar_day_of(at), key);
-            subjects_add(set, 'p', key);
-        }
-    }
-    return 0;
-}
-
 static int
 pass_fn(store_txn_t *t, void *arg)
 {
     struct pass *p = arg;
     desk_t *d = p->d;
     memset(&p->res, 0, sizeof p->res);
-    uint64_t done, next, started;
-    int rc = store_meta_get_u64(t, "desk_seq", &done);
+    uint64_t started, from_set;
+    int rc = store_meta_get_u64(t, "desk_started", &started);
     if (rc == 0)
-        rc = store_meta_get_u64(t, "next_seq", &next);
-    if (rc == 0)
-        rc = store_meta_get_u64(t, "desk_started", &started);
+        rc = store_meta_get_u64(t, "patrol_from", &from_set);
     if (rc != 0)
         return rc;
     struct subjects set = {0};
     /* The first pass fixes the first day whose patrols are judged: the configured one, or today.
      * A newly configured day takes effect at once (days judged again change nothing twice). */
-    uint64_t from_set = 0;
-    if (rc == 0)
-        rc = store_meta_get_u64(t, "patrol_from", &from_set);
     bool configured = d->opt.patrol_from_day != INT64_MIN;
-    if (rc == 0 && (!started || (configured && (int64_t)from_set != d->opt.patrol_from_day))) {
+    if (!started || (configured && (int64_t)from_set != d->opt.patrol_from_day)) {
         int64_t from = configured ? d->opt.patrol_from_day : calendar_day_of(p->now);
         rc = store_meta_put_u64(t, "patrol_day", (uint64_t)(from - 1));
         if (rc == 0)
@@ -725,53 +690,36 @@ pass_fn(store_txn_t *t, void *arg)
             rc = store_meta_put_u64(t, "desk_started", 1);
         subjects_add(&set, 'P', "");
     }
-    uint64_t last = next ? next - 1 : 0;
-    if (last > done + p->max_records) {
-        last = done + p->max_records;
-        p->res.more = true;
-    }
-    struct wire_buf v;
-    wire_buf_init(&v);
-    for (uint64_t seq = done + 1; rc == 0 && seq <= last; seq++) {
-        uint8_t rk[12];
-        store_be32(rk, d->node);
-        store_be64(rk + 4, seq);
-        wire_buf_reset(&v);
-        int g = store_get(t, STORE_EVENTS, rk, 12, &v);
-        if (g == ERR_NOT_FOUND)
-            continue; /* a carried batch already pruned */
-        if (g != 0) {
-            rc = g;
-            break;
-        }
-        wire_reader_t *rd = NULL;
-        const wire_obj_t *m;
-        if (wire_decode_one(v.data, v.len, &rd, &m) == 0) {
-            rc = index_record(t, p, seq, m, &set);
-            p->res.records++;
-        }
-        wire_reader_destroy(&rd);
-    }
-    wire_buf_fini(&v);
+    /* Subjects whose clocks are due: deadlines, and those new records or alerts touched. */
     if (rc == 0)
         rc = clocks_each_due(t, STORE_DESK, p->now, add_due, &set);
     for (size_t i = 0; rc == 0 && i < set.n; i++)
         rc = judge(t, p, set.v[i]);
+    p->res.subjects = set.n;
     subjects_free(&set);
     if (rc == 0 && p->res.changes)
         rc = spool_seal(t, d->node, p->seal_at, true, p->now, &p->res.sealed);
-    /* The alert records this pass appended need no judging: skip past them unless cut short. */
-    if (rc == 0 && !p->res.more)
-        rc = store_meta_get_u64(t, "next_seq", &last);
-    if (rc == 0)
-        rc = store_meta_put_u64(t, "desk_seq", p->res.more ? last : (last ? last - 1 : 0));
     return rc;
 }
 
 int
-desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, uint64_t max_records, struct desk_result *res)
+desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, struct desk_result *res)
 {
-    struct pass p = {d, now_ms, seal_at, max_records, {0}};
+    /* Nothing due (the common case after a message of business events): no write transaction. */
+    if (d->next_due != INT64_MIN && now_ms < d->next_due) {
+        store_txn_t *t = NULL;
+        int64_t due = INT64_MAX;
+        int rc = store_read(d->store, &t);
+        if (rc == 0)
+            rc = clocks_first(t, STORE_DESK, &due);
+        store_abort(&t);
+        if (rc == 0 && now_ms < due) {
+            d->next_due = due;
+            memset(res, 0, sizeof *res);
+            return 0;
+        }
+    }
+    struct pass p = {d, now_ms, seal_at, {0}};
     int rc = store_write(d->store, pass_fn, &p);
     if (rc != 0)
         return rc;

@@ -5,9 +5,9 @@
  * the node where they are entered, stored and signed like any other, so they travel up the tree.
  * desk_admit() judges each one in the intake transaction against what this node holds, so a sender
  * is told at once when an alert is unknown here, a case was never opened or an extension would pass
- * 10 working days. desk_run() then does, in ONE write transaction: index the node's own records
- * stored since the last pass by alert, supervision case and patrol day; add the subjects whose
- * clocks are due; apply answers and closings to this node's own alerts and take the steps of
+ * 10 working days; desk_index() files the stored action under its alert, case or patrol day and
+ * marks that subject due, and desk_note_raised() files a new alert's answer deadline. desk_run() then
+ * does, in ONE write transaction: take the subjects whose clocks are due; apply answers and closings to this node's own alerts and take the steps of
  * missed answer deadlines (feedback.h); judge supervision cases (supervision.h) and every day's
  * patrols since `patrol_from` (patrol.h); store each alert change, append it as an `alert` record
  * to the spool and seal it at once. A crash before the commit redoes the pass.
@@ -18,6 +18,7 @@
 #ifndef JIANCHA_DESK_H
 #define JIANCHA_DESK_H
 
+#include "alert.h"
 #include "calendar.h"
 #include "event.h"
 #include "store.h"
@@ -63,15 +64,18 @@ int desk_change_of(store_txn_t *t, uint32_t node, uint64_t seq, struct wire_buf 
 int desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT_ID_MAX + 1])
     __attribute__((warn_unused_result));
 
+/* Files the answer clock of an alert this node raised (or raised again): the desk judges it when
+ * its answer is due, or sooner if an answer arrives. */
+int desk_note_raised(store_txn_t *t, const struct alert *a) __attribute__((warn_unused_result));
+
 struct desk_result {
-    uint64_t records; /* own records indexed */
-    uint64_t changes; /* alert changes recorded */
-    uint64_t sealed;  /* batches sealed for them */
-    bool more;        /* records remain past max_records: run again */
+    uint64_t subjects; /* alerts, cases and patrol days judged */
+    uint64_t changes;  /* alert changes recorded */
+    uint64_t sealed;   /* batches sealed for them */
 };
 
-int desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
-             struct desk_result *res) __attribute__((warn_unused_result));
+int desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, struct desk_result *res)
+    __attribute__((warn_unused_result));
 
 /* The earliest clock filed, or INT64_MAX (INT64_MIN before the first pass). */
 int64_t desk_next_due(desk_t *d);

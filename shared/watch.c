@@ -6,6 +6,7 @@
 #include "alert.h"
 #include "clocks.h"
 #include "counter.h"
+#include "desk.h"
 #include "err.h"
 #include "event.h"
 #include "feedback.h"
@@ -191,6 +192,9 @@ record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, 
     }
     if (rc == 0)
         rc = counter_note_alert(t, p->w->node, a);
+    /* the supervision desk's clock for the department's answer */
+    if (rc == 0 && a->answer_due_ms)
+        rc = desk_note_raised(t, a);
     if (rc == 0) {
         struct wire_buf rec;
         wire_buf_init(&rec);

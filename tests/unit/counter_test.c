@@ -87,7 +87,7 @@ count(const char *when)
     struct desk_options o = {from, NULL, 0};
     desk_t *d = desk_new(st, 510104, cal, &o);
     struct desk_result dr;
-    assert_int_equal(desk_run(d, testutil_at(when), 1000, 20000, &dr), 0);
+    assert_int_equal(desk_run(d, testutil_at(when), 1000, &dr), 0);
     desk_destroy(&d);
     struct counter_refresh_result cr;
     assert_int_equal(counter_refresh(st, 510104, cat, cal, testutil_at(when), 1000, &cr), 0);

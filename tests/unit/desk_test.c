@@ -99,7 +99,7 @@ judge(const char *when)
     struct desk_options o = {from, NULL, 0};
     desk_t *d = desk_new(st, node, cal, &o);
     struct desk_result dr;
-    assert_int_equal(desk_run(d, now, 1000, 100000, &dr), 0);
+    assert_int_equal(desk_run(d, now, 1000, &dr), 0);
     desk_destroy(&d);
 }
 
@@ -261,7 +261,7 @@ an_office_judges_its_supervision_cases_and_its_patrol_days(void **state)
     struct desk_options o = {from, (const uint32_t[]){510104}, 1};
     desk_t *d = desk_new(st, node, cal, &o);
     struct desk_result dr;
-    assert_int_equal(desk_run(d, testutil_at("2026-10-12T08:00:00+08:00"), 1000, 100000, &dr), 0);
+    assert_int_equal(desk_run(d, testutil_at("2026-10-12T08:00:00+08:00"), 1000, &dr), 0);
     assert_int_equal(stored("patrol.shortfall", "day", "2026-09-30").state, ALERT_OPEN);
     assert_int_equal(stored("patrol.shortfall", "day", "2026-10-01").n_ledger, 0);
     assert_int_equal(stored("patrol.shortfall", "day", "2026-10-10").n_ledger, 1); /* a workday */
@@ -270,7 +270,7 @@ an_office_judges_its_supervision_cases_and_its_patrol_days(void **state)
     assert_string_equal(send("{\"type\":\"patrol\",\"id\":\"p3\",\"supervisor\":\"he\",\"target\":"
                              "\"510104\",\"kind\":\"visit\",\"at\":\"2026-10-09T16:00:00+08:00\"}"),
                         "");
-    assert_int_equal(desk_run(d, testutil_at("2026-10-12T09:00:00+08:00"), 1000, 100000, &dr), 0);
+    assert_int_equal(desk_run(d, testutil_at("2026-10-12T09:00:00+08:00"), 1000, &dr), 0);
     assert_int_equal(stored("patrol.shortfall", "day", "2026-10-09").state, ALERT_CLEARED);
     assert_int_equal(stored("patrol.shortfall", "day", "2026-10-12").n_ledger, 0); /* not over */
     desk_destroy(&d);
