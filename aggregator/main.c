@@ -123,6 +123,9 @@ struct aggregator {
     calendar_t *cal;    /* NULL: no desk */
     desk_t *desk;
     bool undesked;
+    int64_t patrol_from_day;
+    uint32_t desk_tree[4096]; /* the configured children, for the patrol requirement */
+    size_t n_desk_tree;
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
     zap_t *zap;
@@ -219,6 +222,30 @@ cut_off_revoked(struct aggregator *a, int64_t now)
     }
 }
 
+/* The office's desk counts working days with the newest calendar: a calendar bundle from the
+ * province replaces the configured file, as it does at a collector. */
+static void
+adopt_calendar(struct aggregator *a, const void *body, size_t len, uint64_t version)
+{
+    if (!a->desk)
+        return;
+    char why[512];
+    calendar_t *cal = NULL;
+    if (calendar_parse(body, len, "bundle", &cal, why, sizeof why) != 0) {
+        log_error("aggregator: calendar version %llu does not parse (%s); the desk keeps its own",
+                  (unsigned long long)version, why);
+        return;
+    }
+    struct desk_options o = {a->patrol_from_day, a->desk_tree, a->n_desk_tree};
+    desk_destroy(&a->desk);
+    calendar_destroy(&a->cal);
+    a->cal = cal;
+    a->desk = desk_new(a->store, a->node, a->cal, &o);
+    door_set_calendar(a->door, a->cal);
+    a->undesked = true;
+    log_info("aggregator: desk counts with calendar version %llu", (unsigned long long)version);
+}
+
 /* A bundle from the publisher or from the parent: taken (relay.h), then passed down to every
  * child in session. Returns 0 with *version the version now held, or an error with why. */
 static int
@@ -240,6 +267,8 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     if (a->link && strcmp(b->kind, "certs") == 0 &&
         rotation_consider(a->rot, b->body, b->body_len))
         link_set_key(a->link, rotation_key(a->rot), rotation_curve(a->rot));
+    if (strcmp(b->kind, "calendar") == 0)
+        adopt_calendar(a, b->body, b->body_len, b->version);
     struct wire_buf d = {(uint8_t *)doc, len, 0}, s = {(uint8_t *)sig, sig_len, 0};
     for (size_t i = 0; i < a->n_sessions; i++)
         send_bundle_to(a, a->sessions[i].id, a->sessions[i].id_len, &d, &s);
@@ -738,11 +767,11 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                             "date (YYYY-MM-DD)\n", config_path, from_text);
             return ERR_CONFIG;
         }
-        uint32_t kids[4096];
-        size_t nk = 0;
-        if (parse_codes(a, config_path, "aggregator/children", kids, 4096, &nk) != 0)
+        if (parse_codes(a, config_path, "aggregator/children", a->desk_tree, 4096,
+                        &a->n_desk_tree) != 0)
             return ERR_CONFIG;
-        struct desk_options dopt = {from, kids, nk};
+        a->patrol_from_day = from;
+        struct desk_options dopt = {from, a->desk_tree, a->n_desk_tree};
         a->desk = desk_new(a->store, a->node, a->cal, &dopt);
         a->undesked = true;
     }
@@ -759,6 +788,19 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             fprintf(stderr, "jiancha-aggregator: %s\n", why_door);
             return ERR_NET;
         }
+    }
+    if (a->desk) {
+        /* a calendar the province sent before this start is in force over the file */
+        store_txn_t *t = NULL;
+        struct wire_buf doc;
+        wire_buf_init(&doc);
+        uint64_t held = 0;
+        struct bundle b;
+        if (store_read(a->store, &t) == 0 && bundle_held(t, "calendar", &held, &doc, NULL) == 0 &&
+            held && bundle_peek(doc.data, doc.len, &b) == 0)
+            adopt_calendar(a, b.body, b.body_len, held);
+        store_abort(&t);
+        wire_buf_fini(&doc);
     }
     const char *pub = conf_str(a->conf, "bundle/publisher_key");
     if (*pub) {

@@ -20,7 +20,9 @@ aggregator_config city 510100 "aggregator
     key = $T/keys/510100.secret
 $UP
     endpoint = $(endpoint_of province)
-$PUB"
+$PUB
+desk
+    calendar = $SRC/config/cn-workdays.tsv"
 start city
 for c in 510104 510105; do
     collector_config "c$c" $c "$(endpoint_of city)" "rules
@@ -73,9 +75,23 @@ start c510104
 runs c510104 2 || fail "the restarted county went back to its file's catalogue"
 grep -q "rules on catalog_version=2" "$T/c510104.log" || fail "the restarted county does not judge with v2"
 
-# a calendar bundle too (no version of its own: the publisher gives one)
-"$JIANCHA" bundle publish --kind calendar --file "$SRC/config/cn-workdays.tsv" --version 7 \
+# a calendar bundle too (no version of its own: the publisher gives one); this one declares the
+# week of 2026-10-12 holidays, and the city's office counts its deadlines with it from then on
+{ cat "$SRC/config/cn-workdays.tsv"; for d in 12 13 14 15 16; do printf '2026-10-%s\tholiday\t测试\n' $d; done; } >"$T/cal-v7.tsv"
+"$JIANCHA" bundle publish --kind calendar --file "$T/cal-v7.tsv" --version 7 \
     --key "$T/keys/510000.secret" --to "$(endpoint_of province)" >/dev/null || fail "publish calendar"
 cal_acked() { local out; out=$("$JIANCHA" query nodes --data "$T/province"); grep -Eq "^ +510105 .* v7 " <<<"$out"; }
 wait_until 20 cal_acked || fail "calendar v7 not acknowledged by 510105"
-say "ok: catalogue v2 and calendar v7 reached every node, acknowledged up to the province; stale and forged bundles refused"
+wait_until 20 grep -q "desk counts with calendar version 7" "$T/city.log" || fail "the city's desk kept its file"
+# a supervision case opened 10-09: 20 working days, a week longer with that week off
+"$JIANCHA" supervise open --data "$T/city" --id DB-CAL --target 510104 --subject 核查 --by zhang \
+    --at 2026-10-09T10:00:00+08:00 >/dev/null || fail "open a case at the city"
+overdue_at() { "$JIANCHA" query alerts --data "$T/city" --rule supervision.overdue --json | jq -r .raised_at; }
+wait_until 20 test -n "$(overdue_at)" || fail "no supervision.overdue at the city"
+[ "$(overdue_at)" = "2026-11-13T00:00:00.000+08:00" ] || fail "due by the file's calendar, not v7's: $(overdue_at)"
+# and after a restart the city keeps counting with the calendar it was sent
+stop city
+start city
+wait_until 20 test "$(grep -c "desk counts with calendar version 7" "$T/city.log")" = 2 ||
+    fail "the restarted city's desk went back to its file"
+say "ok: catalogue v2 and calendar v7 reached every node, acknowledged up to the province (the city's office counts with v7); stale and forged bundles refused"
