@@ -114,7 +114,8 @@ alert_encode(const struct alert *a, struct wire_buf *out)
                        a->closed_ms};
     static const char *const time_keys[] = {"answer_from", "answer_due", "responded", "corrected",
                                             "closed"};
-    uint32_t extra = (a->queue[0] != 0) + (a->feedback_steps != 0);
+    uint32_t extra = (a->queue[0] != 0) + (a->feedback_steps != 0) + (a->answer_wd != 0) +
+                     (a->retry_wd != 0) + (a->fix_wd != 0);
     for (size_t i = 0; i < 5; i++)
         extra += times[i] != 0;
     wire_put_map(out, 13 + extra);
@@ -126,6 +127,13 @@ alert_encode(const struct alert *a, struct wire_buf *out)
         wire_put_cstr(out, "steps");
         wire_put_uint(out, a->feedback_steps);
     }
+    const unsigned windows[] = {a->answer_wd, a->retry_wd, a->fix_wd};
+    static const char *const window_keys[] = {"answer_wd", "retry_wd", "fix_wd"};
+    for (size_t i = 0; i < 3; i++)
+        if (windows[i]) {
+            wire_put_cstr(out, window_keys[i]);
+            wire_put_uint(out, windows[i]);
+        }
     for (size_t i = 0; i < 5; i++)
         if (times[i]) {
             wire_put_cstr(out, time_keys[i]);
@@ -216,6 +224,11 @@ alert_decode(const wire_obj_t *m, struct alert *a)
     int64_t v;
     if (wire_obj_get_int(m, "steps", &v) == 0 && v >= 0 && v <= 2)
         a->feedback_steps = (unsigned)v;
+    unsigned *windows[] = {&a->answer_wd, &a->retry_wd, &a->fix_wd};
+    static const char *const window_keys[] = {"answer_wd", "retry_wd", "fix_wd"};
+    for (size_t i = 0; i < 3; i++)
+        if (wire_obj_get_int(m, window_keys[i], &v) == 0 && v >= 1 && v <= 3650)
+            *windows[i] = (unsigned)v;
     int64_t *times[] = {&a->answer_from_ms, &a->answer_due_ms, &a->responded_ms, &a->corrected_ms,
                         &a->closed_ms};
     static const char *const time_keys[] = {"answer_from", "answer_due", "responded", "corrected",

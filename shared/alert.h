@@ -51,6 +51,9 @@ struct alert {
     int64_t corrected_ms;   /* first correction; 0 = none */
     int64_t closed_ms;      /* alert.close (摘牌); 0 = not closed */
     unsigned feedback_steps; /* lights gone up for missed answers: 0, 1 (red), 2 (parent's queue) */
+    /* The windows in force when the clock started (the item's thresholds): the first answer (a
+     * bad rating's call-back), an answer after a step, a bad rating's fix; 0 = the spec's. */
+    unsigned answer_wd, retry_wd, fix_wd;
     /* Shown, never stored: the open supervision case (督办) on this alert, from query. */
     char supervision[65];
 };

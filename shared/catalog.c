@@ -103,7 +103,7 @@ get_money(struct ctx *x, const json_t *v, const char *field, int64_t *fen)
     return 0;
 }
 
-static const struct catalog_thresholds spec_defaults = {0.8, 15, 5, 5, 20, 60, 60, 60, 2};
+static const struct catalog_thresholds spec_defaults = {0.8, 15, 5, 5, 20, 60, 60, 60, 2, 5, 1, 15};
 
 /* Applies the keys present in `o` over *th; names the bad key otherwise. */
 static int
@@ -131,6 +131,9 @@ parse_thresholds(struct ctx *x, const json_t *o, const char *where,
                          : strcmp(key, "complaint_days") == 0       ? &th->complaint_days
                          : strcmp(key, "petition_days") == 0        ? &th->petition_days
                          : strcmp(key, "reconsideration_days") == 0 ? &th->reconsideration_days
+                         : strcmp(key, "answer_workdays") == 0      ? &th->answer_workdays
+                         : strcmp(key, "callback_workdays") == 0    ? &th->callback_workdays
+                         : strcmp(key, "fix_workdays") == 0         ? &th->fix_workdays
                                                                     : NULL;
         if (strcmp(key, "rating_bad_max") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 4)
@@ -140,8 +143,13 @@ parse_thresholds(struct ctx *x, const json_t *o, const char *where,
         }
         if (!slot)
             return bad(x, field, "unknown threshold");
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 3650)
-            return bad(x, field, "must be an integer from 0 to 3650");
+        /* an answer window of 0 days would be due before the light is seen */
+        bool window = slot == &th->answer_workdays || slot == &th->callback_workdays ||
+                      slot == &th->fix_workdays;
+        int64_t least = window ? 1 : 0;
+        if (!json_is_integer(v) || json_integer_value(v) < least || json_integer_value(v) > 3650)
+            return bad(x, field, least ? "must be an integer from 1 to 3650"
+                                       : "must be an integer from 0 to 3650");
         *slot = (uint32_t)json_integer_value(v);
     }
     return 0;

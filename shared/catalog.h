@@ -61,6 +61,9 @@ struct catalog_thresholds {
     uint32_t petition_days;        /* 60 */
     uint32_t reconsideration_days; /* 60 */
     int64_t rating_bad_max;        /* rating.bad at this rating or below: 2 */
+    uint32_t answer_workdays;      /* feedback.overdue: a department answers within: 5 */
+    uint32_t callback_workdays;    /* ... a bad rating is called back within: 1 */
+    uint32_t fix_workdays;         /* ... and fixed within: 15 */
 };
 
 struct catalog_item {

@@ -521,7 +521,7 @@ judge_supervision(store_txn_t *t, struct pass *p, const char *id)
     if (supervision_overdue(&r.s, p->now, &a)) {
         rc = load_alert(t, a.id, &old);
         if (rc == ERR_NOT_FOUND) {
-            feedback_start(&a, p->d->cal, a.raised_ms > p->now ? a.raised_ms : p->now);
+            feedback_start(&a, p->d->cal, a.raised_ms > p->now ? a.raised_ms : p->now, NULL);
             rc = record_change(t, p, &a);
             if (rc == 0)
                 rc = set_clock(t, 'f', a.id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);

@@ -19,13 +19,31 @@ after_workdays(calendar_t *cal, int64_t from_ms, uint32_t n)
                                  1);
 }
 
+/* The alert's windows, the spec's where it keeps none (alerts from before they were kept). */
+static uint32_t
+first_wd(const struct alert *a)
+{
+    return a->answer_wd ? a->answer_wd : is_rating(a) ? FEEDBACK_CALLBACK_WD : FEEDBACK_ANSWER_WD;
+}
+
+static uint32_t
+retry_wd(const struct alert *a)
+{
+    return a->retry_wd ? a->retry_wd : FEEDBACK_ANSWER_WD;
+}
+
+static uint32_t
+fix_wd(const struct alert *a)
+{
+    return a->fix_wd ? a->fix_wd : FEEDBACK_FIX_WD;
+}
+
 int64_t
 feedback_answer_deadline(calendar_t *cal, const struct alert *a)
 {
     if (!a->answer_from_ms)
         return 0;
-    return after_workdays(cal, a->answer_from_ms,
-                          is_rating(a) ? FEEDBACK_CALLBACK_WD : FEEDBACK_ANSWER_WD);
+    return after_workdays(cal, a->answer_from_ms, first_wd(a));
 }
 
 bool
@@ -36,10 +54,14 @@ feedback_applies(const struct alert *a)
 }
 
 void
-feedback_start(struct alert *a, calendar_t *cal, int64_t from_ms)
+feedback_start(struct alert *a, calendar_t *cal, int64_t from_ms,
+               const struct catalog_thresholds *th)
 {
     if (!feedback_applies(a))
         return;
+    a->answer_wd = th ? (is_rating(a) ? th->callback_workdays : th->answer_workdays) : 0;
+    a->retry_wd = th ? th->answer_workdays : 0;
+    a->fix_wd = th && is_rating(a) ? th->fix_workdays : 0;
     a->feedback_steps = 0;
     a->responded_ms = a->corrected_ms = a->closed_ms = 0;
     a->answer_from_ms = from_ms;
@@ -57,7 +79,7 @@ static void
 next_due_after_answer(struct alert *a, calendar_t *cal)
 {
     if (is_rating(a) && !a->corrected_ms)
-        a->answer_due_ms = after_workdays(cal, a->answer_from_ms, FEEDBACK_FIX_WD);
+        a->answer_due_ms = after_workdays(cal, a->answer_from_ms, fix_wd(a));
     else
         a->answer_due_ms = 0;
 }
@@ -125,9 +147,8 @@ feedback_due(struct alert *a, calendar_t *cal, const char *parent, int64_t now_m
         a->feedback_steps++;
         alert_log(a, at, ALERT_ESCALATED, a->light);
         steps++;
-        a->answer_due_ms = a->feedback_steps < FEEDBACK_STEPS_MAX
-                               ? after_workdays(cal, at, FEEDBACK_ANSWER_WD)
-                               : 0;
+        a->answer_due_ms =
+            a->feedback_steps < FEEDBACK_STEPS_MAX ? after_workdays(cal, at, retry_wd(a)) : 0;
     }
     return steps;
 }

@@ -15,6 +15,7 @@
 
 #include "alert.h"
 #include "calendar.h"
+#include "catalog.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,8 +30,11 @@
  * given before it as in time. */
 int64_t feedback_answer_deadline(calendar_t *cal, const struct alert *a);
 
-/* Starts the answer clock of an alert recorded (or raised again) at from_ms. */
-void feedback_start(struct alert *a, calendar_t *cal, int64_t from_ms);
+/* Starts the answer clock of an alert recorded (or raised again) at from_ms, with the windows of
+ * its item's thresholds (catalog.h: answer_workdays, callback_workdays, fix_workdays; NULL: the
+ * spec's 5, 1 and 15), which the alert keeps. */
+void feedback_start(struct alert *a, calendar_t *cal, int64_t from_ms,
+                    const struct catalog_thresholds *th);
 
 /* A department's response at at_ms (correct: a correction, else an explanation), a followup of
  * the alert's case, or a supervisor's closing (摘牌). Each returns true if the alert changed. */

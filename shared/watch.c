@@ -238,6 +238,14 @@ set_clock(store_txn_t *t, char kind, const char *key, int64_t due)
     return clocks_set(t, STORE_CLOCKS, sk, il, due);
 }
 
+/* The thresholds of an alert's item, else the catalogue's default. */
+static const struct catalog_thresholds *
+thresholds_of(const watch_t *w, const struct alert *a)
+{
+    const struct catalog_item *it = a->item[0] ? catalog_find(w->catalog, a->item) : NULL;
+    return it ? &it->th : catalog_default_thresholds(w->catalog);
+}
+
 static int
 evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
 {
@@ -275,7 +283,8 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
         int g = store_get(t, STORE_ALERTS, a->id, strlen(a->id), &v);
         if (g == ERR_NOT_FOUND) {
             /* the answer clock runs from when the light is recorded, not from a past raised_at */
-            feedback_start(a, w->cal, a->raised_ms > p->now ? a->raised_ms : p->now);
+            feedback_start(a, w->cal, a->raised_ms > p->now ? a->raised_ms : p->now,
+                           thresholds_of(w, a));
             rc = record_change(t, p, a, kind, key);
         } else if (g == 0 && alert_decode_bytes(v.data, v.len, &old) == 0) {
             if (old.state == ALERT_CLEARED) {
@@ -284,7 +293,7 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
                 old.light = a->light;
                 old.queue[0] = '\0';
                 alert_log(&old, p->now, ALERT_RAISED, a->light);
-                feedback_start(&old, w->cal, p->now);
+                feedback_start(&old, w->cal, p->now, thresholds_of(w, &old));
                 rc = record_change(t, p, &old, kind, key);
             } else if (a->light > old.light) {
                 old.light = a->light;

@@ -276,6 +276,34 @@ an_office_judges_its_supervision_cases_and_its_patrol_days(void **state)
     desk_destroy(&d);
 }
 
+static void
+the_items_thresholds_set_the_answer_window(void **state)
+{
+    (void)state;
+    char err[512];
+    catalog_destroy(&cat);
+    const char *doc =
+        "{\"version\":1,\"thresholds\":{\"levy\":{\"answer_workdays\":2}},\"items\":["
+        "{\"item\":\"LEVY\",\"name\":\"征收\",\"category\":\"levy\",\"node\":\"510104\","
+        "\"dept\":\"SWJ\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":5,\"unit\":\"wd\"},"
+        "\"legal\":{\"n\":10,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"核定\"}]}]}";
+    assert_int_equal(catalog_parse(doc, strlen(doc), &cat, err, sizeof err), 0);
+    assert_string_equal(send("{\"type\":\"case.accept\",\"id\":\"e1\",\"case\":\"C1\",\"item\":"
+                             "\"LEVY\",\"dept\":\"SWJ\",\"handler\":\"h\",\"at\":"
+                             "\"2026-10-12T09:00:00+08:00\"}"),
+                        "");
+    judge("2026-10-17T08:00:00+08:00");
+    /* recorded Saturday 10-17: two working days, 10-19 and 10-20 */
+    struct alert a = stored("limit.case", "case", "C1");
+    assert_int_equal(a.answer_wd, 2);
+    assert_int_equal(a.answer_due_ms, testutil_at("2026-10-21T00:00:00+08:00"));
+    catalog_t *bad = NULL;
+    const char *zero = "{\"version\":1,\"thresholds\":{\"default\":{\"fix_workdays\":0}},"
+                       "\"items\":[]}";
+    assert_int_equal(catalog_parse(zero, strlen(zero), &bad, err, sizeof err), ERR_INVALID);
+    assert_non_null(strstr(err, "thresholds.default.fix_workdays: must be an integer from 1"));
+}
+
 struct put {
     const struct wire_buf *rec;
     const wire_obj_t *m;
@@ -356,6 +384,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             an_unanswered_alert_goes_red_then_to_the_city_each_step_recorded_once, setup, teardown),
         cmocka_unit_test_setup_teardown(answers_are_admitted_only_for_known_open_alerts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_items_thresholds_set_the_answer_window, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_office_judges_its_supervision_cases_and_its_patrol_days,
                                         setup_city, teardown),

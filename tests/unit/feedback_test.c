@@ -33,7 +33,7 @@ raised(const char *rule, enum alert_light light, const char *when)
     a.state = ALERT_OPEN;
     a.raised_ms = testutil_at(when);
     alert_log(&a, a.raised_ms, ALERT_RAISED, light);
-    feedback_start(&a, cal, a.raised_ms);
+    feedback_start(&a, cal, a.raised_ms, NULL);
     return a;
 }
 
