@@ -8,14 +8,13 @@
 #include "bundle.h"
 #include "calendar.h"
 #include "conf.h"
-#include "desk.h"
-#include "door.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
 #include "link.h"
 #include "log.h"
 #include "mem.h"
+#include "office.h"
 #include "proto.h"
 #include "relay.h"
 #include "rotation.h"
@@ -119,13 +118,8 @@ struct aggregator {
     int64_t unsealed_since_ms;
     silence_t *silence;
     int64_t silence_checked_ms;
-    door_t *door;       /* supervision actions of this office */
-    calendar_t *cal;    /* NULL: no desk */
-    desk_t *desk;
-    bool undesked;
-    int64_t patrol_from_day;
-    uint32_t desk_tree[4096]; /* the configured children, for the patrol requirement */
-    size_t n_desk_tree;
+    office_t *office; /* this node's supervision office: its intake and desk */
+    calendar_t *cal;  /* the office's calendar (NULL: no desk) */
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
     zap_t *zap;
@@ -227,7 +221,7 @@ cut_off_revoked(struct aggregator *a, int64_t now)
 static void
 adopt_calendar(struct aggregator *a, const void *body, size_t len, uint64_t version)
 {
-    if (!a->desk)
+    if (!a->cal)
         return;
     char why[512];
     calendar_t *cal = NULL;
@@ -236,13 +230,9 @@ adopt_calendar(struct aggregator *a, const void *body, size_t len, uint64_t vers
                   (unsigned long long)version, why);
         return;
     }
-    struct desk_options o = {a->patrol_from_day, a->desk_tree, a->n_desk_tree};
-    desk_destroy(&a->desk);
+    office_set_calendar(a->office, cal);
     calendar_destroy(&a->cal);
     a->cal = cal;
-    a->desk = desk_new(a->store, a->node, a->cal, &o);
-    door_set_calendar(a->door, a->cal);
-    a->undesked = true;
     log_info("aggregator: desk counts with calendar version %llu", (unsigned long long)version);
 }
 
@@ -529,13 +519,10 @@ static void
 run_desk(struct aggregator *a, int64_t now)
 {
     struct desk_result dr;
-    int rc = desk_run(a->desk, now, a->forward_seal_at, &dr);
-    if (rc != 0) {
+    int rc = office_judge(a->office, now, &dr);
+    if (rc != 0)
         log_warn("aggregator: supervision desk pass failed, will retry: %s", err_str(rc));
-        return;
-    }
-    a->undesked = false;
-    if (dr.sealed && a->link)
+    else if (dr.sealed && a->link)
         link_kick(a->link);
 }
 
@@ -545,18 +532,13 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
     (void)loop;
     (void)sock;
     struct aggregator *a = arg;
-    struct intake_result res;
-    bool stored = false;
-    for (int i = 0; i < 64 && door_handle(a->door, timestamp_now_ms(), &res) == 0; i++)
-        stored |= res.accepted > 0;
-    if (stored) {
-        if (!a->unsealed) {
-            a->unsealed = true;
-            a->unsealed_since_ms = timestamp_now_ms();
-        }
-        if (a->desk)
-            run_desk(a, timestamp_now_ms());
+    struct office_intake in;
+    office_take(a->office, 64, timestamp_now_ms(), &in);
+    if (in.accepted && !a->unsealed) {
+        a->unsealed = true;
+        a->unsealed_since_ms = timestamp_now_ms();
     }
+    run_desk(a, timestamp_now_ms());
     return 0;
 }
 
@@ -592,8 +574,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         if (ingest_save_contacts(a->ingest) != 0)
             log_warn("aggregator: cannot record children's contact, will retry");
     }
-    if (a->desk && (a->undesked || now >= desk_next_due(a->desk)))
-        run_desk(a, now);
+    run_desk(a, now);
     if (now - a->silence_checked_ms >= 1000) {
         uint64_t changes;
         a->silence_checked_ms = now;
@@ -760,36 +741,36 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                     why_cal);
             return ERR_CONFIG;
         }
-        int64_t from = INT64_MIN;
+    }
+    {
+        struct office_options oo = {
+            .max_message_bytes = conf_int(a->conf, "intake/max_message_bytes"),
+            .seal_at = a->forward_seal_at,
+            .actions_only = true,
+            .patrol_from_day = INT64_MIN,
+        };
         const char *from_text = conf_str(a->conf, "desk/patrol_from");
-        if (*from_text && calendar_parse_date(from_text, strlen(from_text), &from) != 0) {
+        if (*from_text && calendar_parse_date(from_text, strlen(from_text), &oo.patrol_from_day) != 0) {
             fprintf(stderr, "jiancha-aggregator: %s: key \"desk/patrol_from\": \"%s\" is not a "
                             "date (YYYY-MM-DD)\n", config_path, from_text);
             return ERR_CONFIG;
         }
-        if (parse_codes(a, config_path, "aggregator/children", a->desk_tree, 4096,
-                        &a->n_desk_tree) != 0)
+        uint32_t kids[4096];
+        if (parse_codes(a, config_path, "aggregator/children", kids, 4096, &oo.n_tree) != 0)
             return ERR_CONFIG;
-        a->patrol_from_day = from;
-        struct desk_options dopt = {from, a->desk_tree, a->n_desk_tree};
-        a->desk = desk_new(a->store, a->node, a->cal, &dopt);
-        a->undesked = true;
-    }
-    {
+        oo.tree = kids;
         const char *iep = conf_str(a->conf, "intake/endpoint");
         char *iep_default = *iep ? NULL : xasprintf("ipc://%s/intake.sock", data);
-        struct intake_policy policy = {.calendar = a->cal, .actions_only = true};
+        oo.endpoint = iep_default ? iep_default : iep;
         char why_door[512];
-        a->door = door_new(a->store, a->node, iep_default ? iep_default : iep,
-                           conf_int(a->conf, "intake/max_message_bytes"), a->forward_seal_at,
-                           &policy, why_door, sizeof why_door);
+        a->office = office_new(a->store, a->node, &oo, a->cal, why_door, sizeof why_door);
         free(iep_default);
-        if (!a->door) {
+        if (!a->office) {
             fprintf(stderr, "jiancha-aggregator: %s\n", why_door);
             return ERR_NET;
         }
     }
-    if (a->desk) {
+    if (a->cal) {
         /* a calendar the province sent before this start is in force over the file */
         store_txn_t *t = NULL;
         struct wire_buf doc;
@@ -862,7 +843,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     free(path);
     free(tmp);
     zloop_reader(a->loop, a->router, on_router, a);
-    zloop_reader(a->loop, door_socket(a->door), on_intake, a);
+    zloop_reader(a->loop, office_socket(a->office), on_intake, a);
     zloop_timer(a->loop, 10, 0, on_tick, a);
     if (*up) {
         struct link_options lo;
@@ -898,8 +879,7 @@ teardown(struct aggregator *a)
 {
     link_destroy(&a->link);
     silence_destroy(&a->silence);
-    desk_destroy(&a->desk);
-    door_destroy(&a->door);
+    office_destroy(&a->office);
     calendar_destroy(&a->cal);
     rotation_destroy(&a->rot);
     zap_stop(&a->zap);

@@ -11,14 +11,13 @@
 #include "catalog.h"
 #include "conf.h"
 #include "counter.h"
-#include "desk.h"
-#include "door.h"
 #include "err.h"
 #include "event.h"
 #include "intake.h"
 #include "link.h"
 #include "log.h"
 #include "mem.h"
+#include "office.h"
 #include "rotation.h"
 #include "rulebook.h"
 #include "sign.h"
@@ -75,7 +74,7 @@ struct collector {
     store_t *store;
     rotation_t *rot; /* the signing key in force, and its successor while rotating */
     link_t *link;
-    door_t *door;
+    office_t *office; /* the intake door and the supervision desk */
     zloop_t *loop;
     uint32_t seal_at;
     int64_t flush_ms;
@@ -83,10 +82,8 @@ struct collector {
     struct log_limit bundle_refusals;
     rulebook_t *book; /* the catalogue and calendar in force */
     watch_t *watch;       /* NULL when no catalogue is configured */
-    desk_t *desk;         /* supervision actions; NULL when no calendar is configured */
     int64_t patrol_from_day;
     bool unjudged;        /* records stored since the last rules pass */
-    bool undesked;        /* records stored since the last desk pass */
     uint64_t alert_changes;
     bool unsealed;             /* events stored but not yet in a batch */
     int64_t unsealed_since_ms; /* when the oldest of them arrived */
@@ -113,18 +110,15 @@ judge(struct collector *c, int64_t now)
             log_warn("collector: rules pass failed, will retry: %s", err_str(rc));
         }
     }
-    /* After the rules: an alert they raised gets its answer clock in the same round. */
-    if (c->desk && (c->undesked || now >= desk_next_due(c->desk))) {
-        struct desk_result dr;
-        int rc = desk_run(c->desk, now, c->seal_at, &dr);
-        if (rc == 0) {
-            c->undesked = false;
-            c->alert_changes += dr.changes;
-            if (dr.sealed)
-                link_kick(c->link);
-        } else {
-            log_warn("collector: supervision desk pass failed, will retry: %s", err_str(rc));
-        }
+    /* After the rules: answers and deadlines of the supervision desk. */
+    struct desk_result dr;
+    int rc = office_judge(c->office, now, &dr);
+    if (rc == 0) {
+        c->alert_changes += dr.changes;
+        if (dr.sealed)
+            link_kick(c->link);
+    } else {
+        log_warn("collector: supervision desk pass failed, will retry: %s", err_str(rc));
     }
 }
 
@@ -133,18 +127,17 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     struct collector *c = arg;
-    struct intake_result res;
-    for (int i = 0; i < 64 && door_handle(c->door, timestamp_now_ms(), &res) == 0; i++) {
-        if (res.accepted) {
-            c->unjudged = c->undesked = true;
-            if (!c->unsealed) {
-                c->unsealed = true;
-                c->unsealed_since_ms = timestamp_now_ms();
-            }
+    struct office_intake in;
+    office_take(c->office, 64, timestamp_now_ms(), &in);
+    if (in.accepted) {
+        c->unjudged = true;
+        if (!c->unsealed) {
+            c->unsealed = true;
+            c->unsealed_since_ms = timestamp_now_ms();
         }
-        if (res.sealed)
-            link_kick(c->link);
     }
+    if (in.sealed)
+        link_kick(c->link);
     /* Nothing else waiting: judge now rather than at the next tick, so an alert leaves within
      * milliseconds of its event; under load the tick batches many messages into one pass. */
     if (!(zsock_events(sock) & ZMQ_POLLIN))
@@ -198,7 +191,7 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     struct link_status ls;
     link_status(c->link, &ls);
     struct door_stats ds;
-    door_stats(c->door, &ds);
+    office_stats(c->office, &ds);
     log_info("collector: stats node=%s accepted=%llu duplicates=%llu rejected=%llu "
              "refused_full=%llu alert_changes=%llu uplink=%s acked_batch=%llu resends=%llu "
              "reconnects=%llu",
@@ -215,19 +208,13 @@ static void
 restart_rules(struct collector *c)
 {
     watch_destroy(&c->watch);
-    desk_destroy(&c->desk);
     if (rulebook_catalog(c->book) && rulebook_calendar(c->book)) {
         c->watch = watch_new(c->store, c->node, rulebook_catalog(c->book),
                              rulebook_calendar(c->book));
         c->unjudged = true; /* catch up with whatever is unjudged */
     }
-    if (rulebook_calendar(c->book)) {
-        struct desk_options o = {c->patrol_from_day, NULL, 0};
-        c->desk = desk_new(c->store, c->node, rulebook_calendar(c->book), &o);
-        c->undesked = true;
-    }
-    if (c->door)
-        door_set_calendar(c->door, rulebook_calendar(c->book));
+    if (c->office)
+        office_set_calendar(c->office, rulebook_calendar(c->book));
 }
 
 static void
@@ -360,12 +347,16 @@ setup(struct collector *c, const char *config_path, bool check_only)
     c->unsealed_since_ms = 0; /* they have waited long enough: seal at the first tick */
     const char *ep = conf_str(c->conf, "intake/endpoint");
     char *ep_default = *ep ? NULL : xasprintf("ipc://%s/intake.sock", data);
-    struct intake_policy policy = {.calendar = rulebook_calendar(c->book)};
+    struct office_options oo = {
+        .endpoint = ep_default ? ep_default : ep,
+        .max_message_bytes = conf_int(c->conf, "intake/max_message_bytes"),
+        .seal_at = c->seal_at,
+        .patrol_from_day = c->patrol_from_day,
+    };
     char why_door[512];
-    c->door = door_new(c->store, c->node, ep_default ? ep_default : ep,
-                       conf_int(c->conf, "intake/max_message_bytes"), c->seal_at, &policy,
-                       why_door, sizeof why_door);
-    if (!c->door) {
+    c->office = office_new(c->store, c->node, &oo, rulebook_calendar(c->book), why_door,
+                           sizeof why_door);
+    if (!c->office) {
         fprintf(stderr, "jiancha-collector: %s\n", why_door);
         free(ep_default);
         return ERR_NET;
@@ -394,7 +385,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
     struct link_hooks hooks = {NULL, on_parent_bundle, c};
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
-    zloop_reader(c->loop, door_socket(c->door), on_intake, c);
+    zloop_reader(c->loop, office_socket(c->office), on_intake, c);
     zloop_timer(c->loop, 10, 0, on_tick, c);
     zloop_timer(c->loop, 10000, 0, on_stats, c);
     rc = link_attach(c->link, c->loop);
@@ -410,10 +401,9 @@ teardown(struct collector *c)
 {
     link_destroy(&c->link);
     watch_destroy(&c->watch);
-    desk_destroy(&c->desk);
     rulebook_destroy(&c->book);
     zloop_destroy(&c->loop);
-    door_destroy(&c->door);
+    office_destroy(&c->office);
     store_close(&c->store);
     rotation_destroy(&c->rot);
     conf_destroy(&c->conf);
