@@ -281,6 +281,44 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
         log_warn("aggregator: bundle from the parent refused: %s", why);
 }
 
+struct decide_to {
+    struct aggregator *a;
+    const struct session *s;
+};
+
+static void
+send_decision(void *arg, const void *record, size_t len)
+{
+    struct decide_to *d = arg;
+    struct wire_buf b = {(uint8_t *)record, len, 0};
+    send_to(d->a, d->s->id, d->s->id_len, PROTO_DECIDE, &b);
+}
+
+/* The closings decided here or above that are still open below this child (desk.h). */
+static void
+send_decisions(struct aggregator *a, const struct session *s)
+{
+    struct decide_to d = {a, s};
+    if (office_each_decision(a->office, s->node, send_decision, &d) != 0)
+        log_warn("aggregator: cannot read the decisions for children; they go at the next session");
+}
+
+static void
+on_parent_decision(void *arg, const void *record, size_t len)
+{
+    struct aggregator *a = arg;
+    bool pass_on;
+    struct desk_result dr;
+    int rc = office_take_decision(a->office, timestamp_now_ms(), record, len, &pass_on, &dr);
+    uint64_t suppressed;
+    if (rc != 0 && log_allow(&a->bundle_refusals, 10, &suppressed))
+        log_warn("aggregator: a decision from the parent refused: %s", err_str(rc));
+    if (rc == 0 && dr.sealed && a->link)
+        link_kick(a->link);
+    for (size_t i = 0; pass_on && i < a->n_sessions; i++)
+        send_decisions(a, &a->sessions[i]);
+}
+
 static void
 on_parent_session(void *arg, const struct proto_welcome *w)
 {
@@ -398,6 +436,7 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
     proto_welcome_encode(&w, &b);
     send_to(a, s->id, s->id_len, PROTO_WELCOME, &b);
     send_bundles(a, s->id, s->id_len);
+    send_decisions(a, s);
     log_info("aggregator: session open node=%s key=%s mode=%s resume_after=%llu", h.node,
              h.key_id, w.mode, (unsigned long long)w.last_seq);
     wire_buf_fini(&b);
@@ -538,6 +577,9 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
         a->unsealed = true;
         a->unsealed_since_ms = timestamp_now_ms();
     }
+    /* a closing entered here for an alert below goes down at once */
+    for (size_t i = 0; in.accepted && i < a->n_sessions; i++)
+        send_decisions(a, &a->sessions[i]);
     run_desk(a, timestamp_now_ms());
     return 0;
 }
@@ -858,7 +900,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                     config_path, why_curve);
             return rc;
         }
-        struct link_hooks hooks = {on_parent_session, on_parent_bundle, a};
+        struct link_hooks hooks = {on_parent_session, on_parent_bundle, on_parent_decision, a};
         link_set_hooks(a->link, &hooks);
         /* Batches accepted by a previous run but not yet sealed for the parent. */
         a->unsealed = true;

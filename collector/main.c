@@ -244,6 +244,21 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
         link_kick(c->link);
 }
 
+/* A closing decided above for one of this node's alerts: the alert closes here too. */
+static void
+on_parent_decision(void *arg, const void *record, size_t len)
+{
+    struct collector *c = arg;
+    bool pass_on;
+    struct desk_result dr;
+    int rc = office_take_decision(c->office, timestamp_now_ms(), record, len, &pass_on, &dr);
+    uint64_t suppressed;
+    if (rc != 0 && log_allow(&c->bundle_refusals, 10, &suppressed))
+        log_warn("collector: a decision from the parent refused: %s", err_str(rc));
+    if (rc == 0 && dr.sealed)
+        link_kick(c->link);
+}
+
 static int
 setup(struct collector *c, const char *config_path, bool check_only)
 {
@@ -382,7 +397,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
                 why_curve);
         return rc;
     }
-    struct link_hooks hooks = {NULL, on_parent_bundle, c};
+    struct link_hooks hooks = {NULL, on_parent_bundle, on_parent_decision, c};
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
     zloop_reader(c->loop, office_socket(c->office), on_intake, c);

@@ -251,6 +251,139 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
     return 0;
 }
 
+/* 'd' + alert id -> a closing record decided here or above for an alert of a node below, to send
+ * down until that node's own record shows the alert closed or cleared. */
+static size_t
+decision_key(uint8_t k[1 + ALERT_ID_LEN], const char *alert_id)
+{
+    size_t l = strlen(alert_id);
+    if (l >= ALERT_ID_LEN)
+        l = ALERT_ID_LEN - 1;
+    k[0] = 'd';
+    memcpy(k + 1, alert_id, l);
+    return 1 + l;
+}
+
+/* A closing entered here for a child's alert: kept to send down (the record's own bytes). */
+static int
+keep_decision(store_txn_t *t, uint32_t node, uint64_t seq, const char *alert_id)
+{
+    uint8_t rk[12], k[1 + ALERT_ID_LEN];
+    store_be32(rk, node);
+    store_be64(rk + 4, seq);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_EVENTS, rk, 12, &v);
+    if (rc == 0)
+        rc = store_put(t, STORE_DESK, k, decision_key(k, alert_id), v.data, v.len, 0);
+    wire_buf_fini(&v);
+    return rc;
+}
+
+struct decisions {
+    store_txn_t *t;
+    uint32_t child;
+    desk_decision_fn fn;
+    void *arg;
+};
+
+static int
+decision_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    struct decisions *x = arg;
+    char id[ALERT_ID_LEN], dept[EVENT_ID_MAX + 1];
+    if (klen < 2 || klen - 1 >= sizeof id)
+        return 0;
+    memcpy(id, key + 1, klen - 1);
+    id[klen - 1] = '\0';
+    uint32_t node;
+    if (desk_alert_place(x->t, id, &node, dept) != 0)
+        return 0;
+    for (uint32_t n = node; n; n = event_node_parent(n))
+        if (n == x->child) {
+            x->fn(x->arg, val, vlen);
+            break;
+        }
+    return 0;
+}
+
+int
+desk_each_decision(store_txn_t *t, uint32_t child, desk_decision_fn fn, void *arg)
+{
+    struct decisions x = {t, child, fn, arg};
+    return store_each_prefix(t, STORE_DESK, "d", 1, true, decision_one, &x);
+}
+
+struct taking {
+    desk_t *d;
+    const void *record;
+    size_t len;
+    int64_t now;
+    uint32_t seal_at;
+    struct desk_result res;
+    bool below;
+};
+
+static int record_change(store_txn_t *t, desk_t *d, int64_t now, const struct alert *a,
+                         struct desk_result *res);
+
+static int
+take_fn(store_txn_t *t, void *arg)
+{
+    struct taking *x = arg;
+    memset(&x->res, 0, sizeof x->res);
+    x->below = false;
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    char type[32], id[ALERT_ID_LEN], node_text[EVENT_NODE_LEN + 1];
+    int64_t at;
+    int rc = 0;
+    if (wire_decode_one(x->record, x->len, &r, &m) != 0 || !type_of(m, type) ||
+        strcmp(type, "alert.close") != 0 || wire_obj_get_text(m, "alert", id, sizeof id) != 0 ||
+        wire_obj_get_int(m, "at", &at) != 0 ||
+        wire_obj_get_text(m, "node", node_text, sizeof node_text) != 0) {
+        wire_reader_destroy(&r);
+        return ERR_DECODE;
+    }
+    /* only a closing decided by an office above this node */
+    bool above = false;
+    for (uint32_t n = event_node_parent(x->d->node); n && !above; n = event_node_parent(n))
+        above = n == event_node_number(node_text);
+    wire_reader_destroy(&r);
+    if (!above)
+        return ERR_INVALID;
+    struct alert a;
+    rc = load_alert(t, id, &a);
+    if (rc == 0 && strcmp(a.node, x->d->node_text) == 0) {
+        if (feedback_close(&a, at))
+            rc = record_change(t, x->d, x->now, &a, &x->res);
+        if (rc == 0 && x->res.changes)
+            rc = spool_seal(t, x->d->node, x->seal_at, true, x->now, &x->res.sealed);
+        return rc;
+    }
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    uint32_t node;
+    char dept[EVENT_ID_MAX + 1];
+    if (desk_alert_place(t, id, &node, dept) != 0)
+        return 0; /* not known here: nothing to close or pass on */
+    uint8_t k[1 + ALERT_ID_LEN];
+    x->below = true;
+    return store_put(t, STORE_DESK, k, decision_key(k, id), x->record, x->len, 0);
+}
+
+int
+desk_take_decision(desk_t *d, int64_t now_ms, uint32_t seal_at, const void *record, size_t len,
+                   bool *pass_on, struct desk_result *res)
+{
+    struct taking x = {d, record, len, now_ms, seal_at, {0}, false};
+    int rc = store_write(d->store, take_fn, &x);
+    *pass_on = rc == 0 && x.below;
+    if (rc == 0)
+        *res = x.res;
+    return rc;
+}
+
 int
 desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
 {
@@ -258,8 +391,12 @@ desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
     if (!type_of(m, type))
         return 0;
     if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0) {
-        if (wire_obj_get_text(m, "alert", key, sizeof key) == 0)
-            return put_ref(t, 'f', key, seq);
+        if (wire_obj_get_text(m, "alert", key, sizeof key) != 0)
+            return 0;
+        int rc = put_ref(t, 'f', key, seq);
+        if (rc == 0 && type[6] == 'c' && !store_has(t, STORE_ALERTS, key, strlen(key)))
+            rc = keep_decision(t, node, seq, key);
+        return rc;
     } else if (strcmp(type, "followup") == 0) {
         char node_text[EVENT_NODE_LEN + 1], id[ALERT_ID_LEN];
         event_node_text(node, node_text);
@@ -332,18 +469,28 @@ int
 desk_note_alert(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
 {
     const wire_obj_t *am = wire_obj_get(record, "alert");
-    char id[ALERT_ID_LEN], dept[EVENT_ID_MAX + 1];
+    char id[ALERT_ID_LEN], dept[EVENT_ID_MAX + 1], state[16];
     if (!am || wire_obj_get_text(am, "id", id, sizeof id) != 0)
         return 0;
     if (wire_obj_get_text(am, "dept", dept, sizeof dept) != 0)
         dept[0] = '\0';
-    uint8_t k[1 + ALERT_ID_LEN], v[4 + EVENT_ID_MAX];
+    bool live = wire_obj_get_text(am, "state", state, sizeof state) == 0 &&
+                (strcmp(state, "open") == 0 || strcmp(state, "responded") == 0);
+    uint8_t k[1 + ALERT_ID_LEN], v[5 + EVENT_ID_MAX];
     size_t l = strlen(id), dl = strlen(dept);
     k[0] = 'a';
     memcpy(k + 1, id, l);
     store_be32(v, origin);
-    memcpy(v + 4, dept, dl);
-    return store_put(t, STORE_DESK, k, 1 + l, v, 4 + dl, 0);
+    v[4] = live;
+    memcpy(v + 5, dept, dl);
+    int rc = store_put(t, STORE_DESK, k, 1 + l, v, 5 + dl, 0);
+    if (rc == 0 && !live) {
+        /* the alert's own node closed (or cleared) it: nothing left to send down */
+        rc = store_del(t, STORE_DESK, k, decision_key(k, id));
+        if (rc == ERR_NOT_FOUND)
+            rc = 0;
+    }
+    return rc;
 }
 
 int
@@ -367,12 +514,12 @@ desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT
     struct wire_buf v;
     wire_buf_init(&v);
     rc = store_get(t, STORE_DESK, k, 1 + l, &v);
-    if (rc == 0 && (v.len < 4 || v.len > 4 + EVENT_ID_MAX))
+    if (rc == 0 && (v.len < 5 || v.len > 5 + EVENT_ID_MAX))
         rc = ERR_CORRUPT;
     if (rc == 0) {
         *node = store_from_be32(v.data);
-        memcpy(dept, v.data + 4, v.len - 4);
-        dept[v.len - 4] = '\0';
+        memcpy(dept, v.data + 5, v.len - 5);
+        dept[v.len - 5] = '\0';
     }
     wire_buf_fini(&v);
     return rc;
@@ -425,21 +572,23 @@ set_clock(store_txn_t *t, char kind, const char *key, int64_t due)
 
 /* Stores an alert of this node and sends its change up. */
 static int
-record_change(store_txn_t *t, struct pass *p, const struct alert *a)
+record_change(store_txn_t *t, desk_t *d, int64_t now, const struct alert *a,
+              struct desk_result *res)
 {
+    (void)now;
     struct wire_buf v;
     wire_buf_init(&v);
     alert_encode(a, &v);
     int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
     /* an answer changes a department's response timeliness; an office's own alerts count nowhere */
     if (rc == 0 && alert_is_department(a->rule))
-        rc = counter_note_alert(t, p->d->node, a);
+        rc = counter_note_alert(t, d->node, a);
     if (rc == 0) {
         wire_buf_reset(&v);
         alert_record_encode(a, &v);
         uint64_t seq;
-        rc = spool_append(t, p->d->node, v.data, v.len, &seq);
-        p->res.changes++;
+        rc = spool_append(t, d->node, v.data, v.len, &seq);
+        res->changes++;
     }
     wire_buf_fini(&v);
     return rc;
@@ -495,7 +644,7 @@ judge_answers(store_txn_t *t, struct pass *p, const char *id)
     if (rc == 0 && feedback_due(&a, p->d->cal, parent, p->now))
         x.changed = true;
     if (rc == 0 && x.changed)
-        rc = record_change(t, p, &a);
+        rc = record_change(t, p->d, p->now, &a, &p->res);
     /* a deadline passed without a step (at the top of the tree): the answer is due in the scores */
     int64_t first = feedback_answer_deadline(p->d->cal, &a);
     if (rc == 0 && !x.changed && first && p->now >= first && alert_is_department(a.rule))
@@ -522,7 +671,7 @@ judge_supervision(store_txn_t *t, struct pass *p, const char *id)
         rc = load_alert(t, a.id, &old);
         if (rc == ERR_NOT_FOUND) {
             feedback_start(&a, p->d->cal, a.raised_ms > p->now ? a.raised_ms : p->now, NULL);
-            rc = record_change(t, p, &a);
+            rc = record_change(t, p->d, p->now, &a, &p->res);
             if (rc == 0)
                 rc = set_clock(t, 'f', a.id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);
         }
@@ -594,19 +743,19 @@ judge_patrol_day(store_txn_t *t, struct pass *p, int64_t day)
     patrol_alert(d->node, day, short_day ? why : "", &a);
     rc = load_alert(t, a.id, &old);
     if (rc == ERR_NOT_FOUND)
-        return short_day ? record_change(t, p, &a) : 0;
+        return short_day ? record_change(t, p->d, p->now, &a, &p->res) : 0;
     if (rc != 0)
         return rc;
     if (!short_day && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED)) {
         /* patrols of that day recorded late make up the shortfall */
         old.state = ALERT_CLEARED;
         alert_log(&old, p->now, ALERT_CLEARED_ACT, old.light);
-        return record_change(t, p, &old);
+        return record_change(t, p->d, p->now, &old, &p->res);
     }
     if (short_day && old.state == ALERT_CLEARED) {
         old.state = ALERT_OPEN;
         alert_log(&old, p->now, ALERT_RAISED, old.light);
-        return record_change(t, p, &old);
+        return record_change(t, p->d, p->now, &old, &p->res);
     }
     return 0;
 }

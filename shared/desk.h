@@ -74,7 +74,22 @@ struct desk_result {
     uint64_t sealed;   /* batches sealed for them */
 };
 
+
 int desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, struct desk_result *res)
+    __attribute__((warn_unused_result));
+
+/* Closings travel down (docs/office.md): a closing entered at this node for an alert of a node
+ * below is kept, and sent to the child on whose side that node is, at every session and when it
+ * is entered, until the alert's own node reports it closed or cleared. desk_each_decision() calls
+ * fn with each closing record to send to `child`. */
+typedef void (*desk_decision_fn)(void *arg, const void *record, size_t len);
+int desk_each_decision(store_txn_t *t, uint32_t child, desk_decision_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+/* A closing received from the parent: applied when the alert is this node's own (its change
+ * recorded and sealed, res says so), kept to pass on (*pass_on) when it is a child's; ERR_INVALID
+ * when the record is not a closing decided above this node, ERR_DECODE when it is not a record. */
+int desk_take_decision(desk_t *d, int64_t now_ms, uint32_t seal_at, const void *record,
+                       size_t len, bool *pass_on, struct desk_result *res)
     __attribute__((warn_unused_result));
 
 /* The earliest clock filed, or INT64_MAX (INT64_MIN before the first pass). */

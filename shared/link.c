@@ -513,6 +513,10 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
                 l->hooks.bundle(l->hooks.arg, bd, bl, zframe_data(sig), zframe_size(sig));
             break;
         }
+        case PROTO_DECIDE:
+            if (l->hooks.decision)
+                l->hooks.decision(l->hooks.arg, bd, bl);
+            break;
         case PROTO_PING:
             if (proto_ping_decode(bd, bl, &m.p) == 0) {
                 struct wire_buf b;

@@ -69,6 +69,8 @@ void link_destroy(link_t **p);
 struct link_hooks {
     void (*session)(void *arg, const struct proto_welcome *w);
     void (*bundle)(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len);
+    /* a DECIDE: a closing decided above for an alert at or below this node (desk.h) */
+    void (*decision)(void *arg, const void *record, size_t len);
     void *arg;
 };
 void link_set_hooks(link_t *l, const struct link_hooks *hooks);

@@ -91,6 +91,30 @@ office_judge(office_t *o, int64_t now_ms, struct desk_result *res)
     return rc;
 }
 
+int
+office_take_decision(office_t *o, int64_t now_ms, const void *record, size_t len, bool *pass_on,
+                     struct desk_result *res)
+{
+    memset(res, 0, sizeof *res);
+    *pass_on = false;
+    if (!o->desk)
+        return 0;
+    return desk_take_decision(o->desk, now_ms, o->seal_at, record, len, pass_on, res);
+}
+
+int
+office_each_decision(office_t *o, uint32_t child, desk_decision_fn fn, void *arg)
+{
+    if (!o->desk)
+        return 0;
+    store_txn_t *t = NULL;
+    int rc = store_read(o->store, &t);
+    if (rc == 0)
+        rc = desk_each_decision(t, child, fn, arg);
+    store_abort(&t);
+    return rc;
+}
+
 void
 office_stats(const office_t *o, struct door_stats *out)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const names[PROTO_CMDS_] = {
-    "HELLO", "WELCOME", "REFUSE", "BATCH", "ACK", "NACK", "PING", "PONG", "BUNDLE",
+    "HELLO", "WELCOME", "REFUSE", "BATCH", "ACK", "NACK", "PING", "PONG", "BUNDLE", "DECIDE",
 };
 
 const char *

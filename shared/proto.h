@@ -33,6 +33,7 @@ enum proto_cmd {
     PROTO_PING,
     PROTO_PONG,
     PROTO_BUNDLE,
+    PROTO_DECIDE, /* parent -> child: [record] a closing decided above for an alert below */
     PROTO_CMDS_
 };
 

@@ -100,6 +100,16 @@ grep -q 'field action' <<<"$out" || fail "unclear refusal: $out"
 closed() { [ "$(alert_of "$1" limit.case C-OLD | jq -r .state)" = closed ]; }
 wait_until 20 closed "$T/city" || fail "not closed at the city"
 wait_until 20 closed "$T/province" || fail "the city's closing did not reach the province"
+# and down: the county closes it too (its record of the closing goes up like any change)
+wait_until 20 closed "$T/county" || fail "the city's closing did not reach the county"
+alert_of "$T/county" limit.case C-OLD | jq -e '.answer_due == null' >/dev/null || fail "a closed alert kept its clock"
+# a county that is down gets the city's closing at its next session
+stop county
+"$JIANCHA" alert close --data "$T/city" --alert "$BAD" --by city-sup-zhang --verdict "已回访，办结" >/dev/null ||
+    fail "close a second county alert at the city"
+start county
+bad_closed() { [ "$(alert_of "$T/county" rating.bad C-NOW | jq -r .state)" = closed ]; }
+wait_until 20 bad_closed || fail "the county did not get the closing decided while it was down"
 out=$("$JIANCHA" alert close --data "$T/county" --alert "$CALL" --by x --verdict v 2>&1) || fail "close at the county: $out"
 out=$("$JIANCHA" alert close --data "$T/county" --alert "$CALL" --by x --verdict again 2>&1) &&
     fail "a closed alert was closed again"

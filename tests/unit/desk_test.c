@@ -103,6 +103,16 @@ judge(const char *when)
     desk_destroy(&d);
 }
 
+/* C1, accepted Monday 2026-10-12 for the 5 wd levy item: yellow from 10-17, red from 10-20. */
+static void
+accept_late_case(void)
+{
+    assert_string_equal(send("{\"type\":\"case.accept\",\"id\":\"e1\",\"case\":\"C1\",\"item\":"
+                             "\"LEVY\",\"dept\":\"SWJ\",\"handler\":\"h\",\"at\":"
+                             "\"2026-10-12T09:00:00+08:00\"}"),
+                        "");
+}
+
 static struct alert
 stored(const char *rule, const char *kind, const char *subject)
 {
@@ -154,10 +164,7 @@ an_unanswered_alert_goes_red_then_to_the_city_each_step_recorded_once(void **sta
     (void)state;
     /* accepted Monday 10-12, promised 5 wd: yellow from 10-17 00:00 (day 4 ended 10-16), red from
      * 10-20; the answer was due by the end of 10-23; red already, so referred to the city */
-    assert_string_equal(send("{\"type\":\"case.accept\",\"id\":\"e1\",\"case\":\"C1\",\"item\":"
-                             "\"LEVY\",\"dept\":\"SWJ\",\"handler\":\"h\",\"at\":"
-                             "\"2026-10-12T09:00:00+08:00\"}"),
-                        "");
+    accept_late_case();
     judge("2026-10-17T08:00:00+08:00");
     struct alert a = stored("limit.case", "case", "C1");
     assert_int_equal(a.light, ALERT_YELLOW);
@@ -184,10 +191,7 @@ static void
 answers_are_admitted_only_for_known_open_alerts(void **state)
 {
     (void)state;
-    assert_string_equal(send("{\"type\":\"case.accept\",\"id\":\"e1\",\"case\":\"C1\",\"item\":"
-                             "\"LEVY\",\"dept\":\"SWJ\",\"handler\":\"h\",\"at\":"
-                             "\"2026-10-12T09:00:00+08:00\"}"),
-                        "");
+    accept_late_case();
     judge("2026-10-17T08:00:00+08:00");
     struct alert a = stored("limit.case", "case", "C1");
     char json[512];
@@ -288,10 +292,7 @@ the_items_thresholds_set_the_answer_window(void **state)
         "\"dept\":\"SWJ\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":5,\"unit\":\"wd\"},"
         "\"legal\":{\"n\":10,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"核定\"}]}]}";
     assert_int_equal(catalog_parse(doc, strlen(doc), &cat, err, sizeof err), 0);
-    assert_string_equal(send("{\"type\":\"case.accept\",\"id\":\"e1\",\"case\":\"C1\",\"item\":"
-                             "\"LEVY\",\"dept\":\"SWJ\",\"handler\":\"h\",\"at\":"
-                             "\"2026-10-12T09:00:00+08:00\"}"),
-                        "");
+    accept_late_case();
     judge("2026-10-17T08:00:00+08:00");
     /* recorded Saturday 10-17: two working days, 10-19 and 10-20 */
     struct alert a = stored("limit.case", "case", "C1");
@@ -302,6 +303,22 @@ the_items_thresholds_set_the_answer_window(void **state)
                        "\"items\":[]}";
     assert_int_equal(catalog_parse(zero, strlen(zero), &bad, err, sizeof err), ERR_INVALID);
     assert_non_null(strstr(err, "thresholds.default.fix_workdays: must be an integer from 1"));
+}
+
+struct got {
+    struct wire_buf record;
+    int n;
+};
+
+static void
+take_one(void *arg, const void *record, size_t len)
+{
+    struct got *g = arg;
+    if (!g->n)
+        wire_buf_init(&g->record);
+    wire_buf_reset(&g->record);
+    wire_buf_append(&g->record, record, len);
+    g->n++;
 }
 
 struct put {
@@ -375,6 +392,74 @@ the_board_shows_a_childs_alert_closed_here_and_under_supervision(void **state)
     store_abort(&t);
     assert_int_equal(b.alerts[0].state, ALERT_CLOSED);
     board_fini(&b);
+
+    /* the closing goes down to the county's side of the tree, and no other */
+    struct got got = {0};
+    assert_int_equal(store_read(st, &t), 0);
+    assert_int_equal(desk_each_decision(t, 510104, take_one, &got), 0);
+    assert_int_equal(desk_each_decision(t, 510105, take_one, &got), 0);
+    store_abort(&t);
+    assert_int_equal(got.n, 1);
+    char type[32], rid[EVENT_ID_MAX + 1];
+    assert_int_equal(event_record_peek(got.record.data, got.record.len, type, rid), 0);
+    assert_string_equal(type, "alert.close");
+    assert_string_equal(rid, "c1");
+    /* until the county's own record shows it closed */
+    a.state = ALERT_CLOSED;
+    alert_log(&a, testutil_at("2026-11-03T10:00:01+08:00"), ALERT_CLOSED_ACT, ALERT_RED);
+    wire_buf_init(&rec);
+    alert_record_encode(&a, &rec);
+    assert_int_equal(wire_decode_one(rec.data, rec.len, &rd, &m), 0);
+    p = (struct put){&rec, m};
+    assert_int_equal(store_write(st, put_fn, &p), 0);
+    wire_reader_destroy(&rd);
+    wire_buf_fini(&rec);
+    assert_int_equal(store_read(st, &t), 0);
+    assert_int_equal(desk_each_decision(t, 510104, take_one, &got), 0);
+    store_abort(&t);
+    assert_int_equal(got.n, 1);
+    wire_buf_fini(&got.record);
+}
+
+static void
+a_closing_from_above_closes_the_alert_here(void **state)
+{
+    (void)state;
+    accept_late_case();
+    judge("2026-10-17T08:00:00+08:00");
+    struct alert a = stored("limit.case", "case", "C1");
+    assert_int_equal(a.state, ALERT_OPEN);
+    int64_t from;
+    assert_int_equal(calendar_parse_date("2100-01-01", 10, &from), 0);
+    struct desk_options o = {from, NULL, 0};
+    desk_t *d = desk_new(st, node, cal, &o);
+    bool pass_on;
+    struct desk_result dr;
+    /* decided at a sibling county: not an office above this one; then at the city */
+    static const char *const offices[] = {"510105", "510100"};
+    struct event_set set;
+    event_set_init(&set);
+    for (int i = 0; i < 2; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"type\":\"alert.close\",\"id\":\"x1\",\"alert\":\"%s\",\"by\":\"z\","
+                 "\"verdict\":\"v\",\"at\":1793581200000,\"node\":\"%s\"}",
+                 a.id, offices[i]);
+        assert_int_equal(event_parse_message(json, strlen(json), offices[i], &set), 0);
+        assert_int_equal(desk_take_decision(d, 1793581200000LL, 1000, set.records.data,
+                                            set.records.len, &pass_on, &dr),
+                         i == 0 ? ERR_INVALID : 0);
+    }
+    assert_false(pass_on);
+    assert_int_equal(dr.changes, 1);
+    assert_int_equal(stored("limit.case", "case", "C1").state, ALERT_CLOSED);
+    /* again: nothing changes */
+    assert_int_equal(desk_take_decision(d, 1793581200000LL, 1000, set.records.data, set.records.len,
+                                        &pass_on, &dr),
+                     0);
+    assert_int_equal(dr.changes, 0);
+    event_set_fini(&set);
+    desk_destroy(&d);
 }
 
 int
@@ -391,6 +476,8 @@ main(void)
                                         setup_city, teardown),
         cmocka_unit_test_setup_teardown(
             the_board_shows_a_childs_alert_closed_here_and_under_supervision, setup_city, teardown),
+        cmocka_unit_test_setup_teardown(a_closing_from_above_closes_the_alert_here, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
