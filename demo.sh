@@ -225,6 +225,17 @@ as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --day
 as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 4 --approver sup-510100 >/dev/null
 as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 1 --approver sup-510100 2>&1 | sed 's/^/   /' || true
 "$J" query supervision --data "$D/510100"
+echo "-- 成都市's office closes an open light of 锦江区 (摘牌) at the city; the closing goes down and 锦江区 closes it too"
+open_id=$("$J" query alerts --data "$D/510100" --open --json | jq -r 'select(.node == "510104" and .rule != "patrol.shortfall") | .id' | head -n 1)
+if [ -n "$open_id" ]; then
+    as sup-510100 "$J" alert close --data "$D/510100" --alert "$open_id" --by sup-510100 --verdict "市监察室督促整改到位，予以摘牌" >/dev/null
+    for _ in $(seq 100); do
+        state=$("$J" query alerts --data "$D/510104" --json | jq -r "select(.id == \"$open_id\") | .state")
+        [ "$state" = closed ] && break
+        sleep 0.1
+    done
+    echo "   $open_id at 锦江区: $state"
+fi
 echo "-- a reproducible spot check (抽查) of 锦江区's concluded cases"
 as sup-510104 "$J" sample --data "$D/510104" --node 510104 --period 2026-11 --size 8 --seed 20261130 --by sup-510104 | head -n 9
 echo "-- an export needs another approver of the same office: refused without, done with"
