@@ -81,6 +81,22 @@ category_zh(const char *c)
     return c;
 }
 
+/* An alert's handling, in the report's words. */
+static const char *
+handling_zh(const struct alert *a)
+{
+    switch (a->state) {
+    case ALERT_OPEN:
+        return "待答复";
+    case ALERT_RESPONDED:
+        return a->corrected_ms ? "已整改" : "已说明";
+    case ALERT_CLOSED:
+        return "已摘牌";
+    default:
+        return "已消除";
+    }
+}
+
 static const char *
 node_zh(const struct out *o, const char *code)
 {
@@ -377,13 +393,14 @@ write_sections(const struct out *o, const struct report *r)
     if (!r->n_notable)
         paragraph(o, "本月无报警。");
     else
-        table_start(o, "单位|部门|规则|对象|发生时间|说明");
+        table_start(o, "单位|部门|问题|对象|发生时间|处理情况");
     for (size_t i = 0; i < r->n_notable; i++) {
         const struct alert *a = &r->notable[i];
         char when[TIMESTAMP_TEXT_MAX];
         timestamp_format(a->raised_ms, when);
-        snprintf(line, sizeof line, "%s|%s|%s|%s|%.10s|%s", node_zh(o, a->node), a->dept,
-                 rule_zh(a->rule), a->subject, when, a->detail);
+        snprintf(line, sizeof line, "%s|%s|%s|%s|%.10s|%s%s%s", node_zh(o, a->node), a->dept,
+                 rule_zh(a->rule), a->subject, when, handling_zh(a),
+                 a->queue[0] ? "，已移交上级" : "", a->supervision[0] ? "，督办中" : "");
         table_row(o, line);
     }
     if (r->n_notable)
