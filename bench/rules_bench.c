@@ -6,17 +6,23 @@
  * 1. engine: N generated events (eventgen's month, ~7 per case) parsed once, then fed to a fresh
  *    engine and evaluated; events/s of rules_add + rules_evaluate.
  * 2. intake + watch: the same events committed in messages of 1000 into an LMDB store, each
- *    followed by a rules pass (as the collector does on its tick); events/s end to end.
+ *    followed by a rules pass and a desk pass (as the collector does on its tick); events/s end
+ *    to end.
  * 3. tick: K open cases whose clocks are far away and D whose clocks are due; the time of the one
  *    pass that judges the D due cases, for K and for 10·K open cases (it should not grow with K).
+ * 4. the office's reads over the store of step 2: the board `query alerts` shows and the monthly
+ *    report.
  * Prints medians over R runs. Nothing here asserts on speed.
  */
+#include "board.h"
 #include "calendar.h"
 #include "catalog.h"
+#include "counter.h"
 #include "desk.h"
 #include "event.h"
 #include "intake.h"
 #include "mem.h"
+#include "report.h"
 #include "rules.h"
 #include "store.h"
 #include "timestamp.h"
@@ -207,7 +213,7 @@ main(int argc, char **argv)
     if (timestamp_parse("2026-11-30T00:00:00+08:00", 25, &as_of, &why) != 0)
         return 1;
 
-    double engine[32], piped[32];
+    double engine[32], piped[32], board_ms[32], report_ms[32];
     size_t alerts = 0;
     for (int r = 0; r < runs; r++) {
         double a = now_s();
@@ -261,19 +267,43 @@ main(int argc, char **argv)
             pos++;
         }
         piped[r] = (double)n_rec / (now_s() - a);
+        /* 4. the office's reads over the store just built: its day sheets counted, then the
+         * board (`query alerts`) and the monthly report */
+        struct counter_refresh_result cr;
+        if (counter_refresh(st, 510104, cat, cal, as_of, 1000, &cr) != 0)
+            return 1;
+        a = now_s();
+        store_txn_t *t = NULL;
+        struct board b;
+        if (store_read(st, &t) != 0 || board_load(t, cal, &b) != 0)
+            return 1;
+        store_abort(&t);
+        board_ms[r] = (now_s() - a) * 1e3;
+        size_t n_alerts = b.n_alerts;
+        board_fini(&b);
+        a = now_s();
+        struct report rep;
+        if (report_build(st, cal, "2026-11", 510000, as_of, &rep) != 0)
+            return 1;
+        report_ms[r] = (now_s() - a) * 1e3;
+        report_fini(&rep);
         watch_destroy(&w);
         desk_destroy(&dk);
         store_close(&st);
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         run_cmd(cmd);
         printf("run %d: engine %.0f ev/s, intake + rules pass + desk %.0f ev/s (%zu alerts, %zu "
-               "messages)\n",
-               r + 1, engine[r], piped[r], alerts, pos);
+               "messages); board %.1f ms (%zu alerts), monthly report %.1f ms\n",
+               r + 1, engine[r], piped[r], alerts, pos, board_ms[r], n_alerts, report_ms[r]);
         fflush(stdout);
     }
-    printf("median: engine alone %.0f ev/s | intake + rules pass + desk %.0f ev/s | %zu events, about %zu "
+    printf("median: engine alone %.0f ev/s | intake + rules pass + desk %.0f ev/s | %zu events, "
+           "about %zu "
            "cases\n",
            median(engine, runs), median(piped, runs), n_rec, n_rec / 7);
+    printf("median office reads over the store: board (query alerts) %.1f ms, monthly report %.1f "
+           "ms\n",
+           median(board_ms, runs), median(report_ms, runs));
     double small[32], big[32];
     for (int r = 0; r < runs; r++) {
         small[r] = tick(cat, cal, open / 10, due);

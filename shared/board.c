@@ -25,6 +25,7 @@ struct seen {
 struct walk {
     calendar_t *cal;
     struct board *b;
+    size_t cap_patrols;
     struct seen *seen;
     size_t n_seen, cap_seen, cap_cases;
     struct action *acts;
@@ -95,6 +96,17 @@ take_record(struct walk *w, const wire_obj_t *m)
         x->close = type[6] == 'c';
         x->correct = wire_obj_get_text(m, "action", action, sizeof action) == 0 &&
                      strcmp(action, "correct") == 0;
+    } else if (strcmp(type, "patrol") == 0) {
+        struct board *b = w->b;
+        if (b->n_patrols == w->cap_patrols) {
+            w->cap_patrols = w->cap_patrols ? 2 * w->cap_patrols : 64;
+            b->patrols = xrealloc(b->patrols, w->cap_patrols * sizeof *b->patrols);
+        }
+        struct board_patrol *p = &b->patrols[b->n_patrols];
+        if (wire_obj_get_int(m, "at", &p->at_ms) == 0) {
+            p->office = event_node_number(node);
+            b->n_patrols++;
+        }
     } else if (strncmp(type, "supervise.", 10) == 0 && w->cal) {
         if (wire_obj_get_text(m, "supervision", id, sizeof id) != 0)
             return;
@@ -193,6 +205,7 @@ board_fini(struct board *b)
 {
     free(b->alerts);
     free(b->cases);
+    free(b->patrols);
     memset(b, 0, sizeof *b);
 }
 

@@ -17,11 +17,18 @@
 
 #include <stddef.h>
 
+struct board_patrol {
+    uint32_t office; /* the node that recorded it */
+    int64_t at_ms;
+};
+
 struct board {
     struct alert *alerts; /* by id */
     size_t n_alerts;
     struct supervision *cases; /* by opening node, then id */
     size_t n_cases;
+    struct board_patrol *patrols; /* every patrol record held, in store order */
+    size_t n_patrols;
 };
 
 /* Loads the board from a read transaction; the calendar counts supervision cases' due dates

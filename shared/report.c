@@ -151,33 +151,6 @@ office_of(struct report *r, size_t *cap, uint32_t node)
     return o;
 }
 
-/* Patrol records entered in the month by offices under the root (one walk over the events). */
-struct patrols {
-    struct report *r;
-    size_t *cap;
-    int64_t from_ms, to_ms;
-};
-
-static int
-patrol_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
-{
-    (void)klen;
-    struct patrols *p = arg;
-    uint32_t node = store_from_be32(key);
-    if (!under(node, p->r->root))
-        return 0;
-    wire_reader_t *rd = NULL;
-    const wire_obj_t *m;
-    char type[16];
-    int64_t at;
-    if (wire_decode_one(val, vlen, &rd, &m) == 0 &&
-        wire_obj_get_text(m, "type", type, sizeof type) == 0 && strcmp(type, "patrol") == 0 &&
-        wire_obj_get_int(m, "at", &at) == 0 && at >= p->from_ms && at < p->to_ms)
-        office_of(p->r, p->cap, node)->patrols++;
-    wire_reader_destroy(&rd);
-    return 0;
-}
-
 static int
 cmp_office(const void *a, const void *b)
 {
@@ -247,11 +220,13 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
         rc = store_read(store, &t);
     if (rc == 0)
         rc = board_load(t, cal, &b);
-    size_t cap_offices = 0;
-    struct patrols pp = {r, &cap_offices, from_ms, to_ms};
-    if (rc == 0)
-        rc = store_each_prefix(t, STORE_EVENTS, NULL, 0, true, patrol_one, &pp);
     store_abort(&t);
+    size_t cap_offices = 0;
+    for (size_t i = 0; rc == 0 && i < b.n_patrols; i++) {
+        const struct board_patrol *p = &b.patrols[i];
+        if (under(p->office, root) && p->at_ms >= from_ms && p->at_ms < to_ms)
+            office_of(r, &cap_offices, p->office)->patrols++;
+    }
     for (size_t i = 0; rc == 0 && i < b.n_alerts; i++) {
         const struct alert *a = &b.alerts[i];
         uint32_t node = event_node_number(a->node);
