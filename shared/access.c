@@ -128,6 +128,26 @@ judge_alert_action(store_txn_t *t, const wire_obj_t *m, const struct roster_oper
     return names_operator(m, "by", op, field, reason);
 }
 
+/* A supervision case's report comes from the department it targets, at the opening office, or
+ * is entered there by one of the office's supervisors. */
+static int
+judge_report(store_txn_t *t, uint32_t here, const wire_obj_t *m, const struct roster_operator *op,
+             char field[64], char reason[192])
+{
+    char id[EVENT_ID_MAX + 1], target[EVENT_NODE_LEN + 1], dept[EVENT_ID_MAX + 1];
+    if (wire_obj_get_text(m, "supervision", id, sizeof id) != 0 ||
+        desk_supervision_target(t, here, id, target, dept) != 0)
+        return event_refuse(field, reason, "supervision",
+                            "no supervision case with this id was opened here");
+    bool office = op->role == ROSTER_SUPERVISOR && op->node == here;
+    bool targeted = op->role == ROSTER_DEPARTMENT && op->node == event_node_number(target) &&
+                    (!dept[0] || !op->dept[0] || strcmp(dept, op->dept) == 0);
+    if (!office && !targeted)
+        return event_refuse(field, reason, "operator",
+                            "the department the case targets reports, or this office's supervisor");
+    return names_operator(m, "by", op, field, reason);
+}
+
 static int
 judge_office(uint32_t here, const struct roster_operator *op, const char *what, char field[64],
              char reason[192])
@@ -226,7 +246,9 @@ access_judge(const roster_t *roster, store_txn_t *t, uint32_t here,
         return event_refuse(field, reason, "type", "missing");
     if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0)
         return judge_alert_action(t, m, op, type[6] == 'r', field, reason);
-    if (strcmp(type, "supervise.report") == 0 || strcmp(type, "followup") == 0) {
+    if (strcmp(type, "supervise.report") == 0)
+        return judge_report(t, here, m, op, field, reason);
+    if (strcmp(type, "followup") == 0) {
         if (!role_is(op, ROSTER_DEPARTMENT, ROSTER_SUPERVISOR) || !roster_in_scope(op, here))
             return event_refuse(field, reason, "operator",
                                 "a department or supervisor of this node's tree only");

@@ -206,6 +206,42 @@ load_supervision(store_txn_t *t, uint32_t node, calendar_t *cal, const char *id,
     return each_record(t, node, 's', id, replay_one, r);
 }
 
+struct target {
+    char node[EVENT_NODE_LEN + 1];
+    char dept[EVENT_ID_MAX + 1];
+    bool found;
+};
+
+static int
+target_one(void *arg, const wire_obj_t *m)
+{
+    struct target *x = arg;
+    char type[32];
+    const wire_obj_t *tg = wire_obj_get(m, "target");
+    if (x->found || !type_of(m, type) || strcmp(type, "supervise.open") != 0 || !tg ||
+        wire_obj_get_text(tg, "node", x->node, sizeof x->node) != 0)
+        return 0;
+    if (wire_obj_get_text(tg, "dept", x->dept, sizeof x->dept) != 0)
+        x->dept[0] = '\0';
+    x->found = true;
+    return 0;
+}
+
+int
+desk_supervision_target(store_txn_t *t, uint32_t node, const char *id,
+                        char target_node[EVENT_NODE_LEN + 1], char dept[EVENT_ID_MAX + 1])
+{
+    struct target x = {"", "", false};
+    int rc = each_record(t, node, 's', id, target_one, &x);
+    if (rc == 0 && !x.found)
+        rc = ERR_NOT_FOUND;
+    if (rc == 0) {
+        memcpy(target_node, x.node, sizeof x.node);
+        memcpy(dept, x.dept, sizeof x.dept);
+    }
+    return rc;
+}
+
 int
 desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, char field[64],
            char reason[192])

@@ -5,6 +5,7 @@
 #include "event.h"
 #include "roster.h"
 #include "sign.h"
+#include "spool.h"
 #include "store.h"
 
 #include "testutil.h"
@@ -126,6 +127,55 @@ judge(const char *json, int who, int signer)
     return field;
 }
 
+static int
+open_case_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    const char *json = "{\"type\":\"supervise.open\",\"id\":\"o1\",\"supervision\":\"S1\","
+                       "\"target\":{\"node\":\"510104\",\"dept\":\"SWJ\"},\"subject\":\"核查\","
+                       "\"by\":\"zhang\",\"at\":1793581200000}";
+    struct event_set set;
+    event_set_init(&set);
+    assert_int_equal(event_parse_message(json, strlen(json), "510100", &set), 0);
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    assert_int_equal(wire_decode_one(set.records.data, set.records.len, &r, &m), 0);
+    uint64_t seq;
+    int rc = spool_append(t, 510100, set.records.data, set.records.len, &seq);
+    if (rc == 0)
+        rc = desk_index(t, 510100, seq, m);
+    wire_reader_destroy(&r);
+    event_set_fini(&set);
+    return rc;
+}
+
+static void
+a_case_is_reported_by_the_department_it_targets_or_the_office(void **state)
+{
+    (void)state;
+    assert_int_equal(store_write(st, open_case_fn, NULL), 0);
+    static const struct {
+        int who;
+        const char *want;
+    } cases[] = {
+        {LI, ""},           /* the county's SWJ, at the city's office */
+        {ZHANG, ""},        /* the office's supervisor */
+        {PROV, "operator"}, /* neither */
+    };
+    char json[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(json, sizeof json,
+                 "{\"type\":\"supervise.report\",\"id\":\"r1\",\"supervision\":\"S1\","
+                 "\"by\":\"%s\",\"text\":\"已整改\",\"at\":1793581200000}",
+                 names[cases[i].who]);
+        assert_string_equal(judge(json, cases[i].who, cases[i].who), cases[i].want);
+    }
+    snprintf(json, sizeof json,
+             "{\"type\":\"supervise.report\",\"id\":\"r2\",\"supervision\":\"S9\","
+             "\"by\":\"li\",\"text\":\"t\",\"at\":1793581200000}");
+    assert_string_equal(judge(json, LI, LI), "supervision"); /* no such case here */
+}
+
 static void
 roles_scopes_and_names_decide(void **state)
 {
@@ -233,6 +283,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roles_scopes_and_names_decide),
         cmocka_unit_test(exports_and_deletions_need_their_approvals),
+        cmocka_unit_test(a_case_is_reported_by_the_department_it_targets_or_the_office),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
