@@ -224,6 +224,9 @@ as sup-510100 "$J" supervise open --data "$D/510100" --id DB-2026-11-001 --targe
 as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 6 --approver sup-510100 >/dev/null
 as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 4 --approver sup-510100 >/dev/null
 as sup-510100 "$J" supervise extend --data "$D/510100" --id DB-2026-11-001 --days 1 --approver sup-510100 2>&1 | sed 's/^/   /' || true
+dept=${red#* }
+as "$dept-510104" "$J" supervise report --data "$D/510100" --id DB-2026-11-001 --by "$dept-510104" \
+    --text "已完成整改，相关人员已培训" >/dev/null && echo "   锦江区 $dept reports to 成都市 (督办回复)"
 "$J" query supervision --data "$D/510100"
 echo "-- 成都市's office closes an open light of 锦江区 (摘牌) at the city; the closing goes down and 锦江区 closes it too"
 open_id=$("$J" query alerts --data "$D/510100" --open --json | jq -r 'select(.node == "510104" and .rule != "patrol.shortfall") | .id' | head -n 1)
