@@ -1,6 +1,7 @@
 /* cli query / status: read a daemon's store read-only while it runs (LMDB readers never block
  * the writer). Output is a table for people or JSON Lines (--json) for scripts. */
 #include "alert.h"
+#include "audit.h"
 #include "board.h"
 #include "bundle.h"
 #include "cli.h"
@@ -258,6 +259,18 @@ cli_status(int argc, char **argv)
     uint64_t catalog_version = 0;
     if (store_meta_get_u64(t, "catalog_version", &catalog_version) == 0 && catalog_version)
         printf("catalogue in force: version %llu\n", (unsigned long long)catalog_version);
+    /* the office: who may act here, what it logged, what waits to go down (docs/office.md) */
+    roster_t *roster = NULL;
+    if (roster_load_held(t, &roster) == 0) {
+        printf("operators roster: version %llu, %zu operators (actions and reads are signed)\n",
+               (unsigned long long)roster_version(roster), roster_count(roster));
+        roster_destroy(&roster);
+    }
+    uint64_t logged = 0, waiting = 0;
+    if (audit_count(t, &logged) == 0 && logged)
+        printf("audit log: %llu entries (jiancha audit verify)\n", (unsigned long long)logged);
+    if (desk_count_decisions(t, &waiting) == 0 && waiting)
+        printf("closings waiting to go down to children: %llu\n", (unsigned long long)waiting);
     if (sp.next_seq > 1) {
         uint64_t contact = 0;
         if (store_meta_get_u64(t, "parent_contact_ms", &contact) != 0)

@@ -96,6 +96,14 @@ audit_append(store_txn_t *t, uint32_t node, const struct audit_entry *e)
     return rc;
 }
 
+int
+audit_count(store_txn_t *t, uint64_t *n)
+{
+    uint32_t owner;
+    uint8_t hash[SIGN_HASH_BYTES];
+    return head_get(t, &owner, n, hash);
+}
+
 /* ---- verifying ---- */
 
 struct walk {

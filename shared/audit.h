@@ -41,6 +41,9 @@ struct audit_entry {
 int audit_append(store_txn_t *t, uint32_t node, const struct audit_entry *e)
     __attribute__((warn_unused_result));
 
+/* The number of the last entry this node wrote (0: none). */
+int audit_count(store_txn_t *t, uint64_t *n) __attribute__((warn_unused_result));
+
 /* A break found by audit_verify: the entry's number (0 when the break is not one entry's), and
  * why. */
 typedef void (*audit_problem_fn)(void *arg, uint32_t node, uint64_t n, const char *why);

@@ -350,6 +350,24 @@ desk_each_decision(store_txn_t *t, uint32_t child, desk_decision_fn fn, void *ar
     return store_each_prefix(t, STORE_DESK, "d", 1, true, decision_one, &x);
 }
 
+static int
+count_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)key;
+    (void)klen;
+    (void)val;
+    (void)vlen;
+    (*(uint64_t *)arg)++;
+    return 0;
+}
+
+int
+desk_count_decisions(store_txn_t *t, uint64_t *n)
+{
+    *n = 0;
+    return store_each_prefix(t, STORE_DESK, "d", 1, false, count_one, n);
+}
+
 struct taking {
     desk_t *d;
     const void *record;

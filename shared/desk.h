@@ -90,6 +90,8 @@ int desk_run(desk_t *d, int64_t now_ms, uint32_t seal_at, struct desk_result *re
 typedef void (*desk_decision_fn)(void *arg, const void *record, size_t len);
 int desk_each_decision(store_txn_t *t, uint32_t child, desk_decision_fn fn, void *arg)
     __attribute__((warn_unused_result));
+/* How many closings wait to go down. */
+int desk_count_decisions(store_txn_t *t, uint64_t *n) __attribute__((warn_unused_result));
 /* A closing received from the parent: applied when the alert is this node's own (its change
  * recorded and sealed, res says so), kept to pass on (*pass_on) when it is a child's; ERR_INVALID
  * when the record is not a closing decided above this node, ERR_DECODE when it is not a record. */

@@ -138,6 +138,12 @@ roster_version(const roster_t *r)
     return r->version;
 }
 
+size_t
+roster_count(const roster_t *r)
+{
+    return r->n;
+}
+
 const struct roster_operator *
 roster_find(const roster_t *r, const char *name)
 {

@@ -42,6 +42,7 @@ int roster_load_held(store_txn_t *t, roster_t **out) __attribute__((warn_unused_
 void roster_destroy(roster_t **p);
 
 uint64_t roster_version(const roster_t *r);
+size_t roster_count(const roster_t *r);
 /* The operator of that name, or NULL; borrowed from the roster. */
 const struct roster_operator *roster_find(const roster_t *r, const char *name);
 const char *roster_role_name(enum roster_role role);

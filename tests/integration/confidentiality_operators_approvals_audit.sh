@@ -162,6 +162,10 @@ wait_until 20 up || fail "the county's log at the province: $(cat "$T/pv")"
 "$JIANCHA" audit verify --data "$T/city" --node 510100 >"$T/cv" || fail "the city's own log: $(cat "$T/cv")"
 grep -q '^510100: [1-9][0-9]* entries' "$T/cv" || fail "no city log: $(cat "$T/cv")"
 
+"$JIANCHA" status --data "$T/county" >"$T/status"
+grep -q '^operators roster: version 1, 7 operators' "$T/status" || fail "status: $(cat "$T/status")"
+grep -Eq '^audit log: [0-9]+ entries' "$T/status" || fail "status: $(cat "$T/status")"
+
 say "-- a changed entry and a removed one are caught"
 audit_seq() { "$JIANCHA" query events --data "$1" --node 510104 --json | jq -r "select(.event.type == \"audit\" and .event.n == $2) | .seq"; }
 # the entry of the video patrol: its request text is changed as an intruder would
