@@ -19,10 +19,11 @@
 #include <czmq.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define ANSWER_TIMEOUT_MS 10000
+#define ANSWER_TIMEOUT_MS 10000 /* $JIANCHA_ANSWER_TIMEOUT_MS overrides */
 
 enum opt_kind {
     O_STR,    /* the value as a string field */
@@ -201,7 +202,9 @@ cli_deliver(const char *endpoint, const char *body, const struct cli_operator *o
     zsock_t *s = zsock_new(ZMQ_REQ);
     zsock_set_linger(s, 0);
     zsock_set_sndtimeo(s, 2000);
-    zsock_set_rcvtimeo(s, ANSWER_TIMEOUT_MS);
+    const char *env = getenv("JIANCHA_ANSWER_TIMEOUT_MS");
+    int timeout_ms = env && atoi(env) > 0 ? atoi(env) : ANSWER_TIMEOUT_MS;
+    zsock_set_rcvtimeo(s, timeout_ms);
     if (zsock_connect(s, "%s", endpoint) != 0 || zmsg_send(&m, s) != 0) {
         zmsg_destroy(&m);
         fprintf(stderr, "jiancha %s: cannot reach %s\n", what, endpoint);
@@ -214,7 +217,7 @@ cli_deliver(const char *endpoint, const char *body, const struct cli_operator *o
         fprintf(stderr,
                 "jiancha %s: no answer from %s within %d s (resend with the same "
                 "--record-id: a stored record is answered as a duplicate)\n",
-                what, endpoint, ANSWER_TIMEOUT_MS / 1000);
+                what, endpoint, (timeout_ms + 999) / 1000);
         return 1;
     }
     json_error_t jerr;
