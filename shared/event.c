@@ -1,5 +1,6 @@
-/* event: validation and canonical encoding of events, driven by one table (`types` below) that
- * mirrors spec §3 and §4 line for line. To add a field or a type, change the table only.
+/* event: validation and canonical encoding of events, driven by two tables (`business_types` and
+ * `action_types` below) that mirror spec §3 and §4 line for line. To add a field or a type, change
+ * the tables only.
  *
  * Order of work per record: parse (jansson, or msgpack converted to jansson so both paths share
  * one validator), check `type`, `id`, `node`, then each field of the type's row, then encode.
@@ -89,9 +90,9 @@ struct type_rule {
     struct field fields[MAX_FIELDS];
 };
 
-/* Spec §3 (events from business systems) and §4 (supervision actions). `type`, `id`, `at` and
- * `node` are common to all and checked before these. */
-static const struct type_rule types[] = {
+/* Spec §3 (events from business systems), then §4 (supervision actions, below). `type`, `id`,
+ * `at` and `node` are common to all and checked before these. */
+static const struct type_rule business_types[] = {
     {"item.publish",
      {{"item", K_ID, true, NULL},
       {"dept", K_ID, true, NULL},
@@ -162,6 +163,9 @@ static const struct type_rule types[] = {
       {"summary", K_TEXT, false, NULL},
       {"limit", K_OBJECT, false, limit_fields}}},
     {"complaint.close", {{"complaint", K_ID, true, NULL}, {"result", K_TEXT, true, NULL}}},
+};
+
+static const struct type_rule action_types[] = {
     {"alert.respond",
      {{"alert", K_ID, true, NULL},
       {"by", K_ID, true, NULL},
@@ -841,22 +845,37 @@ event_node_parent(uint32_t node)
     }
 }
 
+#define N_BUSINESS_TYPES (sizeof business_types / sizeof business_types[0])
+#define N_ACTION_TYPES (sizeof action_types / sizeof action_types[0])
+
+static const struct type_rule *
+find_in(const struct type_rule *v, size_t n, const char *type, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (len && v[i].type[0] == type[0] && strlen(v[i].type) == len &&
+            memcmp(v[i].type, type, len) == 0)
+            return &v[i];
+    return NULL;
+}
+
 static const struct type_rule *
 find_type(const char *type, size_t len)
 {
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (len && types[i].type[0] == type[0] && strlen(types[i].type) == len &&
-            memcmp(types[i].type, type, len) == 0)
-            return &types[i];
-    return NULL;
+    const struct type_rule *t = find_in(business_types, N_BUSINESS_TYPES, type, len);
+    return t ? t : find_in(action_types, N_ACTION_TYPES, type, len);
+}
+
+static bool
+is_action(const struct type_rule *t)
+{
+    return t >= action_types && t < action_types + N_ACTION_TYPES;
 }
 
 bool
 event_is_business(const char *type, size_t len)
 {
     const struct type_rule *t = find_type(type, len);
-    /* the table lists §3 first; §4 begins with alert.respond */
-    return t && t < find_type("alert.respond", 13);
+    return t && !is_action(t);
 }
 
 /* ---- encoding ---- */
@@ -1005,7 +1024,7 @@ take_record(struct val obj, size_t index, const char *node, struct event_set *ou
     }
     struct event_entry *e = &out->entries[out->n_entries++];
     e->index = index;
-    e->action = rule >= find_type("alert.respond", 13);
+    e->action = is_action(rule);
     e->off = out->records.len;
     size_t idlen;
     const char *id = v_str(v_get(obj, "id"), &idlen);

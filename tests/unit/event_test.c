@@ -59,8 +59,7 @@ every_valid_vector_is_accepted_and_round_trips(void **state)
     for (size_t i = 0; i < n; i++) {
         parse(lines[i]);
         if (set.n_entries != 1)
-            fail_msg("vector %zu rejected: %s: %s", i, set.rejects[0].field,
-                     set.rejects[0].reason);
+            fail_msg("vector %zu rejected: %s: %s", i, set.rejects[0].field, set.rejects[0].reason);
         struct wire_buf first;
         wire_buf_init(&first);
         wire_buf_append(&first, set.records.data, set.entries[0].len);
@@ -108,8 +107,9 @@ static void
 wrong_types_and_values_are_named_with_a_reason(void **state)
 {
     (void)state;
-    const char *accept = "{\"type\":\"case.accept\",\"id\":\"x\",\"at\":\"2026-11-02T09:00:00+08:00\","
-                         "\"case\":\"C\",\"item\":\"I\",\"dept\":\"D\",\"handler\":";
+    const char *accept =
+        "{\"type\":\"case.accept\",\"id\":\"x\",\"at\":\"2026-11-02T09:00:00+08:00\","
+        "\"case\":\"C\",\"item\":\"I\",\"dept\":\"D\",\"handler\":";
     char buf[512];
     snprintf(buf, sizeof buf, "%s 42}", accept);
     expect_reject(buf, "handler", "must be a string");
@@ -120,10 +120,12 @@ wrong_types_and_values_are_named_with_a_reason(void **state)
     expect_reject(buf, "handler", "longer than 64 bytes");
     snprintf(buf, sizeof buf, "%s \"a\\u0001b\"}", accept);
     expect_reject(buf, "handler", "control character");
-    expect_reject("{\"type\":\"rating\",\"id\":\"x\",\"at\":1793581200000,\"case\":\"C\",\"rating\":\"5\"}",
-                  "rating", "1 to 5");
-    expect_reject("{\"type\":\"rating\",\"id\":\"x\",\"at\":1793581200000,\"case\":\"C\",\"rating\":6}",
-                  "rating", "1 to 5");
+    expect_reject(
+        "{\"type\":\"rating\",\"id\":\"x\",\"at\":1793581200000,\"case\":\"C\",\"rating\":\"5\"}",
+        "rating", "1 to 5");
+    expect_reject(
+        "{\"type\":\"rating\",\"id\":\"x\",\"at\":1793581200000,\"case\":\"C\",\"rating\":6}",
+        "rating", "1 to 5");
     expect_reject("{\"type\":\"case.execution\",\"id\":\"x\",\"at\":1793581200000,\"case\":\"C\","
                   "\"amount\":12.345}",
                   "amount", "two decimals");
@@ -139,9 +141,10 @@ wrong_types_and_values_are_named_with_a_reason(void **state)
     expect_reject("{\"type\":\"case.extend\",\"id\":\"x\",\"at\":1793581200000,\"case\":\"C\","
                   "\"limit\":{\"n\":5,\"unit\":\"weeks\"},\"approver\":\"L\"}",
                   "limit.unit", "one of: wd, d");
-    expect_reject("{\"type\":\"case.step\",\"id\":\"x\",\"at\":\"2026-11-02T09:00:00\",\"case\":\"C\","
-                  "\"step\":\"s\",\"handler\":\"h\"}",
-                  "at", "no offset");
+    expect_reject(
+        "{\"type\":\"case.step\",\"id\":\"x\",\"at\":\"2026-11-02T09:00:00\",\"case\":\"C\","
+        "\"step\":\"s\",\"handler\":\"h\"}",
+        "at", "no offset");
     expect_reject("{\"type\":\"case.step\",\"id\":\"x\",\"at\":1793581200,\"case\":\"C\","
                   "\"step\":\"s\",\"handler\":\"h\"}",
                   "at", "before 2000");
@@ -153,13 +156,15 @@ wrong_types_and_values_are_named_with_a_reason(void **state)
     expect_reject("{\"type\":\"case.close\",\"id\":\"x\",\"at\":1793581200000,\"case\":\"C\","
                   "\"node\":\"51\"}",
                   "node", "six-digit");
-    expect_reject("{\"type\":\"item.publish\",\"id\":\"x\",\"at\":1793581200000,\"item\":\"I\","
-                  "\"dept\":\"D\",\"name\":\"n\",\"category\":\"licensing\",\"limits\":{\"promised\":"
-                  "{\"n\":5,\"unit\":\"wd\"},\"legal\":{\"n\":10,\"unit\":\"wd\"}},\"steps\":[{\"name\":"
-                  "\"a\"},{\"limit\":{\"n\":1,\"unit\":\"wd\"}}]}",
-                  "steps[1].name", "required field is missing");
-    expect_reject("{\"type\":\"case.close\",\"id\":\"x\",\"id\":\"y\",\"at\":1793581200000,\"case\":\"C\"}",
-                  "", "duplicate");
+    expect_reject(
+        "{\"type\":\"item.publish\",\"id\":\"x\",\"at\":1793581200000,\"item\":\"I\","
+        "\"dept\":\"D\",\"name\":\"n\",\"category\":\"licensing\",\"limits\":{\"promised\":"
+        "{\"n\":5,\"unit\":\"wd\"},\"legal\":{\"n\":10,\"unit\":\"wd\"}},\"steps\":[{\"name\":"
+        "\"a\"},{\"limit\":{\"n\":1,\"unit\":\"wd\"}}]}",
+        "steps[1].name", "required field is missing");
+    expect_reject(
+        "{\"type\":\"case.close\",\"id\":\"x\",\"id\":\"y\",\"at\":1793581200000,\"case\":\"C\"}",
+        "", "duplicate");
     expect_reject("[1]", "", "not an object");
 }
 
@@ -196,11 +201,12 @@ static void
 one_bad_record_does_not_stop_the_others(void **state)
 {
     (void)state;
-    const char *msg = "{\"type\":\"case.close\",\"id\":\"a\",\"at\":1793581200000,\"case\":\"C\"}\n"
-                      "\n"
-                      "{not json\n"
-                      "{\"type\":\"case.close\",\"id\":\"b\",\"at\":1793581200000}\n"
-                      "{\"type\":\"case.close\",\"id\":\"c\",\"at\":1793581200000,\"case\":\"C\"}\n";
+    const char *msg =
+        "{\"type\":\"case.close\",\"id\":\"a\",\"at\":1793581200000,\"case\":\"C\"}\n"
+        "\n"
+        "{not json\n"
+        "{\"type\":\"case.close\",\"id\":\"b\",\"at\":1793581200000}\n"
+        "{\"type\":\"case.close\",\"id\":\"c\",\"at\":1793581200000,\"case\":\"C\"}\n";
     parse(msg);
     assert_int_equal(set.n_records, 4);
     assert_int_equal(set.n_entries, 2);
@@ -299,11 +305,31 @@ json_lines_convert_to_msgpack_that_validates_the_same(void **state)
     testutil_free_lines(lines);
 }
 
+static void
+business_events_and_supervision_actions_are_told_apart(void **state)
+{
+    (void)state;
+    assert_true(event_is_business("case.accept", 11));
+    assert_true(event_is_business("complaint.close", 15));
+    assert_false(event_is_business("alert.respond", 13));
+    assert_false(event_is_business("record.delete", 13));
+    assert_false(event_is_business("alert", 5)); /* a record jiancha makes, not a contract type */
+    const char *msg = "[{\"type\":\"complaint.close\",\"id\":\"a\",\"complaint\":\"Q\","
+                      "\"result\":\"r\",\"at\":1793581200000},{\"type\":\"patrol\",\"id\":\"b\","
+                      "\"supervisor\":\"he\",\"target\":\"510104\",\"kind\":\"data\","
+                      "\"at\":1793581200000}]";
+    assert_int_equal(event_parse_message(msg, strlen(msg), NODE, &set), 0);
+    assert_int_equal(set.n_entries, 2);
+    assert_false(set.entries[0].action);
+    assert_true(set.entries[1].action);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_valid_vector_is_accepted_and_round_trips),
+        cmocka_unit_test(business_events_and_supervision_actions_are_told_apart),
         cmocka_unit_test(a_missing_required_field_is_named),
         cmocka_unit_test(wrong_types_and_values_are_named_with_a_reason),
         cmocka_unit_test(unknown_fields_are_kept_and_node_is_filled_in),
