@@ -310,9 +310,6 @@ on_parent_decision(void *arg, const void *record, size_t len)
     bool pass_on;
     struct desk_result dr;
     int rc = office_take_decision(a->office, timestamp_now_ms(), record, len, &pass_on, &dr);
-    uint64_t suppressed;
-    if (rc != 0 && log_allow(&a->bundle_refusals, 10, &suppressed))
-        log_warn("aggregator: a decision from the parent refused: %s", err_str(rc));
     if (rc == 0 && dr.sealed && a->link)
         link_kick(a->link);
     for (size_t i = 0; pass_on && i < a->n_sessions; i++)

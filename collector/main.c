@@ -251,11 +251,8 @@ on_parent_decision(void *arg, const void *record, size_t len)
     struct collector *c = arg;
     bool pass_on;
     struct desk_result dr;
-    int rc = office_take_decision(c->office, timestamp_now_ms(), record, len, &pass_on, &dr);
-    uint64_t suppressed;
-    if (rc != 0 && log_allow(&c->bundle_refusals, 10, &suppressed))
-        log_warn("collector: a decision from the parent refused: %s", err_str(rc));
-    if (rc == 0 && dr.sealed)
+    if (office_take_decision(c->office, timestamp_now_ms(), record, len, &pass_on, &dr) == 0 &&
+        dr.sealed)
         link_kick(c->link);
 }
 

@@ -378,8 +378,7 @@ struct taking {
     bool below;
 };
 
-static int record_change(store_txn_t *t, desk_t *d, int64_t now, const struct alert *a,
-                         struct desk_result *res);
+static int record_change(store_txn_t *t, desk_t *d, const struct alert *a, struct desk_result *res);
 
 static int
 take_fn(store_txn_t *t, void *arg)
@@ -410,7 +409,7 @@ take_fn(store_txn_t *t, void *arg)
     rc = load_alert(t, id, &a);
     if (rc == 0 && strcmp(a.node, x->d->node_text) == 0) {
         if (feedback_close(&a, at))
-            rc = record_change(t, x->d, x->now, &a, &x->res);
+            rc = record_change(t, x->d, &a, &x->res);
         if (rc == 0 && x->res.changes)
             rc = spool_seal(t, x->d->node, x->seal_at, true, x->now, &x->res.sealed);
         return rc;
@@ -626,10 +625,8 @@ set_clock(store_txn_t *t, char kind, const char *key, int64_t due)
 
 /* Stores an alert of this node and sends its change up. */
 static int
-record_change(store_txn_t *t, desk_t *d, int64_t now, const struct alert *a,
-              struct desk_result *res)
+record_change(store_txn_t *t, desk_t *d, const struct alert *a, struct desk_result *res)
 {
-    (void)now;
     struct wire_buf v;
     wire_buf_init(&v);
     alert_encode(a, &v);
@@ -698,7 +695,7 @@ judge_answers(store_txn_t *t, struct pass *p, const char *id)
     if (rc == 0 && feedback_due(&a, p->d->cal, parent, p->now))
         x.changed = true;
     if (rc == 0 && x.changed)
-        rc = record_change(t, p->d, p->now, &a, &p->res);
+        rc = record_change(t, p->d, &a, &p->res);
     /* a deadline passed without a step (at the top of the tree): the answer is due in the scores */
     int64_t first = feedback_answer_deadline(p->d->cal, &a);
     if (rc == 0 && !x.changed && first && p->now >= first && alert_is_department(a.rule))
@@ -725,7 +722,7 @@ judge_supervision(store_txn_t *t, struct pass *p, const char *id)
         rc = load_alert(t, a.id, &old);
         if (rc == ERR_NOT_FOUND) {
             feedback_start(&a, p->d->cal, a.raised_ms > p->now ? a.raised_ms : p->now, NULL);
-            rc = record_change(t, p->d, p->now, &a, &p->res);
+            rc = record_change(t, p->d, &a, &p->res);
             if (rc == 0)
                 rc = set_clock(t, 'f', a.id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);
         }
@@ -797,19 +794,19 @@ judge_patrol_day(store_txn_t *t, struct pass *p, int64_t day)
     patrol_alert(d->node, day, short_day ? why : "", &a);
     rc = load_alert(t, a.id, &old);
     if (rc == ERR_NOT_FOUND)
-        return short_day ? record_change(t, p->d, p->now, &a, &p->res) : 0;
+        return short_day ? record_change(t, p->d, &a, &p->res) : 0;
     if (rc != 0)
         return rc;
     if (!short_day && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED)) {
         /* patrols of that day recorded late make up the shortfall */
         old.state = ALERT_CLEARED;
         alert_log(&old, p->now, ALERT_CLEARED_ACT, old.light);
-        return record_change(t, p->d, p->now, &old, &p->res);
+        return record_change(t, p->d, &old, &p->res);
     }
     if (short_day && old.state == ALERT_CLEARED) {
         old.state = ALERT_OPEN;
         alert_log(&old, p->now, ALERT_RAISED, old.light);
-        return record_change(t, p->d, p->now, &old, &p->res);
+        return record_change(t, p->d, &old, &p->res);
     }
     return 0;
 }

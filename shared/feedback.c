@@ -49,8 +49,8 @@ feedback_answer_deadline(calendar_t *cal, const struct alert *a)
 bool
 feedback_applies(const struct alert *a)
 {
-    return strncmp(a->rule, "node.", 5) != 0 && strcmp(a->rule, "key.compromised") != 0 &&
-           strcmp(a->rule, "patrol.shortfall") != 0;
+    /* a department's alert, or the late report of a supervision case: the department answers */
+    return alert_is_department(a->rule) || strcmp(a->rule, "supervision.overdue") == 0;
 }
 
 void

@@ -1,6 +1,8 @@
 /* office: the door and the desk of one node, with the calendar they share. See office.h. */
 #include "office.h"
 
+#include "err.h"
+#include "log.h"
 #include "mem.h"
 
 #include <stdlib.h>
@@ -15,6 +17,7 @@ struct office {
     struct desk_options desk_opt;
     uint32_t *tree;
     bool fresh; /* records came in since the desk's last pass */
+    struct log_limit refusals; /* a parent resends what we refuse at every session */
 };
 
 office_t *
@@ -99,7 +102,11 @@ office_take_decision(office_t *o, int64_t now_ms, const void *record, size_t len
     *pass_on = false;
     if (!o->desk)
         return 0;
-    return desk_take_decision(o->desk, now_ms, o->seal_at, record, len, pass_on, res);
+    int rc = desk_take_decision(o->desk, now_ms, o->seal_at, record, len, pass_on, res);
+    uint64_t suppressed;
+    if (rc != 0 && log_allow(&o->refusals, 10, &suppressed))
+        log_warn("office: a decision from the parent refused: %s", err_str(rc));
+    return rc;
 }
 
 int

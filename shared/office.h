@@ -54,8 +54,9 @@ void office_take(office_t *o, int max, int64_t now_ms, struct office_intake *out
 int office_judge(office_t *o, int64_t now_ms, struct desk_result *res)
     __attribute__((warn_unused_result));
 
-/* Closings decided above for alerts here or below (desk.h): taken from the parent, and handed to
- * fn for each child session. Both do nothing without a desk. */
+/* Closings decided above for alerts here or below (desk.h): taken from the parent (a refusal is
+ * logged here, at most every 10 s), and handed to fn for each child session. Both do nothing
+ * without a desk. */
 int office_take_decision(office_t *o, int64_t now_ms, const void *record, size_t len,
                          bool *pass_on, struct desk_result *res) __attribute__((warn_unused_result));
 int office_each_decision(office_t *o, uint32_t child, desk_decision_fn fn, void *arg)

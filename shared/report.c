@@ -201,10 +201,13 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
         if (event_node_depth(event_node_number(regions.v[i].key)) < 2)
             regions.v[kept++] = regions.v[i];
     regions.n = kept;
+    int64_t trend_from_ms[REPORT_TREND_MONTHS], trend_to_ms[REPORT_TREND_MONTHS];
     for (int k = 0; rc == 0 && k < REPORT_TREND_MONTHS; k++) {
         struct report_trend *t = &r->trend[REPORT_TREND_MONTHS - 1 - k];
         int64_t f, n;
         month_back(period, k, t->month, &f, &n);
+        trend_from_ms[REPORT_TREND_MONTHS - 1 - k] = calendar_day_start_ms(f);
+        trend_to_ms[REPORT_TREND_MONTHS - 1 - k] = calendar_day_start_ms(n);
         struct rows tmp = {0};
         struct score_counters total = {0};
         struct sums st = {root, &tmp, &total, false};
@@ -233,25 +236,21 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
         if (a->state == ALERT_CLEARED || !under(node, root))
             continue;
         /* the trend: department lights raised in each of the six months */
-        for (int k = 0; k < REPORT_TREND_MONTHS; k++) {
-            int64_t f, n;
-            char m[8];
-            month_back(period, REPORT_TREND_MONTHS - 1 - k, m, &f, &n);
-            if (alert_is_department(a->rule) && a->raised_ms >= calendar_day_start_ms(f) &&
-                a->raised_ms < calendar_day_start_ms(n)) {
+        bool department = alert_is_department(a->rule);
+        for (int k = 0; department && k < REPORT_TREND_MONTHS; k++)
+            if (a->raised_ms >= trend_from_ms[k] && a->raised_ms < trend_to_ms[k]) {
                 if (a->light == ALERT_RED)
                     r->trend[k].red++;
                 else
                     r->trend[k].yellow++;
             }
-        }
         if (a->raised_ms < from_ms || a->raised_ms >= to_ms)
             continue;
         if (strcmp(a->rule, "patrol.shortfall") == 0) {
             office_of(r, &cap_offices, node)->short_days++;
             continue;
         }
-        if (!alert_is_department(a->rule))
+        if (!department)
             continue;
         struct report_row *nr = row_of(&nodes, a->node), *rr = row_of(&rules, a->rule);
         if (a->light == ALERT_RED) {
