@@ -11,26 +11,35 @@
 #include <string.h>
 #include <unistd.h>
 
+/* $env, else the installed /etc/jiancha/NAME, else the source tree's config/NAME. */
+static const char *
+config_file(const char *env_name, const char *installed, const char *source)
+{
+    const char *env = getenv(env_name);
+    if (env && *env)
+        return env;
+    return access(installed, R_OK) == 0 ? installed : source;
+}
+
 const char *
 cli_default_catalog(void)
 {
-    const char *env = getenv("JIANCHA_CATALOG");
-    if (env && *env)
-        return env;
-    if (access("/etc/jiancha/catalog.json", R_OK) == 0)
-        return "/etc/jiancha/catalog.json";
-    return JIANCHA_SOURCE_DIR "/config/catalog.json";
+    return config_file("JIANCHA_CATALOG", "/etc/jiancha/catalog.json",
+                       JIANCHA_SOURCE_DIR "/config/catalog.json");
 }
 
 const char *
 cli_default_calendar(void)
 {
-    const char *env = getenv("JIANCHA_CALENDAR");
-    if (env && *env)
-        return env;
-    if (access("/etc/jiancha/cn-workdays.tsv", R_OK) == 0)
-        return "/etc/jiancha/cn-workdays.tsv";
-    return JIANCHA_SOURCE_DIR "/config/cn-workdays.tsv";
+    return config_file("JIANCHA_CALENDAR", "/etc/jiancha/cn-workdays.tsv",
+                       JIANCHA_SOURCE_DIR "/config/cn-workdays.tsv");
+}
+
+const char *
+cli_default_regions(void)
+{
+    return config_file("JIANCHA_REGIONS", "/etc/jiancha/regions.tsv",
+                       JIANCHA_SOURCE_DIR "/config/regions.tsv");
 }
 
 static void

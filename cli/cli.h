@@ -45,6 +45,8 @@ int cli_access(int argc, char **argv);
 /* The catalogue the CLI reads categories from: $JIANCHA_CATALOG, the installed one, or the
  * source tree's. */
 const char *cli_default_catalog(void);
+/* Division names for reports: $JIANCHA_REGIONS, the installed one, or the source tree's. */
+const char *cli_default_regions(void);
 /* Opens a daemon's store read-only (it may be running); a failure is printed, naming the
  * directory. When the node holds a roster, the read (`what`, e.g. "query alerts") is first sent
  * to the node as a request signed by the operator of $JIANCHA_OPERATOR / $JIANCHA_OPERATOR_KEY,

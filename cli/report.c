@@ -562,20 +562,6 @@ write_csv(const struct out *o, const struct report *r)
             (double)(i + 1), true);
 }
 
-static const char *
-default_regions(void)
-{
-    const char *env = getenv("JIANCHA_REGIONS");
-    if (env && *env)
-        return env;
-    FILE *f = fopen("/etc/jiancha/regions.tsv", "r");
-    if (f) {
-        fclose(f);
-        return "/etc/jiancha/regions.tsv";
-    }
-    return JIANCHA_SOURCE_DIR "/config/regions.tsv";
-}
-
 int
 cli_report(int argc, char **argv)
 {
@@ -586,7 +572,7 @@ cli_report(int argc, char **argv)
         {"regions", required_argument, NULL, 'g'},   {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *period = NULL, *root = NULL, *format = "md", *out_path = NULL;
-    const char *calendar_path = cli_default_calendar(), *regions_path = default_regions();
+    const char *calendar_path = cli_default_calendar(), *regions_path = cli_default_regions();
     optind = 1;
     int ch;
     if (argc < 2 || strcmp(argv[1], "monthly") != 0)
