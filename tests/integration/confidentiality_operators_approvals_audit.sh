@@ -61,8 +61,9 @@ as() { local who=$1; shift; "$@" --operator "$who" --key "$O/$who.secret"; }
 # reads are requests too once the roster is out: this test reads as the province's auditor
 export JIANCHA_OPERATOR=qin JIANCHA_OPERATOR_KEY=$O/qin.secret
 
-# events that raise a SWJ alert (rating.bad) and a SCJGJ one at the county
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# events that raise a SWJ alert (rating.bad) and a SCJGJ one at the county, in the period the
+# export below asks for (a fixed instant: the test must not depend on today's date)
+now=2026-11-20T10:00:00+08:00
 cat >"$T/events.jsonl" <<EOF
 {"type":"case.accept","id":"e1","case":"C1","item":"SC-ZS-0501-510104","dept":"SWJ","handler":"h1","at":"$now"}
 {"type":"rating","id":"e2","case":"C1","rating":1,"at":"$now"}
