@@ -22,10 +22,26 @@ alert_make_id(struct alert *a)
 }
 
 void
-alert_log(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_light light)
+alert_log_cause(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_light light,
+                const char *cause)
 {
     size_t i = a->n_ledger < ALERT_LEDGER_MAX ? a->n_ledger++ : ALERT_LEDGER_MAX - 1;
-    a->ledger[i] = (struct alert_entry){at_ms, action, light};
+    a->ledger[i] = (struct alert_entry){at_ms, action, light, ""};
+    if (cause)
+        snprintf(a->ledger[i].cause, sizeof a->ledger[i].cause, "%s", cause);
+    a->changes++;
+}
+
+void
+alert_log(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_light light)
+{
+    alert_log_cause(a, at_ms, action, light, NULL);
+}
+
+enum alert_light
+alert_shown_light(const struct alert *a)
+{
+    return a->feedback_steps ? ALERT_RED : a->finding;
 }
 
 bool
@@ -51,7 +67,9 @@ alert_state_name(enum alert_state s)
 static const char *
 action_name(enum alert_action a)
 {
-    static const char *const names[] = {"raised", "escalated", "responded", "closed", "cleared"};
+    static const char *const names[ALERT_ACTIONS_] = {"raised",  "escalated", "responded",
+                                                      "closed",  "cleared",   "lowered",
+                                                      "corrected"};
     return names[a];
 }
 
@@ -70,6 +88,7 @@ alert_to_json(const struct alert *a)
     json_object_set_new(o, "id", json_string(a->id));
     json_object_set_new(o, "rule", json_string(a->rule));
     json_object_set_new(o, "light", json_string(alert_light_name(a->light)));
+    json_object_set_new(o, "finding", json_string(alert_light_name(a->finding)));
     json_object_set_new(o, "article", json_string(a->article));
     json_object_set_new(o, "node", json_string(a->node));
     json_object_set_new(o, "dept", json_string(a->dept));
@@ -77,6 +96,9 @@ alert_to_json(const struct alert *a)
     json_object_set_new(o, a->subject_kind[0] ? a->subject_kind : "subject",
                         json_string(a->subject));
     json_object_set_new(o, "raised_at", time_json(a->raised_ms));
+    json_object_set_new(o, "finding_at", time_json(a->finding_ms ? a->finding_ms : a->raised_ms));
+    if (a->provisional)
+        json_object_set_new(o, "provisional", json_true());
     json_object_set_new(o, "state", json_string(alert_state_name(a->state)));
     json_object_set_new(o, "detail", json_string(a->detail));
     json_t *ledger = json_array();
@@ -85,6 +107,8 @@ alert_to_json(const struct alert *a)
         json_object_set_new(e, "at", time_json(a->ledger[i].at_ms));
         json_object_set_new(e, "action", json_string(action_name(a->ledger[i].action)));
         json_object_set_new(e, "light", json_string(alert_light_name(a->ledger[i].light)));
+        if (a->ledger[i].cause[0])
+            json_object_set_new(e, "cause", json_string(a->ledger[i].cause));
         json_array_append_new(ledger, e);
     }
     json_object_set_new(o, "ledger", ledger);
@@ -106,6 +130,12 @@ alert_to_json(const struct alert *a)
     return text;
 }
 
+uint32_t
+alert_changes(const struct alert *a)
+{
+    return a->changes > a->n_ledger ? a->changes : (uint32_t)a->n_ledger;
+}
+
 void
 alert_encode(const struct alert *a, struct wire_buf *out)
 {
@@ -115,10 +145,20 @@ alert_encode(const struct alert *a, struct wire_buf *out)
     static const char *const time_keys[] = {"answer_from", "answer_due", "responded", "corrected",
                                             "closed"};
     uint32_t extra = (a->queue[0] != 0) + (a->feedback_steps != 0) + (a->answer_wd != 0) +
-                     (a->retry_wd != 0) + (a->fix_wd != 0);
+                     (a->retry_wd != 0) + (a->fix_wd != 0) + (a->provisional != 0);
     for (size_t i = 0; i < 5; i++)
         extra += times[i] != 0;
-    wire_put_map(out, 13 + extra);
+    wire_put_map(out, 16 + extra);
+    wire_put_cstr(out, "finding");
+    wire_put_cstr(out, alert_light_name(a->finding));
+    wire_put_cstr(out, "finding_at");
+    wire_put_int(out, a->finding_ms ? a->finding_ms : a->raised_ms);
+    wire_put_cstr(out, "changes");
+    wire_put_uint(out, alert_changes(a));
+    if (a->provisional) {
+        wire_put_cstr(out, "provisional");
+        wire_put_bool(out, true);
+    }
     if (a->queue[0]) {
         wire_put_cstr(out, "queue");
         wire_put_cstr(out, a->queue);
@@ -166,10 +206,13 @@ alert_encode(const struct alert *a, struct wire_buf *out)
     wire_put_cstr(out, "ledger");
     wire_put_array(out, (uint32_t)a->n_ledger);
     for (size_t i = 0; i < a->n_ledger; i++) {
-        wire_put_array(out, 3);
+        bool cause = a->ledger[i].cause[0] != 0;
+        wire_put_array(out, cause ? 4 : 3);
         wire_put_int(out, a->ledger[i].at_ms);
         wire_put_uint(out, (uint64_t)a->ledger[i].action);
         wire_put_uint(out, (uint64_t)a->ledger[i].light);
+        if (cause)
+            wire_put_cstr(out, a->ledger[i].cause);
     }
 }
 
@@ -210,15 +253,41 @@ alert_decode(const wire_obj_t *m, struct alert *a)
                                                       : wire_obj_int(raised);
     for (uint32_t i = 0; i < wire_obj_size(ledger) && i < ALERT_LEDGER_MAX; i++) {
         const wire_obj_t *e = wire_obj_at(ledger, i);
-        if (wire_obj_type(e) != WIRE_ARRAY || wire_obj_size(e) != 3)
+        if (wire_obj_type(e) != WIRE_ARRAY || wire_obj_size(e) < 3 || wire_obj_size(e) > 4)
             return -1;
         const wire_obj_t *at = wire_obj_at(e, 0);
         a->ledger[i].at_ms = wire_obj_type(at) == WIRE_UINT ? (int64_t)wire_obj_uint(at)
                                                             : wire_obj_int(at);
-        a->ledger[i].action = (enum alert_action)(wire_obj_uint(wire_obj_at(e, 1)) % 5);
+        uint64_t action = wire_obj_uint(wire_obj_at(e, 1));
+        if (action >= ALERT_ACTIONS_)
+            return -1;
+        a->ledger[i].action = (enum alert_action)action;
         a->ledger[i].light = wire_obj_uint(wire_obj_at(e, 2)) ? ALERT_RED : ALERT_YELLOW;
+        if (wire_obj_size(e) == 4) {
+            const wire_obj_t *c = wire_obj_at(e, 3);
+            size_t cl = 0;
+            const char *cp = wire_obj_type(c) == WIRE_STR ? wire_obj_bytes(c, &cl) : "";
+            if (cl >= sizeof a->ledger[i].cause)
+                return -1;
+            memcpy(a->ledger[i].cause, cp, cl);
+            a->ledger[i].cause[cl] = '\0';
+        }
         a->n_ledger++;
     }
+    /* Alerts stored before findings were kept apart: their light. */
+    char finding[8];
+    if (copy_str(m, "finding", finding, sizeof finding) == 0)
+        a->finding = strcmp(finding, "red") == 0 ? ALERT_RED : ALERT_YELLOW;
+    else
+        a->finding = a->light;
+    int64_t fv;
+    a->finding_ms = wire_obj_get_int(m, "finding_at", &fv) == 0 ? fv : a->raised_ms;
+    const wire_obj_t *prov = wire_obj_get(m, "provisional");
+    a->provisional = prov && wire_obj_type(prov) == WIRE_BOOL && wire_obj_bool(prov);
+    if (wire_obj_get_int(m, "changes", &fv) == 0 && fv >= (int64_t)a->n_ledger && fv <= UINT32_MAX)
+        a->changes = (uint32_t)fv;
+    else
+        a->changes = (uint32_t)a->n_ledger;
     if (wire_obj_get(m, "queue") && copy_str(m, "queue", a->queue, sizeof a->queue))
         return -1;
     int64_t v;
@@ -255,7 +324,7 @@ void
 alert_record_encode(const struct alert *a, struct wire_buf *out)
 {
     char rid[64];
-    snprintf(rid, sizeof rid, "%s/%zu", a->id, a->n_ledger);
+    snprintf(rid, sizeof rid, "%s/%u", a->id, alert_changes(a));
     wire_put_map(out, 5);
     wire_put_cstr(out, "type");
     wire_put_cstr(out, "alert");

@@ -15,16 +15,22 @@
 
 enum alert_light { ALERT_YELLOW, ALERT_RED };
 enum alert_state { ALERT_OPEN, ALERT_RESPONDED, ALERT_CLOSED, ALERT_CLEARED };
+/* Ledger actions (spec §5). lowered: a late event showed the light too high; corrected: a late
+ * event or a newer calendar moved the light's times, its colour unchanged. */
 enum alert_action { ALERT_RAISED, ALERT_ESCALATED, ALERT_RESPONDED_ACT, ALERT_CLOSED_ACT,
-                    ALERT_CLEARED_ACT };
+                    ALERT_CLEARED_ACT, ALERT_LOWERED, ALERT_CORRECTED, ALERT_ACTIONS_ };
 
-#define ALERT_LEDGER_MAX 8
+#define ALERT_LEDGER_MAX 12
 #define ALERT_ID_LEN 20 /* "A-" + 16 hex digits + NUL fits in 20 */
+#define ALERT_CAUSE_MAX 72
 
 struct alert_entry {
     int64_t at_ms;
     enum alert_action action;
     enum alert_light light;
+    /* What showed it, for a lowered, corrected or cleared light: "event ID" of the late event,
+     * or "calendar N"; "" when the clock or an office did it. */
+    char cause[ALERT_CAUSE_MAX];
 };
 
 /* A value type: strings are copied in, bounded like event identifiers. */
@@ -32,7 +38,14 @@ struct alert {
     char id[ALERT_ID_LEN];
     char rule[24];
     char article[16];
+    /* The light shown: the finding, or red once the department let an answer deadline pass
+     * (feedback_steps > 0; feedback.h). */
     enum alert_light light;
+    /* The rule's own finding from the events (what `jiancha evaluate` gives), and the instant it
+     * reached that light. Scores count findings; answer escalation is counted on its own. */
+    enum alert_light finding;
+    int64_t finding_ms;
+    bool provisional; /* the deadline behind the finding lies past the calendar's years */
     enum alert_state state;
     char node[7];
     char dept[65];
@@ -43,6 +56,7 @@ struct alert {
     char detail[192]; /* why, in one sentence */
     struct alert_entry ledger[ALERT_LEDGER_MAX];
     size_t n_ledger;
+    uint32_t changes; /* every change ever logged (the ledger keeps the latest): the record id */
     /* The department's answer (spec §4 alert.respond, §5 feedback.overdue; feedback.h). */
     char queue[7];          /* node whose supervision office handles it: "" = its own node */
     int64_t answer_from_ms; /* when the answer clock started (the alert recorded); 0 = no clock */
@@ -61,8 +75,16 @@ struct alert {
 /* Fills a->id from node, rule and subject (BLAKE2b, so ids are stable across tiers). */
 void alert_make_id(struct alert *a);
 
-/* Appends a ledger entry (entries past ALERT_LEDGER_MAX keep only the latest in the last slot). */
+/* Appends a ledger entry (entries past ALERT_LEDGER_MAX keep only the latest in the last slot)
+ * and counts the change. */
 void alert_log(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_light light);
+/* The same with what caused it (see struct alert_entry). */
+void alert_log_cause(struct alert *a, int64_t at_ms, enum alert_action action,
+                     enum alert_light light, const char *cause);
+
+/* The light to show for a finding and the answer steps taken: escalation by a missed answer
+ * shows red whatever the finding. */
+enum alert_light alert_shown_light(const struct alert *a);
 
 /* Is this a department's alert (judged from business events, counted in the scores), rather than
  * the platform's (node.*, key.*) or an office's own (patrol.shortfall, supervision.overdue)? */
@@ -80,8 +102,11 @@ int alert_decode(const wire_obj_t *map, struct alert *a) __attribute__((warn_unu
 int alert_decode_bytes(const void *data, size_t len, struct alert *a)
     __attribute__((warn_unused_result));
 
+/* How many changes the alert has had (its ledger may hold fewer). */
+uint32_t alert_changes(const struct alert *a);
+
 /* The record an alert change travels up in: {type: "alert", id: "ID/N", at, node, alert} with N
- * the ledger length and `at` the latest ledger entry (docs/protocol.md). */
+ * the count of changes and `at` the latest ledger entry (docs/protocol.md). */
 void alert_record_encode(const struct alert *a, struct wire_buf *out);
 
 #endif

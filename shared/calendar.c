@@ -234,16 +234,21 @@ calendar_due(calendar_t *c, int64_t start, uint32_t n, enum calendar_unit unit,
     int64_t day = start;
     uint32_t counted = 0;
     while (counted < n) {
-        day++;
+        if (++day - start > CALENDAR_SEARCH_DAYS)
+            return CALENDAR_NEVER;
         if (unit == CALENDAR_WORKDAYS && !calendar_is_workday(c, day))
             continue;
-        if (skip && skip(arg, day))
+        enum calendar_skip s = skip ? skip(arg, day) : CALENDAR_COUNTS;
+        if (s == CALENDAR_SKIPPED_ON)
+            return CALENDAR_NEVER;
+        if (s == CALENDAR_SKIPPED)
             continue;
         counted++;
     }
     if (unit == CALENDAR_DAYS && roll_to_workday)
         while (!calendar_is_workday(c, day))
-            day++;
+            if (++day - start > CALENDAR_SEARCH_DAYS)
+                return CALENDAR_NEVER;
     return day;
 }
 
@@ -255,7 +260,10 @@ calendar_count(calendar_t *c, int64_t start, int64_t end, enum calendar_unit uni
     for (int64_t day = start + 1; day <= end; day++) {
         if (unit == CALENDAR_WORKDAYS && !calendar_is_workday(c, day))
             continue;
-        if (skip && skip(arg, day))
+        enum calendar_skip s = skip ? skip(arg, day) : CALENDAR_COUNTS;
+        if (s == CALENDAR_SKIPPED_ON)
+            break;
+        if (s == CALENDAR_SKIPPED)
             continue;
         counted++;
     }

@@ -44,13 +44,22 @@ bool calendar_is_workday(calendar_t *c, int64_t day);
 /* True if the day lies in a year the file covers. */
 bool calendar_covers(const calendar_t *c, int64_t day);
 
-/* Optional predicate: days for which it returns true do not count (a suspended case). */
-typedef bool (*calendar_skip_fn)(void *arg, int64_t day);
+/* What an optional skip predicate says of a day: it counts, it does not (the case was suspended
+ * at its end), or neither it nor any later day does (a suspension not yet resumed). */
+enum calendar_skip { CALENDAR_COUNTS, CALENDAR_SKIPPED, CALENDAR_SKIPPED_ON };
+typedef enum calendar_skip (*calendar_skip_fn)(void *arg, int64_t day);
+
+/* calendar_due's answer for a clock that stands still: no day on which it is used up. */
+#define CALENDAR_NEVER INT64_MAX
+/* The longest walk calendar_due takes past `start` before it answers CALENDAR_NEVER: 20 years,
+ * far beyond any limit of the contract, so a malformed limit or skip cannot hang a daemon. */
+#define CALENDAR_SEARCH_DAYS 7305
 
 /* The day on which a clock of n units started on `start` is used up: counting begins the day
  * after start; a day counts if it is a working day (CALENDAR_WORKDAYS) or any day
  * (CALENDAR_DAYS), and skip (if given) does not exclude it. A calendar-day limit whose last day is
- * not a working day is moved to the next working day when roll_to_workday is set. n >= 1. */
+ * not a working day is moved to the next working day when roll_to_workday is set. n >= 1.
+ * CALENDAR_NEVER when skip says no later day counts, or past CALENDAR_SEARCH_DAYS. */
 int64_t calendar_due(calendar_t *c, int64_t start, uint32_t n, enum calendar_unit unit,
                      bool roll_to_workday, calendar_skip_fn skip, void *arg);
 

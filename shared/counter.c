@@ -171,9 +171,23 @@ counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj
 }
 
 int
-counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a)
+counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int64_t prev_raised_ms)
 {
     int64_t day = calendar_day_of(a->raised_ms);
+    if (prev_raised_ms && calendar_day_of(prev_raised_ms) != day) {
+        /* The alert no longer belongs to its old day: take it out of that day's index. */
+        int64_t was = calendar_day_of(prev_raised_ms);
+        uint8_t k[9 + ALERT_ID_LEN];
+        day_key(k, 'a', node, was);
+        size_t il = strlen(a->id);
+        memcpy(k + 9, a->id, il);
+        int rc = store_del(t, STORE_DAYS, k, 9 + il);
+        if (rc != 0 && rc != ERR_NOT_FOUND)
+            return rc;
+        rc = mark_dirty(t, node, was);
+        if (rc != 0)
+            return rc;
+    }
     uint8_t k[9 + ALERT_ID_LEN];
     day_key(k, 'a', node, day);
     size_t il = strlen(a->id);
@@ -233,6 +247,7 @@ struct count_ctx {
     const catalog_t *catalog;
     calendar_t *cal;
     int64_t now;
+    int64_t day; /* the day being counted */
     struct sheet sheet;
 };
 
@@ -284,7 +299,8 @@ load_alert(store_txn_t *t, const char *id, size_t len, struct alert *a)
     return rc;
 }
 
-/* A case concluded while its limit.case alert stands red was not concluded in time. */
+/* A case concluded while its limit.case finding stands red was not concluded in time: the case's
+ * own times decide, never a light raised for a missed answer. */
 static bool
 late(struct count_ctx *x, const char *case_id)
 {
@@ -294,7 +310,7 @@ late(struct count_ctx *x, const char *case_id)
     snprintf(q.subject_kind, sizeof q.subject_kind, "case");
     snprintf(q.subject, sizeof q.subject, "%s", case_id);
     alert_make_id(&q);
-    return load_alert(x->t, q.id, strlen(q.id), &a) == 0 && a.light == ALERT_RED &&
+    return load_alert(x->t, q.id, strlen(q.id), &a) == 0 && a.finding == ALERT_RED &&
            a.state != ALERT_CLEARED;
 }
 
@@ -340,8 +356,8 @@ count_alert(struct count_ctx *x, const char *id, size_t len)
     int rc = load_alert(x->t, id, len, &a);
     if (rc != 0)
         return rc == ERR_NOT_FOUND ? 0 : rc;
-    if (a.state == ALERT_CLEARED)
-        return 0;
+    if (a.state == ALERT_CLEARED || calendar_day_of(a.raised_ms) != x->day)
+        return 0; /* unfounded, or an index entry left behind by a raise time corrected later */
     const char *category = category_of_item(x->catalog, a.item);
     if (strcmp(a.subject_kind, "case") == 0) {
         struct accept_ctx ac;
@@ -351,10 +367,12 @@ count_alert(struct count_ctx *x, const char *id, size_t len)
         category = ac.category;
     }
     struct score_counters *c = row_of(&x->sheet, a.dept[0] ? a.dept : "?", category);
-    if (a.light == ALERT_RED)
+    if (a.finding == ALERT_RED)
         c->red++;
     else
         c->yellow++;
+    if (a.feedback_steps)
+        c->escalated++;
     /* Due an answer once answered or once its first deadline passed; in time if answered before
      * that deadline (feedback.h). */
     int64_t deadline = feedback_answer_deadline(x->cal, &a);
@@ -370,6 +388,7 @@ static int
 count_day(struct count_ctx *x, int64_t day)
 {
     x->sheet.n = 0;
+    x->day = day;
     uint8_t prefix[9];
     store_cursor_t *c = NULL;
     int rc = store_cursor_open(x->t, STORE_DAYS, &c);
@@ -402,15 +421,28 @@ count_day(struct count_ctx *x, int64_t day)
 
 /* ---- sheets as records ---- */
 
-#define COUNTER_FIELDS 10
+/* A row is dept, category and these counts, in this order; sheets from before `escalated` was
+ * counted have COUNTER_FIELDS_V1 counts and read it as 0. */
+#define COUNTER_FIELDS 11
+#define COUNTER_FIELDS_V1 10
 
 static void
 counters_to_array(const struct score_counters *c, uint64_t out[COUNTER_FIELDS])
 {
     uint64_t v[COUNTER_FIELDS] = {c->cases,        c->concluded,         c->on_time, c->red,
                                   c->yellow,       c->response_due,      c->responded_in_time,
-                                  c->ratings,      c->ratings_good,      c->complaints};
+                                  c->ratings,      c->ratings_good,      c->complaints,
+                                  c->escalated};
     memcpy(out, v, sizeof v);
+}
+
+/* The counts of a checked row (view_sheet), the newer ones 0 on an older sheet. */
+static void
+row_counts(const wire_obj_t *row, uint64_t v[COUNTER_FIELDS])
+{
+    size_t have = wire_obj_size(row) - 2;
+    for (size_t f = 0; f < COUNTER_FIELDS; f++)
+        v[f] = f < have ? wire_obj_uint(wire_obj_at(row, 2 + f)) : 0;
 }
 
 static void
@@ -426,6 +458,7 @@ counters_add_array(struct score_counters *c, const uint64_t v[COUNTER_FIELDS])
     c->ratings += v[7];
     c->ratings_good += v[8];
     c->complaints += v[9];
+    c->escalated += v[10];
 }
 
 static void
@@ -491,11 +524,13 @@ view_sheet(const wire_obj_t *m, struct sheet_view *s)
     s->version = wire_obj_uint(ver);
     for (size_t i = 0; i < wire_obj_size(s->rows); i++) {
         const wire_obj_t *row = wire_obj_at(s->rows, i);
-        if (wire_obj_type(row) != WIRE_ARRAY || wire_obj_size(row) != 2 + COUNTER_FIELDS ||
+        if (wire_obj_type(row) != WIRE_ARRAY ||
+            (wire_obj_size(row) != 2 + COUNTER_FIELDS &&
+             wire_obj_size(row) != 2 + COUNTER_FIELDS_V1) ||
             wire_obj_type(wire_obj_at(row, 0)) != WIRE_STR ||
             wire_obj_type(wire_obj_at(row, 1)) != WIRE_STR)
             return ERR_DECODE;
-        for (size_t f = 0; f < COUNTER_FIELDS; f++)
+        for (size_t f = 0; f + 2 < wire_obj_size(row); f++)
             if (wire_obj_type(wire_obj_at(row, 2 + f)) != WIRE_UINT)
                 return ERR_DECODE;
     }
@@ -521,8 +556,7 @@ encode_view_rows(const wire_obj_t *rows, struct wire_buf *out)
         snprintf(d, sizeof d, "%.*s", (int)dl, dept);
         snprintf(c, sizeof c, "%.*s", (int)cl, cat);
         uint64_t v[COUNTER_FIELDS];
-        for (int f = 0; f < COUNTER_FIELDS; f++)
-            v[f] = wire_obj_uint(wire_obj_at(row, 2 + (size_t)f));
+        row_counts(row, v);
         counters_add_array(row_of(&s, d, c), v);
     }
     encode_rows(&s, out);
@@ -740,8 +774,7 @@ add_sheet(struct groups *g, const struct sheet_view *sv, enum score_by by)
         const char *cat = wire_obj_bytes(wire_obj_at(row, 1), &cl);
         char key[160];
         uint64_t v[COUNTER_FIELDS];
-        for (int f = 0; f < COUNTER_FIELDS; f++)
-            v[f] = wire_obj_uint(wire_obj_at(row, 2 + (size_t)f));
+        row_counts(row, v);
         if (by == SCORE_BY_REGION) {
             uint32_t city = sv->node / 100 * 100, province = sv->node / 10000 * 10000;
             if (city != province) {

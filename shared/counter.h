@@ -35,8 +35,10 @@ int counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire
     __attribute__((warn_unused_result));
 
 /* Notes an alert change: its raising day must be counted again (and, for limit.case, the day the
- * case was concluded, whose on-time count depends on it). */
-int counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a)
+ * case was concluded, whose on-time count depends on it). prev_raised_ms: the raise time the
+ * alert had before the change (a late event moved it), whose day is counted again too; 0 if
+ * none. */
+int counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int64_t prev_raised_ms)
     __attribute__((warn_unused_result));
 
 struct counter_refresh_result {

@@ -633,7 +633,7 @@ record_change(store_txn_t *t, desk_t *d, const struct alert *a, struct desk_resu
     int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
     /* an answer changes a department's response timeliness; an office's own alerts count nowhere */
     if (rc == 0 && alert_is_department(a->rule))
-        rc = counter_note_alert(t, d->node, a);
+        rc = counter_note_alert(t, d->node, a, 0);
     if (rc == 0) {
         wire_buf_reset(&v);
         alert_record_encode(a, &v);
@@ -699,7 +699,7 @@ judge_answers(store_txn_t *t, struct pass *p, const char *id)
     /* a deadline passed without a step (at the top of the tree): the answer is due in the scores */
     int64_t first = feedback_answer_deadline(p->d->cal, &a);
     if (rc == 0 && !x.changed && first && p->now >= first && alert_is_department(a.rule))
-        rc = counter_note_alert(t, p->d->node, &a);
+        rc = counter_note_alert(t, p->d->node, &a, 0);
     if (rc == 0)
         rc = set_clock(t, 'f', id, a.answer_due_ms ? a.answer_due_ms : INT64_MAX);
     return rc;

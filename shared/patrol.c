@@ -97,7 +97,7 @@ patrol_alert(uint32_t office, int64_t day, const char *why, struct alert *a)
     memset(a, 0, sizeof *a);
     snprintf(a->rule, sizeof a->rule, "patrol.shortfall");
     snprintf(a->article, sizeof a->article, "11(2)");
-    a->light = ALERT_YELLOW;
+    a->light = a->finding = ALERT_YELLOW;
     a->state = ALERT_OPEN;
     event_node_text(office, a->node);
     snprintf(a->subject_kind, sizeof a->subject_kind, "day");

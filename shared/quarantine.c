@@ -37,7 +37,7 @@ quarantine_alarm(store_txn_t *t, const struct quarantine_tier *tier, const char 
     alert_make_id(&al);
     if (store_has(t, STORE_ALERTS, al.id, strlen(al.id)))
         return 0; /* raised already: one alarm per subject */
-    al.light = ALERT_RED;
+    al.light = al.finding = ALERT_RED;
     al.state = ALERT_OPEN;
     al.raised_ms = now_ms;
     snprintf(al.detail, sizeof al.detail, "%.190s", why);

@@ -115,6 +115,7 @@ struct rules {
     size_t n_alerts, cap_alerts;
     int64_t as_of;
     int64_t next_change;
+    int64_t guessed_day; /* the first due day computed past the calendar's years; 0 = none */
 };
 
 rules_t *
@@ -298,6 +299,7 @@ struct fire {
     const char *dept, *item;
     int64_t at;
     const char *detail;
+    bool provisional; /* the deadline that fires it lies past the calendar's years */
 };
 
 /* Raises an alert, or escalates the existing one with the same id when the light is brighter. */
@@ -321,14 +323,18 @@ fire(rules_t *r, const struct fire *f)
         if (strcmp(x->id, a.id) != 0)
             continue;
         if (f->light > x->light) {
-            x->light = f->light;
+            x->light = x->finding = f->light;
+            x->finding_ms = f->at;
+            x->provisional = f->provisional;
             alert_log(x, f->at, ALERT_ESCALATED, f->light);
             snprintf(x->detail, sizeof x->detail, "%s", f->detail);
         }
         return;
     }
     snprintf(a.article, sizeof a.article, "%s", rule_info[f->rule].article);
-    a.light = f->light;
+    a.light = a.finding = f->light;
+    a.finding_ms = f->at;
+    a.provisional = f->provisional;
     a.state = ALERT_OPEN;
     snprintf(a.dept, sizeof a.dept, "%s", f->dept ? f->dept : "");
     snprintf(a.item, sizeof a.item, "%s", f->item ? f->item : "");
@@ -347,6 +353,22 @@ static int64_t
 end_of(int64_t day)
 {
     return calendar_day_start_ms(day + 1);
+}
+
+/* The instant a clock of n units from `start` is used up (end_of its due day), INT64_MAX while it
+ * stands still; *provisional says whether the due day lies past the calendar's years, where
+ * working days are guessed (the engine remembers that it guessed: rules_guessed). */
+static int64_t
+deadline(rules_t *r, int64_t start, uint32_t n, enum calendar_unit unit, bool roll,
+         calendar_skip_fn skip, void *arg, bool *provisional)
+{
+    int64_t day = calendar_due(r->cal, start, n, unit, roll, skip, arg);
+    bool guessed = day != CALENDAR_NEVER && !calendar_covers(r->cal, day);
+    if (guessed && (!r->guessed_day || day < r->guessed_day))
+        r->guessed_day = day;
+    if (provisional)
+        *provisional = guessed;
+    return day == CALENDAR_NEVER ? INT64_MAX : end_of(day);
 }
 
 /* ---- case replay ---- */
@@ -376,15 +398,17 @@ struct case_state {
     size_t n_evidence;
 };
 
-static bool
+static enum calendar_skip
 suspended_at_end(void *arg, int64_t day)
 {
     const struct case_state *c = arg;
     int64_t t = calendar_day_start_ms(day + 1) - 1;
     for (size_t i = 0; i < c->n_susp; i++)
         if (c->susp_from[i] <= t && t < c->susp_to[i])
-            return true;
-    return false;
+            /* A suspension not yet resumed holds the clock still for good (as far as is known):
+             * no later day counts, so there is no due day to search for. */
+            return c->susp_to[i] == INT64_MAX ? CALENDAR_SKIPPED_ON : CALENDAR_SKIPPED;
+    return CALENDAR_COUNTS;
 }
 
 static int
@@ -426,14 +450,14 @@ check_handler(struct case_state *c, const struct ev *e)
     char why[192];
     snprintf(why, sizeof why, "handler %.40s has no %s credential valid at that moment",
              e->handler, catalog_category_name(c->it->category));
-    struct fire f = {R_QUALIFICATION, ALERT_RED, "case", c->id, c->dept, c->it->item, e->at, why};
+    struct fire f = {R_QUALIFICATION, ALERT_RED, "case", c->id, c->dept, c->it->item, e->at, why, false};
     fire(c->r, &f);
 }
 
 static void
 point(struct case_state *c, enum rule rule, enum alert_light light, int64_t at, const char *why)
 {
-    struct fire f = {rule, light, "case", c->id, c->dept, c->it ? c->it->item : "", at, why};
+    struct fire f = {rule, light, "case", c->id, c->dept, c->it ? c->it->item : "", at, why, false};
     fire(c->r, &f);
 }
 
@@ -530,26 +554,26 @@ clock_rule(struct case_state *c, enum rule rule, const char *subject, int64_t st
         return;
     int64_t start = calendar_day_of(start_at);
     char why[192];
+    bool prov;
     if (yellow_frac > 0) {
         uint32_t k = (uint32_t)((double)n * yellow_frac + 0.999999);
         if (k < n) {
-            int64_t at = end_of(calendar_due(c->r->cal, start, k, unit, false, suspended_at_end,
-                                             c));
-            if (at <= stop_at) {
+            int64_t at = deadline(c->r, start, k, unit, false, suspended_at_end, c, &prov);
+            if (at != INT64_MAX && at <= stop_at) {
                 snprintf(why, sizeof why, "%u of %u %s used", k, n,
                          unit == CALENDAR_WORKDAYS ? "working days" : "days");
                 struct fire f = {rule, ALERT_YELLOW, "case", subject, c->dept,
-                                 c->it ? c->it->item : "", at, why};
+                                 c->it ? c->it->item : "", at, why, prov};
                 fire(c->r, &f);
             }
         }
     }
-    int64_t at = end_of(calendar_due(c->r->cal, start, n, unit, true, suspended_at_end, c));
-    if (at <= stop_at) {
+    int64_t at = deadline(c->r, start, n, unit, true, suspended_at_end, c, &prov);
+    if (at != INT64_MAX && at <= stop_at) {
         snprintf(why, sizeof why, "limit of %u %s used up", n,
                  unit == CALENDAR_WORKDAYS ? "working days" : "days");
         struct fire f = {rule, full_light, "case", subject, c->dept, c->it ? c->it->item : "",
-                         at, why};
+                         at, why, prov};
         fire(c->r, &f);
     }
 }
@@ -587,7 +611,7 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
                 snprintf(why, sizeof why, "item %.64s is not in the catalogue for node %s dept %.40s",
                          e->item ? e->item : "?", r->node, e->dept ? e->dept : "?");
                 struct fire f = {R_ITEM_UNLISTED, ALERT_RED, "case", c.id, c.dept, e->item,
-                                 e->at, why};
+                                 e->at, why, false};
                 fire(r, &f);
                 break;
             }
@@ -725,7 +749,7 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
                 snprintf(why, sizeof why, "applicant rated %lld of 5: call back within 1 wd, fix "
                                           "within 15 wd", (long long)e->rating);
                 struct fire f = {R_RATING_BAD, ALERT_YELLOW, "case", c.id,
-                                 c.dept ? c.dept : "", c.it ? c.it->item : "", e->at, why};
+                                 c.dept ? c.dept : "", c.it ? c.it->item : "", e->at, why, false};
                 fire(r, &f);
             }
             break;
@@ -744,15 +768,21 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
                c.it->legal.unit, 0, ALERT_RED);
     if (c.decided && c.has_penalty && !c.executed) {
         /* 15 calendar days then 5 working days after the decision (by default) */
-        int64_t d = calendar_day_of(c.decided_at);
-        if (c.it->th.execution_days)
-            d = calendar_due(r->cal, d, c.it->th.execution_days, CALENDAR_DAYS, false, NULL, NULL);
-        if (c.it->th.execution_workdays)
-            d = calendar_due(r->cal, d, c.it->th.execution_workdays, CALENDAR_WORKDAYS, false,
-                             NULL, NULL);
+        int64_t d = calendar_day_of(c.decided_at), at = end_of(d);
+        bool prov = false;
+        if (c.it->th.execution_days) {
+            at = deadline(r, d, c.it->th.execution_days, CALENDAR_DAYS, false, NULL, NULL, &prov);
+            d = calendar_day_of(at) - 1;
+        }
+        if (c.it->th.execution_workdays && at != INT64_MAX)
+            at = deadline(r, d, c.it->th.execution_workdays, CALENDAR_WORKDAYS, false, NULL, NULL,
+                          &prov);
         snprintf(why, sizeof why, "penalty decided, no execution after %u d + %u wd",
                  c.it->th.execution_days, c.it->th.execution_workdays);
-        point(&c, R_EXECUTION_MISSING, ALERT_YELLOW, end_of(d), why);
+        struct fire f = {R_EXECUTION_MISSING, ALERT_YELLOW, "case", c.id, c.dept, c.it->item,
+                         at, why, prov};
+        if (at != INT64_MAX)
+            fire(r, &f);
     }
 }
 
@@ -827,19 +857,18 @@ items_rules(rules_t *r)
             if (what) {
                 snprintf(why, sizeof why, "published %s differs from the catalogue", what);
                 struct fire f = {R_ITEM_MISMATCH, ALERT_YELLOW, "item", e->key, it->dept,
-                                 it->item, e->at, why};
+                                 it->item, e->at, why, false};
                 fire(r, &f);
             }
         }
         const struct catalog_thresholds *th = it ? &it->th : catalog_default_thresholds(r->catalog);
         if (e->has_generated && th->disclosure_workdays) {
-            int64_t due = calendar_due(r->cal, calendar_day_of(e->generated_at),
-                                       th->disclosure_workdays, CALENDAR_WORKDAYS, false, NULL,
-                                       NULL);
-            if (calendar_day_of(e->at) > due) {
+            int64_t due = deadline(r, calendar_day_of(e->generated_at), th->disclosure_workdays,
+                                   CALENDAR_WORKDAYS, false, NULL, NULL, NULL);
+            if (e->at >= due) {
                 struct fire f = {R_DISCLOSURE_LATE, ALERT_YELLOW, "item", e->key,
                                  e->dept ? e->dept : "", e->key, e->at,
-                                 "published more than 20 working days after it was generated"};
+                                 "published more than 20 working days after it was generated", false};
                 fire(r, &f);
             }
         }
@@ -849,17 +878,20 @@ items_rules(rules_t *r)
         const struct catalog_item *it = catalog_at(r->catalog, k);
         if (!it->public_ || it->effective_day < 0 || strcmp(it->node, r->node) != 0)
             continue;
+        bool prov = false;
         int64_t due = it->th.offline_workdays
-                          ? end_of(calendar_due(r->cal, it->effective_day, it->th.offline_workdays,
-                                                CALENDAR_WORKDAYS, false, NULL, NULL))
+                          ? deadline(r, it->effective_day, it->th.offline_workdays,
+                                     CALENDAR_WORKDAYS, false, NULL, NULL, &prov)
                           : end_of(it->effective_day);
+        if (due == INT64_MAX)
+            continue;
         bool published = false;
         for (size_t i = 0; i < r->n && !published; i++)
             published = r->evs[i].type == E_ITEM_PUBLISH && strcmp(r->evs[i].key, it->item) == 0 &&
                         r->evs[i].at < due;
         if (!published) {
             struct fire f = {R_ITEM_OFFLINE, ALERT_RED, "item", it->item, it->dept, it->item, due,
-                             "public item not published 5 working days after it took effect"};
+                             "public item not published 5 working days after it took effect", prov};
             fire(r, &f);
         }
     }
@@ -893,19 +925,21 @@ complaint_rules(rules_t *r, struct ev **evs, size_t n)
     uint32_t k = (uint32_t)((double)lim * th->yellow_ratio + 0.999999);
     char why[192];
     const char *kind = open->kind ? open->kind : "complaint";
-    int64_t yellow = end_of(calendar_due(r->cal, start, k, unit, false, NULL, NULL));
-    int64_t red = end_of(calendar_due(r->cal, start, lim, unit, true, NULL, NULL));
-    if (k < lim && yellow <= closed_at) {
+    bool yprov, rprov;
+    int64_t yellow = deadline(r, start, k, unit, false, NULL, NULL, &yprov);
+    int64_t red = deadline(r, start, lim, unit, true, NULL, NULL, &rprov);
+    if (k < lim && yellow != INT64_MAX && yellow <= closed_at) {
         snprintf(why, sizeof why, "%s open for %u of %u %s", kind, k, lim,
                  unit == CALENDAR_WORKDAYS ? "working days" : "days");
         struct fire f = {R_COMPLAINT_OVERDUE, ALERT_YELLOW, "complaint", c.id, c.dept, "", yellow,
-                         why};
+                         why, yprov};
         fire(r, &f);
     }
-    if (red <= closed_at) {
+    if (red != INT64_MAX && red <= closed_at) {
         snprintf(why, sizeof why, "%s open past its limit of %u %s", kind, lim,
                  unit == CALENDAR_WORKDAYS ? "working days" : "days");
-        struct fire f = {R_COMPLAINT_OVERDUE, ALERT_RED, "complaint", c.id, c.dept, "", red, why};
+        struct fire f = {R_COMPLAINT_OVERDUE, ALERT_RED, "complaint", c.id, c.dept, "", red, why,
+                         rprov};
         fire(r, &f);
     }
 }
@@ -941,6 +975,12 @@ int64_t
 rules_next_change(const rules_t *r)
 {
     return r->next_change;
+}
+
+int64_t
+rules_guessed_day(const rules_t *r)
+{
+    return r->guessed_day;
 }
 
 int
@@ -995,6 +1035,7 @@ rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_fn emit,
     r->n_alerts = 0;
     r->as_of = as_of_ms;
     r->next_change = INT64_MAX;
+    r->guessed_day = 0;
     free(r->creds);
     r->creds = xcalloc(r->n ? r->n : 1, sizeof *r->creds);
     r->n_creds = 0;

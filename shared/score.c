@@ -45,4 +45,5 @@ score_add(struct score_counters *to, const struct score_counters *from)
     to->ratings += from->ratings;
     to->ratings_good += from->ratings_good;
     to->complaints += from->complaints;
+    to->escalated += from->escalated;
 }

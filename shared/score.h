@@ -12,6 +12,7 @@ struct score_counters {
     uint64_t cases, concluded, on_time;
     uint64_t red, yellow;
     uint64_t response_due, responded_in_time;
+    uint64_t escalated; /* lights raised that day that went up for a missed answer (feedback.h) */
     uint64_t ratings, ratings_good;
     uint64_t complaints;
 };

@@ -140,7 +140,9 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at
         }
         struct due *d = &p.due[p.n_due];
         if (!have || old.state == ALERT_CLOSED || old.state == ALERT_CLEARED) {
-            a.light = want;
+            a.light = a.finding = want;
+            /* raised again: its record ids go on from the old alert's, never repeat them */
+            a.changes = have ? alert_changes(&old) : 0;
             a.state = ALERT_OPEN;
             a.raised_ms = now_ms;
             snprintf(a.detail, sizeof a.detail, "%s", why);
@@ -149,7 +151,8 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at
             d->is_new = true;
             p.n_due++;
         } else if (want > old.light) {
-            old.light = want;
+            old.light = old.finding = want;
+            old.finding_ms = now_ms;
             snprintf(old.detail, sizeof old.detail, "%s", why);
             alert_log(&old, now_ms, ALERT_ESCALATED, want);
             d->a = old;

@@ -116,7 +116,7 @@ supervision_overdue(const struct supervision *s, int64_t now_ms, struct alert *a
     memset(a, 0, sizeof *a);
     snprintf(a->rule, sizeof a->rule, "supervision.overdue");
     snprintf(a->article, sizeof a->article, "9");
-    a->light = ALERT_RED;
+    a->light = a->finding = ALERT_RED;
     a->state = ALERT_OPEN;
     snprintf(a->node, sizeof a->node, "%s", s->node);
     snprintf(a->dept, sizeof a->dept, "%s", s->target_dept);

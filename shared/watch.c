@@ -52,28 +52,48 @@ watch_destroy(watch_t **p)
 
 struct subjects {
     char **v;
+    char **cause; /* per subject: what brought it into the pass ("event ID"), or NULL */
     size_t n, cap;
 };
+
+/* Adds a subject once; a later cause replaces an earlier one (the newest record names it). */
+static void
+subjects_add_cause(struct subjects *s, const char *subject, const char *cause)
+{
+    size_t i;
+    for (i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], subject) == 0)
+            break;
+    if (i == s->n) {
+        if (s->n == s->cap) {
+            s->cap = s->cap ? 2 * s->cap : 64;
+            s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+            s->cause = xrealloc(s->cause, s->cap * sizeof *s->cause);
+        }
+        s->v[s->n] = xstrdup(subject);
+        s->cause[s->n++] = NULL;
+    }
+    if (cause) {
+        free(s->cause[i]);
+        s->cause[i] = xstrdup(cause);
+    }
+}
 
 static void
 subjects_add(struct subjects *s, const char *subject)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], subject) == 0)
-            return;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-    }
-    s->v[s->n++] = xstrdup(subject);
+    subjects_add_cause(s, subject, NULL);
 }
 
 static void
 subjects_free(struct subjects *s)
 {
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n; i++) {
         free(s->v[i]);
+        free(s->cause[i]);
+    }
     free(s->v);
+    free(s->cause);
 }
 
 /* ---- helpers over the tables ---- */
@@ -171,9 +191,11 @@ struct pass {
     struct watch_result res;
 };
 
-/* Stores the alert and appends its change as an `alert` record to the spool. */
+/* Stores the alert and appends its change as an `alert` record to the spool. prev_raised_ms: the
+ * raise time the stored alert had before (0 if new), whose day is counted again. */
 static int
-record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, const char *key)
+record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, const char *key,
+              int64_t prev_raised_ms)
 {
     struct wire_buf v;
     wire_buf_init(&v);
@@ -191,7 +213,7 @@ record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, 
         rc = store_put(t, STORE_SUBJECTS, sk, sl, "", 0, 0);
     }
     if (rc == 0)
-        rc = counter_note_alert(t, p->w->node, a);
+        rc = counter_note_alert(t, p->w->node, a, prev_raised_ms);
     /* the supervision desk's clock for the department's answer */
     if (rc == 0 && a->answer_due_ms)
         rc = desk_note_raised(t, a);
@@ -246,8 +268,50 @@ thresholds_of(const watch_t *w, const struct alert *a)
     return it ? &it->th : catalog_default_thresholds(w->catalog);
 }
 
+/* Brings a stored alert to the engine's finding `a` (what `jiancha evaluate` gives for the same
+ * history as of now): raised again if it had been cleared, escalated, lowered or its times
+ * corrected, each with a ledger entry naming the cause. The answer clock and the steps it took
+ * stay: they are the department's own record (feedback.h), shown over the finding. */
 static int
-evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
+follow_finding(store_txn_t *t, struct pass *p, struct alert *old, const struct alert *a,
+               char kind, const char *key, const char *cause)
+{
+    watch_t *w = p->w;
+    int64_t prev_raised = old->raised_ms;
+    if (old->state == ALERT_CLEARED) {
+        /* Shown founded again by a later event or by the clock: open it again. */
+        old->state = ALERT_OPEN;
+        old->finding = a->finding;
+        old->finding_ms = a->finding_ms;
+        old->raised_ms = a->raised_ms;
+        old->provisional = a->provisional;
+        old->queue[0] = '\0';
+        snprintf(old->detail, sizeof old->detail, "%s", a->detail);
+        feedback_start(old, w->cal, p->now, thresholds_of(w, old));
+        old->light = alert_shown_light(old);
+        alert_log_cause(old, p->now, ALERT_RAISED, old->finding, cause);
+        return record_change(t, p, old, kind, key, prev_raised);
+    }
+    if (a->finding == old->finding && a->raised_ms == old->raised_ms &&
+        a->finding_ms == old->finding_ms && a->provisional == old->provisional)
+        return 0;
+    enum alert_action act = a->finding > old->finding   ? ALERT_ESCALATED
+                            : a->finding < old->finding ? ALERT_LOWERED
+                                                        : ALERT_CORRECTED;
+    old->finding = a->finding;
+    old->finding_ms = a->finding_ms;
+    old->raised_ms = a->raised_ms;
+    old->provisional = a->provisional;
+    snprintf(old->detail, sizeof old->detail, "%s", a->detail);
+    old->light = alert_shown_light(old);
+    /* an escalation by the clock happened when the threshold passed; a correction when learnt */
+    alert_log_cause(old, act == ALERT_ESCALATED ? a->finding_ms : p->now, act, old->finding,
+                    act == ALERT_ESCALATED ? NULL : cause);
+    return record_change(t, p, old, kind, key, prev_raised);
+}
+
+static int
+evaluate_subject(store_txn_t *t, struct pass *p, const char *subject, const char *cause)
 {
     watch_t *w = p->w;
     char kind = subject[0];
@@ -285,22 +349,9 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
             /* the answer clock runs from when the light is recorded, not from a past raised_at */
             feedback_start(a, w->cal, a->raised_ms > p->now ? a->raised_ms : p->now,
                            thresholds_of(w, a));
-            rc = record_change(t, p, a, kind, key);
+            rc = record_change(t, p, a, kind, key, 0);
         } else if (g == 0 && alert_decode_bytes(v.data, v.len, &old) == 0) {
-            if (old.state == ALERT_CLEARED) {
-                /* Shown founded again by a later event: open it again. */
-                old.state = ALERT_OPEN;
-                old.light = a->light;
-                old.queue[0] = '\0';
-                alert_log(&old, p->now, ALERT_RAISED, a->light);
-                feedback_start(&old, w->cal, p->now, thresholds_of(w, &old));
-                rc = record_change(t, p, &old, kind, key);
-            } else if (a->light > old.light) {
-                old.light = a->light;
-                snprintf(old.detail, sizeof old.detail, "%s", a->detail);
-                alert_log(&old, a->ledger[a->n_ledger - 1].at_ms, ALERT_ESCALATED, a->light);
-                rc = record_change(t, p, &old, kind, key);
-            }
+            rc = follow_finding(t, p, &old, a, kind, key, cause);
         } else {
             rc = g ? g : ERR_CORRUPT;
         }
@@ -320,8 +371,9 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
             alert_decode_bytes(v.data, v.len, &old) == 0 &&
             (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED)) {
             old.state = ALERT_CLEARED;
-            alert_log(&old, p->now, ALERT_CLEARED_ACT, old.light);
-            rc = record_change(t, p, &old, kind, key);
+            old.answer_due_ms = 0; /* nothing is owed on an unfounded light */
+            alert_log_cause(&old, p->now, ALERT_CLEARED_ACT, old.finding, cause);
+            rc = record_change(t, p, &old, kind, key, 0);
         }
         wire_buf_fini(&v);
     }
@@ -337,6 +389,7 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject)
 struct index_ctx {
     store_txn_t *t;
     struct subjects *set;
+    const char *cause;
 };
 
 static int
@@ -356,7 +409,7 @@ add_handler_case(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
     subject[0] = 'c';
     memcpy(subject + 1, nul + 1, cl);
     subject[1 + cl] = '\0';
-    subjects_add(x->set, subject);
+    subjects_add_cause(x->set, subject, x->cause[0] ? x->cause : NULL);
     return 0;
 }
 
@@ -413,6 +466,12 @@ pass_fn(store_txn_t *t, void *arg)
             wire_reader_destroy(&rd);
             continue;
         }
+        /* the record named in the ledger of a light it lowers or corrects */
+        char cause[ALERT_CAUSE_MAX] = "";
+        const char *idp;
+        size_t idl;
+        if (wire_obj_get_bytes(m, "id", WIRE_STR, &idp, &idl) == 0)
+            snprintf(cause, sizeof cause, "event %.*s", (int)(idl < 64 ? idl : 64), idp);
         rc = counter_index_record(t, w->node, seq, m);
         wire_reader_destroy(&rd);
         if (rc != 0)
@@ -432,12 +491,12 @@ pass_fn(store_txn_t *t, void *arg)
             /* A credential arriving late changes the judgement of cases already seen. */
             uint8_t hp[80];
             size_t hl = subject_key(hp, 'H', key, NULL, 0);
-            struct index_ctx x = {t, &set};
+            struct index_ctx x = {t, &set, cause};
             rc = store_each_prefix(t, STORE_SUBJECTS, hp, hl, false, add_handler_case, &x);
         } else {
             char subject[80];
             snprintf(subject, sizeof subject, "%c%s", kind, kind == 'i' ? "" : key);
-            subjects_add(&set, subject);
+            subjects_add_cause(&set, subject, cause[0] ? cause : NULL);
         }
     }
     wire_buf_fini(&v);
@@ -445,7 +504,7 @@ pass_fn(store_txn_t *t, void *arg)
     if (rc == 0)
         rc = clocks_each_due(t, STORE_CLOCKS, p->now, add_due, &set);
     for (size_t i = 0; rc == 0 && i < set.n; i++)
-        rc = evaluate_subject(t, p, set.v[i]);
+        rc = evaluate_subject(t, p, set.v[i], set.cause[i]);
     subjects_free(&set);
     /* Alert changes leave at once rather than waiting for a full batch. */
     if (rc == 0 && p->res.changes)

@@ -36,6 +36,24 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '%s\n' "$*"; }
+
+# shifted OFFSET: the FAKETIME value for a process whose clock runs OFFSET (+12d, -3h, +90s) from
+# this test's own clock. test.sh runs the suite a second time with every clock moved
+# (FAKETIME=+400d); a process given its own FAKETIME loses that outer shift, so it is added here.
+shifted() {
+    secs() { # [+-]N[smhdy] -> seconds
+        local v=$1 sign=1 unit n
+        case $v in -*) sign=-1 v=${v#-} ;; +*) v=${v#+} ;; esac
+        unit=${v##*[0-9]} n=${v%"$unit"}
+        case $unit in ''|s) ;; m) n=$((n * 60)) ;; h) n=$((n * 3600)) ;; d) n=$((n * 86400)) ;;
+            y) n=$((n * 31536000)) ;; *) fail "shifted: cannot read offset $1" ;; esac
+        echo $((sign * n))
+    }
+    local outer=0
+    case ${FAKETIME:-} in [+-]*) outer=$(secs "$FAKETIME") ;; '') ;; *) fail "shifted: the suite's FAKETIME=$FAKETIME is not an offset" ;; esac
+    local total=$((outer + $(secs "$1")))
+    [ $total -lt 0 ] && echo "$total" || echo "+$total"
+}
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
 # wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
@@ -202,7 +220,7 @@ issue() {
 enrol() {
     "$JIANCHA" keys request --node "$1" ${2:+--parent "$2"} --out "$K" >/dev/null || fail "request $1"
     if [ -n "${4:-}" ]; then
-        LD_PRELOAD="$FAKELIB" FAKETIME="$4" issue "$K/$1.g1.request.jc" "$3"
+        LD_PRELOAD="$FAKELIB" FAKETIME="$(shifted "$4")" issue "$K/$1.g1.request.jc" "$3"
     else
         issue "$K/$1.g1.request.jc" "$3"
     fi

@@ -72,7 +72,7 @@ FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 stop county
 rm -f "$T/county/intake.sock"
-LD_PRELOAD="$FAKELIB" FAKETIME="+12d" "$COLLECTOR" -c "$T/county.cfg" >>"$T/county.log" 2>&1 &
+LD_PRELOAD="$FAKELIB" FAKETIME="$(shifted +12d)" "$COLLECTOR" -c "$T/county.cfg" >>"$T/county.log" 2>&1 &
 echo $! >"$T/county.pid"
 wait_until 10 test -S "$T/county/intake.sock" || fail "county did not start on the moved clock"
 queued() { [ "$(alert_of "$1" limit.case C-OLD | jq -r .queue)" = 510100 ]; }

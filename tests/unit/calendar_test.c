@@ -76,11 +76,27 @@ struct span {
     int64_t from, to; /* suspended at the end of days from..to */
 };
 
-static bool
+static enum calendar_skip
 suspended(void *arg, int64_t d)
 {
     const struct span *s = arg;
-    return d >= s->from && d <= s->to;
+    return d >= s->from && d <= s->to ? CALENDAR_SKIPPED : CALENDAR_COUNTS;
+}
+
+/* Suspended from a day on and never resumed. */
+static enum calendar_skip
+suspended_from(void *arg, int64_t d)
+{
+    return d >= *(const int64_t *)arg ? CALENDAR_SKIPPED_ON : CALENDAR_COUNTS;
+}
+
+/* A skip that never lets a day count, without saying so: the walk must still end. */
+static enum calendar_skip
+never_counts(void *arg, int64_t d)
+{
+    (void)arg;
+    (void)d;
+    return CALENDAR_SKIPPED;
 }
 
 static void
@@ -100,6 +116,30 @@ a_suspension_across_a_holiday_stops_the_clock(void **state)
     assert_int_equal(calendar_count(cal, day("2025-09-26"), day("2025-10-13"), CALENDAR_WORKDAYS,
                                     suspended, &s),
                      3); /* 09-28, 10-11, 10-13 */
+}
+
+static void
+a_suspension_never_resumed_has_no_due_day(void **state)
+{
+    (void)state;
+    /* Accepted Mon 2026-11-02, suspended at the end of 11-05 and every day after: two working
+     * days count (11-03, 11-04). 2 wd fall due; 3 never do, as long as it stands still. */
+    int64_t from = day("2026-11-05");
+    char got[16];
+    calendar_format_date(calendar_due(cal, day("2026-11-02"), 2, CALENDAR_WORKDAYS, true,
+                                      suspended_from, &from),
+                         got);
+    assert_string_equal(got, "2026-11-04");
+    assert_true(calendar_due(cal, day("2026-11-02"), 3, CALENDAR_WORKDAYS, true, suspended_from,
+                             &from) == CALENDAR_NEVER);
+    assert_int_equal(calendar_count(cal, day("2026-11-02"), day("2027-03-01"), CALENDAR_WORKDAYS,
+                                    suspended_from, &from),
+                     2); /* 11-03, 11-04 */
+    /* however the days are refused, and however large the limit, the walk ends */
+    assert_true(calendar_due(cal, day("2026-11-02"), 1, CALENDAR_DAYS, false, never_counts,
+                             NULL) == CALENDAR_NEVER);
+    assert_true(calendar_due(cal, day("2026-11-02"), UINT32_MAX, CALENDAR_WORKDAYS, false, NULL,
+                             NULL) == CALENDAR_NEVER);
 }
 
 static void
@@ -160,6 +200,7 @@ main(void)
         cmocka_unit_test(adjusted_weekend_days_work_and_holidays_do_not),
         cmocka_unit_test(calendar_day_limits_ending_on_a_rest_day_roll_to_the_next_working_day),
         cmocka_unit_test(a_suspension_across_a_holiday_stops_the_clock),
+        cmocka_unit_test(a_suspension_never_resumed_has_no_due_day),
         cmocka_unit_test(an_extension_adds_its_days_to_the_limit),
         cmocka_unit_test(a_date_past_the_calendar_counts_weekdays_and_says_so),
         cmocka_unit_test(bad_files_are_refused_with_the_line),

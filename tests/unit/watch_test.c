@@ -95,6 +95,27 @@ limit_alert(char out[32])
     store_abort(&t);
 }
 
+/* The case's stored limit.case alert; false if there is none. */
+static bool
+stored_limit_alert(const char *case_id, struct alert *got)
+{
+    struct alert a = {0};
+    snprintf(a.node, sizeof a.node, "510104");
+    snprintf(a.rule, sizeof a.rule, "limit.case");
+    snprintf(a.subject_kind, sizeof a.subject_kind, "case");
+    snprintf(a.subject, sizeof a.subject, "%s", case_id);
+    alert_make_id(&a);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(st, &t), 0);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    bool found = store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v) == 0 &&
+                 alert_decode_bytes(v.data, v.len, got) == 0;
+    wire_buf_fini(&v);
+    store_abort(&t);
+    return found;
+}
+
 static uint64_t
 alert_records(void)
 {
@@ -179,6 +200,63 @@ a_backlog_is_judged_in_bounded_passes(void **state)
     assert_int_equal(r.records, 1);
 }
 
+static void
+a_late_decision_lowers_a_red_to_the_yellow_it_was_naming_the_event(void **state)
+{
+    (void)state;
+    /* Accepted Fri 10-23 with 10 wd: day 8 ends 11-04, day 10 ends 11-06. October's events
+     * arrive, the clock passes both thresholds, then November's decision dated 11-06 arrives. */
+    send("{\"type\":\"case.accept\",\"id\":\"a\",\"at\":\"2026-10-23T09:00:00+08:00\",\"case\":\"C1\","
+         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
+    pass("2026-11-10T12:00:00+08:00");
+    struct alert a;
+    assert_true(stored_limit_alert("C1", &a));
+    assert_int_equal(a.finding, ALERT_RED);
+    assert_int_equal(a.finding_ms, testutil_at("2026-11-07T00:00:00+08:00"));
+    send("{\"type\":\"case.decision\",\"id\":\"d-1106\",\"at\":\"2026-11-06T16:00:00+08:00\","
+         "\"case\":\"C1\",\"outcome\":\"grant\",\"handler\":\"H1\",\"basis\":[\"法1\"]}");
+    struct watch_result r = pass("2026-11-10T12:05:00+08:00");
+    assert_int_equal(r.changes, 1);
+    assert_true(stored_limit_alert("C1", &a));
+    assert_int_equal(a.finding, ALERT_YELLOW);
+    assert_int_equal(a.light, ALERT_YELLOW);
+    assert_int_equal(a.state, ALERT_OPEN);
+    assert_int_equal(a.raised_ms, testutil_at("2026-11-05T00:00:00+08:00"));
+    assert_int_equal(a.finding_ms, testutil_at("2026-11-05T00:00:00+08:00"));
+    const struct alert_entry *last = &a.ledger[a.n_ledger - 1];
+    assert_int_equal(last->action, ALERT_LOWERED);
+    assert_int_equal(last->light, ALERT_YELLOW);
+    assert_string_equal(last->cause, "event d-1106");
+    assert_int_equal(last->at_ms, testutil_at("2026-11-10T12:05:00+08:00"));
+    /* raised and escalated were recorded together (both had passed), then the lowering */
+    assert_int_equal(alert_records(), 2);
+    assert_int_equal(alert_changes(&a), 3);
+    r = pass("2026-12-31T00:00:00+08:00");
+    assert_int_equal(r.changes, 0);
+}
+
+static void
+a_suspension_never_resumed_stands_the_clock_still_until_it_resumes(void **state)
+{
+    (void)state;
+    /* Accepted Mon 11-02, suspended for expert review on 11-04 and not resumed: two days count
+     * (11-03 and none after), so no threshold can come; no clock is filed for it. */
+    send("{\"type\":\"case.accept\",\"id\":\"a\",\"at\":\"2026-11-02T09:00:00+08:00\",\"case\":\"C1\","
+         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
+    send("{\"type\":\"case.suspend\",\"id\":\"s\",\"at\":\"2026-11-04T09:00:00+08:00\","
+         "\"case\":\"C1\",\"reason\":\"专家评审\"}");
+    struct watch_result r = pass("2027-06-30T00:00:00+08:00");
+    assert_int_equal(r.changes, 0);
+    struct alert a;
+    assert_false(stored_limit_alert("C1", &a));
+    assert_true(watch_next_due(w) == INT64_MAX);
+    /* resumed Mon 11-16: the clock runs again from 11-16 (1 counted day before: 11-03) and the
+     * yellow comes at the end of its 8th counted day, Tue 11-24 */
+    send("{\"type\":\"case.resume\",\"id\":\"r\",\"at\":\"2026-11-16T09:00:00+08:00\",\"case\":\"C1\"}");
+    pass("2026-11-16T10:00:00+08:00");
+    assert_int_equal(watch_next_due(w), testutil_at("2026-11-25T00:00:00+08:00"));
+}
+
 int
 main(void)
 {
@@ -187,6 +265,10 @@ main(void)
             clocks_raise_escalate_and_a_late_event_clears_each_change_recorded_once, setup,
             teardown),
         cmocka_unit_test_setup_teardown(a_backlog_is_judged_in_bounded_passes, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_late_decision_lowers_a_red_to_the_yellow_it_was_naming_the_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_suspension_never_resumed_stands_the_clock_still_until_it_resumes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
