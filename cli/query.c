@@ -259,6 +259,11 @@ cli_status(int argc, char **argv)
     uint64_t catalog_version = 0;
     if (store_meta_get_u64(t, "catalog_version", &catalog_version) == 0 && catalog_version)
         printf("catalogue in force: version %llu\n", (unsigned long long)catalog_version);
+    /* the collector's rules pass (watch.h): how far it has judged the records stored */
+    uint64_t judged = 0;
+    if (store_meta_get_u64(t, "rules_seq", &judged) == 0 && judged)
+        printf("rules pass: judged through record %llu of %llu stored\n",
+               (unsigned long long)judged, (unsigned long long)(sp.next_seq ? sp.next_seq - 1 : 0));
     /* the office: who may act here, what it logged, what waits to go down (docs/office.md) */
     roster_t *roster = NULL;
     if (roster_load_held(t, &roster) == 0) {
