@@ -92,7 +92,7 @@ struct session {
     size_t id_len;
     uint32_t node;
     char key_id[SIGN_KEY_ID_LEN + 1]; /* the key its HELLO was signed with */
-    int64_t last_rx_ms;
+    int64_t last_rx_ms; /* monotonic: a session lives by messages, not by the wall clock */
     int64_t last_tx_ms;
 };
 
@@ -426,8 +426,7 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
     }
     s->node = event_node_number(h.node);
     memcpy(s->key_id, h.key_id, sizeof s->key_id);
-    s->last_rx_ms = now;
-    s->last_tx_ms = now;
+    s->last_rx_ms = s->last_tx_ms = timestamp_mono_ms();
     snprintf(w.mode, sizeof w.mode, "%s",
              is_rollup_only(a, s->node) ? PROTO_MODE_ROLLUP : PROTO_MODE_ALL);
     proto_welcome_encode(&w, &b);
@@ -462,7 +461,7 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
         }
         struct session *s = find_session(a, id);
         if (s) {
-            s->last_rx_ms = now;
+            s->last_rx_ms = timestamp_mono_ms();
             ingest_touch(a->ingest, s->node, now);
         }
         zframe_t *f1 = zmsg_next(msg);
@@ -587,24 +586,24 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     struct aggregator *a = arg;
-    int64_t now = timestamp_now_ms();
+    int64_t now = timestamp_now_ms(), mono = timestamp_mono_ms();
     for (size_t i = 0; i < a->n_sessions;) {
         struct session *s = &a->sessions[i];
-        if (now - s->last_rx_ms > a->session_timeout_ms) {
+        if (mono - s->last_rx_ms > a->session_timeout_ms) {
             char node[7];
             event_node_text(s->node, node);
             log_info("aggregator: session expired node=%s", node);
             a->sessions[i] = a->sessions[--a->n_sessions];
             continue;
         }
-        if (now - s->last_tx_ms >= a->heartbeat_ms) {
-            struct proto_ping p = {now, 0, {0}, false};
+        if (mono - s->last_tx_ms >= a->heartbeat_ms) {
+            struct proto_ping p = {now, 0, {0}, false}; /* wall time: children compare clocks */
             struct wire_buf b;
             wire_buf_init(&b);
             proto_ping_encode(&p, &b);
             send_to(a, s->id, s->id_len, PROTO_PING, &b);
             wire_buf_fini(&b);
-            s->last_tx_ms = now;
+            s->last_tx_ms = mono;
         }
         i++;
     }
@@ -635,7 +634,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
                          err_str(rc));
             }
         }
-        link_tick(a->link, now);
+        link_tick(a->link, mono);
     }
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "rotation.h"
 #include "rulebook.h"
 #include "sign.h"
+#include "skew.h"
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
@@ -63,6 +64,9 @@ static const struct conf_key config_table[] = {
      "count the days that changed into counter sheets this often (they go up for scores)"},
     {"patrol/from", CONF_STR, "", 0, 0,
      "first day (YYYY-MM-DD) whose patrols this office is judged on; empty = the first day it ran"},
+    {"clock/max_skew_ms", CONF_INT, "300000", 1000, 86400000,
+     "how far this node's wall clock may disagree with its parent's before node.clock is raised "
+     "and time rules are judged by the parent's clock (docs/rules.md)"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
@@ -82,12 +86,24 @@ struct collector {
     struct log_limit bundle_refusals;
     rulebook_t *book; /* the catalogue and calendar in force */
     watch_t *watch;       /* NULL when no catalogue is configured */
+    skew_t *skew;         /* this node's clock against its parent's */
     int64_t patrol_from_day;
     bool unjudged;        /* records stored since the last rules pass */
     uint64_t alert_changes;
     bool unsealed;             /* events stored but not yet in a batch */
-    int64_t unsealed_since_ms; /* when the oldest of them arrived */
+    int64_t unsealed_since_ms; /* when the oldest of them arrived (monotonic, like counted_ms) */
 };
+
+/* The instant time rules are judged at: the wall clock, unless it runs ahead of the parent's
+ * (skew.h). */
+static int64_t
+judging_now(struct collector *c)
+{
+    int64_t wall, mono = timestamp_mono_ms();
+    if (link_parent_clock(c->link, &wall, &mono))
+        skew_note_parent(c->skew, wall, mono);
+    return skew_judging_ms(c->skew, timestamp_now_ms(), timestamp_mono_ms());
+}
 
 /* The rules pass: new records, or a clock that came due. */
 static void
@@ -133,7 +149,7 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
         c->unjudged = true;
         if (!c->unsealed) {
             c->unsealed = true;
-            c->unsealed_since_ms = timestamp_now_ms();
+            c->unsealed_since_ms = timestamp_mono_ms();
         }
     }
     if (in.sealed)
@@ -141,7 +157,7 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
     /* Nothing else waiting: judge now rather than at the next tick, so an alert leaves within
      * milliseconds of its event; under load the tick batches many messages into one pass. */
     if (!(zsock_events(sock) & ZMQ_POLLIN))
-        judge(c, timestamp_now_ms());
+        judge(c, judging_now(c));
     return 0;
 }
 
@@ -152,7 +168,8 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     struct collector *c = arg;
     int64_t now = timestamp_now_ms();
-    if (c->unsealed && now - c->unsealed_since_ms >= c->flush_ms) {
+    int64_t mono = timestamp_mono_ms();
+    if (c->unsealed && mono - c->unsealed_since_ms >= c->flush_ms) {
         uint64_t sealed;
         int rc = spool_seal_pending(c->store, c->node, c->seal_at, now, &sealed);
         if (rc == 0) {
@@ -163,22 +180,28 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("collector: sealing failed, will retry: %s", err_str(rc));
         }
     }
-    judge(c, now);
+    int64_t judging = judging_now(c);
+    uint64_t clock_sealed;
+    if (skew_check(c->skew, now, timestamp_mono_ms(), c->seal_at, &clock_sealed) != 0)
+        log_warn("collector: recording node.clock failed, will retry");
+    else if (clock_sealed)
+        link_kick(c->link);
+    judge(c, judging);
     /* Counter sheets: after the rules pass, so alert changes of this tick are counted. */
-    if (c->watch && !c->unjudged && now - c->counted_ms >= c->counters_ms) {
+    if (c->watch && !c->unjudged && mono - c->counted_ms >= c->counters_ms) {
         struct counter_refresh_result cr;
         int rc = counter_refresh(c->store, c->node, rulebook_catalog(c->book),
-                                 rulebook_calendar(c->book), now, c->seal_at,
+                                 rulebook_calendar(c->book), judging, c->seal_at,
                                  &cr);
         if (rc == 0) {
-            c->counted_ms = now;
+            c->counted_ms = mono;
             if (cr.sealed)
                 link_kick(c->link);
         } else {
             log_warn("collector: counting the day sheets failed, will retry: %s", err_str(rc));
         }
     }
-    link_tick(c->link, now);
+    link_tick(c->link, timestamp_mono_ms());
     return 0;
 }
 
@@ -394,6 +417,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
                 why_curve);
         return rc;
     }
+    c->skew = skew_new(c->store, c->node, conf_int(c->conf, "clock/max_skew_ms"));
     struct link_hooks hooks = {NULL, on_parent_bundle, on_parent_decision, c};
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
@@ -413,6 +437,7 @@ teardown(struct collector *c)
 {
     link_destroy(&c->link);
     watch_destroy(&c->watch);
+    skew_destroy(&c->skew);
     rulebook_destroy(&c->book);
     zloop_destroy(&c->loop);
     office_destroy(&c->office);

@@ -43,7 +43,11 @@ struct link {
     uint64_t pruned;
     uint64_t next_send;
     uint64_t sent_hwm; /* highest batch sent in this session */
+    /* Timers run on the monotonic clock (timestamp_mono_ms), so setting the wall clock never
+     * drops a healthy session; wall time goes only into what the parent reads (HELLO, PING). */
     int64_t last_rx_ms;
+    int64_t last_rx_wall_ms;                /* for the parent-contact time a status shows */
+    int64_t parent_wall_ms, parent_mono_ms; /* the parent's clock as its last PING said */
     int64_t last_tx_ms;
     int64_t hello_ms; /* when the current attempt to open a session began */
     bool hello_sent;
@@ -127,7 +131,8 @@ static int send_frames(link_t *l, enum proto_cmd cmd, const struct wire_buf *con
 static void
 send_hello(link_t *l, int64_t now)
 {
-    struct proto_hello h = {.version = PROTO_VERSION, .sent_ms = now};
+    (void)now;
+    struct proto_hello h = {.version = PROTO_VERSION, .sent_ms = timestamp_now_ms()};
     memcpy(h.node, l->node_text, 7);
     sign_key_id(sign_key_public(l->key), h.key_id);
     struct wire_buf b;
@@ -197,7 +202,7 @@ link_attach(link_t *l, zloop_t *loop)
         return rc;
     l->acked = l->pruned = st.acked_batch;
     l->next_send = st.acked_batch + 1;
-    link_tick(l, timestamp_now_ms());
+    link_tick(l, timestamp_mono_ms());
     return 0;
 }
 
@@ -214,7 +219,7 @@ send_frames(link_t *l, enum proto_cmd cmd, const struct wire_buf *const *frames,
         zmsg_destroy(&msg);
         return ERR_NET;
     }
-    l->last_tx_ms = timestamp_now_ms();
+    l->last_tx_ms = timestamp_mono_ms();
     return 0;
 }
 
@@ -263,7 +268,7 @@ fill_window(link_t *l)
 {
     if (l->state != LINK_ACTIVE || !l->sock)
         return;
-    int64_t now = timestamp_now_ms();
+    int64_t now = timestamp_mono_ms();
     if (now < l->pause_until_ms)
         return;
     if (l->next_send - l->acked - 1 >= l->opt.window)
@@ -450,13 +455,14 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     link_t *l = arg;
-    int64_t now = timestamp_now_ms();
+    int64_t now = timestamp_mono_ms();
     /* Drain what is queued so one wakeup handles a burst of acknowledgements. */
     for (int i = 0; i < 256 && (zsock_events(sock) & ZMQ_POLLIN); i++) {
         zmsg_t *msg = zmsg_recv(sock);
         if (!msg)
             break;
         l->last_rx_ms = now;
+        l->last_rx_wall_ms = timestamp_now_ms();
         zframe_t *cf = zmsg_first(msg);
         zframe_t *body = zmsg_next(msg);
         enum proto_cmd cmd;
@@ -519,6 +525,8 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
             break;
         case PROTO_PING:
             if (proto_ping_decode(bd, bl, &m.p) == 0) {
+                l->parent_wall_ms = m.p.sent_ms;
+                l->parent_mono_ms = now;
                 struct wire_buf b;
                 wire_buf_init(&b);
                 proto_ping_encode(&m.p, &b);
@@ -557,7 +565,7 @@ heartbeat(link_t *l, int64_t now)
 {
     if (!l->sock || now - l->last_tx_ms <= l->opt.heartbeat_ms)
         return;
-    struct proto_ping p = {now, 0, {0}, false};
+    struct proto_ping p = {timestamp_now_ms(), 0, {0}, false};
     struct spool_state st;
     store_txn_t *t = NULL;
     if (store_read(l->store, &t) == 0 && spool_state_get(t, &st) == 0) {
@@ -621,7 +629,7 @@ link_tick(link_t *l, int64_t now)
      * acknowledgement costs a resend the parent recognises, never data. */
     bool idle = l->next_send == l->acked + 1;
     if (l->acked > l->pruned && (idle || now - l->last_prune_ms >= PRUNE_EVERY_MS)) {
-        struct prune_args a = {l->acked, l->last_rx_ms, l->opt.drop_carried ? l->node : 0};
+        struct prune_args a = {l->acked, l->last_rx_wall_ms, l->opt.drop_carried ? l->node : 0};
         int rc = store_write(l->store, prune_fn, &a);
         l->last_prune_ms = now;
         if (rc == 0)
@@ -635,8 +643,18 @@ link_status(const link_t *l, struct link_status *st)
     st->state = l->state;
     st->acked = l->acked;
     st->next_send = l->next_send;
-    st->last_rx_ms = l->last_rx_ms;
+    st->last_rx_ms = l->last_rx_wall_ms;
     st->reconnects = l->reconnects;
     st->resends = l->resends;
     st->batches_sent = l->batches_sent;
+}
+
+bool
+link_parent_clock(const link_t *l, int64_t *parent_wall_ms, int64_t *mono_ms)
+{
+    if (!l->parent_mono_ms)
+        return false;
+    *parent_wall_ms = l->parent_wall_ms;
+    *mono_ms = l->parent_mono_ms;
+    return true;
 }

@@ -28,6 +28,9 @@ void timestamp_format(int64_t ms, char buf[TIMESTAMP_TEXT_MAX]);
 
 /* Wall-clock now in Unix ms. */
 int64_t timestamp_now_ms(void);
+/* Milliseconds on the monotonic clock: for timeouts, heartbeats and backoff, which must not
+ * move when an operator or NTP sets the wall clock. Meaningless across processes and boots. */
+int64_t timestamp_mono_ms(void);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms). */
 int64_t timestamp_days_from_civil(int y, unsigned m, unsigned d);

@@ -1,0 +1,163 @@
+/* skew: see skew.h. The alarm's state is read back from the store at start, so a restart neither
+ * raises it twice nor forgets to clear it. */
+#include "skew.h"
+
+#include "alert.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "mem.h"
+#include "spool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct skew {
+    store_t *store;
+    uint32_t node;
+    int64_t bound_ms;
+    bool heard;
+    int64_t parent_wall_ms, mono_ms;
+    int raised; /* -1 unknown until read from the store, 0 no open alarm, 1 open */
+};
+
+skew_t *
+skew_new(store_t *store, uint32_t node, int64_t bound_ms)
+{
+    skew_t *s = xcalloc(1, sizeof *s);
+    s->store = store;
+    s->node = node;
+    s->bound_ms = bound_ms > 0 ? bound_ms : SKEW_BOUND_MS_DEFAULT;
+    s->raised = -1;
+    return s;
+}
+
+void
+skew_destroy(skew_t **p)
+{
+    free(*p);
+    *p = NULL;
+}
+
+void
+skew_note_parent(skew_t *s, int64_t parent_wall_ms, int64_t mono_ms)
+{
+    s->heard = true;
+    s->parent_wall_ms = parent_wall_ms;
+    s->mono_ms = mono_ms;
+}
+
+bool
+skew_offset(const skew_t *s, int64_t wall_ms, int64_t mono_ms, int64_t *offset_ms)
+{
+    if (!s->heard)
+        return false;
+    *offset_ms = wall_ms - (s->parent_wall_ms + (mono_ms - s->mono_ms));
+    return true;
+}
+
+int64_t
+skew_judging_ms(const skew_t *s, int64_t wall_ms, int64_t mono_ms)
+{
+    int64_t off;
+    if (!skew_offset(s, wall_ms, mono_ms, &off) || off <= s->bound_ms)
+        return wall_ms;
+    return wall_ms - off; /* ahead of the parent: the parent's clock */
+}
+
+static void
+clock_alert(uint32_t node, struct alert *a)
+{
+    memset(a, 0, sizeof *a);
+    event_node_text(node, a->node);
+    snprintf(a->rule, sizeof a->rule, "node.clock");
+    snprintf(a->article, sizeof a->article, "14");
+    snprintf(a->subject_kind, sizeof a->subject_kind, "node");
+    snprintf(a->subject, sizeof a->subject, "%s", a->node);
+    alert_make_id(a);
+}
+
+struct check {
+    skew_t *s;
+    bool disagree;
+    int64_t offset_ms, now_ms;
+    uint32_t seal_at;
+    uint64_t sealed;
+    bool changed;
+};
+
+static int
+check_fn(store_txn_t *t, void *arg)
+{
+    struct check *c = arg;
+    struct alert a, old;
+    clock_alert(c->s->node, &a);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v);
+    bool have = rc == 0 && alert_decode_bytes(v.data, v.len, &old) == 0;
+    wire_buf_fini(&v);
+    if (rc != 0 && rc != ERR_NOT_FOUND)
+        return rc;
+    bool open = have && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED);
+    c->s->raised = open;
+    if (open == c->disagree)
+        return 0;
+    if (have)
+        a = old;
+    char why[160];
+    if (c->disagree) {
+        snprintf(why, sizeof why, "the node's clock is %lld s %s its parent's (bound %lld s)",
+                 (long long)llabs(c->offset_ms / 1000), c->offset_ms > 0 ? "ahead of" : "behind",
+                 (long long)(c->s->bound_ms / 1000));
+        a.light = a.finding = ALERT_RED;
+        a.state = ALERT_OPEN;
+        a.raised_ms = a.finding_ms = c->now_ms;
+        snprintf(a.detail, sizeof a.detail, "%s", why);
+        alert_log(&a, c->now_ms, ALERT_RAISED, ALERT_RED);
+        log_error("skew: node.clock raised node=%s offset_ms=%lld: %s", a.node,
+                  (long long)c->offset_ms, why);
+    } else {
+        a.state = ALERT_CLEARED;
+        alert_log(&a, c->now_ms, ALERT_CLEARED_ACT, a.finding);
+        log_info("skew: node.clock cleared node=%s offset_ms=%lld", a.node,
+                 (long long)c->offset_ms);
+    }
+    wire_buf_init(&v);
+    alert_encode(&a, &v);
+    rc = store_put(t, STORE_ALERTS, a.id, strlen(a.id), v.data, v.len, 0);
+    wire_buf_fini(&v);
+    if (rc != 0)
+        return rc;
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    alert_record_encode(&a, &rec);
+    uint64_t seq;
+    rc = spool_append(t, c->s->node, rec.data, rec.len, &seq);
+    wire_buf_fini(&rec);
+    if (rc == 0)
+        rc = spool_seal(t, c->s->node, c->seal_at, true, c->now_ms, &c->sealed);
+    c->changed = rc == 0;
+    return rc;
+}
+
+int
+skew_check(skew_t *s, int64_t wall_ms, int64_t mono_ms, uint32_t seal_at, uint64_t *sealed)
+{
+    *sealed = 0;
+    int64_t off = 0;
+    bool known = skew_offset(s, wall_ms, mono_ms, &off);
+    bool disagree = known && llabs(off) > s->bound_ms;
+    /* Unheard parent: the alarm stands as it is (nothing new is known). */
+    if (!known || (s->raised >= 0 && (s->raised == 1) == disagree))
+        return 0;
+    /* The alarm's times are the parent's clock: this node's is the one in doubt. */
+    struct check c = {s, disagree, off, wall_ms - off, seal_at, 0, false};
+    int rc = store_write(s->store, check_fn, &c);
+    if (rc == 0) {
+        s->raised = disagree;
+        *sealed = c.sealed;
+    }
+    return rc;
+}
