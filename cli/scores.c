@@ -122,15 +122,16 @@ cli_scores(int argc, char **argv)
             printf("{\"rank\":%zu,\"key\":\"%s\",\"period\":\"%s\",\"cases\":%llu,"
                    "\"concluded\":%llu,\"on_time\":%llu,\"red\":%llu,\"yellow\":%llu,"
                    "\"ratings\":%llu,\"ratings_good\":%llu,\"response_due\":%llu,"
-                   "\"responded_in_time\":%llu,\"complaints\":%llu,\"score\":%.2f,"
-                   "\"grade\":\"%s\"}\n",
+                   "\"responded_in_time\":%llu,\"escalated\":%llu,\"complaints\":%llu,"
+                   "\"score\":%.2f,\"grade\":\"%s\"}\n",
                    i + 1, r->key, period, (unsigned long long)r->c.cases,
                    (unsigned long long)r->c.concluded, (unsigned long long)r->c.on_time,
                    (unsigned long long)r->c.red, (unsigned long long)r->c.yellow,
                    (unsigned long long)r->c.ratings, (unsigned long long)r->c.ratings_good,
                    (unsigned long long)r->c.response_due,
                    (unsigned long long)r->c.responded_in_time,
-                   (unsigned long long)r->c.complaints, r->r.score, r->r.grade);
+                   (unsigned long long)r->c.escalated, (unsigned long long)r->c.complaints,
+                   r->r.score, r->r.grade);
         else
             printf("%4zu  %-22s %6llu %6llu %6.1f%% %5llu %6llu %7.1f%% %7.1f%% %6.2f  %s\n", i + 1,
                    r->key, (unsigned long long)r->c.cases, (unsigned long long)r->c.concluded,

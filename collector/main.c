@@ -99,9 +99,9 @@ struct collector {
 static int64_t
 judging_now(struct collector *c)
 {
-    int64_t wall, mono = timestamp_mono_ms();
-    if (link_parent_clock(c->link, &wall, &mono))
-        skew_note_parent(c->skew, wall, mono);
+    int64_t wall, own, mono;
+    if (link_parent_clock(c->link, &wall, &own, &mono))
+        skew_note_parent(c->skew, wall, own, mono);
     return skew_judging_ms(c->skew, timestamp_now_ms(), timestamp_mono_ms());
 }
 

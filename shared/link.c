@@ -48,6 +48,7 @@ struct link {
     int64_t last_rx_ms;
     int64_t last_rx_wall_ms;                /* for the parent-contact time a status shows */
     int64_t parent_wall_ms, parent_mono_ms; /* the parent's clock as its last PING said */
+    int64_t parent_own_wall_ms;             /* this node's wall clock as that PING arrived */
     int64_t last_tx_ms;
     int64_t hello_ms; /* when the current attempt to open a session began */
     bool hello_sent;
@@ -527,6 +528,7 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
             if (proto_ping_decode(bd, bl, &m.p) == 0) {
                 l->parent_wall_ms = m.p.sent_ms;
                 l->parent_mono_ms = now;
+                l->parent_own_wall_ms = timestamp_now_ms();
                 struct wire_buf b;
                 wire_buf_init(&b);
                 proto_ping_encode(&m.p, &b);
@@ -650,11 +652,13 @@ link_status(const link_t *l, struct link_status *st)
 }
 
 bool
-link_parent_clock(const link_t *l, int64_t *parent_wall_ms, int64_t *mono_ms)
+link_parent_clock(const link_t *l, int64_t *parent_wall_ms, int64_t *own_wall_ms,
+                  int64_t *mono_ms)
 {
     if (!l->parent_mono_ms)
         return false;
     *parent_wall_ms = l->parent_wall_ms;
+    *own_wall_ms = l->parent_own_wall_ms;
     *mono_ms = l->parent_mono_ms;
     return true;
 }

@@ -94,9 +94,10 @@ void link_kick(link_t *l);
  * now_ms is on the monotonic clock (timestamp_mono_ms), never the wall clock. */
 void link_tick(link_t *l, int64_t now_ms);
 
-/* The parent's wall clock as its last PING said it, and when that arrived on this node's
- * monotonic clock; false until a parent has pinged. (skew.h compares it with this node's.) */
-bool link_parent_clock(const link_t *l, int64_t *parent_wall_ms, int64_t *mono_ms);
+/* The parent's wall clock as its last PING said it, this node's wall clock and monotonic clock
+ * when it arrived; false until a parent has pinged. (skew.h compares the clocks.) */
+bool link_parent_clock(const link_t *l, int64_t *parent_wall_ms, int64_t *own_wall_ms,
+                       int64_t *mono_ms);
 
 void link_status(const link_t *l, struct link_status *st);
 const char *link_state_name(enum link_state s);

@@ -18,7 +18,7 @@ struct skew {
     uint32_t node;
     int64_t bound_ms;
     bool heard;
-    int64_t parent_wall_ms, mono_ms;
+    int64_t parent_wall_ms, own_wall_ms, mono_ms;
     int raised; /* -1 unknown until read from the store, 0 no open alarm, 1 open */
 };
 
@@ -41,29 +41,31 @@ skew_destroy(skew_t **p)
 }
 
 void
-skew_note_parent(skew_t *s, int64_t parent_wall_ms, int64_t mono_ms)
+skew_note_parent(skew_t *s, int64_t parent_wall_ms, int64_t own_wall_ms, int64_t mono_ms)
 {
     s->heard = true;
     s->parent_wall_ms = parent_wall_ms;
+    s->own_wall_ms = own_wall_ms;
     s->mono_ms = mono_ms;
 }
 
 bool
-skew_offset(const skew_t *s, int64_t wall_ms, int64_t mono_ms, int64_t *offset_ms)
+skew_offset(const skew_t *s, int64_t *offset_ms)
 {
     if (!s->heard)
         return false;
-    *offset_ms = wall_ms - (s->parent_wall_ms + (mono_ms - s->mono_ms));
+    *offset_ms = s->own_wall_ms - s->parent_wall_ms;
     return true;
 }
 
 int64_t
 skew_judging_ms(const skew_t *s, int64_t wall_ms, int64_t mono_ms)
 {
-    int64_t off;
-    if (!skew_offset(s, wall_ms, mono_ms, &off) || off <= s->bound_ms)
+    if (!s->heard)
         return wall_ms;
-    return wall_ms - off; /* ahead of the parent: the parent's clock */
+    /* the parent's clock carried forward on the monotonic one: right however this one is set */
+    int64_t parent_now = s->parent_wall_ms + (mono_ms - s->mono_ms);
+    return wall_ms - parent_now > s->bound_ms ? parent_now : wall_ms;
 }
 
 static void
@@ -146,8 +148,9 @@ int
 skew_check(skew_t *s, int64_t wall_ms, int64_t mono_ms, uint32_t seal_at, uint64_t *sealed)
 {
     *sealed = 0;
+    (void)mono_ms;
     int64_t off = 0;
-    bool known = skew_offset(s, wall_ms, mono_ms, &off);
+    bool known = skew_offset(s, &off);
     bool disagree = known && llabs(off) > s->bound_ms;
     /* Unheard parent: the alarm stands as it is (nothing new is known). */
     if (!known || (s->raised >= 0 && (s->raised == 1) == disagree))

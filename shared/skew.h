@@ -24,11 +24,14 @@ typedef struct skew skew_t;
 skew_t *skew_new(store_t *store, uint32_t node, int64_t bound_ms);
 void skew_destroy(skew_t **p);
 
-/* The parent's wall clock said parent_wall_ms when this node's monotonic clock read mono_ms. */
-void skew_note_parent(skew_t *s, int64_t parent_wall_ms, int64_t mono_ms);
+/* The parent's wall clock said parent_wall_ms when this node's wall clock said own_wall_ms and
+ * its monotonic clock mono_ms (as the PING arrived). */
+void skew_note_parent(skew_t *s, int64_t parent_wall_ms, int64_t own_wall_ms, int64_t mono_ms);
 
-/* This node's clock minus the parent's as projected now; false when no parent was heard. */
-bool skew_offset(const skew_t *s, int64_t wall_ms, int64_t mono_ms, int64_t *offset_ms);
+/* This node's clock minus the parent's as the last PING measured it; false when no parent was
+ * heard. The alarm follows this measure only: a jump of this node's clock since that PING is
+ * judged on the next one, so a clock moved on the whole tree at once raises nothing. */
+bool skew_offset(const skew_t *s, int64_t *offset_ms);
 
 /* The instant to judge time rules at: the node's wall clock, but never later than the parent's
  * projected clock when the two disagree beyond the bound. */
