@@ -3,7 +3,7 @@
 # is only called when something is missing.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev liblmdb-dev lmdb-utils
-      libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev jq faketime
+      libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev jq faketime python3
       chromium fonts-noto-cjk) # the last two render the monthly report to PNG
 missing=()
 for p in "${PKGS[@]}"; do
