@@ -292,9 +292,14 @@ follow_finding(store_txn_t *t, struct pass *p, struct alert *old, const struct a
         alert_log_cause(old, p->now, ALERT_RAISED, old->finding, cause);
         return record_change(t, p, old, kind, key, prev_raised);
     }
+    /* Also what it says: a late acceptance names the dept and item, a late event the reason. */
     if (a->finding == old->finding && a->raised_ms == old->raised_ms &&
-        a->finding_ms == old->finding_ms && a->provisional == old->provisional)
+        a->finding_ms == old->finding_ms && a->provisional == old->provisional &&
+        strcmp(a->dept, old->dept) == 0 && strcmp(a->item, old->item) == 0 &&
+        strcmp(a->detail, old->detail) == 0)
         return 0;
+    snprintf(old->dept, sizeof old->dept, "%s", a->dept);
+    snprintf(old->item, sizeof old->item, "%s", a->item);
     enum alert_action act = a->finding > old->finding   ? ALERT_ESCALATED
                             : a->finding < old->finding ? ALERT_LOWERED
                                                         : ALERT_CORRECTED;
