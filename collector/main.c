@@ -182,7 +182,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     }
     int64_t judging = judging_now(c);
     uint64_t clock_sealed;
-    if (skew_check(c->skew, now, timestamp_mono_ms(), c->seal_at, &clock_sealed) != 0)
+    if (skew_check(c->skew, now, c->seal_at, &clock_sealed) != 0)
         log_warn("collector: recording node.clock failed, will retry");
     else if (clock_sealed)
         link_kick(c->link);

@@ -247,7 +247,6 @@ struct count_ctx {
     const catalog_t *catalog;
     calendar_t *cal;
     int64_t now;
-    int64_t day; /* the day being counted */
     struct sheet sheet;
 };
 
@@ -356,8 +355,8 @@ count_alert(struct count_ctx *x, const char *id, size_t len)
     int rc = load_alert(x->t, id, len, &a);
     if (rc != 0)
         return rc == ERR_NOT_FOUND ? 0 : rc;
-    if (a.state == ALERT_CLEARED || calendar_day_of(a.raised_ms) != x->day)
-        return 0; /* unfounded, or an index entry left behind by a raise time corrected later */
+    if (a.state == ALERT_CLEARED)
+        return 0;
     const char *category = category_of_item(x->catalog, a.item);
     if (strcmp(a.subject_kind, "case") == 0) {
         struct accept_ctx ac;
@@ -388,7 +387,6 @@ static int
 count_day(struct count_ctx *x, int64_t day)
 {
     x->sheet.n = 0;
-    x->day = day;
     uint8_t prefix[9];
     store_cursor_t *c = NULL;
     int rc = store_cursor_open(x->t, STORE_DAYS, &c);

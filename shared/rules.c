@@ -115,7 +115,6 @@ struct rules {
     size_t n_alerts, cap_alerts;
     int64_t as_of;
     int64_t next_change;
-    int64_t guessed_day; /* the first due day computed past the calendar's years; 0 = none */
 };
 
 rules_t *
@@ -357,17 +356,14 @@ end_of(int64_t day)
 
 /* The instant a clock of n units from `start` is used up (end_of its due day), INT64_MAX while it
  * stands still; *provisional says whether the due day lies past the calendar's years, where
- * working days are guessed (the engine remembers that it guessed: rules_guessed). */
+ * working days are guessed. */
 static int64_t
 deadline(rules_t *r, int64_t start, uint32_t n, enum calendar_unit unit, bool roll,
          calendar_skip_fn skip, void *arg, bool *provisional)
 {
     int64_t day = calendar_due(r->cal, start, n, unit, roll, skip, arg);
-    bool guessed = day != CALENDAR_NEVER && !calendar_covers(r->cal, day);
-    if (guessed && (!r->guessed_day || day < r->guessed_day))
-        r->guessed_day = day;
     if (provisional)
-        *provisional = guessed;
+        *provisional = day != CALENDAR_NEVER && !calendar_covers(r->cal, day);
     return day == CALENDAR_NEVER ? INT64_MAX : end_of(day);
 }
 
@@ -977,12 +973,6 @@ rules_next_change(const rules_t *r)
     return r->next_change;
 }
 
-int64_t
-rules_guessed_day(const rules_t *r)
-{
-    return r->guessed_day;
-}
-
 int
 rules_subject_of(const void *record, size_t len, char *kind, char key[65], char handler[65])
 {
@@ -1035,7 +1025,6 @@ rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_fn emit,
     r->n_alerts = 0;
     r->as_of = as_of_ms;
     r->next_change = INT64_MAX;
-    r->guessed_day = 0;
     free(r->creds);
     r->creds = xcalloc(r->n ? r->n : 1, sizeof *r->creds);
     r->n_creds = 0;

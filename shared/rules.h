@@ -45,11 +45,6 @@ size_t rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_f
  * escalate (the moment to evaluate again without new events), or INT64_MAX if none. */
 int64_t rules_next_change(const rules_t *r);
 
-/* After an evaluation: the first due day it computed past the calendar's years (working days
- * guessed as Monday to Friday there; the alerts that fired on such a day say `provisional`), or 0
- * if every deadline lay within them. */
-int64_t rules_guessed_day(const rules_t *r);
-
 /* The subject an event record belongs to, for indexing: its kind ('c' case, 'q' complaint,
  * 'h' handler credential, 'i' item publish) and key copied into key (at most 64 bytes + NUL).
  * 0, or ERR_NOT_FOUND for records no rule reads. */

@@ -145,10 +145,9 @@ check_fn(store_txn_t *t, void *arg)
 }
 
 int
-skew_check(skew_t *s, int64_t wall_ms, int64_t mono_ms, uint32_t seal_at, uint64_t *sealed)
+skew_check(skew_t *s, int64_t wall_ms, uint32_t seal_at, uint64_t *sealed)
 {
     *sealed = 0;
-    (void)mono_ms;
     int64_t off = 0;
     bool known = skew_offset(s, &off);
     bool disagree = known && llabs(off) > s->bound_ms;

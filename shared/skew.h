@@ -40,7 +40,7 @@ int64_t skew_judging_ms(const skew_t *s, int64_t wall_ms, int64_t mono_ms);
 /* Raises `node.clock` when the clocks disagree beyond the bound and clears it when they agree,
  * storing the change and appending it to the spool (sealed at once: it leaves in the next
  * batch). A no-op (no write) when nothing changes. *sealed: batches sealed. */
-int skew_check(skew_t *s, int64_t wall_ms, int64_t mono_ms, uint32_t seal_at, uint64_t *sealed)
+int skew_check(skew_t *s, int64_t wall_ms, uint32_t seal_at, uint64_t *sealed)
     __attribute__((warn_unused_result));
 
 #endif

@@ -272,6 +272,19 @@ thresholds_of(const watch_t *w, const struct alert *a)
  * history as of now): raised again if it had been cleared, escalated, lowered or its times
  * corrected, each with a ledger entry naming the cause. The answer clock and the steps it took
  * stay: they are the department's own record (feedback.h), shown over the finding. */
+/* Copies what the engine judges (light, times, place, reason) onto the stored alert. */
+static void
+take_finding(struct alert *old, const struct alert *a)
+{
+    old->finding = a->finding;
+    old->finding_ms = a->finding_ms;
+    old->raised_ms = a->raised_ms;
+    old->provisional = a->provisional;
+    snprintf(old->dept, sizeof old->dept, "%s", a->dept);
+    snprintf(old->item, sizeof old->item, "%s", a->item);
+    snprintf(old->detail, sizeof old->detail, "%s", a->detail);
+}
+
 static int
 follow_finding(store_txn_t *t, struct pass *p, struct alert *old, const struct alert *a,
                char kind, const char *key, const char *cause)
@@ -281,12 +294,8 @@ follow_finding(store_txn_t *t, struct pass *p, struct alert *old, const struct a
     if (old->state == ALERT_CLEARED) {
         /* Shown founded again by a later event or by the clock: open it again. */
         old->state = ALERT_OPEN;
-        old->finding = a->finding;
-        old->finding_ms = a->finding_ms;
-        old->raised_ms = a->raised_ms;
-        old->provisional = a->provisional;
+        take_finding(old, a);
         old->queue[0] = '\0';
-        snprintf(old->detail, sizeof old->detail, "%s", a->detail);
         feedback_start(old, w->cal, p->now, thresholds_of(w, old));
         old->light = alert_shown_light(old);
         alert_log_cause(old, p->now, ALERT_RAISED, old->finding, cause);
@@ -298,16 +307,10 @@ follow_finding(store_txn_t *t, struct pass *p, struct alert *old, const struct a
         strcmp(a->dept, old->dept) == 0 && strcmp(a->item, old->item) == 0 &&
         strcmp(a->detail, old->detail) == 0)
         return 0;
-    snprintf(old->dept, sizeof old->dept, "%s", a->dept);
-    snprintf(old->item, sizeof old->item, "%s", a->item);
     enum alert_action act = a->finding > old->finding   ? ALERT_ESCALATED
                             : a->finding < old->finding ? ALERT_LOWERED
                                                         : ALERT_CORRECTED;
-    old->finding = a->finding;
-    old->finding_ms = a->finding_ms;
-    old->raised_ms = a->raised_ms;
-    old->provisional = a->provisional;
-    snprintf(old->detail, sizeof old->detail, "%s", a->detail);
+    take_finding(old, a);
     old->light = alert_shown_light(old);
     /* an escalation by the clock happened when the threshold passed; a correction when learnt */
     alert_log_cause(old, act == ALERT_ESCALATED ? a->finding_ms : p->now, act, old->finding,
