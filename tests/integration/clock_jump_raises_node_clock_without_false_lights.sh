@@ -9,43 +9,17 @@
 # again every second; monotonic clocks are left alone, as in a real jump.
 . "$(dirname "$0")/lib.sh"
 
-FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-[ -n "$FAKELIB" ] || fail "libfaketime is not installed (packaging/install-deps.sh installs it)"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-unset FAKETIME # this test pins its own clock (test.sh may have moved the suite's)
-real_now=$(env -u LD_PRELOAD date +%s)
-BASE=$(($(date -d 2026-11-12T10:00:00+08:00 +%s) - real_now))
-offset() { [ "$1" -lt 0 ] && echo "$1" || echo "+$1"; } # SECONDS as libfaketime reads them
-for n in province city county; do offset "$BASE" >"$T/$n.clock"; done
-# on NODE: run what follows on NODE's clock file
-on() { local n=$1; shift; LD_PRELOAD="$FAKELIB" FAKETIME_TIMESTAMP_FILE="$T/$n.clock" \
-    FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"; }
-set_clock() { offset "$2" >"$T/$1.clock.new" && mv "$T/$1.clock.new" "$T/$1.clock"; }
-
-cat >"$T/catalog.json" <<'JSON'
-{"version":1,"items":[{"item":"LIC","name":"食品经营许可","category":"licensing","node":"510104",
- "dept":"SCJGJ","basis":["《食品安全法》第三十五条"],
- "limits":{"promised":{"n":10,"unit":"wd"},"legal":{"n":20,"unit":"wd"}},
- "steps":[{"name":"受理"},{"name":"审查"},{"name":"决定"}],"credential":true}]}
-JSON
-keys 510104; keys 510100; keys 510000
-aggregator_config province 510000
-on province start province
-aggregator_config city 510100 "aggregator
-    key = $T/keys/510100.secret
-uplink
-    endpoint = $(endpoint_of province)
-    heartbeat_ms = 200
-    timeout_ms = 1500
-    ack_timeout_ms = 1000
-    backoff_max_ms = 500"
-on city start city
+pin_clocks 2026-11-12T10:00:00+08:00
+set_clock "$T/tree.clock"   # the province's and the city's
+set_clock "$T/county.clock"
+cp "$SRC/tests/vectors/catalog-lic.json" "$T/catalog.json" # one item, 10 wd promised
+on_clock "$T/tree.clock" province_and_city
 collector_config county 510104 "$(endpoint_of city)" "rules
     catalog = $T/catalog.json
     calendar = $SRC/config/cn-workdays.tsv
 patrol
     from = 2026-11-12"
-on county start county
+on_clock "$T/county.clock" start county
 
 # Accepted Mon 11-02 with 10 wd: day 8 ends Thu 11-12, so the yellow is due at 11-13 00:00.
 {
@@ -61,8 +35,8 @@ traffic 1 300 >"$T/before.jsonl"
 traffic 301 600 >"$T/during.jsonl"
 traffic 601 900 >"$T/after.jsonl"
 cat "$T/first.jsonl" "$T/before.jsonl" "$T/during.jsonl" "$T/after.jsonl" >"$T/all.jsonl"
-on county "$JIANCHA" send --data "$T/county" "$T/first.jsonl" >/dev/null || fail "send"
-on county "$JIANCHA" send --data "$T/county" "$T/before.jsonl" >/dev/null || fail "send"
+on_clock "$T/county.clock" "$JIANCHA" send --data "$T/county" "$T/first.jsonl" >/dev/null || fail "send"
+on_clock "$T/county.clock" "$JIANCHA" send --data "$T/county" "$T/before.jsonl" >/dev/null || fail "send"
 alerts() { "$JIANCHA" query alerts --data "$1" --json; }
 lights() { alerts "$1" | jq -c 'select(.rule | startswith("node.") | not)'; }
 clock_state() { alerts "$1" | jq -r 'select(.rule == "node.clock" and .node == "510104") | .state'; }
@@ -72,8 +46,8 @@ wait_until 20 city_has_traffic || fail "the city did not get the traffic"
 [ -z "$(clock_state "$T/county")" ] || fail "node.clock with the clocks agreeing"
 
 say "-- the county's clock jumps a day ahead, under traffic"
-set_clock county $((BASE + 86400))
-on county "$JIANCHA" send --data "$T/county" "$T/during.jsonl" >/dev/null || fail "send during the jump"
+set_clock "$T/county.clock" 86400
+on_clock "$T/county.clock" "$JIANCHA" send --data "$T/county" "$T/during.jsonl" >/dev/null || fail "send during the jump"
 clock_is() { [ "$(clock_state "$T/$1")" = "$2" ]; }
 wait_until 30 clock_is county open || fail "no node.clock at the county: $(alerts "$T/county")"
 wait_until 30 clock_is province open || fail "node.clock did not reach the province"
@@ -83,10 +57,10 @@ sleep 3 # time for a wrong light to appear, were the county judging by its own c
 [ -z "$(lights "$T/county")" ] || fail "a light for a day the parent's clock has not ended: $(lights "$T/county")"
 
 say "-- and comes back"
-set_clock county "$BASE"
+set_clock "$T/county.clock"
 wait_until 30 clock_is county cleared || fail "node.clock not cleared at the county"
 wait_until 30 clock_is province cleared || fail "the clearing did not reach the province"
-on county "$JIANCHA" send --data "$T/county" "$T/after.jsonl" >/dev/null || fail "send after the jump"
+on_clock "$T/county.clock" "$JIANCHA" send --data "$T/county" "$T/after.jsonl" >/dev/null || fail "send after the jump"
 [ -z "$(lights "$T/county")" ] || fail "a light after the clock came back: $(lights "$T/county")"
 [ -z "$(lights "$T/province")" ] || fail "a false light reached the province: $(lights "$T/province")"
 grep -q 'parent silent' "$T/county.log" && fail "the jump dropped the county's session"
@@ -96,7 +70,7 @@ wait_until 30 arrived || say "not all events reached the province"
 exactly_once "$T/all.jsonl" "$T/province"
 
 say "-- the whole tree's clock passes the threshold: the held yellow comes on, at its instant"
-for n in province city county; do set_clock $n $((BASE + 86400)); done
+for f in tree county; do set_clock "$T/$f.clock" 86400; done
 yellow() { lights "$1" | jq -s -e 'map(select(.rule == "limit.case" and .case == "C1" and .light == "yellow" and .raised_at == "2026-11-13T00:00:00.000+08:00")) | length == 1' >/dev/null; }
 wait_until 30 yellow "$T/county" || fail "no yellow once the clocks agreed: $(lights "$T/county")"
 wait_until 30 yellow "$T/province" || fail "the yellow did not reach the province"

@@ -13,12 +13,7 @@ FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 export TZ=UTC
 
-cat >"$T/catalog.json" <<'JSON'
-{"version":1,"items":[{"item":"LIC","name":"食品经营许可","category":"licensing","node":"510104",
- "dept":"SCJGJ","basis":["《食品安全法》第三十五条"],
- "limits":{"promised":{"n":10,"unit":"wd"},"legal":{"n":20,"unit":"wd"}},
- "steps":[{"name":"受理"},{"name":"审查"},{"name":"决定"}],"credential":true}]}
-JSON
+cp "$SRC/tests/vectors/catalog-lic.json" "$T/catalog.json" # one item, 10 wd promised
 keys 510104
 aggregator_config city 510100
 start city

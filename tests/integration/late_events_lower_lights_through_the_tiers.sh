@@ -12,15 +12,9 @@
 # - the county's alerts equal `jiancha evaluate` over the same events as of the same instant.
 . "$(dirname "$0")/lib.sh"
 
-FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-[ -n "$FAKELIB" ] || fail "libfaketime is not installed (packaging/install-deps.sh installs it)"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-unset FAKETIME # this test pins its own clock (test.sh may have moved the suite's)
-BASE=$(($(date -d 2026-11-20T10:00:00+08:00 +%s) - $(env -u LD_PRELOAD date +%s)))
-offset() { [ "$1" -lt 0 ] && echo "$1" || echo "+$1"; }
-offset "$BASE" >"$T/tree.clock"
-export LD_PRELOAD="$FAKELIB" FAKETIME_TIMESTAMP_FILE="$T/tree.clock" FAKETIME_CACHE_DURATION=1 \
-    FAKETIME_DONT_FAKE_MONOTONIC=1 # every process of this test on the tree's clock
+pin_clocks 2026-11-20T10:00:00+08:00
+set_clock "$T/tree.clock"
+use_clock "$T/tree.clock" # every process of this test
 
 CAL=$SRC/config/cn-workdays.tsv
 cat >"$T/catalog.json" <<'JSON'
@@ -69,7 +63,7 @@ done
 diff "$T/want" "$T/got" || fail "the county's findings differ from evaluate over the same events"
 
 say "-- twelve days on, nobody answered: shown red, still yellow findings, still on time"
-offset $((BASE + 12 * 86400)) >"$T/tree.clock.new" && mv "$T/tree.clock.new" "$T/tree.clock"
+set_clock "$T/tree.clock" $((12 * 86400))
 for c in C1 C2; do
     wait_until 30 is province $c '.light == "red" and .finding == "yellow" and .feedback_steps == 1' ||
         fail "$c at the province: $(alert province $c)"

@@ -198,6 +198,32 @@ uplink
     start city
 }
 
+# --- clocks set as on a real machine (libfaketime's timestamp file) ---
+FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+# pin_clocks TIME: clock files count from TIME (RFC 3339) from here on; the offset to the real
+# clock is taken once, so files set later stay exactly in step. Drops the suite's own shift
+# (test.sh's FAKETIME=+400d): a pinned test chooses its instants.
+pin_clocks() {
+    [ -n "$FAKELIB" ] || fail "libfaketime is not installed (packaging/install-deps.sh installs it)"
+    unset FAKETIME
+    CLOCK_BASE=$(($(date -d "$1" +%s) - $(env -u LD_PRELOAD date +%s)))
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
+# set_clock FILE [SECONDS]: FILE's clock reads the pinned time plus SECONDS, replaced atomically
+set_clock() {
+    local o=$((CLOCK_BASE + ${2:-0}))
+    [ "$o" -lt 0 ] || o=+$o
+    echo "$o" >"$1.new" && mv "$1.new" "$1"
+}
+# on_clock FILE COMMAND...: COMMAND (a function too) on FILE's clock, read again every second;
+# monotonic clocks are left alone, as when a real machine's clock is set
+on_clock() { local f=$1; shift; (use_clock "$f"; "$@"); }
+# use_clock FILE: every process started from here on runs on FILE's clock
+use_clock() {
+    export LD_PRELOAD="$FAKELIB" FAKETIME_TIMESTAMP_FILE="$1" FAKETIME_CACHE_DURATION=1 \
+        FAKETIME_DONT_FAKE_MONOTONIC=1
+}
+
 # --- certificates (docs/trust.md) ---
 # pki_init: an offline root, an issuer, and the master trust directory $T/trust holding both;
 # node keys go to $K, certificates to $T/certs.

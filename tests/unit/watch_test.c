@@ -70,31 +70,6 @@ pass(const char *when)
     return r;
 }
 
-/* The stored state of the case's limit.case alert (light and state), or "none". */
-static void
-limit_alert(char out[32])
-{
-    struct alert a = {0};
-    snprintf(a.node, sizeof a.node, "510104");
-    snprintf(a.rule, sizeof a.rule, "limit.case");
-    snprintf(a.subject_kind, sizeof a.subject_kind, "case");
-    snprintf(a.subject, sizeof a.subject, "C1");
-    alert_make_id(&a);
-    store_txn_t *t = NULL;
-    assert_int_equal(store_read(st, &t), 0);
-    struct wire_buf v;
-    wire_buf_init(&v);
-    struct alert got;
-    if (store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v) == 0 &&
-        alert_decode_bytes(v.data, v.len, &got) == 0)
-        snprintf(out, 32, "%s/%s/%zu", alert_light_name(got.light), alert_state_name(got.state),
-                 got.n_ledger);
-    else
-        snprintf(out, 32, "none");
-    wire_buf_fini(&v);
-    store_abort(&t);
-}
-
 /* The case's stored limit.case alert; false if there is none. */
 static bool
 stored_limit_alert(const char *case_id, struct alert *got)
@@ -114,6 +89,18 @@ stored_limit_alert(const char *case_id, struct alert *got)
     wire_buf_fini(&v);
     store_abort(&t);
     return found;
+}
+
+/* The stored state of the case's limit.case alert (light and state), or "none". */
+static void
+limit_alert(char out[32])
+{
+    struct alert got;
+    if (stored_limit_alert("C1", &got))
+        snprintf(out, 32, "%s/%s/%zu", alert_light_name(got.light), alert_state_name(got.state),
+                 got.n_ledger);
+    else
+        snprintf(out, 32, "none");
 }
 
 static uint64_t
