@@ -7,6 +7,7 @@
  */
 #include "bundle.h"
 #include "calendar.h"
+#include "coverage.h"
 #include "conf.h"
 #include "err.h"
 #include "event.h"
@@ -120,6 +121,7 @@ struct aggregator {
     int64_t silence_checked_ms;
     office_t *office; /* this node's supervision office: its intake and desk */
     calendar_t *cal;  /* the office's calendar (NULL: no desk) */
+    int64_t coverage_due_ms; /* when calendar.coverage is judged next (0: at the next tick) */
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
     zap_t *zap;
@@ -230,9 +232,11 @@ adopt_calendar(struct aggregator *a, const void *body, size_t len, uint64_t vers
                   (unsigned long long)version, why);
         return;
     }
+    calendar_set_version(cal, version);
     office_set_calendar(a->office, cal);
     calendar_destroy(&a->cal);
     a->cal = cal;
+    a->coverage_due_ms = 0;
     log_info("aggregator: desk counts with calendar version %llu", (unsigned long long)version);
 }
 
@@ -613,6 +617,16 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("aggregator: cannot record children's contact, will retry");
     }
     run_desk(a, now);
+    if (a->cal && now >= a->coverage_due_ms) {
+        struct coverage_result cr;
+        uint64_t sealed;
+        if (coverage_check(a->store, a->node, a->cal, now, a->forward_seal_at, &cr, &sealed) != 0)
+            log_warn("aggregator: calendar.coverage check failed, will retry");
+        else
+            a->coverage_due_ms = cr.next_ms;
+        if (sealed && a->link)
+            link_kick(a->link);
+    }
     if (now - a->silence_checked_ms >= 1000) {
         uint64_t changes;
         a->silence_checked_ms = now;

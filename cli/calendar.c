@@ -49,6 +49,21 @@ usage(void)
                     "       jiancha calendar is-workday DATE [--calendar FILE]\n");
 }
 
+/* The answer rests on a guess when its day lies past the calendar's years: say so, once. */
+static void
+warn_guessed(const calendar_t *cal, int64_t day)
+{
+    if (calendar_covers(cal, day) || day == CALENDAR_NEVER)
+        return;
+    int first, last;
+    calendar_years(cal, &first, &last);
+    char d[16];
+    calendar_format_date(day, d);
+    fprintf(stderr, "jiancha calendar: warning: %s is outside the calendar's years %d-%d; days "
+                    "past %d-12-31 are counted Monday to Friday until a newer calendar is "
+                    "installed\n", d, first, last, last);
+}
+
 int
 cli_calendar(int argc, char **argv)
 {
@@ -86,7 +101,6 @@ cli_calendar(int argc, char **argv)
         fprintf(stderr, "jiancha calendar: %s\n", err);
         return 1;
     }
-    log_threshold = LOG_LEVEL_WARN; /* the past-the-calendar warning reaches the user */
     int rc = 2;
     int64_t day;
     if (strcmp(verb, "due") == 0 && (nrest == 2 || nrest == 3)) {
@@ -101,11 +115,12 @@ cli_calendar(int argc, char **argv)
             fprintf(stderr, "jiancha calendar: unit \"%s\" must be wd or d\n", unit);
         } else {
             char out[16];
-            calendar_format_date(calendar_due(cal, day, (uint32_t)n,
-                                              unit[1] ? CALENDAR_WORKDAYS : CALENDAR_DAYS, roll,
-                                              NULL, NULL),
-                                 out);
+            int64_t due = calendar_due(cal, day, (uint32_t)n,
+                                       unit[1] ? CALENDAR_WORKDAYS : CALENDAR_DAYS, roll, NULL,
+                                       NULL);
+            calendar_format_date(due, out);
             printf("%s\n", out);
+            warn_guessed(cal, due);
             rc = 0;
         }
     } else if (strcmp(verb, "is-workday") == 0 && nrest == 1) {
@@ -113,6 +128,7 @@ cli_calendar(int argc, char **argv)
             fprintf(stderr, "jiancha calendar: DATE \"%s\" is not a date YYYY-MM-DD\n", rest[0]);
         } else {
             bool w = calendar_is_workday(cal, day);
+            warn_guessed(cal, day);
             printf("%s\n", w ? "yes" : "no");
             rc = w ? 0 : 1;
         }

@@ -105,6 +105,12 @@ cli_evaluate(int argc, char **argv)
     size_t alerts = rules_evaluate(rules, as_of, RULES_ALL, print_alert, NULL);
     fprintf(stderr, "%zu lines, %zu rejected, %zu alerts as of %s\n", line_no, bad, alerts,
             as_of_text);
+    if (rules_guessed(rules)) {
+        int first, last;
+        calendar_years(cal, &first, &last);
+        fprintf(stderr, "the calendar covers %d-%d: deadlines counted past %d-12-31 guess Monday "
+                        "to Friday and are marked provisional\n", first, last, last);
+    }
     free(line);
     if (in != stdin)
         fclose(in);

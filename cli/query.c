@@ -5,6 +5,7 @@
 #include "board.h"
 #include "bundle.h"
 #include "cli.h"
+#include "coverage.h"
 #include "desk.h"
 #include "err.h"
 #include "event.h"
@@ -353,6 +354,7 @@ struct node_row {
     uint64_t records;
     uint64_t red_open, yellow_open;
     uint64_t catalog, calendar, crl; /* bundle versions the node acknowledged */
+    int coverage; /* its calendar.coverage alarm: 0 none standing, 1 yellow, 2 red */
 };
 
 static struct node_row *
@@ -457,9 +459,14 @@ query_nodes(int argc, char **argv)
         rc = board_load(t, NULL, &b);
     for (size_t i = 0; i < b.n_alerts; i++) {
         const struct alert *a = &b.alerts[i];
+        struct node_row *r = node_row(&rows, &n, &cap, event_node_number(a->node));
+        if (strcmp(a->rule, COVERAGE_RULE) == 0) {
+            bool stands = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
+            r->coverage = !stands ? 0 : a->light == ALERT_RED ? 2 : 1;
+            continue; /* shown in its own column, not among the department's lights */
+        }
         if (a->state != ALERT_OPEN && a->state != ALERT_RESPONDED)
             continue;
-        struct node_row *r = node_row(&rows, &n, &cap, event_node_number(a->node));
         if (a->light == ALERT_RED)
             r->red_open++;
         else
@@ -487,8 +494,8 @@ query_nodes(int argc, char **argv)
         printf("this node's uplink: %llu batches sealed, %llu acknowledged, backlog %llu\n",
                (unsigned long long)sp.batch_seq, (unsigned long long)sp.acked_batch,
                (unsigned long long)(sp.batch_seq - sp.acked_batch));
-    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %5s  %s\n", "node", "records", "batch",
-           "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "crl",
+    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %8s %5s  %s\n", "node", "records", "batch",
+           "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "coverage", "crl",
            "last contact");
     int64_t now = timestamp_now_ms();
     for (size_t i = 0; i < n; i++) {
@@ -517,11 +524,13 @@ query_nodes(int argc, char **argv)
             snprintf(calv, sizeof calv, "v%llu", (unsigned long long)r->calendar);
         if (r->crl)
             snprintf(crlv, sizeof crlv, "v%llu", (unsigned long long)r->crl);
-        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %5s  %.19s\n", label,
+        /* the node's own judgement of its calendar: ok unless calendar.coverage stands */
+        static const char *const coverage[] = {"ok", "yellow", "red"};
+        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %8s %5s  %.19s\n", label,
                (unsigned long long)r->records,
                (unsigned long long)(r->has_state ? r->st.last_seq : 0), backlog, lag, skew,
                (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
-               crlv, when);
+               coverage[r->coverage], crlv, when);
     }
     free(rows);
     return 0;

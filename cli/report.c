@@ -52,6 +52,10 @@ static const struct {
     {"supervision.overdue", "督办超期"},
     {"patrol.shortfall", "巡查不足"},
     {"node.silent", "节点失联"},
+    {"node.clock", "节点时钟偏差"},
+    {"node.clone", "节点克隆"},
+    {"key.compromised", "密钥泄露"},
+    {"calendar.coverage", "工作日历未覆盖"},
 };
 
 static const struct {

@@ -87,7 +87,7 @@ void alert_log_cause(struct alert *a, int64_t at_ms, enum alert_action action,
 enum alert_light alert_shown_light(const struct alert *a);
 
 /* Is this a department's alert (judged from business events, counted in the scores), rather than
- * the platform's (node.*, key.*) or an office's own (patrol.shortfall, supervision.overdue)? */
+ * the platform's (node.*, key.*, calendar.*) or an office's own (patrol.shortfall, supervision.overdue)? */
 bool alert_is_department(const char *rule);
 
 const char *alert_light_name(enum alert_light l);

@@ -1,12 +1,14 @@
 /* calendar: a sorted table of exception days over Monday-to-Friday. Lookups are binary searches;
  * counting walks day by day, which for limits of tens of days is cheaper than any cleverness.
- * The warning for days past the calendar is logged once per loaded calendar. */
+ * Days past the calendar are not logged here: calendar.coverage (shared/coverage.c) is the
+ * operator's warning, raised once per calendar in force. */
 #include "calendar.h"
 
 #include "err.h"
 #include "file.h"
-#include "log.h"
 #include "mem.h"
+#include "sign.h"
+#include "store.h"
 #include "timestamp.h"
 
 #include <errno.h>
@@ -23,7 +25,8 @@ struct calendar {
     struct exception_day *days; /* sorted by day */
     size_t n;
     int first_year, last_year;
-    bool warned;
+    uint64_t version; /* the bundle's version, 0 for a file */
+    uint64_t digest;  /* of the text, to tell calendars apart */
 };
 
 static int
@@ -154,6 +157,9 @@ calendar_parse(const char *text, size_t len, const char *name, calendar_t **out,
         return ERR_INVALID;
     }
     qsort(c->days, c->n, sizeof *c->days, cmp_day);
+    uint8_t h[SIGN_HASH_BYTES];
+    sign_hash(text, len, h);
+    c->digest = store_from_be64(h);
     for (size_t i = 1; i < c->n; i++) {
         if (c->days[i].day == c->days[i - 1].day) {
             char d[16];
@@ -207,17 +213,42 @@ calendar_covers(const calendar_t *c, int64_t day)
     return y >= c->first_year && y <= c->last_year;
 }
 
-bool
-calendar_is_workday(calendar_t *c, int64_t day)
+int64_t
+calendar_end_day(const calendar_t *c)
 {
-    if (!c->warned && !calendar_covers(c, day)) {
-        char d[16];
-        calendar_format_date(day, d);
-        log_warn("calendar: date %s is outside the calendar's years %d-%d; counting Monday to "
-                 "Friday as working days until a newer calendar is installed",
-                 d, c->first_year, c->last_year);
-        c->warned = true;
-    }
+    return timestamp_days_from_civil(c->last_year + 1, 1, 1);
+}
+
+uint64_t
+calendar_version(const calendar_t *c)
+{
+    return c->version;
+}
+
+void
+calendar_set_version(calendar_t *c, uint64_t version)
+{
+    c->version = version;
+}
+
+uint64_t
+calendar_digest(const calendar_t *c)
+{
+    return c->digest;
+}
+
+void
+calendar_label(const calendar_t *c, char out[CALENDAR_LABEL_MAX])
+{
+    if (c->version)
+        snprintf(out, CALENDAR_LABEL_MAX, "calendar %llu", (unsigned long long)c->version);
+    else
+        snprintf(out, CALENDAR_LABEL_MAX, "calendar file %016llx", (unsigned long long)c->digest);
+}
+
+bool
+calendar_is_workday(const calendar_t *c, int64_t day)
+{
     struct exception_day key = {.day = day};
     const struct exception_day *e = bsearch(&key, c->days, c->n, sizeof *c->days, cmp_day);
     if (e)
@@ -228,7 +259,7 @@ calendar_is_workday(calendar_t *c, int64_t day)
 }
 
 int64_t
-calendar_due(calendar_t *c, int64_t start, uint32_t n, enum calendar_unit unit,
+calendar_due(const calendar_t *c, int64_t start, uint32_t n, enum calendar_unit unit,
              bool roll_to_workday, calendar_skip_fn skip, void *arg)
 {
     int64_t day = start;
@@ -253,7 +284,7 @@ calendar_due(calendar_t *c, int64_t start, uint32_t n, enum calendar_unit unit,
 }
 
 uint32_t
-calendar_count(calendar_t *c, int64_t start, int64_t end, enum calendar_unit unit,
+calendar_count(const calendar_t *c, int64_t start, int64_t end, enum calendar_unit unit,
                calendar_skip_fn skip, void *arg)
 {
     uint32_t counted = 0;

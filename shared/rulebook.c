@@ -81,8 +81,12 @@ parse(const struct bundle *b, struct parsed *out, char *why, size_t len)
     memset(out, 0, sizeof *out);
     if (strcmp(b->kind, "catalog") == 0)
         return catalog_parse(b->body, b->body_len, &out->catalog, why, len);
-    if (strcmp(b->kind, "calendar") == 0)
-        return calendar_parse(b->body, b->body_len, "bundle", &out->calendar, why, len);
+    if (strcmp(b->kind, "calendar") == 0) {
+        int rc = calendar_parse(b->body, b->body_len, "bundle", &out->calendar, why, len);
+        if (rc == 0)
+            calendar_set_version(out->calendar, b->version);
+        return rc;
+    }
     return 0;
 }
 

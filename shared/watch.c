@@ -6,6 +6,7 @@
 #include "alert.h"
 #include "clocks.h"
 #include "counter.h"
+#include "coverage.h"
 #include "desk.h"
 #include "err.h"
 #include "event.h"
@@ -188,6 +189,7 @@ struct pass {
     int64_t now;
     uint32_t seal_at;
     uint64_t max_records;
+    bool guessed; /* a subject judged in this pass counted days past the calendar */
     struct watch_result res;
 };
 
@@ -298,7 +300,8 @@ follow_finding(store_txn_t *t, struct pass *p, struct alert *old, const struct a
         old->queue[0] = '\0';
         feedback_start(old, w->cal, p->now, thresholds_of(w, old));
         old->light = alert_shown_light(old);
-        alert_log_cause(old, p->now, ALERT_RAISED, old->finding, cause);
+        /* brought back by the clock: at its threshold's instant; by a record: when learnt */
+        alert_log_cause(old, cause ? p->now : old->raised_ms, ALERT_RAISED, old->finding, cause);
         return record_change(t, p, old, kind, key, prev_raised);
     }
     /* Also what it says: a late acceptance names the dept and item, a late event the reason. */
@@ -336,6 +339,7 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject, const char
     if (rc == 0)
         rules_evaluate(rules, p->now, scope, collect, &got);
     int64_t next = rules_next_change(rules);
+    p->guessed |= rules_guessed(rules);
     rules_destroy(&rules);
     p->res.subjects++;
 
@@ -433,6 +437,126 @@ add_due(void *arg, const uint8_t *subject, size_t len)
     return 0;
 }
 
+/* ---- judging every subject again with a newer calendar ---- */
+
+/* A calendar new to the stored alerts (meta "calendar_judged" holds the digest of the one they
+ * were judged with) starts a walk over every subject, at most max_records per pass, kept in meta
+ * "recheck": [guessed u8][cause length u8][cause][subjects key to go on from]. */
+struct recheck {
+    bool active, guessed;
+    char cause[ALERT_CAUSE_MAX];
+    uint8_t from[CLOCKS_SUBJECT_MAX];
+    size_t from_len;
+};
+
+static int
+recheck_load(store_txn_t *t, struct recheck *r)
+{
+    memset(r, 0, sizeof *r);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_META, "recheck", 7, &v);
+    if (rc == ERR_NOT_FOUND) {
+        rc = 0;
+    } else if (rc == 0) {
+        size_t cl = v.len >= 2 ? v.data[1] : 0;
+        if (v.len < 2 || cl >= sizeof r->cause || v.len - 2 - cl > sizeof r->from) {
+            rc = ERR_CORRUPT;
+        } else {
+            r->active = true;
+            r->guessed = v.data[0] != 0;
+            memcpy(r->cause, v.data + 2, cl);
+            r->from_len = v.len - 2 - cl;
+            memcpy(r->from, v.data + 2 + cl, r->from_len);
+        }
+    }
+    wire_buf_fini(&v);
+    return rc;
+}
+
+static int
+recheck_save(store_txn_t *t, const struct recheck *r)
+{
+    if (!r->active) {
+        int rc = store_del(t, STORE_META, "recheck", 7);
+        return rc == ERR_NOT_FOUND ? 0 : rc;
+    }
+    uint8_t v[2 + ALERT_CAUSE_MAX + CLOCKS_SUBJECT_MAX];
+    size_t cl = strlen(r->cause);
+    v[0] = r->guessed;
+    v[1] = (uint8_t)cl;
+    memcpy(v + 2, r->cause, cl);
+    memcpy(v + 2 + cl, r->from, r->from_len);
+    return store_put(t, STORE_META, "recheck", 7, v, 2 + cl + r->from_len, 0);
+}
+
+/* Adds up to `max` subjects from where the walk stands (cases 'c', complaints 'q', then all items
+ * as "i"); ends the walk past the last. Each subject is one subjects-table prefix: kind + key +
+ * NUL; the key kind + key + 0x01 is the first one past it. */
+static int
+recheck_walk(store_txn_t *t, struct recheck *r, uint64_t max, struct subjects *set)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_SUBJECTS, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k;
+    wire_buf_init(&k);
+    uint64_t added = 0;
+    uint8_t seek[CLOCKS_SUBJECT_MAX];
+    size_t seek_len = r->from_len;
+    memcpy(seek, r->from, r->from_len);
+    if (seek_len == 0) {
+        seek[0] = 'c';
+        seek_len = 1;
+    }
+    for (;;) {
+        wire_buf_reset(&k);
+        int crc = store_cursor_seek(c, seek, seek_len, &k, NULL);
+        if (crc == ERR_NOT_FOUND || (crc == 0 && k.data[0] > 'q')) {
+            r->active = false;
+            break;
+        }
+        if (crc != 0) {
+            rc = crc;
+            break;
+        }
+        if (added == max) {
+            /* stop here: the next pass goes on from this subject */
+            r->from_len = seek_len;
+            memcpy(r->from, seek, seek_len);
+            break;
+        }
+        char kind = (char)k.data[0];
+        if (kind == 'c' || kind == 'q') {
+            const uint8_t *nul = memchr(k.data, 0, k.len);
+            size_t kl = nul ? (size_t)(nul - k.data) : k.len;
+            if (kl > 65)
+                kl = 65; /* kind + a key of at most 64 bytes (rules_subject_of) */
+            char subject[80];
+            memcpy(subject, k.data, kl);
+            subject[kl] = '\0';
+            subjects_add_cause(set, subject, r->cause);
+            added++;
+            memcpy(seek, k.data, kl);
+            seek[kl] = 0x01;
+            seek_len = kl + 1;
+        } else if (kind == 'i') {
+            subjects_add_cause(set, "i", r->cause);
+            added++;
+            seek[0] = 'j';
+            seek_len = 1;
+        } else {
+            /* credential holders and anything between: on to the next kind judged */
+            seek[0] = kind < 'c' ? 'c' : kind < 'i' ? 'i' : 'q';
+            seek_len = 1;
+        }
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    return rc;
+}
+
 static int
 pass_fn(store_txn_t *t, void *arg)
 {
@@ -451,6 +575,24 @@ pass_fn(store_txn_t *t, void *arg)
     /* The first pass files the item clocks (item.offline needs no event to come due). */
     if (done == 0)
         subjects_add(&set, "i");
+    /* A calendar the alerts were not judged with: every subject is judged again with it. */
+    struct recheck rk;
+    uint64_t judged;
+    bool fresh = false, walked = false;
+    rc = store_meta_get_u64(t, "calendar_judged", &judged);
+    if (rc == 0)
+        rc = recheck_load(t, &rk);
+    if (rc == 0 && judged != calendar_digest(w->cal)) {
+        rc = store_meta_put_u64(t, "calendar_judged", calendar_digest(w->cal));
+        memset(&rk, 0, sizeof rk);
+        rk.active = true;
+        calendar_label(w->cal, rk.cause);
+    }
+    if (rc == 0 && rk.active) {
+        rc = recheck_walk(t, &rk, p->max_records, &set);
+        fresh = !rk.active; /* the walk ends in this pass */
+        walked = true;
+    }
     struct wire_buf v;
     wire_buf_init(&v);
     uint64_t last = next - 1;
@@ -459,10 +601,10 @@ pass_fn(store_txn_t *t, void *arg)
         p->res.more = true;
     }
     for (uint64_t seq = done + 1; rc == 0 && seq <= last; seq++) {
-        uint8_t rk[12];
-        record_key(rk, w->node, seq);
+        uint8_t rec_key[12];
+        record_key(rec_key, w->node, seq);
         wire_buf_reset(&v);
-        rc = store_get(t, STORE_EVENTS, rk, 12, &v);
+        rc = store_get(t, STORE_EVENTS, rec_key, 12, &v);
         if (rc != 0)
             break;
         /* decoded once for both the subject index and the day index */
@@ -512,8 +654,22 @@ pass_fn(store_txn_t *t, void *arg)
     if (rc == 0)
         rc = clocks_each_due(t, STORE_CLOCKS, p->now, add_due, &set);
     for (size_t i = 0; rc == 0 && i < set.n; i++)
-        rc = evaluate_subject(t, p, set.v[i], set.cause[i]);
+        if (set.v[i][0] != 'k') /* the coverage clock: judged below */
+            rc = evaluate_subject(t, p, set.v[i], set.cause[i]);
     subjects_free(&set);
+    /* calendar.coverage: judged afresh once a walk with a new calendar saw every subject */
+    if (rc == 0 && walked) {
+        rk.guessed |= p->guessed;
+        rc = recheck_save(t, &rk);
+    }
+    struct coverage_result cov;
+    if (rc == 0)
+        rc = coverage_judge(t, w->node, w->cal, p->now, fresh ? rk.guessed : p->guessed,
+                            fresh, &cov);
+    if (rc == 0 && cov.changed)
+        p->res.changes++;
+    if (rc == 0)
+        rc = set_clock(t, 'k', "", cov.next_ms);
     /* Alert changes leave at once rather than waiting for a full batch. */
     if (rc == 0 && p->res.changes)
         rc = spool_seal(t, w->node, p->seal_at, true, p->now, &p->res.sealed);
@@ -523,6 +679,8 @@ pass_fn(store_txn_t *t, void *arg)
         rc = store_meta_get_u64(t, "next_seq", &last);
     if (rc == 0)
         rc = store_meta_put_u64(t, "rules_seq", p->res.more ? last : (last ? last - 1 : 0));
+    if (walked && rk.active)
+        p->res.more = true; /* the walk goes on in the next pass */
     return rc;
 }
 
@@ -530,7 +688,7 @@ int
 watch_run(watch_t *w, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
           struct watch_result *res)
 {
-    struct pass p = {w, now_ms, seal_at, max_records, {0}};
+    struct pass p = {w, now_ms, seal_at, max_records, false, {0}};
     int rc = store_write(w->store, pass_fn, &p);
     if (rc == 0) {
         *res = p.res;

@@ -1,8 +1,10 @@
 #include "alert.h"
 #include "calendar.h"
 #include "catalog.h"
+#include "coverage.h"
 #include "err.h"
 #include "event.h"
+#include "file.h"
 #include "intake.h"
 #include "spool.h"
 #include "store.h"
@@ -103,6 +105,33 @@ limit_alert(char out[32])
         snprintf(out, 32, "none");
 }
 
+/* The node's calendar.coverage alarm as light/state, or "none". */
+static const char *
+coverage(void)
+{
+    static char out[32];
+    struct alert a = {0};
+    snprintf(a.node, sizeof a.node, "510104");
+    snprintf(a.rule, sizeof a.rule, COVERAGE_RULE);
+    snprintf(a.subject_kind, sizeof a.subject_kind, "node");
+    snprintf(a.subject, sizeof a.subject, "510104");
+    alert_make_id(&a);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(st, &t), 0);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    struct alert got;
+    if (store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v) == 0 &&
+        alert_decode_bytes(v.data, v.len, &got) == 0)
+        snprintf(out, sizeof out, "%s/%s", alert_light_name(got.light),
+                 alert_state_name(got.state));
+    else
+        snprintf(out, sizeof out, "none");
+    wire_buf_fini(&v);
+    store_abort(&t);
+    return out;
+}
+
 static uint64_t
 alert_records(void)
 {
@@ -160,9 +189,13 @@ clocks_raise_escalate_and_a_late_event_clears_each_change_recorded_once(void **s
     limit_alert(s);
     assert_string_equal(s, "red/cleared/3");
     assert_int_equal(alert_records(), 3);
+    /* weeks later the only change is the calendar's own warning (its last day is near) */
     r = pass("2026-12-31T00:00:00+08:00");
-    assert_int_equal(r.changes, 0);
-    assert_int_equal(alert_records(), 3);
+    assert_int_equal(r.changes, 1);
+    assert_string_equal(coverage(), "yellow/open");
+    assert_int_equal(alert_records(), 4);
+    limit_alert(s);
+    assert_string_equal(s, "red/cleared/3");
 }
 
 static void
@@ -218,7 +251,7 @@ a_late_decision_lowers_a_red_to_the_yellow_it_was_naming_the_event(void **state)
     /* raised and escalated were recorded together (both had passed), then the lowering */
     assert_int_equal(alert_records(), 2);
     assert_int_equal(alert_changes(&a), 3);
-    r = pass("2026-12-31T00:00:00+08:00");
+    r = pass("2026-11-30T00:00:00+08:00");
     assert_int_equal(r.changes, 0);
 }
 
@@ -233,7 +266,8 @@ a_suspension_never_resumed_stands_the_clock_still_until_it_resumes(void **state)
     send("{\"type\":\"case.suspend\",\"id\":\"s\",\"at\":\"2026-11-04T09:00:00+08:00\","
          "\"case\":\"C1\",\"reason\":\"专家评审\"}");
     struct watch_result r = pass("2027-06-30T00:00:00+08:00");
-    assert_int_equal(r.changes, 0);
+    assert_int_equal(r.changes, 1); /* only calendar.coverage: the calendar ended in 2026 */
+    assert_string_equal(coverage(), "red/open");
     struct alert a;
     assert_false(stored_limit_alert("C1", &a));
     assert_true(watch_next_due(w) == INT64_MAX);
@@ -242,6 +276,107 @@ a_suspension_never_resumed_stands_the_clock_still_until_it_resumes(void **state)
     send("{\"type\":\"case.resume\",\"id\":\"r\",\"at\":\"2026-11-16T09:00:00+08:00\",\"case\":\"C1\"}");
     pass("2026-11-16T10:00:00+08:00");
     assert_int_equal(watch_next_due(w), testutil_at("2026-11-25T00:00:00+08:00"));
+}
+
+/* The shipped calendar with the test vector's 2027 appended, as bundle version 2. */
+static calendar_t *
+calendar_2027(void)
+{
+    size_t a_len, b_len;
+    char *a = file_read(JIANCHA_TEST_VECTORS "/../../config/cn-workdays.tsv", &a_len);
+    char *b = file_read(JIANCHA_TEST_VECTORS "/holidays-2027-test.tsv", &b_len);
+    assert_non_null(a);
+    assert_non_null(b);
+    char *text = malloc(a_len + b_len + 1);
+    memcpy(text, a, a_len);
+    memcpy(text + a_len, b, b_len);
+    calendar_t *c = NULL;
+    char err[256];
+    assert_int_equal(calendar_parse(text, a_len + b_len, "bundle", &c, err, sizeof err), 0);
+    calendar_set_version(c, 2);
+    free(a);
+    free(b);
+    free(text);
+    return c;
+}
+
+static void
+a_newer_calendar_corrects_a_light_judged_on_guessed_days(void **state)
+{
+    (void)state;
+    /* Accepted Wed 2027-01-20 with 10 wd, judged with a calendar ending 2026: Monday to Friday
+     * makes day 8 end Mon 02-01 and day 10 Wed 02-03, a red from 02-04, provisional. */
+    send("{\"type\":\"case.accept\",\"id\":\"a\",\"at\":\"2027-01-20T09:00:00+08:00\",\"case\":\"C1\","
+         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
+    pass("2027-02-05T08:00:00+08:00");
+    struct alert a;
+    assert_true(stored_limit_alert("C1", &a));
+    assert_int_equal(a.finding, ALERT_RED);
+    assert_true(a.provisional);
+    assert_int_equal(a.finding_ms, testutil_at("2027-02-04T00:00:00+08:00"));
+    assert_string_equal(coverage(), "red/open");
+    /* The province sends a calendar covering 2027 that declares the week of 02-01 holidays:
+     * the collector judges with it from a new watch, as it does when a bundle is taken. */
+    calendar_t *newer = calendar_2027();
+    watch_destroy(&w);
+    w = watch_new(st, 510104, cat, newer);
+    struct watch_result r = pass("2027-02-05T08:05:00+08:00");
+    assert_int_equal(r.changes, 2); /* the light and the coverage alarm */
+    assert_true(stored_limit_alert("C1", &a));
+    assert_int_equal(a.state, ALERT_CLEARED); /* 7 working days used: no light yet */
+    const struct alert_entry *last = &a.ledger[a.n_ledger - 1];
+    assert_int_equal(last->action, ALERT_CLEARED_ACT);
+    assert_string_equal(last->cause, "calendar 2");
+    assert_string_equal(coverage(), "red/cleared");
+    /* raised again on the right days: day 8 ends Mon 02-08, day 10 Wed 02-10 */
+    assert_int_equal(watch_next_due(w), testutil_at("2027-02-09T00:00:00+08:00"));
+    pass("2027-02-09T00:00:00+08:00");
+    assert_true(stored_limit_alert("C1", &a));
+    assert_int_equal(a.state, ALERT_OPEN);
+    assert_int_equal(a.finding, ALERT_YELLOW);
+    assert_false(a.provisional);
+    assert_int_equal(a.raised_ms, testutil_at("2027-02-09T00:00:00+08:00"));
+    pass("2027-02-11T00:00:00+08:00");
+    assert_true(stored_limit_alert("C1", &a));
+    assert_int_equal(a.finding, ALERT_RED);
+    assert_int_equal(a.finding_ms, testutil_at("2027-02-11T00:00:00+08:00"));
+    /* the same calendar again (a restart) judges nothing again */
+    watch_destroy(&w);
+    w = watch_new(st, 510104, cat, newer);
+    r = pass("2027-02-11T00:10:00+08:00");
+    assert_int_equal(r.changes, 0);
+    assert_int_equal(r.subjects, 0);
+    watch_destroy(&w);
+    calendar_destroy(&newer);
+    w = watch_new(st, 510104, cat, cal); /* for teardown */
+}
+
+static void
+coverage_warns_a_month_ahead_and_a_guessed_deadline_turns_it_red(void **state)
+{
+    (void)state;
+    pass("2026-12-01T12:00:00+08:00");
+    assert_string_equal(coverage(), "none");
+    assert_int_equal(watch_next_due(w), testutil_at("2026-12-02T00:00:00+08:00"));
+    pass("2026-12-02T00:00:00+08:00");
+    assert_string_equal(coverage(), "yellow/open");
+    /* a case decided within 2026 counts known days only: still yellow */
+    send("{\"type\":\"case.accept\",\"id\":\"a1\",\"at\":\"2026-12-21T09:00:00+08:00\",\"case\":\"K1\","
+         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
+    send("{\"type\":\"case.decision\",\"id\":\"d1\",\"at\":\"2026-12-23T09:00:00+08:00\","
+         "\"case\":\"K1\",\"outcome\":\"grant\",\"handler\":\"H1\",\"basis\":[\"法1\"]}");
+    pass("2026-12-23T10:00:00+08:00");
+    assert_string_equal(coverage(), "yellow/open");
+    /* one still running whose 10th working day falls in 2027: its deadline is a guess */
+    send("{\"type\":\"case.accept\",\"id\":\"a2\",\"at\":\"2026-12-22T09:00:00+08:00\",\"case\":\"K2\","
+         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
+    pass("2026-12-23T10:01:00+08:00");
+    assert_string_equal(coverage(), "red/open");
+    /* decided on 12-24 before any guessed day: the guess was made, the alarm stays red */
+    send("{\"type\":\"case.decision\",\"id\":\"d2\",\"at\":\"2026-12-24T09:00:00+08:00\","
+         "\"case\":\"K2\",\"outcome\":\"grant\",\"handler\":\"H1\",\"basis\":[\"法1\"]}");
+    pass("2026-12-24T10:00:00+08:00");
+    assert_string_equal(coverage(), "red/open");
 }
 
 int
@@ -256,6 +391,10 @@ main(void)
             a_late_decision_lowers_a_red_to_the_yellow_it_was_naming_the_event, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_suspension_never_resumed_stands_the_clock_still_until_it_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_newer_calendar_corrects_a_light_judged_on_guessed_days,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            coverage_warns_a_month_ahead_and_a_guessed_deadline_turns_it_red, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

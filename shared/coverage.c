@@ -1,0 +1,159 @@
+/* coverage: calendar.coverage, judged from the calendar's end and what the rules guessed. See
+ * coverage.h for the lights; the alarm's state is its stored alert, nothing else. */
+#include "coverage.h"
+
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "spool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+coverage_alert(uint32_t node, struct alert *a)
+{
+    memset(a, 0, sizeof *a);
+    event_node_text(node, a->node);
+    snprintf(a->rule, sizeof a->rule, COVERAGE_RULE);
+    snprintf(a->article, sizeof a->article, "14");
+    snprintf(a->subject_kind, sizeof a->subject_kind, "node");
+    snprintf(a->subject, sizeof a->subject, "%s", a->node);
+    alert_make_id(a);
+}
+
+static int
+record(store_txn_t *t, uint32_t node, const struct alert *a)
+{
+    struct wire_buf v;
+    wire_buf_init(&v);
+    alert_encode(a, &v);
+    int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
+    wire_buf_fini(&v);
+    if (rc != 0)
+        return rc;
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    alert_record_encode(a, &rec);
+    uint64_t seq;
+    rc = spool_append(t, node, rec.data, rec.len, &seq);
+    wire_buf_fini(&rec);
+    return rc;
+}
+
+int
+coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now_ms,
+               bool guessed, bool fresh, struct coverage_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->next_ms = INT64_MAX;
+    struct alert a, old;
+    coverage_alert(node, &a);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v);
+    bool have = rc == 0 && alert_decode_bytes(v.data, v.len, &old) == 0;
+    wire_buf_fini(&v);
+    if (rc != 0 && rc != ERR_NOT_FOUND)
+        return rc;
+    bool open = have && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED);
+
+    int64_t end_day = calendar_end_day(cal);
+    int64_t end_ms = calendar_day_start_ms(end_day);
+    int64_t warn_ms = calendar_day_start_ms(end_day - COVERAGE_WARN_DAYS);
+    int first, last;
+    calendar_years(cal, &first, &last);
+    char label[CALENDAR_LABEL_MAX];
+    calendar_label(cal, label);
+
+    /* What the light should be, when it became so, and why. */
+    bool want_open = true;
+    enum alert_light want = ALERT_RED;
+    int64_t since = now_ms;
+    char why[160];
+    if (now_ms >= end_ms) {
+        since = end_ms;
+        snprintf(why, sizeof why, "%s covers %d-%d only: working days since %d-01-01 are guessed "
+                 "Monday to Friday", label, first, last, last + 1);
+    } else if (guessed || (!fresh && open && old.finding == ALERT_RED)) {
+        snprintf(why, sizeof why, "%s covers %d-%d only: deadlines past %d-12-31 are guessed "
+                 "Monday to Friday and provisional", label, first, last, last);
+        res->next_ms = end_ms;
+    } else if (now_ms >= warn_ms) {
+        want = ALERT_YELLOW;
+        since = warn_ms;
+        snprintf(why, sizeof why, "%s covers %d-%d only: it ends in %lld days; install the "
+                 "next year's calendar", label, first, last,
+                 (long long)(end_day - calendar_day_of(now_ms)));
+        res->next_ms = end_ms;
+    } else {
+        want_open = false;
+        res->next_ms = warn_ms;
+    }
+    res->open = want_open;
+    res->light = want;
+    /* a change a newer calendar made names it; one the clock or the rules made does not */
+    const char *cause = fresh ? label : NULL;
+    if (!want_open && !open)
+        return 0;
+    if (have)
+        a = old;
+    if (!want_open) {
+        a.state = ALERT_CLEARED;
+        alert_log_cause(&a, now_ms, ALERT_CLEARED_ACT, a.finding, cause);
+        log_info("coverage: calendar.coverage cleared node=%s: %s covers %d-%d", a.node, label,
+                 first, last);
+    } else if (!open) {
+        a.state = ALERT_OPEN;
+        a.light = a.finding = want;
+        a.raised_ms = a.finding_ms = since;
+        snprintf(a.detail, sizeof a.detail, "%s", why);
+        alert_log(&a, since, ALERT_RAISED, want);
+    } else if (want != old.finding) {
+        enum alert_action act = want > old.finding ? ALERT_ESCALATED : ALERT_LOWERED;
+        a.light = a.finding = want;
+        a.finding_ms = since;
+        snprintf(a.detail, sizeof a.detail, "%s", why);
+        alert_log_cause(&a, act == ALERT_ESCALATED ? since : now_ms, act, want,
+                        act == ALERT_ESCALATED ? NULL : cause);
+    } else {
+        return 0;
+    }
+    if (want_open)
+        log_warn("coverage: calendar.coverage %s node=%s: %s", alert_light_name(want), a.node,
+                 why);
+    rc = record(t, node, &a);
+    res->changed = rc == 0;
+    return rc;
+}
+
+struct check {
+    uint32_t node;
+    const calendar_t *cal;
+    int64_t now_ms;
+    uint32_t seal_at;
+    struct coverage_result res;
+    uint64_t sealed;
+};
+
+static int
+check_fn(store_txn_t *t, void *arg)
+{
+    struct check *c = arg;
+    c->sealed = 0;
+    int rc = coverage_judge(t, c->node, c->cal, c->now_ms, false, true, &c->res);
+    if (rc == 0 && c->res.changed)
+        rc = spool_seal(t, c->node, c->seal_at, true, c->now_ms, &c->sealed);
+    return rc;
+}
+
+int
+coverage_check(store_t *store, uint32_t node, const calendar_t *cal, int64_t now_ms,
+               uint32_t seal_at, struct coverage_result *res, uint64_t *sealed)
+{
+    struct check c = {node, cal, now_ms, seal_at, {0}, 0};
+    int rc = store_write(store, check_fn, &c);
+    *res = c.res;
+    *sealed = rc == 0 ? c.sealed : 0;
+    return rc;
+}
