@@ -7,8 +7,8 @@
  */
 #include "bundle.h"
 #include "calendar.h"
-#include "coverage.h"
 #include "conf.h"
+#include "coverage.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
@@ -21,6 +21,7 @@
 #include "rotation.h"
 #include "sign.h"
 #include "silence.h"
+#include "skew.h"
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
@@ -81,6 +82,9 @@ static const struct conf_key config_table[] = {
     {"desk/patrol_from", CONF_STR, "", 0, 0,
      "first day (YYYY-MM-DD) whose patrols this office is judged on; empty = the first day it ran"},
     {"forward/flush_ms", CONF_INT, "20", 1, 600000, "send a partial batch up after this long"},
+    {"clock/max_skew_ms", CONF_INT, "300000", 1000, 86400000,
+     "how far this node's wall clock may disagree with its parent's before node.clock is raised "
+     "and the desk's deadlines are judged by the parent's clock (docs/rules.md)"},
     {"store/map_mb", CONF_INT, "256", 1, 1048576, "initial LMDB map size (it grows by itself)"},
     {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
      "the map never grows past this (0 = until the disk is full)"},
@@ -116,11 +120,12 @@ struct aggregator {
     uint32_t forward_seal_at;
     int64_t forward_flush_ms;
     bool unsealed;
-    int64_t unsealed_since_ms;
+    int64_t unsealed_since_ms; /* monotonic, as every interval of the loop */
     silence_t *silence;
     int64_t silence_checked_ms;
     office_t *office; /* this node's supervision office: its intake and desk */
     calendar_t *cal;  /* the office's calendar (NULL: no desk) */
+    skew_t *skew;     /* this node's clock against its parent's (NULL at the province) */
     int64_t coverage_due_ms; /* when calendar.coverage is judged next (0: at the next tick) */
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
@@ -268,7 +273,7 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
         send_bundle_to(a, a->sessions[i].id, a->sessions[i].id_len, &d, &s);
     if (a->link && !a->unsealed) {
         a->unsealed = true; /* the bundle.applied record goes up */
-        a->unsealed_since_ms = now;
+        a->unsealed_since_ms = timestamp_mono_ms();
     }
     return 0;
 }
@@ -522,7 +527,7 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
     if (a->link && rc == 0) {
         if (!a->unsealed) {
             a->unsealed = true; /* a partial batch for the parent may be waiting */
-            a->unsealed_since_ms = now;
+            a->unsealed_since_ms = timestamp_mono_ms();
         }
         if (ingest_take_sealed(a->ingest))
             link_kick(a->link);
@@ -554,6 +559,19 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
 
 /* The supervision desk: actions entered here, and the deadlines of this office's alerts,
  * supervision cases and patrols. */
+/* The instant the desk judges at: the wall clock, unless it runs ahead of the parent's (skew.h). */
+static int64_t
+judging_now(struct aggregator *a)
+{
+    int64_t now = timestamp_now_ms(), mono = timestamp_mono_ms();
+    if (!a->skew)
+        return now;
+    int64_t wall, own, at;
+    if (link_parent_clock(a->link, &wall, &own, &at))
+        skew_note_parent(a->skew, wall, own, at);
+    return skew_judging_ms(a->skew, now, mono);
+}
+
 static void
 run_desk(struct aggregator *a, int64_t now)
 {
@@ -575,12 +593,12 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
     office_take(a->office, 64, timestamp_now_ms(), &in);
     if (in.accepted && !a->unsealed) {
         a->unsealed = true;
-        a->unsealed_since_ms = timestamp_now_ms();
+        a->unsealed_since_ms = timestamp_mono_ms();
     }
     /* a closing entered here for an alert below goes down at once */
     for (size_t i = 0; in.accepted && i < a->n_sessions; i++)
         send_decisions(a, &a->sessions[i]);
-    run_desk(a, timestamp_now_ms());
+    run_desk(a, judging_now(a));
     return 0;
 }
 
@@ -611,32 +629,39 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         }
         i++;
     }
-    if (now - a->contacts_saved_ms >= 5000) {
-        a->contacts_saved_ms = now;
+    if (mono - a->contacts_saved_ms >= 5000) {
+        a->contacts_saved_ms = mono;
         if (ingest_save_contacts(a->ingest) != 0)
             log_warn("aggregator: cannot record children's contact, will retry");
     }
-    run_desk(a, now);
-    if (a->cal && now >= a->coverage_due_ms) {
+    int64_t judging = judging_now(a);
+    uint64_t clock_sealed;
+    if (a->skew && skew_check(a->skew, now, a->forward_seal_at, &clock_sealed) != 0)
+        log_warn("aggregator: recording node.clock failed, will retry");
+    else if (a->skew && clock_sealed)
+        link_kick(a->link);
+    run_desk(a, judging);
+    if (a->cal && judging >= a->coverage_due_ms) {
         struct coverage_result cr;
         uint64_t sealed;
-        if (coverage_check(a->store, a->node, a->cal, now, a->forward_seal_at, &cr, &sealed) != 0)
+        if (coverage_check(a->store, a->node, a->cal, judging, a->forward_seal_at, &cr,
+                           &sealed) != 0)
             log_warn("aggregator: calendar.coverage check failed, will retry");
         else
             a->coverage_due_ms = cr.next_ms;
         if (sealed && a->link)
             link_kick(a->link);
     }
-    if (now - a->silence_checked_ms >= 1000) {
+    if (mono - a->silence_checked_ms >= 1000) {
         uint64_t changes;
-        a->silence_checked_ms = now;
-        if (silence_check(a->silence, a->ingest, now, a->forward_seal_at, &changes) != 0)
+        a->silence_checked_ms = mono;
+        if (silence_check(a->silence, a->ingest, now, mono, a->forward_seal_at, &changes) != 0)
             log_warn("aggregator: node.silent check failed, will retry");
         else if (changes && a->link)
             link_kick(a->link);
     }
     if (a->link) {
-        if (a->unsealed && now - a->unsealed_since_ms >= a->forward_flush_ms) {
+        if (a->unsealed && mono - a->unsealed_since_ms >= a->forward_flush_ms) {
             uint64_t sealed;
             int rc = spool_seal_pending(a->store, a->node, a->forward_seal_at, now, &sealed);
             if (rc == 0) {
@@ -781,7 +806,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         }
         a->silence = silence_new(a->store, a->node, kids, nk,
                                  conf_int(a->conf, "silence/after_ms"),
-                                 conf_int(a->conf, "silence/red_after_ms"), timestamp_now_ms());
+                                 conf_int(a->conf, "silence/red_after_ms"), timestamp_mono_ms());
         if (!a->forward_seal_at)
             a->forward_seal_at = 8;
     }
@@ -902,6 +927,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         link_options_read(a->conf, &lo);
         lo.drop_carried = true;
         a->link = link_new(&lo, a->store, a->node, rotation_key(a->rot));
+        a->skew = skew_new(a->store, a->node, conf_int(a->conf, "clock/max_skew_ms"));
         char why_curve[512];
         rc = rotation_attach(a->rot, a->link, conf_str(a->conf, "uplink/server_key"), why_curve,
                              sizeof why_curve);
@@ -931,6 +957,7 @@ teardown(struct aggregator *a)
 {
     link_destroy(&a->link);
     silence_destroy(&a->silence);
+    skew_destroy(&a->skew);
     office_destroy(&a->office);
     calendar_destroy(&a->cal);
     rotation_destroy(&a->rot);

@@ -2,6 +2,7 @@
  * documented in store.h; the sheet record is documented in docs/protocol.md. */
 #include "counter.h"
 
+#include "alertdb.h"
 #include "err.h"
 #include "event.h"
 #include "feedback.h"
@@ -286,18 +287,6 @@ case_place(struct count_ctx *x, const char *case_id, struct accept_ctx *a)
     return each_case_record(x->t, x->node, case_id, accept_one, a);
 }
 
-static int
-load_alert(store_txn_t *t, const char *id, size_t len, struct alert *a)
-{
-    struct wire_buf v;
-    wire_buf_init(&v);
-    int rc = store_get(t, STORE_ALERTS, id, len, &v);
-    if (rc == 0)
-        rc = alert_decode_bytes(v.data, v.len, a);
-    wire_buf_fini(&v);
-    return rc;
-}
-
 /* A case concluded while its limit.case finding stands red was not concluded in time: the case's
  * own times decide, never a light raised for a missed answer. */
 static bool
@@ -309,7 +298,7 @@ late(struct count_ctx *x, const char *case_id)
     snprintf(q.subject_kind, sizeof q.subject_kind, "case");
     snprintf(q.subject, sizeof q.subject, "%s", case_id);
     alert_make_id(&q);
-    return load_alert(x->t, q.id, strlen(q.id), &a) == 0 && a.finding == ALERT_RED &&
+    return alertdb_get(x->t, q.id, &a) == 0 && a.finding == ALERT_RED &&
            a.state != ALERT_CLEARED;
 }
 
@@ -352,7 +341,12 @@ static int
 count_alert(struct count_ctx *x, const char *id, size_t len)
 {
     struct alert a;
-    int rc = load_alert(x->t, id, len, &a);
+    char text[ALERT_ID_LEN];
+    if (len >= sizeof text)
+        return 0; /* not an alert id of ours */
+    memcpy(text, id, len);
+    text[len] = '\0';
+    int rc = alertdb_get(x->t, text, &a);
     if (rc != 0)
         return rc == ERR_NOT_FOUND ? 0 : rc;
     if (a.state == ALERT_CLEARED)

@@ -2,6 +2,7 @@
  * coverage.h for the lights; the alarm's state is its stored alert, nothing else. */
 #include "coverage.h"
 
+#include "alertdb.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -22,25 +23,6 @@ coverage_alert(uint32_t node, struct alert *a)
     alert_make_id(a);
 }
 
-static int
-record(store_txn_t *t, uint32_t node, const struct alert *a)
-{
-    struct wire_buf v;
-    wire_buf_init(&v);
-    alert_encode(a, &v);
-    int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
-    wire_buf_fini(&v);
-    if (rc != 0)
-        return rc;
-    struct wire_buf rec;
-    wire_buf_init(&rec);
-    alert_record_encode(a, &rec);
-    uint64_t seq;
-    rc = spool_append(t, node, rec.data, rec.len, &seq);
-    wire_buf_fini(&rec);
-    return rc;
-}
-
 int
 coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now_ms,
                bool guessed, bool fresh, struct coverage_result *res)
@@ -49,12 +31,9 @@ coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now
     res->next_ms = INT64_MAX;
     struct alert a, old;
     coverage_alert(node, &a);
-    struct wire_buf v;
-    wire_buf_init(&v);
-    int rc = store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v);
-    bool have = rc == 0 && alert_decode_bytes(v.data, v.len, &old) == 0;
-    wire_buf_fini(&v);
-    if (rc != 0 && rc != ERR_NOT_FOUND)
+    int rc = alertdb_get(t, a.id, &old);
+    bool have = rc == 0;
+    if (rc != 0 && rc != ERR_NOT_FOUND && rc != ERR_CORRUPT)
         return rc;
     bool open = have && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED);
 
@@ -122,7 +101,7 @@ coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now
     if (want_open)
         log_warn("coverage: calendar.coverage %s node=%s: %s", alert_light_name(want), a.node,
                  why);
-    rc = record(t, node, &a);
+    rc = alertdb_record(t, node, &a);
     res->changed = rc == 0;
     return rc;
 }

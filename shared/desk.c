@@ -3,7 +3,7 @@
  * id, 'p' + "YYYY-MM-DD" (a day's patrols), "P" (the day-by-day patrol judgement). */
 #include "desk.h"
 
-#include "alert.h"
+#include "alertdb.h"
 #include "clocks.h"
 #include "counter.h"
 #include "err.h"
@@ -140,18 +140,6 @@ each_record(store_txn_t *t, uint32_t node, char kind, const char *key, record_fn
     return store_each_prefix(t, STORE_DESK, prefix, pl, false, ref_one, &r);
 }
 
-static int
-load_alert(store_txn_t *t, const char *id, struct alert *a)
-{
-    struct wire_buf v;
-    wire_buf_init(&v);
-    int rc = store_get(t, STORE_ALERTS, id, strlen(id), &v);
-    if (rc == 0 && alert_decode_bytes(v.data, v.len, a) != 0)
-        rc = ERR_CORRUPT;
-    wire_buf_fini(&v);
-    return rc;
-}
-
 /* The id of the rating.bad alert a followup of this case answers. */
 static void
 rating_alert_id(const char *node, const char *case_id, char id[ALERT_ID_LEN])
@@ -253,7 +241,7 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         if (wire_obj_get_text(m, "alert", id, sizeof id) != 0 || !alert_known(t, id))
             return event_refuse(field, reason, "alert", "no such alert is known at this node");
         struct alert a;
-        if (load_alert(t, id, &a) == 0 && (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED))
+        if (alertdb_get(t, id, &a) == 0 && (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED))
             return event_refuse(field, reason, "alert",
                                 a.state == ALERT_CLOSED ? "the alert is closed"
                                                         : "the alert was cleared");
@@ -406,7 +394,7 @@ take_fn(store_txn_t *t, void *arg)
     if (!above)
         return ERR_INVALID;
     struct alert a;
-    rc = load_alert(t, id, &a);
+    rc = alertdb_get(t, id, &a);
     if (rc == 0 && strcmp(a.node, x->d->node_text) == 0) {
         if (feedback_close(&a, at))
             rc = record_change(t, x->d, &a, &x->res);
@@ -550,7 +538,7 @@ int
 desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT_ID_MAX + 1])
 {
     struct alert a;
-    int rc = load_alert(t, id, &a);
+    int rc = alertdb_get(t, id, &a);
     if (rc == 0) {
         *node = event_node_number(a.node);
         memcpy(dept, a.dept, sizeof a.dept);
@@ -627,21 +615,12 @@ set_clock(store_txn_t *t, char kind, const char *key, int64_t due)
 static int
 record_change(store_txn_t *t, desk_t *d, const struct alert *a, struct desk_result *res)
 {
-    struct wire_buf v;
-    wire_buf_init(&v);
-    alert_encode(a, &v);
-    int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
+    int rc = alertdb_record(t, d->node, a);
     /* an answer changes a department's response timeliness; an office's own alerts count nowhere */
     if (rc == 0 && alert_is_department(a->rule))
         rc = counter_note_alert(t, d->node, a, 0);
-    if (rc == 0) {
-        wire_buf_reset(&v);
-        alert_record_encode(a, &v);
-        uint64_t seq;
-        rc = spool_append(t, d->node, v.data, v.len, &seq);
+    if (rc == 0)
         res->changes++;
-    }
-    wire_buf_fini(&v);
     return rc;
 }
 
@@ -678,7 +657,7 @@ static int
 judge_answers(store_txn_t *t, struct pass *p, const char *id)
 {
     struct alert a;
-    int rc = load_alert(t, id, &a);
+    int rc = alertdb_get(t, id, &a);
     if (rc == ERR_NOT_FOUND)
         return 0; /* another node's alert (or not raised yet): shown over it by queries */
     if (rc != 0 || strcmp(a.node, p->d->node_text) != 0 || !feedback_applies(&a))
@@ -719,7 +698,7 @@ judge_supervision(store_txn_t *t, struct pass *p, const char *id)
                  r.reason);
     struct alert a, old;
     if (supervision_overdue(&r.s, p->now, &a)) {
-        rc = load_alert(t, a.id, &old);
+        rc = alertdb_get(t, a.id, &old);
         if (rc == ERR_NOT_FOUND) {
             feedback_start(&a, p->d->cal, a.raised_ms > p->now ? a.raised_ms : p->now, NULL);
             rc = record_change(t, p->d, &a, &p->res);
@@ -792,7 +771,7 @@ judge_patrol_day(store_txn_t *t, struct pass *p, int64_t day)
         return rc;
     struct alert a, old;
     patrol_alert(d->node, day, short_day ? why : "", &a);
-    rc = load_alert(t, a.id, &old);
+    rc = alertdb_get(t, a.id, &old);
     if (rc == ERR_NOT_FOUND)
         return short_day ? record_change(t, p->d, &a, &p->res) : 0;
     if (rc != 0)

@@ -1,7 +1,7 @@
 /* quarantine: see quarantine.h; the table's keys are in store.h. */
 #include "quarantine.h"
 
-#include "alert.h"
+#include "alertdb.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -42,20 +42,12 @@ quarantine_alarm(store_txn_t *t, const struct quarantine_tier *tier, const char 
     al.raised_ms = now_ms;
     snprintf(al.detail, sizeof al.detail, "%.190s", why);
     alert_log(&al, now_ms, ALERT_RAISED, ALERT_RED);
-    struct wire_buf v;
-    wire_buf_init(&v);
-    alert_encode(&al, &v);
-    int rc = store_put(t, STORE_ALERTS, al.id, strlen(al.id), v.data, v.len, 0);
-    wire_buf_fini(&v);
     log_error("quarantine: %s node=%s seq=%llu: %s", rule, code, (unsigned long long)seq, why);
-    if (rc != 0 || !tier->forward_node)
-        return rc;
-    struct wire_buf rec;
-    wire_buf_init(&rec);
-    alert_record_encode(&al, &rec);
-    uint64_t rseq, n = 0;
-    rc = spool_append(t, tier->forward_node, rec.data, rec.len, &rseq);
-    wire_buf_fini(&rec);
+    /* the province (nothing to forward to) keeps it; a lower tier also sends it up */
+    if (!tier->forward_node)
+        return alertdb_put(t, &al);
+    uint64_t n = 0;
+    int rc = alertdb_record(t, tier->forward_node, &al);
     if (rc == 0)
         rc = spool_seal(t, tier->forward_node, tier->forward_seal_at, true, now_ms, &n);
     *sealed += n;

@@ -2,7 +2,7 @@
  * changes. The alert ids are the same stable ids the rules use (node, rule, subject). */
 #include "silence.h"
 
-#include "alert.h"
+#include "alertdb.h"
 #include "err.h"
 #include "event.h"
 #include "mem.h"
@@ -12,27 +12,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What this aggregator last saw of a child, and when by its monotonic clock. */
+struct seen {
+    int64_t contact_ms, contact_mono; /* ingest's last contact (wall), when it changed */
+    int64_t stuck_ms, stuck_mono;     /* ingest's stuck_since (wall), when it was seen; 0: not */
+};
+
 struct silence {
     store_t *store;
     uint32_t self;
     uint32_t *children;
+    struct seen *seen;
     size_t n;
-    int64_t yellow_ms, red_ms, started_ms;
+    int64_t yellow_ms, red_ms;
 };
 
 silence_t *
 silence_new(store_t *store, uint32_t self, const uint32_t *children, size_t n, int64_t yellow_ms,
-            int64_t red_ms, int64_t started_ms)
+            int64_t red_ms, int64_t started_mono_ms)
 {
     silence_t *s = xcalloc(1, sizeof *s);
     s->store = store;
     s->self = self;
     s->children = xcalloc(n ? n : 1, sizeof *s->children);
     memcpy(s->children, children, n * sizeof *children);
+    s->seen = xcalloc(n ? n : 1, sizeof *s->seen);
+    for (size_t i = 0; i < n; i++)
+        s->seen[i].contact_mono = started_mono_ms; /* quiet counts from this start at the most */
     s->n = n;
     s->yellow_ms = yellow_ms;
     s->red_ms = red_ms;
-    s->started_ms = started_ms;
     return s;
 }
 
@@ -42,6 +51,7 @@ silence_destroy(silence_t **p)
     if (!*p)
         return;
     free((*p)->children);
+    free((*p)->seen);
     free(*p);
     *p = NULL;
 }
@@ -64,18 +74,7 @@ record_fn(store_txn_t *t, void *arg)
 {
     struct pass *p = arg;
     for (size_t i = 0; i < p->n_due; i++) {
-        const struct alert *a = &p->due[i].a;
-        struct wire_buf v, rec;
-        wire_buf_init(&v);
-        wire_buf_init(&rec);
-        alert_encode(a, &v);
-        int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
-        alert_record_encode(a, &rec); /* a->node is this aggregator */
-        uint64_t seq;
-        if (rc == 0)
-            rc = spool_append(t, p->s->self, rec.data, rec.len, &seq);
-        wire_buf_fini(&v);
-        wire_buf_fini(&rec);
+        int rc = alertdb_record(t, p->s->self, &p->due[i].a); /* the alert's node is this one */
         if (rc != 0)
             return rc;
     }
@@ -84,8 +83,8 @@ record_fn(store_txn_t *t, void *arg)
 }
 
 int
-silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at,
-              uint64_t *changes)
+silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, int64_t mono_ms,
+              uint32_t seal_at, uint64_t *changes)
 {
     size_t n_nodes;
     const struct ingest_node *nodes = ingest_nodes(in, &n_nodes);
@@ -93,22 +92,26 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at
     store_txn_t *t = NULL;
     int rc = store_read(s->store, &t);
     for (size_t i = 0; rc == 0 && i < s->n; i++) {
-        int64_t last = s->started_ms, stuck = 0;
+        struct seen *sn = &s->seen[i];
         uint64_t stuck_at = 0;
         for (size_t k = 0; k < n_nodes; k++) {
             if (nodes[k].node != s->children[i])
                 continue;
-            if (nodes[k].last_contact_ms > last)
-                last = nodes[k].last_contact_ms;
-            if (nodes[k].stuck_since_ms) {
-                stuck = nodes[k].stuck_since_ms > s->started_ms ? nodes[k].stuck_since_ms
-                                                                : s->started_ms;
-                stuck_at = nodes[k].stuck_at_seq;
+            if (nodes[k].last_contact_ms != sn->contact_ms) {
+                sn->contact_ms = nodes[k].last_contact_ms;
+                sn->contact_mono = mono_ms;
             }
+            if (nodes[k].stuck_since_ms != sn->stuck_ms) {
+                sn->stuck_ms = nodes[k].stuck_since_ms;
+                sn->stuck_mono = sn->stuck_ms ? mono_ms : 0;
+            }
+            stuck_at = nodes[k].stuck_at_seq;
         }
         /* A child that still talks but whose batches are refused is as silent as a quiet one. */
-        bool gap = stuck && now_ms - stuck > now_ms - last;
-        int64_t quiet = gap ? now_ms - stuck : now_ms - last;
+        int64_t quiet_since = mono_ms - sn->contact_mono;
+        int64_t stuck_for = sn->stuck_mono ? mono_ms - sn->stuck_mono : 0;
+        bool gap = stuck_for > quiet_since;
+        int64_t quiet = gap ? stuck_for : quiet_since;
         char why[sizeof ((struct alert *)0)->detail];
         char code[7];
         event_node_text(s->children[i], code);
@@ -128,13 +131,10 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, uint32_t seal_at
         snprintf(a.subject_kind, sizeof a.subject_kind, "child");
         event_node_text(s->children[i], a.subject);
         alert_make_id(&a);
-        struct wire_buf v;
-        wire_buf_init(&v);
         struct alert old;
-        int g = store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v);
-        bool have = g == 0 && alert_decode_bytes(v.data, v.len, &old) == 0;
-        wire_buf_fini(&v);
-        if (g != 0 && g != ERR_NOT_FOUND) {
+        int g = alertdb_get(t, a.id, &old);
+        bool have = g == 0;
+        if (g != 0 && g != ERR_NOT_FOUND && g != ERR_CORRUPT) {
             rc = g;
             break;
         }

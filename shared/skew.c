@@ -2,7 +2,7 @@
  * raises it twice nor forgets to clear it. */
 #include "skew.h"
 
-#include "alert.h"
+#include "alertdb.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -95,12 +95,9 @@ check_fn(store_txn_t *t, void *arg)
     struct check *c = arg;
     struct alert a, old;
     clock_alert(c->s->node, &a);
-    struct wire_buf v;
-    wire_buf_init(&v);
-    int rc = store_get(t, STORE_ALERTS, a.id, strlen(a.id), &v);
-    bool have = rc == 0 && alert_decode_bytes(v.data, v.len, &old) == 0;
-    wire_buf_fini(&v);
-    if (rc != 0 && rc != ERR_NOT_FOUND)
+    int rc = alertdb_get(t, a.id, &old);
+    bool have = rc == 0;
+    if (rc != 0 && rc != ERR_NOT_FOUND && rc != ERR_CORRUPT)
         return rc;
     bool open = have && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED);
     c->s->raised = open;
@@ -126,18 +123,7 @@ check_fn(store_txn_t *t, void *arg)
         log_info("skew: node.clock cleared node=%s offset_ms=%lld", a.node,
                  (long long)c->offset_ms);
     }
-    wire_buf_init(&v);
-    alert_encode(&a, &v);
-    rc = store_put(t, STORE_ALERTS, a.id, strlen(a.id), v.data, v.len, 0);
-    wire_buf_fini(&v);
-    if (rc != 0)
-        return rc;
-    struct wire_buf rec;
-    wire_buf_init(&rec);
-    alert_record_encode(&a, &rec);
-    uint64_t seq;
-    rc = spool_append(t, c->s->node, rec.data, rec.len, &seq);
-    wire_buf_fini(&rec);
+    rc = alertdb_record(t, c->s->node, &a);
     if (rc == 0)
         rc = spool_seal(t, c->s->node, c->seal_at, true, c->now_ms, &c->sealed);
     c->changed = rc == 0;

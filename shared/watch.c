@@ -3,7 +3,7 @@
  * store.h. Subjects are identified as kind + key ("cC-2026-001", "qQ7", "i" for all items). */
 #include "watch.h"
 
-#include "alert.h"
+#include "alertdb.h"
 #include "clocks.h"
 #include "counter.h"
 #include "coverage.h"
@@ -199,10 +199,7 @@ static int
 record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, const char *key,
               int64_t prev_raised_ms)
 {
-    struct wire_buf v;
-    wire_buf_init(&v);
-    alert_encode(a, &v);
-    int rc = store_put(t, STORE_ALERTS, a->id, strlen(a->id), v.data, v.len, 0);
+    int rc = alertdb_record(t, p->w->node, a);
     uint8_t sk[200];
     size_t sl = 0;
     if (rc == 0) {
@@ -219,16 +216,8 @@ record_change(store_txn_t *t, struct pass *p, const struct alert *a, char kind, 
     /* the supervision desk's clock for the department's answer */
     if (rc == 0 && a->answer_due_ms)
         rc = desk_note_raised(t, a);
-    if (rc == 0) {
-        struct wire_buf rec;
-        wire_buf_init(&rec);
-        alert_record_encode(a, &rec);
-        uint64_t seq;
-        rc = spool_append(t, p->w->node, rec.data, rec.len, &seq);
-        wire_buf_fini(&rec);
+    if (rc == 0)
         p->res.changes++;
-    }
-    wire_buf_fini(&v);
     return rc;
 }
 
@@ -354,20 +343,17 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject, const char
     for (size_t i = 0; rc == 0 && i < got.n; i++) {
         struct alert *a = &got.v[i];
         struct alert old;
-        struct wire_buf v;
-        wire_buf_init(&v);
-        int g = store_get(t, STORE_ALERTS, a->id, strlen(a->id), &v);
+        int g = alertdb_get(t, a->id, &old);
         if (g == ERR_NOT_FOUND) {
             /* the answer clock runs from when the light is recorded, not from a past raised_at */
             feedback_start(a, w->cal, a->raised_ms > p->now ? a->raised_ms : p->now,
                            thresholds_of(w, a));
             rc = record_change(t, p, a, kind, key, 0);
-        } else if (g == 0 && alert_decode_bytes(v.data, v.len, &old) == 0) {
+        } else if (g == 0) {
             rc = follow_finding(t, p, &old, a, kind, key, cause);
         } else {
-            rc = g ? g : ERR_CORRUPT;
+            rc = g;
         }
-        wire_buf_fini(&v);
     }
     /* Alerts this subject no longer produces: a late event showed them unfounded. */
     for (size_t i = 0; rc == 0 && i < st.ids.n; i++) {
@@ -376,18 +362,14 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject, const char
             still = strcmp(got.v[k].id, st.ids.v[i]) == 0;
         if (still)
             continue;
-        struct wire_buf v;
-        wire_buf_init(&v);
         struct alert old;
-        if (store_get(t, STORE_ALERTS, st.ids.v[i], strlen(st.ids.v[i]), &v) == 0 &&
-            alert_decode_bytes(v.data, v.len, &old) == 0 &&
+        if (alertdb_get(t, st.ids.v[i], &old) == 0 &&
             (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED)) {
             old.state = ALERT_CLEARED;
             old.answer_due_ms = 0; /* nothing is owed on an unfounded light */
             alert_log_cause(&old, p->now, ALERT_CLEARED_ACT, old.finding, cause);
             rc = record_change(t, p, &old, kind, key, 0);
         }
-        wire_buf_fini(&v);
     }
     if (rc == 0)
         rc = set_clock(t, kind, key, next);

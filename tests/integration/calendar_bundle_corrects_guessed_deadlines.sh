@@ -8,7 +8,8 @@
 #   (tests/vectors/holidays-2027-test.tsv, not the real notice): the county judges C1 again and
 #   clears it, the ledger naming "calendar 2", both alarms clear, everywhere;
 # - the clock moves on: C1 is raised again yellow on 02-09 and red on 02-11, the right days, and
-#   equals `jiancha evaluate` with the new calendar; the coverage warning was logged once.
+#   equals `jiancha evaluate` with the new calendar; the coverage warning was logged once, and
+#   the clock moving days ahead made no child silent (node.silent counts on monotonic time).
 . "$(dirname "$0")/lib.sh"
 
 pin_clocks 2027-02-05T08:00:00+08:00
@@ -83,6 +84,9 @@ wait_until 30 is province "$red" || fail "C1 at the province on 02-11: $(alert p
     jq -c 'select(.rule == "limit.case") | {id, finding, raised_at, finding_at}' >"$T/want"
 alert county | jq -c '{id, finding, raised_at, finding_at}' >"$T/got"
 diff "$T/want" "$T/got" || fail "the county's C1 differs from evaluate with the new calendar"
+# the tree's clock moved six days in a few seconds: no child went silent for that
+silent=$("$JIANCHA" query alerts --data "$T/province" --rule node.silent --json)
+[ -z "$silent" ] || fail "node.silent from a wall clock moved: $silent"
 [ "$(grep -c "calendar.coverage red" "$T/county.log")" = 1 ] ||
     fail "the coverage warning was not logged exactly once: $(grep "calendar.coverage" "$T/county.log")"
 say "ok: guessed deadlines marked provisional and alarmed per node; a newer calendar corrects them at every tier"
