@@ -70,10 +70,11 @@ print_alert_row(const struct alert *a, const struct alert_filter *f)
     }
     char when[TIMESTAMP_TEXT_MAX];
     timestamp_format(a->raised_ms, when);
-    printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %.19s %-6s %-10s %s\n", a->id,
+    /* a deadline counted on days past the calendar is a guess until a newer calendar comes */
+    printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %.19s %-6s %-10s %s%s\n", a->id,
            alert_light_name(a->light), alert_state_name(a->state), a->rule, a->node, a->dept,
            a->subject, when, board_queue_of(a), a->supervision[0] ? a->supervision : "-",
-           a->detail);
+           a->provisional ? "(provisional) " : "", a->detail);
 }
 
 int
