@@ -97,6 +97,8 @@ node_encode(const struct ingest_node *st, struct wire_buf *out)
 int
 ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
 {
+    /* what is not stored (in-memory flags such as diverged) starts clear, never stack garbage */
+    memset(st, 0, sizeof *st);
     uint8_t key[4];
     store_be32(key, node);
     struct wire_buf b;

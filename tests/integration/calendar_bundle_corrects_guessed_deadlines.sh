@@ -46,7 +46,7 @@ cat >"$T/events.jsonl" <<'EOF2'
 EOF2
 "$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
 alert() { "$JIANCHA" query alerts --data "$T/$1" --rule limit.case --json | jq -c 'select(.case == "C1")'; }
-is() { alert "$1" | jq -e "$2" >/dev/null; }
+is() { alert "$1" | holds "$2"; }
 coverage() { # NODE AT: the coverage column of NODE in query nodes at AT
     "$JIANCHA" query nodes --data "$T/$2" | awk -v n="$1" '$1 == n { print $11 }'
 }

@@ -17,12 +17,7 @@ set_clock "$T/tree.clock"
 use_clock "$T/tree.clock" # every process of this test
 
 CAL=$SRC/config/cn-workdays.tsv
-cat >"$T/catalog.json" <<'JSON'
-{"version":1,"items":[{"item":"LIC","name":"食品经营许可","category":"licensing","node":"510104",
- "dept":"SCJGJ","basis":["法1"],
- "limits":{"promised":{"n":10,"unit":"wd"},"legal":{"n":20,"unit":"wd"}},
- "steps":[{"name":"受理"},{"name":"决定"}]}]}
-JSON
+cp "$SRC/tests/vectors/catalog-lic-plain.json" "$T/catalog.json" # LIC, 10 wd, no credential
 province_and_city
 collector_config county 510104 "$(endpoint_of city)" "rules
     catalog = $T/catalog.json
@@ -43,7 +38,7 @@ cat >"$T/november.jsonl" <<'EOF2'
 EOF2
 "$JIANCHA" send --data "$T/county" "$T/october.jsonl" >/dev/null || fail "send October"
 alert() { "$JIANCHA" query alerts --data "$T/$1" --rule limit.case --json | jq -c "select(.case == \"$2\")"; }
-is() { alert "$1" "$2" | jq -e "$3" >/dev/null; }
+is() { alert "$1" "$2" | holds "$3"; }
 wait_until 20 is province C1 '.finding == "red" and .light == "red"' ||
     fail "C1 is not red before its decision is known: $(alert county C1)"
 
@@ -69,7 +64,7 @@ for c in C1 C2; do
         fail "$c at the province: $(alert province $c)"
 done
 scores() { "$JIANCHA" query scores --data "$T/$1" --period 2026-11 --by node --node 510104 --json; }
-on_time() { scores "$1" | jq -e '.concluded == 2 and .on_time == 2 and .yellow == 2 and .red == 0 and .escalated == 2' >/dev/null; }
+on_time() { scores "$1" | holds '.concluded == 2 and .on_time == 2 and .yellow == 2 and .red == 0 and .escalated == 2'; }
 for n in county city province; do
     wait_until 90 on_time $n || fail "the $n's scores: $(scores $n)"
 done

@@ -55,6 +55,9 @@ shifted() {
     [ $total -lt 0 ] && echo "$total" || echo "+$total"
 }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+# holds FILTER: stdin holds at least one JSON value and FILTER is true of each. (jq -e alone
+# succeeds on empty input under Debian 12's jq 1.6: a wait on it passes before the thing exists.)
+holds() { jq -se "length > 0 and all(.[]; $1)" >/dev/null; }
 
 # wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
 wait_until() {

@@ -55,14 +55,14 @@ CALL=$(alert_of "$T/county" rating.bad C-CALL | jq -r .id)
 say "-- art. 7, 8: answers; an alert ignored past its deadline goes to the parent's queue"
 # the answer clocks run from today, when the county recorded the lights (C-OLD's raised_at is in
 # October, from events that arrived late): nothing is referred yet
-alert_of "$T/county" limit.case C-OLD | jq -e '.queue == "510104" and .answer_due != null' >/dev/null ||
+alert_of "$T/county" limit.case C-OLD | holds '.queue == "510104" and .answer_due != null' ||
     fail "the late light has no answer clock from today: $(alert_of "$T/county" limit.case C-OLD)"
 # answered within its day: no step; the answer reaches the city
 "$JIANCHA" alert respond --data "$T/county" --alert "$BAD" --by SWJ-li --action explain \
     --text "已回访申请人，解释办理流程" >/dev/null || fail "respond"
 "$JIANCHA" followup --data "$T/county" --case C-CALL --by SWJ-wang --channel phone \
     --result "电话回访，申请人认可" >/dev/null || fail "followup"
-answered() { alert_of "$1" rating.bad "$2" | jq -e '.state == "responded" and (.feedback_steps // 0) == 0 and .light == "yellow"' >/dev/null; }
+answered() { alert_of "$1" rating.bad "$2" | holds '.state == "responded" and (.feedback_steps // 0) == 0 and .light == "yellow"'; }
 wait_until 20 answered "$T/county" C-NOW || fail "the answered alert: $(alert_of "$T/county" rating.bad C-NOW)"
 wait_until 20 answered "$T/county" C-CALL || fail "the called-back alert: $(alert_of "$T/county" rating.bad C-CALL)"
 # twelve days later nobody has answered C-OLD (the county runs on a clock moved on by libfaketime):
@@ -80,7 +80,7 @@ wait_until 20 queued "$T/county" || fail "the ignored alert stayed at the county
 wait_until 20 queued "$T/city" || fail "the ignored alert is not in the city's queue"
 "$JIANCHA" query alerts --data "$T/city" --queue 510100 --json | jq -r .id | grep -qx "$OLD" ||
     fail "query alerts --queue 510100 at the city does not list $OLD"
-alert_of "$T/county" limit.case C-OLD | jq -e '.light == "red" and .feedback_steps == 1' >/dev/null ||
+alert_of "$T/county" limit.case C-OLD | holds '.light == "red" and .feedback_steps == 1' ||
     fail "the ignored alert is not red with one feedback step: $(alert_of "$T/county" limit.case C-OLD)"
 answered "$T/county" C-NOW || fail "the answered alert moved: $(alert_of "$T/county" rating.bad C-NOW)"
 wait_until 20 answered "$T/city" C-NOW || fail "the answer did not reach the city"
@@ -102,7 +102,7 @@ wait_until 20 closed "$T/city" || fail "not closed at the city"
 wait_until 20 closed "$T/province" || fail "the city's closing did not reach the province"
 # and down: the county closes it too (its record of the closing goes up like any change)
 wait_until 20 closed "$T/county" || fail "the city's closing did not reach the county"
-alert_of "$T/county" limit.case C-OLD | jq -e '.answer_due == null' >/dev/null || fail "a closed alert kept its clock"
+alert_of "$T/county" limit.case C-OLD | holds '.answer_due == null' || fail "a closed alert kept its clock"
 # a county that is down gets the city's closing at its next session
 stop county
 "$JIANCHA" alert close --data "$T/city" --alert "$BAD" --by city-sup-zhang --verdict "已回访，办结" >/dev/null ||
@@ -137,7 +137,7 @@ due=$("$JIANCHA" calendar due "$opened" 30 wd)
 last_day=$(jq -r 'select(.supervision == "DB-2026-001") | .due' "$T/sup.json")
 [ "$(TZ=Asia/Shanghai date -d "$last_day - 1 second" +%Y-%m-%d)" = "$due" ] || fail "due $last_day, want the end of $due"
 # an alert under supervision is shown so
-alert_of "$T/city" limit.case C-OLD | jq -e '.supervision == "DB-2026-001"' >/dev/null ||
+alert_of "$T/city" limit.case C-OLD | holds '.supervision == "DB-2026-001"' ||
     fail "the alert does not show its supervision case"
 # a case opened on 2026-10-09 and never reported: supervision.overdue at the city, then the province
 "$JIANCHA" supervise open --data "$T/city" --id DB-2026-000 --target 510104/SCJGJ --subject "核查" \
@@ -150,7 +150,7 @@ wait_until 20 has_overdue "$T/province" || fail "supervision.overdue did not rea
 overdue_json "$T/city" | jq -s -e 'map(select(.raised_at | startswith("2026-11-06T00:00:00"))) | any' >/dev/null ||
     fail "raised at the wrong time: $(overdue_json "$T/city")"
 # the department has 5 working days from today to explain it, in the city's own queue
-overdue_json "$T/city" | jq -e '.queue == "510100" and .answer_due != null and (.feedback_steps // 0) == 0' >/dev/null ||
+overdue_json "$T/city" | holds '.queue == "510100" and .answer_due != null and (.feedback_steps // 0) == 0' ||
     fail "the overdue case's answer clock: $(overdue_json "$T/city")"
 
 say "-- art. 11: patrols"
@@ -199,7 +199,7 @@ done
 # the draw is recorded once (the second run was a duplicate) and reaches the city
 draws() { "$JIANCHA" query events --data "$1" --node 510104 --json | jq -c 'select(.event.type == "sample.draw")'; }
 wait_until 20 test "$(draws "$T/city" | wc -l)" = 2 || fail "draws at the city: $(draws "$T/city")"
-draws "$T/city" | head -n 1 | jq -e '.event.cases | length == 12' >/dev/null || fail "the recorded draw"
+draws "$T/city" | head -n 1 | holds '.event.cases | length == 12' || fail "the recorded draw"
 
 say "-- a restart loses and repeats nothing"
 changes() { "$JIANCHA" query events --data "$T/county" --node 510104 --json | jq -c 'select(.event.type == "alert")' | wc -l; }
