@@ -18,7 +18,8 @@
 static void
 print_alert(void *arg, const struct alert *a)
 {
-    (void)arg;
+    size_t *provisional = arg;
+    *provisional += a->provisional;
     char *text = alert_to_json(a);
     printf("%s\n", text);
     free(text);
@@ -102,14 +103,15 @@ cli_evaluate(int argc, char **argv)
         if (rules_add(rules, set.records.data + set.entries[0].off, set.entries[0].len) != 0)
             bad++;
     }
-    size_t alerts = rules_evaluate(rules, as_of, RULES_ALL, print_alert, NULL);
+    size_t provisional = 0;
+    size_t alerts = rules_evaluate(rules, as_of, RULES_ALL, print_alert, &provisional);
     fprintf(stderr, "%zu lines, %zu rejected, %zu alerts as of %s\n", line_no, bad, alerts,
             as_of_text);
-    if (rules_guessed(rules)) {
+    if (provisional) {
         int first, last;
         calendar_years(cal, &first, &last);
-        fprintf(stderr, "the calendar covers %d-%d: deadlines counted past %d-12-31 guess Monday "
-                        "to Friday and are marked provisional\n", first, last, last);
+        fprintf(stderr, "%zu alerts are provisional: the calendar covers %d-%d, and days past "
+                        "%d-12-31 are counted Monday to Friday\n", provisional, first, last, last);
     }
     free(line);
     if (in != stdin)

@@ -529,6 +529,13 @@ view_sheet(const wire_obj_t *m, struct sheet_view *s)
     return 0;
 }
 
+int
+counter_record_check(const wire_obj_t *m, uint32_t origin)
+{
+    struct sheet_view sv;
+    return view_sheet(m, &sv) == 0 && sv.node == origin ? 0 : ERR_DECODE;
+}
+
 bool
 counter_is_record(const wire_obj_t *m)
 {

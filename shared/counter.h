@@ -55,6 +55,10 @@ int counter_refresh(store_t *s, uint32_t node, const catalog_t *catalog, calenda
 
 /* Is this decoded record a `counters` sheet? */
 bool counter_is_record(const wire_obj_t *record);
+/* A counter sheet record of node `origin`, well formed (day, version, rows of counts): 0 or
+ * ERR_DECODE. */
+int counter_record_check(const wire_obj_t *record, uint32_t origin)
+    __attribute__((warn_unused_result));
 
 /* Keeps a received sheet (record bytes and their decoded map) if its version is newer than the
  * one held for its node and day. *taken says whether it replaced anything; ERR_DECODE names a

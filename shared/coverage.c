@@ -1,4 +1,4 @@
-/* coverage: calendar.coverage, judged from the calendar's end and what the rules guessed. See
+/* coverage: calendar.coverage, judged from the calendar's end and the node's clock. See
  * coverage.h for the lights; the alarm's state is its stored alert, nothing else. */
 #include "coverage.h"
 
@@ -25,7 +25,7 @@ coverage_alert(uint32_t node, struct alert *a)
 
 int
 coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now_ms,
-               bool guessed, bool fresh, struct coverage_result *res)
+               bool fresh, struct coverage_result *res)
 {
     memset(res, 0, sizeof *res);
     res->next_ms = INT64_MAX;
@@ -49,21 +49,17 @@ coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now
     bool want_open = true;
     enum alert_light want = ALERT_RED;
     int64_t since = now_ms;
-    char why[160];
+    char why[256]; /* kept to the detail's size below */
     if (now_ms >= end_ms) {
         since = end_ms;
-        snprintf(why, sizeof why, "%s covers %d-%d only: working days since %d-01-01 are guessed "
-                 "Monday to Friday", label, first, last, last + 1);
-    } else if (guessed || (!fresh && open && old.finding == ALERT_RED)) {
-        snprintf(why, sizeof why, "%s covers %d-%d only: deadlines past %d-12-31 are guessed "
-                 "Monday to Friday and provisional", label, first, last, last);
-        res->next_ms = end_ms;
+        snprintf(why, sizeof why, "%s covers %d-%d: days since %d-01-01 are guessed Monday to "
+                 "Friday, deadlines on them provisional; publish the %d calendar", label, first,
+                 last, last + 1, last + 1);
     } else if (now_ms >= warn_ms) {
         want = ALERT_YELLOW;
         since = warn_ms;
-        snprintf(why, sizeof why, "%s covers %d-%d only: it ends in %lld days; install the "
-                 "next year's calendar", label, first, last,
-                 (long long)(end_day - calendar_day_of(now_ms)));
+        snprintf(why, sizeof why, "%s covers %d-%d only and ends on %d-12-31; publish the %d "
+                 "calendar before then", label, first, last, last, last + 1);
         res->next_ms = end_ms;
     } else {
         want_open = false;
@@ -86,13 +82,13 @@ coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now
         a.state = ALERT_OPEN;
         a.light = a.finding = want;
         a.raised_ms = a.finding_ms = since;
-        snprintf(a.detail, sizeof a.detail, "%s", why);
+        snprintf(a.detail, sizeof a.detail, "%.*s", (int)sizeof a.detail - 1, why);
         alert_log(&a, since, ALERT_RAISED, want);
     } else if (want != old.finding) {
         enum alert_action act = want > old.finding ? ALERT_ESCALATED : ALERT_LOWERED;
         a.light = a.finding = want;
         a.finding_ms = since;
-        snprintf(a.detail, sizeof a.detail, "%s", why);
+        snprintf(a.detail, sizeof a.detail, "%.*s", (int)sizeof a.detail - 1, why);
         alert_log_cause(&a, act == ALERT_ESCALATED ? since : now_ms, act, want,
                         act == ALERT_ESCALATED ? NULL : cause);
     } else {
@@ -120,7 +116,7 @@ check_fn(store_txn_t *t, void *arg)
 {
     struct check *c = arg;
     c->sealed = 0;
-    int rc = coverage_judge(t, c->node, c->cal, c->now_ms, false, true, &c->res);
+    int rc = coverage_judge(t, c->node, c->cal, c->now_ms, true, &c->res);
     if (rc == 0 && c->res.changed)
         rc = spool_seal(t, c->node, c->seal_at, true, c->now_ms, &c->sealed);
     return rc;

@@ -5,8 +5,9 @@
  * deadline that rests on the guess may be wrong by a whole holiday week. A node raises
  * calendar.coverage against itself (subject kind "node", no department, no answer clock):
  *   yellow  from COVERAGE_WARN_DAYS days before the calendar's end: a newer calendar is due;
- *   red     once the calendar's end has passed, or once a clock had to count guessed days
- *           (rules_guessed); that red stands for as long as the same calendar is in force;
+ *   red     once the calendar's end has passed: from then on findings rest on guessed days
+ *           (before it, a deadline computed past the end is only a schedule, and a newer
+ *           calendar recomputes every clock; docs/decisions.md);
  *   lowered or cleared when a newer calendar comes, the ledger naming it ("calendar 7").
  * Each change is stored and appended to the node's spool as an alert record, so it travels up
  * and every tier shows it per node (`jiancha query nodes`). Its log line is written once per
@@ -32,16 +33,14 @@ struct coverage_result {
     int64_t next_ms;        /* when the clock alone changes it next, INT64_MAX if never */
 };
 
-/* Judges the alarm as of now_ms within the caller's write transaction. guessed: a clock counted
- * guessed days (this pass). fresh: `cal` is new to this judgement, so a red an earlier calendar's
- * guesses left is judged again rather than kept. */
+/* Judges the alarm as of now_ms within the caller's write transaction. fresh: `cal` is new to
+ * this judgement, so a change it makes names it in the ledger. */
 int coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now_ms,
-                   bool guessed, bool fresh, struct coverage_result *res)
-    __attribute__((warn_unused_result));
+                   bool fresh, struct coverage_result *res) __attribute__((warn_unused_result));
 
 /* The same in a write transaction of its own, sealing a change at once (seal_at as spool.h):
- * for an aggregator, whose desk counts answer and supervision days with its calendar and guesses
- * nothing but the days past the end. *sealed: batches sealed. */
+ * for an aggregator, whose desk counts answer and supervision days with its calendar.
+ * *sealed: batches sealed. */
 int coverage_check(store_t *store, uint32_t node, const calendar_t *cal, int64_t now_ms,
                    uint32_t seal_at, struct coverage_result *res, uint64_t *sealed)
     __attribute__((warn_unused_result));

@@ -540,6 +540,7 @@ check_wire(const wire_obj_t *o, int depth)
 struct check {
     char field[64];
     char reason[192];
+    bool canonical; /* a stored record: money already in fen (event_check_canonical) */
 };
 
 /* Records the failing field as "prefix.name" (or "prefix[i]") and the reason. Paths are built
@@ -641,6 +642,12 @@ static int
 money_to_fen(struct val v, int64_t *fen, struct at a, struct check *c)
 {
     enum vtype t = v_type(v);
+    if (c->canonical) {
+        if (t != V_INT || v_int(v) < 0 || v_int(v) > 10000000000000LL)
+            return failat(c, a, "must be a whole number of fen (0 to 100,000,000,000 yuan)");
+        *fen = v_int(v);
+        return 0;
+    }
     if (t == V_INT) {
         int64_t y = v_int(v);
         if (y < 0 || y > 100000000000LL)
@@ -924,7 +931,7 @@ encode_object(struct val obj, const struct field *fields, const struct field *mo
 static void
 encode_val(struct val v, const struct field *f, struct wire_buf *out)
 {
-    struct check ignored;
+    struct check ignored = {.canonical = false};
     struct at a = {"", "", -1};
     int64_t n;
     if (f && f->kind == K_TIME && time_to_ms(v, &n, a, &ignored) == 0) {
@@ -978,7 +985,7 @@ encode_val(struct val v, const struct field *f, struct wire_buf *out)
 static void
 take_record(struct val obj, size_t index, const char *node, struct event_set *out)
 {
-    struct check c;
+    struct check c = {.canonical = false};
     out->n_records++;
     if (v_type(obj) != V_OBJ) {
         add_reject(out, index, "", "record is not an object");
@@ -1035,6 +1042,34 @@ take_record(struct val obj, size_t index, const char *node, struct event_set *ou
     /* A null node is replaced too: it is written once, at the end. */
     encode_object(obj, rule->fields, common_fields, has_node ? NULL : node, &out->records);
     e->len = out->records.len - e->off;
+}
+
+int
+event_check_canonical(const wire_obj_t *record, const char *node, char field[64],
+                      char reason[192])
+{
+    struct check c = {.canonical = true};
+    struct val obj = {NULL, record};
+    if (v_type(obj) != V_OBJ)
+        return event_refuse(field, reason, "", "record is not a map");
+    struct val type = v_get(obj, "type");
+    if (v_type(type) != V_STR)
+        return event_refuse(field, reason, "type", "required string field is missing");
+    size_t tlen;
+    const char *tname = v_str(type, &tlen);
+    const struct type_rule *rule = find_type(tname, tlen);
+    if (!rule)
+        return ERR_NOT_FOUND; /* a node's own record: bytes and all are its kind's to judge */
+    const char *why = check_wire(record, 0);
+    if (why)
+        return event_refuse(field, reason, "", why);
+    if (check_object(obj, common_fields, "", &c) != 0 ||
+        check_object(obj, rule->fields, "", &c) != 0)
+        return event_refuse(field, reason, c.field, c.reason);
+    /* stored records carry their node, and only the node whose log holds them */
+    if (!v_str_is(v_get(obj, "node"), node))
+        return event_refuse(field, reason, "node", "is not the node whose log holds the record");
+    return 0;
 }
 
 static void

@@ -88,6 +88,12 @@ char *event_record_to_json(const void *record, size_t len);
  * count written to names (at most max), or ERR_NOT_FOUND for an unknown type. */
 int event_required_fields(const char *type, const char **names, int max);
 
+/* Checks a stored record of a type of spec §3 or §4 in its canonical form (times in ms, money
+ * in fen, `node` present and equal to `node`): 0, ERR_INVALID with the field and reason (sizes as
+ * event_refuse), or ERR_NOT_FOUND for a type that is not an event's (a node's own records). */
+int event_check_canonical(const wire_obj_t *record, const char *node, char field[64],
+                          char reason[192]) __attribute__((warn_unused_result));
+
 /* Borrowed type and id of a canonical record, for listing; 0 or ERR_DECODE. */
 int event_record_peek(const void *record, size_t len, char type[32], char id[EVENT_ID_MAX + 1])
     __attribute__((warn_unused_result));

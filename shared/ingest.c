@@ -13,16 +13,17 @@
 
 #include "batch.h"
 #include "bundle.h"
-#include "counter.h"
-#include "file.h"
-#include "keyring.h"
-#include "quarantine.h"
 #include "cert.h"
+#include "counter.h"
 #include "desk.h"
 #include "err.h"
 #include "event.h"
+#include "file.h"
+#include "keyring.h"
 #include "log.h"
 #include "mem.h"
+#include "quarantine.h"
+#include "schema.h"
 #include "spool.h"
 #include "timestamp.h"
 
@@ -69,7 +70,9 @@ find(struct ingest_node *v, size_t n, uint32_t node)
 static void
 node_encode(const struct ingest_node *st, struct wire_buf *out)
 {
-    wire_put_map(out, st->sealed_known ? 10 : 9);
+    wire_put_map(out, st->sealed_known ? 11 : 10);
+    wire_put_cstr(out, "repeated");
+    wire_put_uint(out, st->repeated);
     if (st->sealed_known) {
         wire_put_cstr(out, "sealed");
         wire_put_uint(out, st->sealed_seq);
@@ -129,6 +132,8 @@ ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
                       : wire_obj_type(k) == WIRE_INT  ? wire_obj_int(k)
                       : wire_obj_type(k) == WIRE_UINT ? (int64_t)wire_obj_uint(k)
                                                       : 0;
+        if (wire_obj_get_uint(m, "repeated", &st->repeated) != 0)
+            st->repeated = 0; /* kept by a version that did not count them */
         st->sealed_known = wire_obj_get_uint(m, "sealed", &st->sealed_seq) == 0;
         if (!st->sealed_known)
             st->sealed_seq = 0;
@@ -505,7 +510,8 @@ nack(struct ingest_msg *m, uint64_t seq, const char *code, bool permanent, uint6
     m->ack = false;
     m->reply_nack.seq = seq;
     snprintf(m->reply_nack.code, sizeof m->reply_nack.code, "%s", code);
-    snprintf(m->reply_nack.reason, sizeof m->reply_nack.reason, "%s", reason);
+    snprintf(m->reply_nack.reason, sizeof m->reply_nack.reason, "%.*s",
+             (int)sizeof m->reply_nack.reason - 1, reason);
     m->reply_nack.permanent = permanent;
     m->reply_nack.expected = expected;
 }
@@ -555,9 +561,10 @@ struct txn_args {
     size_t n;
     int64_t now_ms;
     uint64_t sealed;
-    char why[160]; /* why a carried batch was refused */
-    long refused;  /* index of the message refused for a carried batch, or -1 */
+    char why[256]; /* why a batch was refused for what it carries (a NACK keeps 159 bytes) */
+    long refused;  /* index of the message refused for what it carries, or -1 */
     struct clone *clone; /* a carried batch that reused a sequence: alarmed in the next run */
+    struct clone *invalid; /* a batch refused for a record: quarantined in the next run */
 };
 
 static int store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w,
@@ -696,7 +703,22 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
     uint8_t key[12];
     store_be32(key, w->node);
     bool urgent = false; /* an alert inside: it goes up at once, not at the next flush */
-    while ((rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0) {
+    bool told = false;   /* a repeated id logged for this batch */
+    uint8_t idkey[4 + EVENT_ID_MAX];
+    store_be32(idkey, w->node);
+    for (size_t index = 0; (rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0; index++) {
+        /* Nothing this tier cannot read back is stored: the whole batch is refused. */
+        char field[SCHEMA_FIELD_MAX], reason[SCHEMA_REASON_MAX];
+        if (schema_check(rec, len, w->node, field, reason) != 0) {
+            snprintf(a->why, sizeof a->why, "record %zu (seq %llu): %s%s%.100s", index,
+                     (unsigned long long)seq, field, field[0] ? ": " : "", reason);
+            if (!a->invalid) {
+                a->invalid = xcalloc(1, sizeof *a->invalid);
+                clone_note(a->invalid, w->node, h->seq, a->why, m);
+            }
+            rc = ERR_INVALID;
+            break;
+        }
         wire_reader_t *rr = NULL;
         const wire_obj_t *m2;
         /* the record's type, read once: what this tier does with it besides storing it */
@@ -719,10 +741,34 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
                 break;
             continue;
         }
+        /* An id the node already sent is counted, never stored twice (ids are per origin). */
+        const char *idp;
+        size_t idl;
+        if (!decoded || wire_obj_get_bytes(m2, "id", WIRE_STR, &idp, &idl) != 0 ||
+            idl > EVENT_ID_MAX) {
+            wire_reader_destroy(&rr);
+            rc = ERR_CORRUPT; /* schema_check passed it: cannot happen */
+            break;
+        }
+        memcpy(idkey + 4, idp, idl);
+        if (store_has(t, STORE_IDS, idkey, 4 + idl)) {
+            w->repeated++;
+            if (!told)
+                log_warn("ingest: record id repeated node=%06u batch=%llu seq=%llu id=%.*s: "
+                         "counted, not stored", w->node, (unsigned long long)h->seq,
+                         (unsigned long long)seq, (int)idl, idp);
+            told = true;
+            wire_reader_destroy(&rr);
+            continue;
+        }
+        uint8_t sv[8];
+        store_be64(sv, seq);
+        rc = store_put(t, STORE_IDS, idkey, 4 + idl, sv, 8, 0);
         if (strcmp(type, "alert") == 0)
             urgent = true;
         store_be64(key + 4, seq);
-        rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
+        if (rc == 0)
+            rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
         /* A counter sheet replaces the node's older sheet of that day (a malformed one is kept as
          * a record, signed as it is, but counts nowhere). */
         bool taken;
@@ -861,6 +907,13 @@ txn_fn(store_txn_t *t, void *arg)
         if (rc != 0)
             return rc;
     }
+    /* and a batch with a record no tier may store: a copy kept for audit, nothing else */
+    if (a->invalid && a->refused < 0) {
+        int rc = quarantine_keep(t, a->invalid->node, a->invalid->seq, a->invalid->copy.data,
+                                 a->invalid->copy.len);
+        if (rc != 0)
+            return rc;
+    }
     for (size_t i = 0; i < a->n; i++) {
         struct ingest_msg *m = &a->msgs[i];
         struct ingest_node *w = find(in->work, in->n_nodes, m->node);
@@ -991,7 +1044,7 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
         if (ok[i] != 0)
             refused(in, &msgs[i]);
     }
-    struct txn_args a = {in, msgs, headers, ok, n, now_ms, 0, "", -1, NULL};
+    struct txn_args a = {in, msgs, headers, ok, n, now_ms, 0, "", -1, NULL, NULL};
     int rc = store_write(in->store, txn_fn, &a);
     /* A batch refused for what it carries keeps its NACK; the rest of the group goes again. */
     while (rc == ERR_INVALID && a.refused >= 0) {
@@ -1001,9 +1054,11 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
         a.sealed = 0;
         rc = store_write(in->store, txn_fn, &a);
     }
-    if (a.clone) {
-        wire_buf_fini(&a.clone->copy);
-        free(a.clone);
+    struct clone *notes[] = {a.clone, a.invalid};
+    for (size_t i = 0; i < 2; i++) {
+        if (notes[i])
+            wire_buf_fini(&notes[i]->copy);
+        free(notes[i]);
     }
     if (rc == 0)
         in->sealed += a.sealed;

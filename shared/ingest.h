@@ -48,6 +48,7 @@ struct ingest_node {
     uint64_t records;
     uint64_t duplicates;
     uint64_t rejected;
+    uint64_t repeated; /* records whose id the node had already sent: counted, not stored */
     /* in memory: since when the child's chain has not moved on because its batches were refused
      * (gap, broken chain, conflict, failed checks); 0 once a batch is accepted again */
     int64_t stuck_since_ms;

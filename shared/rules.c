@@ -115,7 +115,6 @@ struct rules {
     size_t n_alerts, cap_alerts;
     int64_t as_of;
     int64_t next_change;
-    bool guessed; /* a clock counted days past the calendar's years (rules_guessed) */
 };
 
 rules_t *
@@ -357,21 +356,16 @@ end_of(int64_t day)
 
 /* The instant a clock of n units from `start` is used up (end_of its due day), INT64_MAX while it
  * stands still; *provisional says whether the due day lies past the calendar's years, where
- * working days are guessed. stop_at: when the clock stopped (INT64_MAX: running). A clock that
- * ran into the guessed years before it stopped rests on the guess, whether or not it fires: it
- * is what calendar.coverage counts (a clock stopped before them counted known days only). */
+ * working days are guessed (calendar days rest on the calendar only when the last one rolls to
+ * a working day). */
 static int64_t
 deadline(rules_t *r, int64_t start, uint32_t n, enum calendar_unit unit, bool roll,
-         calendar_skip_fn skip, void *arg, int64_t stop_at, bool *provisional)
+         calendar_skip_fn skip, void *arg, bool *provisional)
 {
     int64_t day = calendar_due(r->cal, start, n, unit, roll, skip, arg);
-    /* calendar days rest on the calendar only when the last one rolls to a working day */
-    bool prov = day != CALENDAR_NEVER && !calendar_covers(r->cal, day) &&
-                (unit == CALENDAR_WORKDAYS || roll);
-    if (prov && stop_at >= calendar_day_start_ms(calendar_end_day(r->cal)))
-        r->guessed = true;
     if (provisional)
-        *provisional = prov;
+        *provisional = day != CALENDAR_NEVER && !calendar_covers(r->cal, day) &&
+                       (unit == CALENDAR_WORKDAYS || roll);
     return day == CALENDAR_NEVER ? INT64_MAX : end_of(day);
 }
 
@@ -562,7 +556,7 @@ clock_rule(struct case_state *c, enum rule rule, const char *subject, int64_t st
     if (yellow_frac > 0) {
         uint32_t k = (uint32_t)((double)n * yellow_frac + 0.999999);
         if (k < n) {
-            int64_t at = deadline(c->r, start, k, unit, false, suspended_at_end, c, stop_at, &prov);
+            int64_t at = deadline(c->r, start, k, unit, false, suspended_at_end, c, &prov);
             if (at != INT64_MAX && at <= stop_at) {
                 snprintf(why, sizeof why, "%u of %u %s used", k, n,
                          unit == CALENDAR_WORKDAYS ? "working days" : "days");
@@ -572,7 +566,7 @@ clock_rule(struct case_state *c, enum rule rule, const char *subject, int64_t st
             }
         }
     }
-    int64_t at = deadline(c->r, start, n, unit, true, suspended_at_end, c, stop_at, &prov);
+    int64_t at = deadline(c->r, start, n, unit, true, suspended_at_end, c, &prov);
     if (at != INT64_MAX && at <= stop_at) {
         snprintf(why, sizeof why, "limit of %u %s used up", n,
                  unit == CALENDAR_WORKDAYS ? "working days" : "days");
@@ -775,13 +769,12 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
         int64_t d = calendar_day_of(c.decided_at), at = end_of(d);
         bool prov = false;
         if (c.it->th.execution_days) {
-            at = deadline(r, d, c.it->th.execution_days, CALENDAR_DAYS, false, NULL, NULL,
-                          INT64_MAX, &prov);
+            at = deadline(r, d, c.it->th.execution_days, CALENDAR_DAYS, false, NULL, NULL, &prov);
             d = calendar_day_of(at) - 1;
         }
         if (c.it->th.execution_workdays && at != INT64_MAX)
             at = deadline(r, d, c.it->th.execution_workdays, CALENDAR_WORKDAYS, false, NULL, NULL,
-                          INT64_MAX, &prov);
+                          &prov);
         snprintf(why, sizeof why, "penalty decided, no execution after %u d + %u wd",
                  c.it->th.execution_days, c.it->th.execution_workdays);
         struct fire f = {R_EXECUTION_MISSING, ALERT_YELLOW, "case", c.id, c.dept, c.it->item,
@@ -869,7 +862,7 @@ items_rules(rules_t *r)
         const struct catalog_thresholds *th = it ? &it->th : catalog_default_thresholds(r->catalog);
         if (e->has_generated && th->disclosure_workdays) {
             int64_t due = deadline(r, calendar_day_of(e->generated_at), th->disclosure_workdays,
-                                   CALENDAR_WORKDAYS, false, NULL, NULL, e->at, NULL);
+                                   CALENDAR_WORKDAYS, false, NULL, NULL, NULL);
             if (e->at >= due) {
                 struct fire f = {R_DISCLOSURE_LATE, ALERT_YELLOW, "item", e->key,
                                  e->dept ? e->dept : "", e->key, e->at,
@@ -886,7 +879,7 @@ items_rules(rules_t *r)
         bool prov = false;
         int64_t due = it->th.offline_workdays
                           ? deadline(r, it->effective_day, it->th.offline_workdays,
-                                     CALENDAR_WORKDAYS, false, NULL, NULL, INT64_MAX, &prov)
+                                     CALENDAR_WORKDAYS, false, NULL, NULL, &prov)
                           : end_of(it->effective_day);
         if (due == INT64_MAX)
             continue;
@@ -931,8 +924,8 @@ complaint_rules(rules_t *r, struct ev **evs, size_t n)
     char why[192];
     const char *kind = open->kind ? open->kind : "complaint";
     bool yprov, rprov;
-    int64_t yellow = deadline(r, start, k, unit, false, NULL, NULL, closed_at, &yprov);
-    int64_t red = deadline(r, start, lim, unit, true, NULL, NULL, closed_at, &rprov);
+    int64_t yellow = deadline(r, start, k, unit, false, NULL, NULL, &yprov);
+    int64_t red = deadline(r, start, lim, unit, true, NULL, NULL, &rprov);
     if (k < lim && yellow != INT64_MAX && yellow <= closed_at) {
         snprintf(why, sizeof why, "%s open for %u of %u %s", kind, k, lim,
                  unit == CALENDAR_WORKDAYS ? "working days" : "days");
@@ -982,11 +975,6 @@ rules_next_change(const rules_t *r)
     return r->next_change;
 }
 
-bool
-rules_guessed(const rules_t *r)
-{
-    return r->guessed;
-}
 
 int
 rules_subject_of(const void *record, size_t len, char *kind, char key[65], char handler[65])
@@ -1040,7 +1028,6 @@ rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_fn emit,
     r->n_alerts = 0;
     r->as_of = as_of_ms;
     r->next_change = INT64_MAX;
-    r->guessed = false;
     free(r->creds);
     r->creds = xcalloc(r->n ? r->n : 1, sizeof *r->creds);
     r->n_creds = 0;

@@ -45,10 +45,6 @@ size_t rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_f
  * escalate (the moment to evaluate again without new events), or INT64_MAX if none. */
 int64_t rules_next_change(const rules_t *r);
 
-/* After an evaluation: did a clock count days past the calendar's years before it stopped (its
- * deadline, fired or not, rests on a Monday-to-Friday guess)? calendar.coverage turns red on it. */
-bool rules_guessed(const rules_t *r);
-
 /* The subject an event record belongs to, for indexing: its kind ('c' case, 'q' complaint,
  * 'h' handler credential, 'i' item publish) and key copied into key (at most 64 bytes + NUL).
  * 0, or ERR_NOT_FOUND for records no rule reads. */

@@ -19,6 +19,7 @@ struct skew {
     int64_t bound_ms;
     bool heard;
     int64_t parent_wall_ms, own_wall_ms, mono_ms;
+    int64_t beyond_mono_ms; /* the PING since which every measure passed the bound; -1: none */
     int raised; /* -1 unknown until read from the store, 0 no open alarm, 1 open */
 };
 
@@ -30,6 +31,7 @@ skew_new(store_t *store, uint32_t node, int64_t bound_ms)
     s->node = node;
     s->bound_ms = bound_ms > 0 ? bound_ms : SKEW_BOUND_MS_DEFAULT;
     s->raised = -1;
+    s->beyond_mono_ms = -1;
     return s;
 }
 
@@ -43,7 +45,14 @@ skew_destroy(skew_t **p)
 void
 skew_note_parent(skew_t *s, int64_t parent_wall_ms, int64_t own_wall_ms, int64_t mono_ms)
 {
+    if (s->heard && mono_ms == s->mono_ms)
+        return; /* the same PING, noted again */
     s->heard = true;
+    int64_t off = own_wall_ms - parent_wall_ms;
+    if (llabs(off) <= s->bound_ms)
+        s->beyond_mono_ms = -1;
+    else if (s->beyond_mono_ms < 0)
+        s->beyond_mono_ms = mono_ms;
     s->parent_wall_ms = parent_wall_ms;
     s->own_wall_ms = own_wall_ms;
     s->mono_ms = mono_ms;
@@ -136,9 +145,13 @@ skew_check(skew_t *s, int64_t wall_ms, uint32_t seal_at, uint64_t *sealed)
     *sealed = 0;
     int64_t off = 0;
     bool known = skew_offset(s, &off);
-    bool disagree = known && llabs(off) > s->bound_ms;
-    /* Unheard parent: the alarm stands as it is (nothing new is known). */
-    if (!known || (s->raised >= 0 && (s->raised == 1) == disagree))
+    /* Confirmed by PINGs over SKEW_CONFIRM_MS: a clock stepped at the parent, or read just across
+     * a step, is not a disagreement; a clock that is wrong stays wrong. */
+    bool disagree = known && s->beyond_mono_ms >= 0 &&
+                    s->mono_ms - s->beyond_mono_ms >= SKEW_CONFIRM_MS;
+    /* Unheard parent, or a disagreement not yet confirmed: the alarm stands as it is. */
+    if (!known || (!disagree && s->beyond_mono_ms >= 0) ||
+        (s->raised >= 0 && (s->raised == 1) == disagree))
         return 0;
     /* The alarm's times are the parent's clock: this node's is the one in doubt. */
     struct check c = {s, disagree, off, wall_ms - off, seal_at, 0, false};

@@ -19,6 +19,7 @@
 typedef struct skew skew_t;
 
 #define SKEW_BOUND_MS_DEFAULT 300000 /* 5 minutes */
+#define SKEW_CONFIRM_MS 10000        /* how long the PINGs must show it before node.clock */
 
 /* The store is borrowed and must outlive the skew. bound_ms: the disagreement tolerated. */
 skew_t *skew_new(store_t *store, uint32_t node, int64_t bound_ms);
@@ -37,7 +38,9 @@ bool skew_offset(const skew_t *s, int64_t *offset_ms);
  * projected clock when the two disagree beyond the bound. */
 int64_t skew_judging_ms(const skew_t *s, int64_t wall_ms, int64_t mono_ms);
 
-/* Raises `node.clock` when the clocks disagree beyond the bound and clears it when they agree,
+/* Raises `node.clock` when every PING over SKEW_CONFIRM_MS shows the clocks disagreeing beyond
+ * the bound (one reading across a clock step is not a disagreement) and clears it when they
+ * agree,
  * storing the change and appending it to the spool (sealed at once: it leaves in the next
  * batch). A no-op (no write) when nothing changes. *sealed: batches sealed. */
 int skew_check(skew_t *s, int64_t wall_ms, uint32_t seal_at, uint64_t *sealed)

@@ -189,7 +189,6 @@ struct pass {
     int64_t now;
     uint32_t seal_at;
     uint64_t max_records;
-    bool guessed; /* a subject judged in this pass counted days past the calendar */
     struct watch_result res;
 };
 
@@ -328,7 +327,6 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject, const char
     if (rc == 0)
         rules_evaluate(rules, p->now, scope, collect, &got);
     int64_t next = rules_next_change(rules);
-    p->guessed |= rules_guessed(rules);
     rules_destroy(&rules);
     p->res.subjects++;
 
@@ -423,9 +421,9 @@ add_due(void *arg, const uint8_t *subject, size_t len)
 
 /* A calendar new to the stored alerts (meta "calendar_judged" holds the digest of the one they
  * were judged with) starts a walk over every subject, at most max_records per pass, kept in meta
- * "recheck": [guessed u8][cause length u8][cause][subjects key to go on from]. */
+ * "recheck": [cause length u8][cause][subjects key to go on from]. */
 struct recheck {
-    bool active, guessed;
+    bool active;
     char cause[ALERT_CAUSE_MAX];
     uint8_t from[CLOCKS_SUBJECT_MAX];
     size_t from_len;
@@ -441,15 +439,15 @@ recheck_load(store_txn_t *t, struct recheck *r)
     if (rc == ERR_NOT_FOUND) {
         rc = 0;
     } else if (rc == 0) {
-        size_t cl = v.len >= 2 ? v.data[1] : 0;
-        if (v.len < 2 || cl >= sizeof r->cause || v.len - 2 - cl > sizeof r->from) {
+        size_t cl = v.len >= 1 ? v.data[0] : 0;
+        if (v.len < 1 || cl >= sizeof r->cause || v.len - 1 < cl ||
+            v.len - 1 - cl > sizeof r->from) {
             rc = ERR_CORRUPT;
         } else {
             r->active = true;
-            r->guessed = v.data[0] != 0;
-            memcpy(r->cause, v.data + 2, cl);
-            r->from_len = v.len - 2 - cl;
-            memcpy(r->from, v.data + 2 + cl, r->from_len);
+            memcpy(r->cause, v.data + 1, cl);
+            r->from_len = v.len - 1 - cl;
+            memcpy(r->from, v.data + 1 + cl, r->from_len);
         }
     }
     wire_buf_fini(&v);
@@ -463,13 +461,12 @@ recheck_save(store_txn_t *t, const struct recheck *r)
         int rc = store_del(t, STORE_META, "recheck", 7);
         return rc == ERR_NOT_FOUND ? 0 : rc;
     }
-    uint8_t v[2 + ALERT_CAUSE_MAX + CLOCKS_SUBJECT_MAX];
+    uint8_t v[1 + ALERT_CAUSE_MAX + CLOCKS_SUBJECT_MAX];
     size_t cl = strlen(r->cause);
-    v[0] = r->guessed;
-    v[1] = (uint8_t)cl;
-    memcpy(v + 2, r->cause, cl);
-    memcpy(v + 2 + cl, r->from, r->from_len);
-    return store_put(t, STORE_META, "recheck", 7, v, 2 + cl + r->from_len, 0);
+    v[0] = (uint8_t)cl;
+    memcpy(v + 1, r->cause, cl);
+    memcpy(v + 1 + cl, r->from, r->from_len);
+    return store_put(t, STORE_META, "recheck", 7, v, 1 + cl + r->from_len, 0);
 }
 
 /* Adds up to `max` subjects from where the walk stands (cases 'c', complaints 'q', then all items
@@ -639,15 +636,12 @@ pass_fn(store_txn_t *t, void *arg)
         if (set.v[i][0] != 'k') /* the coverage clock: judged below */
             rc = evaluate_subject(t, p, set.v[i], set.cause[i]);
     subjects_free(&set);
-    /* calendar.coverage: judged afresh once a walk with a new calendar saw every subject */
-    if (rc == 0 && walked) {
-        rk.guessed |= p->guessed;
+    if (rc == 0 && walked)
         rc = recheck_save(t, &rk);
-    }
+    /* calendar.coverage: a change the walk's end brings names the new calendar */
     struct coverage_result cov;
     if (rc == 0)
-        rc = coverage_judge(t, w->node, w->cal, p->now, fresh ? rk.guessed : p->guessed,
-                            fresh, &cov);
+        rc = coverage_judge(t, w->node, w->cal, p->now, fresh, &cov);
     if (rc == 0 && cov.changed)
         p->res.changes++;
     if (rc == 0)
@@ -670,7 +664,7 @@ int
 watch_run(watch_t *w, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
           struct watch_result *res)
 {
-    struct pass p = {w, now_ms, seal_at, max_records, false, {0}};
+    struct pass p = {w, now_ms, seal_at, max_records, {0}};
     int rc = store_write(w->store, pass_fn, &p);
     if (rc == 0) {
         *res = p.res;

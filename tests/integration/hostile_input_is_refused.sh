@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hostile input at both doors: replayed, tampered, foreign-signed, conflicting and out-of-order
-# batches at the aggregator; a batch session from an unknown node; malformed JSON, wrong types,
+# batches at the aggregator, and well-chained ones carrying garbage, an unknown kind, an event
+# without its id or an id sent before; a batch session from an unknown node; malformed JSON, wrong types,
 # missing fields and an oversized message at the collector's intake. Each is refused with a clear
 # reason, nothing bad is stored, and both daemons keep serving.
 . "$(dirname "$0")/lib.sh"
@@ -29,9 +30,29 @@ grep -q 'REFUSE: node 510199 is not a known child' "$T/f.out" || fail "unknown: 
 "$FORGE" "$EP" "$T/keys/510105.secret" rogue-hello >"$T/f.out" || fail "rogue hello: $(cat "$T/f.out")"
 grep -q 'REFUSE: HELLO refused: node 510105 has no key [0-9a-f]* here' "$T/f.out" ||
     fail "rogue hello: $(cat "$T/f.out")"
+# a batch 2 that follows the chain but carries a record no tier may store: refused for good,
+# naming the record and field, a copy quarantined, nothing of it stored
+for s in garbage unknown-kind no-id; do
+    "$FORGE" "$EP" "$T/keys/510105.secret" $s >"$T/f.out" || fail "$s: $(cat "$T/f.out")"
+done
+"$FORGE" "$EP" "$T/keys/510105.secret" garbage >"$T/f.out"
+grep -q 'NACK malformed: record 1 (seq 4): is not one msgpack value' "$T/f.out" || fail "garbage: $(cat "$T/f.out")"
+"$FORGE" "$EP" "$T/keys/510105.secret" unknown-kind >"$T/f.out"
+grep -q 'NACK malformed: record 1 (seq 4): type: unknown record type "mystery"' "$T/f.out" ||
+    fail "unknown kind: $(cat "$T/f.out")"
+"$FORGE" "$EP" "$T/keys/510105.secret" no-id >"$T/f.out"
+grep -q 'NACK malformed: record 1 (seq 4): id: ' "$T/f.out" || fail "no id: $(cat "$T/f.out")"
+"$JIANCHA" status --data "$T/city" | grep -q '^quarantined batches: [1-9]' ||
+    fail "refused batches not quarantined: $("$JIANCHA" status --data "$T/city")"
 # exactly the replayed batch's two events of node 510105 are stored, once
 [ "$("$JIANCHA" query events --data "$T/city" --node 510105 --json | wc -l)" = 2 ] ||
     fail "forged batches left data behind"
+# a new batch repeating an event id of batch 1: acknowledged, the repeat counted, not stored
+"$FORGE" "$EP" "$T/keys/510105.secret" repeat-id >"$T/f.out" || fail "repeat-id: $(cat "$T/f.out")"
+"$JIANCHA" query events --data "$T/city" --node 510105 --json | jq -r .event.id | sort >"$T/ids"
+[ "$(uniq -d "$T/ids")" = "" ] && [ "$(wc -l <"$T/ids")" = 3 ] || fail "repeat stored: $(cat "$T/ids")"
+grep -q 'record id repeated node=510105 batch=2 seq=4 id=forge-a-1' "$T/city.log" ||
+    fail "the repeat was not logged"
 grep -q 'code=bad-signature' "$T/city.log" || fail "bad signature not logged"
 grep -q 'code=malformed' "$T/city.log" || fail "tampered payload not logged"
 
@@ -62,6 +83,7 @@ grep -q 'refused: message of [0-9]* bytes exceeds the limit of 65536 bytes' "$T/
 # both still serve, and only the good records are anywhere
 alive city && alive county || fail "a daemon died"
 "$JIANCHA" send --data "$T/county" --chunk 100 "$T/big.jsonl" >"$T/ok.out" || fail "$(cat "$T/ok.out")"
-wait_until 30 has_count "$T/city" 2003 || fail "city holds $(count "$T/city")"
+# 2000 + ok-1 + the forge's three (batch 1, and the new record of its batch 2)
+wait_until 30 has_count "$T/city" 2004 || fail "city holds $(count "$T/city")"
 [ "$(ids "$T/county" | grep -c '^bad-' || true)" = 0 ] || fail "a rejected record was stored"
 say "ok: every hostile input refused with its reason; daemons kept serving"

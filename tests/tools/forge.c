@@ -4,7 +4,10 @@
  * Scenarios: replay (a batch sent twice), tamper (a payload byte flipped), badsig (signed by a
  * key the aggregator does not hold for this node), conflict (batch 1 again with other content),
  * gap (batch 3 before 2), hello (HELLO only), rogue-hello (a HELLO for the node signed by another
- * key: refused). Exit 0 when every answer was the expected one.
+ * key: refused); after replay, a batch 2 that follows the chain but carries a record no tier may
+ * store: garbage (bytes that are not msgpack), unknown-kind (a map of type "mystery"), no-id (an
+ * event without its id), each refused for good; or repeat-id (an event id of batch 1 again beside
+ * a new one: acknowledged, the repeat not stored). Exit 0 when every answer was the expected one.
  * With FORGE_SERVER_KEY (the parent's certificate or curve-pub) and FORGE_CURVE (a transport secret
  * key file) in the environment it speaks CurveZMQ; FORGE_WAIT_MS bounds each wait (default 5000).
  */
@@ -91,9 +94,13 @@ fill_fn(store_txn_t *t, void *arg)
     for (int i = 0; i < f->n; i++) {
         struct wire_buf r;
         wire_buf_init(&r);
-        wire_put_map(&r, 4);
+        wire_put_map(&r, 5);
         wire_put_cstr(&r, "type");
         wire_put_cstr(&r, "case.close");
+        char node[7];
+        event_node_text(f->node, node);
+        wire_put_cstr(&r, "node"); /* canonical records name their node */
+        wire_put_cstr(&r, node);
         wire_put_cstr(&r, "id");
         char id[64];
         snprintf(id, sizeof id, "forge-%s-%d", f->tag, i);
@@ -110,6 +117,58 @@ fill_fn(store_txn_t *t, void *arg)
     }
     uint64_t sealed;
     return spool_seal(t, f->node, 2, true, 1793581200000LL, &sealed);
+}
+
+/* Batch 1 as fill_fn seals it (the same bytes, so the same hash), then batch 2 of one valid
+ * record and one the scenario names. */
+struct second {
+    uint32_t node;
+    const char *scenario;
+};
+
+static int
+second_fn(store_txn_t *t, void *arg)
+{
+    const struct second *x = arg;
+    struct fill f = {x->node, "a", 2};
+    int rc = fill_fn(t, &f);
+    struct wire_buf r;
+    wire_buf_init(&r);
+    char node[7];
+    event_node_text(x->node, node);
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        wire_buf_reset(&r);
+        const char *type = "case.close", *id = i ? "forge-a-1" : "forge-a-2";
+        bool garbage = i && strcmp(x->scenario, "garbage") == 0;
+        if (i && strcmp(x->scenario, "unknown-kind") == 0)
+            type = "mystery";
+        if (i && strcmp(x->scenario, "no-id") == 0)
+            id = NULL;
+        if (i && strcmp(x->scenario, "repeat-id") != 0)
+            id = id ? "forge-second" : NULL;
+        if (garbage) {
+            wire_buf_append(&r, "\xc1not msgpack", 13);
+        } else {
+            wire_put_map(&r, id ? 5 : 4);
+            wire_put_cstr(&r, "type");
+            wire_put_cstr(&r, type);
+            if (id) {
+                wire_put_cstr(&r, "id");
+                wire_put_cstr(&r, id);
+            }
+            wire_put_cstr(&r, "at");
+            wire_put_uint(&r, 1793581200000ULL);
+            wire_put_cstr(&r, "node");
+            wire_put_cstr(&r, node);
+            wire_put_cstr(&r, "case");
+            wire_put_cstr(&r, "FORGED");
+        }
+        uint64_t seq;
+        rc = spool_append(t, x->node, r.data, r.len, &seq);
+    }
+    wire_buf_fini(&r);
+    uint64_t sealed;
+    return rc ? rc : spool_seal(t, x->node, 2, true, 1793581200000LL, &sealed);
 }
 
 static void
@@ -230,6 +289,19 @@ main(int argc, char **argv)
     } else if (strcmp(scenario, "gap") == 0) {
         send_batch(st, n, 3, key, false);
         ok = reply(code) == PROTO_NACK && strcmp(code, PROTO_NACK_GAP) == 0;
+    } else if (strcmp(scenario, "garbage") == 0 || strcmp(scenario, "unknown-kind") == 0 ||
+               strcmp(scenario, "no-id") == 0 || strcmp(scenario, "repeat-id") == 0) {
+        store_t *sec = NULL;
+        snprintf(path, sizeof path, "%s/c", dir);
+        struct second x = {n, scenario};
+        if (store_open(path, &o, &sec) != 0 || store_write(sec, second_fn, &x) != 0)
+            return 2;
+        send_batch(sec, n, 2, key, false);
+        enum proto_cmd got = reply(code);
+        ok = strcmp(scenario, "repeat-id") == 0
+                 ? got == PROTO_ACK
+                 : got == PROTO_NACK && strcmp(code, PROTO_NACK_MALFORMED) == 0;
+        store_close(&sec);
     }
     wire_buf_fini(&hb);
     zsock_destroy(&sock);

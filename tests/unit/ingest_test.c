@@ -3,6 +3,7 @@
 #include "alert.h"
 #include "batch.h"
 #include "err.h"
+#include "event.h"
 #include "ingest.h"
 #include "spool.h"
 
@@ -20,13 +21,37 @@ struct built {
     uint8_t sig[SIGN_SIGNATURE_BYTES];
 };
 
+/* A canonical case.accept of CHILD with id `id` (what a collector stores), appended as a record
+ * bytes in out. */
+static void
+event_record(const char *id, struct wire_buf *out)
+{
+    char line[256];
+    snprintf(line, sizeof line,
+             "{\"type\":\"case.accept\",\"id\":\"%s\",\"at\":1793581200000,\"case\":\"C-%s\","
+             "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H\"}",
+             id, id);
+    struct event_set set;
+    event_set_init(&set);
+    assert_int_equal(event_parse_message(line, strlen(line), "510104", &set), 0);
+    assert_int_equal(set.n_entries, 1);
+    wire_buf_append(out, set.records.data + set.entries[0].off, set.entries[0].len);
+    event_set_fini(&set);
+}
+
 static int
 fill_fn(store_txn_t *t, void *arg)
 {
     int n = *(int *)arg;
     for (int i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "e%d", i + 1);
+        struct wire_buf rec;
+        wire_buf_init(&rec);
+        event_record(id, &rec);
         uint64_t seq;
-        int rc = spool_append(t, CHILD, "rec", 3, &seq);
+        int rc = spool_append(t, CHILD, rec.data, rec.len, &seq);
+        wire_buf_fini(&rec);
         if (rc != 0)
             return rc;
     }
@@ -125,14 +150,21 @@ msg_of(const struct built *b)
     return m;
 }
 
+/* Entries of a table of the parent's store. */
 static uint64_t
-stored_records(void)
+parent_count(enum store_table tb)
 {
     store_txn_t *t = NULL;
     assert_int_equal(store_read(parent, &t), 0);
-    uint64_t n = store_count(t, STORE_EVENTS);
+    uint64_t n = store_count(t, tb);
     store_abort(&t);
     return n;
+}
+
+static uint64_t
+stored_records(void)
+{
+    return parent_count(STORE_EVENTS);
 }
 
 static void
@@ -247,8 +279,12 @@ rewrite_fn(store_txn_t *t, void *arg)
     uint8_t ek[12];
     store_be32(ek, CHILD);
     store_be64(ek + 4, 4);
+    struct wire_buf other;
+    wire_buf_init(&other);
+    event_record("other", &other);
     if (rc == 0)
-        rc = store_put(t, STORE_EVENTS, ek, 12, "other", 5, 0);
+        rc = store_put(t, STORE_EVENTS, ek, 12, other.data, other.len, 0);
+    wire_buf_fini(&other);
     uint64_t sealed;
     if (rc == 0)
         rc = spool_seal(t, CHILD, 2, false, 1793581200001LL, &sealed);
@@ -343,6 +379,139 @@ state_survives_a_restart_of_the_aggregator(void **state)
     release(&b);
 }
 
+/* Appends these records to the child's log and seals them as batch 6 (after the five of setup). */
+struct extra {
+    const struct wire_buf *recs;
+    size_t n;
+};
+
+static int
+extra_fn(store_txn_t *t, void *arg)
+{
+    const struct extra *x = arg;
+    for (size_t i = 0; i < x->n; i++) {
+        uint64_t seq;
+        int rc = spool_append(t, CHILD, x->recs[i].data, x->recs[i].len, &seq);
+        if (rc != 0)
+            return rc;
+    }
+    uint64_t sealed;
+    return spool_seal(t, CHILD, 100, true, 1793581200002LL, &sealed);
+}
+
+/* Sends batches 1-5, then batch 6 made of `recs`; returns the reply to batch 6. */
+static struct ingest_msg
+send_sixth(struct wire_buf *recs, size_t n, struct built *b6)
+{
+    for (uint64_t i = 1; i <= 5; i++) {
+        struct built b;
+        build(i, key, &b);
+        struct ingest_msg m = msg_of(&b);
+        assert_int_equal(ingest_batches(in, &m, 1, 1), 0);
+        assert_true(m.ack);
+        release(&b);
+    }
+    struct extra x = {recs, n};
+    assert_int_equal(store_write(child, extra_fn, &x), 0);
+    build(6, key, b6);
+    struct ingest_msg m = msg_of(b6);
+    assert_int_equal(ingest_batches(in, &m, 1, 2), 0);
+    return m;
+}
+
+static void
+a_record_no_tier_can_read_refuses_its_batch_naming_it(void **state)
+{
+    (void)state;
+    /* a valid event, then bytes that are not msgpack: the batch is refused, nothing of it kept */
+    struct wire_buf recs[2];
+    wire_buf_init(&recs[0]);
+    wire_buf_init(&recs[1]);
+    event_record("e11", &recs[0]);
+    wire_buf_append(&recs[1], "\xc1garbage", 8);
+    struct built b;
+    struct ingest_msg m = send_sixth(recs, 2, &b);
+    assert_false(m.ack);
+    assert_string_equal(m.reply_nack.code, PROTO_NACK_MALFORMED);
+    assert_true(m.reply_nack.permanent);
+    assert_non_null(strstr(m.reply_nack.reason, "record 1 (seq 12)"));
+    assert_non_null(strstr(m.reply_nack.reason, "not one msgpack value"));
+    assert_int_equal(stored_records(), 10);
+    assert_int_equal(parent_count(STORE_QUARANTINE), 1);
+    release(&b);
+    wire_buf_fini(&recs[0]);
+    wire_buf_fini(&recs[1]);
+}
+
+/* A map as a buggy child might write it, unchecked: type, id, at, node, then text fields. */
+static void
+raw_record(const char *type, const char *const *texts, size_t n_texts, struct wire_buf *out)
+{
+    wire_put_map(out, 4 + n_texts / 2);
+    wire_put_cstr(out, "type");
+    wire_put_cstr(out, type);
+    wire_put_cstr(out, "id");
+    wire_put_cstr(out, "m1");
+    wire_put_cstr(out, "at");
+    wire_put_int(out, 1793581200000LL);
+    wire_put_cstr(out, "node");
+    wire_put_cstr(out, "510104");
+    for (size_t i = 0; i + 1 < n_texts; i += 2) {
+        wire_put_cstr(out, texts[i]);
+        wire_put_cstr(out, texts[i + 1]);
+    }
+}
+
+static void
+a_record_of_an_unknown_kind_or_missing_a_field_is_refused(void **state)
+{
+    (void)state;
+    /* a kind nobody defined, and a case.accept without its case: each names its field */
+    static const char *const accept[] = {"item", "LIC", "dept", "D", "handler", "H"};
+    static const char *const want[] = {"type: unknown record type", "case: required"};
+    for (size_t k = 0; k < 2; k++) {
+        teardown(state);
+        setup(state);
+        struct wire_buf rec;
+        wire_buf_init(&rec);
+        if (k == 0)
+            raw_record("mystery", NULL, 0, &rec);
+        else
+            raw_record("case.accept", accept, 6, &rec);
+        struct built b;
+        struct ingest_msg m = send_sixth(&rec, 1, &b);
+        assert_false(m.ack);
+        assert_true(m.reply_nack.permanent);
+        assert_non_null(strstr(m.reply_nack.reason, want[k]));
+        assert_int_equal(stored_records(), 10);
+        release(&b);
+        wire_buf_fini(&rec);
+    }
+}
+
+static void
+an_event_id_sent_again_in_a_new_batch_is_counted_not_stored(void **state)
+{
+    (void)state;
+    /* batch 6 repeats e3 (stored from batch 2) beside a new event: acknowledged, e3 once */
+    struct wire_buf recs[2];
+    wire_buf_init(&recs[0]);
+    wire_buf_init(&recs[1]);
+    event_record("e3", &recs[0]);
+    event_record("e12", &recs[1]);
+    struct built b;
+    struct ingest_msg m = send_sixth(recs, 2, &b);
+    assert_true(m.ack);
+    assert_int_equal(stored_records(), 11);
+    size_t n;
+    const struct ingest_node *nodes = ingest_nodes(in, &n);
+    assert_int_equal(nodes[0].repeated, 1);
+    assert_int_equal(nodes[0].last_seq, 6);
+    release(&b);
+    wire_buf_fini(&recs[0]);
+    wire_buf_fini(&recs[1]);
+}
+
 int
 main(void)
 {
@@ -355,6 +524,9 @@ main(void)
         T(a_reused_sequence_with_other_content_is_a_conflict),
         T(a_batch_that_does_not_follow_the_chain_is_refused),
         T(state_survives_a_restart_of_the_aggregator),
+        T(a_record_no_tier_can_read_refuses_its_batch_naming_it),
+        T(a_record_of_an_unknown_kind_or_missing_a_field_is_refused),
+        T(an_event_id_sent_again_in_a_new_batch_is_counted_not_stored),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,10 +72,17 @@ a_clock_a_day_ahead_is_judged_by_the_parents_and_raises_node_clock(void **state)
     skew_note_parent(sk, parent, parent + 1000, mono);
     assert_int_equal(skew_check(sk, parent + 1000, 100, &sealed), 0);
     assert_int_equal(alarm_state(), -1);
-    /* a day ahead, measured by the next PING: alarm, and judged by the parent's clock carried
-     * forward on the monotonic one (10 s later) */
+    /* a day ahead, measured by the next PING: judged by the parent's clock carried forward on
+     * the monotonic one at once, but no alarm from one reading (a step read across) */
     skew_note_parent(sk, parent + 2000, parent + DAY + 2000, mono + 2000);
     assert_int_equal(skew_judging_ms(sk, parent + DAY + 12000, mono + 12000), parent + 12000);
+    assert_int_equal(skew_check(sk, parent + DAY + 2000, 100, &sealed), 0);
+    assert_int_equal(alarm_state(), -1);
+    /* still so at the PINGs of the next 10 s: the alarm */
+    skew_note_parent(sk, parent + 7000, parent + DAY + 7000, mono + 7000);
+    assert_int_equal(skew_check(sk, parent + DAY + 7000, 100, &sealed), 0);
+    assert_int_equal(alarm_state(), -1);
+    skew_note_parent(sk, parent + 12000, parent + DAY + 12000, mono + 12000);
     assert_int_equal(skew_check(sk, parent + DAY + 12000, 100, &sealed), 0);
     assert_int_equal(alarm_state(), ALERT_OPEN);
     assert_true(sealed >= 1); /* the alarm leaves in the next batch */
@@ -96,6 +103,7 @@ a_clock_behind_judges_by_its_own_and_a_restart_keeps_the_alarm_once(void **state
     int64_t parent = testutil_at("2026-11-12T10:00:00+08:00");
     uint64_t sealed;
     skew_note_parent(sk, parent, parent - DAY, 1000);
+    skew_note_parent(sk, parent + 10000, parent - DAY + 10000, 11000);
     /* behind: lights wait for the node's own clock; nothing is raised early */
     assert_int_equal(skew_judging_ms(sk, parent - DAY, 1000), parent - DAY);
     assert_int_equal(skew_check(sk, parent - DAY, 100, &sealed), 0);
@@ -104,7 +112,12 @@ a_clock_behind_judges_by_its_own_and_a_restart_keeps_the_alarm_once(void **state
     skew_destroy(&sk);
     sk = skew_new(st, 510104, 300000);
     skew_note_parent(sk, parent + 1000, parent - DAY + 1000, 2000);
+    /* one reading, not yet confirmed: the alarm stands, neither cleared nor raised again */
     assert_int_equal(skew_check(sk, parent - DAY + 1000, 100, &sealed), 0);
+    assert_int_equal(sealed, 0);
+    assert_int_equal(alarm_state(), ALERT_OPEN);
+    skew_note_parent(sk, parent + 11000, parent - DAY + 11000, 12000);
+    assert_int_equal(skew_check(sk, parent - DAY + 11000, 100, &sealed), 0);
     assert_int_equal(sealed, 0);
     assert_int_equal(alarm_state(), ALERT_OPEN);
 }

@@ -352,7 +352,7 @@ a_newer_calendar_corrects_a_light_judged_on_guessed_days(void **state)
 }
 
 static void
-coverage_warns_a_month_ahead_and_a_guessed_deadline_turns_it_red(void **state)
+coverage_warns_a_month_ahead_and_turns_red_when_the_calendar_ends(void **state)
 {
     (void)state;
     pass("2026-12-01T12:00:00+08:00");
@@ -360,22 +360,14 @@ coverage_warns_a_month_ahead_and_a_guessed_deadline_turns_it_red(void **state)
     assert_int_equal(watch_next_due(w), testutil_at("2026-12-02T00:00:00+08:00"));
     pass("2026-12-02T00:00:00+08:00");
     assert_string_equal(coverage(), "yellow/open");
-    /* a case decided within 2026 counts known days only: still yellow */
-    send("{\"type\":\"case.accept\",\"id\":\"a1\",\"at\":\"2026-12-21T09:00:00+08:00\",\"case\":\"K1\","
-         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
-    send("{\"type\":\"case.decision\",\"id\":\"d1\",\"at\":\"2026-12-23T09:00:00+08:00\","
-         "\"case\":\"K1\",\"outcome\":\"grant\",\"handler\":\"H1\",\"basis\":[\"法1\"]}");
-    pass("2026-12-23T10:00:00+08:00");
-    assert_string_equal(coverage(), "yellow/open");
-    /* one still running whose 10th working day falls in 2027: its deadline is a guess */
-    send("{\"type\":\"case.accept\",\"id\":\"a2\",\"at\":\"2026-12-22T09:00:00+08:00\",\"case\":\"K2\","
-         "\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
+    /* a case whose 10th working day falls in 2027 is a schedule, not yet a finding: still yellow */
+    send("{\"type\":\"case.accept\",\"id\":\"a2\",\"at\":\"2026-12-22T09:00:00+08:00\","
+         "\"case\":\"K2\",\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H1\"}");
     pass("2026-12-23T10:01:00+08:00");
-    assert_string_equal(coverage(), "red/open");
-    /* decided on 12-24 before any guessed day: the guess was made, the alarm stays red */
-    send("{\"type\":\"case.decision\",\"id\":\"d2\",\"at\":\"2026-12-24T09:00:00+08:00\","
-         "\"case\":\"K2\",\"outcome\":\"grant\",\"handler\":\"H1\",\"basis\":[\"法1\"]}");
-    pass("2026-12-24T10:00:00+08:00");
+    assert_string_equal(coverage(), "yellow/open");
+    assert_int_equal(watch_next_due(w), testutil_at("2027-01-01T00:00:00+08:00"));
+    /* the end passes: days are guessed from now on, red at the end's instant */
+    pass("2027-01-01T00:00:00+08:00");
     assert_string_equal(coverage(), "red/open");
 }
 
@@ -394,7 +386,7 @@ main(void)
         cmocka_unit_test_setup_teardown(a_newer_calendar_corrects_a_light_judged_on_guessed_days,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
-            coverage_warns_a_month_ahead_and_a_guessed_deadline_turns_it_red, setup, teardown),
+            coverage_warns_a_month_ahead_and_turns_red_when_the_calendar_ends, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
