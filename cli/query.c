@@ -465,7 +465,9 @@ query_nodes(int argc, char **argv)
             r->coverage = !stands ? 0 : a->light == ALERT_RED ? 2 : 1;
             continue; /* shown in its own column, not among the department's lights */
         }
-        if (a->state != ALERT_OPEN && a->state != ALERT_RESPONDED)
+        /* departments' lights only: platform and office alarms are not findings of power */
+        if ((a->state != ALERT_OPEN && a->state != ALERT_RESPONDED) ||
+            !alert_is_department(a->rule))
             continue;
         if (a->light == ALERT_RED)
             r->red_open++;

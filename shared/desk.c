@@ -241,10 +241,22 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         if (wire_obj_get_text(m, "alert", id, sizeof id) != 0 || !alert_known(t, id))
             return event_refuse(field, reason, "alert", "no such alert is known at this node");
         struct alert a;
-        if (alertdb_get(t, id, &a) == 0 && (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED))
+        if (alertdb_get(t, id, &a) != 0)
+            return 0; /* a child's alert known by its id only: judged where it lives */
+        if (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED)
             return event_refuse(field, reason, "alert",
                                 a.state == ALERT_CLOSED ? "the alert is closed"
                                                         : "the alert was cleared");
+        /* Only what a department answers goes through the desk; an answer or closing of a
+         * platform alarm or an office's own would be stored and change nothing. */
+        if (!feedback_applies(&a)) {
+            char why[192];
+            snprintf(why, sizeof why, "%s is %s: it is not answered or closed here, it clears "
+                     "when its cause is gone (docs/office.md)", a.rule,
+                     strcmp(a.rule, "patrol.shortfall") == 0 ? "the office's own finding"
+                                                              : "a platform alarm");
+            return event_refuse(field, reason, "alert", why);
+        }
         return 0;
     }
     if (strncmp(type, "supervise.", 10) == 0) {

@@ -16,6 +16,7 @@
 struct seen {
     int64_t contact_ms, contact_mono; /* ingest's last contact (wall), when it changed */
     int64_t stuck_ms, stuck_mono;     /* ingest's stuck_since (wall), when it was seen; 0: not */
+    int open;                         /* its node.silent stands: -1 not yet read, 0 no, 1 yes */
 };
 
 struct silence {
@@ -37,8 +38,10 @@ silence_new(store_t *store, uint32_t self, const uint32_t *children, size_t n, i
     s->children = xcalloc(n ? n : 1, sizeof *s->children);
     memcpy(s->children, children, n * sizeof *children);
     s->seen = xcalloc(n ? n : 1, sizeof *s->seen);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         s->seen[i].contact_mono = started_mono_ms; /* quiet counts from this start at the most */
+        s->seen[i].open = -1;
+    }
     s->n = n;
     s->yellow_ms = yellow_ms;
     s->red_ms = red_ms;
@@ -121,7 +124,7 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, int64_t mono_ms,
         else
             snprintf(why, sizeof why, "child %s silent for %llds", code,
                      (long long)(quiet / 1000));
-        if (quiet < s->yellow_ms)
+        if (quiet < s->yellow_ms && sn->open == 0)
             continue;
         enum alert_light want = quiet >= s->red_ms ? ALERT_RED : ALERT_YELLOW;
         struct alert a = {0};
@@ -138,8 +141,21 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, int64_t mono_ms,
             rc = g;
             break;
         }
+        bool stands = have && (old.state == ALERT_OPEN || old.state == ALERT_RESPONDED);
         struct due *d = &p.due[p.n_due];
-        if (!have || old.state == ALERT_CLOSED || old.state == ALERT_CLEARED) {
+        sn->open = quiet >= s->yellow_ms || stands;
+        if (quiet < s->yellow_ms) {
+            /* heard again (or its chain moves again): the alarm clears by itself */
+            if (stands) {
+                old.state = ALERT_CLEARED;
+                alert_log(&old, now_ms, ALERT_CLEARED_ACT, old.finding);
+                d->a = old;
+                p.n_due++;
+                sn->open = 0;
+            }
+            continue;
+        }
+        if (!stands) {
             a.light = a.finding = want;
             /* raised again: its record ids go on from the old alert's, never repeat them */
             a.changes = have ? alert_changes(&old) : 0;
@@ -166,6 +182,9 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, int64_t mono_ms,
         if (rc == 0)
             *changes = p.n_due;
     }
+    if (rc != 0)
+        for (size_t i = 0; i < s->n; i++)
+            s->seen[i].open = -1; /* not stored: read the alarms again next time */
     free(p.due);
     return rc;
 }

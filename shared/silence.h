@@ -1,7 +1,7 @@
 /* silence: the node.silent rule (spec §5, art. 14) at an aggregator.
  *
  * Each expected child that has sent nothing, not even a heartbeat, for `yellow_ms` gets a yellow
- * node.silent alert, escalated to red at `red_ms`. Silence counts from the child's last contact,
+ * node.silent alert, escalated to red at `red_ms`, and cleared once it is heard again. Silence counts from the child's last contact,
  * or from when this aggregator started if that is later (an aggregator that was itself down does
  * not blame its children). Quiet is measured on the monotonic clock, from when this aggregator
  * saw each contact: setting the wall clock (here or at a child) never makes a child silent.

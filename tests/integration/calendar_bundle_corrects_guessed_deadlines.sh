@@ -59,6 +59,12 @@ wait_until 20 test "$(coverage 510104 province)" = red ||
 wait_until 20 test "$(coverage 510100 province)" = red ||
     fail "the province does not show the city's coverage red: $("$JIANCHA" query nodes --data "$T/province")"
 
+# a platform alarm is not closed through the desk: it clears when a calendar comes
+cov_id=$("$JIANCHA" query alerts --data "$T/county" --rule calendar.coverage --json | jq -r .id)
+out=$("$JIANCHA" alert close --data "$T/county" --alert "$cov_id" --by sup --verdict 已知 2>&1) &&
+    fail "a calendar.coverage alarm was closed: $out"
+grep -q 'field alert: calendar.coverage is a platform alarm' <<<"$out" || fail "unclear refusal: $out"
+
 say "-- the province sends a calendar covering 2027, with the week of 02-01 off"
 cat "$CAL" "$SRC/tests/vectors/holidays-2027-test.tsv" >"$T/cal-2027.tsv"
 "$JIANCHA" bundle publish --kind calendar --file "$T/cal-2027.tsv" --version 2 \

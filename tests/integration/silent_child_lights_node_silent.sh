@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An expected child that sends nothing, not even a heartbeat, lights node.silent at its parent:
-# yellow after silence/after_ms, the same alert red after silence/red_after_ms; a child that is
-# heard stays dark. A child that keeps talking while its batches are refused for good (its chain
+# yellow after silence/after_ms, the same alert red after silence/red_after_ms, cleared when it is
+# heard at last; a child that is heard stays dark. A child that keeps talking while its batches are refused for good (its chain
 # stands still) lights node.silent too, saying where its chain is stuck.
 . "$(dirname "$0")/lib.sh"
 
@@ -24,6 +24,11 @@ wait_until 10 has_alert '.rule == "node.silent" and .child == "510105" and .ligh
     fail "not escalated to red: $(alerts)"
 if has_alert '.rule == "node.silent" and .child == "510104"'; then fail "the child that is heard lit up"; fi
 [ "$(alerts | jq -s 'map(select(.rule == "node.silent")) | length')" = 1 ] || fail "more than one alert: $(alerts)"
+# 510105 comes up at last: heard again, its alarm clears by itself
+collector_config late 510105 "$(endpoint_of city)"
+start late
+wait_until 10 has_alert '.rule == "node.silent" and .child == "510105" and .state == "cleared" and .ledger[-1].action == "cleared"' ||
+    fail "node.silent not cleared when the child was heard: $(alerts)"
 
 # 510302's batches exceed what 自贡 accepts: refused for good, parked at the county, which keeps
 # sending heartbeats; 自贡 sees it alive but stuck
