@@ -53,7 +53,10 @@ PUB=$D/keys/$PROVINCE/$PROVINCE.g1
 start_aggregator() { # node [parent-endpoint parent]: every link on CurveZMQ
     local n=$1 up=${2:-} p=${3:-}
     {
-        printf 'aggregator\n    node = %s\n    data = %s/%s\n    keys = %s/trust-%s\n' "$n" "$D" "$n" "$D" "$n"
+        # the children it expects (node.silent): its own, not every node whose certificate it holds
+        local kids; kids=$(for k in "${!PARENT[@]}"; do if [ "${PARENT[$k]}" = "$n" ]; then echo "$k"; fi; done | sort | tr '\n' ' ')
+        printf 'aggregator\n    node = %s\n    data = %s/%s\n    keys = %s/trust-%s\n    children = %s\n' \
+            "$n" "$D" "$n" "$D" "$n" "$kids"
         [ -n "$up" ] && printf '    key = %s/keys/%s/%s.g1.secret\nuplink\n    endpoint = %s\n    server_key = %s/keys/%s/%s.g1.curve-pub\n' \
             "$D" "$n" "$n" "$up" "$D" "$p" "$p"
         printf 'listen\n    endpoint = tcp://127.0.0.1:*\n    curve_key = %s/keys/%s/%s.g1.curve-secret\n' "$D" "$n" "$n"
@@ -195,11 +198,11 @@ for c in "${COUNTIES[@]}"; do
             as "sup-$c" "$J" alert close --data "$D/$c" --alert "$id" --by "sup-$c" --verdict "整改到位，予以摘牌" >/dev/null &&
                 closed=$((closed + 1))
         fi
-    done < <("$J" query alerts --data "$D/$c" --open --json | jq -r 'select(.rule != "patrol.shortfall") | .id + " " + .dept')
+    done < <("$J" query alerts --data "$D/$c" --open --json | jq -r 'select(.dept != "" and .rule != "patrol.shortfall") | .id + " " + .dept')
 done
 echo "   $answered answered, $closed closed (摘牌)"
 echo "-- patrols (巡查) on every working day of November; one day left short at 锦江区"
-for day in $(seq -w 2 24); do
+for day in $(seq -w 2 30); do
     d=2026-11-$day
     "$J" calendar is-workday "$d" >/dev/null || continue
     for c in "${COUNTIES[@]}"; do
@@ -229,7 +232,7 @@ as "$dept-510104" "$J" supervise report --data "$D/510100" --id DB-2026-11-001 -
     --text "已完成整改，相关人员已培训" >/dev/null && echo "   锦江区 $dept reports to 成都市 (督办回复)"
 "$J" query supervision --data "$D/510100"
 echo "-- 成都市's office closes an open light of 锦江区 (摘牌) at the city; the closing goes down and 锦江区 closes it too"
-open_id=$("$J" query alerts --data "$D/510100" --open --json | jq -r 'select(.node == "510104" and .rule != "patrol.shortfall") | .id' | head -n 1)
+open_id=$("$J" query alerts --data "$D/510100" --open --json | jq -r 'select(.node == "510104" and .dept != "" and .rule != "patrol.shortfall") | .id' | head -n 1)
 if [ -n "$open_id" ]; then
     as sup-510100 "$J" alert close --data "$D/510100" --alert "$open_id" --by sup-510100 --verdict "市监察室督促整改到位，予以摘牌" >/dev/null
     for _ in $(seq 100); do
@@ -262,4 +265,8 @@ mkdir -p reports
 cp "$D"/report-2026-11.* reports/ 2>/dev/null || true
 echo "   written to reports/: $(cd reports && ls report-2026-11.* | tr '\n' ' ')"
 echo "== logs"
-grep -h "session open\|forwarding\|rules on" "$D"/*.log | sort | head -n 20 || true
+grep -h "session open\|forwarding\|rules on\|calendar.coverage" "$D"/*.log | sort | head -n 24 || true
+echo "== the data stays in $D; the daemons stop now. Each read is logged by the node itself, so"
+echo "   to look again start a node with its config ($B/aggregator/jiancha-aggregator -c $D/$PROVINCE.conf &)"
+echo "   and read as a named operator: JIANCHA_OPERATOR=prov-sup JIANCHA_OPERATOR_KEY=$O/prov-sup.secret \\"
+echo "   $J query nodes --data $D/$PROVINCE (docs/office.md)"

@@ -756,6 +756,11 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     }
     a->node = event_node_number(node);
     const char *up = conf_str(a->conf, "uplink/endpoint");
+    if ((rc = spool_set_top(a->store, !*up)) != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s: cannot write its store: %s\n", data,
+                err_str(rc));
+        return rc;
+    }
     if (*up) {
         const char *keyfile = conf_str(a->conf, "aggregator/key");
         if (!*keyfile) {

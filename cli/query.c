@@ -22,13 +22,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+/* Is a daemon listening on DIR/intake.sock? A plain connect answers at once, where a ZeroMQ
+ * request to nobody would wait for its timeout. */
+static bool
+node_running(const char *dir)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/intake.sock", dir) >=
+        (int)sizeof sa.sun_path)
+        return true; /* cannot tell: let the request say */
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return true;
+    bool up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return up;
+}
 
 /* A node that holds a roster is read by named operators only: the read is a signed request the
  * node judges (scope) and logs (audit) before anything is shown. */
 static int
 authorize_read(const char *dir, const char *what)
 {
+    if (!node_running(dir)) {
+        fprintf(stderr, "jiancha: the node at %s is not running: a read is logged by the node "
+                        "itself (audit), so a stopped node holding a roster cannot be read; "
+                        "start it first (docs/office.md)\n",
+                dir);
+        return ERR_STATE;
+    }
     struct cli_operator op = {NULL, NULL};
     cli_operator_from_env(&op);
     if (!op.name || !op.key) {
@@ -277,7 +303,10 @@ cli_status(int argc, char **argv)
         printf("audit log: %llu entries (jiancha audit verify)\n", (unsigned long long)logged);
     if (desk_count_decisions(t, &waiting) == 0 && waiting)
         printf("closings waiting to go down to children: %llu\n", (unsigned long long)waiting);
-    if (sp.next_seq > 1) {
+    if (sp.top) {
+        printf("uplink: none, the top of the tree (its %llu records of its own are kept here)\n",
+               (unsigned long long)(sp.next_seq - 1));
+    } else if (sp.next_seq > 1) {
         uint64_t contact = 0;
         if (store_meta_get_u64(t, "parent_contact_ms", &contact) != 0)
             contact = 0;
@@ -492,7 +521,7 @@ query_nodes(int argc, char **argv)
     }
     if (n > 1)
         qsort(rows, n, sizeof *rows, cmp_node_row);
-    if (sp.batch_seq)
+    if (sp.batch_seq && !sp.top)
         printf("this node's uplink: %llu batches sealed, %llu acknowledged, backlog %llu\n",
                (unsigned long long)sp.batch_seq, (unsigned long long)sp.acked_batch,
                (unsigned long long)(sp.batch_seq - sp.acked_batch));

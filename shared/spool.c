@@ -31,6 +31,11 @@ spool_state_get(store_txn_t *t, struct spool_state *st)
         return rc;
     if (st->next_seq == 0)
         st->next_seq = 1;
+    uint64_t top;
+    rc = store_meta_get_u64(t, "top", &top);
+    if (rc != 0)
+        return rc;
+    st->top = top != 0;
     struct wire_buf b;
     wire_buf_init(&b);
     rc = store_get(t, STORE_META, "batch_hash", 10, &b);
@@ -42,6 +47,18 @@ spool_state_get(store_txn_t *t, struct spool_state *st)
         rc = 0;
     wire_buf_fini(&b);
     return rc;
+}
+
+static int
+top_fn(store_txn_t *t, void *arg)
+{
+    return store_meta_put_u64(t, "top", *(bool *)arg ? 1 : 0);
+}
+
+int
+spool_set_top(store_t *s, bool top)
+{
+    return store_write(s, top_fn, &top);
 }
 
 int

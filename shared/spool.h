@@ -27,9 +27,14 @@ struct spool_state {
     uint64_t batch_seq;   /* last sealed batch */
     uint64_t acked_batch; /* last batch the parent acknowledged */
     uint8_t batch_hash[SIGN_HASH_BYTES];
+    bool top;             /* the node has no parent (the province): its log stays here */
 };
 
 int spool_state_get(store_txn_t *t, struct spool_state *st) __attribute__((warn_unused_result));
+
+/* Records whether the node runs with a parent (meta "top"), for status: a province seals its own
+ * records (alerts, audit) into batches that no one acknowledges, and that is no backlog. */
+int spool_set_top(store_t *s, bool top) __attribute__((warn_unused_result));
 
 /* Appends one record for `node` with the next sequence; *seq receives it. */
 int spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint64_t *seq)

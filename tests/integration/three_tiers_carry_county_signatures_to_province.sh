@@ -41,6 +41,11 @@ exactly_once "$T/events.jsonl" "$T/province"
 "$JIANCHA" query nodes --data "$T/province" >"$T/nodes.txt"
 grep -Eq '^  510100 ' "$T/nodes.txt" || fail "no city in the tree: $(cat "$T/nodes.txt")"
 grep -Eq '^    510104 +[0-9]+ ' "$T/nodes.txt" || fail "county not in the tree: $(cat "$T/nodes.txt")"
+# the province has no parent: its own records are kept, not a backlog (the city's is one)
+! grep -q "this node's uplink" "$T/nodes.txt" || fail "a backlog for the province's missing uplink"
+"$JIANCHA" status --data "$T/province" | grep -q "^uplink: none, the top of the tree" ||
+    fail "province status: $("$JIANCHA" status --data "$T/province")"
+"$JIANCHA" status --data "$T/city" | grep -q "^  last batch acked" || fail "the city's uplink not shown"
 # the same sheets and one formula: the province scores the county as the county scores itself
 for by in node dept category; do
     "$JIANCHA" query scores --data "$T/county" --period 2026-11 --by $by --json >"$T/sc.json"
