@@ -11,6 +11,7 @@
 #include "coverage.h"
 #include "err.h"
 #include "event.h"
+#include "hangup.h"
 #include "ingest.h"
 #include "link.h"
 #include "log.h"
@@ -61,7 +62,8 @@ static const struct conf_key config_table[] = {
      "the parent aggregator; empty at the top of the tree (the province)"},
     LINK_CONF_KEYS,
     {"aggregator/children", CONF_STR, "", 0, 0,
-     "the children expected to report, space-separated codes; empty = every node in keys"},
+     "the children expected to report (node.silent), space-separated codes; empty = every node "
+     "in keys whose division code is right below this node's"},
     {"aggregator/rollup_only", CONF_STR, "", 0, 0,
      "children whose link carries alerts and counters only (alerts-and-counters): the business "
      "events of the tiers below them stay there; the others carry all records"},
@@ -103,6 +105,7 @@ struct session {
 
 struct aggregator {
     conf_t *conf;
+    const char *config_path; /* read again on SIGHUP */
     char node_text[7];
     store_t *store;
     ingest_t *ingest;
@@ -602,6 +605,63 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+/* What SIGHUP reloads (docs/operations.md): the log level and the desk's calendar file (unless a
+ * calendar bundle from the province is in force over it). Every other key that changed is named
+ * as needing a restart; the running configuration stays as it was. */
+static const char *const reloadable[] = {"log/level", "desk/calendar", NULL};
+
+static void
+reload(struct aggregator *a)
+{
+    char err[512];
+    conf_t *next = NULL;
+    struct conf_changes ch;
+    if (conf_reload(a->conf, a->config_path, reloadable, &next, &ch, err, sizeof err) != 0) {
+        log_error("aggregator: reload refused, the running configuration stays: %s", err);
+        return;
+    }
+    const char *cal_path = conf_str(next, "desk/calendar");
+    store_txn_t *t = NULL;
+    uint64_t held = 0;
+    if (store_read(a->store, &t) == 0 && bundle_held(t, "calendar", &held, NULL, NULL) != 0)
+        held = 0;
+    store_abort(&t);
+    if (!a->cal && *cal_path) {
+        log_warn("aggregator: reload: key \"desk/calendar\": a desk is opened at start; restart "
+                 "to open one");
+    } else if (a->cal && *cal_path && !held) {
+        calendar_t *cal = NULL;
+        char why[512];
+        if (calendar_load(cal_path, &cal, why, sizeof why) != 0) {
+            log_error("aggregator: reload: key \"desk/calendar\": %s; the calendar in force "
+                      "stays", why);
+        } else if (calendar_digest(cal) != calendar_digest(a->cal)) {
+            office_set_calendar(a->office, cal);
+            calendar_destroy(&a->cal);
+            a->cal = cal;
+            a->coverage_due_ms = 0;
+        } else {
+            calendar_destroy(&cal);
+        }
+    }
+    char label[CALENDAR_LABEL_MAX] = "none";
+    if (a->cal)
+        calendar_label(a->cal, label);
+    log_info("aggregator: reloaded config=%s log_level=%s desk_calendar=\"%s\"%s%s",
+             a->config_path, conf_str(next, "log/level"), label,
+             ch.restart[0] ? "; needs a restart to change: " : "", ch.restart);
+    conf_destroy(&next);
+}
+
+static int
+on_hangup(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    if (hangup_take(item->fd))
+        reload(arg);
+    return 0;
+}
+
 static int
 on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -720,6 +780,7 @@ static int
 setup(struct aggregator *a, const char *config_path, bool check_only)
 {
     char err[512];
+    a->config_path = config_path;
     if (conf_load(config_path, config_table, &a->conf, err, sizeof err) != 0) {
         fprintf(stderr, "jiancha-aggregator: %s\n", err);
         return ERR_CONFIG;
@@ -805,8 +866,10 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         if (!*conf_str(a->conf, "aggregator/children")) {
             size_t n_nodes;
             const struct ingest_node *nodes = ingest_nodes(a->ingest, &n_nodes);
+            /* by default the nodes held whose division code sits right below this one: a
+             * province holding every county's certificate expects only its cities */
             for (size_t i = 0; i < n_nodes && nk < 4096; i++)
-                if (nodes[i].node != a->node)
+                if (nodes[i].node != a->node && event_node_parent(nodes[i].node) == a->node)
                     kids[nk++] = nodes[i].node;
         }
         a->silence = silence_new(a->store, a->node, kids, nk,
@@ -984,10 +1047,19 @@ main(int argc, char **argv)
     int status = conf_parse_args(argc, argv, "jiancha-aggregator", config_table, &config, &check);
     if (status >= 0)
         return status;
+    /* before zsys_init starts ZeroMQ's threads: they inherit SIGHUP blocked */
+    int hup = -1;
+    if (hangup_open(&hup) != 0)
+        fprintf(stderr, "jiancha-aggregator: cannot take SIGHUP as a reload request\n");
     zsys_init();
     zsys_set_logstream(NULL);
     struct aggregator a = {0};
     int rc = setup(&a, config, check);
+    if (rc == 0 && !check && hup >= 0) {
+        zmq_pollitem_t item = {NULL, hup, ZMQ_POLLIN, 0};
+        if (zloop_poller(a.loop, &item, on_hangup, &a) != 0)
+            log_warn("aggregator: cannot watch for SIGHUP: a reload needs a restart");
+    }
     if (rc == 0 && !check) {
         zloop_start(a.loop);
         log_info("aggregator: stopping node=%s", a.node_text);
@@ -995,5 +1067,6 @@ main(int argc, char **argv)
             rc = ERR_IO;
     }
     teardown(&a);
+    hangup_close(&hup);
     return rc == 0 ? 0 : 1;
 }

@@ -13,6 +13,7 @@
 #include "counter.h"
 #include "err.h"
 #include "event.h"
+#include "hangup.h"
 #include "intake.h"
 #include "link.h"
 #include "log.h"
@@ -92,6 +93,9 @@ struct collector {
     uint64_t alert_changes;
     bool unsealed;             /* events stored but not yet in a batch */
     int64_t unsealed_since_ms; /* when the oldest of them arrived (monotonic, like counted_ms) */
+    const char *config_path;   /* read again on SIGHUP */
+    uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
+    bool has_publisher;
 };
 
 /* The instant time rules are judged at: the wall clock, unless it runs ahead of the parent's
@@ -158,6 +162,62 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
      * milliseconds of its event; under load the tick batches many messages into one pass. */
     if (!(zsock_events(sock) & ZMQ_POLLIN))
         judge(c, judging_now(c));
+    return 0;
+}
+
+/* What SIGHUP reloads (docs/operations.md): the log level and the rules' files. Every other key
+ * that changed is named as needing a restart; the running configuration stays as it was. */
+static const char *const reloadable[] = {"log/level", "rules/catalog", "rules/calendar", NULL};
+
+static void restart_rules(struct collector *c);
+
+static void
+reload(struct collector *c)
+{
+    char err[512];
+    conf_t *next = NULL;
+    struct conf_changes ch;
+    if (conf_reload(c->conf, c->config_path, reloadable, &next, &ch, err, sizeof err) != 0) {
+        log_error("collector: reload refused, the running configuration stays: %s", err);
+        return;
+    }
+    /* the files are read again even under the same names: their contents are what changed */
+    const char *cat = conf_str(next, "rules/catalog"), *cal = conf_str(next, "rules/calendar");
+    rulebook_t *book = NULL;
+    char why[512];
+    if (*cat && !*cal) {
+        log_error("collector: reload: key \"rules/calendar\" is needed with a catalogue; the "
+                  "rules in force stay");
+    } else if (rulebook_open(c->store, c->node, cat, cal,
+                             c->has_publisher ? c->publisher_pk : NULL, &book, why,
+                             sizeof why) != 0) {
+        log_error("collector: reload: %s; the rules in force stay", why);
+    } else if (rulebook_differs(book, c->book)) {
+        rulebook_t *old = c->book;
+        c->book = book;
+        restart_rules(c); /* the watch and the desk let go of the old book's pointers here */
+        rulebook_destroy(&old);
+    } else {
+        rulebook_destroy(&book);
+    }
+    const catalog_t *k = rulebook_catalog(c->book);
+    const calendar_t *d = rulebook_calendar(c->book);
+    char label[CALENDAR_LABEL_MAX] = "none";
+    if (d)
+        calendar_label(d, label);
+    log_info("collector: reloaded config=%s log_level=%s catalog_version=%llu calendar=\"%s\"%s%s",
+             c->config_path, conf_str(next, "log/level"),
+             (unsigned long long)(k ? catalog_version(k) : 0), label,
+             ch.restart[0] ? "; needs a restart to change: " : "", ch.restart);
+    conf_destroy(&next);
+}
+
+static int
+on_hangup(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    if (hangup_take(item->fd))
+        reload(arg);
     return 0;
 }
 
@@ -283,6 +343,7 @@ static int
 setup(struct collector *c, const char *config_path, bool check_only)
 {
     char err[512];
+    c->config_path = config_path;
     if (conf_load(config_path, config_table, &c->conf, err, sizeof err) != 0) {
         fprintf(stderr, "jiancha-collector: %s\n", err);
         return ERR_CONFIG;
@@ -357,10 +418,10 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return ERR_CONFIG;
     }
     const char *pub = conf_str(c->conf, "bundle/publisher_key");
-    uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
+    c->has_publisher = *pub;
     if (*pub) {
         char pub_node[7];
-        rc = sign_public_load(pub, publisher_pk, pub_node);
+        rc = sign_public_load(pub, c->publisher_pk, pub_node);
         if (rc != 0) {
             fprintf(stderr, "jiancha-collector: %s: key \"bundle/publisher_key\": %s: %s\n",
                     config_path, pub, err_str(rc));
@@ -368,8 +429,9 @@ setup(struct collector *c, const char *config_path, bool check_only)
         }
     }
     char why_rules[512];
-    rc = rulebook_open(c->store, c->node, catalog_path, calendar_path, *pub ? publisher_pk : NULL,
-                       &c->book, why_rules, sizeof why_rules);
+    rc = rulebook_open(c->store, c->node, catalog_path, calendar_path,
+                       c->has_publisher ? c->publisher_pk : NULL, &c->book, why_rules,
+                       sizeof why_rules);
     if (rc != 0) {
         fprintf(stderr, "jiancha-collector: %s\n", why_rules);
         return rc;
@@ -454,15 +516,25 @@ main(int argc, char **argv)
     int status = conf_parse_args(argc, argv, "jiancha-collector", config_table, &config, &check);
     if (status >= 0)
         return status;
+    /* before zsys_init starts ZeroMQ's threads: they inherit SIGHUP blocked */
+    int hup = -1;
+    if (hangup_open(&hup) != 0)
+        fprintf(stderr, "jiancha-collector: cannot take SIGHUP as a reload request\n");
     zsys_init();
     zsys_set_logstream(NULL);
     struct collector c = {0};
     int rc = setup(&c, config, check);
+    if (rc == 0 && !check && hup >= 0) {
+        zmq_pollitem_t item = {NULL, hup, ZMQ_POLLIN, 0};
+        if (zloop_poller(c.loop, &item, on_hangup, &c) != 0)
+            log_warn("collector: cannot watch for SIGHUP: a reload needs a restart");
+    }
     if (rc == 0 && !check) {
         log_info("collector: started node=%s", c.node_text);
         zloop_start(c.loop);
         log_info("collector: stopping node=%s", c.node_text);
     }
     teardown(&c);
+    hangup_close(&hup);
     return rc == 0 ? 0 : 1;
 }

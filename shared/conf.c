@@ -4,6 +4,7 @@
 #include "conf.h"
 
 #include "err.h"
+#include "log.h"
 #include "mem.h"
 
 #include <assert.h>
@@ -190,6 +191,50 @@ conf_int(const conf_t *c, const char *path)
     int i = lookup(c->table, path);
     assert(i >= 0 && c->table[i].type == CONF_INT);
     return strtoll(c->values[i] ? c->values[i] : c->table[i].def, NULL, 10);
+}
+
+static void
+list_add(char *list, size_t cap, const char *item)
+{
+    size_t n = strlen(list);
+    snprintf(list + n, cap - n, "%s%s", n ? ", " : "", item);
+}
+
+void
+conf_changes_collect(const conf_t *a, const conf_t *b, const char *const *reloadable,
+                     struct conf_changes *out)
+{
+    assert(a->table == b->table);
+    out->reloaded[0] = out->restart[0] = '\0';
+    for (size_t i = 0; i < a->n; i++) {
+        const char *path = a->table[i].path;
+        const char *x = conf_str(a, path), *y = conf_str(b, path);
+        if (strcmp(x ? x : "", y ? y : "") == 0)
+            continue;
+        bool now = false;
+        for (size_t k = 0; reloadable[k] && !now; k++)
+            now = strcmp(reloadable[k], path) == 0;
+        if (now)
+            list_add(out->reloaded, sizeof out->reloaded, path);
+        else
+            list_add(out->restart, sizeof out->restart, path);
+    }
+}
+
+int
+conf_reload(const conf_t *running, const char *file, const char *const *reloadable,
+            conf_t **next, struct conf_changes *changes, char *err, size_t errlen)
+{
+    int rc = conf_load(file, running->table, next, err, errlen);
+    if (rc != 0)
+        return rc;
+    conf_changes_collect(running, *next, reloadable, changes);
+    if (log_set_level(conf_str(*next, "log/level")) != 0) {
+        snprintf(err, errlen, "%s: key \"log/level\" must be error, warn, info or debug", file);
+        conf_destroy(next);
+        return ERR_CONFIG;
+    }
+    return 0;
 }
 
 void

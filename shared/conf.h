@@ -34,6 +34,23 @@ void conf_destroy(conf_t **p);
 const char *conf_str(const conf_t *c, const char *path);
 int64_t conf_int(const conf_t *c, const char *path);
 
+/* The keys whose values differ between two configurations loaded with the same table, as
+ * comma-separated lists (cut short past their size): those in `reloadable` (NULL-terminated) and
+ * the rest, which need a restart. A reload logs both. */
+struct conf_changes {
+    char reloaded[512];
+    char restart[512];
+};
+void conf_changes_collect(const conf_t *a, const conf_t *b, const char *const *reloadable,
+                          struct conf_changes *out);
+
+/* A daemon's reload (SIGHUP): loads `running`'s file again with its table into *next, collects
+ * what changed against `running`, and puts the new log level in force. ERR_CONFIG with err (as
+ * conf_load) when the file does not check: the caller keeps running as it was. */
+int conf_reload(const conf_t *running, const char *file, const char *const *reloadable,
+                conf_t **next, struct conf_changes *changes, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Prints the table as reference documentation (used by --help-config). */
 void conf_print_table(const struct conf_key *table);
 

@@ -189,6 +189,16 @@ rulebook_catalog(const rulebook_t *r)
     return r->catalog;
 }
 
+bool
+rulebook_differs(const rulebook_t *a, const rulebook_t *b)
+{
+    if (!a->catalog != !b->catalog || !a->calendar != !b->calendar)
+        return true;
+    if (a->catalog && catalog_version(a->catalog) != catalog_version(b->catalog))
+        return true;
+    return a->calendar && calendar_digest(a->calendar) != calendar_digest(b->calendar);
+}
+
 calendar_t *
 rulebook_calendar(const rulebook_t *r)
 {

@@ -33,6 +33,10 @@ void rulebook_destroy(rulebook_t **p);
 const catalog_t *rulebook_catalog(const rulebook_t *r);
 calendar_t *rulebook_calendar(const rulebook_t *r);
 
+/* Do two rulebooks judge differently: another catalogue version or calendar, or one has rules
+ * and the other not? (A reload swaps only then.) */
+bool rulebook_differs(const rulebook_t *a, const rulebook_t *b);
+
 struct rulebook_result {
     struct bundle bundle; /* borrows from the document */
     bool taken;           /* newer than the one held, and acknowledged */
