@@ -123,6 +123,15 @@ take_reply(struct sender *s, struct chunk *c, const char *text)
                    json_string_value(json_object_get(e, "reason")));
             s->rejected++;
         }
+        /* a reply lists the first rejections and counts them all */
+        const json_t *count = json_object_get(r, "rejected_count");
+        size_t listed = json_array_size(json_object_get(r, "rejected"));
+        if (json_is_integer(count) && (size_t)json_integer_value(count) > listed) {
+            size_t more = (size_t)json_integer_value(count) - listed;
+            printf("lines %zu-%zu: %zu more rejected (the collector lists the first %zu)\n",
+                   c->n ? c->lines[0] : 0, c->n ? c->lines[c->n - 1] : 0, more, listed);
+            s->rejected += more;
+        }
         if (err) {
             printf("lines %zu-%zu: refused: %s\n", c->n ? c->lines[0] : 0,
                    c->n ? c->lines[c->n - 1] : 0, json_string_value(err));

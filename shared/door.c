@@ -6,8 +6,10 @@
 #include "mem.h"
 #include "sign.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct door {
     store_t *store;
@@ -43,6 +45,13 @@ door_new(store_t *store, uint32_t node, const char *endpoint, int64_t max_messag
     zsock_set_maxmsgsize(d->sock, cap > (1 << 30) ? (1 << 30) : (int)cap);
     if (zsock_bind(d->sock, "%s", endpoint) < 0) {
         snprintf(why, why_len, "cannot bind intake %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        door_destroy(&d);
+        return NULL;
+    }
+    /* Who may send events is who may open the socket: the daemon's group, whatever the umask. */
+    if (strncmp(endpoint, "ipc://", 6) == 0 && chmod(endpoint + 6, DOOR_SOCKET_MODE) != 0) {
+        snprintf(why, why_len, "cannot set mode %03o on intake %s: %s", DOOR_SOCKET_MODE,
+                 endpoint, strerror(errno));
         door_destroy(&d);
         return NULL;
     }
@@ -198,6 +207,6 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
     }
     d->stats.accepted += res->accepted;
     d->stats.duplicates += res->duplicates;
-    d->stats.rejected += d->set.n_rejects + res->n_refused;
+    d->stats.rejected += d->set.n_rejected + res->n_refused;
     return 0;
 }

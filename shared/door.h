@@ -16,6 +16,8 @@
 #include <czmq.h>
 #include <stdint.h>
 
+#define DOOR_SOCKET_MODE 0660 /* an ipc intake: the daemon's user and group may send */
+
 typedef struct door door_t;
 
 struct door_stats {

@@ -260,12 +260,17 @@ event_set_reset(struct event_set *s)
     wire_buf_reset(&s->records);
     s->n_entries = 0;
     s->n_rejects = 0;
+    s->n_rejected = 0;
     s->n_records = 0;
 }
 
 static void
 add_reject(struct event_set *s, size_t index, const char *field, const char *reason)
 {
+    /* counted all; kept only the first few: a reply (and the memory for it) stays bounded */
+    s->n_rejected++;
+    if (s->n_rejects == EVENT_REJECTS_KEPT)
+        return;
     if (s->n_rejects == s->cap_rejects) {
         s->cap_rejects = s->cap_rejects ? 2 * s->cap_rejects : 16;
         s->rejects = xrealloc(s->rejects, s->cap_rejects * sizeof *s->rejects);
@@ -487,6 +492,50 @@ utf8_valid(const unsigned char *s, size_t len)
     return true;
 }
 
+struct key_ref {
+    const char *p;
+    size_t len;
+};
+
+static int
+cmp_key_ref(const void *a, const void *b)
+{
+    const struct key_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->p, y->p, n) : 0;
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Are a map's keys (strings, checked) all different? Small maps pairwise; large ones sorted, so a
+ * hostile map of 60,000 keys costs milliseconds, not seconds. */
+static bool
+keys_unique(const wire_obj_t *o)
+{
+    uint32_t n = wire_obj_size(o);
+    if (n <= 16) {
+        for (uint32_t i = 1; i < n; i++) {
+            size_t l1;
+            const char *p = wire_obj_bytes(wire_obj_key_at(o, i), &l1);
+            for (uint32_t j = 0; j < i; j++) {
+                size_t l2;
+                const char *q = wire_obj_bytes(wire_obj_key_at(o, j), &l2);
+                if (l2 == l1 && (l1 == 0 || memcmp(p, q, l1) == 0))
+                    return false;
+            }
+        }
+        return true;
+    }
+    struct key_ref *v = xcalloc(n, sizeof *v);
+    for (uint32_t i = 0; i < n; i++)
+        v[i].p = wire_obj_bytes(wire_obj_key_at(o, i), &v[i].len);
+    qsort(v, n, sizeof *v, cmp_key_ref);
+    bool unique = true;
+    for (uint32_t i = 1; i < n && unique; i++)
+        unique = cmp_key_ref(&v[i - 1], &v[i]) != 0;
+    free(v);
+    return unique;
+}
+
 /* What jansson guarantees for JSON, checked for a msgpack tree: 0 or a static reason. */
 static const char *
 check_wire(const wire_obj_t *o, int depth)
@@ -517,14 +566,12 @@ check_wire(const wire_obj_t *o, int depth)
             if (wire_obj_type(k) != WIRE_STR)
                 return "a map key is not a string";
             p = wire_obj_bytes(k, &len);
-            if (memchr(p, 0, len) || !utf8_valid((const unsigned char *)p, len))
+            if ((len && memchr(p, 0, len)) || !utf8_valid((const unsigned char *)p, len))
                 return "a map key is not valid UTF-8 text";
-            for (uint32_t j = 0; j < i; j++) {
-                size_t l2;
-                const char *q = wire_obj_bytes(wire_obj_key_at(o, j), &l2);
-                if (l2 == len && memcmp(p, q, len) == 0)
-                    return "duplicate key in a map";
-            }
+        }
+        if (!keys_unique(o))
+            return "duplicate key in a map";
+        for (uint32_t i = 0; i < wire_obj_size(o); i++) {
             const char *why = check_wire(wire_obj_at(o, i), depth + 1);
             if (why)
                 return why;

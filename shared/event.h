@@ -20,6 +20,7 @@
 #define EVENT_NAME_MAX 256   /* names */
 #define EVENT_TEXT_MAX 4096  /* free text: reasons, comments, findings */
 #define EVENT_NODE_LEN 6     /* administrative division code */
+#define EVENT_REJECTS_KEPT 100 /* rejections listed per message; the rest are counted */
 
 struct event_entry {
     size_t index;             /* position of the record in its message (0-based) */
@@ -40,8 +41,9 @@ struct event_set {
     struct wire_buf records;
     struct event_entry *entries;
     size_t n_entries, cap_entries;
-    struct event_reject *rejects;
+    struct event_reject *rejects; /* the first EVENT_REJECTS_KEPT of them */
     size_t n_rejects, cap_rejects;
+    size_t n_rejected; /* records rejected, all of them */
     size_t n_records; /* entries + rejects */
 };
 

@@ -199,6 +199,10 @@ intake_reply_json(const struct event_set *set, const struct intake_result *res, 
         json_array_append_new(rej, e);
     }
     json_object_set_new(o, "rejected", rej);
+    /* the list shows the first ones; the count is all of them */
+    json_object_set_new(o, "rejected_count",
+                        json_integer((json_int_t)(set->n_rejected + (rc == 0 ? res->n_refused
+                                                                               : 0))));
     if (rc != 0)
         json_object_set_new(o, "error", json_string(err_str(rc)));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

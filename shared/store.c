@@ -213,8 +213,12 @@ int
 store_open(const char *dir, const struct store_options *opt, store_t **out)
 {
     *out = NULL;
-    if (!opt->readonly && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        log_error("store: cannot create dir=%s: %s", dir, strerror(errno));
+    /* The data is confidential: the daemon's user writes, its group (administrators running
+     * the CLI) reads, nobody else enters, whatever the umask or the mode an old directory had. */
+    if (!opt->readonly && ((mkdir(dir, STORE_DIR_MODE) != 0 && errno != EEXIST) ||
+                           chmod(dir, STORE_DIR_MODE) != 0)) {
+        log_error("store: cannot create dir=%s mode=%03o: %s", dir, STORE_DIR_MODE,
+                  strerror(errno));
         return ERR_IO;
     }
     char path[4096];
@@ -242,7 +246,7 @@ store_open(const char *dir, const struct store_options *opt, store_t **out)
     if (rc == 0)
         rc = translate(mdb_env_set_maxreaders(s->env, 126), "set readers", s);
     if (rc == 0)
-        rc = translate(mdb_env_open(s->env, dir, opt->readonly ? MDB_RDONLY : 0, 0600),
+        rc = translate(mdb_env_open(s->env, dir, opt->readonly ? MDB_RDONLY : 0, STORE_FILE_MODE),
                        "open environment", s);
     if (rc == 0) {
         int dead = 0;

@@ -117,6 +117,14 @@ timestamp_parse(const char *s, size_t len, int64_t *ms, const char **why)
 void
 timestamp_format(int64_t ms, char buf[TIMESTAMP_TEXT_MAX])
 {
+    /* a stored time from a hostile record can be anything: years past 9999 or before 0 are
+     * shown at the bounds, never computed into an overflow */
+    static const int64_t lo = -62167219200000LL - TIMESTAMP_SHANGHAI_OFFSET_MS,
+                         hi = 253402300799999LL - TIMESTAMP_SHANGHAI_OFFSET_MS; /* 0000..9999 */
+    if (ms < lo)
+        ms = lo;
+    else if (ms > hi)
+        ms = hi;
     int64_t local = ms + TIMESTAMP_SHANGHAI_OFFSET_MS;
     int64_t days = local >= 0 ? local / 86400000 : (local - 86399999) / 86400000;
     int64_t rem = local - days * 86400000;

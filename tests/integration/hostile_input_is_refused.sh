@@ -13,7 +13,12 @@ aggregator_config city 510100
 start city
 collector_config county 510104 "$(endpoint_of city)" "intake
     max_message_bytes = 65536"
-start county
+mkdir -m 0777 "$T/county" # an old directory anyone may enter, and a careless umask
+(umask 000 && start county)
+# who may send and read is set by the daemon, not left to the umask or the directory's past
+[ "$(stat -c %a "$T/county/intake.sock")" = 660 ] || fail "intake socket mode $(stat -c %a "$T/county/intake.sock")"
+[ "$(stat -c %a "$T/county")" = 750 ] || fail "data directory mode $(stat -c %a "$T/county")"
+[ "$(stat -c %a "$T/county/data.mdb")" = 640 ] || fail "store file mode $(stat -c %a "$T/county/data.mdb")"
 EP=$(endpoint_of city)
 
 # --- the aggregator's door ---

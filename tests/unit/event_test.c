@@ -324,6 +324,60 @@ business_events_and_supervision_actions_are_told_apart(void **state)
     assert_true(set.entries[1].action);
 }
 
+static void
+a_flood_of_bad_records_keeps_a_bounded_list_and_counts_them_all(void **state)
+{
+    (void)state;
+    /* 5,000 nils in one msgpack array: each is refused, only the first 100 are kept in detail */
+    struct wire_buf b;
+    wire_buf_init(&b);
+    wire_put_array(&b, 5000);
+    for (int i = 0; i < 5000; i++)
+        wire_put_nil(&b);
+    parse_len(b.data, b.len);
+    assert_int_equal(set.n_entries, 0);
+    assert_int_equal(set.n_rejected, 5000);
+    assert_int_equal(set.n_rejects, EVENT_REJECTS_KEPT);
+    assert_int_equal(set.rejects[99].index, 99);
+    wire_buf_fini(&b);
+}
+
+static void
+large_maps_are_checked_for_duplicate_and_empty_keys(void **state)
+{
+    (void)state;
+    /* a record with 60,000 extra keys, the last repeating the first: refused as a duplicate */
+    struct wire_buf b;
+    wire_buf_init(&b);
+    wire_put_map(&b, 60003);
+    wire_put_cstr(&b, "type");
+    wire_put_cstr(&b, "case.close");
+    wire_put_cstr(&b, "id");
+    wire_put_cstr(&b, "x");
+    for (int i = 0; i < 60000; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        wire_put_cstr(&b, k);
+        wire_put_int(&b, i);
+    }
+    wire_put_cstr(&b, "k0");
+    wire_put_int(&b, 1);
+    parse_len(b.data, b.len);
+    assert_int_equal(set.n_entries, 0);
+    assert_non_null(strstr(set.rejects[0].reason, "duplicate key"));
+    /* and an empty key, twice, in a small map */
+    wire_buf_reset(&b);
+    wire_put_map(&b, 2);
+    wire_put_cstr(&b, "");
+    wire_put_int(&b, 1);
+    wire_put_cstr(&b, "");
+    wire_put_int(&b, 2);
+    parse_len(b.data, b.len);
+    assert_int_equal(set.n_entries, 0);
+    assert_non_null(strstr(set.rejects[0].reason, "duplicate key"));
+    wire_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -337,6 +391,8 @@ main(void)
         cmocka_unit_test(one_bad_record_does_not_stop_the_others),
         cmocka_unit_test(msgpack_input_gives_the_same_record_as_json),
         cmocka_unit_test(json_lines_convert_to_msgpack_that_validates_the_same),
+        cmocka_unit_test(a_flood_of_bad_records_keeps_a_bounded_list_and_counts_them_all),
+        cmocka_unit_test(large_maps_are_checked_for_duplicate_and_empty_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -62,6 +62,14 @@ bad_bodies_and_commands_are_decode_errors(void **state)
     struct proto_hello h = {PROTO_VERSION, "51010", "0123456789abcdef", 0}, h2;
     proto_hello_encode(&h, &b); /* node of 5 digits */
     assert_int_equal(proto_hello_decode(b.data, b.len, &h2), ERR_DECODE);
+    /* six bytes, but not six digits: a NUL or a control byte never reaches a log line */
+    static const char *const bad_nodes[] = {"5101\x01" "4", "51\n104", "abcdef"};
+    for (size_t i = 0; i < 3; i++) {
+        wire_buf_reset(&b);
+        memcpy(h.node, bad_nodes[i], 7);
+        proto_hello_encode(&h, &b);
+        assert_int_equal(proto_hello_decode(b.data, b.len, &h2), ERR_DECODE);
+    }
     struct proto_ack a;
     assert_int_equal(proto_ack_decode("\x91\x01", 2, &a), ERR_DECODE);
     assert_int_equal(proto_ack_decode("", 0, &a), ERR_DECODE);

@@ -52,6 +52,17 @@ format_writes_shanghai_time(void **state)
 }
 
 static void
+extreme_times_are_formatted_at_the_bounds(void **state)
+{
+    (void)state;
+    char buf[TIMESTAMP_TEXT_MAX];
+    timestamp_format(INT64_MIN, buf);
+    assert_string_equal(buf, "0000-01-01T00:00:00.000+08:00");
+    timestamp_format(INT64_MAX, buf);
+    assert_string_equal(buf, "9999-12-31T23:59:59.999+08:00");
+}
+
+static void
 civil_days_round_trip(void **state)
 {
     (void)state;
@@ -70,6 +81,7 @@ main(void)
         cmocka_unit_test(offsets_and_fractions_give_the_same_instant),
         cmocka_unit_test(malformed_times_are_refused_with_a_reason),
         cmocka_unit_test(format_writes_shanghai_time),
+        cmocka_unit_test(extreme_times_are_formatted_at_the_bounds),
         cmocka_unit_test(civil_days_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
