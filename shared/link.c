@@ -24,6 +24,7 @@
 
 #define BACKOFF_MIN_MS 100
 #define PRUNE_EVERY_MS 1000
+#define CONTACT_EVERY_MS 5000 /* how stale the parent-contact time in the store may get */
 
 struct link {
     struct link_options opt;
@@ -47,6 +48,7 @@ struct link {
      * drops a healthy session; wall time goes only into what the parent reads (HELLO, PING). */
     int64_t last_rx_ms;
     int64_t last_rx_wall_ms;                /* for the parent-contact time a status shows */
+    int64_t contact_saved_wall_ms;          /* the last of them written to the store */
     int64_t parent_wall_ms, parent_mono_ms; /* the parent's clock as its last PING said */
     int64_t parent_own_wall_ms;             /* this node's wall clock as that PING arrived */
     int64_t last_tx_ms;
@@ -556,7 +558,7 @@ static int
 prune_fn(store_txn_t *t, void *arg)
 {
     struct prune_args *a = arg;
-    int rc = spool_prune(t, a->acked, a->carrier);
+    int rc = a->acked ? spool_prune(t, a->acked, a->carrier) : 0;
     if (rc == 0)
         rc = store_meta_put_u64(t, "parent_contact_ms", (uint64_t)a->contact_ms);
     return rc;
@@ -634,8 +636,17 @@ link_tick(link_t *l, int64_t now)
         struct prune_args a = {l->acked, l->last_rx_wall_ms, l->opt.drop_carried ? l->node : 0};
         int rc = store_write(l->store, prune_fn, &a);
         l->last_prune_ms = now;
-        if (rc == 0)
+        if (rc == 0) {
             l->pruned = l->acked;
+            l->contact_saved_wall_ms = l->last_rx_wall_ms;
+        }
+    } else if (l->last_rx_wall_ms - l->contact_saved_wall_ms >= CONTACT_EVERY_MS &&
+               now - l->last_prune_ms >= CONTACT_EVERY_MS) {
+        /* an idle link still hears its parent: status says so, at most every few seconds */
+        struct prune_args a = {0, l->last_rx_wall_ms, 0};
+        l->last_prune_ms = now;
+        if (store_write(l->store, prune_fn, &a) == 0)
+            l->contact_saved_wall_ms = l->last_rx_wall_ms;
     }
 }
 

@@ -252,6 +252,35 @@ drop_carried(store_txn_t *t, uint32_t carrier, const uint8_t batch_key[8])
     return rc;
 }
 
+/* A parked batch the parent acknowledged after all (an operator fixed the cause and restarted
+ * the node) is parked no more: status must not list it. */
+static int
+unpark_delivered(store_txn_t *t, uint64_t acked)
+{
+    if (store_count(t, STORE_PARKED) == 0)
+        return 0;
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_PARKED, &c);
+    if (rc != 0)
+        return rc;
+    uint8_t done[16][12];
+    size_t n = 0;
+    struct wire_buf k;
+    wire_buf_init(&k);
+    int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
+    while (crc == 0 && n < 16) {
+        if (k.len == 12 && store_from_be64(k.data + 4) <= acked)
+            memcpy(done[n++], k.data, 12);
+        wire_buf_reset(&k);
+        crc = store_cursor_next(c, &k, NULL);
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_del(t, STORE_PARKED, done[i], 12);
+    return rc;
+}
+
 int
 spool_prune(store_txn_t *t, uint64_t acked, uint32_t carrier)
 {
@@ -287,6 +316,8 @@ spool_prune(store_txn_t *t, uint64_t acked, uint32_t carrier)
             if (rc == ERR_NOT_FOUND)
                 rc = 0;
         }
+    if (rc == 0)
+        rc = unpark_delivered(t, acked);
     if (rc == 0)
         rc = store_meta_put_u64(t, "acked_batch", acked);
     return rc;

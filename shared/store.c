@@ -63,9 +63,13 @@ static void
 log_full(store_t *s, const char *what, int rc)
 {
     uint64_t suppressed;
+    /* the cause, not LMDB's code for it: a short write on a full disk comes back as EIO */
+    const char *cause = rc == EIO ? "no space left on the file system (a short write, reported "
+                                    "as an I/O error)"
+                                  : mdb_strerror(rc);
     if (log_allow(&s->full_log, 10, &suppressed))
         log_warn("store: %s failed dir=%s suppressed=%llu: %s", what, s->dir,
-                 (unsigned long long)suppressed, mdb_strerror(rc));
+                 (unsigned long long)suppressed, cause);
 }
 
 static int

@@ -26,6 +26,10 @@ if "$JIANCHA" send --data "$T/county" --chunk 1000 "$T/events.jsonl" >"$T/send.o
 fi
 grep -q 'refused: storage full' "$T/send.out" || fail "no storage-full answer: $(tail -n 3 "$T/send.out")"
 alive county || fail "collector died on a full disk"
+# the log names the cause, not LMDB's code for it (a short write on a full disk is an EIO)
+grep -q 'store: .* failed dir=.*: \(no space left on the file system\|No space left on device\|MDB_MAP_FULL\)' "$T/county.log" ||
+    fail "the log does not say the disk is full: $(grep 'store:' "$T/county.log" | tail -n 3)"
+! grep -q 'store: .*Input/output error' "$T/county.log" || fail "a full disk logged as an I/O error"
 accepted=$(sed -n 's/^[0-9]* lines: \([0-9]*\) accepted.*/\1/p' "$T/send.out")
 [ "$accepted" -gt 0 ] || fail "nothing accepted before the disk filled"
 say "accepted $accepted events before the disk filled"

@@ -51,5 +51,17 @@ wait_until 10 stuck_lit || fail "no node.silent for the stuck child: $(zalerts)"
 backlog_shown() { local out; out=$("$JIANCHA" query nodes --data "$T/zigong"); grep -Eq '^    510302 +0 +0 +[1-9][0-9]* +[0-9]+s +[-+]0[.][0-9]s ' <<<"$out"; }
 wait_until 15 backlog_shown || fail "no backlog for the stuck child: $("$JIANCHA" query nodes --data "$T/zigong")"
 "$JIANCHA" status --data "$T/stuck" >"$T/stuck.status"
-grep -q "parked" "$T/stuck.status" || fail "the county did not park its refused batch"
-say "ok: the silent child lit yellow then red, once; the one heard stayed dark; the stuck one lit with where it is stuck"
+grep -q "^parked batches (need an operator): 1" "$T/stuck.status" || fail "the county did not park its refused batch: $(cat "$T/stuck.status")"
+# the operator's cure: 自贡 takes larger batches, the county restarts and delivers; parked no more
+stop zigong
+sed -i '/^    max_batch_bytes = 1024$/d' "$T/zigong.cfg"
+start zigong
+stop stuck
+start stuck
+delivered() { "$JIANCHA" status --data "$T/stuck" | grep -q '^parked batches: 0$'; }
+wait_until 20 delivered || fail "a delivered batch still listed as parked: $("$JIANCHA" status --data "$T/stuck")"
+# and an idle link's last contact stays fresh in status (saved every few seconds)
+sleep 6
+ago=$("$JIANCHA" status --data "$T/stuck" | sed -n 's/^  last parent contact .*(\([0-9]*\)s ago)$/\1/p')
+[ -n "$ago" ] && [ "$ago" -le 6 ] || fail "an active link's parent contact is stale: $("$JIANCHA" status --data "$T/stuck")"
+say "ok: the silent child lit yellow then red, once, and cleared when heard; the one heard stayed dark; the stuck one lit with where it is stuck, and is parked no more once delivered"
