@@ -181,8 +181,9 @@ send_bundle_to(struct aggregator *a, const void *id, size_t id_len, const struct
 static void
 send_bundles(struct aggregator *a, const void *id, size_t id_len)
 {
-    /* certificates before the list that may retire the keys they replace */
-    static const char *const kinds[] = {"catalog", "calendar", "certs", "crl"};
+    /* certificates before the list that may retire the keys they replace; every kind a bundle
+     * can be (bundle_kind_known), or a child that was away never gets it */
+    static const char *const kinds[] = {"catalog", "calendar", "certs", "crl", "operators"};
     store_txn_t *t = NULL;
     if (store_read(a->store, &t) != 0)
         return;
@@ -481,12 +482,29 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
             handle_hello(a, id, f1, zmsg_next(msg), now);
         } else if (cmd == PROTO_BUNDLE && f1) {
             handle_publish(a, id, f1, zmsg_next(msg), now);
+        } else if (cmd == PROTO_PING && f1 && !s) {
+            /* A child still talking to this aggregator's previous run (ZeroMQ reconnected under
+             * it): no session, so it must say HELLO again, or an idle child would never get one
+             * (no bundles, no position, and silent to node.silent). */
+            struct proto_nack n = {0};
+            snprintf(n.code, sizeof n.code, "%s", PROTO_NACK_HELLO_FIRST);
+            snprintf(n.reason, sizeof n.reason, "say HELLO first");
+            struct wire_buf b;
+            wire_buf_init(&b);
+            proto_nack_encode(&n, &b);
+            send_to(a, zframe_data(id), zframe_size(id), PROTO_NACK, &b);
+            wire_buf_fini(&b);
         } else if (cmd == PROTO_PING && f1) {
-            struct proto_ping ping;
-            if (s && proto_ping_decode(zframe_data(f1), zframe_size(f1), &ping) == 0)
+            struct proto_ping ping = {0};
+            if (proto_ping_decode(zframe_data(f1), zframe_size(f1), &ping) == 0)
                 ingest_note_ping(a->ingest, s->node, &ping, now);
-            struct wire_buf b = {zframe_data(f1), zframe_size(f1), 0};
+            /* the echo is the PING's own time, not whatever else a body may carry */
+            struct proto_ping pong = {ping.sent_ms, 0, {0}, false};
+            struct wire_buf b;
+            wire_buf_init(&b);
+            proto_ping_encode(&pong, &b);
             send_to(a, zframe_data(id), zframe_size(id), PROTO_PONG, &b);
+            wire_buf_fini(&b);
         } else if (cmd == PROTO_BATCH) {
             zframe_t *f2 = zmsg_next(msg), *f3 = zmsg_next(msg), *f4 = zmsg_next(msg);
             struct ingest_msg *m = &batches[nb];

@@ -12,6 +12,9 @@ EVENTGEN=$BIN/bench/jiancha-eventgen
 FORGE=$BIN/tests/jiancha-forge
 
 T=$(mktemp -d /tmp/jiancha-it-XXXXXX)
+# libfaketime without its shared memory: every clock here is an offset or a file, and processes
+# killed -9 would leak (or remove under others) the semaphores it shares
+export FAKETIME_DISABLE_SHM=1
 MOUNTS=()
 
 cleanup() {
