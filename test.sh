@@ -2,8 +2,9 @@
 # The whole test suite: installs what it needs, builds, runs every test (unit, config,
 # integration, fault); runs the integration and fault tests a second time with every clock moved
 # more than a year ahead (libfaketime, FAKETIME=+400d: no test may depend on today's date); then
-# builds with ASan+UBSan and runs the whole suite again. Each half runs whatever the others gave,
-# and the summary at the end names every half that failed.
+# builds with ASan+UBSan and runs the whole suite again; last, the libFuzzer harnesses of
+# tests/fuzz (clang) a few seconds each. Each half runs whatever the others gave, and the summary
+# at the end names every half that failed.
 # Usage: ./test.sh            (as root, for the full-disk test's tmpfs mount)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,6 +33,11 @@ echo "== tests under ASan + UBSan"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j2) || failed+=("tests under ASan + UBSan")
+
+echo "== fuzzers, ${FUZZ_SECONDS:-5} s each (tests/fuzz/run.sh for hours)"
+CC=clang cmake -S . -B build-fuzz -DFUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-fuzz -j"$JOBS" >/dev/null
+tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-5}" || failed+=("fuzzers")
 
 if [ ${#failed[@]} -gt 0 ]; then
     printf '== FAILED: %s\n' "${failed[@]}"

@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev liblmdb-dev lmdb-utils
       libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev jq faketime python3
+      clang libclang-rt-14-dev # the fuzzers (tests/fuzz): clang with libFuzzer
       chromium fonts-noto-cjk) # the last two render the monthly report to PNG
 missing=()
 for p in "${PKGS[@]}"; do

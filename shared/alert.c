@@ -256,18 +256,27 @@ alert_decode(const wire_obj_t *m, struct alert *a)
         const wire_obj_t *e = wire_obj_at(ledger, i);
         if (wire_obj_type(e) != WIRE_ARRAY || wire_obj_size(e) < 3 || wire_obj_size(e) > 4)
             return -1;
-        const wire_obj_t *at = wire_obj_at(e, 0);
+        /* [at, action, light, cause?]: each of its type, or the alert does not decode */
+        const wire_obj_t *at = wire_obj_at(e, 0), *act = wire_obj_at(e, 1),
+                         *lit = wire_obj_at(e, 2);
+        if ((wire_obj_type(at) != WIRE_UINT && wire_obj_type(at) != WIRE_INT) ||
+            (wire_obj_type(at) == WIRE_UINT && wire_obj_uint(at) > INT64_MAX) ||
+            wire_obj_type(act) != WIRE_UINT || wire_obj_type(lit) != WIRE_UINT ||
+            wire_obj_uint(lit) > 1)
+            return -1;
         a->ledger[i].at_ms = wire_obj_type(at) == WIRE_UINT ? (int64_t)wire_obj_uint(at)
                                                             : wire_obj_int(at);
-        uint64_t action = wire_obj_uint(wire_obj_at(e, 1));
+        uint64_t action = wire_obj_uint(act);
         if (action >= ALERT_ACTIONS_)
             return -1;
         a->ledger[i].action = (enum alert_action)action;
-        a->ledger[i].light = wire_obj_uint(wire_obj_at(e, 2)) ? ALERT_RED : ALERT_YELLOW;
+        a->ledger[i].light = wire_obj_uint(lit) ? ALERT_RED : ALERT_YELLOW;
         if (wire_obj_size(e) == 4) {
             const wire_obj_t *c = wire_obj_at(e, 3);
             size_t cl = 0;
-            const char *cp = wire_obj_type(c) == WIRE_STR ? wire_obj_bytes(c, &cl) : "";
+            if (wire_obj_type(c) != WIRE_STR)
+                return -1;
+            const char *cp = wire_obj_bytes(c, &cl);
             if (cl >= sizeof a->ledger[i].cause)
                 return -1;
             memcpy(a->ledger[i].cause, cp, cl);

@@ -4,6 +4,7 @@
 #include "conf.h"
 
 #include "err.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
 
@@ -131,13 +132,15 @@ int
 conf_load(const char *file, const struct conf_key *table, conf_t **out, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *probe = fopen(file, "r");
-    if (!probe) {
+    size_t len;
+    char *text = file_read(file, &len);
+    if (!text) {
         snprintf(err, errlen, "%s: cannot read: %s", file, strerror(errno));
         return ERR_CONFIG;
     }
-    fclose(probe);
-    zconfig_t *root = zconfig_load(file);
+    /* parsed from memory: zconfig_load leaks its file object when the text does not parse */
+    zconfig_t *root = strlen(text) == len ? zconfig_str_load(text) : NULL;
+    free(text);
     if (!root) {
         snprintf(err, errlen, "%s: not valid ZPL (check indentation: 4 spaces per level)", file);
         return ERR_CONFIG;

@@ -740,7 +740,7 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
                     c.stop_at = e->at;
             }
             break;
-        case E_RATING:
+        case E_RATING: {
             const struct catalog_thresholds *th =
                 c.it ? &c.it->th : catalog_default_thresholds(r->catalog);
             if (e->rating <= th->rating_bad_max) {
@@ -751,6 +751,7 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
                 fire(r, &f);
             }
             break;
+        }
         default:
             break;
         }
