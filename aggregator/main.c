@@ -668,6 +668,8 @@ reload(struct aggregator *a)
     log_info("aggregator: reloaded config=%s log_level=%s desk_calendar=\"%s\"%s%s",
              a->config_path, conf_str(next, "log/level"), label,
              ch.restart[0] ? "; needs a restart to change: " : "", ch.restart);
+    /* written only when the new level lets it through: the level is in force at once */
+    log_debug("aggregator: keys reloaded: %s", ch.reloaded[0] ? ch.reloaded : "none");
     conf_destroy(&next);
 }
 

@@ -209,6 +209,8 @@ reload(struct collector *c)
              c->config_path, conf_str(next, "log/level"),
              (unsigned long long)(k ? catalog_version(k) : 0), label,
              ch.restart[0] ? "; needs a restart to change: " : "", ch.restart);
+    /* written only when the new level lets it through: the level is in force at once */
+    log_debug("collector: keys reloaded: %s", ch.reloaded[0] ? ch.reloaded : "none");
     conf_destroy(&next);
 }
 
