@@ -50,6 +50,9 @@ static const struct conf_key config_table[] = {
      "CurveZMQ using the transport key of a valid certificate; empty = plain (development)"},
     {"listen/session_timeout_ms", CONF_INT, "15000", 200, 3600000,
      "forget a session silent this long"},
+    {"listen/max_sessions", CONF_INT, "1024", 1, 65536,
+     "children in session at once; a HELLO past it is refused (one session per node: a node's "
+     "new connection replaces its old one)"},
     {"aggregator/key", CONF_STR, "", 0, 0,
      "this node's secret signing key (needed when it forwards to a parent)"},
     {"aggregator/next_key", CONF_STR, "", 0, 0,
@@ -112,7 +115,7 @@ struct aggregator {
     zsock_t *router;
     zloop_t *loop;
     struct session *sessions;
-    size_t n_sessions, cap_sessions;
+    size_t n_sessions, cap_sessions, max_sessions;
     int64_t heartbeat_ms, session_timeout_ms;
     uint64_t batches_in, acks, nacks;
     bool fatal;
@@ -426,7 +429,30 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
         wire_buf_fini(&b);
         return;
     }
+    /* One session per node: its new connection replaces the old one, so a peer that opens
+     * connection after connection holds one slot, not many. */
+    uint32_t hello_node = event_node_number(h.node);
+    for (size_t i = 0; i < a->n_sessions; i++) {
+        struct session *o = &a->sessions[i];
+        bool same_conn =
+            o->id_len == zframe_size(id) && memcmp(o->id, zframe_data(id), o->id_len) == 0;
+        if (o->node == hello_node && !same_conn) {
+            log_info("aggregator: session replaced node=%s (a new connection)", h.node);
+            a->sessions[i] = a->sessions[--a->n_sessions];
+            break;
+        }
+    }
     struct session *s = find_session(a, id);
+    if (!s && a->n_sessions >= a->max_sessions) {
+        struct proto_refuse r;
+        snprintf(r.reason, sizeof r.reason, "this aggregator holds %zu sessions, its limit "
+                 "(listen/max_sessions)", a->n_sessions);
+        proto_refuse_encode(&r, &b);
+        send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
+        log_warn("aggregator: session refused node=%s: %s", h.node, r.reason);
+        wire_buf_fini(&b);
+        return;
+    }
     if (!s) {
         if (a->n_sessions == a->cap_sessions) {
             a->cap_sessions = a->cap_sessions ? 2 * a->cap_sessions : 16;
@@ -823,6 +849,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     snprintf(a->node_text, sizeof a->node_text, "%s", node);
     a->heartbeat_ms = conf_int(a->conf, "listen/heartbeat_ms");
     a->session_timeout_ms = conf_int(a->conf, "listen/session_timeout_ms");
+    a->max_sessions = (size_t)conf_int(a->conf, "listen/max_sessions");
     if (sign_init() != 0)
         return ERR_STATE;
     const char *data = conf_str(a->conf, "aggregator/data");

@@ -35,6 +35,9 @@ grep -q 'REFUSE: node 510199 is not a known child' "$T/f.out" || fail "unknown: 
 "$FORGE" "$EP" "$T/keys/510105.secret" rogue-hello >"$T/f.out" || fail "rogue hello: $(cat "$T/f.out")"
 grep -q 'REFUSE: HELLO refused: node 510105 has no key [0-9a-f]* here' "$T/f.out" ||
     fail "rogue hello: $(cat "$T/f.out")"
+# a heartbeat on a connection that never said HELLO is told to say it (not answered PONG)
+"$FORGE" "$EP" "$T/keys/510105.secret" ping-first >"$T/f.out" || fail "ping-first: $(cat "$T/f.out")"
+grep -q 'NACK hello-first' "$T/f.out" || fail "ping-first: $(cat "$T/f.out")"
 # a batch 2 that follows the chain but carries a record no tier may store: refused for good,
 # naming the record and field, a copy quarantined, nothing of it stored
 for s in garbage unknown-kind no-id; do
@@ -91,4 +94,15 @@ alive city && alive county || fail "a daemon died"
 # 2000 + ok-1 + the forge's three (batch 1, and the new record of its batch 2)
 wait_until 30 has_count "$T/city" 2004 || fail "city holds $(count "$T/city")"
 [ "$(ids "$T/county" | grep -c '^bad-' || true)" = 0 ] || fail "a rejected record was stored"
+# sessions are bounded: one per node, and at most listen/max_sessions in all
+stop city
+opened=$(grep -c "session open node=510104" "$T/city.log")
+sed -i 's/^    session_timeout_ms = 3000$/&\n    max_sessions = 1/' "$T/city.cfg"
+start city
+back() { [ "$(grep -c "session open node=510104" "$T/city.log")" -gt "$opened" ]; }
+wait_until 10 back ||
+    fail "the county did not come back: $(tail -n 3 "$T/city.log")"
+if "$FORGE" "$EP" "$T/keys/510105.secret" hello >"$T/f.out"; then fail "a session past the limit"; fi
+grep -q 'REFUSE: this aggregator holds 1 sessions, its limit (listen/max_sessions)' "$T/f.out" ||
+    fail "limit refusal: $(cat "$T/f.out")"
 say "ok: every hostile input refused with its reason; daemons kept serving"

@@ -7,7 +7,8 @@
  * key: refused); after replay, a batch 2 that follows the chain but carries a record no tier may
  * store: garbage (bytes that are not msgpack), unknown-kind (a map of type "mystery"), no-id (an
  * event without its id), each refused for good; or repeat-id (an event id of batch 1 again beside
- * a new one: acknowledged, the repeat not stored). Exit 0 when every answer was the expected one.
+ * a new one: acknowledged, the repeat not stored); ping-first (a PING before any HELLO: NACK
+ * hello-first). Exit 0 when every answer was the expected one.
  * With FORGE_SERVER_KEY (the parent's certificate or curve-pub) and FORGE_CURVE (a transport secret
  * key file) in the environment it speaks CurveZMQ; FORGE_WAIT_MS bounds each wait (default 5000).
  */
@@ -262,11 +263,26 @@ main(int argc, char **argv)
     proto_hello_sign(hello_key, &hb, hsig);
     struct wire_buf hs = {hsig, sizeof hsig, 0};
     const struct wire_buf *hf[] = {&hb, &hs};
-    send_cmd(PROTO_HELLO, hf, 2);
     char code[24];
-    enum proto_cmd first = reply(code);
+    enum proto_cmd first = PROTO_CMDS_;
     bool ok = false;
-    if (strcmp(scenario, "hello") == 0) {
+    if (strcmp(scenario, "ping-first") == 0) {
+        /* a heartbeat on a connection that never said HELLO: told to say it */
+        struct proto_ping ping = {1793581200000LL, 0, {0}, false};
+        struct wire_buf pb;
+        wire_buf_init(&pb);
+        proto_ping_encode(&ping, &pb);
+        const struct wire_buf *pf[] = {&pb};
+        send_cmd(PROTO_PING, pf, 1);
+        wire_buf_fini(&pb);
+        ok = reply(code) == PROTO_NACK && strcmp(code, PROTO_NACK_HELLO_FIRST) == 0;
+    } else {
+        send_cmd(PROTO_HELLO, hf, 2);
+        first = reply(code);
+    }
+    if (strcmp(scenario, "ping-first") == 0) {
+        /* answered above */
+    } else if (strcmp(scenario, "hello") == 0) {
         ok = first == PROTO_WELCOME;
     } else if (strcmp(scenario, "rogue-hello") == 0) {
         ok = first == PROTO_REFUSE;
