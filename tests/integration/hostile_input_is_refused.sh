@@ -21,15 +21,20 @@ mkdir -m 0777 "$T/county" # an old directory anyone may enter, and a careless um
 [ "$(stat -c %a "$T/county/data.mdb")" = 640 ] || fail "store file mode $(stat -c %a "$T/county/data.mdb")"
 EP=$(endpoint_of city)
 
-# --- the aggregator's door ---
+# --- the aggregator's door (each rule of docs/protocol.md, "Details a second implementation needs") ---
 "$FORGE" "$EP" "$T/keys/510105.secret" replay >"$T/f.out" || fail "replay: $(cat "$T/f.out")"
+# a node never heard of: WELCOME last 0 with a zero hash; a batch sent again: ACK, idempotent
+grep -q '^WELCOME last=0 hash=zero$' "$T/f.out" || fail "fresh WELCOME: $(cat "$T/f.out")"
+[ "$(grep -c '^ACK 1$' "$T/f.out")" = 2 ] || fail "replayed batch not acknowledged again: $(cat "$T/f.out")"
 "$FORGE" "$EP" "$T/keys/510105.secret" conflict >"$T/f.out" || fail "conflict: $(cat "$T/f.out")"
 grep -q 'NACK conflict: batch 1 was already stored with other content' "$T/f.out" ||
     fail "conflict reason: $(cat "$T/f.out")"
 "$FORGE" "$EP" "$T/keys/510105.secret" gap >"$T/f.out" || fail "gap: $(cat "$T/f.out")"
-grep -q 'NACK gap: expected batch 2' "$T/f.out" || fail "gap reason: $(cat "$T/f.out")"
+grep -q 'NACK gap: expected batch 2 (seq=3)$' "$T/f.out" || fail "gap reason: $(cat "$T/f.out")"
 "$FORGE" "$EP" "$T/keys/510105.secret" tamper >"$T/f.out" || fail "tamper: $(cat "$T/f.out")"
 "$FORGE" "$EP" "$T/keys/510105.secret" badsig >"$T/f.out" || fail "badsig: $(cat "$T/f.out")"
+# refused before the header is verified: seq 0, permanent
+grep -q '^NACK bad-signature: .*(seq=0, permanent)$' "$T/f.out" || fail "badsig NACK: $(cat "$T/f.out")"
 if "$FORGE" "$EP" "$T/strangers/510199.secret" hello >"$T/f.out"; then fail "unknown node admitted"; fi
 grep -q 'REFUSE: node 510199 is not a known child' "$T/f.out" || fail "unknown: $(cat "$T/f.out")"
 "$FORGE" "$EP" "$T/keys/510105.secret" rogue-hello >"$T/f.out" || fail "rogue hello: $(cat "$T/f.out")"

@@ -61,7 +61,8 @@ reply(char code[24])
             struct proto_nack n;
             if (proto_nack_decode(zframe_data(b), zframe_size(b), &n) == 0) {
                 snprintf(code, 24, "%s", n.code);
-                printf("NACK %s: %s\n", n.code, n.reason);
+                printf("NACK %s: %s (seq=%llu%s)\n", n.code, n.reason,
+                       (unsigned long long)n.seq, n.permanent ? ", permanent" : "");
             }
         } else if (cmd == PROTO_REFUSE) {
             struct proto_refuse r;
@@ -74,7 +75,10 @@ reply(char code[24])
         } else if (cmd == PROTO_WELCOME) {
             struct proto_welcome w;
             if (proto_welcome_decode(zframe_data(b), zframe_size(b), &w) == 0)
-                printf("WELCOME last=%llu\n", (unsigned long long)w.last_seq);
+                printf("WELCOME last=%llu hash=%s\n", (unsigned long long)w.last_seq,
+                       memcmp(w.last_hash, (uint8_t[SIGN_HASH_BYTES]){0}, SIGN_HASH_BYTES)
+                           ? "set"
+                           : "zero");
         }
         zmsg_destroy(&m);
         if (cmd != PROTO_PING)
