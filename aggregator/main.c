@@ -10,12 +10,12 @@
 #include "conf.h"
 #include "coverage.h"
 #include "err.h"
-#include "event.h"
 #include "hangup.h"
 #include "ingest.h"
 #include "link.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 #include "office.h"
 #include "proto.h"
 #include "relay.h"
@@ -217,7 +217,7 @@ cut_off_revoked(struct aggregator *a, int64_t now)
             i++;
             continue;
         }
-        event_node_text(s->node, node);
+        node_format(s->node, node);
         struct proto_refuse r;
         snprintf(r.reason, sizeof r.reason, "session closed: %.140s", why);
         struct wire_buf b;
@@ -409,7 +409,7 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
         proto_refuse_encode(&r, &b);
         send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
         uint64_t suppressed;
-        if (log_allow_from(&a->hello_refusals, event_node_number(h.node[0] ? h.node : "000000"),
+        if (log_allow_from(&a->hello_refusals, node_number(h.node[0] ? h.node : "000000"),
                            10, &suppressed))
             log_warn("aggregator: session refused node=%s: %s suppressed=%llu",
                      h.node[0] ? h.node : "?", reason, (unsigned long long)suppressed);
@@ -431,7 +431,7 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
     }
     /* One session per node: its new connection replaces the old one, so a peer that opens
      * connection after connection holds one slot, not many. */
-    uint32_t hello_node = event_node_number(h.node);
+    uint32_t hello_node = node_number(h.node);
     for (size_t i = 0; i < a->n_sessions; i++) {
         struct session *o = &a->sessions[i];
         bool same_conn =
@@ -463,7 +463,7 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
         s->id_len = zframe_size(id) < sizeof s->id ? zframe_size(id) : sizeof s->id;
         memcpy(s->id, zframe_data(id), s->id_len);
     }
-    s->node = event_node_number(h.node);
+    s->node = node_number(h.node);
     memcpy(s->key_id, h.key_id, sizeof s->key_id);
     s->last_rx_ms = s->last_tx_ms = timestamp_mono_ms();
     snprintf(w.mode, sizeof w.mode, "%s",
@@ -719,7 +719,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         struct session *s = &a->sessions[i];
         if (mono - s->last_rx_ms > a->session_timeout_ms) {
             char node[7];
-            event_node_text(s->node, node);
+            node_format(s->node, node);
             log_info("aggregator: session expired node=%s", node);
             a->sessions[i] = a->sessions[--a->n_sessions];
             continue;
@@ -808,7 +808,7 @@ parse_codes(struct aggregator *a, const char *config_path, const char *key, uint
         size_t len = strcspn(p, " ,");
         if (len == 0)
             break;
-        if (event_node_valid(p, len) != 0 || *n == max) {
+        if (node_valid(p, len) != 0 || *n == max) {
             fprintf(stderr, "jiancha-aggregator: %s: key \"%s\": \"%.*s\" is %s\n", config_path,
                     key, (int)len, p, *n == max ? "one code too many" : "not a division code");
             return ERR_CONFIG;
@@ -816,7 +816,7 @@ parse_codes(struct aggregator *a, const char *config_path, const char *key, uint
         char code[7];
         memcpy(code, p, 6);
         code[6] = '\0';
-        out[(*n)++] = event_node_number(code);
+        out[(*n)++] = node_number(code);
         p += len;
     }
     return 0;
@@ -832,7 +832,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         return ERR_CONFIG;
     }
     const char *node = conf_str(a->conf, "aggregator/node");
-    if (event_node_valid(node, strlen(node)) != 0) {
+    if (node_valid(node, strlen(node)) != 0) {
         fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/node\": \"%s\" is not a "
                         "six-digit division code\n", config_path, node);
         return ERR_CONFIG;
@@ -862,7 +862,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         fprintf(stderr, "jiancha-aggregator: cannot open store %s: %s\n", data, err_str(rc));
         return rc;
     }
-    a->node = event_node_number(node);
+    a->node = node_number(node);
     const char *up = conf_str(a->conf, "uplink/endpoint");
     if ((rc = spool_set_top(a->store, !*up)) != 0) {
         fprintf(stderr, "jiancha-aggregator: %s: cannot write its store: %s\n", data,
@@ -916,7 +916,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             /* by default the nodes held whose division code sits right below this one: a
              * province holding every county's certificate expects only its cities */
             for (size_t i = 0; i < n_nodes && nk < 4096; i++)
-                if (nodes[i].node != a->node && event_node_parent(nodes[i].node) == a->node)
+                if (nodes[i].node != a->node && node_parent(nodes[i].node) == a->node)
                     kids[nk++] = nodes[i].node;
         }
         a->silence = silence_new(a->store, a->node, kids, nk,

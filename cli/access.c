@@ -90,7 +90,7 @@ operator_cmd(int argc, char **argv)
     if (parse_args(argc, argv, 2, allowed, &a) != 0)
         goto usage;
     const char *name = arg(&a, "name"), *node = arg(&a, "node");
-    if (!name || !node || event_node_valid(node, strlen(node)) != 0)
+    if (!name || !node || node_valid(node, strlen(node)) != 0)
         goto usage;
     if (sign_init() != 0)
         return 1;
@@ -277,7 +277,7 @@ export_cmd(int argc, char **argv)
     struct args a;
     int64_t first, next;
     if (parse_args(argc, argv, 1, allowed, &a) != 0 || !arg(&a, "data") || !arg(&a, "what") ||
-        !arg(&a, "node") || !arg(&a, "out") || event_node_valid(arg(&a, "node"), 6) != 0 ||
+        !arg(&a, "node") || !arg(&a, "out") || node_valid(arg(&a, "node"), 6) != 0 ||
         calendar_parse_month(arg(&a, "period"), &first, &next) != 0) {
         fprintf(stderr, "usage: jiancha export --data DIR --what events|alerts|report --node N "
                         "--period YYYY-MM --approval FILE --out FILE [--operator N --key F]\n");
@@ -318,7 +318,7 @@ export_cmd(int argc, char **argv)
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);
     struct export_ctx x = {t, f, calendar_day_start_ms(first), calendar_day_start_ms(next), 0};
-    uint32_t node = event_node_number(arg(&a, "node"));
+    uint32_t node = node_number(arg(&a, "node"));
     if (rc == 0 && strcmp(what, "events") == 0) {
         uint8_t prefix[4];
         store_be32(prefix, node);
@@ -328,7 +328,7 @@ export_cmd(int argc, char **argv)
         rc = board_load(t, NULL, &b);
         for (size_t i = 0; rc == 0 && i < b.n_alerts; i++) {
             const struct alert *al = &b.alerts[i];
-            if (event_node_number(al->node) != node || al->raised_ms < x.from_ms ||
+            if (node_number(al->node) != node || al->raised_ms < x.from_ms ||
                 al->raised_ms >= x.to_ms)
                 continue;
             char *text = alert_to_json(al);
@@ -394,7 +394,7 @@ print_problem(void *arg, uint32_t node, uint64_t n, const char *why)
 {
     (void)arg;
     char nt[7];
-    event_node_text(node, nt);
+    node_format(node, nt);
     printf("  %s entry %llu: %s\n", nt, (unsigned long long)n, why);
 }
 
@@ -422,7 +422,7 @@ audit_cmd(int argc, char **argv)
     static const char *const allowed[] = {"data", "node", NULL};
     struct args a;
     if (argc < 2 || strcmp(argv[1], "verify") != 0 || parse_args(argc, argv, 2, allowed, &a) != 0 ||
-        !arg(&a, "data") || (arg(&a, "node") && event_node_valid(arg(&a, "node"), 6) != 0)) {
+        !arg(&a, "data") || (arg(&a, "node") && node_valid(arg(&a, "node"), 6) != 0)) {
         fprintf(stderr, "usage: jiancha audit verify --data DIR [--node N]\n");
         return 2;
     }
@@ -440,14 +440,14 @@ audit_cmd(int argc, char **argv)
     static struct node_list nodes;
     nodes.n = 0;
     if (arg(&a, "node"))
-        nodes.v[nodes.n++] = event_node_number(arg(&a, "node"));
+        nodes.v[nodes.n++] = node_number(arg(&a, "node"));
     else if (rc == 0)
         rc = store_each_prefix(t, STORE_EVENTS, NULL, 0, true, audited_node, &nodes);
     uint64_t problems = 0;
     for (size_t i = 0; rc == 0 && i < nodes.n; i++) {
         struct audit_summary sum;
         char nt[7];
-        event_node_text(nodes.v[i], nt);
+        node_format(nodes.v[i], nt);
         rc = audit_verify(t, nodes.v[i], roster, print_problem, NULL, &sum);
         if (rc == 0)
             printf("%s: %llu entries (%llu refused requests), %llu problems\n", nt,

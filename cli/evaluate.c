@@ -55,7 +55,7 @@ cli_evaluate(int argc, char **argv)
         }
     }
     if (!catalog_path || !calendar_path || !as_of_text || !node || optind != argc - 1 ||
-        event_node_valid(node, strlen(node)) != 0) {
+        node_valid(node, strlen(node)) != 0) {
         fprintf(stderr, "usage: jiancha evaluate --catalog FILE --calendar FILE --as-of TIME "
                         "--node NODE EVENTS.jsonl\n");
         return 2;

@@ -6,8 +6,8 @@
 #include "cli.h"
 #include "err.h"
 #include "file.h"
-#include "event.h"
 #include "mem.h"
+#include "node.h"
 #include "sign.h"
 #include "timestamp.h"
 
@@ -81,7 +81,7 @@ root_init(int argc, char **argv)
             return 2;
     }
     if (!node || !out || version == 0 || (version > 1) != (prev_path != NULL) || years < 1 ||
-        event_node_valid(node, strlen(node)) != 0) {
+        node_valid(node, strlen(node)) != 0) {
         fprintf(stderr, "usage: jiancha keys root-init --node PROVINCE --out DIR "
                         "[--version N --prev ROOT.secret] [--years Y]\n"
                         "  (version 1 is the anchor; every later version is signed by the one "

@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "err.h"
 #include "file.h"
-#include "event.h"
+#include "node.h"
 #include "sign.h"
 #include "timestamp.h"
 
@@ -89,8 +89,8 @@ request(int argc, char **argv)
             return 2;
     }
     if (!node || !out || (cur != NULL) != (cur_key != NULL) ||
-        event_node_valid(node, strlen(node)) != 0 ||
-        (*parent && event_node_valid(parent, strlen(parent)) != 0) ||
+        node_valid(node, strlen(node)) != 0 ||
+        (*parent && node_valid(parent, strlen(parent)) != 0) ||
         (!*parent && strcmp(cert_tier_of(node), "province") != 0)) {
         fprintf(stderr, "usage: jiancha keys request --node N --parent P --out DIR "
                         "[--current NODE.SERIAL.cert --current-key KEY.secret]\n"

@@ -132,7 +132,7 @@ query_events(int argc, char **argv)
             return 2;
         }
     }
-    if (!data || (node && event_node_valid(node, strlen(node)) != 0)) {
+    if (!data || (node && node_valid(node, strlen(node)) != 0)) {
         fprintf(stderr, "usage: jiancha query events --data DIR [--node N] [--since SEQ] "
                         "[--limit N] [--json]\n");
         return 2;
@@ -147,7 +147,7 @@ query_events(int argc, char **argv)
         rc = store_cursor_open(t, STORE_EVENTS, &c);
     uint8_t key[12] = {0};
     if (node)
-        store_be32(key, event_node_number(node));
+        store_be32(key, node_number(node));
     store_be64(key + 4, since);
     struct wire_buf k, v;
     wire_buf_init(&k);
@@ -161,11 +161,11 @@ query_events(int argc, char **argv)
             break;
         uint32_t kn = store_from_be32(k.data);
         uint64_t seq = store_from_be64(k.data + 4);
-        if (node && kn != event_node_number(node))
+        if (node && kn != node_number(node))
             break;
         if (seq >= since) {
             char nt[7];
-            event_node_text(kn, nt);
+            node_format(kn, nt);
             /* a record deleted or corrected with the province's approval is shown so */
             struct wire_buf change;
             wire_buf_init(&change);
@@ -332,7 +332,7 @@ cli_status(int argc, char **argv)
             struct ingest_node n;
             if (k.len == 4 && ingest_node_load(t, store_from_be32(k.data), &n) == 0) {
                 char nt[7], when[TIMESTAMP_TEXT_MAX];
-                event_node_text(n.node, nt);
+                node_format(n.node, nt);
                 timestamp_format(n.last_contact_ms, when);
                 printf("  %-6s %10llu %12llu %10llu %8llu  %s\n", nt,
                        (unsigned long long)n.last_seq, (unsigned long long)n.records,
@@ -352,7 +352,7 @@ cli_status(int argc, char **argv)
         while (crc == 0) {
             char nt[7];
             if (k.len == 12) {
-                event_node_text(store_from_be32(k.data), nt);
+                node_format(store_from_be32(k.data), nt);
                 printf("  node %s batch %llu: %.*s\n", nt,
                        (unsigned long long)store_from_be64(k.data + 4), (int)v.len,
                        (const char *)v.data);
@@ -488,7 +488,7 @@ query_nodes(int argc, char **argv)
         rc = board_load(t, NULL, &b);
     for (size_t i = 0; i < b.n_alerts; i++) {
         const struct alert *a = &b.alerts[i];
-        struct node_row *r = node_row(&rows, &n, &cap, event_node_number(a->node));
+        struct node_row *r = node_row(&rows, &n, &cap, node_number(a->node));
         if (strcmp(a->rule, COVERAGE_RULE) == 0) {
             bool stands = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
             r->coverage = !stands ? 0 : a->light == ALERT_RED ? 2 : 1;
@@ -532,13 +532,13 @@ query_nodes(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         const struct node_row *r = &rows[i];
         char nt[7], when[TIMESTAMP_TEXT_MAX] = "-", lag[24] = "-";
-        event_node_text(r->node, nt);
+        node_format(r->node, nt);
         if (r->has_state && r->st.last_contact_ms) {
             timestamp_format(r->st.last_contact_ms, when);
             snprintf(lag, sizeof lag, "%llds", (long long)((now - r->st.last_contact_ms) / 1000));
         }
         char label[16];
-        snprintf(label, sizeof label, "%*s%s", 2 * event_node_depth(r->node), "", nt);
+        snprintf(label, sizeof label, "%*s%s", 2 * node_depth(r->node), "", nt);
         /* backlog and skew come from a direct child's heartbeats */
         char backlog[24] = "-", skew[24] = "-";
         if (r->has_state && r->st.sealed_known)

@@ -5,13 +5,13 @@
  * sections of tables (HTML with inline SVG charts that need no network), CSV as one long table
  * (section, key, name, metric, value) for spreadsheets and for checking against the counters.
  */
-#include "report.h"
 #include "calendar.h"
 #include "catalog.h"
 #include "cli.h"
 #include "err.h"
-#include "event.h"
+#include "node.h"
 #include "region.h"
+#include "report.h"
 #include "store.h"
 #include "timestamp.h"
 
@@ -104,8 +104,8 @@ handling_zh(const struct alert *a)
 static const char *
 node_zh(const struct out *o, const char *code)
 {
-    const char *n = event_node_valid(code, strlen(code)) == 0
-                        ? region_name(o->names, event_node_number(code))
+    const char *n = node_valid(code, strlen(code)) == 0
+                        ? region_name(o->names, node_number(code))
                         : NULL;
     return n ? n : code;
 }
@@ -285,7 +285,7 @@ write_sections(const struct out *o, const struct report *r)
 {
     char line[1024], title[256];
     char root[7];
-    event_node_text(r->root, root);
+    node_format(r->root, root);
     int y = atoi(r->period), m = atoi(r->period + 5);
     snprintf(title, sizeof title, "%s行政权力运行电子监察月报（%d年%d月）", node_zh(o, root), y, m);
     const struct score_counters *c = &r->total;
@@ -415,7 +415,7 @@ write_sections(const struct out *o, const struct report *r)
     for (size_t i = 0; i < r->n_offices; i++) {
         const struct report_office *x = &r->offices[i];
         char code[7];
-        event_node_text(x->node, code);
+        node_format(x->node, code);
         double rate = x->workdays ? 1.0 - (double)x->short_days / x->workdays : 1.0;
         snprintf(line, sizeof line, "%s|%u|%llu|%u|%.1f%%", node_zh(o, code), x->workdays,
                  (unsigned long long)x->patrols, x->short_days, pct(rate < 0 ? 0 : rate));
@@ -506,7 +506,7 @@ static void
 write_csv(const struct out *o, const struct report *r)
 {
     char root[7];
-    event_node_text(r->root, root);
+    node_format(r->root, root);
     fputs("section,key,name,metric,value\n", o->f);
     csv(o, "period", r->period, node_zh(o, root), "tier_root", (double)r->root, true);
     csv_counters(o, "total", root, node_zh(o, root), &r->total, &r->total_score);
@@ -549,7 +549,7 @@ write_csv(const struct out *o, const struct report *r)
         csv(o, "handling", root, node_zh(o, root), handling[i].metric, (double)handling[i].v, true);
     for (size_t i = 0; i < r->n_offices; i++) {
         char code[7];
-        event_node_text(r->offices[i].node, code);
+        node_format(r->offices[i].node, code);
         csv(o, "patrol", code, node_zh(o, code), "workdays", r->offices[i].workdays, true);
         csv(o, "patrol", code, node_zh(o, code), "patrols", (double)r->offices[i].patrols, true);
         csv(o, "patrol", code, node_zh(o, code), "short_days", r->offices[i].short_days, true);
@@ -609,7 +609,7 @@ cli_report(int argc, char **argv)
         }
     }
     int64_t first, next;
-    if (!data || !root || event_node_valid(root, strlen(root)) != 0 ||
+    if (!data || !root || node_valid(root, strlen(root)) != 0 ||
         calendar_parse_month(period, &first, &next) != 0 ||
         (strcmp(format, "md") && strcmp(format, "html") && strcmp(format, "csv")))
         goto usage;
@@ -627,7 +627,7 @@ cli_report(int argc, char **argv)
     struct report r;
     int rc = cli_open_store(data, "report monthly", &st) != 0 ? ERR_NOT_FOUND : 0;
     if (rc == 0)
-        rc = report_build(st, cal, period, event_node_number(root), timestamp_now_ms(), &r);
+        rc = report_build(st, cal, period, node_number(root), timestamp_now_ms(), &r);
     store_close(&st);
     calendar_destroy(&cal);
     if (rc != 0) {

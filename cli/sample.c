@@ -140,7 +140,7 @@ cli_sample(int argc, char **argv)
         }
     }
     int64_t first, next;
-    if (!data || !node || event_node_valid(node, strlen(node)) != 0 ||
+    if (!data || !node || node_valid(node, strlen(node)) != 0 ||
         calendar_parse_month(period, &first, &next) != 0 || size < 1 || seed < 0 || (!by && !dry)) {
         fprintf(stderr, "usage: jiancha sample --data DIR --node N --period YYYY-MM --size K "
                         "--seed S --by WHO [--catalog F] [--to ENDPOINT] [--dry-run] [--json]\n");
@@ -160,7 +160,7 @@ cli_sample(int argc, char **argv)
     struct cases c = {
         cat, calendar_day_start_ms(first), calendar_day_start_ms(next), NULL, 0, 0, NULL, 0, 0};
     uint8_t prefix[4];
-    store_be32(prefix, event_node_number(node));
+    store_be32(prefix, node_number(node));
     store_txn_t *t = NULL;
     int rc = store_read(st, &t);
     if (rc == 0)

@@ -2,10 +2,10 @@
  * store holds (its own and those rolled up from below). */
 #include "calendar.h"
 #include "cli.h"
-#include "err.h"
-#include "event.h"
-#include "mem.h"
 #include "counter.h"
+#include "err.h"
+#include "mem.h"
+#include "node.h"
 #include "score.h"
 #include "store.h"
 
@@ -94,7 +94,7 @@ cli_scores(int argc, char **argv)
     if (!data || calendar_parse_month(period, &first, &after) != 0 ||
         (strcmp(by, "node") && strcmp(by, "dept") && strcmp(by, "category") &&
          strcmp(by, "region")) ||
-        (node && event_node_valid(node, strlen(node)) != 0)) {
+        (node && node_valid(node, strlen(node)) != 0)) {
         fprintf(stderr, "usage: jiancha query scores --data DIR --period YYYY-MM [--node N] "
                         "[--by node|dept|category|region] [--json]\n");
         return 2;

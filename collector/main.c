@@ -12,12 +12,12 @@
 #include "conf.h"
 #include "counter.h"
 #include "err.h"
-#include "event.h"
 #include "hangup.h"
 #include "intake.h"
 #include "link.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 #include "office.h"
 #include "rotation.h"
 #include "rulebook.h"
@@ -351,7 +351,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return ERR_CONFIG;
     }
     const char *node = conf_str(c->conf, "collector/node");
-    if (event_node_valid(node, strlen(node)) != 0) {
+    if (node_valid(node, strlen(node)) != 0) {
         fprintf(stderr, "jiancha-collector: %s: key \"collector/node\": \"%s\" is not a six-digit "
                         "division code\n", config_path, node);
         return ERR_CONFIG;
@@ -366,7 +366,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return 0;
     }
     snprintf(c->node_text, sizeof c->node_text, "%s", node);
-    c->node = event_node_number(node);
+    c->node = node_number(node);
     c->seal_at = (uint32_t)conf_int(c->conf, "batch/max_events");
     c->flush_ms = conf_int(c->conf, "batch/flush_ms");
     c->counters_ms = conf_int(c->conf, "counters/interval_ms");

@@ -134,13 +134,13 @@ static int
 judge_report(store_txn_t *t, uint32_t here, const wire_obj_t *m, const struct roster_operator *op,
              char field[64], char reason[192])
 {
-    char id[EVENT_ID_MAX + 1], target[EVENT_NODE_LEN + 1], dept[EVENT_ID_MAX + 1];
+    char id[EVENT_ID_MAX + 1], target[NODE_LEN + 1], dept[EVENT_ID_MAX + 1];
     if (wire_obj_get_text(m, "supervision", id, sizeof id) != 0 ||
         desk_supervision_target(t, here, id, target, dept) != 0)
         return event_refuse(field, reason, "supervision",
                             "no supervision case with this id was opened here");
     bool office = op->role == ROSTER_SUPERVISOR && op->node == here;
-    bool targeted = op->role == ROSTER_DEPARTMENT && op->node == event_node_number(target) &&
+    bool targeted = op->role == ROSTER_DEPARTMENT && op->node == node_number(target) &&
                     (!dept[0] || !op->dept[0] || strcmp(dept, op->dept) == 0);
     if (!office && !targeted)
         return event_refuse(field, reason, "operator",
@@ -174,12 +174,12 @@ judge_record_change(const roster_t *roster, store_txn_t *t, const wire_obj_t *m,
             "only a supervisor or an administrator asks to delete or correct records");
     char record[EVENT_ID_MAX + 1], fname[EVENT_ID_MAX + 1] = "", value[EVENT_TEXT_MAX + 1] = "";
     if (wire_obj_get_text(m, "record", record, sizeof record) != 0 || strlen(record) < 8 ||
-        record[6] != '/' || event_node_valid(record, 6) != 0)
+        record[6] != '/' || node_valid(record, 6) != 0)
         return event_refuse(field, reason, "record", "want NODE/SEQ");
-    if (!roster_in_scope(op, event_node_number(record)))
+    if (!roster_in_scope(op, node_number(record)))
         return event_refuse(field, reason, "record", "the record is outside the operator's scope");
     uint8_t k[12];
-    store_be32(k, event_node_number(record));
+    store_be32(k, node_number(record));
     store_be64(k + 4, strtoull(record + 7, NULL, 10));
     if (!store_has(t, STORE_EVENTS, k, 12))
         return event_refuse(field, reason, "record", "no such record is held at this node");
@@ -193,7 +193,7 @@ judge_record_change(const roster_t *roster, store_txn_t *t, const wire_obj_t *m,
                             reason);
     if (rc != 0)
         return rc;
-    if (approver->role != ROSTER_ADMINISTRATOR || event_node_depth(approver->node) != 0)
+    if (approver->role != ROSTER_ADMINISTRATOR || node_depth(approver->node) != 0)
         return event_refuse(field, reason, "approval",
                             "deleting or correcting a record needs an approval signed by an "
                             "administrator of the province");
@@ -206,12 +206,12 @@ judge_export(const roster_t *roster, const wire_obj_t *m, const struct roster_op
 {
     if (!role_is(op, ROSTER_SUPERVISOR, ROSTER_AUDITOR) && op->role != ROSTER_ADMINISTRATOR)
         return event_refuse(field, reason, "operator", "a department does not export data");
-    char what[16], target[EVENT_NODE_LEN + 1], period[16];
+    char what[16], target[NODE_LEN + 1], period[16];
     if (wire_obj_get_text(m, "what", what, sizeof what) != 0 ||
         wire_obj_get_text(m, "target", target, sizeof target) != 0 ||
         wire_obj_get_text(m, "period", period, sizeof period) != 0)
         return event_refuse(field, reason, "what", "an export names what, target and period");
-    if (!roster_in_scope(op, event_node_number(target)))
+    if (!roster_in_scope(op, node_number(target)))
         return event_refuse(field, reason, "target", "the data is outside the operator's scope");
     const char *want[] = {"what", what, "node", target, "period", period, NULL};
     const struct roster_operator *approver;

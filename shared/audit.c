@@ -46,9 +46,9 @@ audit_append(store_txn_t *t, uint32_t node, const struct audit_entry *e)
     if (rc != 0)
         return rc;
     n++;
-    char id[32], node_text[EVENT_NODE_LEN + 1];
+    char id[32], node_text[NODE_LEN + 1];
     snprintf(id, sizeof id, "audit-%llu", (unsigned long long)n);
-    event_node_text(node, node_text);
+    node_format(node, node_text);
     struct wire_buf rec;
     wire_buf_init(&rec);
     wire_put_map(&rec, 14);

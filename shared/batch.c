@@ -3,7 +3,7 @@
 #include "batch.h"
 
 #include "err.h"
-#include "event.h"
+#include "node.h"
 
 #include <string.h>
 
@@ -70,7 +70,7 @@ batch_header_decode(const void *data, size_t len, struct batch_header *h)
     memset(h, 0, sizeof *h);
     const wire_obj_t *c = wire_obj_get(m, "created");
     if (wire_obj_type(m) == WIRE_MAP && wire_obj_get_uint(m, "v", &v) == 0 &&
-        get_str(m, "node", h->node, 6) == 0 && event_node_valid(h->node, 6) == 0 &&
+        get_str(m, "node", h->node, 6) == 0 && node_valid(h->node, 6) == 0 &&
         wire_obj_get_uint(m, "seq", &h->seq) == 0 &&
         get_fixed_bin(m, "prev", h->prev, SIGN_HASH_BYTES) == 0 &&
         wire_obj_get_uint(m, "first", &h->first) == 0 &&

@@ -11,7 +11,7 @@
 
 struct action {
     char alert[EVENT_ID_MAX + 1];
-    char node[EVENT_NODE_LEN + 1];
+    char node[NODE_LEN + 1];
     int64_t at;
     bool close, correct;
 };
@@ -71,7 +71,7 @@ case_slot(struct walk *w, const char *node, const char *id)
 static void
 take_record(struct walk *w, const wire_obj_t *m)
 {
-    char type[32], node[EVENT_NODE_LEN + 1], id[EVENT_ID_MAX + 1];
+    char type[32], node[NODE_LEN + 1], id[EVENT_ID_MAX + 1];
     if (wire_obj_get_text(m, "type", type, sizeof type) != 0 ||
         wire_obj_get_text(m, "node", node, sizeof node) != 0)
         return;
@@ -104,7 +104,7 @@ take_record(struct walk *w, const wire_obj_t *m)
         }
         struct board_patrol *p = &b->patrols[b->n_patrols];
         if (wire_obj_get_int(m, "at", &p->at_ms) == 0) {
-            p->office = event_node_number(node);
+            p->office = node_number(node);
             b->n_patrols++;
         }
     } else if (strncmp(type, "supervise.", 10) == 0 && w->cal) {

@@ -6,7 +6,7 @@
 #include "catalog.h"
 #include "cert.h"
 #include "err.h"
-#include "event.h"
+#include "node.h"
 #include "roster.h"
 #include "spool.h"
 
@@ -272,7 +272,7 @@ bundle_keep(store_txn_t *t, uint32_t node, uint32_t spool_node, const struct bun
         rc = note_version(t, node, b->kind, b->version);
     if (rc == 0 && spool_node) {
         char self[7], id[64];
-        event_node_text(spool_node, self);
+        node_format(spool_node, self);
         snprintf(id, sizeof id, "bundle/%s/%s/%llu", self, b->kind, (unsigned long long)b->version);
         struct wire_buf rec;
         wire_buf_init(&rec);

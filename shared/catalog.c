@@ -205,7 +205,7 @@ parse_item(struct ctx *x, const catalog_t *c, const json_t *o, struct catalog_it
         return rc;
     if ((rc = get_text(x, o, "node", EVENT_ID_MAX, true, &s)) != 0)
         return rc;
-    if (event_node_valid(s, strlen(s)) != 0) {
+    if (node_valid(s, strlen(s)) != 0) {
         free(s);
         return bad(x, "node", "must be a six-digit division code");
     }

@@ -3,10 +3,10 @@
 #include "cert.h"
 
 #include "err.h"
-#include "event.h"
 #include "file.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@ const char *
 cert_tier_of(const char *node)
 {
     static const char *const tiers[] = {"province", "city", "county"};
-    return tiers[event_node_depth(event_node_number(node))];
+    return tiers[node_depth(node_number(node))];
 }
 
 /* ---- the signed file ---- */
@@ -186,7 +186,7 @@ get_node(const wire_obj_t *m, const char *name, char out[7], bool may_be_empty)
 {
     if (!get_str(m, name, out, 7))
         return false;
-    return (may_be_empty && !out[0]) || event_node_valid(out, strlen(out)) == 0;
+    return (may_be_empty && !out[0]) || node_valid(out, strlen(out)) == 0;
 }
 
 /* ---- making documents ---- */

@@ -508,11 +508,11 @@ view_sheet(const wire_obj_t *m, struct sheet_view *s)
     str_copy(m, "day", date, sizeof date);
     const wire_obj_t *ver = wire_obj_get(m, "version");
     s->rows = wire_obj_get(m, "rows");
-    if (!counter_is_record(m) || event_node_valid(node, strlen(node)) != 0 ||
+    if (!counter_is_record(m) || node_valid(node, strlen(node)) != 0 ||
         calendar_parse_date(date, strlen(date), &s->day) != 0 || !ver ||
         wire_obj_type(ver) != WIRE_UINT || !s->rows || wire_obj_type(s->rows) != WIRE_ARRAY)
         return ERR_DECODE;
-    s->node = event_node_number(node);
+    s->node = node_number(node);
     s->version = wire_obj_uint(ver);
     for (size_t i = 0; i < wire_obj_size(s->rows); i++) {
         const wire_obj_t *row = wire_obj_at(s->rows, i);
@@ -636,7 +636,7 @@ refresh_fn(store_txn_t *t, void *arg)
     int rc = 0;
     struct count_ctx x = {.t = t, .node = f->node, .catalog = f->catalog, .cal = f->cal,
                           .now = f->now};
-    event_node_text(f->node, x.node_text);
+    node_format(f->node, x.node_text);
     /* The dirty days, collected first: counting reads the days table the marks live in. */
     int64_t *days = NULL;
     size_t n_days = 0, cap_days = 0;
@@ -765,7 +765,7 @@ static void
 add_sheet(struct groups *g, const struct sheet_view *sv, enum score_by by)
 {
     char node[7];
-    event_node_text(sv->node, node);
+    node_format(sv->node, node);
     for (size_t i = 0; i < wire_obj_size(sv->rows); i++) {
         const wire_obj_t *row = wire_obj_at(sv->rows, i);
         size_t dl, cl;
@@ -777,10 +777,10 @@ add_sheet(struct groups *g, const struct sheet_view *sv, enum score_by by)
         if (by == SCORE_BY_REGION) {
             uint32_t city = sv->node / 100 * 100, province = sv->node / 10000 * 10000;
             if (city != province) {
-                event_node_text(city, key);
+                node_format(city, key);
                 counters_add_array(group_of(g, key), v);
             }
-            event_node_text(province, key);
+            node_format(province, key);
             counters_add_array(group_of(g, key), v);
             continue;
         }
@@ -811,7 +811,7 @@ counter_sum(store_t *s, int64_t from_day, int64_t to_day, enum score_by by,
     const char *region = by == SCORE_BY_REGION ? node_filter : NULL;
     if (region)
         node_filter = NULL;
-    uint32_t only = node_filter ? event_node_number(node_filter) : 0;
+    uint32_t only = node_filter ? node_number(node_filter) : 0;
     if (node_filter) {
         store_be32(start, only);
         store_be32(start + 4, (uint32_t)from_day);

@@ -4,8 +4,8 @@
 
 #include "alertdb.h"
 #include "err.h"
-#include "event.h"
 #include "log.h"
+#include "node.h"
 #include "spool.h"
 
 #include <stdio.h>
@@ -15,7 +15,7 @@ static void
 coverage_alert(uint32_t node, struct alert *a)
 {
     memset(a, 0, sizeof *a);
-    event_node_text(node, a->node);
+    node_format(node, a->node);
     snprintf(a->rule, sizeof a->rule, COVERAGE_RULE);
     snprintf(a->article, sizeof a->article, "14");
     snprintf(a->subject_kind, sizeof a->subject_kind, "node");

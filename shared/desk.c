@@ -24,7 +24,7 @@
 struct desk {
     store_t *store;
     uint32_t node;
-    char node_text[EVENT_NODE_LEN + 1];
+    char node_text[NODE_LEN + 1];
     calendar_t *cal;
     struct desk_options opt;
     uint32_t *tree;
@@ -37,7 +37,7 @@ desk_new(store_t *store, uint32_t node, calendar_t *calendar, const struct desk_
     desk_t *d = xcalloc(1, sizeof *d);
     d->store = store;
     d->node = node;
-    event_node_text(node, d->node_text);
+    node_format(node, d->node_text);
     d->cal = calendar;
     d->opt = *opt;
     d->tree = xcalloc(opt->n_tree ? opt->n_tree : 1, sizeof *d->tree);
@@ -195,7 +195,7 @@ load_supervision(store_txn_t *t, uint32_t node, calendar_t *cal, const char *id,
 }
 
 struct target {
-    char node[EVENT_NODE_LEN + 1];
+    char node[NODE_LEN + 1];
     char dept[EVENT_ID_MAX + 1];
     bool found;
 };
@@ -217,7 +217,7 @@ target_one(void *arg, const wire_obj_t *m)
 
 int
 desk_supervision_target(store_txn_t *t, uint32_t node, const char *id,
-                        char target_node[EVENT_NODE_LEN + 1], char dept[EVENT_ID_MAX + 1])
+                        char target_node[NODE_LEN + 1], char dept[EVENT_ID_MAX + 1])
 {
     struct target x = {"", "", false};
     int rc = each_record(t, node, 's', id, target_one, &x);
@@ -273,12 +273,12 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         return supervision_apply(&r.s, cal, m, field, reason);
     }
     if (strcmp(type, "patrol") == 0) {
-        char target[EVENT_NODE_LEN + 1];
+        char target[NODE_LEN + 1];
         if (wire_obj_get_text(m, "target", target, sizeof target) != 0)
             return event_refuse(field, reason, "target", "missing");
-        uint32_t tn = event_node_number(target);
+        uint32_t tn = node_number(target);
         bool below = tn == node;
-        for (uint32_t p = event_node_parent(tn); p && !below; p = event_node_parent(p))
+        for (uint32_t p = node_parent(tn); p && !below; p = node_parent(p))
             below = p == node;
         if (!below)
             return event_refuse(field, reason, "target",
@@ -335,7 +335,7 @@ decision_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, siz
     uint32_t node;
     if (desk_alert_place(x->t, id, &node, dept) != 0)
         return 0;
-    for (uint32_t n = node; n; n = event_node_parent(n))
+    for (uint32_t n = node; n; n = node_parent(n))
         if (n == x->child) {
             x->fn(x->arg, val, vlen);
             break;
@@ -388,7 +388,7 @@ take_fn(store_txn_t *t, void *arg)
     x->below = false;
     wire_reader_t *r = NULL;
     const wire_obj_t *m;
-    char type[32], id[ALERT_ID_LEN], node_text[EVENT_NODE_LEN + 1];
+    char type[32], id[ALERT_ID_LEN], node_text[NODE_LEN + 1];
     int64_t at;
     int rc = 0;
     if (wire_decode_one(x->record, x->len, &r, &m) != 0 || !type_of(m, type) ||
@@ -400,8 +400,8 @@ take_fn(store_txn_t *t, void *arg)
     }
     /* only a closing decided by an office above this node */
     bool above = false;
-    for (uint32_t n = event_node_parent(x->d->node); n && !above; n = event_node_parent(n))
-        above = n == event_node_number(node_text);
+    for (uint32_t n = node_parent(x->d->node); n && !above; n = node_parent(n))
+        above = n == node_number(node_text);
     wire_reader_destroy(&r);
     if (!above)
         return ERR_INVALID;
@@ -451,8 +451,8 @@ desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
             rc = keep_decision(t, node, seq, key);
         return rc;
     } else if (strcmp(type, "followup") == 0) {
-        char node_text[EVENT_NODE_LEN + 1], id[ALERT_ID_LEN];
-        event_node_text(node, node_text);
+        char node_text[NODE_LEN + 1], id[ALERT_ID_LEN];
+        node_format(node, node_text);
         if (wire_obj_get_text(m, "case", key, sizeof key) == 0) {
             rating_alert_id(node_text, key, id);
             return put_ref(t, 'f', id, seq);
@@ -486,11 +486,11 @@ desk_note_change(store_txn_t *t, uint32_t origin, uint64_t seq, const wire_obj_t
 {
     char target[EVENT_ID_MAX + 1];
     if (wire_obj_get_text(record, "record", target, sizeof target) != 0 || strlen(target) < 8 ||
-        target[6] != '/' || event_node_valid(target, 6) != 0)
+        target[6] != '/' || node_valid(target, 6) != 0)
         return 0;
     uint8_t k[13], v[12];
     k[0] = 'x';
-    store_be32(k + 1, event_node_number(target));
+    store_be32(k + 1, node_number(target));
     store_be64(k + 5, strtoull(target + 7, NULL, 10));
     store_be32(v, origin);
     store_be64(v + 4, seq);
@@ -552,7 +552,7 @@ desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT
     struct alert a;
     int rc = alertdb_get(t, id, &a);
     if (rc == 0) {
-        *node = event_node_number(a.node);
+        *node = node_number(a.node);
         memcpy(dept, a.dept, sizeof a.dept);
         return 0;
     }
@@ -679,10 +679,10 @@ judge_answers(store_txn_t *t, struct pass *p, const char *id)
         if (a.ledger[i].action == ALERT_RAISED)
             x.since = a.ledger[i].at_ms;
     rc = each_record(t, p->d->node, 'f', id, answer_one, &x);
-    char parent[EVENT_NODE_LEN + 1] = "";
-    uint32_t pn = event_node_parent(p->d->node);
+    char parent[NODE_LEN + 1] = "";
+    uint32_t pn = node_parent(p->d->node);
     if (pn)
-        event_node_text(pn, parent);
+        node_format(pn, parent);
     if (rc == 0 && feedback_due(&a, p->d->cal, parent, p->now))
         x.changed = true;
     if (rc == 0 && x.changed)
@@ -745,9 +745,9 @@ targets_add(struct targets *x, uint32_t node)
 static int
 patrol_one(void *arg, const wire_obj_t *m)
 {
-    char target[EVENT_NODE_LEN + 1];
+    char target[NODE_LEN + 1];
     if (wire_obj_get_text(m, "target", target, sizeof target) == 0)
-        targets_add(arg, event_node_number(target));
+        targets_add(arg, node_number(target));
     return 0;
 }
 

@@ -63,7 +63,7 @@ int desk_change_of(store_txn_t *t, uint32_t node, uint64_t seq, struct wire_buf 
 /* The target (node, dept: "" when the case names none) of a supervision case opened here;
  * ERR_NOT_FOUND. */
 int desk_supervision_target(store_txn_t *t, uint32_t node, const char *id,
-                            char target_node[EVENT_NODE_LEN + 1], char dept[EVENT_ID_MAX + 1])
+                            char target_node[NODE_LEN + 1], char dept[EVENT_ID_MAX + 1])
     __attribute__((warn_unused_result));
 /* The node and dept of an alert known here (this node's own, or a child's); ERR_NOT_FOUND. */
 int desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT_ID_MAX + 1])

@@ -14,7 +14,7 @@
 struct door {
     store_t *store;
     uint32_t node;
-    char node_text[EVENT_NODE_LEN + 1];
+    char node_text[NODE_LEN + 1];
     zsock_t *sock;
     int64_t max_message;
     uint32_t seal_at;
@@ -30,7 +30,7 @@ door_new(store_t *store, uint32_t node, const char *endpoint, int64_t max_messag
     door_t *d = xcalloc(1, sizeof *d);
     d->store = store;
     d->node = node;
-    event_node_text(node, d->node_text);
+    node_format(node, d->node_text);
     d->max_message = max_message_bytes;
     d->seal_at = seal_at;
     d->policy = *policy;

@@ -9,8 +9,8 @@
 #ifndef JIANCHA_DOOR_H
 #define JIANCHA_DOOR_H
 
-#include "event.h"
 #include "intake.h"
+#include "node.h"
 #include "store.h"
 
 #include <czmq.h>

@@ -750,7 +750,7 @@ check_value(struct val v, const struct field *f, struct at a, struct check *c)
     case K_NODE: {
         size_t len = 0;
         const char *s = v_type(v) == V_STR ? v_str(v, &len) : NULL;
-        if (!s || event_node_valid(s, len) != 0)
+        if (!s || node_valid(s, len) != 0)
             return failat(c, a, "must be a six-digit division code like \"510104\"");
         return 0;
     }
@@ -846,31 +846,8 @@ check_object(struct val obj, const struct field *fields, const char *prefix, str
     return 0;
 }
 
-int
-event_node_valid(const char *s, size_t len)
-{
-    if (len != EVENT_NODE_LEN)
-        return ERR_INVALID;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return ERR_INVALID;
-    return 0;
-}
 
-uint32_t
-event_node_number(const char *node)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < EVENT_NODE_LEN && node[i]; i++)
-        v = v * 10 + (uint32_t)(node[i] - '0');
-    return v;
-}
 
-void
-event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1])
-{
-    snprintf(out, EVENT_NODE_LEN + 1, "%06u", number % 1000000u);
-}
 
 int
 event_refuse(char field[64], char reason[192], const char *f, const char *why)
@@ -880,24 +857,7 @@ event_refuse(char field[64], char reason[192], const char *f, const char *why)
     return ERR_INVALID;
 }
 
-int
-event_node_depth(uint32_t node)
-{
-    return node % 10000 == 0 ? 0 : node % 100 == 0 ? 1 : 2;
-}
 
-uint32_t
-event_node_parent(uint32_t node)
-{
-    switch (event_node_depth(node)) {
-    case 2:
-        return node / 100 * 100;
-    case 1:
-        return node / 10000 * 10000;
-    default:
-        return 0;
-    }
-}
 
 #define N_BUSINESS_TYPES (sizeof business_types / sizeof business_types[0])
 #define N_ACTION_TYPES (sizeof action_types / sizeof action_types[0])

@@ -10,6 +10,7 @@
 #ifndef JIANCHA_EVENT_H
 #define JIANCHA_EVENT_H
 
+#include "node.h"
 #include "wire.h"
 
 #include <stdbool.h>
@@ -19,7 +20,6 @@
 #define EVENT_ID_MAX 64      /* identifiers: 1..64 bytes of UTF-8, no control characters */
 #define EVENT_NAME_MAX 256   /* names */
 #define EVENT_TEXT_MAX 4096  /* free text: reasons, comments, findings */
-#define EVENT_NODE_LEN 6     /* administrative division code */
 #define EVENT_REJECTS_KEPT 100 /* rejections listed per message; the rest are counted */
 
 struct event_entry {
@@ -71,16 +71,6 @@ bool event_is_business(const char *type, size_t len);
 /* A refusal of a valid record by what a node holds (desk, access): copies the field (64 bytes)
  * and reason (192 bytes), as a sender is told them, and returns ERR_INVALID. */
 int event_refuse(char field[64], char reason[192], const char *f, const char *why);
-
-/* Validates a node code: exactly six ASCII digits. */
-int event_node_valid(const char *s, size_t len);
-/* A valid node code as a number (store keys use it) and back. */
-uint32_t event_node_number(const char *node);
-void event_node_text(uint32_t number, char out[EVENT_NODE_LEN + 1]);
-/* Division codes nest (51xxxx is a county of city 51xx00, of province 510000): a code's depth,
- * 0 province, 1 city, 2 county, and its parent (0 for a province). */
-int event_node_depth(uint32_t node);
-uint32_t event_node_parent(uint32_t node);
 
 /* Writes a canonical record as one line of JSON into a malloc'd string (times as RFC 3339 in
  * +08:00, money as yuan). Returns NULL if the bytes are not a canonical record. */

@@ -175,7 +175,7 @@ ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160]
     struct cert_node n;
     int rc = keyring_add_certificate(in->keys, file, len, &added, why);
     if (rc == 0 && added && cert_read_node(file, len, &n, why) == 0)
-        ensure_node(in, event_node_number(n.node));
+        ensure_node(in, node_number(n.node));
     return rc;
 }
 
@@ -241,7 +241,7 @@ quarantine_key(void *arg, uint32_t node, const struct keyring_key *k, const stru
     if (rc != 0)
         return rc;
     char nt[7], since[TIMESTAMP_TEXT_MAX], why[200];
-    event_node_text(node, nt);
+    node_format(node, nt);
     timestamp_format(r->since, since);
     snprintf(why, sizeof why,
              "key %s of %s compromised since %.25s: %llu batches accepted since then quarantined",
@@ -368,8 +368,8 @@ ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, size_t
         return ERR_DECODE;
     }
     struct ingest_node *n = NULL;
-    if (event_node_valid(h->node, strlen(h->node)) == 0)
-        n = find(in->nodes, in->n_nodes, event_node_number(h->node));
+    if (node_valid(h->node, strlen(h->node)) == 0)
+        n = find(in->nodes, in->n_nodes, node_number(h->node));
     if (!n) {
         snprintf(reason, 160, "node %s is not a known child of this aggregator", h->node);
         return ERR_UNKNOWN_NODE;
@@ -381,7 +381,7 @@ ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, size_t
         snprintf(reason, 160, "HELLO refused: %.140s", why);
         return ERR_BAD_SIGNATURE;
     }
-    if (k->parent[0] && event_node_number(k->parent) != in->opt.self_node) {
+    if (k->parent[0] && node_number(k->parent) != in->opt.self_node) {
         snprintf(reason, 160, "node %s's certificate names parent %s, not this node", h->node,
                  k->parent);
         return ERR_BAD_SIGNATURE;
@@ -541,7 +541,7 @@ precheck(ingest_t *in, struct ingest_msg *m, struct ingest_node *n, struct batch
         nack(m, 0, PROTO_NACK_MALFORMED, true, 0, "signed header does not decode");
         return ERR_DECODE;
     }
-    if (event_node_number(h->node) != n->node) {
+    if (node_number(h->node) != n->node) {
         nack(m, h->seq, PROTO_NACK_MALFORMED, true, 0, "header names another node");
         return ERR_DECODE;
     }
@@ -596,7 +596,7 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
     char node[7];
     memcpy(node, origin, 6);
     node[6] = '\0';
-    struct ingest_node *w = find(in->work, in->n_nodes, event_node_number(node));
+    struct ingest_node *w = find(in->work, in->n_nodes, node_number(node));
     if (!w) {
         snprintf(a->why, sizeof a->why, "carried batch from node %s, whose key this parent lacks",
                  node);
@@ -614,7 +614,7 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
         snprintf(a->why, sizeof a->why, "carried batch: %.140s", why);
         return ERR_BAD_SIGNATURE;
     }
-    if (k->parent[0] && event_node_number(k->parent) != carrier) {
+    if (k->parent[0] && node_number(k->parent) != carrier) {
         snprintf(a->why, sizeof a->why, "carried batch from node %s, whose certificate names "
                                         "parent %s, not its carrier", node, k->parent);
         return ERR_BAD_SIGNATURE;
@@ -798,8 +798,8 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         struct wire_buf fr;
         wire_buf_init(&fr);
         char id[32], origin[7], self[7];
-        event_node_text(w->node, origin);
-        event_node_text(a->in->opt.forward_node, self);
+        node_format(w->node, origin);
+        node_format(a->in->opt.forward_node, self);
         snprintf(id, sizeof id, "%s/%llu", origin, (unsigned long long)h->seq);
         /* A parent that wants rollups only gets the child's signed header with the records it
          * needs: everything but the business events. */

@@ -2,10 +2,10 @@
 #include "keyring.h"
 
 #include "err.h"
-#include "event.h"
 #include "file.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -118,7 +118,7 @@ load_certificates(keyring_t *k)
             log_warn("keyring: certificate not trusted: %s", w);
             snprintf(key.refused, sizeof key.refused, "%.119s", w);
         }
-        add_key(entry_add(k, event_node_number(certs[i].node)), &key);
+        add_key(entry_add(k, node_number(certs[i].node)), &key);
     }
     apply_revocations(k);
     return 0;
@@ -148,7 +148,7 @@ load_bare_keys(keyring_t *k)
             break;
         }
         sign_key_id(key.pk, key.key_id);
-        struct entry *e = entry_add(k, event_node_number(node));
+        struct entry *e = entry_add(k, node_number(node));
         if (e->n_keys) {
             log_error("keyring: two key files for one node node=%s dir=%s", node, k->dir);
             rc = ERR_CONFIG;
@@ -203,7 +203,7 @@ keyring_find(const keyring_t *k, uint32_t node, const char *key_id, size_t key_i
 {
     const struct entry *e = entry_of(k, node);
     char nt[7], id[SIGN_KEY_ID_LEN + 1];
-    event_node_text(node, nt);
+    node_format(node, nt);
     snprintf(id, sizeof id, "%.*s",
              (int)(key_id_len < SIGN_KEY_ID_LEN ? key_id_len : SIGN_KEY_ID_LEN), key_id);
     for (size_t i = 0; e && i < e->n_keys; i++) {
@@ -245,10 +245,10 @@ keyring_admit(const keyring_t *k, uint32_t self, const uint8_t key[SIGN_CURVE_BY
             if (memcmp(of->curve_pk, key, SIGN_CURVE_BYTES) != 0)
                 continue;
             char nt[7];
-            event_node_text(e->node, nt);
+            node_format(e->node, nt);
             if (!keyring_find(k, e->node, of->key_id, SIGN_KEY_ID_LEN, now_ms, why))
                 return false;
-            if (!of->parent[0] || event_node_number(of->parent) != self) {
+            if (!of->parent[0] || node_number(of->parent) != self) {
                 snprintf(why, 160, "transport key of %s, whose certificate names parent %s", nt,
                          of->parent[0] ? of->parent : "none");
                 return false;
@@ -275,7 +275,7 @@ keyring_add_certificate(keyring_t *k, const void *file, size_t len, bool *added,
         rc = cert_trust_vouches(k->trust, &c, why);
     if (rc != 0)
         return rc;
-    struct entry *e = entry_add(k, event_node_number(c.node));
+    struct entry *e = entry_add(k, node_number(c.node));
     for (size_t i = 0; i < e->n_keys; i++)
         if (e->keys[i].serial == c.serial)
             return 0; /* held already */

@@ -12,13 +12,13 @@
 
 #include "batch.h"
 #include "err.h"
-#include "event.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 #include "proto.h"
 #include "spool.h"
-#include "zap.h"
 #include "timestamp.h"
+#include "zap.h"
 
 #include <string.h>
 
@@ -82,7 +82,7 @@ link_new(const struct link_options *opt, store_t *store, uint32_t node, const si
     l->opt.endpoint = l->endpoint;
     l->store = store;
     l->node = node;
-    event_node_text(node, l->node_text);
+    node_format(node, l->node_text);
     l->key = key;
     l->state = LINK_WAITING;
     l->backoff_ms = BACKOFF_MIN_MS;

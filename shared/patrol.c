@@ -2,7 +2,7 @@
 #include "patrol.h"
 
 #include "calendar.h"
-#include "event.h"
+#include "node.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 static bool
 under(uint32_t node, uint32_t office)
 {
-    for (uint32_t p = event_node_parent(node); p; p = event_node_parent(p))
+    for (uint32_t p = node_parent(node); p; p = node_parent(p))
         if (p == office)
             return true;
     return false;
@@ -31,7 +31,7 @@ distinct(const uint32_t *v, size_t n, uint32_t office, int depth)
 {
     size_t c = 0;
     for (size_t i = 0; i < n; i++) {
-        if (event_node_depth(v[i]) != depth || !under(v[i], office))
+        if (node_depth(v[i]) != depth || !under(v[i], office))
             continue;
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
@@ -51,10 +51,10 @@ bool
 patrol_short(uint32_t office, const uint32_t *targets, size_t n_targets, const uint32_t *tree,
              size_t n_tree, char why[192])
 {
-    char name[EVENT_NODE_LEN + 1];
+    char name[NODE_LEN + 1];
     size_t own = count_of(targets, n_targets, office);
     why[0] = '\0';
-    switch (event_node_depth(office)) {
+    switch (node_depth(office)) {
     case 0: {
         size_t cities = distinct(targets, n_targets, office, 1);
         size_t counties = distinct(targets, n_targets, office, 2);
@@ -71,13 +71,13 @@ patrol_short(uint32_t office, const uint32_t *targets, size_t n_targets, const u
         size_t missing = 0;
         uint32_t first = 0;
         for (size_t i = 0; i < n_tree; i++) {
-            if (event_node_parent(tree[i]) != office || event_node_depth(tree[i]) != 2 ||
+            if (node_parent(tree[i]) != office || node_depth(tree[i]) != 2 ||
                 count_of(tree, i, tree[i]) || count_of(targets, n_targets, tree[i]))
                 continue;
             if (!missing++)
                 first = tree[i];
         }
-        event_node_text(first, name);
+        node_format(first, name);
         if (own < PATROL_CITY_OWN || missing)
             snprintf(why, 192, "own platform %zu of %d; %zu counties not patrolled%s%s", own,
                      PATROL_CITY_OWN, missing, missing ? ", first " : "", missing ? name : "");
@@ -99,7 +99,7 @@ patrol_alert(uint32_t office, int64_t day, const char *why, struct alert *a)
     snprintf(a->article, sizeof a->article, "11(2)");
     a->light = a->finding = ALERT_YELLOW;
     a->state = ALERT_OPEN;
-    event_node_text(office, a->node);
+    node_format(office, a->node);
     snprintf(a->subject_kind, sizeof a->subject_kind, "day");
     calendar_format_date(day, a->subject);
     a->raised_ms = calendar_day_start_ms(day + 1);

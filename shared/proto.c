@@ -3,7 +3,7 @@
 #include "proto.h"
 
 #include "err.h"
-#include "event.h"
+#include "node.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -96,7 +96,7 @@ proto_hello_decode(const void *data, size_t len, struct proto_hello *m)
     int rc = ERR_DECODE;
     const wire_obj_t *t = wire_obj_get(o, "t");
     if (wire_obj_get_uint(o, "v", &v) == 0 && get_text(o, "node", m->node, 7, 6) == 0 &&
-        event_node_valid(m->node, 6) == 0 &&
+        node_valid(m->node, 6) == 0 &&
         get_text(o, "key", m->key_id, sizeof m->key_id, SIGN_KEY_ID_LEN) == 0 && t &&
         wire_obj_type(t) == WIRE_UINT) {
         m->version = (uint32_t)v;
@@ -135,7 +135,7 @@ proto_welcome_decode(const void *data, size_t len, struct proto_welcome *m)
     size_t hl;
     int rc = ERR_DECODE;
     if (wire_obj_get_uint(o, "v", &v) == 0 && get_text(o, "node", m->node, 7, 6) == 0 &&
-        event_node_valid(m->node, 6) == 0 &&
+        node_valid(m->node, 6) == 0 &&
         wire_obj_get_uint(o, "last", &m->last_seq) == 0 &&
         wire_obj_get_bytes(o, "hash", WIRE_BIN, &h, &hl) == 0 && hl == SIGN_HASH_BYTES) {
         memcpy(m->last_hash, h, hl);

@@ -3,8 +3,8 @@
 
 #include "alertdb.h"
 #include "err.h"
-#include "event.h"
 #include "log.h"
+#include "node.h"
 #include "sign.h"
 #include "spool.h"
 #include "wire.h"
@@ -27,12 +27,12 @@ quarantine_alarm(store_txn_t *t, const struct quarantine_tier *tier, const char 
                  uint32_t child, uint64_t seq, const char *why, int64_t now_ms, uint64_t *sealed)
 {
     struct alert al = {0};
-    event_node_text(tier->self, al.node);
+    node_format(tier->self, al.node);
     snprintf(al.rule, sizeof al.rule, "%s", rule);
     snprintf(al.article, sizeof al.article, "15");
     snprintf(al.subject_kind, sizeof al.subject_kind, "child");
     char code[7];
-    event_node_text(child, code);
+    node_format(child, code);
     snprintf(al.subject, sizeof al.subject, "%s/%llu", code, (unsigned long long)seq);
     alert_make_id(&al);
     if (store_has(t, STORE_ALERTS, al.id, strlen(al.id)))

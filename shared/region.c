@@ -2,8 +2,8 @@
 #include "region.h"
 
 #include "err.h"
-#include "event.h"
 #include "mem.h"
+#include "node.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ region_load(const char *path, region_t **out, char *err, size_t errlen)
         if (!line[0] || line[0] == '#')
             continue;
         char *parent = strchr(line, '\t'), *name = parent ? strchr(parent + 1, '\t') : NULL;
-        if (!name || event_node_valid(line, (size_t)(parent - line)) != 0 || !name[1]) {
+        if (!name || node_valid(line, (size_t)(parent - line)) != 0 || !name[1]) {
             snprintf(err, errlen, "%s:%zu: want code <tab> parent <tab> name", path, lineno);
             rc = ERR_INVALID;
             break;
@@ -54,7 +54,7 @@ region_load(const char *path, region_t **out, char *err, size_t errlen)
             r->v = xrealloc(r->v, cap * sizeof *r->v);
         }
         *parent = '\0';
-        r->v[r->n].code = event_node_number(line);
+        r->v[r->n].code = node_number(line);
         snprintf(r->v[r->n].name, sizeof r->v[r->n].name, "%s", name + 1);
         r->n++;
     }

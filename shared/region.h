@@ -1,5 +1,5 @@
 /* region: names of administrative divisions (config/regions.tsv: code, parent, name), for
- * reports. Codes nest by themselves (event_node_parent); the file only names them. */
+ * reports. Codes nest by themselves (node_parent); the file only names them. */
 #ifndef JIANCHA_REGION_H
 #define JIANCHA_REGION_H
 

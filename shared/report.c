@@ -4,8 +4,8 @@
 #include "board.h"
 #include "counter.h"
 #include "err.h"
-#include "event.h"
 #include "mem.h"
+#include "node.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +47,7 @@ gravity_of(const char *rule)
 static bool
 under(uint32_t node, uint32_t root)
 {
-    for (uint32_t n = node; n; n = event_node_parent(n))
+    for (uint32_t n = node; n; n = node_parent(n))
         if (n == root)
             return true;
     return false;
@@ -85,7 +85,7 @@ static void
 take_group(void *arg, const char *key, const struct score_counters *c)
 {
     struct sums *s = arg;
-    if (event_node_valid(key, 6) != 0 || !under(event_node_number(key), s->root))
+    if (node_valid(key, 6) != 0 || !under(node_number(key), s->root))
         return;
     if (s->by_category) {
         const char *slash = strchr(key, '/');
@@ -198,7 +198,7 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
     /* a region is the root or a city under it: counties are nodes, not regions */
     size_t kept = 0;
     for (size_t i = 0; i < regions.n; i++)
-        if (event_node_depth(event_node_number(regions.v[i].key)) < 2)
+        if (node_depth(node_number(regions.v[i].key)) < 2)
             regions.v[kept++] = regions.v[i];
     regions.n = kept;
     int64_t trend_from_ms[REPORT_TREND_MONTHS], trend_to_ms[REPORT_TREND_MONTHS];
@@ -232,7 +232,7 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
     }
     for (size_t i = 0; rc == 0 && i < b.n_alerts; i++) {
         const struct alert *a = &b.alerts[i];
-        uint32_t node = event_node_number(a->node);
+        uint32_t node = node_number(a->node);
         if (a->state == ALERT_CLEARED || !under(node, root))
             continue;
         /* the trend: department lights raised in each of the six months */
@@ -276,7 +276,7 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
     }
     for (size_t i = 0; rc == 0 && i < b.n_cases; i++) {
         const struct supervision *c = &b.cases[i];
-        if (!under(event_node_number(c->node), root) || c->opened_ms < from_ms ||
+        if (!under(node_number(c->node), root) || c->opened_ms < from_ms ||
             c->opened_ms >= to_ms)
             continue;
         r->cases_opened++;
@@ -288,7 +288,7 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
     board_fini(&b);
     /* every office under the root that has sheets or patrols: its working days so far */
     for (size_t i = 0; i < nodes.n; i++)
-        office_of(r, &cap_offices, event_node_number(nodes.v[i].key));
+        office_of(r, &cap_offices, node_number(nodes.v[i].key));
     int64_t last = calendar_day_of(now_ms) < next ? calendar_day_of(now_ms) : next;
     for (size_t i = 0; i < r->n_offices; i++)
         for (int64_t d = first; d < last; d++)

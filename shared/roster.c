@@ -66,7 +66,7 @@ roster_parse(const void *text, size_t len, roster_t **out, char *why, size_t why
         else if (text_of(o, "role", role, sizeof role, true) != 0)
             bad = "role: missing";
         else if (text_of(o, "node", node, sizeof node, true) != 0 ||
-                 event_node_valid(node, strlen(node)) != 0)
+                 node_valid(node, strlen(node)) != 0)
             bad = "node: a six-digit division code";
         else if (text_of(o, "dept", op->dept, sizeof op->dept, false) != 0)
             bad = "dept: 1 to 64 bytes";
@@ -88,7 +88,7 @@ roster_parse(const void *text, size_t len, roster_t **out, char *why, size_t why
             rc = ERR_INVALID;
             break;
         }
-        op->node = event_node_number(node);
+        op->node = node_number(node);
         r->n++;
     }
     json_decref(doc);
@@ -156,7 +156,7 @@ roster_find(const roster_t *r, const char *name)
 bool
 roster_in_scope(const struct roster_operator *op, uint32_t node)
 {
-    for (uint32_t n = node; n; n = event_node_parent(n))
+    for (uint32_t n = node; n; n = node_parent(n))
         if (n == op->node)
             return true;
     return false;

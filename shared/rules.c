@@ -6,8 +6,8 @@
 #include "rules.h"
 
 #include "err.h"
-#include "event.h"
 #include "mem.h"
+#include "node.h"
 #include "timestamp.h"
 #include "wire.h"
 

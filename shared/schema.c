@@ -94,7 +94,7 @@ check_own(const char *type, const wire_obj_t *m, uint32_t node, const char *node
         const char *p;
         size_t l;
         if (wire_obj_get_bytes(m, "origin", WIRE_STR, &p, &l) != 0 ||
-            event_node_valid(p, l) != 0)
+            node_valid(p, l) != 0)
             return refuse(field, reason, "origin", "must be a six-digit division code");
         for (size_t i = 0; i < 4; i++)
             if (wire_obj_get_bytes(m, bins[i], WIRE_BIN, &p, &l) != 0)
@@ -114,8 +114,8 @@ schema_check(const void *record, size_t len, uint32_t node, char field[SCHEMA_FI
     const wire_obj_t *m;
     if (wire_decode_one(record, len, &r, &m) != 0)
         return refuse(field, reason, "", "is not one msgpack value");
-    char node_text[EVENT_NODE_LEN + 1];
-    event_node_text(node, node_text);
+    char node_text[NODE_LEN + 1];
+    node_format(node, node_text);
     char type[32];
     int64_t at;
     int rc;

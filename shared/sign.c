@@ -2,10 +2,10 @@
 #include "sign.h"
 
 #include "err.h"
-#include "event.h"
 #include "file.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -137,7 +137,7 @@ write_pair(const char *dir, const char *name, const char *node, const char *secr
            const uint8_t *sk, size_t sk_len, const char *public_tag, const uint8_t *pk,
            size_t pk_len, const char *secret_ext, const char *public_ext)
 {
-    if (event_node_valid(node, strlen(node)) != 0)
+    if (node_valid(node, strlen(node)) != 0)
         return ERR_INVALID;
     if (file_make_dirs(dir) != 0)
         return ERR_IO;
@@ -182,7 +182,7 @@ sign_key_save(const sign_key_t *k, const char *node, const char *dir, const char
 int
 sign_keypair_write(const char *node, const char *dir)
 {
-    if (event_node_valid(node, strlen(node)) != 0)
+    if (node_valid(node, strlen(node)) != 0)
         return ERR_INVALID;
     sign_key_t *k = sign_key_generate();
     int rc = sign_key_save(k, node, dir, node);
@@ -288,13 +288,13 @@ read_key_file(const char *path, const char *tag, uint8_t *bin, size_t bin_len, c
         while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
             len--;
         /* Layout: tag, space, 6-digit node, space, hex. */
-        if (len == tlen + 1 + EVENT_NODE_LEN + 1 + 2 * bin_len && memcmp(buf, tag, tlen) == 0 &&
-            buf[tlen] == ' ' && buf[tlen + 1 + EVENT_NODE_LEN] == ' ' &&
-            event_node_valid(buf + tlen + 1, EVENT_NODE_LEN) == 0) {
-            rc = sign_from_hex(buf + tlen + 2 + EVENT_NODE_LEN, 2 * bin_len, bin, bin_len);
+        if (len == tlen + 1 + NODE_LEN + 1 + 2 * bin_len && memcmp(buf, tag, tlen) == 0 &&
+            buf[tlen] == ' ' && buf[tlen + 1 + NODE_LEN] == ' ' &&
+            node_valid(buf + tlen + 1, NODE_LEN) == 0) {
+            rc = sign_from_hex(buf + tlen + 2 + NODE_LEN, 2 * bin_len, bin, bin_len);
             if (rc == 0 && node_out) {
-                memcpy(node_out, buf + tlen + 1, EVENT_NODE_LEN);
-                node_out[EVENT_NODE_LEN] = '\0';
+                memcpy(node_out, buf + tlen + 1, NODE_LEN);
+                node_out[NODE_LEN] = '\0';
             }
         }
     }

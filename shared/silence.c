@@ -4,8 +4,8 @@
 
 #include "alertdb.h"
 #include "err.h"
-#include "event.h"
 #include "mem.h"
+#include "node.h"
 #include "spool.h"
 
 #include <stdio.h>
@@ -117,7 +117,7 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, int64_t mono_ms,
         int64_t quiet = gap ? stuck_for : quiet_since;
         char why[sizeof ((struct alert *)0)->detail];
         char code[7];
-        event_node_text(s->children[i], code);
+        node_format(s->children[i], code);
         if (gap)
             snprintf(why, sizeof why, "child %s: batch chain stuck at batch %llu for %llds", code,
                      (unsigned long long)stuck_at, (long long)(quiet / 1000));
@@ -128,11 +128,11 @@ silence_check(silence_t *s, const ingest_t *in, int64_t now_ms, int64_t mono_ms,
             continue;
         enum alert_light want = quiet >= s->red_ms ? ALERT_RED : ALERT_YELLOW;
         struct alert a = {0};
-        event_node_text(s->self, a.node);
+        node_format(s->self, a.node);
         snprintf(a.rule, sizeof a.rule, "node.silent");
         snprintf(a.article, sizeof a.article, "14");
         snprintf(a.subject_kind, sizeof a.subject_kind, "child");
-        event_node_text(s->children[i], a.subject);
+        node_format(s->children[i], a.subject);
         alert_make_id(&a);
         struct alert old;
         int g = alertdb_get(t, a.id, &old);

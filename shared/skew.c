@@ -4,9 +4,9 @@
 
 #include "alertdb.h"
 #include "err.h"
-#include "event.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 #include "spool.h"
 
 #include <stdio.h>
@@ -81,7 +81,7 @@ static void
 clock_alert(uint32_t node, struct alert *a)
 {
     memset(a, 0, sizeof *a);
-    event_node_text(node, a->node);
+    node_format(node, a->node);
     snprintf(a->rule, sizeof a->rule, "node.clock");
     snprintf(a->article, sizeof a->article, "14");
     snprintf(a->subject_kind, sizeof a->subject_kind, "node");

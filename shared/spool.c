@@ -136,7 +136,7 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
         if (pending == 0 || (!all && pending < max_records))
             break;
         struct batch_header h = {.version = BATCH_VERSION};
-        event_node_text(node, h.node);
+        node_format(node, h.node);
         h.seq = st.batch_seq + 1;
         memcpy(h.prev, st.batch_hash, SIGN_HASH_BYTES);
         h.first = st.sealed_seq + 1;

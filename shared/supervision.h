@@ -23,8 +23,8 @@
 /* A value type; zeroed means "no case". */
 struct supervision {
     char id[EVENT_ID_MAX + 1];
-    char node[EVENT_NODE_LEN + 1]; /* the opening office */
-    char target_node[EVENT_NODE_LEN + 1];
+    char node[NODE_LEN + 1]; /* the opening office */
+    char target_node[NODE_LEN + 1];
     char target_dept[EVENT_ID_MAX + 1];
     char by[EVENT_ID_MAX + 1];
     char alert[EVENT_ID_MAX + 1];

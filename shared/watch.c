@@ -9,10 +9,10 @@
 #include "coverage.h"
 #include "desk.h"
 #include "err.h"
-#include "event.h"
 #include "feedback.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 #include "rules.h"
 #include "spool.h"
 
@@ -35,7 +35,7 @@ watch_new(store_t *store, uint32_t node, const catalog_t *catalog, calendar_t *c
     watch_t *w = xcalloc(1, sizeof *w);
     w->store = store;
     w->node = node;
-    event_node_text(node, w->node_text);
+    node_format(node, w->node_text);
     w->catalog = catalog;
     w->cal = calendar;
     w->next_due = INT64_MIN; /* unknown until the first pass */

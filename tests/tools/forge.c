@@ -103,7 +103,7 @@ fill_fn(store_txn_t *t, void *arg)
         wire_put_cstr(&r, "type");
         wire_put_cstr(&r, "case.close");
         char node[7];
-        event_node_text(f->node, node);
+        node_format(f->node, node);
         wire_put_cstr(&r, "node"); /* canonical records name their node */
         wire_put_cstr(&r, node);
         wire_put_cstr(&r, "id");
@@ -140,7 +140,7 @@ second_fn(store_txn_t *t, void *arg)
     struct wire_buf r;
     wire_buf_init(&r);
     char node[7];
-    event_node_text(x->node, node);
+    node_format(x->node, node);
     for (int i = 0; rc == 0 && i < 2; i++) {
         wire_buf_reset(&r);
         const char *type = "case.close", *id = i ? "forge-a-1" : "forge-a-2";
@@ -227,7 +227,7 @@ main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/b", dir);
     if (store_open(path, &o, &other) != 0)
         return 2;
-    uint32_t n = event_node_number(node);
+    uint32_t n = node_number(node);
     struct fill fa = {n, "a", 8}, fb = {n, "b", 8};
     if (store_write(st, fill_fn, &fa) != 0 || store_write(other, fill_fn, &fb) != 0)
         return 2;

@@ -52,7 +52,7 @@ main(int argc, char **argv)
         return 2;
     }
     struct change c = {.delete_ = strcmp(argv[4], "delete") == 0};
-    store_be32(c.key, event_node_number(argv[2]));
+    store_be32(c.key, node_number(argv[2]));
     store_be64(c.key + 4, strtoull(argv[3], NULL, 10));
     if (!c.delete_) {
         c.old = argv[5];

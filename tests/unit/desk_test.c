@@ -71,7 +71,7 @@ send(const char *json)
     static char field[64];
     char text[4096], nt[7];
     snprintf(text, sizeof text, "%s", json);
-    event_node_text(node, nt);
+    node_format(node, nt);
     struct event_set set;
     event_set_init(&set);
     assert_int_equal(event_parse_message(text, strlen(text), nt, &set), 0);
@@ -117,7 +117,7 @@ static struct alert
 stored(const char *rule, const char *kind, const char *subject)
 {
     struct alert a = {0};
-    event_node_text(node, a.node);
+    node_format(node, a.node);
     snprintf(a.rule, sizeof a.rule, "%s", rule);
     snprintf(a.subject_kind, sizeof a.subject_kind, "%s", kind);
     snprintf(a.subject, sizeof a.subject, "%s", subject);
