@@ -19,6 +19,7 @@
 #include "alert.h"
 #include "audit.h"
 #include "board.h"
+#include "bundle.h"
 #include "calendar.h"
 #include "cli.h"
 #include "desk.h"
@@ -434,7 +435,7 @@ audit_cmd(int argc, char **argv)
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);
     roster_t *roster = NULL;
-    if (rc == 0 && roster_load_held(t, &roster) != 0)
+    if (rc == 0 && bundle_held_roster(t, &roster) != 0)
         printf("no roster held here: signatures are not checked\n");
     /* the nodes whose logs this store holds; its own is the one its meta names */
     static struct node_list nodes;

@@ -90,7 +90,7 @@ cli_open_store(const char *dir, const char *what, store_t **s)
     }
     store_txn_t *t = NULL;
     roster_t *roster = NULL;
-    bool controlled = what && store_read(*s, &t) == 0 && roster_load_held(t, &roster) == 0;
+    bool controlled = what && store_read(*s, &t) == 0 && bundle_held_roster(t, &roster) == 0;
     store_abort(&t);
     roster_destroy(&roster);
     if (controlled && (rc = authorize_read(dir, what)) != 0)
@@ -293,7 +293,7 @@ cli_status(int argc, char **argv)
                (unsigned long long)judged, (unsigned long long)(sp.next_seq ? sp.next_seq - 1 : 0));
     /* the office: who may act here, what it logged, what waits to go down (docs/office.md) */
     roster_t *roster = NULL;
-    if (roster_load_held(t, &roster) == 0) {
+    if (bundle_held_roster(t, &roster) == 0) {
         printf("operators roster: version %llu, %zu operators (actions and reads are signed)\n",
                (unsigned long long)roster_version(roster), roster_count(roster));
         roster_destroy(&roster);

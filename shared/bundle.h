@@ -14,6 +14,7 @@
 #ifndef JIANCHA_BUNDLE_H
 #define JIANCHA_BUNDLE_H
 
+#include "roster.h"
 #include "sign.h"
 #include "store.h"
 #include "wire.h"
@@ -55,6 +56,10 @@ int bundle_peek(const void *doc, size_t len, struct bundle *b) __attribute__((wa
 /* The version of a kind held here (0 if none), and optionally its document and signature. */
 int bundle_held(store_txn_t *t, const char *kind, uint64_t *version, struct wire_buf *doc,
                 struct wire_buf *sig) __attribute__((warn_unused_result));
+
+/* The operators roster held in the store (the newest "operators" bundle, parsed); ERR_NOT_FOUND
+ * when none is held, so access is not controlled (development). */
+int bundle_held_roster(store_txn_t *t, roster_t **out) __attribute__((warn_unused_result));
 
 /* Keeps an opened bundle if it is newer than the one held (*taken says whether it was), notes
  * that `node` runs it and, when spool_node is not 0, appends a `bundle.applied` record to that

@@ -4,6 +4,7 @@
 
 #include "access.h"
 #include "audit.h"
+#include "bundle.h"
 #include "desk.h"
 #include "err.h"
 #include "roster.h"
@@ -110,7 +111,7 @@ commit_fn(store_txn_t *t, void *arg)
     for (size_t i = 0; i < a->set->n_entries && !actions; i++)
         actions = a->set->entries[i].action;
     if (a->policy && actions) {
-        rc = roster_load_held(t, &roster);
+        rc = bundle_held_roster(t, &roster);
         if (rc == ERR_NOT_FOUND)
             rc = 0; /* no roster published: access is not controlled (development) */
     }

@@ -1,7 +1,6 @@
 /* roster: parsing and looking up the operators' roster. See roster.h. */
 #include "roster.h"
 
-#include "bundle.h"
 #include "err.h"
 #include "mem.h"
 
@@ -98,28 +97,6 @@ roster_parse(const void *text, size_t len, roster_t **out, char *why, size_t why
     }
     *out = r;
     return 0;
-}
-
-int
-roster_load_held(store_txn_t *t, roster_t **out)
-{
-    struct wire_buf doc, sig;
-    wire_buf_init(&doc);
-    wire_buf_init(&sig);
-    uint64_t version = 0;
-    int rc = bundle_held(t, "operators", &version, &doc, &sig);
-    struct bundle b;
-    if (rc == 0 && version == 0)
-        rc = ERR_NOT_FOUND;
-    /* the signature was checked when the bundle was taken; the store is this node's own */
-    if (rc == 0 && bundle_peek(doc.data, doc.len, &b) != 0)
-        rc = ERR_CORRUPT;
-    char why[256];
-    if (rc == 0 && roster_parse(b.body, b.body_len, out, why, sizeof why) != 0)
-        rc = ERR_CORRUPT;
-    wire_buf_fini(&doc);
-    wire_buf_fini(&sig);
-    return rc;
 }
 
 void

@@ -36,9 +36,6 @@ typedef struct roster roster_t;
 /* Parses a roster document; ERR_INVALID with "operator N: field: reason" in why. */
 int roster_parse(const void *text, size_t len, roster_t **out, char *why, size_t why_len)
     __attribute__((warn_unused_result));
-/* The roster held in the store (the newest "operators" bundle); ERR_NOT_FOUND when none is held,
- * so access is not controlled (development). */
-int roster_load_held(store_txn_t *t, roster_t **out) __attribute__((warn_unused_result));
 void roster_destroy(roster_t **p);
 
 uint64_t roster_version(const roster_t *r);
