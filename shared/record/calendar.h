@@ -4,7 +4,7 @@
  * Monday to Friday unless listed as `holiday`, plus any weekend day listed as `workday`. The file
  * covers whole years (its first to last listed year); asking about a day outside them answers
  * Monday to Friday, a guess: an unpublished year's holidays are unknown. Deadlines that rest on
- * the guess are marked provisional, and the node raises calendar.coverage (shared/coverage.h).
+ * the guess are marked provisional, and the node raises calendar.coverage (shared/judge/coverage.h).
  * Days are numbered from 1970-01-01 (local dates).
  */
 #ifndef JIANCHA_CALENDAR_H

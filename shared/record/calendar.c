@@ -1,6 +1,6 @@
 /* calendar: a sorted table of exception days over Monday-to-Friday. Lookups are binary searches;
  * counting walks day by day, which for limits of tens of days is cheaper than any cleverness.
- * Days past the calendar are not logged here: calendar.coverage (shared/coverage.c) is the
+ * Days past the calendar are not logged here: calendar.coverage (shared/judge/coverage.c) is the
  * operator's warning, raised once per calendar in force. */
 #include "calendar.h"
 
