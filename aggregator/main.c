@@ -51,8 +51,8 @@ static const struct conf_key config_table[] = {
     {"listen/session_timeout_ms", CONF_INT, "15000", 200, 3600000,
      "forget a session silent this long"},
     {"listen/max_sessions", CONF_INT, "1024", 1, 65536,
-     "children in session at once; a HELLO past it is refused (one session per node: a node's "
-     "new connection replaces its old one)"},
+     "children in session at once; a HELLO past it is refused (a node holds at most 4: a fifth "
+     "connection drops its quietest)"},
     {"aggregator/key", CONF_STR, "", 0, 0,
      "this node's secret signing key (needed when it forwards to a parent)"},
     {"aggregator/next_key", CONF_STR, "", 0, 0,
@@ -96,6 +96,8 @@ static const struct conf_key config_table[] = {
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
+
+#define SESSIONS_PER_NODE 4 /* connections one node may hold in session at once */
 
 struct session {
     uint8_t id[256];
@@ -429,18 +431,20 @@ handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, 
         wire_buf_fini(&b);
         return;
     }
-    /* One session per node: its new connection replaces the old one, so a peer that opens
-     * connection after connection holds one slot, not many. */
+    /* Sessions are bounded per node and in all, so a peer opening connection after connection
+     * cannot fill the table. (A node may hold a few at once: a clone and the real node both
+     * need one for their histories to be compared.) */
     uint32_t hello_node = node_number(h.node);
-    for (size_t i = 0; i < a->n_sessions; i++) {
-        struct session *o = &a->sessions[i];
-        bool same_conn =
-            o->id_len == zframe_size(id) && memcmp(o->id, zframe_data(id), o->id_len) == 0;
-        if (o->node == hello_node && !same_conn) {
-            log_info("aggregator: session replaced node=%s (a new connection)", h.node);
-            a->sessions[i] = a->sessions[--a->n_sessions];
-            break;
-        }
+    size_t of_node = 0, oldest = 0;
+    for (size_t i = 0; i < a->n_sessions; i++)
+        if (a->sessions[i].node == hello_node &&
+            (of_node++ == 0 || a->sessions[i].last_rx_ms < a->sessions[oldest].last_rx_ms))
+            oldest = i;
+    if (of_node >= SESSIONS_PER_NODE && !find_session(a, id)) {
+        /* the node's quietest connection goes: a flapping link leaves dead ones behind */
+        log_info("aggregator: session dropped node=%s (its oldest of %d)", h.node,
+                 SESSIONS_PER_NODE);
+        a->sessions[oldest] = a->sessions[--a->n_sessions];
     }
     struct session *s = find_session(a, id);
     if (!s && a->n_sessions >= a->max_sessions) {
