@@ -244,12 +244,19 @@ report_build(store_t *store, calendar_t *cal, const char *period, uint32_t root,
                 else
                     r->trend[k].yellow++;
             }
-        if (a->raised_ms < from_ms || a->raised_ms >= to_ms)
-            continue;
         if (strcmp(a->rule, "patrol.shortfall") == 0) {
-            office_of(r, &cap_offices, node)->short_days++;
+            /* a short day counts in the month it belongs to, not the one its alarm was raised
+             * in (the midnight after it) */
+            int64_t day;
+            int64_t at = calendar_parse_date(a->subject, strlen(a->subject), &day) == 0
+                             ? calendar_day_start_ms(day)
+                             : a->raised_ms;
+            if (at >= from_ms && at < to_ms)
+                office_of(r, &cap_offices, node)->short_days++;
             continue;
         }
+        if (a->raised_ms < from_ms || a->raised_ms >= to_ms)
+            continue;
         if (!department)
             continue;
         struct report_row *nr = row_of(&nodes, a->node), *rr = row_of(&rules, a->rule);
