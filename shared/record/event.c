@@ -2,10 +2,12 @@
  * `action_types` below) that mirror spec §3 and §4 line for line. To add a field or a type, change
  * the tables only.
  *
- * Order of work per record: parse (jansson, or msgpack converted to jansson so both paths share
- * one validator), check `type`, `id`, `node`, then each field of the type's row, then encode.
- * Records are independent: one bad record never affects another in the same message.
- * This module does not store anything and knows nothing of sequences or batches.
+ * Order of work per record: parse (jansson for JSON, msgpack-c for msgpack; the validator reads
+ * both through one small view, `struct val`, without converting), check `type`, `id`, `node`,
+ * then each field of the type's row, then encode. Records are independent: one bad record never
+ * affects another in the same message. A tier checks a stored record again in its canonical form
+ * (event_check_canonical). This module stores nothing and knows nothing of sequences or
+ * batches; division codes are node.h's.
  */
 #include "event.h"
 

@@ -1,9 +1,11 @@
 /* ingest: the receiving side of the uplink protocol, used by every aggregator.
  *
- * For each child node it knows the public key (from a directory of NODE.pub files for now), the
- * last batch durably stored, that batch's hash and the last record sequence. ingest_batches()
- * takes the batches a loop iteration received, checks each (sizes, signature over the received
- * header bytes, payload hash, sequence and chain) before decoding its payload, stores every good
+ * For each child node it knows the keys it may sign with (keyring.h: certificates under the
+ * trust, or development NODE.pub files), the last batch durably stored, that batch's hash and
+ * the last record sequence. ingest_batches() takes the batches a loop iteration received, checks
+ * each (sizes, signature over the received header bytes, payload hash, sequence and chain)
+ * before decoding its payload, then every record against its kind's schema (schema.h), stores
+ * every good
  * one in ONE transaction (group commit) and only then fills in the replies: ACK for stored and
  * exact duplicates, NACK with a code for the rest. On a storage failure nothing is acknowledged.
  *

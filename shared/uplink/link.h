@@ -1,12 +1,15 @@
-/* link: the uplink protocol's client side, shared by the collector and (later) by an aggregator
- * forwarding to its own parent.
+/* link: the uplink protocol's client side (docs/protocol.md), shared by the collector and by a
+ * city aggregator forwarding to its own parent; the server side is ingest and the aggregator's
+ * loop.
  *
  * A link owns one DEALER socket to the parent and sends the sealed batches of a spool in order:
  * HELLO, then from the parent's stated position, with at most `window` batches unacknowledged.
  * Each batch is signed at send time with the node's current key. It resends from the last
  * acknowledgement when acknowledgements stop coming, rebuilds the socket with exponential backoff
  * when the parent falls silent, and parks a batch the parent refuses for good (logged once;
- * nothing more is sent until an operator restarts the node). Everything it learns is persisted
+ * nothing more is sent until an operator restarts the node; a parked batch the parent later
+ * acknowledges is unparked). A NACK hello-first (the parent restarted under a live connection)
+ * makes it say HELLO again. Everything it learns is persisted
  * through the spool, so a restart resumes exactly where the parent says it stands.
  */
 #ifndef JIANCHA_LINK_H
