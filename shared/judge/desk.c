@@ -163,6 +163,28 @@ alert_known(store_txn_t *t, const char *id)
     return store_has(t, STORE_ALERTS, id, l) || store_has(t, STORE_DESK, k, 1 + l);
 }
 
+/* Flags of a child's alert in its desk entry ('a' + id -> node, flags, dept): bit 0 it stands,
+ * bit 1 it is a platform alarm or an office's own finding (no department answers it). Entries
+ * written before the flag read as a department's. */
+#define DESK_PLATFORM 2
+
+static bool
+child_alarm(store_txn_t *t, const char *id)
+{
+    uint8_t k[1 + ALERT_ID_LEN];
+    size_t l = strlen(id);
+    if (l >= ALERT_ID_LEN)
+        return false;
+    k[0] = 'a';
+    memcpy(k + 1, id, l);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    bool platform = store_get(t, STORE_DESK, k, 1 + l, &v) == 0 && v.len >= 5 &&
+                    (v.data[4] & DESK_PLATFORM);
+    wire_buf_fini(&v);
+    return platform;
+}
+
 /* ---- admission ---- */
 
 struct replay {
@@ -241,8 +263,15 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         if (wire_obj_get_text(m, "alert", id, sizeof id) != 0 || !alert_known(t, id))
             return event_refuse(field, reason, "alert", "no such alert is known at this node");
         struct alert a;
-        if (alertdb_get(t, id, &a) != 0)
-            return 0; /* a child's alert known by its id only: judged where it lives */
+        if (alertdb_get(t, id, &a) != 0) {
+            /* a child's alert, known here by its desk entry */
+            if (child_alarm(t, id))
+                return event_refuse(field, reason, "alert",
+                                    "a platform alarm or an office's own finding of a node "
+                                    "below: it is not answered or closed here, it clears when "
+                                    "its cause is gone (docs/office.md)");
+            return 0;
+        }
         if (a.state == ALERT_CLOSED || a.state == ALERT_CLEARED)
             return event_refuse(field, reason, "alert",
                                 a.state == ALERT_CLOSED ? "the alert is closed"
@@ -529,12 +558,17 @@ desk_note_alert(store_txn_t *t, uint32_t origin, const wire_obj_t *record)
         dept[0] = '\0';
     bool live = wire_obj_get_text(am, "state", state, sizeof state) == 0 &&
                 (strcmp(state, "open") == 0 || strcmp(state, "responded") == 0);
+    /* whether a department answers it, so a tier above refuses to close a platform alarm of a
+     * child as the child's own desk would */
+    struct alert probe = {0};
+    if (wire_obj_get_text(am, "rule", probe.rule, sizeof probe.rule) != 0)
+        probe.rule[0] = '\0';
     uint8_t k[1 + ALERT_ID_LEN], v[5 + EVENT_ID_MAX];
     size_t l = strlen(id), dl = strlen(dept);
     k[0] = 'a';
     memcpy(k + 1, id, l);
     store_be32(v, origin);
-    v[4] = live;
+    v[4] = (uint8_t)(live | (probe.rule[0] && !feedback_applies(&probe) ? DESK_PLATFORM : 0));
     memcpy(v + 5, dept, dl);
     int rc = store_put(t, STORE_DESK, k, 1 + l, v, 5 + dl, 0);
     if (rc == 0 && !live) {

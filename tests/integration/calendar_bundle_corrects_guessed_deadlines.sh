@@ -64,6 +64,11 @@ cov_id=$("$JIANCHA" query alerts --data "$T/county" --rule calendar.coverage --j
 out=$("$JIANCHA" alert close --data "$T/county" --alert "$cov_id" --by sup --verdict 已知 2>&1) &&
     fail "a calendar.coverage alarm was closed: $out"
 grep -q 'field alert: calendar.coverage is a platform alarm' <<<"$out" || fail "unclear refusal: $out"
+# nor from the tier above, which knows the county's alarm only by what its records said
+out=$("$JIANCHA" alert close --data "$T/city" --alert "$cov_id" --by sup --verdict 已知 2>&1) &&
+    fail "the city closed a county's calendar.coverage alarm: $out"
+grep -q 'field alert: a platform alarm or an office.s own finding of a node below' <<<"$out" ||
+    fail "unclear refusal at the city: $out"
 
 say "-- the province sends a calendar covering 2027, with the week of 02-01 off"
 cat "$CAL" "$SRC/tests/vectors/holidays-2027-test.tsv" >"$T/cal-2027.tsv"
