@@ -153,14 +153,33 @@ rating_alert_id(const char *node, const char *case_id, char id[ALERT_ID_LEN])
     memcpy(id, q.id, ALERT_ID_LEN);
 }
 
+/* The desk key of an alert known here ('a' + id): its length, 0 for an id too long to be one. */
+static size_t
+entry_key(uint8_t k[1 + ALERT_ID_LEN], const char *id)
+{
+    size_t l = strlen(id);
+    if (l >= ALERT_ID_LEN)
+        return 0;
+    k[0] = 'a';
+    memcpy(k + 1, id, l);
+    return 1 + l;
+}
+
+/* A child's alert's desk entry (node, flags, dept), or ERR_NOT_FOUND. */
+static int
+child_entry(store_txn_t *t, const char *id, struct wire_buf *v)
+{
+    uint8_t k[1 + ALERT_ID_LEN];
+    size_t kl = entry_key(k, id);
+    return kl ? store_get(t, STORE_DESK, k, kl, v) : ERR_NOT_FOUND;
+}
+
 static bool
 alert_known(store_txn_t *t, const char *id)
 {
     uint8_t k[1 + ALERT_ID_LEN];
-    size_t l = strlen(id);
-    k[0] = 'a';
-    memcpy(k + 1, id, l);
-    return store_has(t, STORE_ALERTS, id, l) || store_has(t, STORE_DESK, k, 1 + l);
+    size_t kl = entry_key(k, id);
+    return kl && (store_has(t, STORE_ALERTS, id, kl - 1) || store_has(t, STORE_DESK, k, kl));
 }
 
 /* Flags of a child's alert in its desk entry ('a' + id -> node, flags, dept): bit 0 it stands,
@@ -171,16 +190,9 @@ alert_known(store_txn_t *t, const char *id)
 static bool
 child_alarm(store_txn_t *t, const char *id)
 {
-    uint8_t k[1 + ALERT_ID_LEN];
-    size_t l = strlen(id);
-    if (l >= ALERT_ID_LEN)
-        return false;
-    k[0] = 'a';
-    memcpy(k + 1, id, l);
     struct wire_buf v;
     wire_buf_init(&v);
-    bool platform = store_get(t, STORE_DESK, k, 1 + l, &v) == 0 && v.len >= 5 &&
-                    (v.data[4] & DESK_PLATFORM);
+    bool platform = child_entry(t, id, &v) == 0 && v.len >= 5 && (v.data[4] & DESK_PLATFORM);
     wire_buf_fini(&v);
     return platform;
 }
@@ -592,15 +604,9 @@ desk_alert_place(store_txn_t *t, const char *id, uint32_t *node, char dept[EVENT
     }
     if (rc != ERR_NOT_FOUND)
         return rc;
-    uint8_t k[1 + ALERT_ID_LEN];
-    size_t l = strlen(id);
-    if (l >= ALERT_ID_LEN)
-        return ERR_NOT_FOUND;
-    k[0] = 'a';
-    memcpy(k + 1, id, l);
     struct wire_buf v;
     wire_buf_init(&v);
-    rc = store_get(t, STORE_DESK, k, 1 + l, &v);
+    rc = child_entry(t, id, &v);
     if (rc == 0 && (v.len < 5 || v.len > 5 + EVENT_ID_MAX))
         rc = ERR_CORRUPT;
     if (rc == 0) {
