@@ -707,9 +707,14 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
     uint8_t idkey[4 + EVENT_ID_MAX];
     store_be32(idkey, w->node);
     for (size_t index = 0; (rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0; index++) {
-        /* Nothing this tier cannot read back is stored: the whole batch is refused. */
-        char field[SCHEMA_FIELD_MAX], reason[SCHEMA_REASON_MAX];
-        if (schema_check(rec, len, w->node, field, reason) != 0) {
+        /* Decoded once, for the schema and for what this tier does with the record. Nothing this
+         * tier cannot read back is stored: the whole batch is refused. */
+        wire_reader_t *rr = NULL;
+        const wire_obj_t *m2 = NULL;
+        char field[SCHEMA_FIELD_MAX] = "", reason[SCHEMA_REASON_MAX] = "is not one msgpack value";
+        bool decoded = wire_decode_one(rec, len, &rr, &m2) == 0;
+        if (!decoded || schema_check_map(m2, w->node, field, reason) != 0) {
+            wire_reader_destroy(&rr);
             snprintf(a->why, sizeof a->why, "record %zu (seq %llu): %s%s%.100s", index,
                      (unsigned long long)seq, field, field[0] ? ": " : "", reason);
             if (!a->invalid) {
@@ -719,14 +724,11 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
             rc = ERR_INVALID;
             break;
         }
-        wire_reader_t *rr = NULL;
-        const wire_obj_t *m2;
-        /* the record's type, read once: what this tier does with it besides storing it */
+        /* the record's type: what this tier does with it besides storing it */
         char type[24] = "";
         const char *tp;
         size_t tl;
-        bool decoded = wire_decode_one(rec, len, &rr, &m2) == 0;
-        if (decoded && wire_obj_get_bytes(m2, "type", WIRE_STR, &tp, &tl) == 0 &&
+        if (wire_obj_get_bytes(m2, "type", WIRE_STR, &tp, &tl) == 0 &&
             tl < sizeof type) {
             memcpy(type, tp, tl);
             type[tl] = '\0';
@@ -744,8 +746,7 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         /* An id the node already sent is counted, never stored twice (ids are per origin). */
         const char *idp;
         size_t idl;
-        if (!decoded || wire_obj_get_bytes(m2, "id", WIRE_STR, &idp, &idl) != 0 ||
-            idl > EVENT_ID_MAX) {
+        if (wire_obj_get_bytes(m2, "id", WIRE_STR, &idp, &idl) != 0 || idl > EVENT_ID_MAX) {
             wire_reader_destroy(&rr);
             rc = ERR_CORRUPT; /* schema_check passed it: cannot happen */
             break;

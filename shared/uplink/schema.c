@@ -114,6 +114,15 @@ schema_check(const void *record, size_t len, uint32_t node, char field[SCHEMA_FI
     const wire_obj_t *m;
     if (wire_decode_one(record, len, &r, &m) != 0)
         return refuse(field, reason, "", "is not one msgpack value");
+    int rc = schema_check_map(m, node, field, reason);
+    wire_reader_destroy(&r);
+    return rc;
+}
+
+int
+schema_check_map(const wire_obj_t *m, uint32_t node, char field[SCHEMA_FIELD_MAX],
+                 char reason[SCHEMA_REASON_MAX])
+{
     char node_text[NODE_LEN + 1];
     node_format(node, node_text);
     char type[32];
@@ -135,6 +144,5 @@ schema_check(const void *record, size_t len, uint32_t node, char field[SCHEMA_FI
         if (rc == ERR_NOT_FOUND)
             rc = check_own(type, m, node, node_text, field, reason);
     }
-    wire_reader_destroy(&r);
     return rc;
 }

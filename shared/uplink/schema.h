@@ -18,6 +18,8 @@
 #ifndef JIANCHA_SCHEMA_H
 #define JIANCHA_SCHEMA_H
 
+#include "wire.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +29,8 @@
 /* 0, or ERR_INVALID with the failing field ("" for the record as a whole) and the reason. */
 int schema_check(const void *record, size_t len, uint32_t node, char field[SCHEMA_FIELD_MAX],
                  char reason[SCHEMA_REASON_MAX]) __attribute__((warn_unused_result));
+/* The same for a record its caller has decoded already (one decode per record on a hot path). */
+int schema_check_map(const wire_obj_t *record, uint32_t node, char field[SCHEMA_FIELD_MAX],
+                     char reason[SCHEMA_REASON_MAX]) __attribute__((warn_unused_result));
 
 #endif
