@@ -1,9 +1,9 @@
-/* jiancha-aggregator: receives signed batches from its children, verifies and stores them, and
- * acknowledges each only after the commit that stored it.
- *
- * One zloop: the ROUTER socket children connect to, and a ticker for heartbeats and session
- * expiry. A session is a ROUTER routing id that said HELLO for a known child; batches on any other
- * routing id are answered "hello-first". All checks and storage live in libjiancha's ingest.
+/* jiancha-aggregator: a city or province centre. Configuration, wiring and the loop: the
+ * children's side of the uplink is server.h (sessions, batches stored by ingest and acknowledged
+ * after their commit), the parent's side link.h, the office's intake and desk office.h. What is
+ * here is what the node does with what arrives: bundles taken and passed down (relay.h, a new
+ * signing key or calendar adopted), decisions passed down, and on a timer the node's own checks
+ * (node.silent, node.clock, calendar.coverage) and the sealing of what goes up.
  */
 #include "bundle.h"
 #include "calendar.h"
@@ -20,20 +20,18 @@
 #include "proto.h"
 #include "relay.h"
 #include "rotation.h"
+#include "server.h"
 #include "sign.h"
 #include "silence.h"
 #include "skew.h"
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
-#include "zap.h"
 
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#define DRAIN_MAX 256 /* messages handled per wakeup, and so per group commit */
 
 static const struct conf_key config_table[] = {
     {"aggregator/node", CONF_STR, NULL, 0, 0, "this node's six-digit division code"},
@@ -97,30 +95,14 @@ static const struct conf_key config_table[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-#define SESSIONS_PER_NODE 4 /* connections one node may hold in session at once */
-
-struct session {
-    uint8_t id[256];
-    size_t id_len;
-    uint32_t node;
-    char key_id[SIGN_KEY_ID_LEN + 1]; /* the key its HELLO was signed with */
-    int64_t last_rx_ms; /* monotonic: a session lives by messages, not by the wall clock */
-    int64_t last_tx_ms;
-};
-
 struct aggregator {
     conf_t *conf;
     const char *config_path; /* read again on SIGHUP */
     char node_text[7];
     store_t *store;
     ingest_t *ingest;
-    zsock_t *router;
+    server_t *server; /* the children's side of the uplink (server.h) */
     zloop_t *loop;
-    struct session *sessions;
-    size_t n_sessions, cap_sessions, max_sessions;
-    int64_t heartbeat_ms, session_timeout_ms;
-    uint64_t batches_in, acks, nacks;
-    bool fatal;
     /* forwarding to a parent (NULL link at the top tier) */
     rotation_t *rot; /* the signing key in force, and its successor while rotating */
     link_t *link;
@@ -137,100 +119,10 @@ struct aggregator {
     int64_t coverage_due_ms; /* when calendar.coverage is judged next (0: at the next tick) */
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
-    zap_t *zap;
-    uint32_t rollup_only[256]; /* children told to send alerts and counters only */
-    size_t n_rollup_only;
-    bool have_publisher, have_publisher_curve;
+    bool have_publisher;
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
-    uint8_t publisher_curve[SIGN_CURVE_BYTES];
     struct log_limit bundle_refusals;
-    struct log_limits hello_refusals; /* per node: a refused child retries at every backoff */
 };
-
-static struct session *
-find_session(struct aggregator *a, zframe_t *id)
-{
-    for (size_t i = 0; i < a->n_sessions; i++)
-        if (a->sessions[i].id_len == zframe_size(id) &&
-            memcmp(a->sessions[i].id, zframe_data(id), zframe_size(id)) == 0)
-            return &a->sessions[i];
-    return NULL;
-}
-
-static void
-send_to(struct aggregator *a, const void *id, size_t id_len, enum proto_cmd cmd,
-        const struct wire_buf *body)
-{
-    zmsg_t *m = zmsg_new();
-    zmsg_addmem(m, id, id_len);
-    zmsg_addstr(m, proto_cmd_name(cmd));
-    zmsg_addmem(m, body->data, body->len);
-    if (zmsg_send(&m, a->router) != 0)
-        zmsg_destroy(&m); /* the child is gone; it will resend after reconnecting */
-}
-
-static void
-send_bundle_to(struct aggregator *a, const void *id, size_t id_len, const struct wire_buf *doc,
-               const struct wire_buf *sig)
-{
-    zmsg_t *m = zmsg_new();
-    zmsg_addmem(m, id, id_len);
-    zmsg_addstr(m, proto_cmd_name(PROTO_BUNDLE));
-    zmsg_addmem(m, doc->data, doc->len);
-    zmsg_addmem(m, sig->data, sig->len);
-    if (zmsg_send(&m, a->router) != 0)
-        zmsg_destroy(&m); /* the child gets it again at its next session */
-}
-
-/* Every bundle held here, to one child (at each session: it keeps only what is newer). */
-static void
-send_bundles(struct aggregator *a, const void *id, size_t id_len)
-{
-    /* certificates before the list that may retire the keys they replace; every kind a bundle
-     * can be (bundle_kind_known), or a child that was away never gets it */
-    static const char *const kinds[] = {"catalog", "calendar", "certs", "crl", "operators"};
-    store_txn_t *t = NULL;
-    if (store_read(a->store, &t) != 0)
-        return;
-    struct wire_buf doc, sig;
-    wire_buf_init(&doc);
-    wire_buf_init(&sig);
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        uint64_t version;
-        wire_buf_reset(&doc);
-        wire_buf_reset(&sig);
-        if (bundle_held(t, kinds[i], &version, &doc, &sig) == 0 && version)
-            send_bundle_to(a, id, id_len, &doc, &sig);
-    }
-    wire_buf_fini(&doc);
-    wire_buf_fini(&sig);
-    store_abort(&t);
-}
-
-/* Sessions whose HELLO key is no longer valid are told so and forgotten: their next message gets
- * "hello-first", and their HELLO is refused with the reason. */
-static void
-cut_off_revoked(struct aggregator *a, int64_t now)
-{
-    for (size_t i = 0; i < a->n_sessions;) {
-        struct session *s = &a->sessions[i];
-        char why[160], node[7];
-        if (ingest_key_for(a->ingest, s->node, s->key_id, strlen(s->key_id), now, why)) {
-            i++;
-            continue;
-        }
-        node_format(s->node, node);
-        struct proto_refuse r;
-        snprintf(r.reason, sizeof r.reason, "session closed: %.140s", why);
-        struct wire_buf b;
-        wire_buf_init(&b);
-        proto_refuse_encode(&r, &b);
-        send_to(a, s->id, s->id_len, PROTO_REFUSE, &b);
-        wire_buf_fini(&b);
-        log_warn("aggregator: session cut off node=%s: %s", node, why);
-        a->sessions[i] = a->sessions[--a->n_sessions];
-    }
-}
 
 /* The office's desk counts working days with the newest calendar: a calendar bundle from the
  * province replaces the configured file, as it does at a collector. */
@@ -266,20 +158,20 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     int rc = relay_take(&r, doc, len, sig, sig_len, now, &res, why);
     *version = res.bundle.version;
     if (res.revoked)
-        cut_off_revoked(a, now);
+        server_cut_off_revoked(a->server, now);
     if (rc != 0)
         return rc;
     const struct bundle *b = &res.bundle;
+    struct server_stats st;
+    server_stats(a->server, &st);
     log_info("aggregator: bundle kind=%s version=%llu publisher=%s passed to children=%zu",
-             b->kind, (unsigned long long)b->version, b->publisher, a->n_sessions);
+             b->kind, (unsigned long long)b->version, b->publisher, st.sessions);
     if (a->link && strcmp(b->kind, "certs") == 0 &&
         rotation_consider(a->rot, b->body, b->body_len))
         link_set_key(a->link, rotation_key(a->rot), rotation_curve(a->rot));
     if (strcmp(b->kind, "calendar") == 0)
         adopt_calendar(a, b->body, b->body_len, b->version);
-    struct wire_buf d = {(uint8_t *)doc, len, 0}, s = {(uint8_t *)sig, sig_len, 0};
-    for (size_t i = 0; i < a->n_sessions; i++)
-        send_bundle_to(a, a->sessions[i].id, a->sessions[i].id_len, &d, &s);
+    server_send_bundle(a->server, doc, len, sig, sig_len);
     if (a->link && !a->unsealed) {
         a->unsealed = true; /* the bundle.applied record goes up */
         a->unsealed_since_ms = timestamp_mono_ms();
@@ -299,26 +191,12 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
         log_warn("aggregator: bundle from the parent refused: %s", why);
 }
 
-struct decide_to {
-    struct aggregator *a;
-    const struct session *s;
-};
-
-static void
-send_decision(void *arg, const void *record, size_t len)
+/* The closings decided here or above that are still open below a child (desk.h). */
+static int
+decisions_for(void *arg, uint32_t node, void (*send)(void *, const void *, size_t), void *send_arg)
 {
-    struct decide_to *d = arg;
-    struct wire_buf b = {(uint8_t *)record, len, 0};
-    send_to(d->a, d->s->id, d->s->id_len, PROTO_DECIDE, &b);
-}
-
-/* The closings decided here or above that are still open below this child (desk.h). */
-static void
-send_decisions(struct aggregator *a, const struct session *s)
-{
-    struct decide_to d = {a, s};
-    if (office_each_decision(a->office, s->node, send_decision, &d) != 0)
-        log_warn("aggregator: cannot read the decisions for children; they go at the next session");
+    struct aggregator *a = arg;
+    return office_each_decision(a->office, node, send, send_arg);
 }
 
 static void
@@ -330,8 +208,8 @@ on_parent_decision(void *arg, const void *record, size_t len)
     int rc = office_take_decision(a->office, timestamp_now_ms(), record, len, &pass_on, &dr);
     if (rc == 0 && dr.sealed && a->link)
         link_kick(a->link);
-    for (size_t i = 0; pass_on && i < a->n_sessions; i++)
-        send_decisions(a, &a->sessions[i]);
+    if (pass_on)
+        server_send_decisions(a->server);
 }
 
 static void
@@ -343,269 +221,27 @@ on_parent_session(void *arg, const struct proto_welcome *w)
                  w->mode);
 }
 
-/* A publisher's BUNDLE on the listening socket: answered ACK (version now held) or NACK. */
-static void
-handle_publish(struct aggregator *a, zframe_t *id, zframe_t *doc, zframe_t *sig, int64_t now)
-{
-    uint64_t version = 0;
-    char why[160] = "";
-    int rc = sig ? take_bundle(a, zframe_data(doc), zframe_size(doc), zframe_data(sig),
-                               zframe_size(sig), now, &version, why)
-                 : ERR_DECODE;
-    struct wire_buf b;
-    wire_buf_init(&b);
-    if (rc == 0) {
-        struct proto_ack ack = {version};
-        proto_ack_encode(&ack, &b);
-        send_to(a, zframe_data(id), zframe_size(id), PROTO_ACK, &b);
-    } else {
-        struct proto_nack n = {0};
-        n.seq = version;
-        n.permanent = true;
-        snprintf(n.code, sizeof n.code, "%s",
-                 rc == ERR_EXISTS ? PROTO_NACK_STALE
-                 : rc == ERR_BAD_SIGNATURE ? PROTO_NACK_BAD_SIGNATURE
-                                           : PROTO_NACK_MALFORMED);
-        snprintf(n.reason, sizeof n.reason, "%s", sig ? why : "BUNDLE must have two frames");
-        proto_nack_encode(&n, &b);
-        send_to(a, zframe_data(id), zframe_size(id), PROTO_NACK, &b);
-        log_warn("aggregator: bundle refused: %s", n.reason);
-    }
-    wire_buf_fini(&b);
-}
-
-static bool
-is_rollup_only(const struct aggregator *a, uint32_t node)
-{
-    for (size_t i = 0; i < a->n_rollup_only; i++)
-        if (a->rollup_only[i] == node)
-            return true;
-    return false;
-}
-
-static bool
-admit_transport(void *arg, const uint8_t key[ZAP_KEY_BYTES], char user_id[16], char why[160])
-{
-    struct aggregator *a = arg;
-    if (a->have_publisher_curve && memcmp(key, a->publisher_curve, ZAP_KEY_BYTES) == 0) {
-        snprintf(user_id, 16, "publisher"); /* may hand over bundles, never say HELLO */
-        return true;
-    }
-    return ingest_admit_transport(a->ingest, key, timestamp_now_ms(), user_id, why);
-}
-
-static void
-handle_hello(struct aggregator *a, zframe_t *id, zframe_t *body, zframe_t *sig, int64_t now)
-{
-    struct proto_hello h = {0};
-    struct wire_buf b;
-    wire_buf_init(&b);
-    char reason[160];
-    struct proto_welcome w;
-    int rc = ingest_hello(a->ingest, zframe_data(body), zframe_size(body),
-                          sig ? zframe_data(sig) : NULL, sig ? zframe_size(sig) : 0, now, &h, &w,
-                          reason);
-    if (rc != 0) {
-        struct proto_refuse r;
-        snprintf(r.reason, sizeof r.reason, "%s", reason);
-        proto_refuse_encode(&r, &b);
-        send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
-        uint64_t suppressed;
-        if (log_allow_from(&a->hello_refusals, node_number(h.node[0] ? h.node : "000000"),
-                           10, &suppressed))
-            log_warn("aggregator: session refused node=%s: %s suppressed=%llu",
-                     h.node[0] ? h.node : "?", reason, (unsigned long long)suppressed);
-        wire_buf_fini(&b);
-        return;
-    }
-    memcpy(w.node, a->node_text, 7);
-    /* Under CurveZMQ the connection's transport key already names a node: it must be this one. */
-    const char *user = zap_user_of(body);
-    if (a->zap && (!user || strcmp(user, h.node) != 0)) {
-        struct proto_refuse r;
-        snprintf(r.reason, sizeof r.reason, "HELLO for %s on a connection authenticated as %s",
-                 h.node, user ? user : "nobody");
-        proto_refuse_encode(&r, &b);
-        send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
-        log_warn("aggregator: session refused node=%s: %s", h.node, r.reason);
-        wire_buf_fini(&b);
-        return;
-    }
-    /* Sessions are bounded per node and in all, so a peer opening connection after connection
-     * cannot fill the table. (A node may hold a few at once: a clone and the real node both
-     * need one for their histories to be compared.) */
-    uint32_t hello_node = node_number(h.node);
-    size_t of_node = 0, oldest = 0;
-    for (size_t i = 0; i < a->n_sessions; i++)
-        if (a->sessions[i].node == hello_node &&
-            (of_node++ == 0 || a->sessions[i].last_rx_ms < a->sessions[oldest].last_rx_ms))
-            oldest = i;
-    if (of_node >= SESSIONS_PER_NODE && !find_session(a, id)) {
-        /* the node's quietest connection goes: a flapping link leaves dead ones behind */
-        log_info("aggregator: session dropped node=%s (its oldest of %d)", h.node,
-                 SESSIONS_PER_NODE);
-        a->sessions[oldest] = a->sessions[--a->n_sessions];
-    }
-    struct session *s = find_session(a, id);
-    if (!s && a->n_sessions >= a->max_sessions) {
-        struct proto_refuse r;
-        snprintf(r.reason, sizeof r.reason, "this aggregator holds %zu sessions, its limit "
-                 "(listen/max_sessions)", a->n_sessions);
-        proto_refuse_encode(&r, &b);
-        send_to(a, zframe_data(id), zframe_size(id), PROTO_REFUSE, &b);
-        log_warn("aggregator: session refused node=%s: %s", h.node, r.reason);
-        wire_buf_fini(&b);
-        return;
-    }
-    if (!s) {
-        if (a->n_sessions == a->cap_sessions) {
-            a->cap_sessions = a->cap_sessions ? 2 * a->cap_sessions : 16;
-            a->sessions = xrealloc(a->sessions, a->cap_sessions * sizeof *a->sessions);
-        }
-        s = &a->sessions[a->n_sessions++];
-        memset(s, 0, sizeof *s);
-        s->id_len = zframe_size(id) < sizeof s->id ? zframe_size(id) : sizeof s->id;
-        memcpy(s->id, zframe_data(id), s->id_len);
-    }
-    s->node = node_number(h.node);
-    memcpy(s->key_id, h.key_id, sizeof s->key_id);
-    s->last_rx_ms = s->last_tx_ms = timestamp_mono_ms();
-    snprintf(w.mode, sizeof w.mode, "%s",
-             is_rollup_only(a, s->node) ? PROTO_MODE_ROLLUP : PROTO_MODE_ALL);
-    proto_welcome_encode(&w, &b);
-    send_to(a, s->id, s->id_len, PROTO_WELCOME, &b);
-    send_bundles(a, s->id, s->id_len);
-    send_decisions(a, s);
-    log_info("aggregator: session open node=%s key=%s mode=%s resume_after=%llu", h.node,
-             h.key_id, w.mode, (unsigned long long)w.last_seq);
-    wire_buf_fini(&b);
-}
-
+/* A publisher's BUNDLE on the listening socket (server.h). */
 static int
-on_router(zloop_t *loop, zsock_t *sock, void *arg)
+on_publish(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len, int64_t now,
+           uint64_t *version, char why[160])
 {
-    (void)loop;
+    return take_bundle(arg, doc, len, sig, sig_len, now, version, why);
+}
+
+/* Children's batches were committed: what is new goes up to the parent. */
+static void
+on_stored(void *arg, int rc)
+{
     struct aggregator *a = arg;
-    int64_t now = timestamp_now_ms();
-    zmsg_t *held[DRAIN_MAX];
-    struct ingest_msg batches[DRAIN_MAX];
-    zframe_t *ids[DRAIN_MAX];
-    size_t nb = 0;
-    for (int i = 0; i < DRAIN_MAX && (zsock_events(sock) & ZMQ_POLLIN); i++) {
-        zmsg_t *msg = zmsg_recv(sock);
-        if (!msg)
-            break;
-        zframe_t *id = zmsg_first(msg);
-        zframe_t *cf = zmsg_next(msg);
-        enum proto_cmd cmd;
-        if (!id || !cf || proto_cmd_parse(zframe_data(cf), zframe_size(cf), &cmd) != 0) {
-            zmsg_destroy(&msg);
-            continue;
-        }
-        struct session *s = find_session(a, id);
-        if (s) {
-            s->last_rx_ms = timestamp_mono_ms();
-            ingest_touch(a->ingest, s->node, now);
-        }
-        zframe_t *f1 = zmsg_next(msg);
-        if (cmd == PROTO_HELLO && f1) {
-            handle_hello(a, id, f1, zmsg_next(msg), now);
-        } else if (cmd == PROTO_BUNDLE && f1) {
-            handle_publish(a, id, f1, zmsg_next(msg), now);
-        } else if (cmd == PROTO_PING && f1 && !s) {
-            /* A child still talking to this aggregator's previous run (ZeroMQ reconnected under
-             * it): no session, so it must say HELLO again, or an idle child would never get one
-             * (no bundles, no position, and silent to node.silent). */
-            struct proto_nack n = {0};
-            snprintf(n.code, sizeof n.code, "%s", PROTO_NACK_HELLO_FIRST);
-            snprintf(n.reason, sizeof n.reason, "say HELLO first");
-            struct wire_buf b;
-            wire_buf_init(&b);
-            proto_nack_encode(&n, &b);
-            send_to(a, zframe_data(id), zframe_size(id), PROTO_NACK, &b);
-            wire_buf_fini(&b);
-        } else if (cmd == PROTO_PING && f1) {
-            struct proto_ping ping = {0};
-            if (proto_ping_decode(zframe_data(f1), zframe_size(f1), &ping) == 0)
-                ingest_note_ping(a->ingest, s->node, &ping, now);
-            /* the echo is the PING's own time, not whatever else a body may carry */
-            struct proto_ping pong = {ping.sent_ms, 0, {0}, false};
-            struct wire_buf b;
-            wire_buf_init(&b);
-            proto_ping_encode(&pong, &b);
-            send_to(a, zframe_data(id), zframe_size(id), PROTO_PONG, &b);
-            wire_buf_fini(&b);
-        } else if (cmd == PROTO_BATCH) {
-            zframe_t *f2 = zmsg_next(msg), *f3 = zmsg_next(msg), *f4 = zmsg_next(msg);
-            struct ingest_msg *m = &batches[nb];
-            memset(m, 0, sizeof *m);
-            if (!s || !f1 || !f2 || !f3 || !f4 || zmsg_next(msg)) {
-                struct proto_nack n = {0};
-                snprintf(n.code, sizeof n.code, "%s", s ? PROTO_NACK_MALFORMED
-                                                        : PROTO_NACK_HELLO_FIRST);
-                snprintf(n.reason, sizeof n.reason, "%s",
-                         s ? "BATCH must have four frames" : "say HELLO first");
-                n.permanent = s != NULL;
-                struct wire_buf b;
-                wire_buf_init(&b);
-                proto_nack_encode(&n, &b);
-                send_to(a, zframe_data(id), zframe_size(id), PROTO_NACK, &b);
-                wire_buf_fini(&b);
-                zmsg_destroy(&msg);
-                continue;
-            }
-            m->node = s->node;
-            m->header = zframe_data(f1);
-            m->header_len = zframe_size(f1);
-            m->payload = zframe_data(f2);
-            m->payload_len = zframe_size(f2);
-            m->key_id = zframe_data(f3);
-            m->key_id_len = zframe_size(f3);
-            m->sig = zframe_data(f4);
-            m->sig_len = zframe_size(f4);
-            ids[nb] = id;
-            held[nb++] = msg;
-            continue; /* kept until the group is committed */
-        }
-        zmsg_destroy(&msg);
+    if (!a->link || rc != 0)
+        return;
+    if (!a->unsealed) {
+        a->unsealed = true; /* a partial batch for the parent may be waiting */
+        a->unsealed_since_ms = timestamp_mono_ms();
     }
-    if (nb == 0)
-        return 0;
-    /* A failed commit has already turned every reply into NACK busy. After EIO the page cache
-     * can no longer be trusted (fsyncgate), so the daemon stops and its supervisor restarts it. */
-    int rc = ingest_batches(a->ingest, batches, nb, now);
-    a->batches_in += nb;
-    if (a->link && rc == 0) {
-        if (!a->unsealed) {
-            a->unsealed = true; /* a partial batch for the parent may be waiting */
-            a->unsealed_since_ms = timestamp_mono_ms();
-        }
-        if (ingest_take_sealed(a->ingest))
-            link_kick(a->link);
-    }
-    struct wire_buf b;
-    wire_buf_init(&b);
-    for (size_t i = 0; i < nb; i++) {
-        wire_buf_reset(&b);
-        if (batches[i].ack) {
-            proto_ack_encode(&batches[i].reply_ack, &b);
-            send_to(a, zframe_data(ids[i]), zframe_size(ids[i]), PROTO_ACK, &b);
-            a->acks++;
-        } else {
-            proto_nack_encode(&batches[i].reply_nack, &b);
-            send_to(a, zframe_data(ids[i]), zframe_size(ids[i]), PROTO_NACK, &b);
-            a->nacks++;
-        }
-        zmsg_destroy(&held[i]);
-    }
-    wire_buf_fini(&b);
-    if (rc == ERR_IO || rc == ERR_CORRUPT) {
-        log_error("aggregator: storage cannot be trusted, stopping for a restart: %s",
-                  err_str(rc));
-        a->fatal = true;
-        return -1;
-    }
-    return 0;
+    if (ingest_take_sealed(a->ingest))
+        link_kick(a->link);
 }
 
 /* The supervision desk: actions entered here, and the deadlines of this office's alerts,
@@ -647,8 +283,8 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
         a->unsealed_since_ms = timestamp_mono_ms();
     }
     /* a closing entered here for an alert below goes down at once */
-    for (size_t i = 0; in.accepted && i < a->n_sessions; i++)
-        send_decisions(a, &a->sessions[i]);
+    if (in.accepted)
+        server_send_decisions(a->server);
     run_desk(a, judging_now(a));
     return 0;
 }
@@ -719,26 +355,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     struct aggregator *a = arg;
     int64_t now = timestamp_now_ms(), mono = timestamp_mono_ms();
-    for (size_t i = 0; i < a->n_sessions;) {
-        struct session *s = &a->sessions[i];
-        if (mono - s->last_rx_ms > a->session_timeout_ms) {
-            char node[7];
-            node_format(s->node, node);
-            log_info("aggregator: session expired node=%s", node);
-            a->sessions[i] = a->sessions[--a->n_sessions];
-            continue;
-        }
-        if (mono - s->last_tx_ms >= a->heartbeat_ms) {
-            struct proto_ping p = {now, 0, {0}, false}; /* wall time: children compare clocks */
-            struct wire_buf b;
-            wire_buf_init(&b);
-            proto_ping_encode(&p, &b);
-            send_to(a, s->id, s->id_len, PROTO_PING, &b);
-            wire_buf_fini(&b);
-            s->last_tx_ms = mono;
-        }
-        i++;
-    }
+    server_tick(a->server, now, mono);
     if (mono - a->contacts_saved_ms >= 5000) {
         a->contacts_saved_ms = mono;
         if (ingest_save_contacts(a->ingest) != 0)
@@ -794,9 +411,11 @@ on_stats(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     struct aggregator *a = arg;
+    struct server_stats st;
+    server_stats(a->server, &st);
     log_info("aggregator: stats node=%s sessions=%zu batches=%llu acks=%llu nacks=%llu",
-             a->node_text, a->n_sessions, (unsigned long long)a->batches_in,
-             (unsigned long long)a->acks, (unsigned long long)a->nacks);
+             a->node_text, st.sessions, (unsigned long long)st.batches,
+             (unsigned long long)st.acks, (unsigned long long)st.nacks);
     return 0;
 }
 
@@ -826,6 +445,86 @@ parse_codes(struct aggregator *a, const char *config_path, const char *key, uint
     return 0;
 }
 
+/* The publisher's key (bundle/publisher_key), and its transport key beside it (NAME.curve-pub),
+ * if any: the publisher may connect to hand bundles over CurveZMQ. */
+static int
+load_publisher(struct aggregator *a, const char *config_path, uint8_t curve[SIGN_CURVE_BYTES],
+               bool *have_curve)
+{
+    const char *pub = conf_str(a->conf, "bundle/publisher_key");
+    *have_curve = false;
+    if (!*pub)
+        return 0;
+    char pub_node[7];
+    int rc = sign_public_load(pub, a->publisher_pk, pub_node);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s: key \"bundle/publisher_key\": %s: %s\n",
+                config_path, pub, err_str(rc));
+        return rc;
+    }
+    a->have_publisher = true;
+    size_t pl = strlen(pub);
+    if (pl > 4 && strcmp(pub + pl - 4, ".pub") == 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%.*s.curve-pub", (int)(pl - 4), pub);
+        *have_curve = access(path, F_OK) == 0 && sign_curve_public_load(path, curve, NULL) == 0;
+    }
+    return 0;
+}
+
+/* The children's side: the server bound where they connect (listen/...), and the bound endpoint
+ * written to DATA/listen.endpoint (with a port of * the system picks one; scripts and operators
+ * read it there). */
+static int
+listen_children(struct aggregator *a, const char *config_path, uint64_t max_batch_bytes)
+{
+    uint8_t publisher_curve[SIGN_CURVE_BYTES];
+    bool have_publisher_curve;
+    int rc = load_publisher(a, config_path, publisher_curve, &have_publisher_curve);
+    if (rc != 0)
+        return rc;
+    uint32_t rollup_only[SERVER_ROLLUP_MAX];
+    struct server_options so = {
+        .endpoint = conf_str(a->conf, "listen/endpoint"),
+        .node = a->node,
+        .heartbeat_ms = conf_int(a->conf, "listen/heartbeat_ms"),
+        .session_timeout_ms = conf_int(a->conf, "listen/session_timeout_ms"),
+        .max_sessions = (size_t)conf_int(a->conf, "listen/max_sessions"),
+        .max_batch_bytes = max_batch_bytes,
+        .rollup_only = rollup_only,
+        .publisher_curve = have_publisher_curve ? publisher_curve : NULL,
+    };
+    if (parse_codes(a, config_path, "aggregator/rollup_only", rollup_only, SERVER_ROLLUP_MAX,
+                    &so.n_rollup_only) != 0)
+        return ERR_CONFIG;
+    const char *curve_path = conf_str(a->conf, "listen/curve_key");
+    if (*curve_path) {
+        char curve_node[7] = "";
+        rc = sign_curve_load(curve_path, &a->curve, curve_node);
+        if (rc != 0 || strcmp(curve_node, a->node_text) != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s: key \"listen/curve_key\": %s: %s\n",
+                    config_path, curve_path, rc ? err_str(rc) : "belongs to another node");
+            return rc ? rc : ERR_CONFIG;
+        }
+        so.curve = a->curve;
+    }
+    struct server_hooks hooks = {on_publish, decisions_for, on_stored, a};
+    char why[256];
+    if ((rc = server_open(&so, &hooks, a->ingest, a->store, a->loop, &a->server, why)) != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s\n", why);
+        return rc;
+    }
+    const char *data = conf_str(a->conf, "aggregator/data");
+    char *path = xasprintf("%s/listen.endpoint", data), *tmp = xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", server_endpoint(a->server)) < 0 || fclose(f) != 0 ||
+        rename(tmp, path) != 0)
+        log_warn("aggregator: cannot record the bound endpoint path=%s", path);
+    free(path);
+    free(tmp);
+    return 0;
+}
+
 static int
 setup(struct aggregator *a, const char *config_path, bool check_only)
 {
@@ -851,9 +550,6 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         return 0;
     }
     snprintf(a->node_text, sizeof a->node_text, "%s", node);
-    a->heartbeat_ms = conf_int(a->conf, "listen/heartbeat_ms");
-    a->session_timeout_ms = conf_int(a->conf, "listen/session_timeout_ms");
-    a->max_sessions = (size_t)conf_int(a->conf, "listen/max_sessions");
     if (sign_init() != 0)
         return ERR_STATE;
     const char *data = conf_str(a->conf, "aggregator/data");
@@ -909,10 +605,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     {
         uint32_t kids[4096];
         size_t nk = 0;
-        if (parse_codes(a, config_path, "aggregator/children", kids, 4096, &nk) != 0 ||
-            parse_codes(a, config_path, "aggregator/rollup_only", a->rollup_only,
-                        sizeof a->rollup_only / sizeof a->rollup_only[0],
-                        &a->n_rollup_only) != 0)
+        if (parse_codes(a, config_path, "aggregator/children", kids, 4096, &nk) != 0)
             return ERR_CONFIG;
         if (!*conf_str(a->conf, "aggregator/children")) {
             size_t n_nodes;
@@ -979,66 +672,9 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         store_abort(&t);
         wire_buf_fini(&doc);
     }
-    const char *pub = conf_str(a->conf, "bundle/publisher_key");
-    if (*pub) {
-        char pub_node[7];
-        rc = sign_public_load(pub, a->publisher_pk, pub_node);
-        if (rc != 0) {
-            fprintf(stderr, "jiancha-aggregator: %s: key \"bundle/publisher_key\": %s: %s\n",
-                    config_path, pub, err_str(rc));
-            return rc;
-        }
-        a->have_publisher = true;
-        /* the publisher's transport key beside its signing key (NAME.curve-pub), if any: it may
-         * connect to hand bundles over CurveZMQ */
-        size_t pl = strlen(pub);
-        if (pl > 4 && strcmp(pub + pl - 4, ".pub") == 0) {
-            char path[4096];
-            snprintf(path, sizeof path, "%.*s.curve-pub", (int)(pl - 4), pub);
-            a->have_publisher_curve = access(path, F_OK) == 0 &&
-                                      sign_curve_public_load(path, a->publisher_curve, NULL) == 0;
-        }
-    }
     a->loop = zloop_new();
-    a->router = zsock_new(ZMQ_ROUTER);
-    const char *curve_path = conf_str(a->conf, "listen/curve_key");
-    if (*curve_path) {
-        /* CurveZMQ: only transport keys of valid certificates of this node's children get in */
-        char curve_node[7] = "";
-        rc = sign_curve_load(curve_path, &a->curve, curve_node);
-        if (rc != 0 || strcmp(curve_node, a->node_text) != 0) {
-            fprintf(stderr, "jiancha-aggregator: %s: key \"listen/curve_key\": %s: %s\n",
-                    config_path, curve_path, rc ? err_str(rc) : "belongs to another node");
-            return rc ? rc : ERR_CONFIG;
-        }
-        rc = zap_start(a->loop, admit_transport, a, &a->zap);
-        if (rc != 0)
-            return rc;
-        zap_curve_server(a->router, sign_curve_secret(a->curve));
-        rc = zap_watch(a->zap, a->router);
-        if (rc != 0)
-            log_warn("aggregator: cannot watch CurveZMQ handshakes: failures go unlogged");
-    }
-    zsock_set_linger(a->router, 0);
-    zsock_set_sndtimeo(a->router, 0);
-    zsock_set_router_mandatory(a->router, 0);
-    zsock_set_maxmsgsize(a->router, (int64_t)io.max_batch_bytes + (1 << 16));
-    zsock_set_heartbeat_ivl(a->router, (int)a->heartbeat_ms);
-    zsock_set_heartbeat_timeout(a->router, (int)a->session_timeout_ms);
-    const char *ep = conf_str(a->conf, "listen/endpoint");
-    if (zsock_bind(a->router, "%s", ep) < 0) {
-        fprintf(stderr, "jiancha-aggregator: cannot bind %s: %s\n", ep, zmq_strerror(zmq_errno()));
-        return ERR_NET;
-    }
-    /* With a port of * the system picks one; scripts and operators read it from this file. */
-    const char *bound = zsock_endpoint(a->router);
-    char *path = xasprintf("%s/listen.endpoint", data), *tmp = xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
-        log_warn("aggregator: cannot record the bound endpoint path=%s", path);
-    free(path);
-    free(tmp);
-    zloop_reader(a->loop, a->router, on_router, a);
+    if ((rc = listen_children(a, config_path, io.max_batch_bytes)) != 0)
+        return rc;
     zloop_reader(a->loop, office_socket(a->office), on_intake, a);
     zloop_timer(a->loop, 10, 0, on_tick, a);
     if (*up) {
@@ -1067,7 +703,8 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         log_info("aggregator: forwarding node=%s parent=%s", a->node_text, up);
     }
     zloop_timer(a->loop, 10000, 0, on_stats, a);
-    log_info("aggregator: listening node=%s endpoint=%s", a->node_text, bound);
+    log_info("aggregator: listening node=%s endpoint=%s", a->node_text,
+             server_endpoint(a->server));
     return 0;
 }
 
@@ -1080,14 +717,12 @@ teardown(struct aggregator *a)
     office_destroy(&a->office);
     calendar_destroy(&a->cal);
     rotation_destroy(&a->rot);
-    zap_stop(&a->zap);
+    server_destroy(&a->server);
     sign_curve_destroy(&a->curve);
     zloop_destroy(&a->loop);
-    zsock_destroy(&a->router);
     ingest_destroy(&a->ingest);
     store_close(&a->store);
     conf_destroy(&a->conf);
-    free(a->sessions);
 }
 
 int
@@ -1114,7 +749,9 @@ main(int argc, char **argv)
     if (rc == 0 && !check) {
         zloop_start(a.loop);
         log_info("aggregator: stopping node=%s", a.node_text);
-        if (a.fatal)
+        struct server_stats st;
+        server_stats(a.server, &st);
+        if (st.fatal)
             rc = ERR_IO;
     }
     teardown(&a);

@@ -1,6 +1,6 @@
 /* link: the uplink protocol's client side (docs/protocol.md), shared by the collector and by a
- * city aggregator forwarding to its own parent; the server side is ingest and the aggregator's
- * loop.
+ * city aggregator forwarding to its own parent; the parent side is server.h (sessions, replies)
+ * with ingest.h (checks, storage).
  *
  * A link owns one DEALER socket to the parent and sends the sealed batches of a spool in order:
  * HELLO, then from the parent's stated position, with at most `window` batches unacknowledged.
