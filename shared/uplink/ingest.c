@@ -11,11 +11,10 @@
  */
 #include "ingest.h"
 
+#include "arrival.h"
 #include "batch.h"
-#include "bundle.h"
+#include "carry.h"
 #include "cert.h"
-#include "counter.h"
-#include "desk.h"
 #include "err.h"
 #include "event.h"
 #include "file.h"
@@ -567,12 +566,64 @@ struct txn_args {
     struct clone *invalid; /* a batch refused for a record: quarantined in the next run */
 };
 
-static int store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w,
-                       const struct ingest_msg *m, const struct batch_header *h,
-                       int64_t accepted);
+/* Where a batch stands against its node's chain (docs/protocol.md), for a child's own batches and
+ * for carried ones alike. */
+enum chain_place {
+    CHAIN_NEXT,     /* follows the last batch held: store it */
+    CHAIN_HELD,     /* an exact duplicate of a batch held */
+    CHAIN_CONFLICT, /* reuses a sequence held with other content */
+    CHAIN_GAP,      /* a later batch than the next */
+    CHAIN_BROKEN,   /* the next sequence, but its prev hash or first record does not follow */
+};
 
 static int stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq,
                               uint8_t out[SIGN_HASH_BYTES]);
+
+/* 0 with *place, and for anything but CHAIN_NEXT and CHAIN_HELD why in the node's own terms; or
+ * a storage error. */
+static int
+chain_place(store_txn_t *t, const struct ingest_node *w, const void *header, size_t header_len,
+            const struct batch_header *h, enum chain_place *place, char why[160])
+{
+    if (h->seq <= w->last_seq) {
+        uint8_t mine[SIGN_HASH_BYTES], theirs[SIGN_HASH_BYTES];
+        int rc = stored_header_hash(t, w->node, h->seq, mine);
+        if (rc != 0 && rc != ERR_NOT_FOUND)
+            return rc;
+        batch_hash(header, header_len, theirs);
+        *place = rc == 0 && memcmp(mine, theirs, sizeof mine) == 0 ? CHAIN_HELD : CHAIN_CONFLICT;
+        snprintf(why, 160, "batch %llu was already stored with other content",
+                 (unsigned long long)h->seq);
+    } else if (h->seq > w->last_seq + 1) {
+        *place = CHAIN_GAP;
+        snprintf(why, 160, "expected batch %llu", (unsigned long long)w->last_seq + 1);
+    } else if (memcmp(h->prev, w->last_hash, SIGN_HASH_BYTES) != 0 ||
+               h->first != w->last_record + 1) {
+        *place = CHAIN_BROKEN;
+        snprintf(why, 160,
+                 "batch %llu does not follow batch %llu (prev hash or first record differs)",
+                 (unsigned long long)h->seq, (unsigned long long)w->last_seq);
+    } else {
+        *place = CHAIN_NEXT;
+    }
+    return 0;
+}
+
+/* A stored batch moves its node's chain on. */
+static void
+chain_advance(struct ingest_node *w, const void *header, size_t header_len,
+              const struct batch_header *h)
+{
+    w->last_seq = h->seq;
+    batch_hash(header, header_len, w->last_hash);
+    w->last_record = h->last;
+    w->batches++;
+    w->records += h->count;
+}
+
+static int store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w,
+                       const struct ingest_msg *m, const struct batch_header *h,
+                       int64_t accepted);
 
 /* Checks and stores one batch carried inside a `batch` record: the origin's own signature,
  * sequence and chain, exactly as if the origin had sent it here. ERR_DUPLICATE is fine (already
@@ -581,22 +632,14 @@ static int
 take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj_t *m)
 {
     ingest_t *in = a->in;
-    const char *origin;
-    size_t ol;
-    struct ingest_msg om = {0};
-    if (wire_obj_get_bytes(m, "origin", WIRE_STR, &origin, &ol) != 0 || ol != 6 ||
-        wire_obj_get_bytes(m, "header", WIRE_BIN, (const char **)&om.header, &om.header_len) ||
-        wire_obj_get_bytes(m, "key", WIRE_BIN, (const char **)&om.key_id, &om.key_id_len) ||
-        wire_obj_get_bytes(m, "sig", WIRE_BIN, (const char **)&om.sig, &om.sig_len) ||
-        wire_obj_get_bytes(m, "payload", WIRE_BIN, (const char **)&om.payload,
-                           &om.payload_len)) {
+    struct carry c;
+    if (carry_open(m, a->now_ms, &c) != 0) {
         snprintf(a->why, sizeof a->why, "a carried batch record is malformed");
         return ERR_DECODE;
     }
     char node[7];
-    memcpy(node, origin, 6);
-    node[6] = '\0';
-    struct ingest_node *w = find(in->work, in->n_nodes, node_number(node));
+    node_format(c.origin, node);
+    struct ingest_node *w = find(in->work, in->n_nodes, c.origin);
     if (!w) {
         snprintf(a->why, sizeof a->why, "carried batch from node %s, whose key this parent lacks",
                  node);
@@ -604,12 +647,9 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
     }
     /* The origin's key is judged as of when the carrier accepted the batch (its signed `at`):
      * backlog accepted before a rotation's revocation stays valid on its way up. */
-    int64_t accepted;
-    if (wire_obj_get_int(m, "at", &accepted) != 0)
-        accepted = a->now_ms;
     char why[160];
     const struct keyring_key *k =
-        ingest_key_for(in, w->node, (const char *)om.key_id, om.key_id_len, accepted, why);
+        ingest_key_for(in, w->node, (const char *)c.key_id, c.key_id_len, c.accepted_ms, why);
     if (!k) {
         snprintf(a->why, sizeof a->why, "carried batch: %.140s", why);
         return ERR_BAD_SIGNATURE;
@@ -620,74 +660,53 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
         return ERR_BAD_SIGNATURE;
     }
     struct batch_header h;
-    if (om.sig_len != SIGN_SIGNATURE_BYTES ||
-        batch_verify(k->pk, om.header, om.header_len, om.key_id, om.key_id_len, om.sig) != 0) {
+    if (c.sig_len != SIGN_SIGNATURE_BYTES ||
+        batch_verify(k->pk, c.header, c.header_len, c.key_id, c.key_id_len, c.sig) != 0) {
         snprintf(a->why, sizeof a->why, "carried batch from node %s: bad origin signature", node);
         return ERR_BAD_SIGNATURE;
     }
-    const wire_obj_t *filtered = wire_obj_get(m, "filtered");
-    bool subset = filtered && wire_obj_type(filtered) == WIRE_BOOL && wire_obj_bool(filtered);
-    if (batch_header_decode(om.header, om.header_len, &h) != 0 || strcmp(h.node, node) != 0 ||
-        (subset ? batch_payload_check_subset(&h, om.payload, om.payload_len)
-                : batch_payload_check(&h, om.payload, om.payload_len)) != 0) {
+    if (batch_header_decode(c.header, c.header_len, &h) != 0 || strcmp(h.node, node) != 0 ||
+        (c.filtered ? batch_payload_check_subset(&h, c.payload, c.payload_len)
+                    : batch_payload_check(&h, c.payload, c.payload_len)) != 0) {
         snprintf(a->why, sizeof a->why, "carried batch from node %s does not match its header",
                  node);
         return ERR_DECODE;
     }
-    if (h.seq <= w->last_seq) {
-        uint8_t mine[SIGN_HASH_BYTES], theirs[SIGN_HASH_BYTES];
-        int rc = stored_header_hash(t, w->node, h.seq, mine);
-        batch_hash(om.header, om.header_len, theirs);
-        if (rc == 0 && memcmp(mine, theirs, sizeof mine) == 0) {
-            w->duplicates++;
-            return ERR_DUPLICATE;
-        }
-        snprintf(a->why, sizeof a->why, "carried batch %s/%llu conflicts with the one held", node,
-                 (unsigned long long)h.seq);
+    struct ingest_msg om = {.node = c.origin,
+                            .header = c.header,
+                            .header_len = c.header_len,
+                            .payload = c.payload,
+                            .payload_len = c.payload_len,
+                            .key_id = c.key_id,
+                            .key_id_len = c.key_id_len,
+                            .sig = c.sig,
+                            .sig_len = c.sig_len};
+    enum chain_place place;
+    int rc = chain_place(t, w, c.header, c.header_len, &h, &place, why);
+    if (rc != 0)
+        return rc;
+    if (place != CHAIN_NEXT && place != CHAIN_HELD)
+        snprintf(a->why, sizeof a->why, "carried batch from node %s: %.140s", node, why);
+    switch (place) {
+    case CHAIN_HELD:
+        w->duplicates++;
+        return ERR_DUPLICATE;
+    case CHAIN_CONFLICT:
         if (!a->clone) {
             a->clone = xcalloc(1, sizeof *a->clone);
             clone_note(a->clone, w->node, h.seq, a->why, &om);
         }
         return ERR_CONFLICT;
-    }
-    if (h.seq != w->last_seq + 1 || memcmp(h.prev, w->last_hash, SIGN_HASH_BYTES) != 0 ||
-        h.first != w->last_record + 1) {
-        snprintf(a->why, sizeof a->why, "carried batch %s/%llu does not follow %s/%llu", node,
-                 (unsigned long long)h.seq, node, (unsigned long long)w->last_seq);
+    case CHAIN_GAP: /* a carrier sends its children's batches in order: a gap is a break */
+    case CHAIN_BROKEN:
         return ERR_BROKEN_CHAIN;
+    case CHAIN_NEXT:
+        break;
     }
-    int rc = store_batch(t, a, w, &om, &h, accepted);
-    if (rc != 0)
+    if ((rc = store_batch(t, a, w, &om, &h, c.accepted_ms)) != 0)
         return rc;
-    w->last_seq = h.seq;
-    batch_hash(om.header, om.header_len, w->last_hash);
-    w->last_record = h.last;
-    w->batches++;
-    w->records += h.count;
+    chain_advance(w, c.header, c.header_len, &h);
     return 0;
-}
-
-static void
-rollup_payload(const void *payload, size_t len, struct wire_buf *out)
-{
-    wire_reader_t *r = wire_reader_new(payload, len);
-    uint64_t seq;
-    unsigned kind;
-    const void *rec;
-    size_t rlen;
-    while (batch_payload_next(r, &seq, &kind, &rec, &rlen) == 0) {
-        wire_reader_t *rr = NULL;
-        const wire_obj_t *o;
-        const char *type;
-        size_t tl;
-        bool business = wire_decode_one(rec, rlen, &rr, &o) == 0 &&
-                        wire_obj_get_bytes(o, "type", WIRE_STR, &type, &tl) == 0 &&
-                        event_is_business(type, tl);
-        wire_reader_destroy(&rr);
-        if (!business)
-            batch_payload_add(out, seq, kind, rec, rlen);
-    }
-    wire_reader_destroy(&r);
 }
 
 static int
@@ -724,16 +743,10 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
             rc = ERR_INVALID;
             break;
         }
-        /* the record's type: what this tier does with it besides storing it */
-        char type[24] = "";
         const char *tp;
         size_t tl;
-        if (wire_obj_get_bytes(m2, "type", WIRE_STR, &tp, &tl) == 0 &&
-            tl < sizeof type) {
-            memcpy(type, tp, tl);
-            type[tl] = '\0';
-        }
-        if (strcmp(type, "batch") == 0) {
+        if (wire_obj_get_bytes(m2, "type", WIRE_STR, &tp, &tl) == 0 && tl == 5 &&
+            memcmp(tp, "batch", 5) == 0) {
             /* A child's batch carried up: judged and stored under its origin, not kept here. */
             rc = take_origin(t, a, w->node, m2);
             wire_reader_destroy(&rr);
@@ -765,28 +778,11 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         uint8_t sv[8];
         store_be64(sv, seq);
         rc = store_put(t, STORE_IDS, idkey, 4 + idl, sv, 8, 0);
-        if (strcmp(type, "alert") == 0)
-            urgent = true;
         store_be64(key + 4, seq);
         if (rc == 0)
             rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
-        /* A counter sheet replaces the node's older sheet of that day (a malformed one is kept as
-         * a record, signed as it is, but counts nowhere). */
-        bool taken;
-        if (rc == 0 && strcmp(type, "bundle.applied") == 0) {
-            rc = bundle_note_applied(t, w->node, m2);
-            if (rc == ERR_DECODE)
-                rc = 0;
-        }
-        if (rc == 0 && urgent && strcmp(type, "alert") == 0)
-            rc = desk_note_alert(t, w->node, m2);
-        if (rc == 0 && strncmp(type, "record.", 7) == 0)
-            rc = desk_note_change(t, w->node, seq, m2);
-        if (rc == 0 && strcmp(type, "counters") == 0) {
-            rc = counter_apply(t, w->node, rec, len, m2, &taken);
-            if (rc == ERR_DECODE)
-                rc = 0;
-        }
+        if (rc == 0)
+            rc = arrival_take(t, w->node, seq, rec, len, m2, &urgent);
         wire_reader_destroy(&rr);
         if (rc != 0)
             break;
@@ -796,44 +792,12 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         return rc;
     /* Forwarding: the batch as received, with the time this tier accepted it. */
     if (a->in->opt.forward_node && a->in->opt.forward_node != w->node) {
+        struct carry c = {w->node,      m->header,     m->key_id,  m->sig,
+                          m->payload,   m->header_len, m->key_id_len, m->sig_len,
+                          m->payload_len, a->now_ms,   false};
         struct wire_buf fr;
         wire_buf_init(&fr);
-        char id[32], origin[7], self[7];
-        node_format(w->node, origin);
-        node_format(a->in->opt.forward_node, self);
-        snprintf(id, sizeof id, "%s/%llu", origin, (unsigned long long)h->seq);
-        /* A parent that wants rollups only gets the child's signed header with the records it
-         * needs: everything but the business events. */
-        struct wire_buf kept;
-        wire_buf_init(&kept);
-        if (a->in->rollup)
-            rollup_payload(m->payload, m->payload_len, &kept);
-        wire_put_map(&fr, a->in->rollup ? 10 : 9);
-        wire_put_cstr(&fr, "type");
-        wire_put_cstr(&fr, "batch");
-        wire_put_cstr(&fr, "id");
-        wire_put_cstr(&fr, id);
-        wire_put_cstr(&fr, "at");
-        wire_put_int(&fr, a->now_ms);
-        wire_put_cstr(&fr, "node");
-        wire_put_cstr(&fr, self);
-        wire_put_cstr(&fr, "origin");
-        wire_put_cstr(&fr, origin);
-        wire_put_cstr(&fr, "header");
-        wire_put_bin(&fr, m->header, m->header_len);
-        wire_put_cstr(&fr, "key");
-        wire_put_bin(&fr, m->key_id, m->key_id_len);
-        wire_put_cstr(&fr, "sig");
-        wire_put_bin(&fr, m->sig, m->sig_len);
-        wire_put_cstr(&fr, "payload");
-        if (a->in->rollup) {
-            wire_put_bin(&fr, kept.data, kept.len);
-            wire_put_cstr(&fr, "filtered");
-            wire_put_bool(&fr, true);
-        } else {
-            wire_put_bin(&fr, m->payload, m->payload_len);
-        }
-        wire_buf_fini(&kept);
+        carry_wrap(&c, a->in->opt.forward_node, h->seq, a->in->rollup, &fr);
         uint64_t fseq, sealed = 0;
         rc = spool_append(t, a->in->opt.forward_node, fr.data, fr.len, &fseq);
         wire_buf_fini(&fr);
@@ -929,22 +893,27 @@ txn_fn(store_txn_t *t, void *arg)
             continue;
         }
         char why[160];
-        if (h->seq <= w->last_seq) {
-            uint8_t mine[SIGN_HASH_BYTES], theirs[SIGN_HASH_BYTES];
-            int rc = stored_header_hash(t, w->node, h->seq, mine);
-            if (rc != 0 && rc != ERR_NOT_FOUND)
-                return rc;
-            batch_hash(m->header, m->header_len, theirs);
-            if (rc == 0 && memcmp(mine, theirs, sizeof mine) == 0) {
-                m->ack = true;
-                m->reply_ack.seq = w->last_seq;
-                w->duplicates++;
-            } else {
-                snprintf(why, sizeof why, "batch %llu was already stored with other content",
-                         (unsigned long long)h->seq);
-                nack(m, h->seq, PROTO_NACK_CONFLICT, true, 0, why);
-                w->rejected++;
-                stuck(w, a->now_ms);
+        enum chain_place place;
+        int rc = chain_place(t, w, m->header, m->header_len, h, &place, why);
+        if (rc != 0)
+            return rc;
+        if (place == CHAIN_HELD) {
+            m->ack = true;
+            m->reply_ack.seq = w->last_seq;
+            w->duplicates++;
+            continue;
+        }
+        if (place == CHAIN_GAP) {
+            nack(m, h->seq, PROTO_NACK_GAP, false, w->last_seq + 1, why);
+            stuck(w, a->now_ms);
+            continue;
+        }
+        if (place != CHAIN_NEXT) {
+            nack(m, h->seq, place == CHAIN_CONFLICT ? PROTO_NACK_CONFLICT
+                                                    : PROTO_NACK_BROKEN_CHAIN, true, 0, why);
+            w->rejected++;
+            stuck(w, a->now_ms);
+            if (place == CHAIN_CONFLICT) {
                 struct clone c;
                 clone_note(&c, w->node, h->seq, why, m);
                 rc = clone_alarm(t, in, a->now_ms, &a->sealed, &c);
@@ -954,23 +923,8 @@ txn_fn(store_txn_t *t, void *arg)
             }
             continue;
         }
-        if (h->seq > w->last_seq + 1) {
-            snprintf(why, sizeof why, "expected batch %llu", (unsigned long long)w->last_seq + 1);
-            nack(m, h->seq, PROTO_NACK_GAP, false, w->last_seq + 1, why);
-            stuck(w, a->now_ms);
-            continue;
-        }
-        if (memcmp(h->prev, w->last_hash, SIGN_HASH_BYTES) != 0 || h->first != w->last_record + 1) {
-            snprintf(why, sizeof why,
-                     "batch %llu does not follow batch %llu (prev hash or first record differs)",
-                     (unsigned long long)h->seq, (unsigned long long)w->last_seq);
-            nack(m, h->seq, PROTO_NACK_BROKEN_CHAIN, true, 0, why);
-            w->rejected++;
-            stuck(w, a->now_ms);
-            continue;
-        }
         a->why[0] = '\0';
-        int rc = store_batch(t, a, w, m, h, a->now_ms);
+        rc = store_batch(t, a, w, m, h, a->now_ms);
         if (rc != 0 && a->why[0]) {
             /* A carried batch failed its origin checks: refuse the carrier, keep nothing. */
             nack(m, h->seq, rc == ERR_CONFLICT ? PROTO_NACK_CONFLICT
@@ -983,11 +937,7 @@ txn_fn(store_txn_t *t, void *arg)
         }
         if (rc != 0)
             return rc;
-        w->last_seq = h->seq;
-        batch_hash(m->header, m->header_len, w->last_hash);
-        w->last_record = h->last;
-        w->batches++;
-        w->records += h->count;
+        chain_advance(w, m->header, m->header_len, h);
         w->stuck_since_ms = 0;
         m->ack = true;
         m->reply_ack.seq = h->seq;

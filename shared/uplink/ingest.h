@@ -5,13 +5,14 @@
  * the last record sequence. ingest_batches() takes the batches a loop iteration received, checks
  * each (sizes, signature over the received header bytes, payload hash, sequence and chain)
  * before decoding its payload, then every record against its kind's schema (schema.h), stores
- * every good
- * one in ONE transaction (group commit) and only then fills in the replies: ACK for stored and
- * exact duplicates, NACK with a code for the rest. On a storage failure nothing is acknowledged.
+ * every good one with its effects at this tier (arrival.h) in ONE transaction (group commit) and
+ * only then fills in the replies: ACK for stored and exact duplicates, NACK with a code for the
+ * rest. On a storage failure nothing is acknowledged. One chain check (sequence, previous hash,
+ * first record) judges a child's own batches and the batches it carries alike.
  *
  * Tiers: an aggregator that forwards appends every batch it accepts, unchanged and with the time
- * it accepted it, as a `batch` record to its own spool (in the same transaction), and seals those
- * into batches it signs for its parent. A receiving aggregator unpacks `batch` records: it checks
+ * it accepted it, as a `batch` record (carry.h) to its own spool (in the same transaction), and
+ * seals those into batches it signs for its parent. A receiving aggregator unpacks `batch` records: it checks
  * each inner batch against its origin node's key and that node's own sequence and chain, and
  * stores the origin's records under the origin node, so the province verifies a county's
  * signature itself and holds its events exactly once.
