@@ -131,7 +131,7 @@ adopt_calendar(struct aggregator *a, const void *body, size_t len, uint64_t vers
 {
     if (!a->cal)
         return;
-    char why[512];
+    char why[ERR_WHY_MAX];
     calendar_t *cal = NULL;
     if (calendar_parse(body, len, "bundle", &cal, why, sizeof why) != 0) {
         log_error("aggregator: calendar version %llu does not parse (%s); the desk keeps its own",
@@ -150,7 +150,7 @@ adopt_calendar(struct aggregator *a, const void *body, size_t len, uint64_t vers
  * child in session. Returns 0 with *version the version now held, or an error with why. */
 static int
 take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, size_t sig_len,
-            int64_t now, uint64_t *version, char why[160])
+            int64_t now, uint64_t *version, char why[ERR_WHY_MAX])
 {
     struct relay r = {a->ingest, a->store, a->node, a->link != NULL,
                       a->have_publisher ? a->publisher_pk : NULL};
@@ -184,7 +184,7 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
 {
     struct aggregator *a = arg;
     uint64_t version;
-    char why[160];
+    char why[ERR_WHY_MAX];
     int rc = take_bundle(a, doc, len, sig, sig_len, timestamp_now_ms(), &version, why);
     uint64_t suppressed;
     if (rc != 0 && rc != ERR_EXISTS && log_allow(&a->bundle_refusals, 10, &suppressed))
@@ -224,7 +224,7 @@ on_parent_session(void *arg, const struct proto_welcome *w)
 /* A publisher's BUNDLE on the listening socket (server.h). */
 static int
 on_publish(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len, int64_t now,
-           uint64_t *version, char why[160])
+           uint64_t *version, char why[ERR_WHY_MAX])
 {
     return take_bundle(arg, doc, len, sig, sig_len, now, version, why);
 }
@@ -315,7 +315,7 @@ reload(struct aggregator *a)
                  "to open one");
     } else if (a->cal && *cal_path && !held) {
         calendar_t *cal = NULL;
-        char why[512];
+        char why[ERR_WHY_MAX];
         if (calendar_load(cal_path, &cal, why, sizeof why) != 0) {
             log_error("aggregator: reload: key \"desk/calendar\": %s; the calendar in force "
                       "stays", why);
@@ -509,7 +509,7 @@ listen_children(struct aggregator *a, const char *config_path, uint64_t max_batc
         so.curve = a->curve;
     }
     struct server_hooks hooks = {on_publish, decisions_for, on_stored, a};
-    char why[256];
+    char why[ERR_WHY_MAX];
     if ((rc = server_open(&so, &hooks, a->ingest, a->store, a->loop, &a->server, why)) != 0) {
         fprintf(stderr, "jiancha-aggregator: %s\n", why);
         return rc;

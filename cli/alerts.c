@@ -18,7 +18,7 @@
 static int
 open_board(const char *what, const char *data, const char *calendar_path, struct board *b)
 {
-    char why[512];
+    char why[ERR_WHY_MAX];
     calendar_t *cal = NULL;
     const char *path = calendar_path ? calendar_path : cli_default_calendar();
     if (calendar_load(path, &cal, why, sizeof why) != 0) {

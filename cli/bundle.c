@@ -44,7 +44,7 @@ publish(const char *to, const char *keyfile, const char *server_key, const struc
     if (server_key) {
         /* CurveZMQ as the publisher: its transport key lies beside its signing key */
         uint8_t server[ZAP_KEY_BYTES];
-        char why[160], path[4096];
+        char why[ERR_WHY_MAX], path[4096];
         size_t kl = strlen(keyfile);
         snprintf(path, sizeof path, "%.*s.curve-secret",
                  (int)(kl > 7 && strcmp(keyfile + kl - 7, ".secret") == 0 ? kl - 7 : kl), keyfile);
@@ -153,7 +153,7 @@ cli_bundle(int argc, char **argv)
         fprintf(stderr, "jiancha bundle publish: cannot read %s\n", file);
         return 1;
     }
-    char why[512];
+    char why[ERR_WHY_MAX];
     if (strcmp(kind, "catalog") == 0) {
         catalog_t *c = NULL;
         if (catalog_parse(body, len, &c, why, sizeof why) != 0) {

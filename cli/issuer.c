@@ -153,7 +153,7 @@ issuer_init(int argc, char **argv)
         return 2;
     }
     size_t len;
-    char *doc = file_read(doc_path, &len), why[160];
+    char *doc = file_read(doc_path, &len), why[ERR_WHY_MAX];
     struct cert_root r;
     if (!doc || cert_read_root(doc, len, &r, why) != 0) {
         free(doc);
@@ -240,7 +240,7 @@ issue(int argc, char **argv)
                         "[--serial S] [--days D] --out DIR\n");
         return 2;
     }
-    char why[160];
+    char why[ERR_WHY_MAX];
     size_t len;
     struct cert_issuer is;
     struct cert_node current;
@@ -347,7 +347,7 @@ revoke(int argc, char **argv)
                         "--reason superseded|compromised [--since RFC3339 (compromised only)]\n");
         return 2;
     }
-    char why[512];
+    char why[ERR_WHY_MAX];
     cert_trust_t *t = NULL;
     if (cert_trust_load(trust_dir, &t, why, sizeof why) != 0)
         return fail("revoke", why);
@@ -388,7 +388,7 @@ revoke(int argc, char **argv)
            (unsigned long long)serial, r->node, reason, (unsigned long long)c.version);
     free(c.revoked);
     /* the new list must be one this trust accepts: signed by the certificate's issuer */
-    char w[160];
+    char w[ERR_WHY_MAX];
     int status = 1;
     if (cert_trust_apply_crl(t, b.data, b.len, w) != 0) {
         fail("revoke", w);
@@ -436,7 +436,7 @@ crl_publish(int argc, char **argv)
     if (!crl || !key || !to)
         return crl_publish(0, argv);
     size_t len;
-    char *file = file_read(crl, &len), why[160];
+    char *file = file_read(crl, &len), why[ERR_WHY_MAX];
     struct cert_crl c;
     if (!file || cert_read_crl(file, len, &c, why) != 0) {
         free(file);
@@ -481,7 +481,7 @@ certs_publish(int argc, char **argv)
                         "--to ENDPOINT [--version N] [--server-key CERT|CURVE-PUB]\n");
         return 2;
     }
-    char why[512];
+    char why[ERR_WHY_MAX];
     cert_trust_t *t = NULL;
     if (cert_trust_load(trust, &t, why, sizeof why) != 0)
         return fail("certs publish", why);
@@ -493,7 +493,7 @@ certs_publish(int argc, char **argv)
     char **files = xcalloc(n + 1, sizeof *files);
     size_t *lens = xcalloc(n + 1, sizeof *lens);
     for (size_t i = 0; i < n; i++) {
-        char w[160], path[4096];
+        char w[ERR_WHY_MAX], path[4096];
         if (cert_trust_vouches(t, &all[i], w) != 0 || all[i].not_after < now)
             continue;
         snprintf(path, sizeof path, "%s/%s.%llu.cert", trust, all[i].node,

@@ -99,7 +99,7 @@ request(int argc, char **argv)
     }
     struct cert_node current;
     sign_key_t *old = NULL;
-    char why[160], key_node[7];
+    char why[ERR_WHY_MAX], key_node[7];
     uint32_t gen_no = 1;
     if (cur) {
         size_t len;
@@ -186,7 +186,7 @@ install(int argc, char **argv)
         return 2;
     }
     size_t len;
-    char *file = file_read(cert, &len), why[512];
+    char *file = file_read(cert, &len), why[ERR_WHY_MAX];
     struct cert_node n;
     if (!file || cert_read_node(file, len, &n, why) != 0) {
         fprintf(stderr, "jiancha keys install: %s: %s\n", cert, file ? why : "cannot read it");
@@ -195,7 +195,7 @@ install(int argc, char **argv)
     }
     /* judged as the daemons will judge it, before it goes in */
     cert_trust_t *t = NULL;
-    char w[160];
+    char w[ERR_WHY_MAX];
     int64_t now = timestamp_now_ms();
     int rc = cert_trust_load(trust, &t, why, sizeof why);
     bool loaded = rc == 0;
@@ -246,7 +246,7 @@ list(int argc, char **argv)
         return 2;
     }
     cert_trust_t *t = NULL;
-    char why[512];
+    char why[ERR_WHY_MAX];
     if (cert_trust_load(trust, &t, why, sizeof why) != 0) {
         fprintf(stderr, "jiancha keys list: %s\n", why);
         return 1;
@@ -260,7 +260,8 @@ list(int argc, char **argv)
     size_t n;
     const struct cert_node *v = cert_trust_nodes(t, &n);
     for (size_t i = 0; i < n; i++) {
-        char w[160], from[TIMESTAMP_TEXT_MAX], until[TIMESTAMP_TEXT_MAX], status[200];
+        char w[ERR_WHY_MAX], from[TIMESTAMP_TEXT_MAX], until[TIMESTAMP_TEXT_MAX],
+            status[ERR_WHY_MAX];
         int rc = cert_trust_judge(t, &v[i], now, now, w);
         timestamp_format(v[i].not_before, from);
         timestamp_format(v[i].not_after, until);

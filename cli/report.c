@@ -613,7 +613,7 @@ cli_report(int argc, char **argv)
         calendar_parse_month(period, &first, &next) != 0 ||
         (strcmp(format, "md") && strcmp(format, "html") && strcmp(format, "csv")))
         goto usage;
-    char why[512];
+    char why[ERR_WHY_MAX];
     calendar_t *cal = NULL;
     region_t *names = NULL;
     if (calendar_load(calendar_path, &cal, why, sizeof why) != 0) {

@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "catalog.h"
 #include "cli.h"
+#include "err.h"
 #include "event.h"
 #include "mem.h"
 #include "store.h"
@@ -146,7 +147,7 @@ cli_sample(int argc, char **argv)
                         "--seed S --by WHO [--catalog F] [--to ENDPOINT] [--dry-run] [--json]\n");
         return 2;
     }
-    char why[512];
+    char why[ERR_WHY_MAX];
     catalog_t *cat = NULL;
     if (catalog_load(catalog_path, &cat, why, sizeof why) != 0) {
         fprintf(stderr, "jiancha sample: catalogue %s: %s\n", catalog_path, why);

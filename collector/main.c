@@ -184,7 +184,7 @@ reload(struct collector *c)
     /* the files are read again even under the same names: their contents are what changed */
     const char *cat = conf_str(next, "rules/catalog"), *cal = conf_str(next, "rules/calendar");
     rulebook_t *book = NULL;
-    char why[512];
+    char why[ERR_WHY_MAX];
     if (*cat && !*cal) {
         log_error("collector: reload: key \"rules/calendar\" is needed with a catalogue; the "
                   "rules in force stay");
@@ -306,7 +306,7 @@ static void
 on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len)
 {
     struct collector *c = arg;
-    char why[512];
+    char why[ERR_WHY_MAX];
     struct rulebook_result res;
     int rc = rulebook_take(c->book, doc, len, sig, sig_len, timestamp_now_ms(), c->seal_at, &res,
                            why);

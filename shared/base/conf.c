@@ -116,7 +116,7 @@ walk(conf_t *c, const char *file, zconfig_t *node, const char *prefix, char *err
             return ERR_CONFIG;
         }
         const char *v = zconfig_value(ch) ? zconfig_value(ch) : "";
-        char why[160];
+        char why[ERR_WHY_MAX];
         if (check_value(&c->table[i], v, why, sizeof why) != 0) {
             snprintf(err, errlen, "%s:%d: key \"%s\": %s", file, find_line(file, name, 0), path,
                      why);

@@ -40,6 +40,11 @@ enum err_code {
     ERR_END_
 };
 
+/* The size of a buffer for why something failed, in words for a person (a file, a line, a key,
+ * a record and a field): every `char why[ERR_WHY_MAX]` in the tree. Copies into a protocol
+ * field or a reply keep what fits there. */
+#define ERR_WHY_MAX 512
+
 /* Human text for a code from this list; "unknown error" for anything else. Never NULL. */
 const char *err_str(int code);
 

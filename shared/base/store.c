@@ -382,9 +382,11 @@ store_get(store_txn_t *t, enum store_table tb, const void *key, size_t klen, str
 }
 
 int
-store_has(store_txn_t *t, enum store_table tb, const void *key, size_t klen)
+store_has(store_txn_t *t, enum store_table tb, const void *key, size_t klen, bool *present)
 {
-    return store_get(t, tb, key, klen, NULL) == 0;
+    int rc = store_get(t, tb, key, klen, NULL);
+    *present = rc == 0;
+    return rc == ERR_NOT_FOUND ? 0 : rc;
 }
 
 int

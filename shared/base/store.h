@@ -101,7 +101,10 @@ int store_put(store_txn_t *t, enum store_table tb, const void *key, size_t klen,
 /* Appends the value to `out`; ERR_NOT_FOUND if absent. */
 int store_get(store_txn_t *t, enum store_table tb, const void *key, size_t klen,
               struct wire_buf *out) __attribute__((warn_unused_result));
-int store_has(store_txn_t *t, enum store_table tb, const void *key, size_t klen);
+/* 0 with *present whether the key is held; a read error is returned, never taken for absence
+ * (a record counted absent on a failed read would be stored twice). */
+int store_has(store_txn_t *t, enum store_table tb, const void *key, size_t klen, bool *present)
+    __attribute__((warn_unused_result));
 int store_del(store_txn_t *t, enum store_table tb, const void *key, size_t klen)
     __attribute__((warn_unused_result));
 /* Number of entries in a table. */

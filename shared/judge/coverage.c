@@ -49,7 +49,7 @@ coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now
     bool want_open = true;
     enum alert_light want = ALERT_RED;
     int64_t since = now_ms;
-    char why[256]; /* kept to the detail's size below */
+    char why[ERR_WHY_MAX]; /* kept to the detail's size below */
     if (now_ms >= end_ms) {
         since = end_ms;
         snprintf(why, sizeof why, "%s covers %d-%d: days since %d-01-01 are guessed Monday to "

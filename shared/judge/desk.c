@@ -174,12 +174,19 @@ child_entry(store_txn_t *t, const char *id, struct wire_buf *v)
     return kl ? store_get(t, STORE_DESK, k, kl, v) : ERR_NOT_FOUND;
 }
 
-static bool
-alert_known(store_txn_t *t, const char *id)
+/* 0 with *known whether the alert is this node's or a child's known here; or a read error. */
+static int
+alert_known(store_txn_t *t, const char *id, bool *known)
 {
     uint8_t k[1 + ALERT_ID_LEN];
     size_t kl = entry_key(k, id);
-    return kl && (store_has(t, STORE_ALERTS, id, kl - 1) || store_has(t, STORE_DESK, k, kl));
+    *known = false;
+    if (!kl)
+        return 0;
+    int rc = store_has(t, STORE_ALERTS, id, kl - 1, known);
+    if (rc == 0 && !*known)
+        rc = store_has(t, STORE_DESK, k, kl, known);
+    return rc;
 }
 
 /* Flags of a child's alert in its desk entry ('a' + id -> node, flags, dept): bit 0 it stands,
@@ -272,7 +279,13 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
     if (!type_of(m, type))
         return 0;
     if (strcmp(type, "alert.respond") == 0 || strcmp(type, "alert.close") == 0) {
-        if (wire_obj_get_text(m, "alert", id, sizeof id) != 0 || !alert_known(t, id))
+        bool known = false;
+        if (wire_obj_get_text(m, "alert", id, sizeof id) == 0) {
+            int rc = alert_known(t, id, &known);
+            if (rc != 0)
+                return rc;
+        }
+        if (!known)
             return event_refuse(field, reason, "alert", "no such alert is known at this node");
         struct alert a;
         if (alertdb_get(t, id, &a) != 0) {
@@ -291,7 +304,7 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         /* Only what a department answers goes through the desk; an answer or closing of a
          * platform alarm or an office's own would be stored and change nothing. */
         if (!feedback_applies(&a)) {
-            char why[192];
+            char why[ERR_WHY_MAX];
             snprintf(why, sizeof why, "%s is %s: it is not answered or closed here, it clears "
                      "when its cause is gone (docs/office.md)", a.rule,
                      strcmp(a.rule, "patrol.shortfall") == 0 ? "the office's own finding"
@@ -304,11 +317,17 @@ desk_admit(store_txn_t *t, uint32_t node, calendar_t *cal, const wire_obj_t *m, 
         if (wire_obj_get_text(m, "supervision", id, sizeof id) != 0)
             return event_refuse(field, reason, "supervision", "missing");
         char alert[EVENT_ID_MAX + 1];
+        bool known = true;
+        int rc = 0;
         if (strcmp(type, "supervise.open") == 0 &&
-            wire_obj_get_text(m, "alert", alert, sizeof alert) == 0 && !alert_known(t, alert))
+            wire_obj_get_text(m, "alert", alert, sizeof alert) == 0)
+            rc = alert_known(t, alert, &known);
+        if (rc != 0)
+            return rc;
+        if (!known)
             return event_refuse(field, reason, "alert", "no such alert is known at this node");
         struct replay r;
-        int rc = load_supervision(t, node, cal, id, &r);
+        rc = load_supervision(t, node, cal, id, &r);
         if (rc != 0)
             return rc;
         return supervision_apply(&r.s, cal, m, field, reason);
@@ -488,7 +507,10 @@ desk_index(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj_t *m)
         if (wire_obj_get_text(m, "alert", key, sizeof key) != 0)
             return 0;
         int rc = put_ref(t, 'f', key, seq);
-        if (rc == 0 && type[6] == 'c' && !store_has(t, STORE_ALERTS, key, strlen(key)))
+        bool own = true;
+        if (rc == 0 && type[6] == 'c')
+            rc = store_has(t, STORE_ALERTS, key, strlen(key), &own);
+        if (rc == 0 && !own)
             rc = keep_decision(t, node, seq, key);
         return rc;
     } else if (strcmp(type, "followup") == 0) {
@@ -815,7 +837,7 @@ judge_patrol_day(store_txn_t *t, struct pass *p, int64_t day)
         targets_add(&tree, d->tree[i]);
     if (rc == 0)
         rc = store_each_prefix(t, STORE_NODES, NULL, 0, false, tree_one, &tree);
-    char why[192];
+    char why[ERR_WHY_MAX];
     bool short_day = rc == 0 && patrol_short(d->node, done.v, done.n, tree.v, tree.n, why);
     free(done.v);
     free(tree.v);

@@ -2,6 +2,7 @@
 #include "patrol.h"
 
 #include "calendar.h"
+#include "err.h"
 #include "node.h"
 
 #include <stdio.h>
@@ -49,7 +50,7 @@ min_size(size_t a, size_t b)
 
 bool
 patrol_short(uint32_t office, const uint32_t *targets, size_t n_targets, const uint32_t *tree,
-             size_t n_tree, char why[192])
+             size_t n_tree, char why[ERR_WHY_MAX])
 {
     char name[NODE_LEN + 1];
     size_t own = count_of(targets, n_targets, office);
@@ -62,7 +63,7 @@ patrol_short(uint32_t office, const uint32_t *targets, size_t n_targets, const u
         size_t need_counties =
             min_size(PATROL_PROVINCE_COUNTIES, distinct(tree, n_tree, office, 2));
         if (own < PATROL_PROVINCE_OWN || cities < need_cities || counties < need_counties)
-            snprintf(why, 192,
+            snprintf(why, ERR_WHY_MAX,
                      "own platform %zu of %d, cities %zu of %zu, counties %zu of %zu patrolled",
                      own, PATROL_PROVINCE_OWN, cities, need_cities, counties, need_counties);
         break;
@@ -79,13 +80,13 @@ patrol_short(uint32_t office, const uint32_t *targets, size_t n_targets, const u
         }
         node_format(first, name);
         if (own < PATROL_CITY_OWN || missing)
-            snprintf(why, 192, "own platform %zu of %d; %zu counties not patrolled%s%s", own,
-                     PATROL_CITY_OWN, missing, missing ? ", first " : "", missing ? name : "");
+            snprintf(why, ERR_WHY_MAX, "own platform %zu of %d; %zu counties not patrolled%s%s",
+                     own, PATROL_CITY_OWN, missing, missing ? ", first " : "", missing ? name : "");
         break;
     }
     default:
         if (own < PATROL_COUNTY_OWN)
-            snprintf(why, 192, "own platform %zu of %d", own, PATROL_COUNTY_OWN);
+            snprintf(why, ERR_WHY_MAX, "own platform %zu of %d", own, PATROL_COUNTY_OWN);
         break;
     }
     return why[0] != '\0';

@@ -13,6 +13,7 @@
 #define JIANCHA_PATROL_H
 
 #include "alert.h"
+#include "err.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,7 +29,7 @@
  * repeats allowed) against the tree of nodes it knows (its descendants; others are ignored).
  * Returns true, with what was missing in why, if the day fell short. */
 bool patrol_short(uint32_t office, const uint32_t *targets, size_t n_targets,
-                  const uint32_t *tree, size_t n_tree, char why[192]);
+                  const uint32_t *tree, size_t n_tree, char why[ERR_WHY_MAX]);
 
 /* The patrol.shortfall alert of an office's day (day number, see calendar.h). */
 void patrol_alert(uint32_t office, int64_t day, const char *why, struct alert *a);

@@ -50,7 +50,7 @@ keep_catalog(rulebook_t *r)
     store_abort(&t);
     if (rc == 0 && stored > catalog_version(r->catalog)) {
         catalog_t *newer = NULL;
-        char why[512];
+        char why[ERR_WHY_MAX];
         if (catalog_parse((const char *)text.data, text.len, &newer, why, sizeof why) == 0) {
             log_warn("rulebook: the store holds catalogue version %llu, newer than the file's "
                      "%llu; keeping the stored one",
@@ -121,7 +121,7 @@ adopt_held(rulebook_t *r)
         store_abort(&t);
         struct bundle b;
         struct parsed p;
-        char why[512];
+        char why[ERR_WHY_MAX];
         bool newer = version && (i == 1 || !r->catalog || version > catalog_version(r->catalog));
         if (rc == 0 && newer) {
             if (bundle_open(r->publisher_pk, doc.data, doc.len, sig.data, sig.len, &b, why) == 0 &&
@@ -233,22 +233,22 @@ keep_fn(store_txn_t *t, void *arg)
 
 int
 rulebook_take(rulebook_t *r, const void *doc, size_t len, const void *sig, size_t sig_len,
-              int64_t now_ms, uint32_t seal_at, struct rulebook_result *res, char why[512])
+              int64_t now_ms, uint32_t seal_at, struct rulebook_result *res, char why[ERR_WHY_MAX])
 {
     memset(res, 0, sizeof *res);
     if (!r->have_publisher) {
-        snprintf(why, 512, "no bundle/publisher_key configured");
+        snprintf(why, ERR_WHY_MAX, "no bundle/publisher_key configured");
         return ERR_STATE;
     }
     struct bundle *b = &res->bundle;
-    char w[160];
+    char w[ERR_WHY_MAX];
     int rc = bundle_open(r->publisher_pk, doc, len, sig, sig_len, b, w);
     if (rc != 0) {
-        snprintf(why, 512, "%s", w);
+        snprintf(why, ERR_WHY_MAX, "%s", w);
         return rc;
     }
     struct parsed p;
-    rc = parse(b, &p, why, 512);
+    rc = parse(b, &p, why, ERR_WHY_MAX);
     if (rc != 0)
         return rc;
     /* never back: not even to a version older than the file in force */
@@ -260,7 +260,7 @@ rulebook_take(rulebook_t *r, const void *doc, size_t len, const void *sig, size_
     rc = store_write(r->store, keep_fn, &k);
     if (rc != 0 || !k.taken) {
         if (rc != 0)
-            snprintf(why, 512, "cannot keep bundle %s version %llu: %s", b->kind,
+            snprintf(why, ERR_WHY_MAX, "cannot keep bundle %s version %llu: %s", b->kind,
                      (unsigned long long)b->version, err_str(rc));
         catalog_destroy(&p.catalog);
         calendar_destroy(&p.calendar);

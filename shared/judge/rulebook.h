@@ -13,6 +13,7 @@
 #include "bundle.h"
 #include "calendar.h"
 #include "catalog.h"
+#include "err.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -47,7 +48,7 @@ struct rulebook_result {
 /* A bundle from the parent. 0 with the result (taken false for one not newer), or an error with
  * why (no publisher key, signature, body, storage). */
 int rulebook_take(rulebook_t *r, const void *doc, size_t len, const void *sig, size_t sig_len,
-                  int64_t now_ms, uint32_t seal_at, struct rulebook_result *res, char why[512])
-    __attribute__((warn_unused_result));
+                  int64_t now_ms, uint32_t seal_at, struct rulebook_result *res,
+                  char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
 
 #endif

@@ -445,7 +445,7 @@ check_handler(struct case_state *c, const struct ev *e)
         return;
     if (qualified(c->r, c->dept, e->handler, c->it->category, e->at))
         return;
-    char why[192];
+    char why[ERR_WHY_MAX];
     snprintf(why, sizeof why, "handler %.40s has no %s credential valid at that moment",
              e->handler, catalog_category_name(c->it->category));
     struct fire f = {R_QUALIFICATION, ALERT_RED, "case", c->id, c->dept, c->it->item, e->at, why, false};
@@ -471,7 +471,7 @@ basis_listed(const struct catalog_item *it, const char *b)
 static void
 on_decision(struct case_state *c, const struct ev *e)
 {
-    char why[192];
+    char why[ERR_WHY_MAX];
     c->decided = true;
     c->decided_at = e->at;
     if (c->stop_at > e->at)
@@ -551,7 +551,7 @@ clock_rule(struct case_state *c, enum rule rule, const char *subject, int64_t st
     if (n == 0)
         return;
     int64_t start = calendar_day_of(start_at);
-    char why[192];
+    char why[ERR_WHY_MAX];
     bool prov;
     if (yellow_frac > 0) {
         uint32_t k = (uint32_t)((double)n * yellow_frac + 0.999999);
@@ -594,7 +594,7 @@ static void
 replay_case(rules_t *r, struct ev **evs, size_t n)
 {
     struct case_state c = {.r = r, .id = evs[0]->key, .step = -1, .stop_at = INT64_MAX};
-    char why[192];
+    char why[ERR_WHY_MAX];
     for (size_t i = 0; i < n; i++) {
         const struct ev *e = evs[i];
         switch (e->type) {
@@ -845,7 +845,7 @@ publish_mismatch(const struct ev *e, const struct catalog_item *it)
 static void
 items_rules(rules_t *r)
 {
-    char why[192];
+    char why[ERR_WHY_MAX];
     for (size_t i = 0; i < r->n; i++) {
         const struct ev *e = &r->evs[i];
         if (e->type != E_ITEM_PUBLISH)
@@ -922,7 +922,7 @@ complaint_rules(rules_t *r, struct ev **evs, size_t n)
                            .stop_at = closed_at};
     int64_t start = calendar_day_of(open->at);
     uint32_t k = (uint32_t)((double)lim * th->yellow_ratio + 0.999999);
-    char why[192];
+    char why[ERR_WHY_MAX];
     const char *kind = open->kind ? open->kind : "complaint";
     bool yprov, rprov;
     int64_t yellow = deadline(r, start, k, unit, false, NULL, NULL, &yprov);

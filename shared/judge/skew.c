@@ -114,7 +114,7 @@ check_fn(store_txn_t *t, void *arg)
         return 0;
     if (have)
         a = old;
-    char why[160];
+    char why[ERR_WHY_MAX];
     if (c->disagree) {
         snprintf(why, sizeof why, "the node's clock is %lld s %s its parent's (bound %lld s)",
                  (long long)llabs(c->offset_ms / 1000), c->offset_ms > 0 ? "ahead of" : "behind",
@@ -122,7 +122,7 @@ check_fn(store_txn_t *t, void *arg)
         a.light = a.finding = ALERT_RED;
         a.state = ALERT_OPEN;
         a.raised_ms = a.finding_ms = c->now_ms;
-        snprintf(a.detail, sizeof a.detail, "%s", why);
+        snprintf(a.detail, sizeof a.detail, "%.*s", (int)sizeof a.detail - 1, why);
         alert_log(&a, c->now_ms, ALERT_RAISED, ALERT_RED);
         log_error("skew: node.clock raised node=%s offset_ms=%lld: %s", a.node,
                   (long long)c->offset_ms, why);

@@ -81,7 +81,7 @@ supervision_apply(struct supervision *s, calendar_t *cal, const wire_obj_t *m, c
             return event_refuse(field, reason, "supervision",
                           "the department has reported: nothing left to extend");
         if (s->extended_wd + (uint64_t)n > SUPERVISION_EXTENSION_MAX_WD) {
-            char why[192];
+            char why[ERR_WHY_MAX];
             snprintf(why, sizeof why,
                      "extensions would total %llu working days; at most %d in total (art. 9), "
                      "%u already approved",

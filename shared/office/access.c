@@ -24,7 +24,7 @@ names_operator(const wire_obj_t *m, const char *name_field, const struct roster_
 {
     char who[EVENT_ID_MAX + 1];
     if (wire_obj_get_text(m, name_field, who, sizeof who) != 0 || strcmp(who, op->name) != 0) {
-        char why[192];
+        char why[ERR_WHY_MAX];
         snprintf(why, sizeof why, "must name the operator who signed the request (%s)", op->name);
         return event_refuse(field, reason, name_field, why);
     }
@@ -89,7 +89,7 @@ check_approval(const roster_t *roster, const wire_obj_t *m, const char *kind,
     for (size_t i = 0; want[i]; i += 2) {
         const char *v = json_string_value(json_object_get(d, want[i]));
         if (!v || strcmp(v, want[i + 1]) != 0) {
-            char why[192];
+            char why[ERR_WHY_MAX];
             snprintf(why, sizeof why, "the approval does not cover this request (%s)", want[i]);
             rc = event_refuse(field, reason, "approval", why);
             goto out;
@@ -152,7 +152,7 @@ static int
 judge_office(uint32_t here, const struct roster_operator *op, const char *what, char field[64],
              char reason[192])
 {
-    char why[192];
+    char why[ERR_WHY_MAX];
     if (!role_is(op, ROSTER_SUPERVISOR, -1)) {
         snprintf(why, sizeof why, "only a supervisor %s", what);
         return event_refuse(field, reason, "operator", why);
@@ -181,7 +181,11 @@ judge_record_change(const roster_t *roster, store_txn_t *t, const wire_obj_t *m,
     uint8_t k[12];
     store_be32(k, node_number(record));
     store_be64(k + 4, strtoull(record + 7, NULL, 10));
-    if (!store_has(t, STORE_EVENTS, k, 12))
+    bool held;
+    int rc = store_has(t, STORE_EVENTS, k, 12, &held);
+    if (rc != 0)
+        return rc;
+    if (!held)
         return event_refuse(field, reason, "record", "no such record is held at this node");
     if (correct && (wire_obj_get_text(m, "field", fname, sizeof fname) != 0 ||
                     wire_obj_get_text(m, "value", value, sizeof value) != 0))
@@ -189,7 +193,7 @@ judge_record_change(const roster_t *roster, store_txn_t *t, const wire_obj_t *m,
                             "a correction names the field and its new value");
     const char *want[] = {"record", record, correct ? "field" : NULL, fname, "value", value, NULL};
     const struct roster_operator *approver;
-    int rc = check_approval(roster, m, correct ? "correct" : "delete", want, op, &approver, field,
+    rc = check_approval(roster, m, correct ? "correct" : "delete", want, op, &approver, field,
                             reason);
     if (rc != 0)
         return rc;

@@ -121,7 +121,7 @@ struct walk {
 static void
 problem(struct walk *w, uint64_t n, const char *why_text, const char *detail, const char *tail)
 {
-    char why[256];
+    char why[ERR_WHY_MAX];
     snprintf(why, sizeof why, "%s%s%s", why_text, detail, tail);
     w->sum->problems++;
     w->fn(w->arg, w->node, n, why);

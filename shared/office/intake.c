@@ -119,7 +119,10 @@ commit_fn(store_txn_t *t, void *arg)
         const struct event_entry *e = &a->set->entries[i];
         size_t idlen = strlen(e->id);
         memcpy(key + 4, e->id, idlen);
-        if (store_has(t, STORE_IDS, key, 4 + idlen)) {
+        bool seen;
+        if ((rc = store_has(t, STORE_IDS, key, 4 + idlen, &seen)) != 0)
+            break;
+        if (seen) {
             a->res.duplicates++;
             continue;
         }

@@ -675,7 +675,7 @@ check_enum(struct val v, const char *const *list, struct at a, struct check *c)
     if (v_type(v) != V_STR)
         return failat(c, a, "must be a string");
     if (!in_list(v, list)) {
-        char why[192] = "must be one of: ";
+        char why[ERR_WHY_MAX] = "must be one of: ";
         for (const char *const *p = list; *p; p++) {
             strncat(why, *p, sizeof why - strlen(why) - 1);
             if (p[1])
@@ -1013,7 +1013,7 @@ take_record(struct val obj, size_t index, const char *node, struct event_set *ou
     const char *tname = v_str(type, &tlen);
     const struct type_rule *rule = find_type(tname, tlen);
     if (!rule) {
-        char why[192];
+        char why[ERR_WHY_MAX];
         snprintf(why, sizeof why, "unknown event type \"%.*s\"", (int)(tlen < 100 ? tlen : 100),
                  tname);
         add_reject(out, index, "type", why);
@@ -1027,7 +1027,7 @@ take_record(struct val obj, size_t index, const char *node, struct event_set *ou
     struct val n = v_get(obj, "node");
     bool has_node = v_present(n) && v_type(n) != V_NULL;
     if (has_node && !v_str_is(n, node)) {
-        char why[192];
+        char why[ERR_WHY_MAX];
         size_t len;
         const char *p = v_str(n, &len);
         snprintf(why, sizeof why, "node %.*s is not this collector's node %s", (int)len, p, node);
@@ -1087,7 +1087,7 @@ take_json_text(const char *text, size_t len, size_t index, const char *node, str
     json_error_t jerr;
     json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!obj) {
-        char why[192];
+        char why[ERR_WHY_MAX];
         out->n_records++;
         snprintf(why, sizeof why, "malformed JSON at column %d: %.150s", jerr.column, jerr.text);
         add_reject(out, index, "", why);
@@ -1135,7 +1135,7 @@ event_parse_message(const void *body, size_t len, const char *node, struct event
         json_error_t jerr;
         json_t *arr = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!arr) {
-            char why[192];
+            char why[ERR_WHY_MAX];
             snprintf(why, sizeof why, "malformed JSON array at line %d column %d: %.120s",
                      jerr.line, jerr.column, jerr.text);
             add_reject(out, 0, "", why);

@@ -45,20 +45,20 @@ bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
 }
 
 static int
-check_body(struct bundle *b, char why[160])
+check_body(struct bundle *b, char why[ERR_WHY_MAX])
 {
-    char err[256];
+    char err[ERR_WHY_MAX];
     if (strcmp(b->kind, "catalog") == 0) {
         catalog_t *c = NULL;
         if (catalog_parse(b->body, b->body_len, &c, err, sizeof err) != 0) {
-            snprintf(why, 160, "catalogue version %llu does not parse: %.100s",
+            snprintf(why, ERR_WHY_MAX, "catalogue version %llu does not parse: %.100s",
                      (unsigned long long)b->version, err);
             return ERR_INVALID;
         }
         uint64_t v = catalog_version(c);
         catalog_destroy(&c);
         if (v != b->version) {
-            snprintf(why, 160, "bundle version %llu carries catalogue version %llu",
+            snprintf(why, ERR_WHY_MAX, "bundle version %llu carries catalogue version %llu",
                      (unsigned long long)b->version, (unsigned long long)v);
             return ERR_INVALID;
         }
@@ -67,7 +67,7 @@ check_body(struct bundle *b, char why[160])
     if (strcmp(b->kind, "certs") == 0) {
         /* each certificate's issuer signature is checked by whoever adds it to a trust */
         if (cert_set_each(b->body, b->body_len, NULL, NULL) != 0) {
-            snprintf(why, 160, "certificate set %llu: not a list of node certificates",
+            snprintf(why, ERR_WHY_MAX, "certificate set %llu: not a list of node certificates",
                      (unsigned long long)b->version);
             return ERR_INVALID;
         }
@@ -76,14 +76,14 @@ check_body(struct bundle *b, char why[160])
     if (strcmp(b->kind, "operators") == 0) {
         roster_t *r = NULL;
         if (roster_parse(b->body, b->body_len, &r, err, sizeof err) != 0) {
-            snprintf(why, 160, "operators roster %llu: %.100s", (unsigned long long)b->version,
-                     err);
+            snprintf(why, ERR_WHY_MAX, "operators roster %llu: %.100s",
+                     (unsigned long long)b->version, err);
             return ERR_INVALID;
         }
         uint64_t v = roster_version(r);
         roster_destroy(&r);
         if (v != b->version) {
-            snprintf(why, 160, "bundle version %llu carries roster version %llu",
+            snprintf(why, ERR_WHY_MAX, "bundle version %llu carries roster version %llu",
                      (unsigned long long)b->version, (unsigned long long)v);
             return ERR_INVALID;
         }
@@ -93,14 +93,14 @@ check_body(struct bundle *b, char why[160])
         /* the issuer's signature is checked by whoever applies it, against its trust */
         struct cert_crl crl;
         if (cert_read_crl(b->body, b->body_len, &crl, err) != 0) {
-            snprintf(why, 160, "revocation list bundle %llu: %.100s",
+            snprintf(why, ERR_WHY_MAX, "revocation list bundle %llu: %.100s",
                      (unsigned long long)b->version, err);
             return ERR_INVALID;
         }
         uint64_t v = crl.version;
         cert_crl_fini(&crl);
         if (v != b->version) {
-            snprintf(why, 160, "bundle version %llu carries revocation list version %llu",
+            snprintf(why, ERR_WHY_MAX, "bundle version %llu carries revocation list version %llu",
                      (unsigned long long)b->version, (unsigned long long)v);
             return ERR_INVALID;
         }
@@ -108,7 +108,7 @@ check_body(struct bundle *b, char why[160])
     }
     calendar_t *c = NULL;
     if (calendar_parse(b->body, b->body_len, "bundle", &c, err, sizeof err) != 0) {
-        snprintf(why, 160, "calendar version %llu does not parse: %.100s",
+        snprintf(why, ERR_WHY_MAX, "calendar version %llu does not parse: %.100s",
                  (unsigned long long)b->version, err);
         return ERR_INVALID;
     }
@@ -153,22 +153,22 @@ bundle_peek(const void *doc, size_t len, struct bundle *b)
 
 int
 bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size_t len,
-            const void *sig, size_t sig_len, struct bundle *b, char why[160])
+            const void *sig, size_t sig_len, struct bundle *b, char why[ERR_WHY_MAX])
 {
     uint8_t h[SIGN_HASH_BYTES];
     sign_hash(doc, len, h);
     if (sig_len != SIGN_SIGNATURE_BYTES ||
         sign_verify_digest(publisher_pk, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig) != 0) {
-        snprintf(why, 160, "bundle signature does not verify with the publisher's key");
+        snprintf(why, ERR_WHY_MAX, "bundle signature does not verify with the publisher's key");
         return ERR_BAD_SIGNATURE;
     }
     int rc = bundle_peek(doc, len, b);
     if (rc != 0) {
-        snprintf(why, 160, "bundle document is malformed");
+        snprintf(why, ERR_WHY_MAX, "bundle document is malformed");
         return rc;
     }
     if (!bundle_kind_known(b->kind) || b->version == 0) {
-        snprintf(why, 160, "bundle of unknown kind \"%s\" or version 0", b->kind);
+        snprintf(why, ERR_WHY_MAX, "bundle of unknown kind \"%s\" or version 0", b->kind);
         return ERR_INVALID;
     }
     return check_body(b, why);
@@ -355,7 +355,7 @@ bundle_held_roster(store_txn_t *t, roster_t **out)
     /* the signature was checked when the bundle was taken; the store is this node's own */
     if (rc == 0 && bundle_peek(doc.data, doc.len, &b) != 0)
         rc = ERR_CORRUPT;
-    char why[256];
+    char why[ERR_WHY_MAX];
     if (rc == 0 && roster_parse(b.body, b.body_len, out, why, sizeof why) != 0)
         rc = ERR_CORRUPT;
     wire_buf_fini(&doc);

@@ -14,6 +14,7 @@
 #ifndef JIANCHA_BUNDLE_H
 #define JIANCHA_BUNDLE_H
 
+#include "err.h"
 #include "roster.h"
 #include "sign.h"
 #include "store.h"
@@ -46,7 +47,7 @@ void bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf 
  * or ERR_DECODE / ERR_INVALID with `why` saying what is wrong. The returned bundle borrows from
  * doc. */
 int bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size_t len,
-                const void *sig, size_t sig_len, struct bundle *b, char why[160])
+                const void *sig, size_t sig_len, struct bundle *b, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 /* Decodes a bundle document without checking its signature: for one held in the store, which was

@@ -66,7 +66,8 @@ signed_fini(struct signed_doc *s)
 }
 
 static int
-open_signed(const void *file, size_t len, const char *domain, struct signed_doc *s, char why[160])
+open_signed(const void *file, size_t len, const char *domain, struct signed_doc *s,
+            char why[ERR_WHY_MAX])
 {
     memset(s, 0, sizeof *s);
     const wire_obj_t *a;
@@ -76,13 +77,13 @@ open_signed(const void *file, size_t len, const char *domain, struct signed_doc 
         wire_obj_size(a) != 3 || wire_obj_type(wire_obj_at(a, 0)) != WIRE_STR ||
         wire_obj_type(wire_obj_at(a, 1)) != WIRE_BIN ||
         wire_obj_type(wire_obj_at(a, 2)) != WIRE_ARRAY) {
-        snprintf(why, 160, "not a signed jiancha document");
+        snprintf(why, ERR_WHY_MAX, "not a signed jiancha document");
         return ERR_DECODE;
     }
     d = wire_obj_bytes(wire_obj_at(a, 0), &dl);
     if (dl != strlen(domain) || memcmp(d, domain, dl) != 0) {
-        snprintf(why, 160, "a %.*s document where %s was expected", (int)(dl < 40 ? dl : 40), d,
-                 domain);
+        snprintf(why, ERR_WHY_MAX, "a %.*s document where %s was expected",
+                 (int)(dl < 40 ? dl : 40), d, domain);
         return ERR_DECODE;
     }
     s->doc = (const uint8_t *)wire_obj_bytes(wire_obj_at(a, 1), &s->doc_len);
@@ -104,12 +105,12 @@ open_signed(const void *file, size_t len, const char *domain, struct signed_doc 
     }
     if (wire_decode_one(s->doc, s->doc_len, &s->doc_reader, &s->map) != 0 ||
         wire_obj_type(s->map) != WIRE_MAP) {
-        snprintf(why, 160, "the %s document does not decode", domain);
+        snprintf(why, ERR_WHY_MAX, "the %s document does not decode", domain);
         return ERR_DECODE;
     }
     uint64_t v;
     if (wire_obj_get_uint(s->map, "v", &v) != 0 || v != 1) {
-        snprintf(why, 160, "the %s document is not version 1", domain);
+        snprintf(why, ERR_WHY_MAX, "the %s document is not version 1", domain);
         return ERR_DECODE;
     }
     return 0;
@@ -336,12 +337,12 @@ decode_node(const wire_obj_t *m, struct cert_node *n)
 }
 
 #define READ_DOC(fn_name, type, domain, decoder, what)                                             \
-    int fn_name(const void *file, size_t len, type *out, char why[160])                            \
+    int fn_name(const void *file, size_t len, type *out, char why[ERR_WHY_MAX])                    \
     {                                                                                              \
         struct signed_doc s;                                                                       \
         int rc = open_signed(file, len, domain, &s, why);                                          \
         if (rc == 0 && (rc = decoder(s.map, out)) != 0)                                            \
-            snprintf(why, 160, "the " what " lacks a field or has one of the wrong type");         \
+            snprintf(why, ERR_WHY_MAX, "the " what " lacks a field or has one of the wrong type"); \
         signed_fini(&s);                                                                           \
         return rc;                                                                                 \
     }
@@ -392,12 +393,13 @@ decode_crl(const wire_obj_t *m, struct cert_crl *c)
 }
 
 int
-cert_read_crl(const void *file, size_t len, struct cert_crl *c, char why[160])
+cert_read_crl(const void *file, size_t len, struct cert_crl *c, char why[ERR_WHY_MAX])
 {
     struct signed_doc s;
     int rc = open_signed(file, len, CERT_DOMAIN_CRL, &s, why);
     if (rc == 0 && (rc = decode_crl(s.map, c)) != 0) {
-        snprintf(why, 160, "the revocation list lacks a field or has one of the wrong type");
+        snprintf(why, ERR_WHY_MAX,
+                 "the revocation list lacks a field or has one of the wrong type");
         cert_crl_fini(c);
     }
     signed_fini(&s);
@@ -414,7 +416,7 @@ cert_crl_fini(struct cert_crl *c)
 
 int
 cert_check_request(const void *file, size_t len, const struct cert_node *current,
-                   struct cert_request *q, char why[160])
+                   struct cert_request *q, char why[ERR_WHY_MAX])
 {
     struct signed_doc s;
     int rc = open_signed(file, len, CERT_DOMAIN_REQUEST, &s, why);
@@ -426,22 +428,22 @@ cert_check_request(const void *file, size_t len, const struct cert_node *current
           get_key(s.map, "curve_pk", q->curve_pk) &&
           wire_obj_get_uint(s.map, "key_gen", &gen) == 0 && gen <= UINT32_MAX &&
           get_int(s.map, "at", &q->at))) {
-        snprintf(why, 160, "the request lacks a field or has one of the wrong type");
+        snprintf(why, ERR_WHY_MAX, "the request lacks a field or has one of the wrong type");
         rc = ERR_DECODE;
     }
     q->key_gen = (uint32_t)gen;
     if (rc == 0 && !signed_by(&s, CERT_DOMAIN_REQUEST, q->sign_pk)) {
-        snprintf(why, 160, "the request is not signed by the key it asks to certify");
+        snprintf(why, ERR_WHY_MAX, "the request is not signed by the key it asks to certify");
         rc = ERR_BAD_SIGNATURE;
     }
     if (rc == 0 && current) {
         q->rotation = true;
         if (strcmp(current->node, q->node) != 0 || q->key_gen <= current->key_gen) {
-            snprintf(why, 160, "a rotation of %s must ask for a key generation above %u",
+            snprintf(why, ERR_WHY_MAX, "a rotation of %s must ask for a key generation above %u",
                      current->node, current->key_gen);
             rc = ERR_INVALID;
         } else if (!signed_by(&s, CERT_DOMAIN_REQUEST, current->sign_pk)) {
-            snprintf(why, 160, "the rotation request is not signed by %s's current key",
+            snprintf(why, ERR_WHY_MAX, "the rotation request is not signed by %s's current key",
                      current->node);
             rc = ERR_BAD_SIGNATURE;
         }
@@ -463,7 +465,7 @@ cert_set_each(const void *body, size_t len, cert_set_fn fn, void *arg)
             size_t fl;
             const char *f = wire_obj_type(e) == WIRE_BIN ? wire_obj_bytes(e, &fl) : NULL;
             struct cert_node n;
-            char why[160];
+            char why[ERR_WHY_MAX];
             if (!f || cert_read_node(f, fl, &n, why) != 0)
                 rc = ERR_DECODE;
             else if (fn)
@@ -508,7 +510,7 @@ static int
 load_roots(cert_trust_t *t, const char *dir, char *why, size_t why_len)
 {
     for (uint64_t v = 1;; v++) {
-        char path[4096], w[160];
+        char path[4096], w[ERR_WHY_MAX];
         snprintf(path, sizeof path, "%s/root.%llu.jc", dir, (unsigned long long)v);
         size_t len;
         char *file = file_read(path, &len);
@@ -587,7 +589,7 @@ take_issuer(cert_trust_t *t, const char *path, const void *file, size_t len)
 {
     struct signed_doc s;
     struct cert_issuer i;
-    char w[160];
+    char w[ERR_WHY_MAX];
     int rc = open_signed(file, len, CERT_DOMAIN_ISSUER, &s, w);
     if (rc == 0 && decode_issuer(s.map, &i) != 0) {
         snprintf(w, sizeof w, "fields missing");
@@ -610,13 +612,14 @@ take_issuer(cert_trust_t *t, const char *path, const void *file, size_t len)
 
 int
 cert_trust_add_node(cert_trust_t *t, const void *file, size_t len, struct cert_node *out,
-                    char why[160])
+                    char why[ERR_WHY_MAX])
 {
     struct signed_doc s;
     struct cert_node n;
     int rc = open_signed(file, len, CERT_DOMAIN_NODE, &s, why);
     if (rc == 0 && decode_node(s.map, &n) != 0) {
-        snprintf(why, 160, "the node certificate lacks a field or has one of the wrong type");
+        snprintf(why, ERR_WHY_MAX,
+                 "the node certificate lacks a field or has one of the wrong type");
         rc = ERR_DECODE;
     }
     const struct cert_issuer *is = rc == 0 ? find_issuer(t, n.issuer) : NULL;
@@ -640,7 +643,7 @@ cert_trust_add_node(cert_trust_t *t, const void *file, size_t len, struct cert_n
 static int
 take_node(cert_trust_t *t, const char *path, const void *file, size_t len)
 {
-    char w[160];
+    char w[ERR_WHY_MAX];
     if (cert_trust_add_node(t, file, len, NULL, w) != 0)
         log_error("cert: node certificate %s refused: %s", path, w);
     return 0;
@@ -655,7 +658,7 @@ cert_trust_load(const char *dir, cert_trust_t **out, char *why, size_t why_len)
         rc = each_file(t, dir, "issuer.", ".jc", take_issuer);
     if (rc == 0)
         rc = each_file(t, dir, "", ".cert", take_node);
-    char path[4096], w[160];
+    char path[4096], w[ERR_WHY_MAX];
     snprintf(path, sizeof path, "%s/crl.jc", dir);
     size_t len;
     char *file = rc == 0 ? file_read(path, &len) : NULL;
@@ -697,7 +700,7 @@ cert_trust_revocation(const cert_trust_t *t, uint64_t serial)
 }
 
 int
-cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[160])
+cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[ERR_WHY_MAX])
 {
     const struct cert_issuer *is = find_issuer(t, n->issuer);
     bool signed_ok = false;
@@ -706,13 +709,13 @@ cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[16
             memcmp(t->nodes[i].sign_pk, n->sign_pk, CERT_KEY_BYTES) == 0)
             signed_ok = true;
     if (!is || !signed_ok) {
-        snprintf(why, 160, "certificate %llu of %s: issued by an unknown issuer (%llu)",
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: issued by an unknown issuer (%llu)",
                  (unsigned long long)n->serial, n->node, (unsigned long long)n->issuer);
         return ERR_BAD_SIGNATURE;
     }
     if (strcmp(cert_tier_of(n->node), n->tier) != 0) {
-        snprintf(why, 160, "certificate %llu: %s is a %s, not a %s", (unsigned long long)n->serial,
-                 n->node, cert_tier_of(n->node), n->tier);
+        snprintf(why, ERR_WHY_MAX, "certificate %llu: %s is a %s, not a %s",
+                 (unsigned long long)n->serial, n->node, cert_tier_of(n->node), n->tier);
         return ERR_INVALID;
     }
     return 0;
@@ -720,31 +723,31 @@ cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[16
 
 int
 cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_ms,
-                 int64_t revoked_as_of, char why[160])
+                 int64_t revoked_as_of, char why[ERR_WHY_MAX])
 {
     int rc = cert_trust_vouches(t, n, why);
     if (rc != 0)
         return rc;
     const struct cert_issuer *is = find_issuer(t, n->issuer);
     if (now_ms < is->not_before || now_ms > is->not_after) {
-        snprintf(why, 160, "certificate %llu of %s: its issuer %llu is not valid now",
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: its issuer %llu is not valid now",
                  (unsigned long long)n->serial, n->node, (unsigned long long)n->issuer);
         return ERR_INVALID;
     }
     if (now_ms > n->not_after) {
-        snprintf(why, 160, "certificate %llu of %s: expired", (unsigned long long)n->serial,
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: expired", (unsigned long long)n->serial,
                  n->node);
         return ERR_INVALID;
     }
     if (now_ms < n->not_before) {
-        snprintf(why, 160, "certificate %llu of %s: not yet valid", (unsigned long long)n->serial,
-                 n->node);
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: not yet valid",
+                 (unsigned long long)n->serial, n->node);
         return ERR_INVALID;
     }
     const struct cert_revoked *r = cert_trust_revocation(t, n->serial);
     if (r && revoked_as_of >= r->at) {
-        snprintf(why, 160, "certificate %llu of %s: revoked (%s)", (unsigned long long)n->serial,
-                 n->node, r->reason);
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: revoked (%s)",
+                 (unsigned long long)n->serial, n->node, r->reason);
         return ERR_STATE;
     }
     return 0;
@@ -770,23 +773,24 @@ cert_trust_root(const cert_trust_t *t)
 }
 
 int
-cert_trust_apply_crl(cert_trust_t *t, const void *file, size_t len, char why[160])
+cert_trust_apply_crl(cert_trust_t *t, const void *file, size_t len, char why[ERR_WHY_MAX])
 {
     struct signed_doc s;
     struct cert_crl c = {0};
     int rc = open_signed(file, len, CERT_DOMAIN_CRL, &s, why);
     if (rc == 0 && decode_crl(s.map, &c) != 0) {
-        snprintf(why, 160, "the revocation list lacks a field or has one of the wrong type");
+        snprintf(why, ERR_WHY_MAX,
+                 "the revocation list lacks a field or has one of the wrong type");
         rc = ERR_DECODE;
     }
     const struct cert_issuer *is = rc == 0 ? find_issuer(t, c.issuer) : NULL;
     if (rc == 0 && (!is || !signed_by(&s, CERT_DOMAIN_CRL, is->key))) {
-        snprintf(why, 160, "revocation list %llu: not signed by a known issuer",
+        snprintf(why, ERR_WHY_MAX, "revocation list %llu: not signed by a known issuer",
                  (unsigned long long)c.version);
         rc = ERR_BAD_SIGNATURE;
     }
     if (rc == 0 && c.version <= t->crl.version) {
-        snprintf(why, 160, "revocation list %llu is not newer than the one in force (%llu)",
+        snprintf(why, ERR_WHY_MAX, "revocation list %llu is not newer than the one in force (%llu)",
                  (unsigned long long)c.version, (unsigned long long)t->crl.version);
         rc = ERR_EXISTS;
     }

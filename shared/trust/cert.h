@@ -19,6 +19,7 @@
 #ifndef JIANCHA_CERT_H
 #define JIANCHA_CERT_H
 
+#include "err.h"
 #include "sign.h"
 #include "wire.h"
 
@@ -103,20 +104,21 @@ void cert_make_request(const struct cert_request *q, const sign_key_t *new_key,
 
 /* Reading without trust: decodes a signed file of the given domain (signatures not checked).
  * 0 or ERR_DECODE with why. */
-int cert_read_root(const void *file, size_t len, struct cert_root *r, char why[160])
+int cert_read_root(const void *file, size_t len, struct cert_root *r, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
-int cert_read_issuer(const void *file, size_t len, struct cert_issuer *i, char why[160])
+int cert_read_issuer(const void *file, size_t len, struct cert_issuer *i, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
-int cert_read_node(const void *file, size_t len, struct cert_node *n, char why[160])
+int cert_read_node(const void *file, size_t len, struct cert_node *n, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
-int cert_read_crl(const void *file, size_t len, struct cert_crl *c, char why[160])
+int cert_read_crl(const void *file, size_t len, struct cert_crl *c, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 void cert_crl_fini(struct cert_crl *c);
 
 /* A request checked against its own key (and, for a rotation, the key of `current`, the node's
  * certificate in force): 0, ERR_BAD_SIGNATURE or ERR_DECODE with why. */
 int cert_check_request(const void *file, size_t len, const struct cert_node *current,
-                       struct cert_request *q, char why[160]) __attribute__((warn_unused_result));
+                       struct cert_request *q, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
 
 /* A certificate set (the body of a `certs` bundle): a msgpack array of node certificate files.
  * cert_set_each calls fn with each file (borrowed) until fn returns non-zero; ERR_DECODE if the
@@ -140,7 +142,7 @@ void cert_trust_destroy(cert_trust_t **p);
 
 /* Whether the trust vouches for a certificate at all, whatever the time: signed by a known issuer
  * and its tier matching its code. 0, ERR_BAD_SIGNATURE or ERR_INVALID with why. */
-int cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[160])
+int cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 /* Judges a certificate as of now_ms: issued by a known issuer valid then, inside its own
@@ -149,12 +151,13 @@ int cert_trust_vouches(const cert_trust_t *t, const struct cert_node *n, char wh
  * ERR_BAD_SIGNATURE (unknown issuer or bad signature), ERR_INVALID (expired, not yet valid, tier),
  * ERR_STATE (revoked). */
 int cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_ms,
-                     int64_t revoked_as_of, char why[160]) __attribute__((warn_unused_result));
+                     int64_t revoked_as_of, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
 
 /* Adds a node certificate (file bytes) to the trust in memory, as loading it from the directory
  * would; *n receives it decoded. ERR_DECODE with why when it does not read. Judge it after. */
 int cert_trust_add_node(cert_trust_t *t, const void *file, size_t len, struct cert_node *n,
-                        char why[160]) __attribute__((warn_unused_result));
+                        char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
 
 /* The certificates the trust holds (valid or not), for listing and for loading keys. */
 const struct cert_node *cert_trust_nodes(const cert_trust_t *t, size_t *n);
@@ -165,7 +168,7 @@ const struct cert_revoked *cert_trust_revocation(const cert_trust_t *t, uint64_t
 
 /* Puts a newer CRL in force (signed by a known issuer); an older or equal version is refused
  * with ERR_EXISTS. The caller persists the file. */
-int cert_trust_apply_crl(cert_trust_t *t, const void *file, size_t len, char why[160])
+int cert_trust_apply_crl(cert_trust_t *t, const void *file, size_t len, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 #endif

@@ -102,7 +102,7 @@ apply_revocations(keyring_t *k)
 static int
 load_certificates(keyring_t *k)
 {
-    char why[512];
+    char why[ERR_WHY_MAX];
     if (cert_trust_load(k->dir, &k->trust, why, sizeof why) != 0) {
         log_error("keyring: %s", why);
         return ERR_CONFIG;
@@ -113,7 +113,7 @@ load_certificates(keyring_t *k)
         struct keyring_key key;
         key_of_cert(&certs[i], &key);
         /* kept with its reason, so the node is refused saying why */
-        char w[160];
+        char w[ERR_WHY_MAX];
         if (cert_trust_vouches(k->trust, &certs[i], w) != 0) {
             log_warn("keyring: certificate not trusted: %s", w);
             snprintf(key.refused, sizeof key.refused, "%.119s", w);
@@ -199,7 +199,7 @@ keyring_nodes(const keyring_t *k, size_t *n)
 
 const struct keyring_key *
 keyring_find(const keyring_t *k, uint32_t node, const char *key_id, size_t key_id_len,
-             int64_t as_of, char why[160])
+             int64_t as_of, char why[ERR_WHY_MAX])
 {
     const struct entry *e = entry_of(k, node);
     char nt[7], id[SIGN_KEY_ID_LEN + 1];
@@ -211,31 +211,31 @@ keyring_find(const keyring_t *k, uint32_t node, const char *key_id, size_t key_i
         if (key_id_len != SIGN_KEY_ID_LEN || memcmp(key->key_id, key_id, key_id_len) != 0)
             continue;
         if (key->refused[0])
-            snprintf(why, 160, "%s", key->refused);
+            snprintf(why, ERR_WHY_MAX, "%s", key->refused);
         else if (as_of > key->not_after)
-            snprintf(why, 160, "node %s key %s: its certificate %llu expired", nt, id,
+            snprintf(why, ERR_WHY_MAX, "node %s key %s: its certificate %llu expired", nt, id,
                      (unsigned long long)key->serial);
         else if (as_of < key->not_before)
-            snprintf(why, 160, "node %s key %s: its certificate %llu is not yet valid", nt, id,
-                     (unsigned long long)key->serial);
+            snprintf(why, ERR_WHY_MAX, "node %s key %s: its certificate %llu is not yet valid", nt,
+                     id, (unsigned long long)key->serial);
         else if (as_of >= key->revoked_at)
-            snprintf(why, 160, "node %s key %s: its certificate %llu is revoked (%s)", nt, id,
-                     (unsigned long long)key->serial, key->reason);
+            snprintf(why, ERR_WHY_MAX, "node %s key %s: its certificate %llu is revoked (%s)", nt,
+                     id, (unsigned long long)key->serial, key->reason);
         else
             return key;
         return NULL;
     }
-    snprintf(why, 160, "node %s has no key %s here (no valid certificate for it)", nt, id);
+    snprintf(why, ERR_WHY_MAX, "node %s has no key %s here (no valid certificate for it)", nt, id);
     return NULL;
 }
 
 bool
 keyring_admit(const keyring_t *k, uint32_t self, const uint8_t key[SIGN_CURVE_BYTES],
-              int64_t now_ms, char user_id[16], char why[160])
+              int64_t now_ms, char user_id[16], char why[ERR_WHY_MAX])
 {
     static const uint8_t zero[SIGN_CURVE_BYTES];
     if (memcmp(key, zero, sizeof zero) == 0) {
-        snprintf(why, 160, "a zero transport key");
+        snprintf(why, ERR_WHY_MAX, "a zero transport key");
         return false;
     }
     for (size_t i = 0; i < k->n; i++) {
@@ -249,24 +249,25 @@ keyring_admit(const keyring_t *k, uint32_t self, const uint8_t key[SIGN_CURVE_BY
             if (!keyring_find(k, e->node, of->key_id, SIGN_KEY_ID_LEN, now_ms, why))
                 return false;
             if (!of->parent[0] || node_number(of->parent) != self) {
-                snprintf(why, 160, "transport key of %s, whose certificate names parent %s", nt,
-                         of->parent[0] ? of->parent : "none");
+                snprintf(why, ERR_WHY_MAX, "transport key of %s, whose certificate names parent %s",
+                         nt, of->parent[0] ? of->parent : "none");
                 return false;
             }
             snprintf(user_id, 16, "%s", nt);
             return true;
         }
     }
-    snprintf(why, 160, "a transport key in no certificate held here");
+    snprintf(why, ERR_WHY_MAX, "a transport key in no certificate held here");
     return false;
 }
 
 int
-keyring_add_certificate(keyring_t *k, const void *file, size_t len, bool *added, char why[160])
+keyring_add_certificate(keyring_t *k, const void *file, size_t len, bool *added,
+                        char why[ERR_WHY_MAX])
 {
     *added = false;
     if (!k->trust) {
-        snprintf(why, 160, "this node holds bare keys, not certificates");
+        snprintf(why, ERR_WHY_MAX, "this node holds bare keys, not certificates");
         return ERR_STATE;
     }
     struct cert_node c;
@@ -295,10 +296,11 @@ keyring_add_certificate(keyring_t *k, const void *file, size_t len, bool *added,
 }
 
 int
-keyring_apply_crl(keyring_t *k, const void *file, size_t len, char why[160])
+keyring_apply_crl(keyring_t *k, const void *file, size_t len, char why[ERR_WHY_MAX])
 {
     if (!k->trust) {
-        snprintf(why, 160, "this node holds bare keys, not certificates: no revocation list");
+        snprintf(why, ERR_WHY_MAX,
+                 "this node holds bare keys, not certificates: no revocation list");
         return ERR_STATE;
     }
     int rc = cert_trust_apply_crl(k->trust, file, len, why);

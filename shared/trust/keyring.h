@@ -10,6 +10,7 @@
 #define JIANCHA_KEYRING_H
 
 #include "cert.h"
+#include "err.h"
 #include "sign.h"
 
 #include <stdbool.h>
@@ -45,21 +46,21 @@ const uint32_t *keyring_nodes(const keyring_t *k, size_t *n);
 /* The key of `node` with this id, if it was valid at `as_of`: NULL with why (unknown key,
  * expired, not yet valid, revoked, not vouched for). */
 const struct keyring_key *keyring_find(const keyring_t *k, uint32_t node, const char *key_id,
-                                       size_t key_id_len, int64_t as_of, char why[160]);
+                                       size_t key_id_len, int64_t as_of, char why[ERR_WHY_MAX]);
 
 /* The ZAP question for aggregator `self`: is this transport key that of a certificate valid now
  * naming `self` its parent? Then user_id receives the node's code; else why says why not. */
 bool keyring_admit(const keyring_t *k, uint32_t self, const uint8_t key[SIGN_CURVE_BYTES],
-                   int64_t now_ms, char user_id[16], char why[160]);
+                   int64_t now_ms, char user_id[16], char why[ERR_WHY_MAX]);
 
 /* Adds a certificate (file bytes) the trust vouches for and writes it to the directory; *added
  * says whether it was new. ERR_STATE with bare keys. */
 int keyring_add_certificate(keyring_t *k, const void *file, size_t len, bool *added,
-                            char why[160]) __attribute__((warn_unused_result));
+                            char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
 
 /* Puts a newer revocation list in force (ERR_EXISTS for one not newer) and writes it to the
  * directory. ERR_STATE with bare keys. */
-int keyring_apply_crl(keyring_t *k, const void *file, size_t len, char why[160])
+int keyring_apply_crl(keyring_t *k, const void *file, size_t len, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 /* Calls fn for every key revoked as compromised, with its revocation. */

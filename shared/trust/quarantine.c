@@ -35,8 +35,10 @@ quarantine_alarm(store_txn_t *t, const struct quarantine_tier *tier, const char 
     node_format(child, code);
     snprintf(al.subject, sizeof al.subject, "%s/%llu", code, (unsigned long long)seq);
     alert_make_id(&al);
-    if (store_has(t, STORE_ALERTS, al.id, strlen(al.id)))
-        return 0; /* raised already: one alarm per subject */
+    bool raised;
+    int rc = store_has(t, STORE_ALERTS, al.id, strlen(al.id), &raised);
+    if (rc != 0 || raised)
+        return rc; /* raised already: one alarm per subject */
     al.light = al.finding = ALERT_RED;
     al.state = ALERT_OPEN;
     al.raised_ms = now_ms;
@@ -47,7 +49,7 @@ quarantine_alarm(store_txn_t *t, const struct quarantine_tier *tier, const char 
     if (!tier->forward_node)
         return alertdb_put(t, &al);
     uint64_t n = 0;
-    int rc = alertdb_record(t, tier->forward_node, &al);
+    rc = alertdb_record(t, tier->forward_node, &al);
     if (rc == 0)
         rc = spool_seal(t, tier->forward_node, tier->forward_seal_at, true, now_ms, &n);
     *sealed += n;

@@ -35,7 +35,7 @@ on_request(zloop_t *loop, zsock_t *sock, void *arg)
     char *domain = zmsg_popstr(req), *address = zmsg_popstr(req);
     char *identity = zmsg_popstr(req), *mechanism = zmsg_popstr(req);
     zframe_t *key = zmsg_pop(req);
-    char user[16] = "", why[160] = "";
+    char user[16] = "", why[ERR_WHY_MAX] = "";
     bool ok = false;
     if (!version || strcmp(version, "1.0") != 0 || !mechanism || strcmp(mechanism, "CURVE") != 0)
         snprintf(why, sizeof why, "mechanism %s is not CURVE", mechanism ? mechanism : "?");
@@ -171,17 +171,17 @@ zap_curve_client(zsock_t *sock, const uint8_t server_public[ZAP_KEY_BYTES],
 }
 
 int
-zap_server_key_load(const char *path, uint8_t key[ZAP_KEY_BYTES], char why[160])
+zap_server_key_load(const char *path, uint8_t key[ZAP_KEY_BYTES], char why[ERR_WHY_MAX])
 {
     size_t pl = strlen(path);
     if (pl > 5 && strcmp(path + pl - 5, ".cert") == 0) {
         size_t len;
-        char *file = file_read(path, &len), w[160];
+        char *file = file_read(path, &len), w[ERR_WHY_MAX];
         struct cert_node n;
         int rc = file ? cert_read_node(file, len, &n, w) : ERR_IO;
         free(file);
         if (rc != 0) {
-            snprintf(why, 160, "%.80s: %.70s", path, rc == ERR_IO ? "cannot read it" : w);
+            snprintf(why, ERR_WHY_MAX, "%.80s: %.70s", path, rc == ERR_IO ? "cannot read it" : w);
             return rc;
         }
         memcpy(key, n.curve_pk, ZAP_KEY_BYTES);
@@ -189,7 +189,7 @@ zap_server_key_load(const char *path, uint8_t key[ZAP_KEY_BYTES], char why[160])
     }
     int rc = sign_curve_public_load(path, key, NULL);
     if (rc != 0)
-        snprintf(why, 160, "%.100s: %s", path, err_str(rc));
+        snprintf(why, ERR_WHY_MAX, "%.100s: %s", path, err_str(rc));
     return rc;
 }
 

@@ -11,6 +11,8 @@
 #ifndef JIANCHA_ZAP_H
 #define JIANCHA_ZAP_H
 
+#include "err.h"
+
 #include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,7 +23,7 @@
 /* Admit the client whose CURVE public key is `key`? On yes, user_id receives its node code; on no,
  * why receives the reason (logged by the handler). */
 typedef bool (*zap_admit_fn)(void *arg, const uint8_t key[ZAP_KEY_BYTES], char user_id[16],
-                             char why[160]);
+                             char why[ERR_WHY_MAX]);
 
 typedef struct zap zap_t;
 
@@ -43,7 +45,7 @@ void zap_curve_client(zsock_t *sock, const uint8_t server_public[ZAP_KEY_BYTES],
 
 /* The parent's transport public key from its certificate (NODE.SERIAL.cert) or its NAME.curve-pub
  * file. 0, or an error with why. */
-int zap_server_key_load(const char *path, uint8_t key[ZAP_KEY_BYTES], char why[160])
+int zap_server_key_load(const char *path, uint8_t key[ZAP_KEY_BYTES], char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 /* The node a CURVE-authenticated message came from (its User-Id), or NULL on a plain socket. */

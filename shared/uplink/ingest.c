@@ -162,13 +162,13 @@ ensure_node(ingest_t *in, uint32_t node)
 
 const struct keyring_key *
 ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id, size_t key_id_len,
-               int64_t as_of, char why[160])
+               int64_t as_of, char why[ERR_WHY_MAX])
 {
     return keyring_find(in->keys, node, key_id, key_id_len, as_of, why);
 }
 
 int
-ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160])
+ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[ERR_WHY_MAX])
 {
     bool added;
     struct cert_node n;
@@ -183,7 +183,7 @@ ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160]
 struct clone {
     uint32_t node;
     uint64_t seq;
-    char why[160];
+    char why[ERR_WHY_MAX];
     struct wire_buf copy; /* [header, key, sig, payload]; empty when there is nothing to keep */
 };
 
@@ -215,7 +215,7 @@ clone_alarm(store_txn_t *t, ingest_t *in, int64_t now_ms, uint64_t *sealed,
             const struct clone *c)
 {
     int rc = c->copy.len ? quarantine_keep(t, c->node, c->seq, c->copy.data, c->copy.len) : 0;
-    char why[200];
+    char why[ERR_WHY_MAX];
     snprintf(why, sizeof why, "%.160s%s", c->why, c->copy.len ? " (quarantined)" : "");
     struct quarantine_tier q = tier_of(in);
     if (rc == 0)
@@ -239,7 +239,7 @@ quarantine_key(void *arg, uint32_t node, const struct keyring_key *k, const stru
     int rc = quarantine_key_batches(cp->t, node, k->key_id, r->since, &n);
     if (rc != 0)
         return rc;
-    char nt[7], since[TIMESTAMP_TEXT_MAX], why[200];
+    char nt[7], since[TIMESTAMP_TEXT_MAX], why[ERR_WHY_MAX];
     node_format(node, nt);
     timestamp_format(r->since, since);
     snprintf(why, sizeof why,
@@ -262,13 +262,13 @@ compromise_fn(store_txn_t *t, void *arg)
 
 bool
 ingest_admit_transport(const ingest_t *in, const uint8_t key[SIGN_CURVE_BYTES], int64_t now_ms,
-                       char user_id[16], char why[160])
+                       char user_id[16], char why[ERR_WHY_MAX])
 {
     return keyring_admit(in->keys, in->opt.self_node, key, now_ms, user_id, why);
 }
 
 int
-ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
+ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[ERR_WHY_MAX])
 {
     int rc = keyring_apply_crl(in->keys, file, len, why);
     if (rc != 0)
@@ -373,7 +373,7 @@ ingest_hello(ingest_t *in, const void *body, size_t len, const void *sig, size_t
         snprintf(reason, 160, "node %s is not a known child of this aggregator", h->node);
         return ERR_UNKNOWN_NODE;
     }
-    char why[160];
+    char why[ERR_WHY_MAX];
     const struct keyring_key *k =
         ingest_key_for(in, n->node, h->key_id, strlen(h->key_id), now_ms, why);
     if (!k) {
@@ -525,7 +525,7 @@ precheck(ingest_t *in, struct ingest_msg *m, struct ingest_node *n, struct batch
         nack(m, 0, PROTO_NACK_MALFORMED, true, 0, "frame sizes out of bounds");
         return ERR_DECODE;
     }
-    char why[160];
+    char why[ERR_WHY_MAX];
     const struct keyring_key *k = ingest_key_for(in, n->node, m->key_id, m->key_id_len, now, why);
     if (!k) {
         nack(m, 0, PROTO_NACK_BAD_SIGNATURE, true, 0, why);
@@ -560,7 +560,8 @@ struct txn_args {
     size_t n;
     int64_t now_ms;
     uint64_t sealed;
-    char why[256]; /* why a batch was refused for what it carries (a NACK keeps 159 bytes) */
+    char
+        why[ERR_WHY_MAX]; /* why a batch was refused for what it carries (a NACK keeps 159 bytes) */
     long refused;  /* index of the message refused for what it carries, or -1 */
     struct clone *clone; /* a carried batch that reused a sequence: alarmed in the next run */
     struct clone *invalid; /* a batch refused for a record: quarantined in the next run */
@@ -583,7 +584,7 @@ static int stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq,
  * a storage error. */
 static int
 chain_place(store_txn_t *t, const struct ingest_node *w, const void *header, size_t header_len,
-            const struct batch_header *h, enum chain_place *place, char why[160])
+            const struct batch_header *h, enum chain_place *place, char why[ERR_WHY_MAX])
 {
     if (h->seq <= w->last_seq) {
         uint8_t mine[SIGN_HASH_BYTES], theirs[SIGN_HASH_BYTES];
@@ -592,15 +593,15 @@ chain_place(store_txn_t *t, const struct ingest_node *w, const void *header, siz
             return rc;
         batch_hash(header, header_len, theirs);
         *place = rc == 0 && memcmp(mine, theirs, sizeof mine) == 0 ? CHAIN_HELD : CHAIN_CONFLICT;
-        snprintf(why, 160, "batch %llu was already stored with other content",
+        snprintf(why, ERR_WHY_MAX, "batch %llu was already stored with other content",
                  (unsigned long long)h->seq);
     } else if (h->seq > w->last_seq + 1) {
         *place = CHAIN_GAP;
-        snprintf(why, 160, "expected batch %llu", (unsigned long long)w->last_seq + 1);
+        snprintf(why, ERR_WHY_MAX, "expected batch %llu", (unsigned long long)w->last_seq + 1);
     } else if (memcmp(h->prev, w->last_hash, SIGN_HASH_BYTES) != 0 ||
                h->first != w->last_record + 1) {
         *place = CHAIN_BROKEN;
-        snprintf(why, 160,
+        snprintf(why, ERR_WHY_MAX,
                  "batch %llu does not follow batch %llu (prev hash or first record differs)",
                  (unsigned long long)h->seq, (unsigned long long)w->last_seq);
     } else {
@@ -647,7 +648,7 @@ take_origin(store_txn_t *t, struct txn_args *a, uint32_t carrier, const wire_obj
     }
     /* The origin's key is judged as of when the carrier accepted the batch (its signed `at`):
      * backlog accepted before a rotation's revocation stays valid on its way up. */
-    char why[160];
+    char why[ERR_WHY_MAX];
     const struct keyring_key *k =
         ingest_key_for(in, w->node, (const char *)c.key_id, c.key_id_len, c.accepted_ms, why);
     if (!k) {
@@ -765,7 +766,12 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
             break;
         }
         memcpy(idkey + 4, idp, idl);
-        if (store_has(t, STORE_IDS, idkey, 4 + idl)) {
+        bool repeated;
+        if ((rc = store_has(t, STORE_IDS, idkey, 4 + idl, &repeated)) != 0) {
+            wire_reader_destroy(&rr);
+            break;
+        }
+        if (repeated) {
             w->repeated++;
             if (!told)
                 log_warn("ingest: record id repeated node=%06u batch=%llu seq=%llu id=%.*s: "
@@ -892,7 +898,7 @@ txn_fn(store_txn_t *t, void *arg)
             stuck(w, a->now_ms);
             continue;
         }
-        char why[160];
+        char why[ERR_WHY_MAX];
         enum chain_place place;
         int rc = chain_place(t, w, m->header, m->header_len, h, &place, why);
         if (rc != 0)

@@ -20,6 +20,7 @@
 #ifndef JIANCHA_INGEST_H
 #define JIANCHA_INGEST_H
 
+#include "err.h"
 #include "keyring.h"
 #include "proto.h"
 #include "sign.h"
@@ -107,23 +108,23 @@ void ingest_touch(ingest_t *in, uint32_t node, int64_t now_ms);
 /* The key of `node` with this id, if it was valid at `as_of` (a batch is judged as of when the
  * first tier accepted it): NULL with why (unknown key, expired, not yet valid, revoked). */
 const struct keyring_key *ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id,
-                                        size_t key_id_len, int64_t as_of, char why[160]);
+                                        size_t key_id_len, int64_t as_of, char why[ERR_WHY_MAX]);
 
 /* The ZAP question: is this CurveZMQ client key the transport key of a certificate valid now,
  * naming this node its parent? Then user_id receives the node's code; else why says why not. */
 bool ingest_admit_transport(const ingest_t *in, const uint8_t key[SIGN_CURVE_BYTES],
-                            int64_t now_ms, char user_id[16], char why[160]);
+                            int64_t now_ms, char user_id[16], char why[ERR_WHY_MAX]);
 
 /* Adds a node certificate sent down the tree (a new node, or a node's next key generation) if the
  * trust vouches for it, and writes it to the trust directory. 0, ERR_STATE without a trust
  * directory, or the trust's refusal with why. */
-int ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[160])
+int ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 /* Puts a newer revocation list (signed by a known issuer) in force at once, for new batches and
  * for sessions (the daemon cuts off those whose key it revokes), and writes it to the trust
  * directory. ERR_EXISTS for one not newer; ERR_STATE without a trust directory. */
-int ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[160])
+int ingest_apply_crl(ingest_t *in, const void *file, size_t len, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 /* A heartbeat from a child: what it has sealed and its clock (sent_ms) against ours. A child

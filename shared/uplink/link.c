@@ -355,7 +355,8 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
     if (conflict && shown > 0) {
         uint8_t key[8];
         store_be64(key, shown);
-        can_show = store_has(t, STORE_OUTBOX, key, 8);
+        if (store_has(t, STORE_OUTBOX, key, 8, &can_show) != 0)
+            can_show = false; /* unreadable: the parent is not shown it, the node parks */
     }
     store_abort(&t);
     if (conflict && can_show) {

@@ -14,7 +14,7 @@ static int
 add_certificate(void *arg, const void *file, size_t len, const struct cert_node *n)
 {
     ingest_t *in = arg;
-    char why[160];
+    char why[ERR_WHY_MAX];
     if (ingest_add_certificate(in, file, len, why) != 0)
         log_warn("relay: certificate %llu of %s left out: %s", (unsigned long long)n->serial,
                  n->node, why);
@@ -40,11 +40,11 @@ keep_fn(store_txn_t *t, void *arg)
 
 int
 relay_take(const struct relay *r, const void *doc, size_t len, const void *sig, size_t sig_len,
-           int64_t now_ms, struct relay_result *res, char why[160])
+           int64_t now_ms, struct relay_result *res, char why[ERR_WHY_MAX])
 {
     memset(res, 0, sizeof *res);
     if (!r->publisher_pk) {
-        snprintf(why, 160, "no bundle/publisher_key configured: bundles are refused");
+        snprintf(why, ERR_WHY_MAX, "no bundle/publisher_key configured: bundles are refused");
         return ERR_STATE;
     }
     struct bundle *b = &res->bundle;
@@ -53,7 +53,8 @@ relay_take(const struct relay *r, const void *doc, size_t len, const void *sig, 
         return rc;
     if (strcmp(b->kind, "certs") == 0 &&
         cert_set_each(b->body, b->body_len, add_certificate, r->ingest) != 0) {
-        snprintf(why, 160, "certificate set %llu does not read", (unsigned long long)b->version);
+        snprintf(why, ERR_WHY_MAX, "certificate set %llu does not read",
+                 (unsigned long long)b->version);
         return ERR_DECODE;
     }
     if (strcmp(b->kind, "crl") == 0) {
@@ -65,12 +66,12 @@ relay_take(const struct relay *r, const void *doc, size_t len, const void *sig, 
     struct keep k = {r, b, doc, sig, len, sig_len, now_ms, false};
     rc = store_write(r->store, keep_fn, &k);
     if (rc != 0) {
-        snprintf(why, 160, "cannot keep the bundle: %s", err_str(rc));
+        snprintf(why, ERR_WHY_MAX, "cannot keep the bundle: %s", err_str(rc));
         return rc;
     }
     res->taken = k.taken;
     if (!k.taken) {
-        snprintf(why, 160, "%s version %llu is not newer than the one held", b->kind,
+        snprintf(why, ERR_WHY_MAX, "%s version %llu is not newer than the one held", b->kind,
                  (unsigned long long)b->version);
         return ERR_EXISTS;
     }

@@ -13,6 +13,7 @@
 #define JIANCHA_RELAY_H
 
 #include "bundle.h"
+#include "err.h"
 #include "ingest.h"
 #include "store.h"
 
@@ -36,7 +37,7 @@ struct relay_result {
 /* 0 with the result; ERR_EXISTS for a bundle not newer than the one held; another error with why
  * for a bundle refused (signature, body, a list from an unknown issuer, storage). */
 int relay_take(const struct relay *r, const void *doc, size_t len, const void *sig,
-               size_t sig_len, int64_t now_ms, struct relay_result *res, char why[160])
+               size_t sig_len, int64_t now_ms, struct relay_result *res, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
 #endif

@@ -165,7 +165,7 @@ rotation_attach(rotation_t *r, link_t *link, const char *server_key_path, char *
         return ERR_CONFIG;
     }
     uint8_t server[ZAP_KEY_BYTES];
-    char w[160];
+    char w[ERR_WHY_MAX];
     int rc = zap_server_key_load(server_key_path, server, w);
     if (rc != 0) {
         snprintf(why, why_len, "%s", w);

@@ -159,7 +159,7 @@ static void
 handle_publish(server_t *s, zframe_t *id, zframe_t *doc, zframe_t *sig, int64_t now)
 {
     uint64_t version = 0;
-    char why[160] = "BUNDLE must have two frames";
+    char why[ERR_WHY_MAX] = "BUNDLE must have two frames";
     int rc = sig && s->hooks.publish
                  ? s->hooks.publish(s->hooks.arg, zframe_data(doc), zframe_size(doc),
                                     zframe_data(sig), zframe_size(sig), now, &version, why)
@@ -191,7 +191,8 @@ is_rollup_only(const server_t *s, uint32_t node)
 }
 
 static bool
-admit_transport(void *arg, const uint8_t key[ZAP_KEY_BYTES], char user_id[16], char why[160])
+admit_transport(void *arg, const uint8_t key[ZAP_KEY_BYTES], char user_id[16],
+                char why[ERR_WHY_MAX])
 {
     server_t *s = arg;
     if (s->have_publisher_curve && memcmp(key, s->publisher_curve, ZAP_KEY_BYTES) == 0) {
@@ -418,12 +419,12 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
 }
 
 static int
-start_curve(server_t *s, char why[256])
+start_curve(server_t *s, char why[ERR_WHY_MAX])
 {
     /* CurveZMQ: only transport keys of valid certificates of this node's children get in */
     int rc = zap_start(s->loop, admit_transport, s, &s->zap);
     if (rc != 0) {
-        snprintf(why, 256, "cannot start the ZAP handler: %s", err_str(rc));
+        snprintf(why, ERR_WHY_MAX, "cannot start the ZAP handler: %s", err_str(rc));
         return rc;
     }
     zap_curve_server(s->router, sign_curve_secret(s->opt.curve));
@@ -434,12 +435,12 @@ start_curve(server_t *s, char why[256])
 
 int
 server_open(const struct server_options *opt, const struct server_hooks *hooks, ingest_t *ingest,
-            store_t *store, zloop_t *loop, server_t **out, char why[256])
+            store_t *store, zloop_t *loop, server_t **out, char why[ERR_WHY_MAX])
 {
     *out = NULL;
     if (opt->n_rollup_only > SERVER_ROLLUP_MAX) {
-        snprintf(why, 256, "%zu children told to roll up only, at most %d", opt->n_rollup_only,
-                 SERVER_ROLLUP_MAX);
+        snprintf(why, ERR_WHY_MAX, "%zu children told to roll up only, at most %d",
+                 opt->n_rollup_only, SERVER_ROLLUP_MAX);
         return ERR_CONFIG;
     }
     server_t *s = xcalloc(1, sizeof *s);
@@ -469,12 +470,12 @@ server_open(const struct server_options *opt, const struct server_hooks *hooks, 
     zsock_set_heartbeat_ivl(s->router, (int)opt->heartbeat_ms);
     zsock_set_heartbeat_timeout(s->router, (int)opt->session_timeout_ms);
     if (zsock_bind(s->router, "%s", opt->endpoint) < 0) {
-        snprintf(why, 256, "cannot bind %s: %s", opt->endpoint, zmq_strerror(zmq_errno()));
+        snprintf(why, ERR_WHY_MAX, "cannot bind %s: %s", opt->endpoint, zmq_strerror(zmq_errno()));
         rc = ERR_NET;
         goto out;
     }
     if (zloop_reader(loop, s->router, on_router, s) != 0) {
-        snprintf(why, 256, "cannot watch %s", opt->endpoint);
+        snprintf(why, ERR_WHY_MAX, "cannot watch %s", opt->endpoint);
         rc = ERR_NET;
         goto out;
     }
@@ -536,7 +537,7 @@ server_cut_off_revoked(server_t *s, int64_t now_ms)
 {
     for (size_t i = 0; i < s->n_sessions;) {
         struct session *ss = &s->sessions[i];
-        char why[160], node[7], reason[160];
+        char why[ERR_WHY_MAX], node[7], reason[160];
         if (ingest_key_for(s->ingest, ss->node, ss->key_id, strlen(ss->key_id), now_ms, why)) {
             i++;
             continue;

@@ -21,6 +21,7 @@
 #ifndef JIANCHA_SERVER_H
 #define JIANCHA_SERVER_H
 
+#include "err.h"
 #include "ingest.h"
 #include "sign.h"
 #include "store.h"
@@ -51,7 +52,7 @@ struct server_hooks {
     /* A publisher's BUNDLE: 0 with *version the version now held, or an error with why
      * (ERR_EXISTS: not newer; ERR_BAD_SIGNATURE; anything else: malformed). */
     int (*publish)(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len,
-                   int64_t now_ms, uint64_t *version, char why[160]);
+                   int64_t now_ms, uint64_t *version, char why[ERR_WHY_MAX]);
     /* The decisions to send one child: call send(send_arg, record, len) for each. */
     int (*decisions)(void *arg, uint32_t node, void (*send)(void *, const void *, size_t),
                      void *send_arg);
@@ -72,8 +73,8 @@ typedef struct server server_t;
 /* Binds and registers with the loop; ingest and store are borrowed and must outlive it. On
  * failure *out is NULL and why says what (the endpoint, the key). */
 int server_open(const struct server_options *opt, const struct server_hooks *hooks,
-                ingest_t *ingest, store_t *store, zloop_t *loop, server_t **out, char why[256])
-    __attribute__((warn_unused_result));
+                ingest_t *ingest, store_t *store, zloop_t *loop, server_t **out,
+                char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
 void server_destroy(server_t **p);
 
 /* The endpoint actually bound (a port of * resolved); valid while the server lives. */

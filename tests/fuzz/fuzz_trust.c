@@ -2,6 +2,7 @@
  * certificate set, key request), bundles, and the operators roster. */
 #include "bundle.h"
 #include "cert.h"
+#include "err.h"
 #include "roster.h"
 
 #include <stddef.h>
@@ -22,7 +23,7 @@ each_cert(void *arg, const void *file, size_t len, const struct cert_node *n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char why[160];
+    char why[ERR_WHY_MAX];
     struct cert_root root;
     struct cert_issuer issuer;
     struct cert_node node;
@@ -35,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct bundle b;
     (void)bundle_peek(data, size, &b);
     roster_t *roster = NULL;
-    char rwhy[256];
+    char rwhy[ERR_WHY_MAX];
     if (roster_parse(data, size, &roster, rwhy, sizeof rwhy) == 0)
         roster_destroy(&roster);
     return 0;

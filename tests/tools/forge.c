@@ -245,7 +245,7 @@ main(int argc, char **argv)
     sign_curve_t *curve = NULL;
     if (server && curve_path) {
         uint8_t server_key[ZAP_KEY_BYTES];
-        char why[160];
+        char why[ERR_WHY_MAX];
         if (zap_server_key_load(server, server_key, why) != 0 ||
             sign_curve_load(curve_path, &curve, NULL) != 0) {
             fprintf(stderr, "forge: cannot load the CurveZMQ keys: %s\n", why);

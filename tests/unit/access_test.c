@@ -58,7 +58,7 @@ setup(void **state)
     }
     json_t *doc = json_pack("{s:i,s:o}", "version", 1, "operators", ops);
     char *text = json_dumps(doc, 0);
-    char why[256];
+    char why[ERR_WHY_MAX];
     assert_int_equal(roster_parse(text, strlen(text), &roster, why, sizeof why), 0);
     free(text);
     json_decref(doc);

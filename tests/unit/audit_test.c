@@ -19,7 +19,7 @@ setup(void **state)
     (void)state;
     assert_int_equal(sign_init(), 0);
     key = sign_key_generate();
-    char hex[65], doc[512], why[256];
+    char hex[65], doc[512], why[ERR_WHY_MAX];
     sign_to_hex(sign_key_public(key), SIGN_PUBLIC_BYTES, hex);
     snprintf(doc, sizeof doc,
              "{\"version\":1,\"operators\":[{\"name\":\"he\",\"role\":\"supervisor\","

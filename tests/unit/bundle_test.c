@@ -75,7 +75,7 @@ only_a_newer_verified_bundle_is_kept_and_acknowledged(void **state)
     struct wire_buf doc;
     uint8_t sig[SIGN_SIGNATURE_BYTES];
     struct bundle b;
-    char why[160];
+    char why[ERR_WHY_MAX];
     make("catalog", 3, catalog_v3, publisher, &doc, sig);
     assert_int_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig,
                                  &b, why),
@@ -105,7 +105,7 @@ forged_mismatched_and_unknown_bundles_are_refused_with_reasons(void **state)
     struct wire_buf doc;
     uint8_t sig[SIGN_SIGNATURE_BYTES];
     struct bundle b;
-    char why[160];
+    char why[ERR_WHY_MAX];
     make("catalog", 3, catalog_v3, rogue, &doc, sig);
     assert_int_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig,
                                  &b, why),
@@ -152,7 +152,7 @@ a_node_switches_to_its_next_key_only_when_a_set_certifies_it(void **state)
     snprintf(p1, sizeof p1, "%s/510104.g1.secret", keys);
     snprintf(p2, sizeof p2, "%s/510104.g2.secret", keys);
     rotation_t *r = NULL;
-    char why[512];
+    char why[ERR_WHY_MAX];
     assert_int_equal(rotation_open("510104", p1, p2, &r, why, sizeof why), 0);
     assert_memory_equal(sign_key_public(rotation_key(r)), sign_key_public(cur), 32);
     struct cert_node n = {.serial = 7, .node = "510104", .tier = "county", .parent = "510100",

@@ -145,7 +145,7 @@ each_refusal_names_its_reason(void **state)
     wire_buf_fini(&crl);
 
     cert_trust_t *t = NULL;
-    char why[512], w[160];
+    char why[ERR_WHY_MAX], w[ERR_WHY_MAX];
     assert_int_equal(cert_trust_load(dir, &t, why, sizeof why), 0);
     assert_int_equal(cert_trust_root(t)->version, 2);
     assert_int_equal(cert_trust_judge(t, find(t, 10), NOW, NOW, w), 0);
@@ -175,7 +175,7 @@ a_root_not_signed_by_its_predecessor_ends_the_chain(void **state)
     struct cert_node n = node_cert(20, "510104", "county", NOW - DAY, NOW + 390 * DAY, 2);
     put_node(&n, rogue);
     cert_trust_t *t = NULL;
-    char why[512], w[160];
+    char why[ERR_WHY_MAX], w[ERR_WHY_MAX];
     assert_int_equal(cert_trust_load(dir, &t, why, sizeof why), 0);
     assert_int_equal(cert_trust_root(t)->version, 2);
     assert_int_equal(cert_trust_judge(t, find(t, 20), NOW, NOW, w), ERR_BAD_SIGNATURE);
@@ -198,7 +198,7 @@ only_a_newer_revocation_list_from_a_known_issuer_is_applied(void **state)
 {
     (void)state;
     cert_trust_t *t = NULL;
-    char why[512], w[160];
+    char why[ERR_WHY_MAX], w[ERR_WHY_MAX];
     assert_int_equal(cert_trust_load(dir, &t, why, sizeof why), 0);
     struct cert_revoked r = {30, "510104", "superseded", NOW, 0};
     struct wire_buf v2, v1, forged;
@@ -236,7 +236,7 @@ a_rotation_request_needs_the_old_and_the_new_key(void **state)
     cert_make_request(&q, next, county_key, &both);
     cert_make_request(&q, next, NULL, &new_only);
     struct cert_request got;
-    char w[160];
+    char w[ERR_WHY_MAX];
     assert_int_equal(cert_check_request(both.data, both.len, &current, &got, w), 0);
     assert_true(got.rotation);
     assert_int_equal(got.key_gen, 2);
@@ -268,7 +268,7 @@ every_bit_flip_of_a_certificate_is_refused(void **state)
         b.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         write_doc("510104.40.cert", &b);
         cert_trust_t *t = NULL;
-        char why[512], w[160];
+        char why[ERR_WHY_MAX], w[ERR_WHY_MAX];
         assert_int_equal(cert_trust_load(dir, &t, why, sizeof why), 0);
         const struct cert_node *got = find(t, 40);
         /* either unreadable, or read but not valid under the issuer's signature */
@@ -279,7 +279,7 @@ every_bit_flip_of_a_certificate_is_refused(void **state)
     }
     write_doc("510104.40.cert", &b);
     cert_trust_t *t = NULL;
-    char why[512], w[160];
+    char why[ERR_WHY_MAX], w[ERR_WHY_MAX];
     assert_int_equal(cert_trust_load(dir, &t, why, sizeof why), 0);
     assert_int_equal(cert_trust_judge(t, find(t, 40), NOW, NOW, w), 0);
     cert_trust_destroy(&t);

@@ -22,7 +22,7 @@ setup(void **state)
     (void)state;
     dir = testutil_tmpdir();
     struct store_options o = {.map_bytes = 4 << 20};
-    char path[512], ep[600], why[256];
+    char path[512], ep[600], why[ERR_WHY_MAX];
     snprintf(path, sizeof path, "%s/store", dir);
     assert_int_equal(store_open(path, &o, &st), 0);
     snprintf(ep, sizeof ep, "ipc://%s/intake.sock", dir);

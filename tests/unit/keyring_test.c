@@ -76,7 +76,7 @@ two_generations_overlap_and_a_revocation_counts_from_its_instant(void **state)
     (void)state;
     keyring_t *k = NULL;
     assert_int_equal(keyring_load(dir, &k), 0);
-    char id1[SIGN_KEY_ID_LEN + 1], id2[SIGN_KEY_ID_LEN + 1], why[160], user[16];
+    char id1[SIGN_KEY_ID_LEN + 1], id2[SIGN_KEY_ID_LEN + 1], why[ERR_WHY_MAX], user[16];
     sign_key_id(sign_key_public(county_g1), id1);
     sign_key_id(sign_key_public(county_g2), id2);
     assert_non_null(keyring_find(k, 510104, id1, SIGN_KEY_ID_LEN, NOW, why));

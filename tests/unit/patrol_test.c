@@ -1,3 +1,4 @@
+#include "err.h"
 #include "testutil.h"
 
 #include "calendar.h"
@@ -9,7 +10,7 @@ static void
 a_county_office_patrols_its_platform_twice(void **state)
 {
     (void)state;
-    char why[192];
+    char why[ERR_WHY_MAX];
     uint32_t once[] = {510104}, twice[] = {510104, 510104};
     assert_true(patrol_short(510104, once, 1, NULL, 0, why));
     assert_non_null(strstr(why, "own platform 1 of 2"));
@@ -21,7 +22,7 @@ static void
 a_city_office_patrols_each_of_its_counties(void **state)
 {
     (void)state;
-    char why[192];
+    char why[ERR_WHY_MAX];
     uint32_t all[] = {510100, 510100, 510104, 510105};
     uint32_t one_missing[] = {510100, 510100, 510104, 510302};
     assert_false(patrol_short(510100, all, 4, tree, 8, why));
@@ -37,7 +38,7 @@ static void
 a_province_office_needs_two_cities_and_as_many_counties_as_it_has_up_to_eight(void **state)
 {
     (void)state;
-    char why[192];
+    char why[ERR_WHY_MAX];
     uint32_t enough[] = {510000, 510100, 510300, 510104, 510105, 510302, 510303, 510402};
     assert_false(patrol_short(510000, enough, 8, tree, 8, why));
     /* a county visited twice counts once */

@@ -67,7 +67,7 @@ a_newer_bundle_is_taken_once_and_acknowledged_upward(void **state)
     make("calendar", 5, cal, &doc, sig);
     struct relay r = {in, st, 510100, true, NULL};
     struct relay_result res;
-    char why[160];
+    char why[ERR_WHY_MAX];
     /* no publisher key: refused */
     assert_int_equal(relay_take(&r, doc.data, doc.len, sig, sizeof sig, 1, &res, why), ERR_STATE);
     r.publisher_pk = sign_key_public(publisher);
@@ -106,7 +106,7 @@ a_list_for_bare_keys_is_refused_and_nothing_kept(void **state)
     bundle_make(publisher, &b, &doc, sig);
     struct relay r = {in, st, 510100, true, sign_key_public(publisher)};
     struct relay_result res;
-    char why[160];
+    char why[ERR_WHY_MAX];
     assert_int_equal(relay_take(&r, doc.data, doc.len, sig, sizeof sig, 1, &res, why), ERR_STATE);
     assert_non_null(strstr(why, "bare keys"));
     store_txn_t *t = NULL;

@@ -188,7 +188,7 @@ region_names_come_from_the_file(void **state)
 {
     (void)state;
     region_t *r = NULL;
-    char why[256];
+    char why[ERR_WHY_MAX];
     assert_int_equal(
         region_load(JIANCHA_TEST_VECTORS "/../../config/regions.tsv", &r, why, sizeof why), 0);
     assert_string_equal(region_name(r, 510000), "四川省");

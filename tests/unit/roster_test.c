@@ -15,7 +15,7 @@ a_roster_names_roles_and_scopes(void **state)
 {
     (void)state;
     roster_t *r = NULL;
-    char why[256];
+    char why[ERR_WHY_MAX];
     assert_int_equal(roster_parse(good, strlen(good), &r, why, sizeof why), 0);
     assert_int_equal(roster_version(r), 3);
     const struct roster_operator *z = roster_find(r, "zhang"), *l = roster_find(r, "li");
@@ -57,7 +57,7 @@ a_bad_roster_is_refused_naming_the_operator_and_field(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         roster_t *r = NULL;
-        char why[256] = "";
+        char why[ERR_WHY_MAX] = "";
         assert_int_equal(roster_parse(bad[i].doc, strlen(bad[i].doc), &r, why, sizeof why),
                          ERR_INVALID);
         assert_null(r);

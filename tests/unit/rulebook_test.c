@@ -55,7 +55,7 @@ take(rulebook_t *r, const char *kind, uint64_t version, const char *body,
     uint8_t sig[SIGN_SIGNATURE_BYTES];
     wire_buf_init(&doc);
     bundle_make(publisher, &b, &doc, sig);
-    char why[512];
+    char why[ERR_WHY_MAX];
     int rc = rulebook_take(r, doc.data, doc.len, sig, sizeof sig, 1793581200000LL, 100, res, why);
     wire_buf_fini(&doc);
     return rc;
@@ -66,7 +66,7 @@ bundles_replace_the_files_only_forward_and_hold_across_a_restart(void **state)
 {
     (void)state;
     rulebook_t *r = NULL;
-    char why[512];
+    char why[ERR_WHY_MAX];
     assert_int_equal(rulebook_open(st, 510104, catalog_file, calendar_file,
                                    sign_key_public(publisher), &r, why, sizeof why),
                      0);

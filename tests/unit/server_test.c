@@ -32,14 +32,14 @@ static int stored_calls, stored_rc = 1, published;
 
 static int
 on_publish(void *arg, const void *doc, size_t len, const void *sig, size_t sig_len,
-           int64_t now, uint64_t *version, char why[160])
+           int64_t now, uint64_t *version, char why[ERR_WHY_MAX])
 {
     (void)arg;
     (void)sig;
     (void)now;
     published++;
     if (len == 3 && memcmp(doc, "old", 3) == 0) {
-        snprintf(why, 160, "version 7 is not newer than 9");
+        snprintf(why, ERR_WHY_MAX, "version 7 is not newer than 9");
         *version = 7;
         return ERR_EXISTS;
     }
@@ -98,7 +98,7 @@ open_server(const uint32_t *rollup, size_t n_rollup, size_t max_sessions)
         .n_rollup_only = n_rollup,
     };
     struct server_hooks hooks = {on_publish, NULL, on_stored, NULL};
-    char why[256];
+    char why[ERR_WHY_MAX];
     loop = zloop_new();
     assert_int_equal(server_open(&so, &hooks, in, parent, loop, &srv, why), 0);
     snprintf(endpoint, sizeof endpoint, "%s", server_endpoint(srv));
