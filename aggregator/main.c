@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mem.h"
 #include "node.h"
+#include "notify.h"
 #include "office.h"
 #include "proto.h"
 #include "relay.h"
@@ -725,6 +726,17 @@ teardown(struct aggregator *a)
     conf_destroy(&a->conf);
 }
 
+/* The watchdog is fed from the loop itself: a loop that hangs stops feeding it. */
+static int
+on_watchdog(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
+    notify_watchdog();
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -747,7 +759,14 @@ main(int argc, char **argv)
             log_warn("aggregator: cannot watch for SIGHUP: a reload needs a restart");
     }
     if (rc == 0 && !check) {
+        int64_t feed_ms = notify_watchdog_ms();
+        if (feed_ms > 0)
+            zloop_timer(a.loop, (size_t)feed_ms, 0, on_watchdog, NULL);
+        char line[64];
+        snprintf(line, sizeof line, "aggregating for node %s", a.node_text);
+        notify_ready(line);
         zloop_start(a.loop);
+        notify_stopping();
         log_info("aggregator: stopping node=%s", a.node_text);
         struct server_stats st;
         server_stats(a.server, &st);

@@ -75,6 +75,10 @@ main(int argc, char **argv)
         return cli_catalog(argc - 1, argv + 1);
     if (strcmp(cmd, "evaluate") == 0)
         return cli_evaluate(argc - 1, argv + 1);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("jiancha %s\n", JIANCHA_VERSION);
+        return 0;
+    }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return 0;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "node.h"
+#include "notify.h"
 #include "office.h"
 #include "rotation.h"
 #include "rulebook.h"
@@ -510,6 +511,17 @@ teardown(struct collector *c)
     conf_destroy(&c->conf);
 }
 
+/* The watchdog is fed from the loop itself: a loop that hangs stops feeding it. */
+static int
+on_watchdog(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
+    notify_watchdog();
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -532,8 +544,15 @@ main(int argc, char **argv)
             log_warn("collector: cannot watch for SIGHUP: a reload needs a restart");
     }
     if (rc == 0 && !check) {
+        int64_t feed_ms = notify_watchdog_ms();
+        if (feed_ms > 0)
+            zloop_timer(c.loop, (size_t)feed_ms, 0, on_watchdog, NULL);
         log_info("collector: started node=%s", c.node_text);
+        char line[64];
+        snprintf(line, sizeof line, "collecting for node %s", c.node_text);
+        notify_ready(line);
         zloop_start(c.loop);
+        notify_stopping();
         log_info("collector: stopping node=%s", c.node_text);
     }
     teardown(&c);

@@ -262,6 +262,7 @@ conf_parse_args(int argc, char **argv, const char *prog, const struct conf_key *
         {"check-config", no_argument, NULL, 'n'},
         {"help-config", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *config = NULL;
@@ -278,13 +279,16 @@ conf_parse_args(int argc, char **argv, const char *prog, const struct conf_key *
         case 'H':
             conf_print_table(table);
             return 0;
+        case 'V':
+            printf("%s %s\n", prog, JIANCHA_VERSION);
+            return 0;
         default:
-            fprintf(stderr, "usage: %s [-n|--check-config] [--help-config] -c FILE\n", prog);
+            fprintf(stderr, "usage: %s [-n|--check-config] [--help-config] [--version] -c FILE\n", prog);
             return ch == 'h' ? 0 : 2;
         }
     }
     if (!*config) {
-        fprintf(stderr, "usage: %s [-n|--check-config] [--help-config] -c FILE\n", prog);
+        fprintf(stderr, "usage: %s [-n|--check-config] [--help-config] [--version] -c FILE\n", prog);
         return 2;
     }
     return -1;

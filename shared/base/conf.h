@@ -55,7 +55,7 @@ int conf_reload(const conf_t *running, const char *file, const char *const *relo
 void conf_print_table(const struct conf_key *table);
 
 /* The command line every daemon takes: -c/--config FILE, -n/--check-config, --help-config,
- * -h/--help. Returns -1 to go on (with *config and *check set), or the exit status to return
+ * -h/--help, --version (JIANCHA_VERSION, the project's version from CMake). Returns -1 to go on (with *config and *check set), or the exit status to return
  * at once (help printed, or a usage error reported on stderr). */
 int conf_parse_args(int argc, char **argv, const char *prog, const struct conf_key *table,
                     const char **config, bool *check);

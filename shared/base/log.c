@@ -1,18 +1,35 @@
 /* log: formats one line per call and writes it to stderr in a single write so lines from
- * concurrent processes sharing a terminal or journal never interleave mid-line. */
+ * concurrent processes sharing a terminal or journal never interleave mid-line. Under systemd,
+ * when stderr is the journal's stream (JOURNAL_STREAM names it), a line starts with its syslog
+ * priority (<3> error … <7> debug) instead of a time, so `journalctl -p warning` filters by
+ * level and the journal's own timestamp stands alone. */
 #include "log.h"
 
 #include "err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 enum log_level log_threshold = LOG_LEVEL_INFO;
 
 static const char *const names[] = {"error", "warn", "info", "debug"};
+static const int priorities[] = {3, 4, 6, 7}; /* syslog's err, warning, info, debug */
+
+/* Is stderr the journal's stream? (systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE".) */
+static bool
+stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+           (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 int
 log_set_level(const char *name)
@@ -29,14 +46,22 @@ log_set_level(const char *name)
 void
 log_write(enum log_level level, const char *fmt, ...)
 {
+    static int journal = -1; /* decided at the first line: stderr does not change under us */
+    if (journal < 0)
+        journal = stderr_is_journal();
     char line[2048];
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s ", ts.tv_nsec / 1000000,
-                  names[level]);
+    int n;
+    if (journal) {
+        n = snprintf(line, sizeof line, "<%d>%s ", priorities[level], names[level]);
+    } else {
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+        n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s ", ts.tv_nsec / 1000000,
+                      names[level]);
+    }
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
