@@ -12,33 +12,37 @@
 #include <unistd.h>
 
 /* $env, else the installed /etc/jiancha/NAME, else the source tree's config/NAME. */
+/* A table the CLI reads by default: named by the environment, else the one an administrator put
+ * in /etc/jiancha, else the one installed with the package, else the source tree's (a build). */
 static const char *
-config_file(const char *env_name, const char *installed, const char *source)
+config_file(const char *env_name, const char *local, const char *installed, const char *source)
 {
     const char *env = getenv(env_name);
     if (env && *env)
         return env;
+    if (access(local, R_OK) == 0)
+        return local;
     return access(installed, R_OK) == 0 ? installed : source;
 }
 
 const char *
 cli_default_catalog(void)
 {
-    return config_file("JIANCHA_CATALOG", "/etc/jiancha/catalog.json",
+    return config_file("JIANCHA_CATALOG", "/etc/jiancha/catalog.json", JIANCHA_DATA_DIR "/catalog.json",
                        JIANCHA_SOURCE_DIR "/config/catalog.json");
 }
 
 const char *
 cli_default_calendar(void)
 {
-    return config_file("JIANCHA_CALENDAR", "/etc/jiancha/cn-workdays.tsv",
+    return config_file("JIANCHA_CALENDAR", "/etc/jiancha/cn-workdays.tsv", JIANCHA_DATA_DIR "/cn-workdays.tsv",
                        JIANCHA_SOURCE_DIR "/config/cn-workdays.tsv");
 }
 
 const char *
 cli_default_regions(void)
 {
-    return config_file("JIANCHA_REGIONS", "/etc/jiancha/regions.tsv",
+    return config_file("JIANCHA_REGIONS", "/etc/jiancha/regions.tsv", JIANCHA_DATA_DIR "/regions.tsv",
                        JIANCHA_SOURCE_DIR "/config/regions.tsv");
 }
 
