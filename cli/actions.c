@@ -17,6 +17,7 @@
 #include "timestamp.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,9 +194,27 @@ request(const char *body, const struct cli_operator *op, const char *what)
 }
 
 int
+cli_endpoint_usable(const char *endpoint, const char *what)
+{
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return 0;
+    const char *path = endpoint + 6;
+    if (access(path, W_OK) == 0)
+        return 0;
+    fprintf(stderr, "jiancha %s: cannot send to %s: %s%s\n", what, path, strerror(errno),
+            errno == EACCES ? " (a local sender must be in the node's intake group, "
+                              "jiancha-intake for the packaged services)"
+            : errno == ENOENT ? " (is the node's daemon running?)"
+                              : "");
+    return 1;
+}
+
+int
 cli_deliver(const char *endpoint, const char *body, const struct cli_operator *op,
             const char *what, const char *id, FILE *out)
 {
+    if (cli_endpoint_usable(endpoint, what) != 0)
+        return 1;
     zmsg_t *m = request(body, op, what);
     if (!m)
         return 1;

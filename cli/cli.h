@@ -31,6 +31,9 @@ struct cli_operator {
     const char *name, *key;
 };
 void cli_operator_from_env(struct cli_operator *op);
+/* 0 when this user may send to a local (ipc://) intake socket, or any other endpoint; else 1
+ * with the reason printed (ZeroMQ would retry a refused ipc connection silently for ever). */
+int cli_endpoint_usable(const char *endpoint, const char *what);
 /* Sends one record (JSON text), signed by op if given, to a node's intake and prints its fate
  * ("stored ID") on out: 0 stored or already stored, 1 refused (field and reason printed on
  * stderr) or no answer. */

@@ -279,6 +279,12 @@ cli_send(int argc, char **argv)
         free(endpoint);
         return 1;
     }
+    if (cli_endpoint_usable(endpoint, "send") != 0) {
+        if (in != stdin)
+            fclose(in);
+        free(endpoint);
+        return 1;
+    }
     zsys_init();
     zsys_set_logstream(NULL);
     s.endpoint = endpoint;

@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #define STORE_SCHEMA_VERSION 3 /* 2: days, counters, bundles; 3: desk (a 2 is upgraded) */
-#define STORE_DIR_MODE 0750    /* the daemon writes, its group reads (docs/operations.md) */
+#define STORE_DIR_MODE 0700    /* the service user's alone; operators read as that user (docs/operations.md) */
 #define STORE_FILE_MODE 0640
 
 enum store_table {

@@ -17,7 +17,7 @@ mkdir -m 0777 "$T/county" # an old directory anyone may enter, and a careless um
 (umask 000 && start county)
 # who may send and read is set by the daemon, not left to the umask or the directory's past
 [ "$(stat -c %a "$T/county/intake.sock")" = 660 ] || fail "intake socket mode $(stat -c %a "$T/county/intake.sock")"
-[ "$(stat -c %a "$T/county")" = 750 ] || fail "data directory mode $(stat -c %a "$T/county")"
+[ "$(stat -c %a "$T/county")" = 700 ] || fail "data directory mode $(stat -c %a "$T/county")"
 [ "$(stat -c %a "$T/county/data.mdb")" = 640 ] || fail "store file mode $(stat -c %a "$T/county/data.mdb")"
 EP=$(endpoint_of city)
 
