@@ -31,6 +31,8 @@ struct cli_operator {
     const char *name, *key;
 };
 void cli_operator_from_env(struct cli_operator *op);
+/* Prints the usage of the commands the words begin (every command for none) on out. */
+int cli_help(FILE *out, char **words, int n);
 /* 0 when this user may send to a local (ipc://) intake socket, or any other endpoint; else 1
  * with the reason printed (ZeroMQ would retry a refused ipc connection silently for ever). */
 int cli_endpoint_usable(const char *endpoint, const char *what);

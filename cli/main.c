@@ -5,47 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
-static void
-usage(FILE *f)
-{
-    fprintf(f, "usage: jiancha COMMAND ...\n"
-               "  keys gen --node ID --out DIR          write a node keypair (secret 0600)\n"
-               "  send [--to ENDPOINT | --data DIR] [--msgpack] FILE|-  stream JSON Lines into a collector\n"
-               "  query events --data DIR [--node N] [--since SEQ] [--limit N] [--json]\n"
-               "  query alerts --data DIR [--light red|yellow] [--rule R] [--dept D] [--open]\n"
-               "  query scores --data DIR --period YYYY-MM [--node N] [--by node|dept|category|region]\n"
-               "  query nodes --data DIR                the tree: records, batch, lag, open lights\n"
-               "  alert respond|close (--data DIR | --to EP) --alert ID --by WHO ...\n"
-               "                                        answer (explain/correct) or close an alert\n"
-               "  supervise open|extend|report|close (--data DIR | --to EP) --id S ...\n"
-               "                                        supervision cases (督办): 20 wd, at most 10 more\n"
-               "  patrol (--data DIR | --to EP) --supervisor WHO --target NODE --kind K\n"
-               "  followup (--data DIR | --to EP) --case C --by WHO --channel CH --result T\n"
-               "  sample --data DIR --node N --period YYYY-MM --size K --seed S --by WHO\n"
-               "                                        draw and record a reproducible spot-check sample\n"
-               "  report monthly --data DIR --period YYYY-MM --tier-root NODE [--format md|html|csv]\n"
-               "                                        the monthly report (月报), in Chinese\n"
-               "  operator key|entry ...                an operator's keys and roster line\n"
-               "  approve --kind export|delete|correct ... an approval, signed by the approver\n"
-               "  export --data DIR --what W --node N --period P --approval F --out F\n"
-               "  record delete|correct --data DIR --record NODE/SEQ ... --approval F\n"
-               "  audit verify --data DIR [--node N]    check the hash-chained audit log\n"
-               "  bundle publish --kind catalog|calendar|operators --file F [--version N] --key SECRET --to EP\n"
-               "                                        send a signed catalogue/calendar down the tree\n"
-               "  status --data DIR                     per node: batches, backlog, contact\n"
-               "  calendar due START N [wd|d]           the day a limit is used up\n"
-               "  calendar is-workday DATE              yes (exit 0) or no (exit 1)\n"
-               "  catalog check FILE                    validate a catalogue (权力清单)\n"
-               "  evaluate --catalog F --calendar F --as-of TIME --node N EVENTS.jsonl\n"
-               "                                        run the rules, print alerts as JSON\n");
-}
-
 int
 main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        cli_help(stderr, NULL, 0);
         return 2;
+    }
+    /* --help (or -h) anywhere: the usage of the commands its leading words name, on stdout */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "-h") != 0)
+            continue;
+        int words = 0;
+        while (1 + words < argc && argv[1 + words][0] != '-')
+            words++;
+        return cli_help(stdout, argv + 1, words);
     }
     log_threshold = LOG_LEVEL_WARN;
     const char *cmd = argv[1];
@@ -79,11 +53,9 @@ main(int argc, char **argv)
         printf("jiancha %s\n", JIANCHA_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
+    if (strcmp(cmd, "help") == 0)
+        return cli_help(stdout, argv + 2, argc - 2);
     fprintf(stderr, "jiancha: unknown command \"%s\"\n", cmd);
-    usage(stderr);
+    cli_help(stderr, NULL, 0);
     return 2;
 }

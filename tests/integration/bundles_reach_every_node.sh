@@ -52,6 +52,14 @@ acked() {
     done
 }
 wait_until 20 acked || fail "the province does not list v2 for every node: $(cat "$T/nodes.txt")"
+# the same figures as JSON, one object per node
+"$JIANCHA" query nodes --data "$T/province" --json >"$T/nodes.json"
+for n in 510000 510100 510104 510105; do
+    jq -s -e --arg n "$n" 'map(select(.node == $n))[0].catalog == 2' "$T/nodes.json" >/dev/null ||
+        fail "query nodes --json: node $n has not catalog 2: $(cat "$T/nodes.json")"
+done
+[ "$(jq -s length "$T/nodes.json")" = "$(grep -Ec '^ *5[0-9]{5} ' "$T/nodes.txt")" ] ||
+    fail "query nodes --json lists other nodes than the table"
 
 # an older version is refused as stale, a bundle signed by a county as a bad signature
 if "$JIANCHA" bundle publish --kind catalog --file "$SRC/config/catalog.json" \
