@@ -40,7 +40,7 @@ static const struct {
     {"query scores", "--data DIR --period YYYY-MM [--node N] [--by node|dept|category|region] "
                      "[--json]", "scores and grades with the counters behind them"},
     {"query nodes", "--data DIR [--json]", "the tree: records, batch, lag, clock, open lights"},
-    {"status", "--data DIR", "this node's store, rules pass, uplink and children"},
+    {"status", "--data DIR [--json]", "this node's store, rules pass, uplink and children"},
     {"alert respond", ACTION_ARGS "--alert ID --by WHO --action explain|correct --text T" SIGNED,
      "a department's answer to an alert"},
     {"alert close", ACTION_ARGS "--alert ID --by WHO --verdict T" SIGNED,

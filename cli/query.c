@@ -244,134 +244,279 @@ print_time(const char *label, int64_t ms)
            (long long)((timestamp_now_ms() - ms) / 1000));
 }
 
-int
-cli_status(int argc, char **argv)
+/* What `status` reports of a node's store, read in one transaction and then printed as text or
+ * as JSON (the same facts either way). */
+struct status_facts {
+    uint64_t events, used, map;
+    uint64_t catalog_version, rules_judged, next_seq;
+    bool have_roster;
+    uint64_t roster_version;
+    size_t operators;
+    uint64_t audit_entries, decisions_waiting;
+    struct spool_state sp;
+    uint64_t parent_contact_ms;
+    struct ingest_node *children;
+    size_t n_children, cap_children;
+    struct {
+        uint32_t node;
+        uint64_t batch;
+        char why[ERR_WHY_MAX];
+    } *parked;
+    size_t n_parked, cap_parked;
+    uint64_t quarantined;
+};
+
+static int
+status_read(store_t *s, struct status_facts *f)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data = NULL;
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (ch == 'd')
-            data = optarg;
-        else
-            return 2;
-    }
-    if (!data) {
-        fprintf(stderr, "usage: jiancha status --data DIR\n");
-        return 2;
-    }
-    store_t *s = NULL;
-    if (cli_open_store(data, "status", &s) != 0)
-        return 1;
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);
-    struct spool_state sp;
     if (rc == 0)
-        rc = spool_state_get(t, &sp);
+        rc = spool_state_get(t, &f->sp);
     if (rc != 0) {
-        fprintf(stderr, "jiancha status: %s\n", err_str(rc));
         store_abort(&t);
-        store_close(&s);
-        return 1;
+        return rc;
     }
-    uint64_t map, used;
-    store_usage(s, &map, &used);
-    printf("store %s: %llu events, %.1f MiB used of a %.1f MiB map\n", data,
-           (unsigned long long)store_count(t, STORE_EVENTS), (double)used / 1048576.0,
-           (double)map / 1048576.0);
-    uint64_t catalog_version = 0;
-    if (store_meta_get_u64(t, "catalog_version", &catalog_version) == 0 && catalog_version)
-        printf("catalogue in force: version %llu\n", (unsigned long long)catalog_version);
+    store_usage(s, &f->map, &f->used);
+    f->events = store_count(t, STORE_EVENTS);
+    f->next_seq = f->sp.next_seq;
+    if (store_meta_get_u64(t, "catalog_version", &f->catalog_version) != 0)
+        f->catalog_version = 0;
     /* the collector's rules pass (watch.h): how far it has judged the records stored */
-    uint64_t judged = 0;
-    if (store_meta_get_u64(t, "rules_seq", &judged) == 0 && judged)
-        printf("rules pass: judged through record %llu of %llu stored\n",
-               (unsigned long long)judged, (unsigned long long)(sp.next_seq ? sp.next_seq - 1 : 0));
-    /* the office: who may act here, what it logged, what waits to go down (docs/office.md) */
+    if (store_meta_get_u64(t, "rules_seq", &f->rules_judged) != 0)
+        f->rules_judged = 0;
     roster_t *roster = NULL;
     if (bundle_held_roster(t, &roster) == 0) {
-        printf("operators roster: version %llu, %zu operators (actions and reads are signed)\n",
-               (unsigned long long)roster_version(roster), roster_count(roster));
+        f->have_roster = true;
+        f->roster_version = roster_version(roster);
+        f->operators = roster_count(roster);
         roster_destroy(&roster);
     }
-    uint64_t logged = 0, waiting = 0;
-    if (audit_count(t, &logged) == 0 && logged)
-        printf("audit log: %llu entries (jiancha audit verify)\n", (unsigned long long)logged);
-    if (desk_count_decisions(t, &waiting) == 0 && waiting)
-        printf("closings waiting to go down to children: %llu\n", (unsigned long long)waiting);
-    if (sp.top) {
-        printf("uplink: none, the top of the tree (its %llu records of its own are kept here)\n",
-               (unsigned long long)(sp.next_seq - 1));
-    } else if (sp.next_seq > 1) {
-        uint64_t contact = 0;
-        if (store_meta_get_u64(t, "parent_contact_ms", &contact) != 0)
-            contact = 0;
-        printf("uplink (this node's own events):\n");
-        printf("  %-22s %llu\n", "events stored", (unsigned long long)(sp.next_seq - 1));
-        printf("  %-22s %llu\n", "last batch sealed", (unsigned long long)sp.batch_seq);
-        printf("  %-22s %llu\n", "last batch acked", (unsigned long long)sp.acked_batch);
-        printf("  %-22s %llu batches, %llu events not yet sealed\n", "backlog",
-               (unsigned long long)(sp.batch_seq - sp.acked_batch),
-               (unsigned long long)(sp.next_seq - 1 - sp.sealed_seq));
-        print_time("last parent contact", (int64_t)contact);
-    }
+    if (audit_count(t, &f->audit_entries) != 0)
+        f->audit_entries = 0;
+    if (desk_count_decisions(t, &f->decisions_waiting) != 0)
+        f->decisions_waiting = 0;
+    if (store_meta_get_u64(t, "parent_contact_ms", &f->parent_contact_ms) != 0)
+        f->parent_contact_ms = 0;
     store_cursor_t *c = NULL;
     struct wire_buf k, v;
     wire_buf_init(&k);
     wire_buf_init(&v);
     if (store_count(t, STORE_NODES) > 0 && store_cursor_open(t, STORE_NODES, &c) == 0) {
-        printf("children:\n");
-        printf("  %-6s %10s %12s %10s %8s  %s\n", "node", "batch", "records", "dups", "rejected",
-               "last contact");
-        int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
-        while (crc == 0) {
+        for (int crc = store_cursor_seek(c, NULL, 0, &k, NULL); crc == 0;
+             crc = store_cursor_next(c, &k, NULL)) {
             struct ingest_node n;
             if (k.len == 4 && ingest_node_load(t, store_from_be32(k.data), &n) == 0) {
-                char nt[7], when[TIMESTAMP_TEXT_MAX];
-                node_format(n.node, nt);
-                timestamp_format(n.last_contact_ms, when);
-                printf("  %-6s %10llu %12llu %10llu %8llu  %s\n", nt,
-                       (unsigned long long)n.last_seq, (unsigned long long)n.records,
-                       (unsigned long long)n.duplicates, (unsigned long long)n.rejected,
-                       n.last_contact_ms ? when : "never");
+                if (f->n_children == f->cap_children) {
+                    f->cap_children = f->cap_children ? 2 * f->cap_children : 16;
+                    f->children = xrealloc(f->children, f->cap_children * sizeof *f->children);
+                }
+                f->children[f->n_children++] = n;
             }
             wire_buf_reset(&k);
-            crc = store_cursor_next(c, &k, NULL);
         }
         store_cursor_close(&c);
     }
-    uint64_t parked = store_count(t, STORE_PARKED);
-    if (parked > 0 && store_cursor_open(t, STORE_PARKED, &c) == 0) {
-        printf("parked batches (need an operator): %llu\n", (unsigned long long)parked);
+    if (store_count(t, STORE_PARKED) > 0 && store_cursor_open(t, STORE_PARKED, &c) == 0) {
         wire_buf_reset(&k);
-        int crc = store_cursor_seek(c, NULL, 0, &k, &v);
-        while (crc == 0) {
-            char nt[7];
+        for (int crc = store_cursor_seek(c, NULL, 0, &k, &v); crc == 0;
+             crc = store_cursor_next(c, &k, &v)) {
             if (k.len == 12) {
-                node_format(store_from_be32(k.data), nt);
-                printf("  node %s batch %llu: %.*s\n", nt,
-                       (unsigned long long)store_from_be64(k.data + 4), (int)v.len,
-                       (const char *)v.data);
+                if (f->n_parked == f->cap_parked) {
+                    f->cap_parked = f->cap_parked ? 2 * f->cap_parked : 4;
+                    f->parked = xrealloc(f->parked, f->cap_parked * sizeof *f->parked);
+                }
+                f->parked[f->n_parked].node = store_from_be32(k.data);
+                f->parked[f->n_parked].batch = store_from_be64(k.data + 4);
+                snprintf(f->parked[f->n_parked].why, ERR_WHY_MAX, "%.*s", (int)v.len,
+                         (const char *)v.data);
+                f->n_parked++;
             }
             wire_buf_reset(&k);
             wire_buf_reset(&v);
-            crc = store_cursor_next(c, &k, &v);
         }
         store_cursor_close(&c);
-    } else {
-        printf("parked batches: 0\n");
     }
     /* copies kept for audit: reused sequences (node.clone), a compromised key's batches */
-    printf("quarantined batches: %llu\n", (unsigned long long)store_count(t, STORE_QUARANTINE));
+    f->quarantined = store_count(t, STORE_QUARANTINE);
     wire_buf_fini(&k);
     wire_buf_fini(&v);
     store_abort(&t);
-    store_close(&s);
     return 0;
+}
+
+static void
+status_print_text(const char *data, const struct status_facts *f)
+{
+    const struct spool_state *sp = &f->sp;
+    printf("store %s: %llu events, %.1f MiB used of a %.1f MiB map\n", data,
+           (unsigned long long)f->events, (double)f->used / 1048576.0,
+           (double)f->map / 1048576.0);
+    if (f->catalog_version)
+        printf("catalogue in force: version %llu\n", (unsigned long long)f->catalog_version);
+    if (f->rules_judged)
+        printf("rules pass: judged through record %llu of %llu stored\n",
+               (unsigned long long)f->rules_judged,
+               (unsigned long long)(sp->next_seq ? sp->next_seq - 1 : 0));
+    /* the office: who may act here, what it logged, what waits to go down (docs/office.md) */
+    if (f->have_roster)
+        printf("operators roster: version %llu, %zu operators (actions and reads are signed)\n",
+               (unsigned long long)f->roster_version, f->operators);
+    if (f->audit_entries)
+        printf("audit log: %llu entries (jiancha audit verify)\n",
+               (unsigned long long)f->audit_entries);
+    if (f->decisions_waiting)
+        printf("closings waiting to go down to children: %llu\n",
+               (unsigned long long)f->decisions_waiting);
+    if (sp->top) {
+        printf("uplink: none, the top of the tree (its %llu records of its own are kept here)\n",
+               (unsigned long long)(sp->next_seq - 1));
+    } else if (sp->next_seq > 1) {
+        printf("uplink (this node's own events):\n");
+        printf("  %-22s %llu\n", "events stored", (unsigned long long)(sp->next_seq - 1));
+        printf("  %-22s %llu\n", "last batch sealed", (unsigned long long)sp->batch_seq);
+        printf("  %-22s %llu\n", "last batch acked", (unsigned long long)sp->acked_batch);
+        printf("  %-22s %llu batches, %llu events not yet sealed\n", "backlog",
+               (unsigned long long)(sp->batch_seq - sp->acked_batch),
+               (unsigned long long)(sp->next_seq - 1 - sp->sealed_seq));
+        print_time("last parent contact", (int64_t)f->parent_contact_ms);
+    }
+    if (f->n_children) {
+        printf("children:\n");
+        printf("  %-6s %10s %12s %10s %8s  %s\n", "node", "batch", "records", "dups", "rejected",
+               "last contact");
+    }
+    for (size_t i = 0; i < f->n_children; i++) {
+        const struct ingest_node *n = &f->children[i];
+        char nt[7], when[TIMESTAMP_TEXT_MAX];
+        node_format(n->node, nt);
+        timestamp_format(n->last_contact_ms, when);
+        printf("  %-6s %10llu %12llu %10llu %8llu  %s\n", nt, (unsigned long long)n->last_seq,
+               (unsigned long long)n->records, (unsigned long long)n->duplicates,
+               (unsigned long long)n->rejected, n->last_contact_ms ? when : "never");
+    }
+    if (f->n_parked)
+        printf("parked batches (need an operator): %zu\n", f->n_parked);
+    else
+        printf("parked batches: 0\n");
+    for (size_t i = 0; i < f->n_parked; i++) {
+        char nt[7];
+        node_format(f->parked[i].node, nt);
+        printf("  node %s batch %llu: %s\n", nt, (unsigned long long)f->parked[i].batch,
+               f->parked[i].why);
+    }
+    printf("quarantined batches: %llu\n", (unsigned long long)f->quarantined);
+}
+
+static json_t *
+time_or_null(int64_t ms)
+{
+    char buf[TIMESTAMP_TEXT_MAX];
+    if (ms <= 0)
+        return json_null();
+    timestamp_format(ms, buf);
+    return json_string(buf);
+}
+
+static void
+status_print_json(const char *data, const struct status_facts *f)
+{
+    const struct spool_state *sp = &f->sp;
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "data", data, "events",
+                          (json_int_t)f->events, "used_bytes", (json_int_t)f->used, "map_bytes",
+                          (json_int_t)f->map, "catalog_version",
+                          f->catalog_version ? json_integer((json_int_t)f->catalog_version)
+                                             : json_null(),
+                          "rules_judged_through",
+                          f->rules_judged ? json_integer((json_int_t)f->rules_judged)
+                                          : json_null());
+    if (f->have_roster)
+        json_object_set_new(o, "roster", json_pack("{s:I, s:I}", "version",
+                                                   (json_int_t)f->roster_version, "operators",
+                                                   (json_int_t)f->operators));
+    json_object_set_new(o, "audit_entries", json_integer((json_int_t)f->audit_entries));
+    json_object_set_new(o, "decisions_waiting", json_integer((json_int_t)f->decisions_waiting));
+    if (sp->top)
+        json_object_set_new(o, "uplink", json_null());
+    else
+        json_object_set_new(
+            o, "uplink",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "events_stored",
+                      (json_int_t)(sp->next_seq ? sp->next_seq - 1 : 0), "batch_sealed",
+                      (json_int_t)sp->batch_seq, "batch_acked", (json_int_t)sp->acked_batch,
+                      "backlog_batches", (json_int_t)(sp->batch_seq - sp->acked_batch),
+                      "unsealed_events",
+                      (json_int_t)(sp->next_seq ? sp->next_seq - 1 - sp->sealed_seq : 0),
+                      "last_parent_contact", time_or_null((int64_t)f->parent_contact_ms)));
+    json_t *kids = json_array();
+    for (size_t i = 0; i < f->n_children; i++) {
+        const struct ingest_node *n = &f->children[i];
+        char nt[7];
+        node_format(n->node, nt);
+        json_array_append_new(
+            kids, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "node", nt, "batch",
+                            (json_int_t)n->last_seq, "records", (json_int_t)n->records,
+                            "duplicates", (json_int_t)n->duplicates, "rejected",
+                            (json_int_t)n->rejected, "repeated", (json_int_t)n->repeated,
+                            "last_contact", time_or_null(n->last_contact_ms)));
+    }
+    json_object_set_new(o, "children", kids);
+    json_t *parked = json_array();
+    for (size_t i = 0; i < f->n_parked; i++) {
+        char nt[7];
+        node_format(f->parked[i].node, nt);
+        json_array_append_new(parked, json_pack("{s:s, s:I, s:s}", "node", nt, "batch",
+                                                (json_int_t)f->parked[i].batch, "reason",
+                                                f->parked[i].why));
+    }
+    json_object_set_new(o, "parked", parked);
+    json_object_set_new(o, "quarantined", json_integer((json_int_t)f->quarantined));
+    char *text = json_dumps(o, JSON_INDENT(2));
+    printf("%s\n", text);
+    free(text);
+    json_decref(o);
+}
+
+int
+cli_status(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL;
+    bool json = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 'd')
+            data = optarg;
+        else if (ch == 'j')
+            json = true;
+        else
+            return 2;
+    }
+    if (!data) {
+        fprintf(stderr, "usage: jiancha status --data DIR [--json]\n");
+        return 2;
+    }
+    store_t *s = NULL;
+    if (cli_open_store(data, "status", &s) != 0)
+        return 1;
+    struct status_facts f = {0};
+    int rc = status_read(s, &f);
+    store_close(&s);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha status: %s\n", err_str(rc));
+    } else if (json) {
+        status_print_json(data, &f);
+    } else {
+        status_print_text(data, &f);
+    }
+    free(f.children);
+    free(f.parked);
+    return rc == 0 ? 0 : 1;
 }
 
 /* ---- query nodes ---- */

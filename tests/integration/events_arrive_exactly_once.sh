@@ -31,6 +31,16 @@ sleep 0.5
 has_count "$T/city" 100000 || fail "resend changed the city's count"
 "$JIANCHA" status --data "$T/county" | grep -q 'backlog  *0 batches, 0 events' ||
     fail "county still has a backlog"
+# the same facts as JSON: the county's uplink drained; the city holds its child's records once
+# (the resend was a duplicate at the intake: no batch came twice)
+"$JIANCHA" status --data "$T/county" --json >"$T/county.json"
+jq -e '.uplink.events_stored == 100000 and .uplink.backlog_batches == 0 and
+       .uplink.unsealed_events == 0 and .uplink.batch_sealed == .uplink.batch_acked' \
+    "$T/county.json" >/dev/null || fail "status --json at the county: $(cat "$T/county.json")"
+"$JIANCHA" status --data "$T/city" --json >"$T/city.json"
+jq -e '.uplink == null and (.children | length) == 1 and .children[0].node == "510104" and
+       .children[0].records == 100000 and .children[0].duplicates == 0' "$T/city.json" \
+    >/dev/null || fail "status --json at the city: $(cat "$T/city.json")"
 # the same path with msgpack intake
 "$EVENTGEN" --node 510104 --count 20000 --seed 8 --prefix mp >"$T/mp.jsonl"
 "$JIANCHA" send --data "$T/county" --msgpack "$T/mp.jsonl" >"$T/mp.out" || fail "$(cat "$T/mp.out")"
