@@ -477,30 +477,44 @@ status_print_json(const char *data, const struct status_facts *f)
     json_decref(o);
 }
 
-int
-cli_status(int argc, char **argv)
+/* The arguments of a read that takes --data DIR [--json] from argv[first]: -1 to go on, or the
+ * exit status (the usage printed). */
+static int
+data_json_args(int argc, char **argv, int first, const char *usage, const char **data,
+               bool *json)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL;
-    bool json = false;
+    *data = NULL;
+    *json = false;
     int ch;
-    optind = 1;
+    optind = first;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch == 'd')
-            data = optarg;
+            *data = optarg;
         else if (ch == 'j')
-            json = true;
+            *json = true;
         else
             return 2;
     }
-    if (!data) {
-        fprintf(stderr, "usage: jiancha status --data DIR [--json]\n");
+    if (!*data) {
+        fprintf(stderr, "usage: %s\n", usage);
         return 2;
     }
+    return -1;
+}
+
+int
+cli_status(int argc, char **argv)
+{
+    const char *data;
+    bool json;
+    int status = data_json_args(argc, argv, 1, "jiancha status --data DIR [--json]", &data, &json);
+    if (status >= 0)
+        return status;
     store_t *s = NULL;
     if (cli_open_store(data, "status", &s) != 0)
         return 1;
@@ -608,27 +622,12 @@ print_node_json(const struct node_row *r, int64_t now)
 static int
 query_nodes(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data = NULL;
-    bool json = false;
-    int ch;
-    optind = 2;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (ch == 'd')
-            data = optarg;
-        else if (ch == 'j')
-            json = true;
-        else
-            return 2;
-    }
-    if (!data) {
-        fprintf(stderr, "usage: jiancha query nodes --data DIR [--json]\n");
-        return 2;
-    }
+    const char *data;
+    bool json;
+    int status = data_json_args(argc, argv, 2, "jiancha query nodes --data DIR [--json]", &data,
+                                &json);
+    if (status >= 0)
+        return status;
     store_t *s = NULL;
     if (cli_open_store(data, "query nodes", &s) != 0)
         return 1;
