@@ -28,8 +28,10 @@
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
+#include "zap.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -526,6 +528,74 @@ listen_children(struct aggregator *a, const char *config_path, uint64_t max_batc
     return 0;
 }
 
+/* --check-config beyond the syntax: the files and directories the configuration names exist and
+ * are usable, each problem named with its file, line and key. */
+static int
+check_named(const conf_t *conf, const char *node)
+{
+    char why[ERR_WHY_MAX];
+    int bad = 0;
+    if (conf_check_dir(conf, "aggregator/data", why, sizeof why) != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s\n", why);
+        bad = ERR_CONFIG;
+    }
+    const char *keys = conf_str(conf, "aggregator/keys");
+    if (access(keys, R_OK | X_OK) != 0) {
+        snprintf(why, sizeof why, "%s: cannot read the directory: %s", keys, strerror(errno));
+        conf_complain(conf, "jiancha-aggregator", "aggregator/keys", why);
+        bad = ERR_CONFIG;
+    }
+    if (*conf_str(conf, "uplink/endpoint")) {
+        rotation_t *rot = NULL;
+        if (!*conf_str(conf, "aggregator/key")) {
+            conf_complain(conf, "jiancha-aggregator", "aggregator/key", "needed with an uplink");
+            bad = ERR_CONFIG;
+        } else if (rotation_open(node, conf_str(conf, "aggregator/key"),
+                                 conf_str(conf, "aggregator/next_key"), &rot, why,
+                                 sizeof why) != 0) {
+            conf_complain(conf, "jiancha-aggregator", "aggregator/key", why);
+            bad = ERR_CONFIG;
+        }
+        rotation_destroy(&rot);
+        const char *server_key = conf_str(conf, "uplink/server_key");
+        uint8_t key[ZAP_KEY_BYTES];
+        if (*server_key && zap_server_key_load(server_key, key, why) != 0) {
+            conf_complain(conf, "jiancha-aggregator", "uplink/server_key", why);
+            bad = ERR_CONFIG;
+        }
+    }
+    const char *cal_path = conf_str(conf, "desk/calendar");
+    calendar_t *cal = NULL;
+    if (*cal_path && calendar_load(cal_path, &cal, why, sizeof why) != 0) {
+        conf_complain(conf, "jiancha-aggregator", "desk/calendar", why);
+        bad = ERR_CONFIG;
+    }
+    calendar_destroy(&cal);
+    const char *curve_path = conf_str(conf, "listen/curve_key");
+    sign_curve_t *curve = NULL;
+    char curve_node[7] = "";
+    int rc;
+    if (*curve_path && (rc = sign_curve_load(curve_path, &curve, curve_node)) != 0) {
+        snprintf(why, sizeof why, "%s: %s", curve_path, err_str(rc));
+        conf_complain(conf, "jiancha-aggregator", "listen/curve_key", why);
+        bad = ERR_CONFIG;
+    } else if (*curve_path && strcmp(curve_node, node) != 0) {
+        snprintf(why, sizeof why, "%s belongs to node %s", curve_path, curve_node);
+        conf_complain(conf, "jiancha-aggregator", "listen/curve_key", why);
+        bad = ERR_CONFIG;
+    }
+    sign_curve_destroy(&curve);
+    const char *pub = conf_str(conf, "bundle/publisher_key");
+    uint8_t pk[SIGN_PUBLIC_BYTES];
+    char pub_node[7];
+    if (*pub && (rc = sign_public_load(pub, pk, pub_node)) != 0) {
+        snprintf(why, sizeof why, "%s: %s", pub, err_str(rc));
+        conf_complain(conf, "jiancha-aggregator", "bundle/publisher_key", why);
+        bad = ERR_CONFIG;
+    }
+    return bad;
+}
+
 static int
 setup(struct aggregator *a, const char *config_path, bool check_only)
 {
@@ -547,8 +617,12 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         return ERR_CONFIG;
     }
     if (check_only) {
-        printf("%s: configuration is valid\n", config_path);
-        return 0;
+        if (sign_init() != 0)
+            return ERR_STATE;
+        int rc = check_named(a->conf, node);
+        if (rc == 0)
+            printf("%s: configuration is valid\n", config_path);
+        return rc;
     }
     snprintf(a->node_text, sizeof a->node_text, "%s", node);
     if (sign_init() != 0)

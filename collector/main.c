@@ -28,6 +28,7 @@
 #include "store.h"
 #include "timestamp.h"
 #include "watch.h"
+#include "zap.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -342,6 +343,57 @@ on_parent_decision(void *arg, const void *record, size_t len)
         link_kick(c->link);
 }
 
+/* --check-config beyond the syntax: the files and the directory the configuration names exist
+ * and are usable, each problem named with its file, line and key. */
+static int
+check_named(const conf_t *conf, const char *node)
+{
+    static const char prog[] = "jiancha-collector";
+    char why[ERR_WHY_MAX];
+    int bad = 0;
+    if (conf_check_dir(conf, "collector/data", why, sizeof why) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        bad = ERR_CONFIG;
+    }
+    rotation_t *rot = NULL;
+    if (rotation_open(node, conf_str(conf, "collector/key"), conf_str(conf, "collector/next_key"),
+                      &rot, why, sizeof why) != 0) {
+        conf_complain(conf, prog, "collector/key", why);
+        bad = ERR_CONFIG;
+    }
+    rotation_destroy(&rot);
+    const char *catalog_path = conf_str(conf, "rules/catalog");
+    catalog_t *cat = NULL;
+    if (*catalog_path && catalog_load(catalog_path, &cat, why, sizeof why) != 0) {
+        conf_complain(conf, prog, "rules/catalog", why);
+        bad = ERR_CONFIG;
+    }
+    catalog_destroy(&cat);
+    const char *calendar_path = conf_str(conf, "rules/calendar");
+    calendar_t *cal = NULL;
+    if (*calendar_path && calendar_load(calendar_path, &cal, why, sizeof why) != 0) {
+        conf_complain(conf, prog, "rules/calendar", why);
+        bad = ERR_CONFIG;
+    }
+    calendar_destroy(&cal);
+    const char *server_key = conf_str(conf, "uplink/server_key");
+    uint8_t key[ZAP_KEY_BYTES];
+    if (*server_key && zap_server_key_load(server_key, key, why) != 0) {
+        conf_complain(conf, prog, "uplink/server_key", why);
+        bad = ERR_CONFIG;
+    }
+    const char *pub = conf_str(conf, "bundle/publisher_key");
+    uint8_t pk[SIGN_PUBLIC_BYTES];
+    char pub_node[7];
+    int rc;
+    if (*pub && (rc = sign_public_load(pub, pk, pub_node)) != 0) {
+        snprintf(why, sizeof why, "%s: %s", pub, err_str(rc));
+        conf_complain(conf, prog, "bundle/publisher_key", why);
+        bad = ERR_CONFIG;
+    }
+    return bad;
+}
+
 static int
 setup(struct collector *c, const char *config_path, bool check_only)
 {
@@ -363,8 +415,12 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return ERR_CONFIG;
     }
     if (check_only) {
-        printf("%s: configuration is valid\n", config_path);
-        return 0;
+        if (sign_init() != 0)
+            return ERR_STATE;
+        int rc = check_named(c->conf, node);
+        if (rc == 0)
+            printf("%s: configuration is valid\n", config_path);
+        return rc;
     }
     snprintf(c->node_text, sizeof c->node_text, "%s", node);
     c->node = node_number(node);

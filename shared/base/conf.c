@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct conf {
     const struct conf_key *table;
     size_t n;
     char **values; /* owned; NULL = default */
+    char *file;    /* owned: where it was read, for messages about a value */
 };
 
 /* The 1-based line on which `leaf` first appears as a key after line `after`, or 0. */
@@ -147,6 +150,7 @@ conf_load(const char *file, const struct conf_key *table, conf_t **out, char *er
     }
     conf_t *c = xcalloc(1, sizeof *c);
     c->table = table;
+    c->file = xstrdup(file);
     while (table[c->n].path)
         c->n++;
     c->values = xcalloc(c->n, sizeof *c->values);
@@ -176,8 +180,70 @@ conf_destroy(conf_t **p)
     for (size_t i = 0; i < c->n; i++)
         free(c->values[i]);
     free(c->values);
+    free(c->file);
     free(c);
     *p = NULL;
+}
+
+void
+conf_where(const conf_t *c, const char *path, char *out, size_t outlen)
+{
+    /* the leaf's line after its section's: "endpoint" is under several sections */
+    const char *slash = strrchr(path, '/');
+    int line = 0;
+    if (slash) {
+        char section[128];
+        snprintf(section, sizeof section, "%.*s", (int)(slash - path), path);
+        const char *leaf_of_section = strrchr(section, '/');
+        int at = find_line(c->file, leaf_of_section ? leaf_of_section + 1 : section, 0);
+        line = at ? find_line(c->file, slash + 1, at) : 0;
+    }
+    if (line)
+        snprintf(out, outlen, "%s:%d: key \"%s\"", c->file, line, path);
+    else
+        snprintf(out, outlen, "%s: key \"%s\" (its default)", c->file, path);
+}
+
+void
+conf_complain(const conf_t *c, const char *prog, const char *path, const char *why)
+{
+    char where[512];
+    conf_where(c, path, where, sizeof where);
+    fprintf(stderr, "%s: %s: %s\n", prog, where, why);
+}
+
+int
+conf_check_dir(const conf_t *c, const char *path, char *err, size_t errlen)
+{
+    const char *dir = conf_str(c, path);
+    char where[512];
+    conf_where(c, path, where, sizeof where);
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s: %s is not a directory", where, dir);
+            return ERR_CONFIG;
+        }
+        if (access(dir, W_OK | X_OK) != 0) {
+            snprintf(err, errlen, "%s: %s: cannot write there: %s", where, dir, strerror(errno));
+            return ERR_CONFIG;
+        }
+        return 0;
+    }
+    /* not there yet: its parent must let it be made */
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *cut = strrchr(parent, '/');
+    if (cut && cut != parent)
+        *cut = '\0';
+    else
+        snprintf(parent, sizeof parent, "%s", cut ? "/" : ".");
+    if (access(parent, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "%s: %s does not exist and cannot be made in %s: %s", where, dir,
+                 parent, strerror(errno));
+        return ERR_CONFIG;
+    }
+    return 0;
 }
 
 const char *

@@ -34,6 +34,18 @@ void conf_destroy(conf_t **p);
 const char *conf_str(const conf_t *c, const char *path);
 int64_t conf_int(const conf_t *c, const char *path);
 
+/* Where a key's value comes from, for a message about it: "FILE:LINE: key \"PATH\"", or the
+ * file and the key when it is left at its default. */
+void conf_where(const conf_t *c, const char *path, char *out, size_t outlen);
+
+/* Prints "PROG: FILE:LINE: key \"PATH\": WHY" on stderr: one --check-config problem. */
+void conf_complain(const conf_t *c, const char *prog, const char *path, const char *why);
+
+/* 0 when the directory a key names can be written, or made (its parent can be written); else
+ * ERR_CONFIG with err naming the file, the line, the key and the reason (--check-config). */
+int conf_check_dir(const conf_t *c, const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* The keys whose values differ between two configurations loaded with the same table, as
  * comma-separated lists (cut short past their size): those in `reloadable` (NULL-terminated) and
  * the rest, which need a restart. A reload logs both. */

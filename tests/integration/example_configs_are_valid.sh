@@ -1,15 +1,51 @@
 #!/usr/bin/env bash
-# Every example config in config/ passes --check-config.
+# Every example config in config/ passes --check-config once the files it names are in place (its
+# /etc/jiancha, /var/lib/jiancha and /usr/share/jiancha moved under a scratch root, with the
+# node keys it names made there); taken away again, each missing file is named with its line.
 . "$(dirname "$0")/lib.sh"
 
+R="$T/root"
+mkdir -p "$R/etc/jiancha/keys" "$R/etc/jiancha/children" "$R/var/lib/jiancha" "$R/usr/share/jiancha"
+cp "$SRC/config/catalog.json" "$SRC/config/cn-workdays.tsv" "$R/usr/share/jiancha/"
 n=0
 for f in "$SRC"/config/*.conf; do
+    g="$T/$(basename "$f")"
+    sed -e "s|/etc/jiancha|$R/etc/jiancha|g; s|/var/lib/jiancha|$R/var/lib/jiancha|g" \
+        -e "s|/usr/share/jiancha|$R/usr/share/jiancha|g" "$f" >"$g"
+    # every NODE.secret it names is made (a keypair of that node)
+    for key in $(grep -Eo "$R/etc/jiancha/keys/[0-9]{6}\.secret" "$g" | sort -u); do
+        node=$(basename "$key" .secret)
+        "$JIANCHA" keys gen --node "$node" --out "$R/etc/jiancha/keys" >/dev/null
+    done
     case "$(head -n 20 "$f" | grep -m1 -E '^(collector|aggregator)$')" in
-    collector) "$COLLECTOR" --check-config -c "$f" >/dev/null || fail "$f" ;;
-    aggregator) "$AGGREGATOR" --check-config -c "$f" >/dev/null || fail "$f" ;;
+    collector) exe=$COLLECTOR ;;
+    aggregator) exe=$AGGREGATOR ;;
     *) fail "$f: no collector or aggregator section" ;;
     esac
+    "$exe" --check-config -c "$g" >"$T/out" 2>&1 || fail "$f: $(cat "$T/out")"
     n=$((n + 1))
 done
 [ $n -ge 2 ] || fail "expected example configs in config/"
-say "ok: $n example configs valid"
+
+# the same configs with their files missing: each one named, with the config's line and key
+mv "$R/usr/share/jiancha/cn-workdays.tsv" "$T/"
+rm "$R"/etc/jiancha/keys/*.secret
+g="$T/collector.conf"
+if "$COLLECTOR" --check-config -c "$g" 2>"$T/err"; then fail "a missing key file passed"; fi
+line=$(grep -n '^ *key = ' "$g" | head -n 1 | cut -d: -f1)
+grep -q "collector.conf:$line: key \"collector/key\": .*510104.secret" "$T/err" ||
+    fail "missing key not named with its line ($line): $(cat "$T/err")"
+line=$(grep -n '^ *calendar = ' "$g" | head -n 1 | cut -d: -f1)
+grep -q "collector.conf:$line: key \"rules/calendar\": .*cn-workdays.tsv" "$T/err" ||
+    fail "missing calendar not named with its line ($line): $(cat "$T/err")"
+g="$T/aggregator.conf"
+if "$AGGREGATOR" --check-config -c "$g" 2>"$T/err"; then fail "a missing calendar passed"; fi
+line=$(grep -n '^ *calendar = ' "$g" | head -n 1 | cut -d: -f1)
+grep -q "aggregator.conf:$line: key \"desk/calendar\": .*cn-workdays.tsv" "$T/err" ||
+    fail "missing desk calendar not named with its line ($line): $(cat "$T/err")"
+chmod 0500 "$R/var/lib/jiancha"
+if [ "$(id -u)" != 0 ]; then # root writes anywhere: the mode check means nothing for it
+    if "$AGGREGATOR" --check-config -c "$g" 2>"$T/err"; then fail "an unwritable data dir passed"; fi
+    grep -q 'key "aggregator/data"' "$T/err" || fail "unwritable data dir: $(cat "$T/err")"
+fi
+say "ok: $n example configs valid with their files, and each missing file named"
