@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "conf.h"
 #include "coverage.h"
+#include "disk.h"
 #include "err.h"
 #include "hangup.h"
 #include "ingest.h"
@@ -92,6 +93,9 @@ static const struct conf_key config_table[] = {
      "how far this node's wall clock may disagree with its parent's before node.clock is raised "
      "and the desk's deadlines are judged by the parent's clock (docs/rules.md)"},
     {"store/map_mb", CONF_INT, "256", 1, 1048576, "initial LMDB map size (it grows by itself)"},
+    {"store/budget_mb", CONF_INT, "0", 0, 1048576,
+     "the store's disk budget: node.disk turns yellow at 80 % of it (or of what the filesystem "
+     "leaves), red at 95 %; nothing is dropped (0 = the filesystem only)"},
     {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
      "the map never grows past this (0 = until the disk is full)"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
@@ -120,6 +124,7 @@ struct aggregator {
     calendar_t *cal;  /* the office's calendar (NULL: no desk) */
     skew_t *skew;     /* this node's clock against its parent's (NULL at the province) */
     int64_t coverage_due_ms; /* when calendar.coverage is judged next (0: at the next tick) */
+    int64_t disk_due_ms;     /* monotonic: node.disk judged next (disk.h) */
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
     bool have_publisher;
@@ -382,6 +387,14 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         if (sealed && a->link)
             link_kick(a->link);
     }
+    uint64_t disk_sealed;
+    if (disk_poll(a->store, a->node, conf_str(a->conf, "aggregator/data"),
+                  disk_budget_bytes(conf_int(a->conf, "store/budget_mb"),
+                                    conf_int(a->conf, "store/max_map_mb")),
+                  now, mono, &a->disk_due_ms, a->forward_seal_at, &disk_sealed) != 0)
+        log_warn("aggregator: judging node.disk failed, will retry");
+    else if (disk_sealed && a->link)
+        link_kick(a->link);
     if (mono - a->silence_checked_ms >= 1000) {
         uint64_t changes;
         a->silence_checked_ms = mono;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "coverage.h"
 #include "desk.h"
+#include "disk.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
@@ -543,6 +544,7 @@ struct node_row {
     uint64_t red_open, yellow_open;
     uint64_t catalog, calendar, crl; /* bundle versions the node acknowledged */
     int coverage; /* its calendar.coverage alarm: 0 none standing, 1 yellow, 2 red */
+    int disk;     /* its node.disk alarm, the same way */
 };
 
 static struct node_row *
@@ -599,7 +601,7 @@ print_node_json(const struct node_row *r, int64_t now)
     if (contact)
         timestamp_format(r->st.last_contact_ms, when);
     json_t *o = json_pack(
-        "{s:s, s:i, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:o, s:o}", "node", nt,
+        "{s:s, s:i, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:s, s:o, s:o}", "node", nt,
         "depth", node_depth(r->node), "records", (json_int_t)r->records, "batch",
         (json_int_t)(r->has_state ? r->st.last_seq : 0), "backlog",
         heard ? json_integer((json_int_t)(r->st.sealed_seq > r->st.last_seq
@@ -611,7 +613,7 @@ print_node_json(const struct node_row *r, int64_t now)
         (json_int_t)r->red_open, "yellow", (json_int_t)r->yellow_open, "catalog",
         r->catalog ? json_integer((json_int_t)r->catalog) : json_null(), "calendar",
         r->calendar ? json_integer((json_int_t)r->calendar) : json_null(), "coverage",
-        coverage[r->coverage], "crl", r->crl ? json_integer((json_int_t)r->crl) : json_null(),
+        coverage[r->coverage], "disk", coverage[r->disk], "crl", r->crl ? json_integer((json_int_t)r->crl) : json_null(),
         "last_contact", contact ? json_string(when) : json_null());
     char *text = json_dumps(o, JSON_COMPACT);
     printf("%s\n", text);
@@ -669,9 +671,10 @@ query_nodes(int argc, char **argv)
     for (size_t i = 0; i < b.n_alerts; i++) {
         const struct alert *a = &b.alerts[i];
         struct node_row *r = node_row(&rows, &n, &cap, node_number(a->node));
-        if (strcmp(a->rule, COVERAGE_RULE) == 0) {
-            bool stands = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
-            r->coverage = !stands ? 0 : a->light == ALERT_RED ? 2 : 1;
+        bool stands = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
+        if (strcmp(a->rule, COVERAGE_RULE) == 0 || strcmp(a->rule, DISK_RULE) == 0) {
+            int level = !stands ? 0 : a->light == ALERT_RED ? 2 : 1;
+            *(strcmp(a->rule, DISK_RULE) == 0 ? &r->disk : &r->coverage) = level;
             continue; /* shown in its own column, not among the department's lights */
         }
         /* departments' lights only: platform and office alarms are not findings of power */
@@ -712,9 +715,9 @@ query_nodes(int argc, char **argv)
         printf("this node's uplink: %llu batches sealed, %llu acknowledged, backlog %llu\n",
                (unsigned long long)sp.batch_seq, (unsigned long long)sp.acked_batch,
                (unsigned long long)(sp.batch_seq - sp.acked_batch));
-    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %8s %5s  %s\n", "node", "records", "batch",
-           "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "coverage", "crl",
-           "last contact");
+    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %8s %6s %5s  %s\n", "node", "records",
+           "batch", "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "coverage",
+           "disk", "crl", "last contact");
     int64_t now = timestamp_now_ms();
     for (size_t i = 0; i < n; i++) {
         const struct node_row *r = &rows[i];
@@ -744,11 +747,11 @@ query_nodes(int argc, char **argv)
             snprintf(crlv, sizeof crlv, "v%llu", (unsigned long long)r->crl);
         /* the node's own judgement of its calendar: ok unless calendar.coverage stands */
         static const char *const coverage[] = {"ok", "yellow", "red"};
-        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %8s %5s  %.19s\n", label,
+        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %8s %6s %5s  %.19s\n", label,
                (unsigned long long)r->records,
                (unsigned long long)(r->has_state ? r->st.last_seq : 0), backlog, lag, skew,
                (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
-               coverage[r->coverage], crlv, when);
+               coverage[r->coverage], coverage[r->disk], crlv, when);
     }
     free(rows);
     return 0;

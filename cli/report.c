@@ -53,6 +53,7 @@ static const struct {
     {"patrol.shortfall", "巡查不足"},
     {"node.silent", "节点失联"},
     {"node.clock", "节点时钟偏差"},
+    {"node.disk", "节点存储空间不足"},
     {"node.clone", "节点克隆"},
     {"key.compromised", "密钥泄露"},
     {"calendar.coverage", "工作日历未覆盖"},

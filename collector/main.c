@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "conf.h"
 #include "counter.h"
+#include "disk.h"
 #include "err.h"
 #include "hangup.h"
 #include "intake.h"
@@ -53,6 +54,9 @@ static const struct conf_key config_table[] = {
     {"batch/max_events", CONF_INT, "1000", 1, 100000, "seal a batch at this many events"},
     {"batch/flush_ms", CONF_INT, "50", 1, 600000, "seal a partial batch after this long"},
     {"store/map_mb", CONF_INT, "64", 1, 1048576, "initial LMDB map size (it grows by itself)"},
+    {"store/budget_mb", CONF_INT, "0", 0, 1048576,
+     "the store's disk budget: node.disk turns yellow at 80 % of it (or of what the filesystem "
+     "leaves), red at 95 %; nothing is dropped (0 = the filesystem only)"},
     {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
      "the map never grows past this (0 = until the disk is full)"},
     {"rules/catalog", CONF_STR, "", 0, 0,
@@ -86,6 +90,7 @@ struct collector {
     uint32_t seal_at;
     int64_t flush_ms;
     int64_t counters_ms, counted_ms;
+    int64_t disk_due_ms; /* monotonic: node.disk judged next (disk.h) */
     struct log_limit bundle_refusals;
     rulebook_t *book; /* the catalogue and calendar in force */
     watch_t *watch;       /* NULL when no catalogue is configured */
@@ -265,6 +270,14 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("collector: counting the day sheets failed, will retry: %s", err_str(rc));
         }
     }
+    uint64_t disk_sealed;
+    if (disk_poll(c->store, c->node, conf_str(c->conf, "collector/data"),
+                  disk_budget_bytes(conf_int(c->conf, "store/budget_mb"),
+                                    conf_int(c->conf, "store/max_map_mb")),
+                  now, mono, &c->disk_due_ms, c->seal_at, &disk_sealed) != 0)
+        log_warn("collector: judging node.disk failed, will retry");
+    else if (disk_sealed)
+        link_kick(c->link);
     link_tick(c->link, timestamp_mono_ms());
     return 0;
 }

@@ -11,18 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void
-coverage_alert(uint32_t node, struct alert *a)
-{
-    memset(a, 0, sizeof *a);
-    node_format(node, a->node);
-    snprintf(a->rule, sizeof a->rule, COVERAGE_RULE);
-    snprintf(a->article, sizeof a->article, "14");
-    snprintf(a->subject_kind, sizeof a->subject_kind, "node");
-    snprintf(a->subject, sizeof a->subject, "%s", a->node);
-    alert_make_id(a);
-}
-
 int
 coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now_ms,
                bool fresh, struct coverage_result *res)
@@ -30,7 +18,7 @@ coverage_judge(store_txn_t *t, uint32_t node, const calendar_t *cal, int64_t now
     memset(res, 0, sizeof *res);
     res->next_ms = INT64_MAX;
     struct alert a, old;
-    coverage_alert(node, &a);
+    alert_node_alarm(&a, node, COVERAGE_RULE);
     int rc = alertdb_get(t, a.id, &old);
     bool have = rc == 0;
     if (rc != 0 && rc != ERR_NOT_FOUND && rc != ERR_CORRUPT)

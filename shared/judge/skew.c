@@ -77,18 +77,6 @@ skew_judging_ms(const skew_t *s, int64_t wall_ms, int64_t mono_ms)
     return wall_ms - parent_now > s->bound_ms ? parent_now : wall_ms;
 }
 
-static void
-clock_alert(uint32_t node, struct alert *a)
-{
-    memset(a, 0, sizeof *a);
-    node_format(node, a->node);
-    snprintf(a->rule, sizeof a->rule, "node.clock");
-    snprintf(a->article, sizeof a->article, "14");
-    snprintf(a->subject_kind, sizeof a->subject_kind, "node");
-    snprintf(a->subject, sizeof a->subject, "%s", a->node);
-    alert_make_id(a);
-}
-
 struct check {
     skew_t *s;
     bool disagree;
@@ -103,7 +91,7 @@ check_fn(store_txn_t *t, void *arg)
 {
     struct check *c = arg;
     struct alert a, old;
-    clock_alert(c->s->node, &a);
+    alert_node_alarm(&a, c->s->node, "node.clock");
     int rc = alertdb_get(t, a.id, &old);
     bool have = rc == 0;
     if (rc != 0 && rc != ERR_NOT_FOUND && rc != ERR_CORRUPT)

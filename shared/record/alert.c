@@ -1,12 +1,26 @@
 /* alert: ids, ledger and JSON for alerts. */
 #include "alert.h"
 
+#include "node.h"
+
 #include "sign.h"
 #include "timestamp.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+
+void
+alert_node_alarm(struct alert *a, uint32_t node, const char *rule)
+{
+    memset(a, 0, sizeof *a);
+    node_format(node, a->node);
+    snprintf(a->rule, sizeof a->rule, "%s", rule);
+    snprintf(a->article, sizeof a->article, "14");
+    snprintf(a->subject_kind, sizeof a->subject_kind, "node");
+    snprintf(a->subject, sizeof a->subject, "%s", a->node);
+    alert_make_id(a);
+}
 
 void
 alert_make_id(struct alert *a)

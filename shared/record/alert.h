@@ -75,6 +75,10 @@ struct alert {
 /* Fills a->id from node, rule and subject (BLAKE2b, so ids are stable across tiers). */
 void alert_make_id(struct alert *a);
 
+/* A node's alarm against itself (node.clock, node.disk, calendar.coverage …): the alert cleared to
+ * zero with its node, rule, article 14, subject kind "node", the node as subject, and its id. */
+void alert_node_alarm(struct alert *a, uint32_t node, const char *rule);
+
 /* Appends a ledger entry (entries past ALERT_LEDGER_MAX keep only the latest in the last slot)
  * and counts the change. */
 void alert_log(struct alert *a, int64_t at_ms, enum alert_action action, enum alert_light light);
