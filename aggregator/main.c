@@ -779,7 +779,9 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                     config_path, why_curve);
             return rc;
         }
-        struct link_hooks hooks = {on_parent_session, on_parent_bundle, on_parent_decision, a};
+        /* a restored aggregator takes its own records back as they are (collector.c derives) */
+        struct link_hooks hooks = {on_parent_session, on_parent_bundle, on_parent_decision, a,
+                                   NULL};
         link_set_hooks(a->link, &hooks);
         /* Batches accepted by a previous run but not yet sealed for the parent. */
         a->unsealed = true;

@@ -199,13 +199,13 @@ cli_endpoint_usable(const char *endpoint, const char *what)
     if (strncmp(endpoint, "ipc://", 6) != 0)
         return 0;
     const char *path = endpoint + 6;
-    if (access(path, W_OK) == 0)
+    /* a socket not there yet is waited for (a daemon restarting): the sender's own timeouts
+     * decide; one this user may not use never becomes usable */
+    if (access(path, W_OK) == 0 || (errno != EACCES && errno != EPERM))
         return 0;
-    fprintf(stderr, "jiancha %s: cannot send to %s: %s%s\n", what, path, strerror(errno),
-            errno == EACCES ? " (a local sender must be in the node's intake group, "
-                              "jiancha-intake for the packaged services)"
-            : errno == ENOENT ? " (is the node's daemon running?)"
-                              : "");
+    fprintf(stderr, "jiancha %s: cannot send to %s: %s (a local sender must be in the node's "
+                    "intake group, jiancha-intake for the packaged services)\n",
+            what, path, strerror(errno));
     return 1;
 }
 

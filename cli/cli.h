@@ -31,10 +31,13 @@ struct cli_operator {
     const char *name, *key;
 };
 void cli_operator_from_env(struct cli_operator *op);
+/* `jiancha backup` and `jiancha restore` (argv[0] says which; cli/backup.c). */
+int cli_backup(int argc, char **argv);
 /* Prints the usage of the commands the words begin (every command for none) on out. */
 int cli_help(FILE *out, char **words, int n);
-/* 0 when this user may send to a local (ipc://) intake socket, or any other endpoint; else 1
- * with the reason printed (ZeroMQ would retry a refused ipc connection silently for ever). */
+/* 1 with the reason printed when this user may not use a local (ipc://) intake socket (ZeroMQ
+ * would retry a refused connection silently for ever); else 0, a socket not there yet included
+ * (a restarting daemon: the sender's timeouts decide). */
 int cli_endpoint_usable(const char *endpoint, const char *what);
 /* Sends one record (JSON text), signed by op if given, to a node's intake and prints its fate
  * ("stored ID") on out: 0 stored or already stored, 1 refused (field and reason printed on

@@ -40,6 +40,10 @@ static const struct {
     {"query scores", "--data DIR --period YYYY-MM [--node N] [--by node|dept|category|region] "
                      "[--json]", "scores and grades with the counters behind them"},
     {"query nodes", "--data DIR [--json]", "the tree: records, batch, lag, clock, open lights"},
+    {"backup", "--data DIR --out FILE",
+     "a consistent, compacted copy of a node's store, taken while its daemon runs"},
+    {"restore", "--from FILE --data DIR",
+     "put a backup in place; the node then takes back from its parent what it sealed since"},
     {"status", "--data DIR [--json]", "this node's store, rules pass, uplink and children"},
     {"alert respond", ACTION_ARGS "--alert ID --by WHO --action explain|correct --text T" SIGNED,
      "a department's answer to an alert"},

@@ -41,6 +41,8 @@ main(int argc, char **argv)
         return cli_query(argc - 1, argv + 1);
     if (strcmp(cmd, "bundle") == 0)
         return cli_bundle(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
+        return cli_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0)
         return cli_status(argc - 1, argv + 1);
     if (strcmp(cmd, "calendar") == 0)

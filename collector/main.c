@@ -91,6 +91,7 @@ struct collector {
     int64_t flush_ms;
     int64_t counters_ms, counted_ms;
     int64_t disk_due_ms; /* monotonic: node.disk judged next (disk.h) */
+    bool restoring;      /* the store is marked restored: the passes wait for its history */
     struct log_limit bundle_refusals;
     rulebook_t *book; /* the catalogue and calendar in force */
     watch_t *watch;       /* NULL when no catalogue is configured */
@@ -230,6 +231,31 @@ on_hangup(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+/* While the store is marked restored (jiancha restore) the node appends and seals nothing: its
+ * passes wait until the link has taken its history back from the parent (link.h), then go on
+ * from it, the unsealed tail included. */
+static bool
+restoring(struct collector *c)
+{
+    if (!c->restoring)
+        return false;
+    store_txn_t *t = NULL;
+    struct spool_state sp;
+    bool still = true;
+    if (store_read(c->store, &t) == 0 && spool_state_get(t, &sp) == 0)
+        still = sp.restored;
+    store_abort(&t);
+    if (!still) {
+        c->restoring = false;
+        c->unsealed = true;
+        c->unsealed_since_ms = 0;
+        c->unjudged = true; /* the records taken back */
+        log_info("collector: history taken back from the parent, the rules go on node=%s",
+                 c->node_text);
+    }
+    return still;
+}
+
 static int
 on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -238,6 +264,10 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     struct collector *c = arg;
     int64_t now = timestamp_now_ms();
     int64_t mono = timestamp_mono_ms();
+    if (restoring(c)) {
+        link_tick(c->link, mono);
+        return 0;
+    }
     if (c->unsealed && mono - c->unsealed_since_ms >= c->flush_ms) {
         uint64_t sealed;
         int rc = spool_seal_pending(c->store, c->node, c->seal_at, now, &sealed);
@@ -407,6 +437,15 @@ check_named(const conf_t *conf, const char *node)
     return bad;
 }
 
+/* A record of this node's own taken back from the parent after a restore: what intake derived
+ * from it when it first came (its id, the desk's index, its alert's state; intake.h). */
+static int
+on_restored(void *arg, store_txn_t *t, uint64_t seq, const void *rec, size_t len)
+{
+    struct collector *c = arg;
+    return intake_adopt(t, c->node, seq, rec, len);
+}
+
 static int
 setup(struct collector *c, const char *config_path, bool check_only)
 {
@@ -482,6 +521,10 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return rc;
     }
     c->unsealed = sp.next_seq - 1 > sp.sealed_seq;
+    c->restoring = sp.restored;
+    if (c->restoring)
+        log_warn("collector: node=%s was restored from a backup: it takes back from its parent "
+                 "what it sealed since, and takes no events until then", node);
     const char *catalog_path = conf_str(c->conf, "rules/catalog");
     const char *calendar_path = conf_str(c->conf, "rules/calendar");
     if (*catalog_path && !*calendar_path) {
@@ -552,7 +595,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
         return rc;
     }
     c->skew = skew_new(c->store, c->node, conf_int(c->conf, "clock/max_skew_ms"));
-    struct link_hooks hooks = {NULL, on_parent_bundle, on_parent_decision, c};
+    struct link_hooks hooks = {NULL, on_parent_bundle, on_parent_decision, c, on_restored};
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
     zloop_reader(c->loop, office_socket(c->office), on_intake, c);

@@ -30,7 +30,8 @@
     X(CONFIG, "configuration error")                                                               \
     X(NET, "network error")                                                                        \
     X(TIMEOUT, "timed out")                                                                        \
-    X(STATE, "operation not allowed in this state")
+    X(STATE, "operation not allowed in this state")                                                \
+    X(RESTORING, "restored from a backup: taking its history back from the parent first")
 
 enum err_code {
     ERR_BASE_ = -10000,

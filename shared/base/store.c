@@ -497,6 +497,12 @@ store_each_prefix(store_txn_t *t, enum store_table tb, const void *prefix, size_
     return rc == ERR_NOT_FOUND ? 0 : rc;
 }
 
+int
+store_copy(store_t *s, int fd)
+{
+    return translate(mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), "copy", s);
+}
+
 void
 store_usage(store_t *s, uint64_t *map_bytes, uint64_t *used_bytes)
 {

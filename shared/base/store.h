@@ -129,6 +129,11 @@ int store_each_prefix(store_txn_t *t, enum store_table tb, const void *prefix, s
                       bool want_value, store_each_fn fn, void *arg)
     __attribute__((warn_unused_result));
 
+/* A consistent, compacted copy of the whole environment written to fd (LMDB's own copy with
+ * MDB_CP_COMPACT: free pages left out), taken in one read transaction while writers go on. The
+ * fd receives the data file of an environment store_open() can open. */
+int store_copy(store_t *s, int fd) __attribute__((warn_unused_result));
+
 /* Size of the map and of the data in it, in bytes. */
 void store_usage(store_t *s, uint64_t *map_bytes, uint64_t *used_bytes);
 

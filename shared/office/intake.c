@@ -3,10 +3,14 @@
 #include "intake.h"
 
 #include "access.h"
+#include "alertdb.h"
 #include "audit.h"
 #include "bundle.h"
+#include "counter.h"
 #include "desk.h"
 #include "err.h"
+#include "event.h"
+#include "node.h"
 #include "roster.h"
 #include "spool.h"
 
@@ -212,4 +216,45 @@ intake_reply_json(const struct event_set *set, const struct intake_result *res, 
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
+}
+
+int
+intake_adopt(store_txn_t *t, uint32_t node, uint64_t seq, const void *record, size_t len)
+{
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    if (wire_decode_one(record, len, &r, &m) != 0 || wire_obj_type(m) != WIRE_MAP) {
+        wire_reader_destroy(&r);
+        return 0; /* kept as it came; nothing derives from it */
+    }
+    int rc = 0;
+    const char *id, *type;
+    size_t idlen, tl;
+    if (wire_obj_get_bytes(m, "id", WIRE_STR, &id, &idlen) == 0 && idlen <= EVENT_ID_MAX) {
+        uint8_t key[4 + EVENT_ID_MAX], v[8];
+        store_be32(key, node);
+        memcpy(key + 4, id, idlen);
+        store_be64(v, seq);
+        rc = store_put(t, STORE_IDS, key, 4 + idlen, v, 8, 0);
+    }
+    if (wire_obj_get_bytes(m, "type", WIRE_STR, &type, &tl) != 0)
+        tl = 0;
+    if (rc == 0 && tl == 5 && memcmp(type, "alert", 5) == 0) {
+        /* {type: "alert", id, at, node, alert: {...}} (alert.h); in order, so the last change
+         * taken back is the alert's state */
+        const wire_obj_t *body = wire_obj_get(m, "alert");
+        struct alert a;
+        if (body && wire_obj_type(body) == WIRE_MAP && alert_decode(body, &a) == 0 &&
+            node_number(a.node) == node)
+            rc = alertdb_put(t, &a);
+    } else if (rc == 0 && tl == 8 && memcmp(type, "counters", 8) == 0) {
+        bool taken; /* the day's sheet as sent: the next count sends only what differs */
+        rc = counter_apply(t, node, record, len, m, &taken);
+        if (rc == ERR_DECODE)
+            rc = 0;
+    } else if (rc == 0) {
+        rc = desk_index(t, node, seq, m);
+    }
+    wire_reader_destroy(&r);
+    return rc;
 }

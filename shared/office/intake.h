@@ -44,6 +44,14 @@ int intake_commit(store_t *store, uint32_t node, const struct event_set *set,
                   const struct intake_policy *policy, uint32_t seal_at, int64_t now_ms,
                   struct intake_result *res) __attribute__((warn_unused_result));
 
+/* A record of `node`'s own taken back from its parent after a restore (link.h, spool_adopt), at
+ * its sequence: what intake and the passes derived from it when it was first stored, so the
+ * node goes on as if it had never lost it: its id is known (a business system resending it gets
+ * "duplicate"), an action is indexed by the desk, an alert record's state is the alert's, a
+ * counter sheet is the day's sheet held. */
+int intake_adopt(store_txn_t *t, uint32_t node, uint64_t seq, const void *record, size_t len)
+    __attribute__((warn_unused_result));
+
 /* The reply as a JSON object in a malloc'd string: accepted, duplicates, rejected (index, field,
  * reason for each), and `error` when the whole message failed (rc != 0). */
 char *intake_reply_json(const struct event_set *set, const struct intake_result *res, int rc);

@@ -10,6 +10,7 @@
 
 static const char *const names[PROTO_CMDS_] = {
     "HELLO", "WELCOME", "REFUSE", "BATCH", "ACK", "NACK", "PING", "PONG", "BUNDLE", "DECIDE",
+    "FETCH", "RETURN",
 };
 
 const char *
@@ -145,6 +146,31 @@ proto_welcome_decode(const void *data, size_t len, struct proto_welcome *m)
             snprintf(m->mode, sizeof m->mode, "%s", PROTO_MODE_ALL);
         rc = 0;
     }
+    wire_reader_destroy(&r);
+    return rc;
+}
+
+void
+proto_fetch_encode(const struct proto_fetch *m, struct wire_buf *out)
+{
+    wire_put_map(out, 2);
+    wire_put_cstr(out, "from");
+    wire_put_uint(out, m->from);
+    wire_put_cstr(out, "to");
+    wire_put_uint(out, m->to);
+}
+
+int
+proto_fetch_decode(const void *data, size_t len, struct proto_fetch *m)
+{
+    wire_reader_t *r;
+    const wire_obj_t *o;
+    if (open_map(data, len, &r, &o) != 0)
+        return ERR_DECODE;
+    int rc = wire_obj_get_uint(o, "from", &m->from) == 0 && wire_obj_get_uint(o, "to", &m->to) == 0 &&
+                     m->from >= 1 && m->from <= m->to
+                 ? 0
+                 : ERR_DECODE;
     wire_reader_destroy(&r);
     return rc;
 }

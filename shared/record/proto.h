@@ -10,6 +10,10 @@
  *   PING / PONG [body]                 either way, liveness
  *   BUNDLE  [document][sig]            parent -> child down the tree, and a publisher -> the
  *                                      province; signed by the publisher (bundle.h)
+ *   DECIDE  [record]                   parent -> child, a closing decided above (desk.h)
+ *   FETCH   [body]                     child -> parent, a node restored from a backup asks for
+ *                                      its own batches the parent holds (from..to)
+ *   RETURN  [header][payload][key][sig] parent -> child, one of them, as the child signed it
  * Bodies are msgpack maps; this module encodes and decodes them and nothing else.
  */
 #ifndef JIANCHA_PROTO_H
@@ -34,6 +38,8 @@ enum proto_cmd {
     PROTO_PONG,
     PROTO_BUNDLE,
     PROTO_DECIDE, /* parent -> child: [record] a closing decided above for an alert below */
+    PROTO_FETCH,  /* child -> parent: [body] its own batches from..to, after a restore */
+    PROTO_RETURN, /* parent -> child: [header][payload][key][sig] one of them */
     PROTO_CMDS_
 };
 
@@ -106,6 +112,16 @@ int proto_hello_decode(const void *data, size_t len, struct proto_hello *m)
     __attribute__((warn_unused_result));
 void proto_welcome_encode(const struct proto_welcome *m, struct wire_buf *out);
 int proto_welcome_decode(const void *data, size_t len, struct proto_welcome *m)
+    __attribute__((warn_unused_result));
+/* FETCH: the batches of the asking node from `from` to `to` (inclusive) that the parent holds.
+ * The parent answers with up to PROTO_FETCH_MAX RETURN messages in order, and nothing for a
+ * batch it cannot give back whole. */
+#define PROTO_FETCH_MAX 64
+struct proto_fetch {
+    uint64_t from, to;
+};
+void proto_fetch_encode(const struct proto_fetch *m, struct wire_buf *out);
+int proto_fetch_decode(const void *data, size_t len, struct proto_fetch *m)
     __attribute__((warn_unused_result));
 void proto_ack_encode(const struct proto_ack *m, struct wire_buf *out);
 int proto_ack_decode(const void *data, size_t len, struct proto_ack *m)

@@ -36,6 +36,11 @@ spool_state_get(store_txn_t *t, struct spool_state *st)
     if (rc != 0)
         return rc;
     st->top = top != 0;
+    uint64_t restored;
+    rc = store_meta_get_u64(t, "restored", &restored);
+    if (rc != 0)
+        return rc;
+    st->restored = restored != 0;
     struct wire_buf b;
     wire_buf_init(&b);
     rc = store_get(t, STORE_META, "batch_hash", 10, &b);
@@ -64,8 +69,14 @@ spool_set_top(store_t *s, bool top)
 int
 spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint64_t *seq)
 {
-    uint64_t next;
-    int rc = store_meta_get_u64(t, "next_seq", &next);
+    /* a restored store appends nothing until its history is back: its parent may hold other
+     * records at the sequences that come next (spool_adopt) */
+    uint64_t restored, next;
+    int rc = store_meta_get_u64(t, "restored", &restored);
+    if (rc == 0 && restored)
+        return ERR_RESTORING;
+    if (rc == 0)
+        rc = store_meta_get_u64(t, "next_seq", &next);
     if (rc != 0)
         return rc;
     if (next == 0)
@@ -126,8 +137,8 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
     struct spool_state st;
     int rc = spool_state_get(t, &st);
     *sealed = 0;
-    if (rc != 0)
-        return rc;
+    if (rc != 0 || st.restored)
+        return rc; /* restored: its next batches are the parent's to give back (spool_adopt) */
     struct wire_buf payload, header;
     wire_buf_init(&payload);
     wire_buf_init(&header);
@@ -329,4 +340,70 @@ spool_park(store_txn_t *t, uint32_t node, uint64_t batch_seq, const char *reason
     uint8_t key[12];
     event_key(key, node, batch_seq);
     return store_put(t, STORE_PARKED, key, sizeof key, reason, strlen(reason), 0);
+}
+
+int
+spool_set_restored(store_txn_t *t, bool restored)
+{
+    return store_meta_put_u64(t, "restored", restored ? 1 : 0);
+}
+
+int
+spool_adopt(store_txn_t *t, uint32_t node, const void *header, size_t header_len,
+            const void *payload, size_t payload_len, spool_adopt_fn each, void *arg)
+{
+    struct spool_state st;
+    int rc = spool_state_get(t, &st);
+    if (rc != 0)
+        return rc;
+    struct batch_header h;
+    char own[7];
+    node_format(node, own);
+    if (batch_header_decode(header, header_len, &h) != 0 || strcmp(h.node, own) != 0 ||
+        batch_payload_check(&h, payload, payload_len) != 0)
+        return ERR_DECODE;
+    if (h.seq != st.batch_seq + 1 || memcmp(h.prev, st.batch_hash, SIGN_HASH_BYTES) != 0 ||
+        h.first != st.sealed_seq + 1 || h.first > st.next_seq)
+        return ERR_CONFLICT;
+    wire_reader_t *r = wire_reader_new(payload, payload_len);
+    struct wire_buf held;
+    wire_buf_init(&held);
+    uint64_t seq;
+    unsigned kind;
+    const void *rec;
+    size_t len;
+    while ((rc = batch_payload_next(r, &seq, &kind, &rec, &len)) == 0) {
+        uint8_t key[12];
+        event_key(key, node, seq);
+        if (seq < st.next_seq) { /* held since the backup: it must be this very record */
+            wire_buf_reset(&held);
+            rc = store_get(t, STORE_EVENTS, key, 12, &held);
+            if (rc == 0 && (held.len != len || memcmp(held.data, rec, len) != 0))
+                rc = ERR_CONFLICT;
+            if (rc == ERR_NOT_FOUND)
+                rc = ERR_CORRUPT;
+        } else {
+            rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
+            if (rc == 0 && each)
+                rc = each(arg, t, seq, rec, len);
+            st.next_seq = seq + 1;
+        }
+        if (rc != 0)
+            break;
+    }
+    wire_reader_destroy(&r);
+    wire_buf_fini(&held);
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    batch_hash(header, header_len, st.batch_hash);
+    rc = store_meta_put_u64(t, "next_seq", st.next_seq);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "sealed_seq", h.last);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "batch_seq", h.seq);
+    if (rc == 0)
+        rc = store_put(t, STORE_META, "batch_hash", 10, st.batch_hash, SIGN_HASH_BYTES, 0);
+    if (rc == 0)
+        rc = spool_prune(t, h.seq, 0);
+    return rc;
 }

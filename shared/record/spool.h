@@ -28,6 +28,8 @@ struct spool_state {
     uint64_t acked_batch; /* last batch the parent acknowledged */
     uint8_t batch_hash[SIGN_HASH_BYTES];
     bool top;             /* the node has no parent (the province): its log stays here */
+    bool restored;        /* an operator restored the store from a backup (jiancha restore): its
+                             parent may hold batches it lost, to be taken back (spool_adopt) */
 };
 
 int spool_state_get(store_txn_t *t, struct spool_state *st) __attribute__((warn_unused_result));
@@ -36,7 +38,8 @@ int spool_state_get(store_txn_t *t, struct spool_state *st) __attribute__((warn_
  * records (alerts, audit) into batches that no one acknowledges, and that is no backlog. */
 int spool_set_top(store_t *s, bool top) __attribute__((warn_unused_result));
 
-/* Appends one record for `node` with the next sequence; *seq receives it. */
+/* Appends one record for `node` with the next sequence; *seq receives it. ERR_RESTORING while
+ * the store is marked restored (nothing is appended or sealed until its history is back). */
 int spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint64_t *seq)
     __attribute__((warn_unused_result));
 
@@ -60,6 +63,23 @@ int spool_load(store_txn_t *t, uint32_t node, uint64_t batch_seq, struct wire_bu
  * they are copies of child batches held under their origins, kept only until the parent has
  * them. 0 keeps every record (a collector's rules work on them). */
 int spool_prune(store_txn_t *t, uint64_t acked, uint32_t carrier)
+    __attribute__((warn_unused_result));
+
+/* Marks the store as restored from a backup (jiancha restore), or no longer so once its link
+ * took back what its parent held. */
+int spool_set_restored(store_txn_t *t, bool restored) __attribute__((warn_unused_result));
+
+/* A node restored from a backup takes back one of its own batches from its parent (proto.h
+ * FETCH): the batch must follow the last one sealed here (its sequence, previous hash and first
+ * record); the records this node still holds must be the very ones at those sequences; the others
+ * are stored, and for each `each(arg, t, seq, record, len)` applies what the node derives from it
+ * (ids, alerts, the desk). The batch then counts as sealed and acknowledged. The caller checked
+ * the signature. ERR_CONFLICT when a held record differs or the batch does not follow (another
+ * history: a clone); ERR_DECODE for a header or payload that does not check. */
+typedef int (*spool_adopt_fn)(void *arg, store_txn_t *t, uint64_t seq, const void *record,
+                              size_t len);
+int spool_adopt(store_txn_t *t, uint32_t node, const void *header, size_t header_len,
+                const void *payload, size_t payload_len, spool_adopt_fn each, void *arg)
     __attribute__((warn_unused_result));
 
 /* Sets a batch aside for an operator with the parent's reason. */

@@ -829,8 +829,12 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
     return rc;
 }
 
+/* What a tier keeps of a child's batch it stored (STORE_BATCHES: [header, key id, signature,
+ * accepted]): the header, key id and signature appended to the buffers given (NULL: not
+ * wanted). 0, ERR_NOT_FOUND, ERR_CORRUPT or a store error. */
 static int
-stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq, uint8_t out[SIGN_HASH_BYTES])
+held_entry(store_txn_t *t, uint32_t node, uint64_t seq, struct wire_buf *header,
+           struct wire_buf *key_id, struct wire_buf *sig)
 {
     uint8_t key[12];
     store_be32(key, node);
@@ -843,15 +847,33 @@ stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq, uint8_t out[SIGN
     if (rc == 0) {
         rc = ERR_CORRUPT;
         if (wire_decode_one(v.data, v.len, &r, &o) == 0 && wire_obj_type(o) == WIRE_ARRAY &&
-            wire_obj_size(o) >= 3 && wire_obj_type(wire_obj_at(o, 0)) == WIRE_BIN) {
-            size_t hl;
-            const char *hp = wire_obj_bytes(wire_obj_at(o, 0), &hl);
-            batch_hash(hp, hl, out);
+            wire_obj_size(o) >= 3 && wire_obj_type(wire_obj_at(o, 0)) == WIRE_BIN &&
+            wire_obj_type(wire_obj_at(o, 1)) == WIRE_BIN &&
+            wire_obj_type(wire_obj_at(o, 2)) == WIRE_BIN) {
+            struct wire_buf *out[] = {header, key_id, sig};
+            for (size_t i = 0; i < 3; i++) {
+                size_t n;
+                const char *p = wire_obj_bytes(wire_obj_at(o, i), &n);
+                if (out[i])
+                    wire_buf_append(out[i], p, n);
+            }
             rc = 0;
         }
     }
     wire_reader_destroy(&r);
     wire_buf_fini(&v);
+    return rc;
+}
+
+static int
+stored_header_hash(store_txn_t *t, uint32_t node, uint64_t seq, uint8_t out[SIGN_HASH_BYTES])
+{
+    struct wire_buf h;
+    wire_buf_init(&h);
+    int rc = held_entry(t, node, seq, &h, NULL, NULL);
+    if (rc == 0)
+        batch_hash(h.data, h.len, out);
+    wire_buf_fini(&h);
     return rc;
 }
 
@@ -1033,5 +1055,33 @@ ingest_batches(ingest_t *in, struct ingest_msg *msgs, size_t n, int64_t now_ms)
     }
     free(headers);
     free(ok);
+    return rc;
+}
+
+int
+ingest_batch_held(store_txn_t *t, uint32_t node, uint64_t seq, struct wire_buf *header,
+                  struct wire_buf *payload, struct wire_buf *key_id, struct wire_buf *sig)
+{
+    struct batch_header h = {0};
+    int rc = held_entry(t, node, seq, header, key_id, sig);
+    if (rc == 0)
+        rc = batch_header_decode(header->data, header->len, &h);
+    uint8_t key[12];
+    store_be32(key, node);
+    /* the records, in order, under the origin node: as the batch carried them */
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    for (uint64_t s = h.first; rc == 0 && s <= h.last; s++) {
+        store_be64(key + 4, s);
+        wire_buf_reset(&rec);
+        rc = store_get(t, STORE_EVENTS, key, 12, &rec);
+        if (rc == 0)
+            batch_payload_add(payload, s, BATCH_KIND_EVENT, rec.data, rec.len);
+        else if (rc == ERR_NOT_FOUND)
+            rc = ERR_BAD_HASH;
+    }
+    if (rc == 0 && batch_payload_check(&h, payload->data, payload->len) != 0)
+        rc = ERR_BAD_HASH;
+    wire_buf_fini(&rec);
     return rc;
 }

@@ -145,4 +145,12 @@ const struct ingest_node *ingest_nodes(const ingest_t *in, size_t *n);
 int ingest_node_load(store_txn_t *t, uint32_t node, struct ingest_node *st)
     __attribute__((warn_unused_result));
 
+/* A batch of `node` as the node signed it, rebuilt from what this tier holds (its header, key id
+ * and signature as received, and its records in order) for a node restored from a backup that
+ * asks for its own batches back (proto.h FETCH). 0; ERR_NOT_FOUND when the batch is not held;
+ * ERR_BAD_HASH when its records are not all held as they came (a rollup link, a repeated id). */
+int ingest_batch_held(store_txn_t *t, uint32_t node, uint64_t seq, struct wire_buf *header,
+                      struct wire_buf *payload, struct wire_buf *key_id, struct wire_buf *sig)
+    __attribute__((warn_unused_result));
+
 #endif

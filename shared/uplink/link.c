@@ -59,6 +59,9 @@ struct link {
     int64_t pause_until_ms;
     int64_t backoff_ms;
     int64_t last_prune_ms;
+    uint64_t recover_to; /* LINK_RECOVER: the last batch the parent holds */
+    uint64_t fetch_last; /* the last batch the FETCH in flight asks for */
+    int64_t fetch_ms;    /* when the last FETCH went, or a RETURN came */
     bool rebuild;
     char last_problem[160];
 
@@ -69,7 +72,8 @@ struct link {
 const char *
 link_state_name(enum link_state s)
 {
-    static const char *const names[] = {"waiting", "hello", "active", "parked", "refused"};
+    static const char *const names[] = {"waiting",     "hello",  "active",
+                                        "parked",      "refused", "recovering"};
     return names[s];
 }
 
@@ -190,17 +194,25 @@ connect_socket(link_t *l, int64_t now)
     return 0;
 }
 
+/* The spool's state, in a read transaction of its own. */
+static int
+read_state(link_t *l, struct spool_state *st)
+{
+    store_txn_t *t = NULL;
+    int rc = store_read(l->store, &t);
+    if (rc == 0)
+        rc = spool_state_get(t, st);
+    store_abort(&t);
+    return rc;
+}
+
 int
 link_attach(link_t *l, zloop_t *loop)
 {
     l->loop = loop;
     l->retry_at_ms = 0;
     struct spool_state st;
-    store_txn_t *t = NULL;
-    int rc = store_read(l->store, &t);
-    if (rc == 0)
-        rc = spool_state_get(t, &st);
-    store_abort(&t);
+    int rc = read_state(l, &st);
     if (rc != 0)
         return rc;
     l->acked = l->pruned = st.acked_batch;
@@ -321,6 +333,99 @@ link_kick(link_t *l)
     fill_window(l);
 }
 
+/* Asks the parent for this node's batches after the last one held here. */
+static void
+send_fetch(link_t *l, int64_t now)
+{
+    struct spool_state st;
+    int rc = read_state(l, &st);
+    if (rc != 0) {
+        go_waiting(l, now, "cannot read spool state");
+        return;
+    }
+    struct proto_fetch f = {st.batch_seq + 1, l->recover_to};
+    l->fetch_last = f.to - f.from + 1 > PROTO_FETCH_MAX ? f.from + PROTO_FETCH_MAX - 1 : f.to;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    proto_fetch_encode(&f, &b);
+    const struct wire_buf *frames[] = {&b};
+    (void)send_frames(l, PROTO_FETCH, frames, 1); /* lost: the tick asks again */
+    wire_buf_fini(&b);
+    l->fetch_ms = now;
+}
+
+static int
+restored_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    return spool_set_restored(t, false);
+}
+
+struct adopt_args {
+    link_t *l;
+    const void *header, *payload;
+    size_t header_len, payload_len;
+};
+
+static int
+adopt_fn(store_txn_t *t, void *arg)
+{
+    struct adopt_args *a = arg;
+    int rc = spool_adopt(t, a->l->node, a->header, a->header_len, a->payload, a->payload_len,
+                         a->l->hooks.restored, a->l->hooks.arg);
+    struct spool_state st;
+    if (rc == 0)
+        rc = spool_state_get(t, &st);
+    if (rc == 0 && st.batch_seq == a->l->recover_to)
+        rc = spool_set_restored(t, false); /* everything the parent held is back */
+    return rc;
+}
+
+/* One of this node's own batches given back: checked against this node's key and chain, then
+ * stored as its own; the last one ends the recovery with a new HELLO. */
+static void
+on_return(link_t *l, zmsg_t *msg, zframe_t *header, int64_t now)
+{
+    zframe_t *payload = zmsg_next(msg), *key_id = zmsg_next(msg), *sig = zmsg_next(msg);
+    struct batch_header h;
+    if (!payload || !key_id || !sig || zframe_size(sig) != SIGN_SIGNATURE_BYTES ||
+        batch_header_decode(zframe_data(header), zframe_size(header), &h) != 0) {
+        problem(l, false, "parent returned a malformed batch");
+        return;
+    }
+    if (batch_verify(sign_key_public(l->key), zframe_data(header), zframe_size(header),
+                     (const char *)zframe_data(key_id), zframe_size(key_id),
+                     zframe_data(sig)) != 0) {
+        park(l, h.seq, PROTO_NACK_BAD_SIGNATURE,
+             "a batch the parent returned after the restore is not signed with this node's key "
+             "(a key rotated since the backup: restore a newer backup, or start afresh)");
+        return;
+    }
+    struct adopt_args a = {l, zframe_data(header), zframe_data(payload), zframe_size(header),
+                           zframe_size(payload)};
+    int rc = store_write(l->store, adopt_fn, &a);
+    if (rc == ERR_CONFLICT || rc == ERR_DECODE) {
+        park(l, h.seq, PROTO_NACK_CONFLICT,
+             "the parent holds batches of another history than this restored store (a clone, or "
+             "a backup of another node)");
+        return;
+    }
+    if (rc != 0) {
+        go_waiting(l, now, "cannot store a batch taken back from the parent");
+        return;
+    }
+    l->fetch_ms = now;
+    l->acked = l->pruned = h.seq;
+    if (h.seq < l->recover_to) {
+        if (h.seq >= l->fetch_last)
+            send_fetch(l, now); /* the parent sends at most PROTO_FETCH_MAX per FETCH */
+        return;
+    }
+    log_info("link: restored node=%s took back its batches up to %llu from its parent; going on",
+             l->node_text, (unsigned long long)h.seq);
+    send_hello(l, now);
+}
+
 static void
 on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
 {
@@ -347,6 +452,18 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
             conflict = memcmp(st.batch_hash, w->last_hash, SIGN_HASH_BYTES) != 0;
         }
         wire_buf_fini(&h);
+    }
+    if (conflict && st.restored && w->last_seq > st.batch_seq) {
+        /* an operator restored this store: what the parent holds beyond it is this node's own
+         * history since the backup, taken back before anything new is sealed on top */
+        log_warn("link: restored node=%s holds batches up to %llu, its parent up to %llu: taking "
+                 "them back", l->node_text, (unsigned long long)st.batch_seq,
+                 (unsigned long long)w->last_seq);
+        store_abort(&t);
+        l->state = LINK_RECOVER;
+        l->recover_to = w->last_seq;
+        send_fetch(l, now);
+        return;
     }
     /* The batch to show the parent when the histories differ: it keeps a copy for audit and
      * raises the alarm, and its "conflict" parks this node. */
@@ -377,6 +494,9 @@ on_welcome(link_t *l, const struct proto_welcome *w, int64_t now)
              "(restored or cloned store?)");
         return;
     }
+    if (st.restored && store_write(l->store, restored_fn, NULL) != 0)
+        log_warn("link: cannot clear the restored mark node=%s; cleared at the next session",
+                 l->node_text);
     l->state = LINK_ACTIVE;
     l->backoff_ms = BACKOFF_MIN_MS;
     l->last_problem[0] = '\0';
@@ -523,6 +643,10 @@ on_readable(zloop_t *loop, zsock_t *sock, void *arg)
                 l->hooks.bundle(l->hooks.arg, bd, bl, zframe_data(sig), zframe_size(sig));
             break;
         }
+        case PROTO_RETURN:
+            if (l->state == LINK_RECOVER)
+                on_return(l, msg, body, now);
+            break;
         case PROTO_DECIDE:
             if (l->hooks.decision)
                 l->hooks.decision(l->hooks.arg, bd, bl);
@@ -573,8 +697,9 @@ heartbeat(link_t *l, int64_t now)
     struct proto_ping p = {timestamp_now_ms(), 0, {0}, false};
     struct spool_state st;
     store_txn_t *t = NULL;
-    if (store_read(l->store, &t) == 0 && spool_state_get(t, &st) == 0) {
-        /* the parent shows this node's backlog from it, and sees a history other than its own */
+    if (store_read(l->store, &t) == 0 && spool_state_get(t, &st) == 0 && !st.restored) {
+        /* the parent shows this node's backlog from it, and sees a history other than its own
+         * (a restored store states nothing until its history is back: it is behind on purpose) */
         p.sealed = st.batch_seq;
         memcpy(p.sealed_hash, st.batch_hash, SIGN_HASH_BYTES);
         p.stated = true;
@@ -627,6 +752,15 @@ link_tick(link_t *l, int64_t now)
         break;
     case LINK_PARKED:
         /* Still heard: the parent tells a stuck node from a dead one (node.silent says which). */
+        heartbeat(l, now);
+        break;
+    case LINK_RECOVER:
+        if (now - l->last_rx_ms > l->opt.timeout_ms) {
+            go_waiting(l, now, "parent silent while taking batches back, reconnecting");
+            break;
+        }
+        if (now - l->fetch_ms > l->opt.ack_timeout_ms)
+            send_fetch(l, now); /* from the last batch taken back */
         heartbeat(l, now);
         break;
     }

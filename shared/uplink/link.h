@@ -9,7 +9,10 @@
  * when the parent falls silent, and parks a batch the parent refuses for good (logged once;
  * nothing more is sent until an operator restarts the node; a parked batch the parent later
  * acknowledges is unparked). A NACK hello-first (the parent restarted under a live connection)
- * makes it say HELLO again. Everything it learns is persisted
+ * makes it say HELLO again. A parent holding batches this node never sealed means another
+ * history (a clone) and parks it, unless an operator restored the store from a backup
+ * (spool.h, restored): then the node takes those batches back, checked against its own key and
+ * chain, and goes on from them. Everything it learns is persisted
  * through the spool, so a restart resumes exactly where the parent says it stands.
  */
 #ifndef JIANCHA_LINK_H
@@ -18,6 +21,7 @@
 #include "conf.h"
 #include "proto.h"
 #include "sign.h"
+#include "spool.h"
 #include "store.h"
 
 #include <czmq.h>
@@ -33,7 +37,9 @@ struct link_options {
     bool drop_carried;      /* an aggregator: drop carried child batches once the parent has them */
 };
 
-enum link_state { LINK_WAITING, LINK_HELLO, LINK_ACTIVE, LINK_PARKED, LINK_REFUSED };
+/* LINK_RECOVER: a store restored from a backup takes back from its parent the batches it sealed
+ * after the backup (FETCH/RETURN, docs/protocol.md), then opens its session again. */
+enum link_state { LINK_WAITING, LINK_HELLO, LINK_ACTIVE, LINK_PARKED, LINK_REFUSED, LINK_RECOVER };
 
 struct link_status {
     enum link_state state;
@@ -75,6 +81,9 @@ struct link_hooks {
     /* a DECIDE: a closing decided above for an alert at or below this node (desk.h) */
     void (*decision)(void *arg, const void *record, size_t len);
     void *arg;
+    /* a record of this node's own taken back after a restore, in the transaction that stores it:
+     * what the node derives from it (ids, alerts, the desk); NULL stores the records only */
+    spool_adopt_fn restored;
 };
 void link_set_hooks(link_t *l, const struct link_hooks *hooks);
 

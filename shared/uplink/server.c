@@ -315,6 +315,60 @@ handle_ping(server_t *s, zframe_t *id, zframe_t *body, const struct session *ss,
     wire_buf_fini(&b);
 }
 
+/* A node restored from a backup asks for its own batches back: each one this tier holds whole,
+ * in order, as RETURN [header][payload][key][sig]; the first it cannot give ends the answer (the
+ * child then stops asking and parks, naming why). */
+static void
+handle_fetch(server_t *s, zframe_t *id, zframe_t *body, const struct session *ss)
+{
+    struct proto_fetch f;
+    if (!ss || proto_fetch_decode(zframe_data(body), zframe_size(body), &f) != 0) {
+        send_nack(s, zframe_data(id), zframe_size(id),
+                  ss ? PROTO_NACK_MALFORMED : PROTO_NACK_HELLO_FIRST,
+                  ss ? "FETCH needs from <= to" : "say HELLO first", ss != NULL, 0);
+        return;
+    }
+    store_txn_t *t = NULL;
+    if (store_read(s->store, &t) != 0)
+        return; /* the child asks again after its timeout */
+    struct wire_buf h, p, k, g;
+    wire_buf_init(&h);
+    wire_buf_init(&p);
+    wire_buf_init(&k);
+    wire_buf_init(&g);
+    uint64_t sent = 0;
+    for (uint64_t seq = f.from; seq <= f.to && sent < PROTO_FETCH_MAX; seq++, sent++) {
+        wire_buf_reset(&h);
+        wire_buf_reset(&p);
+        wire_buf_reset(&k);
+        wire_buf_reset(&g);
+        int rc = ingest_batch_held(t, ss->node, seq, &h, &p, &k, &g);
+        if (rc != 0) {
+            char node[7];
+            node_format(ss->node, node);
+            log_warn("server: cannot give back batch node=%s seq=%llu: %s", node,
+                     (unsigned long long)seq, err_str(rc));
+            break;
+        }
+        zmsg_t *m = zmsg_new();
+        zmsg_addmem(m, zframe_data(id), zframe_size(id));
+        zmsg_addstr(m, proto_cmd_name(PROTO_RETURN));
+        zmsg_addmem(m, h.data, h.len);
+        zmsg_addmem(m, p.data, p.len);
+        zmsg_addmem(m, k.data, k.len);
+        zmsg_addmem(m, g.data, g.len);
+        if (zmsg_send(&m, s->router) != 0) {
+            zmsg_destroy(&m);
+            break; /* the child asks again for what it lacks */
+        }
+    }
+    store_abort(&t);
+    wire_buf_fini(&h);
+    wire_buf_fini(&p);
+    wire_buf_fini(&k);
+    wire_buf_fini(&g);
+}
+
 /* One BATCH into the group: true when it was kept (its message then lives until the replies). */
 static bool
 take_batch(server_t *s, zmsg_t *msg, zframe_t *id, zframe_t *f1, const struct session *ss,
@@ -408,6 +462,8 @@ on_router(zloop_t *loop, zsock_t *sock, void *arg)
             handle_publish(s, id, f1, zmsg_next(msg), now);
         } else if (cmd == PROTO_PING && f1) {
             handle_ping(s, id, f1, ss, now);
+        } else if (cmd == PROTO_FETCH && f1) {
+            handle_fetch(s, id, f1, ss);
         } else if (cmd == PROTO_BATCH && take_batch(s, msg, id, f1, ss, &batches[nb])) {
             ids[nb] = id;
             held[nb++] = msg;

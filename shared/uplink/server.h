@@ -11,7 +11,8 @@
  *   each answered ACK or NACK (ingest.h);
  * - PING: PONG echoing its time; without a session, NACK hello-first (the child talks to a
  *   previous run of this aggregator and must say HELLO again);
- * - BUNDLE from the publisher: handed to the owner's publish hook, answered ACK or NACK.
+ * - BUNDLE from the publisher: handed to the owner's publish hook, answered ACK or NACK;
+ * - FETCH from a child restored from a backup: its own batches back, as RETURN messages.
  * Sessions are bounded per node (SERVER_SESSIONS_PER_NODE: a fifth connection drops the node's
  * quietest) and in all (max_sessions: a HELLO past it is refused).
  *
