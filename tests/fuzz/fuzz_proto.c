@@ -23,5 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)proto_nack_decode(data, size, &n);
     (void)proto_refuse_decode(data, size, &r);
     (void)proto_ping_decode(data, size, &p);
+    struct proto_fetch f;
+    (void)proto_fetch_decode(data, size, &f);
     return 0;
 }
