@@ -28,6 +28,7 @@
 #include "skew.h"
 #include "spool.h"
 #include "store.h"
+#include "telemetry.h"
 #include "timestamp.h"
 #include "zap.h"
 
@@ -98,12 +99,16 @@ static const struct conf_key config_table[] = {
      "leaves), red at 95 %; nothing is dropped (0 = the filesystem only)"},
     {"store/max_map_mb", CONF_INT, "0", 0, 1048576,
      "the map never grows past this (0 = until the disk is full)"},
+    {"metrics/listen", CONF_STR, "", 0, 0,
+     "serve Prometheus metrics on HOST:PORT (GET /metrics; port 0 picks one, written to "
+     "DATA/metrics.port); empty = off"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
 struct aggregator {
     conf_t *conf;
+    metrics_t *metrics; /* Prometheus (telemetry.h), when metrics/listen is set */
     const char *config_path; /* read again on SIGHUP */
     char node_text[7];
     store_t *store;
@@ -418,6 +423,21 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         }
         link_tick(a->link, mono);
     }
+    return 0;
+}
+
+static int
+on_metrics(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct aggregator *a = arg;
+    struct door_stats ds;
+    office_stats(a->office, &ds);
+    struct telemetry_sources s = {"aggregator", a->node,    a->store, &ds,
+                                  a->link,      a->server,  a->ingest, a->cal,
+                                  timestamp_now_ms()};
+    telemetry_publish(a->metrics, &s);
     return 0;
 }
 
@@ -793,6 +813,17 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         log_info("aggregator: forwarding node=%s parent=%s", a->node_text, up);
     }
     zloop_timer(a->loop, 10000, 0, on_stats, a);
+    char why_metrics[ERR_WHY_MAX];
+    if ((rc = telemetry_listen(conf_str(a->conf, "metrics/listen"), data, &a->metrics,
+                               why_metrics)) != 0) {
+        fprintf(stderr, "jiancha-aggregator: %s: key \"metrics/listen\": %s\n", config_path,
+                why_metrics);
+        return rc;
+    }
+    if (a->metrics) {
+        on_metrics(a->loop, 0, a);
+        zloop_timer(a->loop, TELEMETRY_EVERY_MS, 0, on_metrics, a);
+    }
     log_info("aggregator: listening node=%s endpoint=%s", a->node_text,
              server_endpoint(a->server));
     return 0;
@@ -801,6 +832,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
 static void
 teardown(struct aggregator *a)
 {
+    metrics_destroy(&a->metrics);
     link_destroy(&a->link);
     silence_destroy(&a->silence);
     skew_destroy(&a->skew);

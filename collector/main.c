@@ -27,6 +27,7 @@
 #include "skew.h"
 #include "spool.h"
 #include "store.h"
+#include "telemetry.h"
 #include "timestamp.h"
 #include "watch.h"
 #include "zap.h"
@@ -74,12 +75,16 @@ static const struct conf_key config_table[] = {
     {"clock/max_skew_ms", CONF_INT, "300000", 1000, 86400000,
      "how far this node's wall clock may disagree with its parent's before node.clock is raised "
      "and time rules are judged by the parent's clock (docs/rules.md)"},
+    {"metrics/listen", CONF_STR, "", 0, 0,
+     "serve Prometheus metrics on HOST:PORT (GET /metrics; port 0 picks one, written to "
+     "DATA/metrics.port); empty = off"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
 struct collector {
     conf_t *conf;
+    metrics_t *metrics; /* Prometheus (telemetry.h), when metrics/listen is set */
     char node_text[7];
     uint32_t node;
     store_t *store;
@@ -309,6 +314,22 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     else if (disk_sealed)
         link_kick(c->link);
     link_tick(c->link, timestamp_mono_ms());
+    return 0;
+}
+
+static int
+on_metrics(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct collector *c = arg;
+    struct door_stats ds;
+    office_stats(c->office, &ds);
+    struct telemetry_sources s = {"collector", c->node,   c->store,
+                                  &ds,         c->link,   NULL,
+                                  NULL,        c->book ? rulebook_calendar(c->book) : NULL,
+                                  timestamp_now_ms()};
+    telemetry_publish(c->metrics, &s);
     return 0;
 }
 
@@ -601,6 +622,17 @@ setup(struct collector *c, const char *config_path, bool check_only)
     zloop_reader(c->loop, office_socket(c->office), on_intake, c);
     zloop_timer(c->loop, 10, 0, on_tick, c);
     zloop_timer(c->loop, 10000, 0, on_stats, c);
+    char why_metrics[ERR_WHY_MAX];
+    if ((rc = telemetry_listen(conf_str(c->conf, "metrics/listen"), data, &c->metrics,
+                               why_metrics)) != 0) {
+        fprintf(stderr, "jiancha-collector: %s: key \"metrics/listen\": %s\n", config_path,
+                why_metrics);
+        return rc;
+    }
+    if (c->metrics) {
+        on_metrics(c->loop, 0, c);
+        zloop_timer(c->loop, TELEMETRY_EVERY_MS, 0, on_metrics, c);
+    }
     rc = link_attach(c->link, c->loop);
     if (rc != 0) {
         fprintf(stderr, "jiancha-collector: cannot start uplink: %s\n", err_str(rc));
@@ -612,6 +644,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
 static void
 teardown(struct collector *c)
 {
+    metrics_destroy(&c->metrics);
     link_destroy(&c->link);
     watch_destroy(&c->watch);
     skew_destroy(&c->skew);

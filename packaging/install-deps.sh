@@ -3,7 +3,7 @@
 # is only called when something is missing.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev liblmdb-dev lmdb-utils
-      libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev libsystemd-dev scdoc jq faketime python3
+      libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev scdoc jq curl faketime python3
       clang libclang-rt-14-dev # the fuzzers (tests/fuzz): clang with libFuzzer
       chromium fonts-noto-cjk) # the last two render the monthly report to PNG
 missing=()

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "timestamp.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -35,6 +36,7 @@ struct store {
     uint64_t max_map_bytes;
     bool readonly;
     char *dir;
+    struct store_stats stats; /* commits of store_write, for metrics */
 };
 
 struct store_txn {
@@ -326,6 +328,25 @@ grow(store_t *s)
     return 0;
 }
 
+const double store_commit_bounds_s[STORE_COMMIT_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                            0.025,  0.05,  0.1,   0.25,  1.0};
+
+static void
+note_commit(struct store_stats *st, int64_t us)
+{
+    st->commits++;
+    st->commit_seconds += (double)us / 1e6;
+    for (size_t i = 0; i < STORE_COMMIT_BUCKETS; i++)
+        if ((double)us / 1e6 <= store_commit_bounds_s[i])
+            st->commit_le[i]++;
+}
+
+void
+store_stats(const store_t *s, struct store_stats *out)
+{
+    *out = s->stats;
+}
+
 int
 store_write(store_t *s, store_write_fn fn, void *arg)
 {
@@ -337,10 +358,14 @@ store_write(store_t *s, store_write_fn fn, void *arg)
         if (rc != 0)
             return rc;
         rc = fn(&t, arg);
-        if (rc == 0)
+        if (rc == 0) {
+            int64_t started = timestamp_mono_us();
             rc = translate(mdb_txn_commit(t.txn), "commit", s);
-        else
+            if (rc == 0)
+                note_commit(&s->stats, timestamp_mono_us() - started);
+        } else {
             mdb_txn_abort(t.txn);
+        }
         if (rc != ERR_MAP_FULL)
             return rc;
         rc = grow(s);

@@ -134,6 +134,18 @@ int store_each_prefix(store_txn_t *t, enum store_table tb, const void *prefix, s
  * fd receives the data file of an environment store_open() can open. */
 int store_copy(store_t *s, int fd) __attribute__((warn_unused_result));
 
+/* The durable commits of store_write so far, for metrics: their count, total time and a
+ * cumulative histogram (commit_le[i]: commits that took at most store_commit_bounds_s[i]). The
+ * daemon's loop thread only. */
+#define STORE_COMMIT_BUCKETS 10
+extern const double store_commit_bounds_s[STORE_COMMIT_BUCKETS];
+struct store_stats {
+    uint64_t commits;
+    double commit_seconds;
+    uint64_t commit_le[STORE_COMMIT_BUCKETS];
+};
+void store_stats(const store_t *s, struct store_stats *out);
+
 /* Size of the map and of the data in it, in bytes. */
 void store_usage(store_t *s, uint64_t *map_bytes, uint64_t *used_bytes);
 

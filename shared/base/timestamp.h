@@ -31,6 +31,8 @@ int64_t timestamp_now_ms(void);
 /* Milliseconds on the monotonic clock: for timeouts, heartbeats and backoff, which must not
  * move when an operator or NTP sets the wall clock. Meaningless across processes and boots. */
 int64_t timestamp_mono_ms(void);
+/* The same in microseconds, for measuring short work (a commit). */
+int64_t timestamp_mono_us(void);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms). */
 int64_t timestamp_days_from_civil(int y, unsigned m, unsigned d);

@@ -1,0 +1,59 @@
+/* telemetry: what a daemon tells Prometheus about itself (metrics.h serves it).
+ *
+ * Rendered by the daemon's loop from its parts, in one read transaction of its store:
+ *   jiancha_info{node,role,version}                         1
+ *   jiancha_intake_records_total{outcome}                   accepted, duplicate, rejected,
+ *                                                           refused_full (since start)
+ *   jiancha_spool_records, jiancha_batches_sealed, jiancha_batches_acknowledged,
+ *   jiancha_backlog_batches, jiancha_unsealed_records       this node's own log and uplink
+ *   jiancha_oldest_unsent_batch_age_seconds                 0 when nothing waits
+ *   jiancha_uplink_up, jiancha_uplink_heard_age_seconds,
+ *   jiancha_uplink_batches_sent_total, _resends_total, _reconnects_total   (not at the province)
+ *   jiancha_server_sessions, jiancha_server_batches_total{reply}           (aggregators)
+ *   jiancha_child_records{child}, jiancha_child_last_batch{child},
+ *   jiancha_child_lag_seconds{child}, jiancha_child_skew_seconds{child},
+ *   jiancha_child_backlog_batches{child}, jiancha_child_rejected_total{child} (aggregators)
+ *   jiancha_alerts_open{light}                              every alert standing in the store
+ *   jiancha_store_used_bytes, jiancha_store_map_bytes
+ *   jiancha_store_commit_seconds (histogram: _bucket{le}, _sum, _count)
+ *   jiancha_calendar_coverage_days                          days until the calendar's last day
+ */
+#ifndef JIANCHA_TELEMETRY_H
+#define JIANCHA_TELEMETRY_H
+
+#include "calendar.h"
+#include "door.h"
+#include "ingest.h"
+#include "link.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "wire.h"
+
+#include <stdint.h>
+
+struct telemetry_sources {
+    const char *role;               /* "collector" or "aggregator" */
+    uint32_t node;
+    store_t *store;
+    const struct door_stats *door;  /* the intake's counts */
+    const link_t *link;             /* NULL at the top of the tree */
+    const server_t *server;         /* an aggregator's children side, else NULL */
+    const ingest_t *ingest;         /* an aggregator's children, else NULL */
+    const calendar_t *cal;          /* NULL: no calendar */
+    int64_t now_ms;
+};
+
+/* Appends the exposition text; a store that cannot be read leaves its figures out. */
+void telemetry_render(const struct telemetry_sources *s, struct wire_buf *out);
+
+/* A daemon's metrics: served on `listen` (metrics/listen; "" leaves *out NULL and returns 0),
+ * the port bound written to DIR/metrics.port for scripts. ERR_NET with why when it cannot listen. */
+int telemetry_listen(const char *listen, const char *dir, metrics_t **out, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+
+/* Renders the figures and publishes them (a daemon's timer, every TELEMETRY_EVERY_MS). */
+#define TELEMETRY_EVERY_MS 1000
+void telemetry_publish(metrics_t *m, const struct telemetry_sources *s);
+
+#endif
