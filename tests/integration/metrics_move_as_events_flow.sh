@@ -70,4 +70,12 @@ port=$(cat "$T/county/metrics.port")
 [ "$(code "http://127.0.0.1:$port/metrics/../etc/passwd")" = 404 ] || fail "a path trick is not 404"
 [ "$(code -X POST "http://127.0.0.1:$port/metrics")" = 405 ] || fail "POST is not 405"
 scrape county >/dev/null || fail "the county stopped serving metrics"
-say "ok: metrics parse and move as events flow"
+# the shipped alerting rules and dashboard ask only for metrics the daemons give
+scrape county >"$T/all.metrics"
+scrape city >>"$T/all.metrics"
+grep -ohE 'jiancha_[a-z_]+' "$SRC/packaging/prometheus/jiancha-alerts.yml" "$SRC/packaging/prometheus/jiancha-grafana.json" |
+    sed -E 's/_(bucket|sum|count)$//' | sort -u >"$T/asked"
+for m in $(cat "$T/asked"); do
+    grep -qE "^# TYPE $m " "$T/all.metrics" || fail "packaging/prometheus asks for $m, which no daemon gives"
+done
+say "ok: metrics parse and move as events flow; the shipped rules and dashboard use $(wc -l <"$T/asked") of them"
