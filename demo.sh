@@ -258,7 +258,11 @@ echo "-- the monthly report (月报) at the province: Markdown, HTML with charts
 sed -n '1,/^## 二/p' "$D/report-2026-11.md" | grep -v '^## 二'
 sed -n '/^## 八/,$p' "$D/report-2026-11.md" | head -n 12
 if command -v chromium >/dev/null; then
-    timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,3200 \
+    # the whole page: its height as the page measures itself (data-height), then the screenshot
+    height=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom \
+        "file://$D/report-2026-11.html" 2>/dev/null | grep -o 'data-height="[0-9]*"' | grep -o '[0-9]*' || true)
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+        --window-size=1100,"${height:-6000}" \
         --screenshot="$D/report-2026-11.png" "file://$D/report-2026-11.html" >/dev/null 2>&1 || true
 fi
 mkdir -p reports

@@ -62,7 +62,7 @@ static const struct {
     {"sample", "--data DIR --node N --period YYYY-MM --size K --seed S --by WHO [--catalog F] "
                "[--to EP] [--dry-run] [--json]", "draw and record a reproducible spot check"},
     {"report monthly", "--data DIR --period YYYY-MM --tier-root NODE [--format md|html|csv] "
-                       "[--out FILE] [--calendar F] [--regions F]",
+                       "[--out FILE] [--calendar F] [--regions F] [--catalog F]",
      "the monthly report (月报), in Chinese"},
     {"operator key", "--name N --node NODE --out DIR", "an operator's keypair"},
     {"operator entry", "--name N --role supervisor|department|administrator|auditor --node NODE "

@@ -26,7 +26,24 @@ struct out {
     FILE *f;
     enum format fmt;
     const region_t *names;
+    const catalog_t *catalog; /* department and item names (NULL: codes shown) */
 };
+
+/* A department as leaders read it: its name from the catalogue, else its code. */
+static const char *
+dept_zh(const struct out *o, const char *dept)
+{
+    const char *name = catalog_dept_name(o->catalog, dept);
+    return name ? name : dept;
+}
+
+/* An item as leaders read it: its name from the catalogue, else its code. */
+static const char *
+item_zh(const struct out *o, const char *item)
+{
+    const struct catalog_item *it = o->catalog ? catalog_find(o->catalog, item) : NULL;
+    return it ? it->name : item;
+}
 
 static const struct {
     const char *rule, *zh;
@@ -324,6 +341,10 @@ write_sections(const struct out *o, const struct report *r)
         (unsigned long long)c->ratings, pct(s->satisfaction_rate),
         (unsigned long long)c->complaints, s->score, s->grade);
     paragraph(o, line);
+    /* the two figures count different cases: read side by side they must not seem to clash */
+    paragraph(o, "口径说明：按时办结率只计本月已办结的案件（办结时是否在承诺时限内）；时限类报警"
+                 "（承诺时限、法定时限、环节时限）计的是超过时限仍未办结或未完成环节的案件，"
+                 "因此按时办结率为 100% 时仍可能有时限报警。");
 
     heading(o, 2, "二、办件情况");
     heading(o, 3, "（一）按事项类别");
@@ -353,10 +374,10 @@ write_sections(const struct out *o, const struct report *r)
         chart_trend(o, r);
     }
     heading(o, 3, "（一）按监察规则");
-    table_start(o, "规则|说明|预警（黄）|报警（红）");
+    table_start(o, "监察规则|预警（黄）|报警（红）");
     for (size_t i = 0; i < r->n_rules; i++) {
         const struct report_row *x = &r->rules[i];
-        snprintf(line, sizeof line, "%s|%s|%llu|%llu", x->key, rule_zh(x->key),
+        snprintf(line, sizeof line, "%s|%llu|%llu", rule_zh(x->key),
                  (unsigned long long)x->yellow, (unsigned long long)x->red);
         table_row(o, line);
     }
@@ -398,13 +419,13 @@ write_sections(const struct out *o, const struct report *r)
     if (!r->n_notable)
         paragraph(o, "本月无报警。");
     else
-        table_start(o, "单位|部门|问题|对象|发生时间|处理情况");
+        table_start(o, "单位|部门|事项|问题|发生时间|处理情况");
     for (size_t i = 0; i < r->n_notable; i++) {
         const struct alert *a = &r->notable[i];
         char when[TIMESTAMP_TEXT_MAX];
         timestamp_format(a->raised_ms, when);
-        snprintf(line, sizeof line, "%s|%s|%s|%s|%.10s|%s%s%s", node_zh(o, a->node), a->dept,
-                 rule_zh(a->rule), a->subject, when, handling_zh(a),
+        snprintf(line, sizeof line, "%s|%s|%s|%s|%.10s|%s%s%s", node_zh(o, a->node),
+                 dept_zh(o, a->dept), item_zh(o, a->item), rule_zh(a->rule), when, handling_zh(a),
                  a->queue[0] ? "，已移交上级" : "", a->supervision[0] ? "，督办中" : "");
         table_row(o, line);
     }
@@ -457,7 +478,10 @@ write_sections(const struct out *o, const struct report *r)
     paragraph(o, "说明：得分 = 100 ×（0.35 按时办结率 + 0.25（1 − 报警率）+ 0.10（1 − 预警率）+ "
                  "0.15 满意率 + 0.15 答复及时率）；≥90 优秀，≥75 良好，≥60 合格，其余不合格。");
     if (o->fmt == F_HTML)
-        fputs("</body></html>\n", o->f);
+        /* the page's height for a screenshot of all of it (chromium --dump-dom shows it) */
+        fputs("<script>document.body.setAttribute('data-height', "
+              "String(document.documentElement.scrollHeight));</script>\n</body></html>\n",
+              o->f);
 }
 
 /* ---- CSV: one long table ---- */
@@ -574,10 +598,12 @@ cli_report(int argc, char **argv)
         {"data", required_argument, NULL, 'd'},      {"period", required_argument, NULL, 'p'},
         {"tier-root", required_argument, NULL, 'r'}, {"format", required_argument, NULL, 'f'},
         {"out", required_argument, NULL, 'o'},       {"calendar", required_argument, NULL, 'c'},
-        {"regions", required_argument, NULL, 'g'},   {NULL, 0, NULL, 0},
+        {"regions", required_argument, NULL, 'g'},   {"catalog", required_argument, NULL, 'k'},
+        {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *period = NULL, *root = NULL, *format = "md", *out_path = NULL;
     const char *calendar_path = cli_default_calendar(), *regions_path = cli_default_regions();
+    const char *catalog_path = cli_default_catalog();
     optind = 1;
     int ch;
     if (argc < 2 || strcmp(argv[1], "monthly") != 0)
@@ -605,6 +631,9 @@ cli_report(int argc, char **argv)
         case 'g':
             regions_path = optarg;
             break;
+        case 'k':
+            catalog_path = optarg;
+            break;
         default:
             goto usage;
         }
@@ -624,6 +653,10 @@ cli_report(int argc, char **argv)
     if (region_load(regions_path, &names, why, sizeof why) != 0)
         fprintf(stderr, "jiancha report: region names %s: %s (codes shown instead)\n", regions_path,
                 why);
+    catalog_t *catalog = NULL;
+    if (catalog_load(catalog_path, &catalog, why, sizeof why) != 0)
+        fprintf(stderr, "jiancha report: catalogue %s: %s (department and item codes shown "
+                        "instead)\n", catalog_path, why);
     store_t *st = NULL;
     struct report r;
     int rc = cli_open_store(data, "report monthly", &st) != 0 ? ERR_NOT_FOUND : 0;
@@ -633,6 +666,7 @@ cli_report(int argc, char **argv)
     calendar_destroy(&cal);
     if (rc != 0) {
         region_destroy(&names);
+        catalog_destroy(&catalog);
         if (rc != ERR_NOT_FOUND)
             fprintf(stderr, "jiancha report: %s: %s\n", data, err_str(rc));
         return 1;
@@ -647,7 +681,7 @@ cli_report(int argc, char **argv)
                         strcmp(format, "html") == 0  ? F_HTML
                         : strcmp(format, "csv") == 0 ? F_CSV
                                                      : F_MD,
-                        names};
+                        names, catalog};
         if (o.fmt == F_CSV)
             write_csv(&o, &r);
         else
@@ -659,9 +693,11 @@ cli_report(int argc, char **argv)
     }
     report_fini(&r);
     region_destroy(&names);
+    catalog_destroy(&catalog);
     return status;
 usage:
     fprintf(stderr, "usage: jiancha report monthly --data DIR --period YYYY-MM --tier-root NODE "
-                    "[--format md|html|csv] [--out FILE] [--calendar F] [--regions F]\n");
+                    "[--format md|html|csv] [--out FILE] [--calendar F] [--regions F] "
+                    "[--catalog F]\n");
     return 2;
 }

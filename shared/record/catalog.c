@@ -23,6 +23,8 @@ struct catalog {
     struct catalog_thresholds per_category[CATALOG_CATEGORIES_];
     struct catalog_item *items; /* sorted by item code */
     size_t n;
+    struct catalog_dept *depts; /* "departments": names by code, as the document lists them */
+    size_t n_depts;
 };
 
 static const char *const category_names[CATALOG_CATEGORIES_] = {
@@ -419,6 +421,31 @@ catalog_parse(const char *text, size_t len, catalog_t **out, char *err, size_t e
             }
         }
     }
+    const json_t *depts = json_object_get(doc, "departments");
+    if (rc == 0 && depts) {
+        struct ctx x = {err, errlen, "(document)", 0};
+        const char *code;
+        const json_t *v;
+        if (!json_is_object(depts))
+            rc = bad(&x, "departments", "must be an object of department code -> name");
+        c->depts = xcalloc(json_object_size(depts) + 1, sizeof *c->depts);
+        json_object_foreach((json_t *)depts, code, v)
+        {
+            if (rc != 0)
+                break;
+            char field[96];
+            snprintf(field, sizeof field, "departments.%.80s", code);
+            if (!json_is_string(v) || !*json_string_value(v) ||
+                strlen(json_string_value(v)) >= sizeof c->depts->name || !*code ||
+                strlen(code) >= sizeof c->depts->code) {
+                rc = bad(&x, field, "a department code (under 65 bytes) and its name (under 97)");
+                break;
+            }
+            snprintf(c->depts[c->n_depts].code, sizeof c->depts->code, "%s", code);
+            snprintf(c->depts[c->n_depts].name, sizeof c->depts->name, "%s", json_string_value(v));
+            c->n_depts++;
+        }
+    }
     for (int k = 0; k < CATALOG_CATEGORIES_; k++)
         c->per_category[k] = c->defaults;
     for (int k = 0; rc == 0 && th && k < CATALOG_CATEGORIES_; k++) {
@@ -494,9 +521,19 @@ catalog_destroy(catalog_t **p)
     for (size_t i = 0; i < c->n; i++)
         free_item(&c->items[i]);
     free(c->items);
+    free(c->depts);
     free(c->text);
     free(c);
     *p = NULL;
+}
+
+const char *
+catalog_dept_name(const catalog_t *c, const char *dept)
+{
+    for (size_t i = 0; c && i < c->n_depts; i++)
+        if (strcmp(c->depts[i].code, dept) == 0)
+            return c->depts[i].name;
+    return NULL;
 }
 
 uint64_t

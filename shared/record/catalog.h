@@ -104,6 +104,14 @@ const struct catalog_item *catalog_at(const catalog_t *c, size_t i);
 /* The item with this code, or NULL. */
 const struct catalog_item *catalog_find(const catalog_t *c, const char *item);
 
+/* A department's name by its code, from the document's optional "departments" object (names by
+ * code, the same at every node: {"SCJGJ": "市场监督管理局"}); NULL when it names none. */
+struct catalog_dept {
+    char code[65];
+    char name[97];
+};
+const char *catalog_dept_name(const catalog_t *c, const char *dept);
+
 const char *catalog_category_name(enum catalog_category c);
 /* The thresholds for subjects without an item (complaints): the document's default. */
 const struct catalog_thresholds *catalog_default_thresholds(const catalog_t *c);

@@ -130,12 +130,23 @@ for h in 一、总体情况 二、办件情况 三、预警报警情况 四、�
 done
 grep -q '锦江区' "$R/province.md" || fail "nodes are not named"
 [ "$(grep -c '<svg' "$R/province.html")" = 2 ] || fail "not two charts"
-grep -Eq 'src=|href=|<script' "$R/province.html" && fail "the HTML loads something"
+grep -Eq 'src=|href=|<script[^>]*src' "$R/province.html" && fail "the HTML loads something"
+# written for leaders: rules, departments and items by name, no internal codes in the text
+grep -q '证据缺失\|违反办理程序\|承诺时限' "$R/province.md" || fail "rules are not named in Chinese"
+grep -Eq '\| *(evidence|procedure|limit|discretion|qualification)[.a-z]*\|' "$R/province.md" &&
+    fail "a rule code in the text: $(grep -E '(evidence|procedure|limit)\.' "$R/province.md" | head -n 3)"
+grep -q '口径说明' "$R/province.md" || fail "no note on what the on-time rate and the time-limit alarms count"
 if command -v chromium >/dev/null; then
+    # the whole page: its height as the page measures itself, then a screenshot of that height
+    height=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom \
+        "file://$R/province.html" 2>/dev/null | grep -o 'data-height="[0-9]*"' | grep -o '[0-9]*')
+    [ -n "$height" ] && [ "$height" -gt 1000 ] || fail "the page did not measure itself: '$height'"
     timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
-        --window-size=1100,3000 --screenshot="$R/province.png" "file://$R/province.html" \
+        --window-size=1100,"$height" --screenshot="$R/province.png" "file://$R/province.html" \
         >/dev/null 2>&1 || fail "chromium could not render the report"
     [ "$(head -c 8 "$R/province.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "not a PNG"
+    png_height=$(python3 -c 'import struct,sys; print(struct.unpack(">I", open(sys.argv[1],"rb").read(24)[20:24])[0])' "$R/province.png")
+    [ "$png_height" = "$height" ] || fail "the PNG is $png_height px high, the page $height"
     [ "$(stat -c %s "$R/province.png")" -gt 50000 ] || fail "the PNG is nearly empty"
     [ -n "${JIANCHA_REPORT_PNG:-}" ] && cp "$R/province.png" "$JIANCHA_REPORT_PNG"
     say "rendered $(stat -c %s "$R/province.png") bytes of PNG"
