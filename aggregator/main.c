@@ -572,6 +572,13 @@ check_named(const conf_t *conf, const char *node)
         fprintf(stderr, "jiancha-aggregator: %s\n", why);
         bad = ERR_CONFIG;
     }
+    static const char *const endpoints[] = {"listen/endpoint", "uplink/endpoint",
+                                            "intake/endpoint"};
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+        if (conf_check_endpoint(conf, endpoints[i], why, sizeof why) != 0) {
+            fprintf(stderr, "jiancha-aggregator: %s\n", why);
+            bad = ERR_CONFIG;
+        }
     const char *keys = conf_str(conf, "aggregator/keys");
     if (access(keys, R_OK | X_OK) != 0) {
         snprintf(why, sizeof why, "%s: cannot read the directory: %s", keys, strerror(errno));
@@ -640,8 +647,9 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     }
     const char *node = conf_str(a->conf, "aggregator/node");
     if (node_valid(node, strlen(node)) != 0) {
-        fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/node\": \"%s\" is not a "
-                        "six-digit division code\n", config_path, node);
+        char why_node[ERR_WHY_MAX];
+        snprintf(why_node, sizeof why_node, "\"%s\" is not a six-digit division code", node);
+        conf_complain(a->conf, "jiancha-aggregator", "aggregator/node", why_node);
         return ERR_CONFIG;
     }
     if (log_set_level(conf_str(a->conf, "log/level")) != 0) {
@@ -654,7 +662,8 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             return ERR_STATE;
         int rc = check_named(a->conf, node);
         if (rc == 0)
-            printf("%s: configuration is valid\n", config_path);
+            printf("%s%s: configuration is valid\n",
+                   log_journal_prefix(STDOUT_FILENO, LOG_LEVEL_INFO), config_path);
         return rc;
     }
     snprintf(a->node_text, sizeof a->node_text, "%s", node);

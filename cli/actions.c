@@ -201,10 +201,20 @@ cli_endpoint_usable(const char *endpoint, const char *what)
     const char *path = endpoint + 6;
     /* a socket not there yet is waited for (a daemon restarting): the sender's own timeouts
      * decide; one this user may not use never becomes usable */
-    if (access(path, W_OK) == 0 || (errno != EACCES && errno != EPERM))
+    if (access(path, W_OK) == 0)
         return 0;
-    fprintf(stderr, "jiancha %s: cannot send to %s: %s (a local sender must be in the node's "
-                    "intake group, jiancha-intake for the packaged services)\n",
+    if (errno == ENOENT) {
+        fprintf(stderr, "jiancha %s: %s is not there (yet): waiting for the node's daemon to open "
+                        "it (the packaged services keep it in /run/jiancha-ROLE/intake.sock)\n",
+                what, path);
+        return 0;
+    }
+    if (errno != EACCES && errno != EPERM)
+        return 0;
+    fprintf(stderr, "jiancha %s: cannot send to %s: %s: this user may not write the socket or "
+                    "reach the directory it is in (a local sender needs the node's intake group, "
+                    "jiancha-intake for the packaged services, whose socket is "
+                    "/run/jiancha-ROLE/intake.sock)\n",
             what, path, strerror(errno));
     return 1;
 }

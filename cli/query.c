@@ -18,6 +18,7 @@
 #include "roster.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -85,8 +86,12 @@ cli_open_store(const char *dir, const char *what, store_t **s)
     struct store_options o = {.readonly = true};
     int rc = store_open(dir, &o, s);
     if (rc != 0) {
+        bool denied = access(dir, R_OK | X_OK) != 0 && errno == EACCES;
         fprintf(stderr, "jiancha: cannot open store in %s: %s\n", dir,
-                rc == ERR_NOT_FOUND ? "no jiancha data there" : err_str(rc));
+                denied ? "permission denied (a node's data is its service user's alone: "
+                         "runuser -u jiancha -- jiancha ...)"
+                : rc == ERR_NOT_FOUND ? "no jiancha data there"
+                                      : err_str(rc));
         return rc;
     }
     store_txn_t *t = NULL;

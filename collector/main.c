@@ -35,6 +35,7 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct conf_key config_table[] = {
     {"collector/node", CONF_STR, NULL, 0, 0, "this node's six-digit division code"},
@@ -419,6 +420,12 @@ check_named(const conf_t *conf, const char *node)
         fprintf(stderr, "%s: %s\n", prog, why);
         bad = ERR_CONFIG;
     }
+    static const char *const endpoints[] = {"uplink/endpoint", "intake/endpoint"};
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+        if (conf_check_endpoint(conf, endpoints[i], why, sizeof why) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, why);
+            bad = ERR_CONFIG;
+        }
     rotation_t *rot = NULL;
     if (rotation_open(node, conf_str(conf, "collector/key"), conf_str(conf, "collector/next_key"),
                       &rot, why, sizeof why) != 0) {
@@ -478,8 +485,9 @@ setup(struct collector *c, const char *config_path, bool check_only)
     }
     const char *node = conf_str(c->conf, "collector/node");
     if (node_valid(node, strlen(node)) != 0) {
-        fprintf(stderr, "jiancha-collector: %s: key \"collector/node\": \"%s\" is not a six-digit "
-                        "division code\n", config_path, node);
+        char why_node[ERR_WHY_MAX];
+        snprintf(why_node, sizeof why_node, "\"%s\" is not a six-digit division code", node);
+        conf_complain(c->conf, "jiancha-collector", "collector/node", why_node);
         return ERR_CONFIG;
     }
     if (log_set_level(conf_str(c->conf, "log/level")) != 0) {
@@ -492,7 +500,8 @@ setup(struct collector *c, const char *config_path, bool check_only)
             return ERR_STATE;
         int rc = check_named(c->conf, node);
         if (rc == 0)
-            printf("%s: configuration is valid\n", config_path);
+            printf("%s%s: configuration is valid\n",
+                   log_journal_prefix(STDOUT_FILENO, LOG_LEVEL_INFO), config_path);
         return rc;
     }
     snprintf(c->node_text, sizeof c->node_text, "%s", node);

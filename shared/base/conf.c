@@ -230,20 +230,54 @@ conf_check_dir(const conf_t *c, const char *path, char *err, size_t errlen)
         }
         return 0;
     }
-    /* not there yet: its parent must let it be made */
+    /* not there yet: the nearest directory above it that exists must let it be made (as
+     * mkdir -p would; under systemd, StateDirectory= makes it before the check runs) */
     char parent[4096];
     snprintf(parent, sizeof parent, "%s", dir);
-    char *cut = strrchr(parent, '/');
-    if (cut && cut != parent)
-        *cut = '\0';
-    else
-        snprintf(parent, sizeof parent, "%s", cut ? "/" : ".");
+    for (;;) {
+        char *cut = strrchr(parent, '/');
+        if (cut && cut != parent)
+            *cut = '\0';
+        else
+            snprintf(parent, sizeof parent, "%s", cut ? "/" : ".");
+        if (stat(parent, &st) == 0 || strcmp(parent, "/") == 0 || strcmp(parent, ".") == 0)
+            break;
+    }
     if (access(parent, W_OK | X_OK) != 0) {
         snprintf(err, errlen, "%s: %s does not exist and cannot be made in %s: %s", where, dir,
                  parent, strerror(errno));
         return ERR_CONFIG;
     }
     return 0;
+}
+
+int
+conf_check_endpoint(const conf_t *c, const char *path, char *err, size_t errlen)
+{
+    const char *ep = conf_str(c, path);
+    if (!*ep)
+        return 0;
+    char where[512];
+    conf_where(c, path, where, sizeof where);
+    const char *why = NULL;
+    if (strncmp(ep, "ipc://", 6) == 0) {
+        if (!ep[6])
+            why = "an ipc:// endpoint needs a socket path";
+    } else if (strncmp(ep, "tcp://", 6) == 0) {
+        const char *colon = strrchr(ep + 6, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || colon == ep + 6)
+            why = "a tcp:// endpoint is tcp://HOST:PORT";
+        else if (strcmp(colon + 1, "*") != 0 && (!end || *end || port < 1 || port > 65535))
+            why = "the port must be 1..65535 (or * where the system may choose)";
+    } else {
+        why = "an endpoint starts with tcp:// or ipc://";
+    }
+    if (!why)
+        return 0;
+    snprintf(err, errlen, "%s: \"%s\": %s", where, ep, why);
+    return ERR_CONFIG;
 }
 
 const char *

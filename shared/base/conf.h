@@ -34,6 +34,11 @@ void conf_destroy(conf_t **p);
 const char *conf_str(const conf_t *c, const char *path);
 int64_t conf_int(const conf_t *c, const char *path);
 
+/* 0 when the endpoint a key names (if not empty) is tcp://HOST:PORT (port 1..65535 or *) or
+ * ipc://PATH; else ERR_CONFIG with err naming the file, the line and the key (--check-config). */
+int conf_check_endpoint(const conf_t *c, const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Where a key's value comes from, for a message about it: "FILE:LINE: key \"PATH\"", or the
  * file and the key when it is left at its default. */
 void conf_where(const conf_t *c, const char *path, char *out, size_t outlen);

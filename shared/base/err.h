@@ -27,6 +27,7 @@
     X(TOO_BIG, "message too large")                                                                \
     X(DECODE, "malformed message")                                                                 \
     X(KEY_PERMS, "key file is readable by others")                                                 \
+    X(ACCESS, "permission denied (the file belongs to another user)")                              \
     X(CONFIG, "configuration error")                                                               \
     X(NET, "network error")                                                                        \
     X(TIMEOUT, "timed out")                                                                        \

@@ -20,15 +20,22 @@ enum log_level log_threshold = LOG_LEVEL_INFO;
 static const char *const names[] = {"error", "warn", "info", "debug"};
 static const int priorities[] = {3, 4, 6, 7}; /* syslog's err, warning, info, debug */
 
-/* Is stderr the journal's stream? (systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE".) */
+/* Is fd the journal's stream? (systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE".) */
 static bool
-stderr_is_journal(void)
+is_journal(int fd)
 {
     const char *js = getenv("JOURNAL_STREAM");
     unsigned long long dev, ino;
     struct stat st;
-    return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+    return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(fd, &st) == 0 &&
            (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+const char *
+log_journal_prefix(int fd, enum log_level level)
+{
+    static const char *const prefixes[] = {"<3>", "<4>", "<6>", "<7>"};
+    return is_journal(fd) ? prefixes[level] : "";
 }
 
 int
@@ -48,7 +55,7 @@ log_write(enum log_level level, const char *fmt, ...)
 {
     static int journal = -1; /* decided at the first line: stderr does not change under us */
     if (journal < 0)
-        journal = stderr_is_journal();
+        journal = is_journal(STDERR_FILENO);
     char line[2048];
     int n;
     if (journal) {

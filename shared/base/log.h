@@ -53,4 +53,10 @@ bool log_allow_from(struct log_limits *l, uint64_t tag, int interval_s, uint64_t
 #define log_info(...) log_at(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_at(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
+/* "<N>" (the syslog priority of level) when fd is the journal's stream, else "": for a line a
+ * daemon prints itself (stdout), so the journal files it at its level. Lines with no prefix are
+ * filed at the unit's SyslogLevel= (err for jiancha's units: a start that fails says why even
+ * under journalctl -p warning). */
+const char *log_journal_prefix(int fd, enum log_level level);
+
 #endif

@@ -263,7 +263,7 @@ read_key_file(const char *path, const char *tag, uint8_t *bin, size_t bin_len, c
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
-        return errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
+        return errno == ENOENT ? ERR_NOT_FOUND : errno == EACCES ? ERR_ACCESS : ERR_IO;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);

@@ -20,4 +20,25 @@ sed -i '/node = 510104/d' "$T/bad.cfg"
 sed -i 's/window = 999/window = 8/' "$T/bad.cfg"
 if "$COLLECTOR" --check-config -c "$T/bad.cfg" 2>"$T/err"; then fail "accepted a missing node"; fi
 grep -q 'required key "collector/node" is missing' "$T/err" || fail "$(cat "$T/err")"
+# past the syntax: what the values name must be usable, each named with its line
+keys 510104
+cat >"$T/named.cfg" <<CFG
+collector
+    node = 510104
+    data = $T/named-data
+    key = $T/keys/510104.secret
+uplink
+    endpoint = 127.0.0.1:7100
+CFG
+if "$COLLECTOR" --check-config -c "$T/named.cfg" 2>"$T/err"; then fail "accepted an endpoint without tcp://"; fi
+grep -q 'named.cfg:6: key "uplink/endpoint": "127.0.0.1:7100": an endpoint starts with tcp:// or ipc://' "$T/err" ||
+    fail "$(cat "$T/err")"
+sed -i 's#endpoint = 127.0.0.1:7100#endpoint = tcp://127.0.0.1:99999#' "$T/named.cfg"
+if "$COLLECTOR" --check-config -c "$T/named.cfg" 2>"$T/err"; then fail "accepted port 99999"; fi
+grep -q 'named.cfg:6: key "uplink/endpoint": .*the port must be 1..65535' "$T/err" || fail "$(cat "$T/err")"
+sed -i 's#tcp://127.0.0.1:99999#tcp://127.0.0.1:7100#; s#node = 510104#node = 5101#' "$T/named.cfg"
+if "$COLLECTOR" --check-config -c "$T/named.cfg" 2>"$T/err"; then fail "accepted node 5101"; fi
+grep -q 'named.cfg:2: key "collector/node": "5101" is not a six-digit division code' "$T/err" || fail "$(cat "$T/err")"
+sed -i 's#node = 5101#node = 510104#' "$T/named.cfg"
+"$COLLECTOR" --check-config -c "$T/named.cfg" >/dev/null 2>"$T/err" || fail "a usable config refused: $(cat "$T/err")"
 say "ok: config errors name file, line and key"
