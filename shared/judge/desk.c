@@ -451,12 +451,15 @@ take_fn(store_txn_t *t, void *arg)
     char type[32], id[ALERT_ID_LEN], node_text[NODE_LEN + 1];
     int64_t at;
     int rc = 0;
-    if (wire_decode_one(x->record, x->len, &r, &m) != 0 || !type_of(m, type) ||
-        strcmp(type, "alert.close") != 0 || wire_obj_get_text(m, "alert", id, sizeof id) != 0 ||
+    if (wire_decode_one(x->record, x->len, &r, &m) != 0 || !type_of(m, type)) {
+        wire_reader_destroy(&r);
+        return ERR_DECODE; /* not a record */
+    }
+    if (strcmp(type, "alert.close") != 0 || wire_obj_get_text(m, "alert", id, sizeof id) != 0 ||
         wire_obj_get_int(m, "at", &at) != 0 ||
         wire_obj_get_text(m, "node", node_text, sizeof node_text) != 0) {
         wire_reader_destroy(&r);
-        return ERR_DECODE;
+        return ERR_INVALID; /* a record, but not a closing */
     }
     /* only a closing decided by an office above this node */
     bool above = false;

@@ -105,7 +105,8 @@ office_take_decision(office_t *o, int64_t now_ms, const void *record, size_t len
     int rc = desk_take_decision(o->desk, now_ms, o->seal_at, record, len, pass_on, res);
     uint64_t suppressed;
     if (rc != 0 && log_allow(&o->refusals, 10, &suppressed))
-        log_warn("office: a decision from the parent refused: %s", err_str(rc));
+        log_warn("office: a decision from the parent refused suppressed=%llu: %s",
+                 (unsigned long long)suppressed, err_str(rc));
     return rc;
 }
 

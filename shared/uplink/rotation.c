@@ -73,6 +73,14 @@ rotation_open(const char *node, const char *key_path, const char *next_path, rot
         rc = load(node, next_path, &r->next, why, why_len);
         if (rc == 0)
             rc = load_curve(node, next_path, &r->next_curve, why, why_len);
+        /* a node on CurveZMQ would switch its signing key and keep the old transport key,
+         * which the parent refuses once the old certificate is retired */
+        if (rc == 0 && r->curve && !r->next_curve) {
+            snprintf(why, why_len, "%s: the current key has a transport key beside it "
+                     "(.curve-secret) and the next one has none (jiancha keys request makes both)",
+                     next_path);
+            rc = ERR_CONFIG;
+        }
     }
     if (rc != 0) {
         rotation_destroy(&r);

@@ -272,6 +272,16 @@ key_files_missing_open_to_others_or_of_another_node_are_refused_naming_the_file(
     assert_null(r);
     assert_non_null(strstr(why, "510104.g4.curve-secret"));
     assert_non_null(strstr(why, "another node"));
+    /* a bare next key where the current one has a transport key: the old transport key would
+     * stay in use after the switch, and the parent refuses it once the old certificate goes */
+    other = sign_key_generate();
+    assert_int_equal(sign_key_save(other, "510104", keys, "510104.g5"), 0);
+    sign_key_destroy(&other);
+    snprintf(path, sizeof path, "%s/510104.g5.secret", keys);
+    assert_int_equal(rotation_open("510104", g1, path, &r, why, sizeof why), ERR_CONFIG);
+    assert_null(r);
+    assert_non_null(strstr(why, path));
+    assert_non_null(strstr(why, "transport key"));
     /* a secret others may read */
     assert_int_equal(chmod(g2, 0644), 0);
     assert_int_equal(rotation_open("510104", g1, g2, &r, why, sizeof why), ERR_KEY_PERMS);
