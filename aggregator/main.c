@@ -434,9 +434,8 @@ on_metrics(zloop_t *loop, int timer_id, void *arg)
     struct aggregator *a = arg;
     struct door_stats ds;
     office_stats(a->office, &ds);
-    struct telemetry_sources s = {"aggregator", a->node,    a->store, &ds,
-                                  a->link,      a->server,  a->ingest, a->cal,
-                                  timestamp_now_ms()};
+    struct telemetry_sources s = {"aggregator", a->node, a->store, &ds,    a->link,
+                                  a->server,    a->ingest, a->cal,  a->rot, timestamp_now_ms()};
     telemetry_publish(a->metrics, &s);
     return 0;
 }

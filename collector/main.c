@@ -326,9 +326,15 @@ on_metrics(zloop_t *loop, int timer_id, void *arg)
     struct collector *c = arg;
     struct door_stats ds;
     office_stats(c->office, &ds);
-    struct telemetry_sources s = {"collector", c->node,   c->store,
-                                  &ds,         c->link,   NULL,
-                                  NULL,        c->book ? rulebook_calendar(c->book) : NULL,
+    struct telemetry_sources s = {"collector",
+                                  c->node,
+                                  c->store,
+                                  &ds,
+                                  c->link,
+                                  NULL,
+                                  NULL,
+                                  c->book ? rulebook_calendar(c->book) : NULL,
+                                  c->rot,
                                   timestamp_now_ms()};
     telemetry_publish(c->metrics, &s);
     return 0;

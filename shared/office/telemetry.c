@@ -188,6 +188,17 @@ telemetry_render(const struct telemetry_sources *s, struct wire_buf *out)
     metrics_sample(out, "jiancha_store_commit_seconds_bucket", "le=\"+Inf\"", (double)ss.commits);
     metrics_sample(out, "jiancha_store_commit_seconds_sum", "", ss.commit_seconds);
     metrics_sample(out, "jiancha_store_commit_seconds_count", "", (double)ss.commits);
+    int64_t not_after;
+    uint32_t gen;
+    bool certified = s->rot && rotation_certificate(s->rot, s->store, &not_after, &gen) == 0;
+    metrics_family(out, "jiancha_certificate_expiry_seconds", "gauge",
+                   "until the certificate of the key in force ends (negative: ended)");
+    metrics_family(out, "jiancha_key_generation", "gauge", "the generation of the key in force");
+    if (certified) {
+        metrics_sample(out, "jiancha_certificate_expiry_seconds", "",
+                       (double)(not_after - s->now_ms) / 1000.0);
+        metrics_sample(out, "jiancha_key_generation", "", (double)gen);
+    }
     if (s->cal)
         gauge(out, "jiancha_calendar_coverage_days",
               "days until the last day the working-day calendar covers (negative: past it)",

@@ -17,6 +17,8 @@
  *   jiancha_store_used_bytes, jiancha_store_map_bytes
  *   jiancha_store_commit_seconds (histogram: _bucket{le}, _sum, _count)
  *   jiancha_calendar_coverage_days                          days until the calendar's last day
+ *   jiancha_certificate_expiry_seconds, jiancha_key_generation  the certificate of the key in
+ *                                                           force (no sample on development keys)
  */
 #ifndef JIANCHA_TELEMETRY_H
 #define JIANCHA_TELEMETRY_H
@@ -25,6 +27,7 @@
 #include "door.h"
 #include "ingest.h"
 #include "link.h"
+#include "rotation.h"
 #include "metrics.h"
 #include "server.h"
 #include "store.h"
@@ -41,6 +44,7 @@ struct telemetry_sources {
     const server_t *server;         /* an aggregator's children side, else NULL */
     const ingest_t *ingest;         /* an aggregator's children, else NULL */
     const calendar_t *cal;          /* NULL: no calendar */
+    const rotation_t *rot;          /* the node's signing key (NULL at the province's top) */
     int64_t now_ms;
 };
 

@@ -120,6 +120,7 @@ struct find {
     const char *node;
     const uint8_t *pk;
     uint32_t gen;
+    int64_t not_after;
 };
 
 static int
@@ -130,6 +131,7 @@ certifies(void *arg, const void *file, size_t len, const struct cert_node *n)
     struct find *f = arg;
     if (strcmp(n->node, f->node) == 0 && memcmp(n->sign_pk, f->pk, CERT_KEY_BYTES) == 0) {
         f->gen = n->key_gen;
+        f->not_after = n->not_after;
         return 1;
     }
     return 0;
@@ -140,7 +142,7 @@ rotation_consider(rotation_t *r, const void *certs, size_t len)
 {
     if (!r->next)
         return false;
-    struct find f = {r->node, sign_key_public(r->next), 0};
+    struct find f = {r->node, sign_key_public(r->next), 0, 0};
     if (cert_set_each(certs, len, certifies, &f) != 1)
         return false;
     /* the caller hands the new keys to its link at once (link_set_key) */
@@ -203,5 +205,29 @@ rotation_resume(rotation_t *r, store_t *store)
         (void)rotation_consider(r, b.body, b.body_len);
     wire_buf_fini(&doc);
     wire_buf_fini(&sig);
+    return rc;
+}
+
+int
+rotation_certificate(const rotation_t *r, store_t *store, int64_t *not_after_ms, uint32_t *key_gen)
+{
+    store_txn_t *t = NULL;
+    struct wire_buf doc;
+    wire_buf_init(&doc);
+    uint64_t version = 0;
+    int rc = store_read(store, &t);
+    if (rc == 0)
+        rc = bundle_held(t, "certs", &version, &doc, NULL);
+    store_abort(&t);
+    struct bundle b;
+    struct find f = {r->node, sign_key_public(r->key), 0, 0};
+    if (rc == 0 && (!version || bundle_peek(doc.data, doc.len, &b) != 0 ||
+                    cert_set_each(b.body, b.body_len, certifies, &f) != 1))
+        rc = ERR_NOT_FOUND;
+    wire_buf_fini(&doc);
+    if (rc == 0) {
+        *not_after_ms = f.not_after;
+        *key_gen = f.gen;
+    }
     return rc;
 }

@@ -44,4 +44,10 @@ bool rotation_consider(rotation_t *r, const void *certs, size_t len);
 /* At start: the set held in the store (from an earlier run) decides which key is in force. */
 int rotation_resume(rotation_t *r, store_t *store) __attribute__((warn_unused_result));
 
+/* The certificate of the key in force, found in the certificate set the store holds (the
+ * province's certs bundle): when it ends and its key generation. ERR_NOT_FOUND when none is held
+ * for it (development keys, or no set received yet). */
+int rotation_certificate(const rotation_t *r, store_t *store, int64_t *not_after_ms,
+                         uint32_t *key_gen) __attribute__((warn_unused_result));
+
 #endif

@@ -76,10 +76,11 @@ make_set(struct wire_buf *set, size_t n, const char *const nodes[],
     wire_buf_reset(set);
     wire_put_array(set, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
+        /* the i-th certificate: key generation i + 1, ending i + 1 days after 2026-11-02 */
         struct cert_node c = {.serial = 100 + i,
-                              .key_gen = 2,
+                              .key_gen = (uint32_t)i + 1,
                               .not_before = 0,
-                              .not_after = INT64_MAX,
+                              .not_after = 1793581200000LL + ((int64_t)i + 1) * 86400000LL,
                               .issued_at = 1793581200000LL,
                               .issuer = 1};
         snprintf(c.node, sizeof c.node, "%s", nodes[i]);
@@ -207,10 +208,13 @@ a_restarted_node_resumes_with_the_key_its_held_set_certified(void **state)
     (void)state;
     rotation_t *r = NULL;
     char why[ERR_WHY_MAX] = "";
-    /* a fresh store: nothing held, the current key stays */
+    /* a fresh store: nothing held, the current key stays, and no certificate is known for it */
     assert_int_equal(rotation_open("510104", g1, g2, &r, why, sizeof why), 0);
     assert_int_equal(rotation_resume(r, st), 0);
     signs_with(r, cur, cur_curve);
+    int64_t ends;
+    uint32_t gen;
+    assert_int_equal(rotation_certificate(r, st, &ends, &gen), ERR_NOT_FOUND);
     /* a held set that certifies only the current key: it stays */
     struct wire_buf set;
     wire_buf_init(&set);
@@ -218,12 +222,18 @@ a_restarted_node_resumes_with_the_key_its_held_set_certified(void **state)
     hold_set(1, &set);
     assert_int_equal(rotation_resume(r, st), 0);
     signs_with(r, cur, cur_curve);
+    assert_int_equal(rotation_certificate(r, st, &ends, &gen), 0); /* the key in force's */
+    assert_int_equal(gen, 1);
+    assert_int_equal(ends, 1793581200000LL + 86400000LL);
     /* the parent sends a newer set certifying the next key: kept, and the node switches */
     make_set(&set, 2, (const char *const[]){"510104", "510104"},
              (const sign_key_t *const[]){cur, next});
     hold_set(2, &set);
     assert_true(rotation_consider(r, set.data, set.len));
     signs_with(r, next, next_curve);
+    assert_int_equal(rotation_certificate(r, st, &ends, &gen), 0); /* now the next key's */
+    assert_int_equal(gen, 2);
+    assert_int_equal(ends, 1793581200000LL + 2 * 86400000LL);
     rotation_destroy(&r);
     /* stopped and started again with the same configuration (key = g1, next_key = g2) */
     store_close(&st);
