@@ -39,7 +39,9 @@ static const struct {
     {"query supervision", "--data DIR [--calendar F] [--json]", "supervision cases (督办)"},
     {"query scores", "--data DIR --period YYYY-MM [--node N] [--by node|dept|category|region] "
                      "[--json]", "scores and grades with the counters behind them"},
-    {"query nodes", "--data DIR [--json]", "the tree: records, batch, lag, clock, open lights"},
+    {"query nodes", "--data DIR [--json]",
+     "the tree: records, batch, lag, clock, departments' open lights, each node's own alarms "
+     "(coverage, disk) and the bundle versions it runs"},
     {"backup", "--data DIR --out FILE",
      "a consistent, compacted copy of a node's store, taken while its daemon runs"},
     {"restore", "--from FILE --data DIR",
