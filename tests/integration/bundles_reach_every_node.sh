@@ -100,7 +100,7 @@ wait_until 20 test -n "$(overdue_at)" || fail "no supervision.overdue at the cit
 # and after a restart the city keeps counting with the calendar it was sent
 stop city
 start city
-wait_until 20 test "$(grep -c "desk counts with calendar version 7" "$T/city.log")" = 2 ||
+until_true 20 '[ "$(grep -c "desk counts with calendar version 7" "$T/city.log")" = 2 ]' ||
     fail "the restarted city's desk went back to its file"
 # the operators roster too reaches a county that was down when it was published: an aggregator
 # sends every kind it holds at each session (it left the roster out, so a late county never got

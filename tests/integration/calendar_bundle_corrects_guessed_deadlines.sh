@@ -54,9 +54,9 @@ guessed='.finding == "red" and .provisional == true and .finding_at == "2027-02-
 for n in county city province; do
     wait_until 20 is $n "$guessed" || fail "C1 at the $n before the calendar: $(alert $n)"
 done
-wait_until 20 test "$(coverage 510104 province)" = red ||
+until_true 20 '[ "$(coverage 510104 province)" = red ]' ||
     fail "the province does not show the county's coverage red: $("$JIANCHA" query nodes --data "$T/province")"
-wait_until 20 test "$(coverage 510100 province)" = red ||
+until_true 20 '[ "$(coverage 510100 province)" = red ]' ||
     fail "the province does not show the city's coverage red: $("$JIANCHA" query nodes --data "$T/province")"
 
 # a platform alarm is not closed through the desk: it clears when a calendar comes
@@ -79,7 +79,7 @@ for n in county city province; do
     wait_until 20 is $n "$cleared" || fail "C1 at the $n after the calendar: $(alert $n)"
 done
 for n in 510104 510100; do
-    wait_until 20 test "$(coverage $n province)" = ok ||
+    until_true 20 '[ "$(coverage '"$n"' province)" = ok ]' ||
         fail "coverage of $n at the province: $("$JIANCHA" query nodes --data "$T/province")"
 done
 

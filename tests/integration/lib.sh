@@ -72,6 +72,10 @@ wait_until() {
     done
 }
 
+# until_true SECONDS 'SHELL': like wait_until, with SHELL (single-quoted at the call) evaluated
+# again at every try. (`wait_until N test "$(cmd)" = x` would run cmd once, before waiting.)
+until_true() { local limit=$1; shift; wait_until "$limit" eval "$*"; }
+
 # keys NODE: a keypair in $T/keys (the aggregator reads public keys from there).
 keys() { "$JIANCHA" keys gen --node "$1" --out "$T/keys" >/dev/null; }
 

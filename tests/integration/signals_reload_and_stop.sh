@@ -53,7 +53,7 @@ n0=$(logged city 'aggregator: reloaded')
 printf 'log\n    level = debug\n' >>"$T/city.cfg"
 { cat "$SRC/config/cn-workdays.tsv"; printf '2027-03-01\tholiday\t测试\n'; } >"$T/cal.tsv"
 hup city
-wait_until 10 test "$(logged city 'aggregator: reloaded .*log_level=debug desk_calendar="calendar file')" -gt "$n0" ||
+until_true 10 '[ "$(logged city "aggregator: reloaded .*log_level=debug desk_calendar=\"calendar file")" -gt "$n0" ]' ||
     fail "the aggregator did not reload: $(tail -n 3 "$T/city.log")"
 alive city || fail "SIGHUP stopped the aggregator"
 

@@ -173,7 +173,7 @@ for h in 10 16; do
 done
 cleared() { [ "$(shortfall "$T/county" 2026-09-30 | jq -r .state)" = cleared ]; }
 wait_until 20 cleared || fail "the made-up day is not cleared: $(shortfall "$T/county" 2026-09-30)"
-wait_until 20 test "$(shortfall "$T/city" 2026-09-30 | jq -r .state)" = cleared || fail "the clearing did not reach the city"
+until_true 20 '[ "$(shortfall "$T/city" 2026-09-30 | jq -r .state)" = cleared ]' || fail "the clearing did not reach the city"
 # the city's office patrols its own platform twice and its county once on working days from 11-02
 [ -n "$(shortfall "$T/city" 2026-11-02)" ] || fail "no shortfall at the city on 2026-11-02"
 
@@ -198,7 +198,7 @@ for c in $(jq -r .case "$T/s1.json"); do
 done
 # the draw is recorded once (the second run was a duplicate) and reaches the city
 draws() { "$JIANCHA" query events --data "$1" --node 510104 --json | jq -c 'select(.event.type == "sample.draw")'; }
-wait_until 20 test "$(draws "$T/city" | wc -l)" = 2 || fail "draws at the city: $(draws "$T/city")"
+until_true 20 '[ "$(draws "$T/city" | wc -l)" = 2 ]' || fail "draws at the city: $(draws "$T/city")"
 draws "$T/city" | head -n 1 | holds '.event.cases | length == 12' || fail "the recorded draw"
 
 say "-- a restart loses and repeats nothing"
