@@ -95,7 +95,7 @@ wait_until 20 grep -q "desk counts with calendar version 7" "$T/city.log" || fai
 "$JIANCHA" supervise open --data "$T/city" --id DB-CAL --target 510104 --subject 核查 --by zhang \
     --at 2026-10-09T10:00:00+08:00 >/dev/null || fail "open a case at the city"
 overdue_at() { "$JIANCHA" query alerts --data "$T/city" --rule supervision.overdue --json | jq -r .raised_at; }
-wait_until 20 test -n "$(overdue_at)" || fail "no supervision.overdue at the city"
+until_true 20 '[ -n "$(overdue_at)" ]' || fail "no supervision.overdue at the city"
 [ "$(overdue_at)" = "2026-11-13T00:00:00.000+08:00" ] || fail "due by the file's calendar, not v7's: $(overdue_at)"
 # and after a restart the city keeps counting with the calendar it was sent
 stop city

@@ -72,8 +72,8 @@ cat >"$T/events.jsonl" <<EOF
 EOF
 "$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
 alert_id() { "$JIANCHA" query alerts --data "$T/$1" --rule rating.bad --json | jq -r "select(.case == \"$2\") | .id"; }
-wait_until 20 test -n "$(alert_id county C1)" || fail "no alert for C1"
-wait_until 20 test -n "$(alert_id city C1)" || fail "the alert did not reach the city"
+until_true 20 '[ -n "$(alert_id county C1)" ]' || fail "no alert for C1"
+until_true 20 '[ -n "$(alert_id city C1)" ]' || fail "the alert did not reach the city"
 SWJ=$(alert_id county C1)
 SCJGJ=$(alert_id county C2)
 

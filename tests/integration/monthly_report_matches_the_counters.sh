@@ -59,7 +59,7 @@ settled() {
 }
 wait_until 120 settled || fail "the counties' sheets did not all reach the province"
 # the offices' desks have judged their patrol days and supervision cases
-wait_until 20 test -n "$("$JIANCHA" query alerts --data "$T/province" --rule patrol.shortfall --json)" ||
+until_true 20 '[ -n "$("$JIANCHA" query alerts --data "$T/province" --rule patrol.shortfall --json)" ]' ||
     fail "no patrol judgement reached the province"
 
 R=$T/report

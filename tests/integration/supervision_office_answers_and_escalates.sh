@@ -157,7 +157,7 @@ say "-- art. 11: patrols"
 shortfall() { "$JIANCHA" query alerts --data "$1" --rule patrol.shortfall --json | jq -c "select(.day == \"$2\")"; }
 "$JIANCHA" patrol --data "$T/county" --supervisor county-sup-he --target 510104 --kind data --at 2026-10-09T09:00:00+08:00 >/dev/null || fail "patrol 1"
 "$JIANCHA" patrol --data "$T/county" --supervisor county-sup-he --target 510104 --kind video --at 2026-10-09T15:00:00+08:00 >/dev/null || fail "patrol 2"
-wait_until 20 test -n "$(shortfall "$T/county" 2026-09-30)" || fail "no shortfall on 2026-09-30, a working day without patrols"
+until_true 20 '[ -n "$(shortfall "$T/county" 2026-09-30)" ]' || fail "no shortfall on 2026-09-30, a working day without patrols"
 [ -z "$(shortfall "$T/county" 2026-10-01)" ] || fail "a shortfall on the National Day holiday"
 # the county judged the days since 09-30 when it started; 10-09's two patrols, entered after, clear it
 not_short() { shortfall "$T/county" "$1" | jq -s -e 'map(select(.state == "open")) | any' >/dev/null && return 1 || return 0; }
