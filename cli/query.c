@@ -253,7 +253,7 @@ print_time(const char *label, int64_t ms)
 /* What `status` reports of a node's store, read in one transaction and then printed as text or
  * as JSON (the same facts either way). */
 struct status_facts {
-    uint64_t events, used, map;
+    uint64_t records, used, map;
     uint64_t catalog_version, rules_judged, next_seq;
     bool have_roster;
     uint64_t roster_version;
@@ -284,7 +284,7 @@ status_read(store_t *s, struct status_facts *f)
         return rc;
     }
     store_usage(s, &f->map, &f->used);
-    f->events = store_count(t, STORE_EVENTS);
+    f->records = store_count(t, STORE_EVENTS);
     f->next_seq = f->sp.next_seq;
     if (store_meta_get_u64(t, "catalog_version", &f->catalog_version) != 0)
         f->catalog_version = 0;
@@ -355,8 +355,9 @@ static void
 status_print_text(const char *data, const struct status_facts *f)
 {
     const struct spool_state *sp = &f->sp;
-    printf("store %s: %llu events, %.1f MiB used of a %.1f MiB map\n", data,
-           (unsigned long long)f->events, (double)f->used / 1048576.0,
+    /* records of every kind: business events, actions, and the alerts and sheets a node makes */
+    printf("store %s: %llu records, %.1f MiB used of a %.1f MiB map\n", data,
+           (unsigned long long)f->records, (double)f->used / 1048576.0,
            (double)f->map / 1048576.0);
     if (f->catalog_version)
         printf("catalogue in force: version %llu\n", (unsigned long long)f->catalog_version);
@@ -428,8 +429,8 @@ static void
 status_print_json(const char *data, const struct status_facts *f)
 {
     const struct spool_state *sp = &f->sp;
-    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "data", data, "events",
-                          (json_int_t)f->events, "used_bytes", (json_int_t)f->used, "map_bytes",
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "data", data, "records",
+                          (json_int_t)f->records, "used_bytes", (json_int_t)f->used, "map_bytes",
                           (json_int_t)f->map, "catalog_version",
                           f->catalog_version ? json_integer((json_int_t)f->catalog_version)
                                              : json_null(),

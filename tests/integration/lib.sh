@@ -165,8 +165,8 @@ stop() { local p; p=$(cat "$T/$1.pid"); kill "$p" 2>/dev/null || true; wait "$p"
 kill9() { local p; p=$(cat "$T/$1.pid"); kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; rm -f "$T/$1.pid"; }
 alive() { kill -0 "$(cat "$T/$1.pid")" 2>/dev/null; }
 
-# count DIR: events stored in a daemon's store.
-count() { "$JIANCHA" status --data "$1" | sed -n 's/^store .*: \([0-9]*\) events.*/\1/p'; }
+# count DIR: records stored in a daemon's store (every kind).
+count() { "$JIANCHA" status --data "$1" | sed -n 's/^store .*: \([0-9]*\) records.*/\1/p'; }
 has_count() { [ "$(count "$1")" = "$2" ]; }
 
 # ids DIR: the ids of the business events stored (not the alert and counter records the rules
