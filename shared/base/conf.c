@@ -25,6 +25,31 @@ struct conf {
     char *file;    /* owned: where it was read, for messages about a value */
 };
 
+/* The first line (1-based) whose indentation ZPL refuses: a tab, or spaces that are not a
+ * multiple of 4 or go deeper than one level below the line before; 0 when none is. (zconfig says
+ * only that the text does not parse.) */
+static int
+first_bad_indent(const char *text)
+{
+    int line = 0, depth = 0;
+    for (const char *p = text; *p;) {
+        line++;
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        size_t spaces = 0;
+        while (spaces < len && p[spaces] == ' ')
+            spaces++;
+        bool blank = spaces == len || p[spaces] == '#' || p[spaces] == '\r';
+        if (!blank) {
+            if (p[spaces] == '\t' || spaces % 4 != 0 || (int)(spaces / 4) > depth + 1)
+                return line;
+            depth = (int)(spaces / 4);
+        }
+        p += len + (eol ? 1 : 0);
+    }
+    return 0;
+}
+
 /* The 1-based line on which `leaf` first appears as a key after line `after`, or 0. */
 static int
 find_line(const char *file, const char *leaf, int after)
@@ -143,9 +168,15 @@ conf_load(const char *file, const struct conf_key *table, conf_t **out, char *er
     }
     /* parsed from memory: zconfig_load leaks its file object when the text does not parse */
     zconfig_t *root = strlen(text) == len ? zconfig_str_load(text) : NULL;
+    int bad_line = root ? 0 : first_bad_indent(text);
     free(text);
     if (!root) {
-        snprintf(err, errlen, "%s: not valid ZPL (check indentation: 4 spaces per level)", file);
+        if (bad_line)
+            snprintf(err, errlen, "%s:%d: not valid ZPL (indentation is 4 spaces per level, no "
+                                  "tabs)", file, bad_line);
+        else
+            snprintf(err, errlen, "%s: not valid ZPL (check indentation: 4 spaces per level)",
+                     file);
         return ERR_CONFIG;
     }
     conf_t *c = xcalloc(1, sizeof *c);

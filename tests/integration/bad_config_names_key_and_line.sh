@@ -20,6 +20,11 @@ sed -i '/node = 510104/d' "$T/bad.cfg"
 sed -i 's/window = 999/window = 8/' "$T/bad.cfg"
 if "$COLLECTOR" --check-config -c "$T/bad.cfg" 2>"$T/err"; then fail "accepted a missing node"; fi
 grep -q 'required key "collector/node" is missing' "$T/err" || fail "$(cat "$T/err")"
+# a broken indentation is named with its line (zconfig itself says only that it does not parse)
+printf 'collector\n    node = 510104\n   data = /tmp/x\n' >"$T/indent.cfg"
+if "$COLLECTOR" --check-config -c "$T/indent.cfg" 2>"$T/err"; then fail "accepted 3 spaces"; fi
+grep -q 'indent.cfg:3: not valid ZPL' "$T/err" || fail "$(cat "$T/err")"
+
 # past the syntax: what the values name must be usable, each named with its line
 keys 510104
 cat >"$T/named.cfg" <<CFG
