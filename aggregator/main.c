@@ -822,15 +822,11 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     }
     zloop_timer(a->loop, 10000, 0, on_stats, a);
     char why_metrics[ERR_WHY_MAX];
-    if ((rc = telemetry_listen(conf_str(a->conf, "metrics/listen"), data, &a->metrics,
-                               why_metrics)) != 0) {
+    if ((rc = telemetry_start(a->loop, conf_str(a->conf, "metrics/listen"), data, on_metrics,
+                              a, &a->metrics, why_metrics)) != 0) {
         fprintf(stderr, "jiancha-aggregator: %s: key \"metrics/listen\": %s\n", config_path,
                 why_metrics);
         return rc;
-    }
-    if (a->metrics) {
-        on_metrics(a->loop, 0, a);
-        zloop_timer(a->loop, TELEMETRY_EVERY_MS, 0, on_metrics, a);
     }
     log_info("aggregator: listening node=%s endpoint=%s", a->node_text,
              server_endpoint(a->server));

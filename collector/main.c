@@ -638,15 +638,11 @@ setup(struct collector *c, const char *config_path, bool check_only)
     zloop_timer(c->loop, 10, 0, on_tick, c);
     zloop_timer(c->loop, 10000, 0, on_stats, c);
     char why_metrics[ERR_WHY_MAX];
-    if ((rc = telemetry_listen(conf_str(c->conf, "metrics/listen"), data, &c->metrics,
-                               why_metrics)) != 0) {
+    if ((rc = telemetry_start(c->loop, conf_str(c->conf, "metrics/listen"), data, on_metrics,
+                              c, &c->metrics, why_metrics)) != 0) {
         fprintf(stderr, "jiancha-collector: %s: key \"metrics/listen\": %s\n", config_path,
                 why_metrics);
         return rc;
-    }
-    if (c->metrics) {
-        on_metrics(c->loop, 0, c);
-        zloop_timer(c->loop, TELEMETRY_EVERY_MS, 0, on_metrics, c);
     }
     rc = link_attach(c->link, c->loop);
     if (rc != 0) {

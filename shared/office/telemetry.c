@@ -236,3 +236,19 @@ telemetry_publish(metrics_t *m, const struct telemetry_sources *s)
     metrics_publish(m, out.data, out.len);
     wire_buf_fini(&out);
 }
+
+int
+telemetry_start(zloop_t *loop, const char *listen, const char *dir, zloop_timer_fn publish,
+                void *arg, metrics_t **out, char why[ERR_WHY_MAX])
+{
+    int rc = telemetry_listen(listen, dir, out, why);
+    if (rc != 0 || !*out)
+        return rc;
+    publish(loop, 0, arg);
+    if (zloop_timer(loop, TELEMETRY_EVERY_MS, 0, publish, arg) < 0) {
+        snprintf(why, ERR_WHY_MAX, "cannot set the metrics timer");
+        metrics_destroy(out);
+        return ERR_STATE;
+    }
+    return 0;
+}

@@ -57,7 +57,14 @@ int telemetry_listen(const char *listen, const char *dir, metrics_t **out, char 
     __attribute__((warn_unused_result));
 
 /* Renders the figures and publishes them (a daemon's timer, every TELEMETRY_EVERY_MS). */
-#define TELEMETRY_EVERY_MS 1000
+#define TELEMETRY_EVERY_MS 5000 /* a scrape comes every 15 s or so; rendering reads every alert */
 void telemetry_publish(metrics_t *m, const struct telemetry_sources *s);
+
+/* A daemon's metrics from start: telemetry_listen, then `publish(loop, 0, arg)` at once and on a
+ * timer every TELEMETRY_EVERY_MS (publish calls telemetry_publish with the daemon's sources).
+ * Nothing when `listen` is empty. */
+int telemetry_start(zloop_t *loop, const char *listen, const char *dir, zloop_timer_fn publish,
+                    void *arg, metrics_t **out, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
 
 #endif
