@@ -755,7 +755,8 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
             .patrol_from_day = INT64_MIN,
         };
         const char *from_text = conf_str(a->conf, "desk/patrol_from");
-        if (*from_text && calendar_parse_date(from_text, strlen(from_text), &oo.patrol_from_day) != 0) {
+        if (*from_text &&
+            calendar_parse_date(from_text, strlen(from_text), &oo.patrol_from_day) != 0) {
             fprintf(stderr, "jiancha-aggregator: %s: key \"desk/patrol_from\": \"%s\" is not a "
                             "date (YYYY-MM-DD)\n", config_path, from_text);
             return ERR_CONFIG;

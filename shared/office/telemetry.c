@@ -124,8 +124,9 @@ render_children(const struct telemetry_sources *s, struct wire_buf *out)
             snprintf(labels, sizeof labels, "child=\"%s\"", code);
             double v = f == 0   ? (double)c->records
                        : f == 1 ? (double)c->last_seq
-                       : f == 2 ? (c->last_contact_ms ? (double)(s->now_ms - c->last_contact_ms) / 1000.0
-                                                      : -1.0)
+                       : f == 2
+                           ? (c->last_contact_ms ? (double)(s->now_ms - c->last_contact_ms) / 1000.0
+                                                 : -1.0)
                        : f == 3 ? (double)c->skew_ms / 1000.0
                        : f == 4 ? (c->sealed_known && c->sealed_seq > c->last_seq
                                        ? (double)(c->sealed_seq - c->last_seq)

@@ -52,7 +52,8 @@ struct telemetry_sources {
 void telemetry_render(const struct telemetry_sources *s, struct wire_buf *out);
 
 /* A daemon's metrics: served on `listen` (metrics/listen; "" leaves *out NULL and returns 0),
- * the port bound written to DIR/metrics.port for scripts. ERR_NET with why when it cannot listen. */
+ * the port bound written to DIR/metrics.port for scripts. ERR_NET with why when it cannot listen.
+ */
 int telemetry_listen(const char *listen, const char *dir, metrics_t **out, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
