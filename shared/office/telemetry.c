@@ -164,7 +164,8 @@ telemetry_render(const struct telemetry_sources *s, struct wire_buf *out)
         link_status(s->link, &ls);
         gauge(out, "jiancha_uplink_up", "1 while a session with the parent is open",
               ls.state == LINK_ACTIVE ? 1 : 0);
-        gauge(out, "jiancha_uplink_heard_age_seconds", "since the parent was last heard (-1: never)",
+        gauge(out, "jiancha_uplink_heard_age_seconds",
+              "since the parent was last heard (-1: never)",
               ls.last_rx_ms ? (double)(s->now_ms - ls.last_rx_ms) / 1000.0 : -1.0);
         counter(out, "jiancha_uplink_batches_sent_total", "batches sent to the parent",
                 (double)ls.batches_sent);
