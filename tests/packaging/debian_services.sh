@@ -43,8 +43,9 @@ mkdir -p "$T/next"
 (cd "$SRC" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$T/next")
 {
     printf 'jiancha (%s) bookworm; urgency=medium\n\n  * Test upgrade.\n\n' "$V1"
+    # dated a day after the entry it follows (lintian wants a newer date), never today's
     printf ' -- jiancha maintainers <maintainers@users.noreply.r-seed-46aecc92.example>  %s\n\n' \
-        "$(date -R)"
+        "$(date -R -d "$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Date) + 1 day")"
     cat "$SRC/debian/changelog"
 } >"$T/next/debian/changelog"
 (cd "$T/next" && git init -q && git add -A) # build-debs copies what git lists
