@@ -7,6 +7,7 @@
 #include "err.h"
 #include "store.h"
 #include "timestamp.h"
+#include "view.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -44,25 +45,10 @@ open_board(const char *what, const char *data, const char *calendar_path, struct
     return 0;
 }
 
-struct alert_filter {
-    const char *light, *rule, *dept, *queue;
-    bool open_only, json;
-};
-
-static bool
-alert_matches(const struct alert *a, const struct alert_filter *f)
-{
-    return (!f->light || strcmp(alert_light_name(a->light), f->light) == 0) &&
-           (!f->rule || strcmp(a->rule, f->rule) == 0) &&
-           (!f->dept || strcmp(a->dept, f->dept) == 0) &&
-           (!f->queue || strcmp(board_queue_of(a), f->queue) == 0) &&
-           (!f->open_only || a->state == ALERT_OPEN || a->state == ALERT_RESPONDED);
-}
-
 static void
-print_alert_row(const struct alert *a, const struct alert_filter *f)
+print_alert_row(const struct alert *a, bool json)
 {
-    if (f->json) {
+    if (json) {
         char *text = alert_to_json(a);
         printf("%s\n", text);
         free(text);
@@ -92,7 +78,8 @@ cli_alerts(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *calendar = NULL;
-    struct alert_filter f = {0};
+    struct view_alert_filter f = {0};
+    bool open_only = false, json = false;
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
@@ -116,16 +103,23 @@ cli_alerts(int argc, char **argv)
             calendar = optarg;
             break;
         case 'o':
-            f.open_only = true;
+            open_only = true;
             break;
         case 'j':
-            f.json = true;
+            json = true;
             break;
         default:
             return 2;
         }
     }
-    if (!data || (f.light && strcmp(f.light, "red") && strcmp(f.light, "yellow"))) {
+    if (open_only)
+        f.state = "standing";
+    char field[64], reason[192];
+    if (data && view_alert_filter_check(&f, field, reason) != 0) {
+        fprintf(stderr, "jiancha query alerts: --%s: %s\n", field, reason);
+        return 2;
+    }
+    if (!data) {
         fprintf(stderr, "usage: jiancha query alerts --data DIR [--light red|yellow] [--rule R] "
                         "[--dept D] [--queue NODE] [--open] [--calendar F] [--json]\n");
         return 2;
@@ -133,25 +127,15 @@ cli_alerts(int argc, char **argv)
     struct board b;
     if (open_board("query alerts", data, calendar, &b) != 0)
         return 1;
-    if (!f.json)
+    if (!json)
         printf("%-19s %-6s %-9s %-18s %-6s %-8s %-20s %-19s %-6s %-10s %s\n", "id", "light",
                "state", "rule", "node", "dept", "subject", "raised", "queue", "supervision",
                "detail");
     for (size_t i = 0; i < b.n_alerts; i++)
-        if (alert_matches(&b.alerts[i], &f))
-            print_alert_row(&b.alerts[i], &f);
+        if (view_alert_matches(&b.alerts[i], &f))
+            print_alert_row(&b.alerts[i], json);
     board_fini(&b);
     return 0;
-}
-
-static json_t *
-time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char when[TIMESTAMP_TEXT_MAX];
-    timestamp_format(ms, when);
-    return json_string(when);
 }
 
 int
@@ -191,13 +175,7 @@ cli_supervision(int argc, char **argv)
     for (size_t i = 0; i < b.n_cases; i++) {
         const struct supervision *s = &b.cases[i];
         if (json) {
-            json_t *o = json_pack(
-                "{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:i,s:o,s:o,s:s}", "supervision", s->id, "office",
-                s->node, "target_node", s->target_node, "target_dept", s->target_dept, "subject",
-                s->subject, "state", supervision_state(s, now), "opened_at",
-                time_or_null(s->opened_ms), "due", time_or_null(s->due_ms), "extended_wd",
-                (json_int_t)s->extended_wd, "reported_at", time_or_null(s->reported_ms),
-                "closed_at", time_or_null(s->closed_ms), "alert", s->alert);
+            json_t *o = view_supervision_json(s, NULL, now);
             char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
             printf("%s\n", text);
             free(text);

@@ -16,6 +16,7 @@
 #include "store.h"
 #include "timestamp.h"
 #include "roster.h"
+#include "view.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -542,91 +543,6 @@ cli_status(int argc, char **argv)
 
 /* ---- query nodes ---- */
 
-struct node_row {
-    uint32_t node;
-    bool has_state;
-    struct ingest_node st;
-    uint64_t records;
-    uint64_t red_open, yellow_open;
-    uint64_t catalog, calendar, crl; /* bundle versions the node acknowledged */
-    int coverage; /* its calendar.coverage alarm: 0 none standing, 1 yellow, 2 red */
-    int disk;     /* its node.disk alarm, the same way */
-};
-
-static struct node_row *
-node_row(struct node_row **rows, size_t *n, size_t *cap, uint32_t node)
-{
-    for (size_t i = 0; i < *n; i++)
-        if ((*rows)[i].node == node)
-            return &(*rows)[i];
-    if (*n == *cap) {
-        *cap = *cap ? 2 * *cap : 16;
-        *rows = xrealloc(*rows, *cap * sizeof **rows);
-    }
-    struct node_row *r = &(*rows)[(*n)++];
-    memset(r, 0, sizeof *r);
-    r->node = node;
-    return r;
-}
-
-static int
-cmp_node_row(const void *a, const void *b)
-{
-    uint32_t x = ((const struct node_row *)a)->node, y = ((const struct node_row *)b)->node;
-    return x < y ? -1 : x > y;
-}
-
-
-struct versions {
-    struct node_row **rows;
-    size_t *n, *cap;
-};
-
-static void
-note_version(void *arg, uint32_t node, const char *kind, uint64_t version)
-{
-    struct versions *vs = arg;
-    struct node_row *r = node_row(vs->rows, vs->n, vs->cap, node);
-    if (strcmp(kind, "catalog") == 0)
-        r->catalog = version;
-    else if (strcmp(kind, "calendar") == 0)
-        r->calendar = version;
-    else if (strcmp(kind, "crl") == 0)
-        r->crl = version;
-}
-
-/* One JSON object per node, the same figures as the table (absent ones are null), one per line. */
-static void
-print_node_json(const struct node_row *r, int64_t now)
-{
-    static const char *const coverage[] = {"ok", "yellow", "red"};
-    char nt[7], when[TIMESTAMP_TEXT_MAX];
-    node_format(r->node, nt);
-    bool contact = r->has_state && r->st.last_contact_ms;
-    bool heard = r->has_state && r->st.sealed_known; /* a direct child's heartbeats */
-    if (contact)
-        timestamp_format(r->st.last_contact_ms, when);
-    json_t *o = json_pack(
-        "{s:s, s:i, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:s, s:o, s:o}", "node", nt,
-        "depth", node_depth(r->node), "records", (json_int_t)r->records, "batch",
-        (json_int_t)(r->has_state ? r->st.last_seq : 0), "backlog",
-        heard ? json_integer((json_int_t)(r->st.sealed_seq > r->st.last_seq
-                                              ? r->st.sealed_seq - r->st.last_seq
-                                              : 0))
-              : json_null(),
-        "lag_s", contact ? json_integer((now - r->st.last_contact_ms) / 1000) : json_null(),
-        "skew_ms", heard ? json_integer(r->st.skew_ms) : json_null(), "red",
-        (json_int_t)r->red_open, "yellow", (json_int_t)r->yellow_open, "catalog",
-        r->catalog ? json_integer((json_int_t)r->catalog) : json_null(), "calendar",
-        r->calendar ? json_integer((json_int_t)r->calendar) : json_null(), "coverage",
-        coverage[r->coverage], "disk", coverage[r->disk], "crl", r->crl ? json_integer((json_int_t)r->crl) : json_null(),
-        "last_contact", contact ? json_string(when) : json_null());
-    char *text = json_dumps(o, JSON_COMPACT);
-    printf("%s\n", text);
-    free(text);
-    json_decref(o);
-}
-
 static int
 query_nodes(int argc, char **argv)
 {
@@ -640,65 +556,12 @@ query_nodes(int argc, char **argv)
     if (cli_open_store(data, "query nodes", &s) != 0)
         return 1;
     store_txn_t *t = NULL;
-    int rc = store_read(s, &t);
-    struct node_row *rows = NULL;
-    size_t n = 0, cap = 0;
-    store_cursor_t *c = NULL;
-    struct wire_buf k, v;
-    wire_buf_init(&k);
-    wire_buf_init(&v);
-    /* nodes with a delivery state (children, and origins carried through them) */
-    if (rc == 0 && store_cursor_open(t, STORE_NODES, &c) == 0) {
-        int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
-        while (crc == 0) {
-            if (k.len == 4) {
-                struct node_row *r = node_row(&rows, &n, &cap, store_from_be32(k.data));
-                r->has_state = ingest_node_load(t, r->node, &r->st) == 0;
-            }
-            wire_buf_reset(&k);
-            crc = store_cursor_next(c, &k, NULL);
-        }
-        store_cursor_close(&c);
-    }
-    /* records per node, then each alert's latest state */
-    if (rc == 0 && store_cursor_open(t, STORE_EVENTS, &c) == 0) {
-        int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
-        while (crc == 0) {
-            if (k.len == 12)
-                node_row(&rows, &n, &cap, store_from_be32(k.data))->records++;
-            wire_buf_reset(&k);
-            crc = store_cursor_next(c, &k, NULL);
-        }
-        store_cursor_close(&c);
-    }
-    struct board b = {0};
-    if (rc == 0)
-        rc = board_load(t, NULL, &b);
-    for (size_t i = 0; i < b.n_alerts; i++) {
-        const struct alert *a = &b.alerts[i];
-        struct node_row *r = node_row(&rows, &n, &cap, node_number(a->node));
-        bool stands = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
-        if (strcmp(a->rule, COVERAGE_RULE) == 0 || strcmp(a->rule, DISK_RULE) == 0) {
-            int level = !stands ? 0 : a->light == ALERT_RED ? 2 : 1;
-            *(strcmp(a->rule, DISK_RULE) == 0 ? &r->disk : &r->coverage) = level;
-            continue; /* shown in its own column, not among the department's lights */
-        }
-        /* departments' lights only: platform and office alarms are not findings of power */
-        if ((a->state != ALERT_OPEN && a->state != ALERT_RESPONDED) ||
-            !alert_is_department(a->rule))
-            continue;
-        if (a->light == ALERT_RED)
-            r->red_open++;
-        else
-            r->yellow_open++;
-    }
-    board_fini(&b);
-    wire_buf_fini(&k);
-    wire_buf_fini(&v);
-    struct versions vs = {&rows, &n, &cap};
-    if (rc == 0)
-        rc = bundle_each_version(t, note_version, &vs);
+    struct view_node *rows = NULL;
+    size_t n = 0;
     struct spool_state sp = {0};
+    int rc = store_read(s, &t);
+    if (rc == 0)
+        rc = view_nodes(t, &rows, &n);
     if (rc == 0)
         rc = spool_state_get(t, &sp);
     store_abort(&t);
@@ -708,12 +571,21 @@ query_nodes(int argc, char **argv)
         free(rows);
         return 1;
     }
-    if (n > 1)
-        qsort(rows, n, sizeof *rows, cmp_node_row);
+    int64_t now = timestamp_now_ms();
     if (json) {
-        int64_t at = timestamp_now_ms();
-        for (size_t i = 0; i < n; i++)
-            print_node_json(&rows[i], at);
+        region_t *regions = NULL;
+        char why[ERR_WHY_MAX];
+        if (region_load(cli_default_regions(), &regions, why, sizeof why) != 0)
+            regions = NULL; /* names are a courtesy: codes still say everything */
+        struct view_names names = {regions, NULL, NULL};
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = view_node_json(&rows[i], &names, now);
+            char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("%s\n", text);
+            free(text);
+            json_decref(o);
+        }
+        region_destroy(&regions);
         free(rows);
         return 0;
     }
@@ -724,26 +596,24 @@ query_nodes(int argc, char **argv)
     printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %8s %6s %5s  %s\n", "node", "records",
            "batch", "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "coverage",
            "disk", "crl", "last contact");
-    int64_t now = timestamp_now_ms();
     for (size_t i = 0; i < n; i++) {
-        const struct node_row *r = &rows[i];
+        const struct view_node *r = &rows[i];
         char nt[7], when[TIMESTAMP_TEXT_MAX] = "-", lag[24] = "-";
         node_format(r->node, nt);
-        if (r->has_state && r->st.last_contact_ms) {
-            timestamp_format(r->st.last_contact_ms, when);
-            snprintf(lag, sizeof lag, "%llds", (long long)((now - r->st.last_contact_ms) / 1000));
+        if (r->has_state && r->last_contact_ms) {
+            timestamp_format(r->last_contact_ms, when);
+            snprintf(lag, sizeof lag, "%llds", (long long)((now - r->last_contact_ms) / 1000));
         }
         char label[16];
         snprintf(label, sizeof label, "%*s%s", 2 * node_depth(r->node), "", nt);
         /* backlog and skew come from a direct child's heartbeats */
         char backlog[24] = "-", skew[24] = "-";
-        if (r->has_state && r->st.sealed_known)
+        if (r->has_state && r->sealed_known) {
             snprintf(backlog, sizeof backlog, "%llu",
-                     (unsigned long long)(r->st.sealed_seq > r->st.last_seq
-                                              ? r->st.sealed_seq - r->st.last_seq
-                                              : 0));
-        if (r->has_state && r->st.sealed_known)
-            snprintf(skew, sizeof skew, "%+.1fs", (double)r->st.skew_ms / 1000.0);
+                     (unsigned long long)(r->sealed_seq > r->last_seq ? r->sealed_seq - r->last_seq
+                                                                      : 0));
+            snprintf(skew, sizeof skew, "%+.1fs", (double)r->skew_ms / 1000.0);
+        }
         char catv[24] = "-", calv[24] = "-", crlv[24] = "-";
         if (r->catalog)
             snprintf(catv, sizeof catv, "v%llu", (unsigned long long)r->catalog);
@@ -752,12 +622,12 @@ query_nodes(int argc, char **argv)
         if (r->crl)
             snprintf(crlv, sizeof crlv, "v%llu", (unsigned long long)r->crl);
         /* the node's own judgement of its calendar: ok unless calendar.coverage stands */
-        static const char *const coverage[] = {"ok", "yellow", "red"};
+        static const char *const level[] = {"ok", "yellow", "red"};
         printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %8s %6s %5s  %.19s\n", label,
                (unsigned long long)r->records,
-               (unsigned long long)(r->has_state ? r->st.last_seq : 0), backlog, lag, skew,
+               (unsigned long long)(r->has_state ? r->last_seq : 0), backlog, lag, skew,
                (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
-               coverage[r->coverage], coverage[r->disk], crlv, when);
+               level[r->coverage], level[r->disk], crlv, when);
     }
     free(rows);
     return 0;

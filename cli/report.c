@@ -14,6 +14,7 @@
 #include "report.h"
 #include "store.h"
 #include "timestamp.h"
+#include "view.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -43,80 +44,6 @@ item_zh(const struct out *o, const char *item)
 {
     const struct catalog_item *it = o->catalog ? catalog_find(o->catalog, item) : NULL;
     return it ? it->name : item;
-}
-
-static const struct {
-    const char *rule, *zh;
-} rule_names[] = {
-    {"limit.case", "承诺时限"},
-    {"limit.legal", "法定时限"},
-    {"limit.step", "环节时限"},
-    {"procedure.order", "违反办理程序"},
-    {"procedure.rollback", "违规回退"},
-    {"qualification", "办理人员无资格"},
-    {"evidence.missing", "证据缺失"},
-    {"evidence.altered", "证据被更改"},
-    {"basis.missing", "缺少法律依据"},
-    {"discretion", "超出裁量基准"},
-    {"execution.mismatch", "执行与决定不符"},
-    {"execution.missing", "决定未执行"},
-    {"item.unlisted", "清单外行使权力"},
-    {"item.offline", "事项未公开"},
-    {"item.mismatch", "公开信息与清单不符"},
-    {"disclosure.late", "公开不及时"},
-    {"rating.bad", "群众不满意"},
-    {"complaint.overdue", "投诉信访超期"},
-    {"supervision.overdue", "督办超期"},
-    {"patrol.shortfall", "巡查不足"},
-    {"node.silent", "节点失联"},
-    {"node.clock", "节点时钟偏差"},
-    {"node.disk", "节点存储空间不足"},
-    {"node.clone", "节点克隆"},
-    {"key.compromised", "密钥泄露"},
-    {"calendar.coverage", "工作日历未覆盖"},
-};
-
-static const struct {
-    const char *category, *zh;
-} category_names[] = {
-    {"licensing", "行政许可"},    {"penalty", "行政处罚"},
-    {"levy", "行政征收"},         {"enforcement", "行政强制"},
-    {"confirmation", "行政确认"}, {"adjudication", "行政裁决"},
-    {"payment", "行政给付"},      {"other", "其他"},
-};
-
-static const char *
-rule_zh(const char *rule)
-{
-    for (size_t i = 0; i < sizeof rule_names / sizeof rule_names[0]; i++)
-        if (strcmp(rule_names[i].rule, rule) == 0)
-            return rule_names[i].zh;
-    return rule;
-}
-
-static const char *
-category_zh(const char *c)
-{
-    for (size_t i = 0; i < sizeof category_names / sizeof category_names[0]; i++)
-        if (strcmp(category_names[i].category, c) == 0)
-            return category_names[i].zh;
-    return c;
-}
-
-/* An alert's handling, in the report's words. */
-static const char *
-handling_zh(const struct alert *a)
-{
-    switch (a->state) {
-    case ALERT_OPEN:
-        return "待答复";
-    case ALERT_RESPONDED:
-        return a->corrected_ms ? "已整改" : "已说明";
-    case ALERT_CLOSED:
-        return "已摘牌";
-    default:
-        return "已消除";
-    }
 }
 
 static const char *
@@ -351,7 +278,7 @@ write_sections(const struct out *o, const struct report *r)
     table_start(o, "类别|受理|办结|按时办结|按时办结率");
     for (size_t i = 0; i < r->n_categories; i++) {
         const struct report_row *x = &r->categories[i];
-        snprintf(line, sizeof line, "%s|%llu|%llu|%llu|%.1f%%", category_zh(x->key),
+        snprintf(line, sizeof line, "%s|%llu|%llu|%llu|%.1f%%", view_category_name(x->key),
                  (unsigned long long)x->c.cases, (unsigned long long)x->c.concluded,
                  (unsigned long long)x->c.on_time, pct(x->r.on_time_rate));
         table_row(o, line);
@@ -377,7 +304,7 @@ write_sections(const struct out *o, const struct report *r)
     table_start(o, "监察规则|预警（黄）|报警（红）");
     for (size_t i = 0; i < r->n_rules; i++) {
         const struct report_row *x = &r->rules[i];
-        snprintf(line, sizeof line, "%s|%llu|%llu", rule_zh(x->key),
+        snprintf(line, sizeof line, "%s|%llu|%llu", view_rule_name(x->key),
                  (unsigned long long)x->yellow, (unsigned long long)x->red);
         table_row(o, line);
     }
@@ -425,7 +352,7 @@ write_sections(const struct out *o, const struct report *r)
         char when[TIMESTAMP_TEXT_MAX];
         timestamp_format(a->raised_ms, when);
         snprintf(line, sizeof line, "%s|%s|%s|%s|%.10s|%s%s%s", node_zh(o, a->node),
-                 dept_zh(o, a->dept), item_zh(o, a->item), rule_zh(a->rule), when, handling_zh(a),
+                 dept_zh(o, a->dept), item_zh(o, a->item), view_rule_name(a->rule), when, view_handling_name(a),
                  a->queue[0] ? "，已移交上级" : "", a->supervision[0] ? "，督办中" : "");
         table_row(o, line);
     }
@@ -543,15 +470,15 @@ write_csv(const struct out *o, const struct report *r)
         csv(o, "node_lights", x->key, node_zh(o, x->key), "red", (double)x->red, true);
     }
     for (size_t i = 0; i < r->n_categories; i++)
-        csv_counters(o, "category", r->categories[i].key, category_zh(r->categories[i].key),
+        csv_counters(o, "category", r->categories[i].key, view_category_name(r->categories[i].key),
                      &r->categories[i].c, &r->categories[i].r);
     for (size_t i = 0; i < r->n_regions; i++)
         csv_counters(o, "region", r->regions[i].key, node_zh(o, r->regions[i].key),
                      &r->regions[i].c, &r->regions[i].r);
     for (size_t i = 0; i < r->n_rules; i++) {
-        csv(o, "rule", r->rules[i].key, rule_zh(r->rules[i].key), "yellow",
+        csv(o, "rule", r->rules[i].key, view_rule_name(r->rules[i].key), "yellow",
             (double)r->rules[i].yellow, true);
-        csv(o, "rule", r->rules[i].key, rule_zh(r->rules[i].key), "red", (double)r->rules[i].red,
+        csv(o, "rule", r->rules[i].key, view_rule_name(r->rules[i].key), "red", (double)r->rules[i].red,
             true);
     }
     const struct {
@@ -587,7 +514,7 @@ write_csv(const struct out *o, const struct report *r)
         csv(o, "trend", r->trend[k].month, r->trend[k].month, "red", (double)r->trend[k].red, true);
     }
     for (size_t i = 0; i < r->n_notable; i++)
-        csv(o, "notable", r->notable[i].id, rule_zh(r->notable[i].rule), r->notable[i].node,
+        csv(o, "notable", r->notable[i].id, view_rule_name(r->notable[i].rule), r->notable[i].node,
             (double)(i + 1), true);
 }
 

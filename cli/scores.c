@@ -8,43 +8,12 @@
 #include "node.h"
 #include "score.h"
 #include "store.h"
+#include "view.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct row {
-    char key[160];
-    struct score_counters c;
-    struct score_result r;
-};
-
-struct rows {
-    struct row *v;
-    size_t n, cap;
-};
-
-static void
-collect(void *arg, const char *key, const struct score_counters *c)
-{
-    struct rows *rs = arg;
-    if (rs->n == rs->cap) {
-        rs->cap = rs->cap ? 2 * rs->cap : 32;
-        rs->v = xrealloc(rs->v, rs->cap * sizeof *rs->v);
-    }
-    struct row *r = &rs->v[rs->n++];
-    snprintf(r->key, sizeof r->key, "%s", key);
-    r->c = *c;
-    score_compute(c, &score_default_weights, &r->r);
-}
-
-static int
-by_score(const void *a, const void *b)
-{
-    double x = ((const struct row *)a)->r.score, y = ((const struct row *)b)->r.score;
-    return x > y ? -1 : x < y;
-}
 
 static double
 pct(double r)
@@ -103,42 +72,40 @@ cli_scores(int argc, char **argv)
     int rc = cli_open_store(data, "query scores", &st);
     if (rc != 0)
         return 1;
-    struct rows rows = {0};
-    rc = counter_sum(st, first, after, mode, node, collect, &rows);
+    struct view_score_row *rows = NULL;
+    size_t n = 0;
+    /* --node keeps one node's groups (a region's with --by region) */
+    struct view_score_row *all = NULL;
+    size_t n_all = 0;
+    rc = view_scores(st, first, after, mode, NULL, &all, &n_all);
     store_close(&st);
     if (rc != 0) {
         fprintf(stderr, "jiancha query scores: %s\n", err_str(rc));
-        free(rows.v);
         return 1;
     }
-    if (rows.n > 1)
-        qsort(rows.v, rows.n, sizeof *rows.v, by_score);
+    rows = all;
+    for (size_t i = 0; i < n_all; i++)
+        if (!node || strncmp(all[i].key, node, 6) == 0)
+            rows[n++] = all[i];
     if (!json)
         printf("%4s  %-22s %6s %6s %7s %5s %6s %8s %8s %6s  %s\n", "rank", by, "cases", "done",
                "on-time", "red", "yellow", "satisfy", "respond", "score", "grade");
-    for (size_t i = 0; i < rows.n; i++) {
-        const struct row *r = &rows.v[i];
-        if (json)
-            printf("{\"rank\":%zu,\"key\":\"%s\",\"period\":\"%s\",\"cases\":%llu,"
-                   "\"concluded\":%llu,\"on_time\":%llu,\"red\":%llu,\"yellow\":%llu,"
-                   "\"ratings\":%llu,\"ratings_good\":%llu,\"response_due\":%llu,"
-                   "\"responded_in_time\":%llu,\"escalated\":%llu,\"complaints\":%llu,"
-                   "\"score\":%.2f,\"grade\":\"%s\"}\n",
-                   i + 1, r->key, period, (unsigned long long)r->c.cases,
-                   (unsigned long long)r->c.concluded, (unsigned long long)r->c.on_time,
-                   (unsigned long long)r->c.red, (unsigned long long)r->c.yellow,
-                   (unsigned long long)r->c.ratings, (unsigned long long)r->c.ratings_good,
-                   (unsigned long long)r->c.response_due,
-                   (unsigned long long)r->c.responded_in_time,
-                   (unsigned long long)r->c.escalated, (unsigned long long)r->c.complaints,
-                   r->r.score, r->r.grade);
-        else
+    for (size_t i = 0; i < n; i++) {
+        const struct view_score_row *r = &rows[i];
+        if (json) {
+            json_t *o = view_score_json(r, i + 1, period, mode, NULL);
+            char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("%s\n", text);
+            free(text);
+            json_decref(o);
+        } else {
             printf("%4zu  %-22s %6llu %6llu %6.1f%% %5llu %6llu %7.1f%% %7.1f%% %6.2f  %s\n", i + 1,
                    r->key, (unsigned long long)r->c.cases, (unsigned long long)r->c.concluded,
                    pct(r->r.on_time_rate), (unsigned long long)r->c.red,
                    (unsigned long long)r->c.yellow, pct(r->r.satisfaction_rate),
                    pct(r->r.response_rate), r->r.score, r->r.grade);
+        }
     }
-    free(rows.v);
+    free(rows);
     return 0;
 }

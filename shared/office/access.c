@@ -5,6 +5,8 @@
 #include "err.h"
 #include "event.h"
 #include "mem.h"
+#include "node.h"
+#include "store.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -228,12 +230,105 @@ judge_export(const roster_t *roster, const wire_obj_t *m, const struct roster_op
     return names_operator(m, "requester", op, field, reason);
 }
 
+/* ---- the centre's screen (docs/api.md) ---- */
+
+/* A sign-in: the operator's scope holds this node, or their office lies below it (they see their
+ * part of it); the link is short-lived. */
+static int
+judge_web_signin(uint32_t here, const wire_obj_t *m, const struct roster_operator *op,
+                 char field[64], char reason[192])
+{
+    bool below = false;
+    for (uint32_t n = op->node; n && !below; n = node_parent(n))
+        below = n == here;
+    if (!roster_in_scope(op, here) && !below)
+        return event_refuse(field, reason, "operator",
+                            "neither this node nor a node below it is in the operator's scope");
+    int64_t at, until;
+    if (wire_obj_get_int(m, "at", &at) != 0 || wire_obj_get_int(m, "until", &until) != 0 ||
+        until <= at || until - at > ACCESS_WEB_LINK_MAX_MS)
+        return event_refuse(field, reason, "until", "a sign-in link ends within 15 minutes of `at`");
+    return names_operator(m, "by", op, field, reason);
+}
+
+int
+access_web_session(store_txn_t *t, uint32_t node, const char *session, char by[EVENT_ID_MAX + 1],
+                   int64_t *at_ms)
+{
+    size_t sl = strlen(session);
+    if (sl == 0 || sl > EVENT_ID_MAX)
+        return ERR_NOT_FOUND;
+    uint8_t key[4 + EVENT_ID_MAX], rk[12];
+    store_be32(key, node);
+    memcpy(key + 4, session, sl);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_IDS, key, 4 + sl, &v);
+    if (rc == 0 && v.len != 8)
+        rc = ERR_DECODE;
+    if (rc == 0) {
+        store_be32(rk, node);
+        memcpy(rk + 4, v.data, 8);
+        wire_buf_reset(&v);
+        rc = store_get(t, STORE_EVENTS, rk, 12, &v);
+    }
+    if (rc == 0) {
+        wire_reader_t *r = NULL;
+        const wire_obj_t *s;
+        char type[16];
+        bool ok = wire_decode_one(v.data, v.len, &r, &s) == 0 &&
+                  wire_obj_get_text(s, "type", type, sizeof type) == 0 &&
+                  strcmp(type, "web.signin") == 0 &&
+                  wire_obj_get_text(s, "by", by, EVENT_ID_MAX + 1) == 0 &&
+                  wire_obj_get_int(s, "at", at_ms) == 0;
+        wire_reader_destroy(&r);
+        rc = ok ? 0 : ERR_DECODE;
+    }
+    wire_buf_fini(&v);
+    return rc;
+}
+
+/* A read on the screen carries no signature of its own: it is vouched for by the sign-in it names,
+ * which this node stored, for the same operator, less than a session's length before. */
+static int
+judge_web_read(const roster_t *roster, store_txn_t *t, uint32_t here, const wire_obj_t *m,
+               const struct roster_operator **opp, char field[64], char reason[192])
+{
+    char by[EVENT_ID_MAX + 1], session[EVENT_ID_MAX + 1];
+    int64_t at;
+    if (wire_obj_get_text(m, "by", by, sizeof by) != 0 ||
+        wire_obj_get_text(m, "session", session, sizeof session) != 0 ||
+        wire_obj_get_int(m, "at", &at) != 0)
+        return event_refuse(field, reason, "by", "missing");
+    const struct roster_operator *op = roster_find(roster, by);
+    if (!op)
+        return event_refuse(field, reason, "by", "no such operator on the roster");
+    char who[EVENT_ID_MAX + 1];
+    int64_t from;
+    int rc = access_web_session(t, here, session, who, &from);
+    if (rc == ERR_NOT_FOUND)
+        return event_refuse(field, reason, "session", "no sign-in of that id at this node");
+    if (rc == ERR_DECODE)
+        return event_refuse(field, reason, "session", "not a sign-in");
+    if (rc != 0)
+        return rc;
+    if (strcmp(who, by) != 0)
+        return event_refuse(field, reason, "session", "a sign-in of another operator");
+    if (at < from || at - from > ACCESS_WEB_SESSION_MAX_MS)
+        return event_refuse(field, reason, "at", "outside the session of that sign-in");
+    *opp = op;
+    return 0;
+}
+
 int
 access_judge(const roster_t *roster, store_txn_t *t, uint32_t here,
              const struct access_request *req, const wire_obj_t *m,
              const struct roster_operator **opp, char field[64], char reason[192])
 {
     *opp = NULL;
+    char kind[32];
+    if (wire_obj_get_text(m, "type", kind, sizeof kind) == 0 && strcmp(kind, "web.read") == 0)
+        return judge_web_read(roster, t, here, m, opp, field, reason);
     if (!req->operator|| !req->sig)
         return event_refuse(field, reason, "operator",
                             "a supervision action must be signed by a named operator (jiancha "
@@ -280,6 +375,8 @@ access_judge(const roster_t *roster, store_txn_t *t, uint32_t here,
                                 "this node is outside the operator's scope");
         return names_operator(m, "by", op, field, reason);
     }
+    if (strcmp(type, "web.signin") == 0)
+        return judge_web_signin(here, m, op, field, reason);
     if (strcmp(type, "export") == 0)
         return judge_export(roster, m, op, field, reason);
     if (strcmp(type, "record.delete") == 0 || strcmp(type, "record.correct") == 0)

@@ -6,6 +6,8 @@
  * | request | who | where |
  * |---|---|---|
  * | access.read (a query, report or sample reading the node's store) | any role | the node in scope |
+ * | web.signin (a sign-in link to the centre's screen, docs/api.md) | any role | the node in scope, or an office below it |
+ * | web.read (a read on the screen; unsigned, logged by jiancha-web) | the operator of the sign-in it names | within ACCESS_WEB_SESSION_MAX_MS of that sign-in |
  * | alert.respond | department (its own dept's alerts) | an alert in scope |
  * | alert.close, supervise.open/extend/close, patrol, sample.draw | supervisor | their own office |
  * | supervise.report, followup | department or supervisor | in scope |
@@ -27,6 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A sign-in link lives at most this long; a session's reads are taken this long after it. */
+#define ACCESS_WEB_LINK_MAX_MS (15 * 60 * 1000LL)
+#define ACCESS_WEB_SESSION_MAX_MS (12 * 3600 * 1000LL)
+
 /* The signature that came with a request: the operator's name and their signature of body. */
 struct access_request {
     const char *operator; /* NULL: the request was not signed */
@@ -41,6 +47,12 @@ struct access_request {
 int access_judge(const roster_t *roster, store_txn_t *t, uint32_t here,
                  const struct access_request *req, const wire_obj_t *record,
                  const struct roster_operator **op, char field[64], char reason[192])
+    __attribute__((warn_unused_result));
+
+/* The web.signin stored at node under the id `session`: its operator and its `at`. ERR_NOT_FOUND
+ * when no record has that id, ERR_DECODE when the record is not a sign-in. */
+int access_web_session(store_txn_t *t, uint32_t node, const char *session,
+                       char by[EVENT_ID_MAX + 1], int64_t *at_ms)
     __attribute__((warn_unused_result));
 
 /* Makes an approval: signs doc (a JSON object's text) with the approver's key; the result is a

@@ -62,7 +62,7 @@ judge_action(store_txn_t *t, struct commit_args *a, const roster_t *roster,
                           j->reason);
     char type[32];
     bool read = wire_obj_get_text(j->m, "type", type, sizeof type) == 0 &&
-                strcmp(type, "access.read") == 0;
+                (strcmp(type, "access.read") == 0 || strncmp(type, "web.", 4) == 0);
     if (rc == 0 && a->policy->calendar)
         rc = desk_admit(t, a->node, a->policy->calendar, j->m, j->field, j->reason);
     else if (rc == 0 && !read)
@@ -87,17 +87,20 @@ log_request(store_txn_t *t, struct commit_args *a, const struct event_entry *e,
         type[0] = '\0';
     if (j->refused)
         snprintf(outcome, sizeof outcome, "refused: %s: %s", j->field, j->reason);
-    struct audit_entry ae = {.at_ms = a->now_ms,
-                             .operator= req->operator
-                             ? req->operator: "",
-                             .role = j->op ? roster_role_name(j->op->role) : "",
-                             .action = type,
-                             .record = e->id,
-                             .seq = j->refused ? 0 : seq,
-                             .outcome = outcome,
-                             .request = req->body ? req->body : "",
-                             .request_len = req->body ? req->body_len : 0,
-                             .sig = j->op ? req->sig : NULL, };
+    /* a read on the screen is unsigned: its operator is the one its sign-in names (access.h) */
+    bool web_read = strcmp(type, "web.read") == 0;
+    struct audit_entry ae = {
+        .at_ms = a->now_ms,
+        .operator= j->op ? j->op->name : req->operator ? req->operator : "",
+        .role = j->op ? roster_role_name(j->op->role) : "",
+        .action = type,
+        .record = e->id,
+        .seq = j->refused ? 0 : seq,
+        .outcome = outcome,
+        .request = req->body ? req->body : "",
+        .request_len = req->body ? req->body_len : 0,
+        .sig = j->op && !web_read ? req->sig : NULL,
+    };
     a->res.audited++;
     return audit_append(t, a->node, &ae);
 }

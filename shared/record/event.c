@@ -221,6 +221,12 @@ static const struct type_rule action_types[] = {
       {"reason", K_TEXT, true, NULL},
       {"requester", K_ID, true, NULL},
       {"approval", K_TEXT, false, NULL}}},
+    /* the centre's screen (docs/api.md): an operator's signed sign-in, valid until `until`, and
+     * each read made in the session it opened, logged by jiancha-web unsigned and judged by the
+     * sign-in it names */
+    {"web.signin", {{"by", K_ID, true, NULL}, {"until", K_TIME, true, NULL}}},
+    {"web.read",
+     {{"by", K_ID, true, NULL}, {"what", K_TEXT, true, NULL}, {"session", K_ID, true, NULL}}},
     {"sample.draw",
      {{"sample", K_ID, true, NULL},
       {"target", K_NODE, true, NULL},

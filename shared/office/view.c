@@ -1,0 +1,691 @@
+/* view: a tier's store as JSON for screens and scripts. See view.h. */
+#include "view.h"
+
+#include "board.h"
+#include "bundle.h"
+#include "counter.h"
+#include "coverage.h"
+#include "desk.h"
+#include "disk.h"
+#include "err.h"
+#include "event.h"
+#include "ingest.h"
+#include "mem.h"
+#include "node.h"
+#include "timestamp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names ---- */
+
+static const struct {
+    const char *rule, *zh;
+} rule_names[] = {
+    {"limit.case", "承诺时限"},
+    {"limit.legal", "法定时限"},
+    {"limit.step", "环节时限"},
+    {"procedure.order", "违反办理程序"},
+    {"procedure.rollback", "违规回退"},
+    {"qualification", "办理人员无资格"},
+    {"evidence.missing", "证据缺失"},
+    {"evidence.altered", "证据被更改"},
+    {"basis.missing", "缺少法律依据"},
+    {"discretion", "超出裁量基准"},
+    {"execution.mismatch", "执行与决定不符"},
+    {"execution.missing", "决定未执行"},
+    {"item.unlisted", "清单外行使权力"},
+    {"item.offline", "事项未公开"},
+    {"item.mismatch", "公开信息与清单不符"},
+    {"disclosure.late", "公开不及时"},
+    {"rating.bad", "群众不满意"},
+    {"complaint.overdue", "投诉信访超期"},
+    {"supervision.overdue", "督办超期"},
+    {"patrol.shortfall", "巡查不足"},
+    {"node.silent", "节点失联"},
+    {"node.clock", "节点时钟偏差"},
+    {"node.disk", "节点存储空间不足"},
+    {"node.clone", "节点克隆"},
+    {"key.compromised", "密钥泄露"},
+    {"calendar.coverage", "工作日历未覆盖"},
+};
+
+static const struct {
+    const char *category, *zh;
+} category_names[] = {
+    {"licensing", "行政许可"},    {"penalty", "行政处罚"},
+    {"levy", "行政征收"},         {"enforcement", "行政强制"},
+    {"confirmation", "行政确认"}, {"adjudication", "行政裁决"},
+    {"payment", "行政给付"},      {"other", "其他"},
+};
+
+const char *
+view_rule_name(const char *rule)
+{
+    for (size_t i = 0; i < sizeof rule_names / sizeof rule_names[0]; i++)
+        if (strcmp(rule_names[i].rule, rule) == 0)
+            return rule_names[i].zh;
+    return rule;
+}
+
+const char *
+view_category_name(const char *category)
+{
+    for (size_t i = 0; i < sizeof category_names / sizeof category_names[0]; i++)
+        if (strcmp(category_names[i].category, category) == 0)
+            return category_names[i].zh;
+    return category;
+}
+
+const char *
+view_handling_name(const struct alert *a)
+{
+    switch (a->state) {
+    case ALERT_OPEN:
+        return "待答复";
+    case ALERT_RESPONDED:
+        return a->corrected_ms ? "已整改" : "已说明";
+    case ALERT_CLOSED:
+        return "已摘牌";
+    default:
+        return "已消除";
+    }
+}
+
+static json_t *
+name_or_null(const char *name)
+{
+    return name ? json_string(name) : json_null();
+}
+
+static json_t *
+node_name(const struct view_names *names, uint32_t node)
+{
+    return name_or_null(names ? region_name(names->regions, node) : NULL);
+}
+
+static json_t *
+dept_name(const struct view_names *names, const char *dept)
+{
+    return name_or_null(names && dept[0] ? catalog_dept_name(names->catalog, dept) : NULL);
+}
+
+static json_t *
+time_or_null(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char when[TIMESTAMP_TEXT_MAX];
+    timestamp_format(ms, when);
+    return json_string(when);
+}
+
+/* ---- scope ---- */
+
+static bool
+under(uint32_t node, uint32_t root)
+{
+    for (uint32_t n = node; n; n = node_parent(n))
+        if (n == root)
+            return true;
+    return false;
+}
+
+bool
+view_node_in_scope(const struct view_scope *s, uint32_t node)
+{
+    return !s || !s->root || under(node, s->root);
+}
+
+bool
+view_alert_in_scope(const struct view_scope *s, const struct alert *a)
+{
+    if (!s)
+        return true;
+    if (!view_node_in_scope(s, node_valid(a->node, strlen(a->node)) == 0 ? node_number(a->node)
+                                                                          : 0))
+        return false;
+    return !s->dept || strcmp(a->dept, s->dept) == 0;
+}
+
+/* ---- nodes ---- */
+
+struct rows {
+    struct view_node *v;
+    size_t n, cap;
+};
+
+static struct view_node *
+row_of(struct rows *rs, uint32_t node)
+{
+    for (size_t i = rs->n; i-- > 0;)
+        if (rs->v[i].node == node)
+            return &rs->v[i];
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 16;
+        rs->v = xrealloc(rs->v, rs->cap * sizeof *rs->v);
+    }
+    struct view_node *r = &rs->v[rs->n++];
+    memset(r, 0, sizeof *r);
+    r->node = node;
+    return r;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+    uint32_t x = ((const struct view_node *)a)->node, y = ((const struct view_node *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+static void
+note_version(void *arg, uint32_t node, const char *kind, uint64_t version)
+{
+    struct view_node *r = row_of(arg, node);
+    if (strcmp(kind, "catalog") == 0)
+        r->catalog = version;
+    else if (strcmp(kind, "calendar") == 0)
+        r->calendar = version;
+    else if (strcmp(kind, "crl") == 0)
+        r->crl = version;
+}
+
+/* Counts the keys of one table per node (keys start with the node's four bytes). */
+static int
+count_records(store_txn_t *t, struct rows *rs)
+{
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_EVENTS, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k;
+    wire_buf_init(&k);
+    struct view_node *r = NULL;
+    int crc = store_cursor_seek(c, NULL, 0, &k, NULL);
+    while (crc == 0) {
+        if (k.len == 12) {
+            uint32_t node = store_from_be32(k.data);
+            if (!r || r->node != node)
+                r = row_of(rs, node);
+            r->records++;
+        }
+        wire_buf_reset(&k);
+        crc = store_cursor_next(c, &k, NULL);
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    return crc == ERR_NOT_FOUND ? 0 : crc;
+}
+
+int
+view_nodes(store_txn_t *t, struct view_node **rows, size_t *n)
+{
+    struct rows rs = {0};
+    *rows = NULL;
+    *n = 0;
+    store_cursor_t *c = NULL;
+    struct wire_buf k;
+    wire_buf_init(&k);
+    int rc = store_cursor_open(t, STORE_NODES, &c);
+    int crc = rc == 0 ? store_cursor_seek(c, NULL, 0, &k, NULL) : rc;
+    while (crc == 0) {
+        struct ingest_node st;
+        if (k.len == 4 && ingest_node_load(t, store_from_be32(k.data), &st) == 0) {
+            struct view_node *r = row_of(&rs, store_from_be32(k.data));
+            r->has_state = true;
+            r->last_seq = st.last_seq;
+            r->sealed_seq = st.sealed_seq;
+            r->sealed_known = st.sealed_known;
+            r->last_contact_ms = st.last_contact_ms;
+            r->skew_ms = st.skew_ms;
+        }
+        wire_buf_reset(&k);
+        crc = store_cursor_next(c, &k, NULL);
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    if (rc == 0 && crc != ERR_NOT_FOUND)
+        rc = crc;
+    if (rc == 0)
+        rc = count_records(t, &rs);
+    struct board b = {0};
+    if (rc == 0)
+        rc = board_load(t, NULL, &b);
+    for (size_t i = 0; rc == 0 && i < b.n_alerts; i++) {
+        const struct alert *a = &b.alerts[i];
+        if (node_valid(a->node, strlen(a->node)) != 0)
+            continue;
+        struct view_node *r = row_of(&rs, node_number(a->node));
+        bool stands = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
+        if (!stands)
+            continue;
+        if (strcmp(a->rule, COVERAGE_RULE) == 0)
+            r->coverage = a->light == ALERT_RED ? 2 : 1;
+        else if (strcmp(a->rule, DISK_RULE) == 0)
+            r->disk = a->light == ALERT_RED ? 2 : 1;
+        if (alert_is_department(a->rule)) {
+            /* departments' lights only: platform and office alarms are not findings of power */
+            if (a->light == ALERT_RED)
+                r->red_open++;
+            else
+                r->yellow_open++;
+        } else if (r->n_alarms < VIEW_NODE_ALARMS_MAX) {
+            snprintf(r->alarms[r->n_alarms].rule, sizeof r->alarms[0].rule, "%s", a->rule);
+            r->alarms[r->n_alarms++].light = a->light;
+        }
+    }
+    board_fini(&b);
+    if (rc == 0)
+        rc = bundle_each_version(t, note_version, &rs);
+    if (rc != 0) {
+        free(rs.v);
+        return rc;
+    }
+    if (rs.n > 1)
+        qsort(rs.v, rs.n, sizeof *rs.v, cmp_row);
+    *rows = rs.v;
+    *n = rs.n;
+    return 0;
+}
+
+json_t *
+view_node_json(const struct view_node *r, const struct view_names *names, int64_t now_ms)
+{
+    static const char *const level[] = {"ok", "yellow", "red"};
+    char nt[NODE_LEN + 1], pt[NODE_LEN + 1];
+    node_format(r->node, nt);
+    uint32_t parent = node_parent(r->node);
+    if (parent)
+        node_format(parent, pt);
+    bool contact = r->has_state && r->last_contact_ms;
+    bool heard = r->has_state && r->sealed_known; /* a direct child's heartbeats */
+    json_t *alarms = json_array();
+    for (size_t i = 0; i < r->n_alarms; i++)
+        json_array_append_new(alarms, json_pack("{s:s,s:s,s:s}", "rule", r->alarms[i].rule,
+                                                "rule_name", view_rule_name(r->alarms[i].rule),
+                                                "light", alert_light_name(r->alarms[i].light)));
+    json_t *o = json_object();
+    json_object_set_new(o, "node", json_string(nt));
+    json_object_set_new(o, "name", node_name(names, r->node));
+    json_object_set_new(o, "parent", parent ? json_string(pt) : json_null());
+    json_object_set_new(o, "depth", json_integer(node_depth(r->node)));
+    json_object_set_new(o, "records", json_integer((json_int_t)r->records));
+    json_object_set_new(o, "batch", json_integer((json_int_t)(r->has_state ? r->last_seq : 0)));
+    json_object_set_new(o, "backlog",
+                        heard ? json_integer((json_int_t)(r->sealed_seq > r->last_seq
+                                                              ? r->sealed_seq - r->last_seq
+                                                              : 0))
+                              : json_null());
+    json_object_set_new(o, "lag_s",
+                        contact ? json_integer((now_ms - r->last_contact_ms) / 1000) : json_null());
+    json_object_set_new(o, "skew_ms", heard ? json_integer(r->skew_ms) : json_null());
+    json_object_set_new(o, "red", json_integer((json_int_t)r->red_open));
+    json_object_set_new(o, "yellow", json_integer((json_int_t)r->yellow_open));
+    json_object_set_new(o, "catalog",
+                        r->catalog ? json_integer((json_int_t)r->catalog) : json_null());
+    json_object_set_new(o, "calendar",
+                        r->calendar ? json_integer((json_int_t)r->calendar) : json_null());
+    json_object_set_new(o, "coverage", json_string(level[r->coverage]));
+    json_object_set_new(o, "disk", json_string(level[r->disk]));
+    json_object_set_new(o, "crl", r->crl ? json_integer((json_int_t)r->crl) : json_null());
+    json_object_set_new(o, "last_contact", contact ? time_or_null(r->last_contact_ms) : json_null());
+    json_object_set_new(o, "alarms", alarms);
+    return o;
+}
+
+/* ---- alerts ---- */
+
+static bool
+one_of(const char *v, const char *const *allowed)
+{
+    for (; *allowed; allowed++)
+        if (strcmp(v, *allowed) == 0)
+            return true;
+    return false;
+}
+
+int
+view_alert_filter_check(const struct view_alert_filter *f, char field[64], char reason[192])
+{
+    static const char *const lights[] = {"red", "yellow", NULL};
+    static const char *const states[] = {"open", "responded", "closed", "cleared", "standing",
+                                         NULL};
+    if (f->light && !one_of(f->light, lights))
+        return event_refuse(field, reason, "light", "red or yellow");
+    if (f->state && !one_of(f->state, states))
+        return event_refuse(field, reason, "state",
+                            "open, responded, closed, cleared or standing");
+    if (f->node && node_valid(f->node, strlen(f->node)) != 0)
+        return event_refuse(field, reason, "node", "a six-digit division code");
+    if (f->queue && node_valid(f->queue, strlen(f->queue)) != 0)
+        return event_refuse(field, reason, "queue", "a six-digit division code");
+    if (f->has_from && f->has_to && f->from_day > f->to_day)
+        return event_refuse(field, reason, "from", "after `to`");
+    return 0;
+}
+
+bool
+view_alert_matches(const struct alert *a, const struct view_alert_filter *f)
+{
+    if ((f->light && strcmp(alert_light_name(a->light), f->light) != 0) ||
+        (f->rule && strcmp(a->rule, f->rule) != 0) ||
+        (f->article && strcmp(a->article, f->article) != 0) ||
+        (f->node && strcmp(a->node, f->node) != 0) || (f->dept && strcmp(a->dept, f->dept) != 0) ||
+        (f->queue && strcmp(board_queue_of(a), f->queue) != 0))
+        return false;
+    if (f->state) {
+        bool standing = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
+        if (strcmp(f->state, "standing") == 0 ? !standing
+                                              : strcmp(alert_state_name(a->state), f->state) != 0)
+            return false;
+    }
+    int64_t day = calendar_day_of(a->raised_ms);
+    return (!f->has_from || day >= f->from_day) && (!f->has_to || day <= f->to_day);
+}
+
+/* Working days from today to the last day before `due_ms` (0 on it, negative once past). */
+static json_t *
+workdays_left(calendar_t *cal, int64_t due_ms, int64_t now_ms)
+{
+    if (!cal || !due_ms)
+        return NULL;
+    int64_t today = calendar_day_of(now_ms), last = calendar_day_of(due_ms - 1);
+    if (now_ms < due_ms)
+        return json_integer(today >= last ? 0
+                                          : (json_int_t)calendar_count(cal, today, last,
+                                                                       CALENDAR_WORKDAYS, NULL,
+                                                                       NULL));
+    json_int_t past = (json_int_t)calendar_count(cal, last, today, CALENDAR_WORKDAYS, NULL, NULL);
+    return json_integer(past > 0 ? -past : -1);
+}
+
+json_t *
+view_alert_json(const struct alert *a, const struct view_names *names, int64_t now_ms)
+{
+    char *text = alert_to_json(a);
+    json_t *o = json_loads(text, 0, NULL);
+    free(text);
+    if (!o)
+        o = json_object(); /* alert_to_json always prints an object */
+    json_object_set_new(o, "rule_name", json_string(view_rule_name(a->rule)));
+    json_object_set_new(o, "node_name",
+                        node_valid(a->node, strlen(a->node)) == 0
+                            ? node_name(names, node_number(a->node))
+                            : json_null());
+    json_object_set_new(o, "dept_name", dept_name(names, a->dept));
+    json_object_set_new(o, "handling", json_string(view_handling_name(a)));
+    json_t *left = workdays_left(names ? names->calendar : NULL, a->answer_due_ms, now_ms);
+    if (left)
+        json_object_set_new(o, "answer_wd_left", left);
+    return o;
+}
+
+json_t *
+view_supervision_json(const struct supervision *s, const struct view_names *names, int64_t now_ms)
+{
+    json_t *o = json_pack(
+        "{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:i,s:o,s:o,s:s}", "supervision", s->id, "office",
+        s->node, "target_node", s->target_node, "target_dept", s->target_dept, "dept_name",
+        dept_name(names, s->target_dept), "subject", s->subject, "state",
+        supervision_state(s, now_ms), "opened_at", time_or_null(s->opened_ms), "due",
+        time_or_null(s->due_ms), "extended_wd", (json_int_t)s->extended_wd, "reported_at",
+        time_or_null(s->reported_ms), "closed_at", time_or_null(s->closed_ms), "alert", s->alert);
+    json_t *left = s->reported_ms || s->closed_ms
+                       ? NULL
+                       : workdays_left(names ? names->calendar : NULL, s->due_ms, now_ms);
+    if (left)
+        json_object_set_new(o, "wd_left", left);
+    return o;
+}
+
+int
+view_case_events(store_txn_t *t, uint32_t node, const char *case_id, json_t *out)
+{
+    uint8_t prefix[4];
+    store_be32(prefix, node);
+    store_cursor_t *c = NULL;
+    int rc = store_cursor_open(t, STORE_EVENTS, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    size_t want = strlen(case_id);
+    int crc = store_cursor_seek(c, prefix, sizeof prefix, &k, &v);
+    while (crc == 0 && k.len == 12 && memcmp(k.data, prefix, 4) == 0) {
+        wire_reader_t *r = NULL;
+        const wire_obj_t *m;
+        const char *cs;
+        size_t cl;
+        bool ours = wire_decode_one(v.data, v.len, &r, &m) == 0 &&
+                    wire_obj_get_bytes(m, "case", WIRE_STR, &cs, &cl) == 0 && cl == want &&
+                    memcmp(cs, case_id, cl) == 0;
+        wire_reader_destroy(&r);
+        if (ours) {
+            uint64_t seq = store_from_be64(k.data + 4);
+            /* a record deleted or corrected with the province's approval is shown so */
+            struct wire_buf change;
+            wire_buf_init(&change);
+            char ctype[32] = "", cid[EVENT_ID_MAX + 1];
+            bool changed = desk_change_of(t, node, seq, &change) == 0 &&
+                           event_record_peek(change.data, change.len, ctype, cid) == 0;
+            bool deleted = changed && strcmp(ctype, "record.delete") == 0;
+            char *text = deleted ? NULL : event_record_to_json(v.data, v.len);
+            json_t *e = json_pack("{s:I,s:o}", "seq", (json_int_t)seq, "record",
+                                  text ? json_loads(text, 0, NULL) : json_null());
+            free(text);
+            if (deleted)
+                json_object_set_new(e, "deleted", json_true());
+            else if (changed) {
+                char *ctext = event_record_to_json(change.data, change.len);
+                json_object_set_new(e, "corrected",
+                                    ctext ? json_loads(ctext, 0, NULL) : json_null());
+                free(ctext);
+            }
+            wire_buf_fini(&change);
+            json_array_append_new(out, e);
+        }
+        wire_buf_reset(&k);
+        wire_buf_reset(&v);
+        crc = store_cursor_next(c, &k, &v);
+    }
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    store_cursor_close(&c);
+    return crc == 0 || crc == ERR_NOT_FOUND ? 0 : crc;
+}
+
+/* ---- scores ---- */
+
+struct score_rows {
+    struct view_score_row *v;
+    size_t n, cap;
+    const struct view_scope *scope;
+};
+
+static void
+collect_score(void *arg, const char *key, const struct score_counters *c)
+{
+    struct score_rows *rs = arg;
+    /* every key starts with the node (or the region) it sums */
+    if (node_valid(key, 6) != 0 || !view_node_in_scope(rs->scope, node_number(key)))
+        return;
+    if (rs->scope && rs->scope->dept &&
+        (key[6] != '/' || strcmp(key + 7, rs->scope->dept) != 0))
+        return;
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 32;
+        rs->v = xrealloc(rs->v, rs->cap * sizeof *rs->v);
+    }
+    struct view_score_row *r = &rs->v[rs->n++];
+    snprintf(r->key, sizeof r->key, "%s", key);
+    r->c = *c;
+    score_compute(c, &score_default_weights, &r->r);
+}
+
+static int
+by_score(const void *a, const void *b)
+{
+    const struct view_score_row *x = a, *y = b;
+    if (x->r.score != y->r.score)
+        return x->r.score > y->r.score ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+int
+view_scores(store_t *s, int64_t first_day, int64_t after_day, enum score_by by,
+            const struct view_scope *scope, struct view_score_row **rows, size_t *n)
+{
+    struct score_rows rs = {.scope = scope};
+    int rc = counter_sum(s, first_day, after_day, by, NULL, collect_score, &rs);
+    if (rc != 0) {
+        free(rs.v);
+        *rows = NULL;
+        *n = 0;
+        return rc;
+    }
+    if (rs.n > 1)
+        qsort(rs.v, rs.n, sizeof *rs.v, by_score);
+    *rows = rs.v;
+    *n = rs.n;
+    return 0;
+}
+
+json_t *
+view_score_json(const struct view_score_row *r, size_t rank, const char *period,
+                enum score_by by, const struct view_names *names)
+{
+    json_t *name = json_null();
+    const char *slash = strchr(r->key, '/');
+    if (node_valid(r->key, 6) == 0 && !slash)
+        name = node_name(names, node_number(r->key));
+    else if (slash && by == SCORE_BY_CATEGORY)
+        name = json_string(view_category_name(slash + 1));
+    else if (slash && by == SCORE_BY_DEPT)
+        name = dept_name(names, slash + 1);
+    const struct score_counters *c = &r->c;
+    return json_pack("{s:I,s:s,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,"
+                     "s:f,s:s}",
+                     "rank", (json_int_t)rank, "key", r->key, "name", name, "period", period,
+                     "cases", (json_int_t)c->cases, "concluded", (json_int_t)c->concluded,
+                     "on_time", (json_int_t)c->on_time, "red", (json_int_t)c->red, "yellow",
+                     (json_int_t)c->yellow, "ratings", (json_int_t)c->ratings, "ratings_good",
+                     (json_int_t)c->ratings_good, "response_due", (json_int_t)c->response_due,
+                     "responded_in_time", (json_int_t)c->responded_in_time, "escalated",
+                     (json_int_t)c->escalated, "complaints", (json_int_t)c->complaints,
+                     "on_time_rate", r->r.on_time_rate, "satisfaction_rate",
+                     r->r.satisfaction_rate, "response_rate", r->r.response_rate, "score",
+                     r->r.score, "grade", r->r.grade);
+}
+
+/* ---- trends ---- */
+
+struct category_sums {
+    json_t *volumes; /* category → array of months */
+    int month, months;
+    const struct view_scope *scope;
+};
+
+static void
+add_category(void *arg, const char *key, const struct score_counters *c)
+{
+    struct category_sums *cs = arg;
+    const char *slash = strchr(key, '/');
+    if (!slash || node_valid(key, 6) != 0 || !view_node_in_scope(cs->scope, node_number(key)))
+        return;
+    json_t *arr = json_object_get(cs->volumes, slash + 1);
+    if (!arr) {
+        arr = json_array();
+        for (int i = 0; i < cs->months; i++)
+            json_array_append_new(arr, json_integer(0));
+        json_object_set_new(cs->volumes, slash + 1, arr);
+    }
+    json_int_t was = json_integer_value(json_array_get(arr, (size_t)cs->month));
+    json_array_set_new(arr, (size_t)cs->month, json_integer(was + (json_int_t)c->cases));
+}
+
+int
+view_trends(store_t *s, const char *to, int months, const struct view_scope *scope,
+            json_t **out)
+{
+    *out = NULL;
+    int64_t first, after;
+    if (months < 1 || months > VIEW_TREND_MONTHS_MAX || calendar_parse_month(to, &first, &after) != 0)
+        return ERR_INVALID;
+    int y = atoi(to), m = atoi(to + 5);
+    int64_t from_day[VIEW_TREND_MONTHS_MAX], to_day[VIEW_TREND_MONTHS_MAX];
+    json_t *labels = json_array();
+    struct category_sums cs = {json_object(), 0, months, scope};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < months; i++) {
+        int k = months - 1 - i, mm = m - k, yy = y;
+        while (mm < 1) {
+            mm += 12;
+            yy--;
+        }
+        char label[16];
+        snprintf(label, sizeof label, "%04d-%02d", yy, mm);
+        json_array_append_new(labels, json_string(label));
+        rc = calendar_parse_month(label, &from_day[i], &to_day[i]);
+        cs.month = i;
+        if (rc == 0)
+            rc = counter_sum(s, from_day[i], to_day[i], SCORE_BY_CATEGORY, NULL, add_category, &cs);
+    }
+    /* lights raised per month by rule, from the board (the report's trend counts the same) */
+    json_t *lights = json_object();
+    store_txn_t *t = NULL;
+    struct board b = {0};
+    if (rc == 0)
+        rc = store_read(s, &t);
+    if (rc == 0)
+        rc = board_load(t, NULL, &b);
+    store_abort(&t);
+    for (size_t i = 0; rc == 0 && i < b.n_alerts; i++) {
+        const struct alert *a = &b.alerts[i];
+        if (a->state == ALERT_CLEARED || !alert_is_department(a->rule) ||
+            !view_alert_in_scope(scope, a))
+            continue;
+        int64_t day = calendar_day_of(a->raised_ms);
+        for (int k = 0; k < months; k++) {
+            if (day < from_day[k] || day >= to_day[k])
+                continue;
+            json_t *rule = json_object_get(lights, a->rule);
+            if (!rule) {
+                rule = json_pack("{s:s,s:s,s:[],s:[]}", "rule", a->rule, "rule_name",
+                                 view_rule_name(a->rule), "yellow", "red");
+                for (int j = 0; j < months; j++) {
+                    json_array_append_new(json_object_get(rule, "yellow"), json_integer(0));
+                    json_array_append_new(json_object_get(rule, "red"), json_integer(0));
+                }
+                json_object_set_new(lights, a->rule, rule);
+            }
+            json_t *arr = json_object_get(rule, a->light == ALERT_RED ? "red" : "yellow");
+            json_array_set_new(arr, (size_t)k,
+                               json_integer(json_integer_value(json_array_get(arr, (size_t)k)) + 1));
+            break;
+        }
+    }
+    board_fini(&b);
+    if (rc != 0) {
+        json_decref(labels);
+        json_decref(cs.volumes);
+        json_decref(lights);
+        return rc;
+    }
+    /* objects keyed by rule and category become arrays, in the order each was first seen */
+    json_t *light_list = json_array(), *volume_list = json_array();
+    const char *key;
+    json_t *val;
+    void *tmp;
+    json_object_foreach_safe(lights, tmp, key, val) json_array_append(light_list, val);
+    json_object_foreach_safe(cs.volumes, tmp, key, val)
+        json_array_append_new(volume_list, json_pack("{s:s,s:s,s:O}", "category", key,
+                                                     "category_name", view_category_name(key),
+                                                     "cases", val));
+    json_decref(lights);
+    json_decref(cs.volumes);
+    *out = json_pack("{s:o,s:o,s:o}", "months", labels, "lights", light_list, "volumes",
+                     volume_list);
+    return 0;
+}
