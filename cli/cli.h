@@ -67,6 +67,8 @@ int cli_open_store(const char *dir, const char *what, struct store **s);
  * with the reason printed. */
 int cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t version,
                        const char *keyfile, const char *to, const char *server_key);
+/* `jiancha web login`: a one-use sign-in link to the centre's screen (cli/web.c). */
+int cli_web(int argc, char **argv);
 /* The administrator's PKI commands under `keys`; -1 when argv[1] is not one of them. */
 int cli_issuer(int argc, char **argv);
 

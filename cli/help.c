@@ -78,6 +78,8 @@ static const struct {
     {"record correct", "--data DIR --record NODE/SEQ --field F --value V --reason R --approval "
                        "FILE" SIGNED, "correct a record (province approval)"},
     {"audit verify", "--data DIR [--node N]", "check the hash-chained audit log"},
+    {"web login", "--node NODE [--url http://HOST:PORT] [--operator N --key F]",
+     "a sign-in link to the centre's screen (jiancha-web), valid once for 10 minutes"},
     {"bundle publish", "--kind catalog|calendar|operators --file FILE [--version N] --key SECRET "
                        "--to EP [--server-key CERT]", "send a signed bundle down the tree"},
     {"calendar due", "START N [wd|d] [--no-roll] [--calendar FILE]",

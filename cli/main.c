@@ -49,6 +49,8 @@ main(int argc, char **argv)
         return cli_calendar(argc - 1, argv + 1);
     if (strcmp(cmd, "catalog") == 0)
         return cli_catalog(argc - 1, argv + 1);
+    if (strcmp(cmd, "web") == 0)
+        return cli_web(argc - 1, argv + 1);
     if (strcmp(cmd, "evaluate") == 0)
         return cli_evaluate(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {

@@ -348,3 +348,29 @@ sign_stream(const uint8_t seed[SIGN_HASH_BYTES], void *out, size_t len)
     _Static_assert(SIGN_HASH_BYTES == randombytes_SEEDBYTES, "a hash is a stream seed");
     randombytes_buf_deterministic(out, len, seed);
 }
+
+void
+sign_random(void *out, size_t len)
+{
+    randombytes_buf(out, len);
+}
+
+char *
+sign_to_base64url(const void *bin, size_t len)
+{
+    size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = xmalloc(cap);
+    sodium_bin2base64(out, cap, bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return out;
+}
+
+int
+sign_from_base64url(const char *text, size_t text_len, void *bin, size_t cap, size_t *len)
+{
+    const char *end = NULL;
+    if (sodium_base642bin(bin, cap, text, text_len, NULL, len, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        end != text + text_len)
+        return ERR_INVALID;
+    return 0;
+}

@@ -89,6 +89,16 @@ int sign_verify_digest(const uint8_t pk[SIGN_PUBLIC_BYTES], const char *domain,
                        const void *digest, size_t len, const uint8_t sig[SIGN_SIGNATURE_BYTES])
     __attribute__((warn_unused_result));
 
+/* len unpredictable bytes (session tokens, request ids). */
+void sign_random(void *out, size_t len);
+
+/* URL-safe base64 without padding (RFC 4648 §5), for documents carried in a URL: the encoding is
+ * malloc'd; decoding writes at most cap bytes and their count, ERR_INVALID for bad text or too
+ * much of it. */
+char *sign_to_base64url(const void *bin, size_t len);
+int sign_from_base64url(const char *text, size_t text_len, void *bin, size_t cap, size_t *len)
+    __attribute__((warn_unused_result));
+
 /* Hex helpers (lowercase); hex_out must hold 2*len+1. 0 or ERR_INVALID. */
 void sign_to_hex(const void *bin, size_t len, char *hex_out);
 int sign_from_hex(const char *hex, size_t hex_len, void *bin, size_t bin_len)

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,10 @@ struct store {
     bool readonly;
     char *dir;
     struct store_stats stats; /* commits of store_write, for metrics */
+    /* Held for reading by every transaction from begin to its end, for writing while the map size
+     * changes: LMDB allows a size change only with no transaction active in the process, and a
+     * reader with threads (jiancha-web) must adopt a size another process grew. */
+    pthread_rwlock_t txns;
 };
 
 struct store_txn {
@@ -143,19 +148,32 @@ store_from_be32(const uint8_t in[4])
     return v;
 }
 
+/* Begins a transaction holding s->txns for reading; end() lets go of it. */
 static int
 begin(store_t *s, unsigned flags, MDB_txn **txn)
 {
     for (int tries = 0; tries < 3; tries++) {
+        pthread_rwlock_rdlock(&s->txns);
         int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+        if (rc == 0)
+            return 0;
+        pthread_rwlock_unlock(&s->txns);
         if (rc != MDB_MAP_RESIZED)
             return translate(rc, "begin transaction", s);
         /* Another process grew the map; adopt its size and try again. */
+        pthread_rwlock_wrlock(&s->txns);
         rc = mdb_env_set_mapsize(s->env, 0);
+        pthread_rwlock_unlock(&s->txns);
         if (rc != 0)
             return translate(rc, "adopt map size", s);
     }
     return ERR_STORE;
+}
+
+static void
+end(store_t *s)
+{
+    pthread_rwlock_unlock(&s->txns);
 }
 
 static int
@@ -171,6 +189,7 @@ open_tables(store_t *s)
             continue;
         if (mrc != 0) {
             mdb_txn_abort(txn);
+            end(s);
             return translate(mrc, "open table", s);
         }
         s->have[i] = true;
@@ -181,6 +200,7 @@ open_tables(store_t *s)
     if (grc == MDB_NOTFOUND) {
         if (s->readonly) {
             mdb_txn_abort(txn);
+            end(s);
             return ERR_NOT_FOUND;
         }
         uint8_t ver[8];
@@ -203,16 +223,20 @@ open_tables(store_t *s)
                       v.mv_size == 8 ? (unsigned long long)store_from_be64(v.mv_data) : 0ULL,
                       STORE_SCHEMA_VERSION);
             mdb_txn_abort(txn);
+            end(s);
             return ERR_SCHEMA;
         }
     }
     if (grc != 0) {
         mdb_txn_abort(txn);
+        end(s);
         return translate(grc, "record schema", s);
     }
     /* Committing (also a read-only transaction) keeps the table handles open; an abort would
      * close them. */
-    return translate(mdb_txn_commit(txn), "open tables", s);
+    int crc = mdb_txn_commit(txn);
+    end(s);
+    return translate(crc, "open tables", s);
 }
 
 int
@@ -234,6 +258,7 @@ store_open(const char *dir, const struct store_options *opt, store_t **out)
         return ERR_NOT_FOUND;
 
     store_t *s = xcalloc(1, sizeof *s);
+    pthread_rwlock_init(&s->txns, NULL);
     s->dir = xstrdup(dir);
     s->readonly = opt->readonly;
     s->max_map_bytes = opt->max_map_bytes;
@@ -281,6 +306,7 @@ store_close(store_t **p)
         return;
     if (s->env)
         mdb_env_close(s->env);
+    pthread_rwlock_destroy(&s->txns);
     free(s->dir);
     free(s);
     *p = NULL;
@@ -305,6 +331,7 @@ store_abort(store_txn_t **txn)
     if (!*txn)
         return;
     mdb_txn_abort((*txn)->txn);
+    end((*txn)->store);
     free(*txn);
     *txn = NULL;
 }
@@ -320,7 +347,12 @@ grow(store_t *s)
                  (unsigned long long)s->map_bytes);
         return ERR_STORAGE_FULL;
     }
+    /* the writer's own thread may hold a read transaction (LMDB lets it): then it cannot wait for
+     * the lock, and grows as it always did */
+    bool locked = pthread_rwlock_trywrlock(&s->txns) == 0;
     int rc = translate(mdb_env_set_mapsize(s->env, next), "grow map", s);
+    if (locked)
+        pthread_rwlock_unlock(&s->txns);
     if (rc != 0)
         return rc;
     log_info("store: map grown dir=%s bytes=%llu", s->dir, (unsigned long long)next);
@@ -361,10 +393,12 @@ store_write(store_t *s, store_write_fn fn, void *arg)
         if (rc == 0) {
             int64_t started = timestamp_mono_us();
             rc = translate(mdb_txn_commit(t.txn), "commit", s);
+            end(s);
             if (rc == 0)
                 note_commit(&s->stats, timestamp_mono_us() - started);
         } else {
             mdb_txn_abort(t.txn);
+            end(s);
         }
         if (rc != ERR_MAP_FULL)
             return rc;

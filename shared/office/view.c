@@ -143,8 +143,8 @@ view_alert_in_scope(const struct view_scope *s, const struct alert *a)
 {
     if (!s)
         return true;
-    if (!view_node_in_scope(s, node_valid(a->node, strlen(a->node)) == 0 ? node_number(a->node)
-                                                                          : 0))
+    if (!view_node_in_scope(s,
+                            node_valid(a->node, strlen(a->node)) == 0 ? node_number(a->node) : 0))
         return false;
     return !s->dept || strcmp(a->dept, s->dept) == 0;
 }
@@ -312,11 +312,11 @@ view_node_json(const struct view_node *r, const struct view_names *names, int64_
     json_object_set_new(o, "depth", json_integer(node_depth(r->node)));
     json_object_set_new(o, "records", json_integer((json_int_t)r->records));
     json_object_set_new(o, "batch", json_integer((json_int_t)(r->has_state ? r->last_seq : 0)));
-    json_object_set_new(o, "backlog",
-                        heard ? json_integer((json_int_t)(r->sealed_seq > r->last_seq
-                                                              ? r->sealed_seq - r->last_seq
-                                                              : 0))
-                              : json_null());
+    json_object_set_new(
+        o, "backlog",
+        heard ? json_integer(
+                    (json_int_t)(r->sealed_seq > r->last_seq ? r->sealed_seq - r->last_seq : 0))
+              : json_null());
     json_object_set_new(o, "lag_s",
                         contact ? json_integer((now_ms - r->last_contact_ms) / 1000) : json_null());
     json_object_set_new(o, "skew_ms", heard ? json_integer(r->skew_ms) : json_null());
@@ -329,7 +329,8 @@ view_node_json(const struct view_node *r, const struct view_names *names, int64_
     json_object_set_new(o, "coverage", json_string(level[r->coverage]));
     json_object_set_new(o, "disk", json_string(level[r->disk]));
     json_object_set_new(o, "crl", r->crl ? json_integer((json_int_t)r->crl) : json_null());
-    json_object_set_new(o, "last_contact", contact ? time_or_null(r->last_contact_ms) : json_null());
+    json_object_set_new(o, "last_contact",
+                        contact ? time_or_null(r->last_contact_ms) : json_null());
     json_object_set_new(o, "alarms", alarms);
     return o;
 }
@@ -349,13 +350,12 @@ int
 view_alert_filter_check(const struct view_alert_filter *f, char field[64], char reason[192])
 {
     static const char *const lights[] = {"red", "yellow", NULL};
-    static const char *const states[] = {"open", "responded", "closed", "cleared", "standing",
-                                         NULL};
+    static const char *const states[] = {"open",    "responded", "closed",
+                                         "cleared", "standing",  NULL};
     if (f->light && !one_of(f->light, lights))
         return event_refuse(field, reason, "light", "red or yellow");
     if (f->state && !one_of(f->state, states))
-        return event_refuse(field, reason, "state",
-                            "open, responded, closed, cleared or standing");
+        return event_refuse(field, reason, "state", "open, responded, closed, cleared or standing");
     if (f->node && node_valid(f->node, strlen(f->node)) != 0)
         return event_refuse(field, reason, "node", "a six-digit division code");
     if (f->queue && node_valid(f->queue, strlen(f->queue)) != 0)
@@ -393,9 +393,8 @@ workdays_left(calendar_t *cal, int64_t due_ms, int64_t now_ms)
     int64_t today = calendar_day_of(now_ms), last = calendar_day_of(due_ms - 1);
     if (now_ms < due_ms)
         return json_integer(today >= last ? 0
-                                          : (json_int_t)calendar_count(cal, today, last,
-                                                                       CALENDAR_WORKDAYS, NULL,
-                                                                       NULL));
+                                          : (json_int_t)calendar_count(
+                                                cal, today, last, CALENDAR_WORKDAYS, NULL, NULL));
     json_int_t past = (json_int_t)calendar_count(cal, last, today, CALENDAR_WORKDAYS, NULL, NULL);
     return json_integer(past > 0 ? -past : -1);
 }
@@ -424,13 +423,13 @@ view_alert_json(const struct alert *a, const struct view_names *names, int64_t n
 json_t *
 view_supervision_json(const struct supervision *s, const struct view_names *names, int64_t now_ms)
 {
-    json_t *o = json_pack(
-        "{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:i,s:o,s:o,s:s}", "supervision", s->id, "office",
-        s->node, "target_node", s->target_node, "target_dept", s->target_dept, "dept_name",
-        dept_name(names, s->target_dept), "subject", s->subject, "state",
-        supervision_state(s, now_ms), "opened_at", time_or_null(s->opened_ms), "due",
-        time_or_null(s->due_ms), "extended_wd", (json_int_t)s->extended_wd, "reported_at",
-        time_or_null(s->reported_ms), "closed_at", time_or_null(s->closed_ms), "alert", s->alert);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:i,s:o,s:o,s:s}", "supervision",
+                          s->id, "office", s->node, "target_node", s->target_node, "target_dept",
+                          s->target_dept, "dept_name", dept_name(names, s->target_dept), "subject",
+                          s->subject, "state", supervision_state(s, now_ms), "opened_at",
+                          time_or_null(s->opened_ms), "due", time_or_null(s->due_ms), "extended_wd",
+                          (json_int_t)s->extended_wd, "reported_at", time_or_null(s->reported_ms),
+                          "closed_at", time_or_null(s->closed_ms), "alert", s->alert);
     json_t *left = s->reported_ms || s->closed_ms
                        ? NULL
                        : workdays_left(names ? names->calendar : NULL, s->due_ms, now_ms);
@@ -511,8 +510,7 @@ collect_score(void *arg, const char *key, const struct score_counters *c)
     /* every key starts with the node (or the region) it sums */
     if (node_valid(key, 6) != 0 || !view_node_in_scope(rs->scope, node_number(key)))
         return;
-    if (rs->scope && rs->scope->dept &&
-        (key[6] != '/' || strcmp(key + 7, rs->scope->dept) != 0))
+    if (rs->scope && rs->scope->dept && (key[6] != '/' || strcmp(key + 7, rs->scope->dept) != 0))
         return;
     if (rs->n == rs->cap) {
         rs->cap = rs->cap ? 2 * rs->cap : 32;
@@ -553,8 +551,8 @@ view_scores(store_t *s, int64_t first_day, int64_t after_day, enum score_by by,
 }
 
 json_t *
-view_score_json(const struct view_score_row *r, size_t rank, const char *period,
-                enum score_by by, const struct view_names *names)
+view_score_json(const struct view_score_row *r, size_t rank, const char *period, enum score_by by,
+                const struct view_names *names)
 {
     json_t *name = json_null();
     const char *slash = strchr(r->key, '/');
@@ -574,9 +572,8 @@ view_score_json(const struct view_score_row *r, size_t rank, const char *period,
                      (json_int_t)c->ratings_good, "response_due", (json_int_t)c->response_due,
                      "responded_in_time", (json_int_t)c->responded_in_time, "escalated",
                      (json_int_t)c->escalated, "complaints", (json_int_t)c->complaints,
-                     "on_time_rate", r->r.on_time_rate, "satisfaction_rate",
-                     r->r.satisfaction_rate, "response_rate", r->r.response_rate, "score",
-                     r->r.score, "grade", r->r.grade);
+                     "on_time_rate", r->r.on_time_rate, "satisfaction_rate", r->r.satisfaction_rate,
+                     "response_rate", r->r.response_rate, "score", r->r.score, "grade", r->r.grade);
 }
 
 /* ---- trends ---- */
@@ -606,12 +603,12 @@ add_category(void *arg, const char *key, const struct score_counters *c)
 }
 
 int
-view_trends(store_t *s, const char *to, int months, const struct view_scope *scope,
-            json_t **out)
+view_trends(store_t *s, const char *to, int months, const struct view_scope *scope, json_t **out)
 {
     *out = NULL;
     int64_t first, after;
-    if (months < 1 || months > VIEW_TREND_MONTHS_MAX || calendar_parse_month(to, &first, &after) != 0)
+    if (months < 1 || months > VIEW_TREND_MONTHS_MAX ||
+        calendar_parse_month(to, &first, &after) != 0)
         return ERR_INVALID;
     int y = atoi(to), m = atoi(to + 5);
     int64_t from_day[VIEW_TREND_MONTHS_MAX], to_day[VIEW_TREND_MONTHS_MAX];
@@ -661,8 +658,9 @@ view_trends(store_t *s, const char *to, int months, const struct view_scope *sco
                 json_object_set_new(lights, a->rule, rule);
             }
             json_t *arr = json_object_get(rule, a->light == ALERT_RED ? "red" : "yellow");
-            json_array_set_new(arr, (size_t)k,
-                               json_integer(json_integer_value(json_array_get(arr, (size_t)k)) + 1));
+            json_array_set_new(
+                arr, (size_t)k,
+                json_integer(json_integer_value(json_array_get(arr, (size_t)k)) + 1));
             break;
         }
     }
@@ -679,13 +677,12 @@ view_trends(store_t *s, const char *to, int months, const struct view_scope *sco
     json_t *val;
     void *tmp;
     json_object_foreach_safe(lights, tmp, key, val) json_array_append(light_list, val);
-    json_object_foreach_safe(cs.volumes, tmp, key, val)
-        json_array_append_new(volume_list, json_pack("{s:s,s:s,s:O}", "category", key,
-                                                     "category_name", view_category_name(key),
-                                                     "cases", val));
+    json_object_foreach_safe(cs.volumes, tmp, key, val) json_array_append_new(
+        volume_list, json_pack("{s:s,s:s,s:O}", "category", key, "category_name",
+                               view_category_name(key), "cases", val));
     json_decref(lights);
     json_decref(cs.volumes);
-    *out = json_pack("{s:o,s:o,s:o}", "months", labels, "lights", light_list, "volumes",
-                     volume_list);
+    *out =
+        json_pack("{s:o,s:o,s:o}", "months", labels, "lights", light_list, "volumes", volume_list);
     return 0;
 }

@@ -10,48 +10,19 @@
 . "$(dirname "$0")/lib.sh"
 
 TAMPER=$BIN/tests/jiancha-tamper
-CAL=$SRC/config/cn-workdays.tsv
-for n in 510000 510100 510104; do keys $n; done
-PUB="bundle
-    publisher_key = $T/keys/510000.pub"
-UP="    heartbeat_ms = 200
-    timeout_ms = 1500
-    ack_timeout_ms = 1000
-    backoff_max_ms = 500"
-aggregator_config province 510000 "$PUB
-desk
-    calendar = $CAL"
-start province
-aggregator_config city 510100 "aggregator
-    key = $T/keys/510100.secret
-uplink
-    endpoint = $(endpoint_of province)
-$UP
-$PUB
-desk
-    calendar = $CAL"
-start city
-collector_config county 510104 "$(endpoint_of city)" "rules
-    catalog = $SRC/config/catalog.json
-    calendar = $CAL
-$PUB"
-start county
+office_tree
 
 say "-- the roster: named operators with roles and scopes, published by the province"
 O=$T/operators
-entry() { # NAME ROLE NODE [DEPT]
-    "$JIANCHA" operator key --name "$1" --node "$3" --out "$O" >/dev/null || fail "key $1"
-    "$JIANCHA" operator entry --name "$1" --role "$2" --node "$3" ${4:+--dept "$4"} --pub "$O/$1.pub"
-}
 {
     echo '{"version": 1, "operators": ['
-    entry zhang supervisor 510100; echo ,
-    entry wu supervisor 510100; echo ,
-    entry he supervisor 510104; echo ,
-    entry li department 510104 SWJ; echo ,
-    entry cityadmin administrator 510100; echo ,
-    entry provadmin administrator 510000; echo ,
-    entry qin auditor 510000
+    roster_entry zhang supervisor 510100; echo ,
+    roster_entry wu supervisor 510100; echo ,
+    roster_entry he supervisor 510104; echo ,
+    roster_entry li department 510104 SWJ; echo ,
+    roster_entry cityadmin administrator 510100; echo ,
+    roster_entry provadmin administrator 510000; echo ,
+    roster_entry qin auditor 510000
     echo ']}'
 } >"$T/roster.json"
 jq -e '.operators | length == 7' "$T/roster.json" >/dev/null || fail "roster: $(cat "$T/roster.json")"

@@ -8,6 +8,7 @@ SRC=${JIANCHA_SOURCE:?set JIANCHA_SOURCE to the source directory}
 JIANCHA=$BIN/cli/jiancha
 COLLECTOR=$BIN/collector/jiancha-collector
 AGGREGATOR=$BIN/aggregator/jiancha-aggregator
+WEB=$BIN/web/jiancha-web
 EVENTGEN=$BIN/bench/jiancha-eventgen
 FORGE=$BIN/tests/jiancha-forge
 
@@ -115,12 +116,76 @@ $extra
 CFG
 }
 
+# office_tree: the province 510000, its city 510100 and the county 510104 (rules on the sample
+# catalogue), every tier with the calendar for supervision actions and the province's publisher
+# key; the daemons are province, city and county.
+office_tree() {
+    local cal=$SRC/config/cn-workdays.tsv
+    for n in 510000 510100 510104; do keys $n; done
+    local pub="bundle
+    publisher_key = $T/keys/510000.pub"
+    aggregator_config province 510000 "$pub
+desk
+    calendar = $cal"
+    start province
+    aggregator_config city 510100 "aggregator
+    key = $T/keys/510100.secret
+uplink
+    endpoint = $(endpoint_of province)
+    heartbeat_ms = 200
+    timeout_ms = 1500
+    ack_timeout_ms = 1000
+    backoff_max_ms = 500
+$pub
+desk
+    calendar = $cal"
+    start city
+    collector_config county 510104 "$(endpoint_of city)" "rules
+    catalog = $SRC/config/catalog.json
+    calendar = $cal
+$pub"
+    start county
+}
+# roster_entry NAME ROLE NODE [DEPT]: an operator's key in $O and their roster line on stdout
+roster_entry() {
+    "$JIANCHA" operator key --name "$1" --node "$3" --out "$O" >/dev/null || fail "key $1"
+    "$JIANCHA" operator entry --name "$1" --role "$2" --node "$3" ${4:+--dept "$4"} --pub "$O/$1.pub"
+}
+
+# web_config NAME NODE DATA_NAME [EXTRA]: writes $T/NAME.cfg for a screen over $T/DATA_NAME's
+# store on a free port (written to $T/NAME.port), with the source tree's pages and tables.
+web_config() {
+    local name=$1 node=$2 data=$3 extra=${4:-}
+    cat >"$T/$name.cfg" <<CFG
+web
+    node = $node
+    data = $T/$data
+    intake = ipc://$T/$data/intake.sock
+    listen = 127.0.0.1:0
+    port_file = $T/$name.port
+    pages = $SRC/web/pages
+    calendar = $SRC/config/cn-workdays.tsv
+    catalog = $SRC/config/catalog.json
+    regions = $SRC/config/regions.tsv
+$extra
+CFG
+}
+# web_url NAME: the screen's base URL
+web_url() { echo "http://127.0.0.1:$(cat "$T/$1.port")"; }
+
 # start NAME: starts the daemon described by $T/NAME.cfg (kind from the file) in the background.
 start() {
     local name=$1 kind
     kind=$(head -n 1 "$T/$name.cfg")
     local exe=$COLLECTOR
     [ "$kind" = aggregator ] && exe=$AGGREGATOR
+    if [ "$kind" = web ]; then
+        rm -f "$T/$name.port"
+        "$WEB" -c "$T/$name.cfg" >>"$T/$name.log" 2>&1 &
+        echo $! >"$T/$name.pid"
+        wait_until 10 test -s "$T/$name.port" || { stuck "$name"; fail "$name did not start"; }
+        return 0
+    fi
     # Files a previous run left must not pass for this one having started: remove them before
     # the daemon starts (removing them after could delete the one it just wrote).
     rm -f "$T/$name/intake.sock" "$T/$name/listen.endpoint"
