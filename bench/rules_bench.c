@@ -1,7 +1,7 @@
 /* rules_bench: the rules engine alone, the collector's rules pass with intake, and the cost of a
  * clock tick when a few of many open cases are due.
  *
- *   jiancha-bench-rules [--events N] [--runs R] [--open K] [--due D]
+ *   jiancha-bench-rules [--events N] [--runs R] [--open K] [--due D] [--keep DIR]
  *
  * 1. engine: N generated events (eventgen's month, ~7 per case) parsed once, then fed to a fresh
  *    engine and evaluated; events/s of rules_add + rules_evaluate.
@@ -12,7 +12,9 @@
  *    pass that judges the D due cases, for K and for 10·K open cases (it should not grow with K).
  * 4. the office's reads over the store of step 2: the board `query alerts` shows and the monthly
  *    report.
- * Prints medians over R runs. Nothing here asserts on speed.
+ * Prints medians over R runs. Nothing here asserts on speed. --keep DIR keeps the store of the
+ * last run of step 2 in DIR (node 510104, a county with its alerts, desk and day sheets) and skips
+ * step 3: the screen's bench (web_bench.c) reads it.
  */
 #include "board.h"
 #include "calendar.h"
@@ -140,11 +142,12 @@ main(int argc, char **argv)
     static const struct option opts[] = {
         {"events", required_argument, NULL, 'e'}, {"runs", required_argument, NULL, 'r'},
         {"open", required_argument, NULL, 'o'},   {"due", required_argument, NULL, 'd'},
-        {"bin", required_argument, NULL, 'b'},    {NULL, 0, NULL, 0},
+        {"bin", required_argument, NULL, 'b'},    {"keep", required_argument, NULL, 'k'},
+        {NULL, 0, NULL, 0},
     };
     uint64_t events = 1000000, open = 100000, due = 1000;
     int runs = 3;
-    const char *bin = "build";
+    const char *bin = "build", *keep = NULL;
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
@@ -162,6 +165,9 @@ main(int argc, char **argv)
             break;
         case 'b':
             bin = optarg;
+            break;
+        case 'k':
+            keep = optarg;
             break;
         default:
             return 2;
@@ -290,7 +296,10 @@ main(int argc, char **argv)
         watch_destroy(&w);
         desk_destroy(&dk);
         store_close(&st);
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (keep && r == runs - 1)
+            snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s %s", keep, dir, keep);
+        else
+            snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         run_cmd(cmd);
         printf("run %d: engine %.0f ev/s, intake + rules pass + desk %.0f ev/s (%zu alerts, %zu "
                "messages); board %.1f ms (%zu alerts), monthly report %.1f ms\n",
@@ -305,7 +314,7 @@ main(int argc, char **argv)
            "ms\n",
            median(board_ms, runs), median(report_ms, runs));
     double small[32], big[32];
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs && !keep; r++) {
         small[r] = tick(cat, cal, open / 10, due);
         big[r] = tick(cat, cal, open, due);
         printf("tick run %d: %llu due of %llu open: %.1f ms; of %llu open: %.1f ms\n", r + 1,
@@ -313,8 +322,9 @@ main(int argc, char **argv)
                (unsigned long long)(open + due), big[r] * 1e3);
         fflush(stdout);
     }
-    double ms = median(small, runs) * 1e3, mb = median(big, runs) * 1e3;
-    printf("median tick: %llu due cases judged in %.1f ms with %llu open, %.1f ms with %llu open "
+    double ms = keep ? 0 : median(small, runs) * 1e3, mb = keep ? 0 : median(big, runs) * 1e3;
+    if (!keep)
+        printf("median tick: %llu due cases judged in %.1f ms with %llu open, %.1f ms with %llu open "
            "(ratio %.2f; cost follows the due cases, not the open ones)\n",
            (unsigned long long)due, ms, (unsigned long long)(open / 10 + due), mb,
            (unsigned long long)(open + due), mb / ms);

@@ -561,7 +561,7 @@ query_nodes(int argc, char **argv)
     struct spool_state sp = {0};
     int rc = store_read(s, &t);
     if (rc == 0)
-        rc = view_nodes(t, &rows, &n);
+        rc = view_nodes(t, NULL, NULL, &rows, &n);
     if (rc == 0)
         rc = spool_state_get(t, &sp);
     store_abort(&t);

@@ -683,3 +683,30 @@ watch_next_due(watch_t *w)
 {
     return w->next_due;
 }
+
+/* ---- the case index, for reads ---- */
+
+struct case_walk {
+    watch_seq_fn fn;
+    void *arg;
+};
+
+static int
+case_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    const struct case_walk *cw = arg;
+    return klen < 9 ? 0 : cw->fn(cw->arg, store_from_be64(key + klen - 8));
+}
+
+int
+watch_case_records(store_txn_t *t, const char *case_id, watch_seq_fn fn, void *arg)
+{
+    uint8_t prefix[80];
+    if (strlen(case_id) > sizeof prefix - 2)
+        return 0;
+    size_t plen = subject_key(prefix, 'c', case_id, NULL, 0);
+    struct case_walk cw = {fn, arg};
+    return store_each_prefix(t, STORE_SUBJECTS, prefix, plen, false, case_one, &cw);
+}

@@ -37,6 +37,12 @@ struct watch_result {
 int watch_run(watch_t *w, int64_t now_ms, uint32_t seal_at, uint64_t max_records,
               struct watch_result *res) __attribute__((warn_unused_result));
 
+/* The sequences of the node's own records of case `case_id`, in order, from the index the rules
+ * pass keeps (a collector's own records only: nothing at an aggregator). */
+typedef int (*watch_seq_fn)(void *arg, uint64_t seq);
+int watch_case_records(store_txn_t *t, const char *case_id, watch_seq_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+
 /* The earliest clock filed, or INT64_MAX: when the next pass is due without new records. */
 int64_t watch_next_due(watch_t *w);
 

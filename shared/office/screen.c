@@ -34,7 +34,8 @@
 #define INTAKE_TIMEOUT_MS 5000
 #define STREAM_TICK_MS 250
 #define STREAM_KEEPALIVE_MS 15000
-#define CACHE_MS 5000 /* reports and trends: figures at most this old (a scrape of the store) */
+#define CACHE_MS 5000      /* reports and trends: figures at most this old */
+#define CACHE_NODES_MS 2000 /* the tree: counting every record held takes a while */
 #define CACHE_SLOTS 32
 
 struct cached {
@@ -44,10 +45,19 @@ struct cached {
 };
 
 struct lights {
-    char scope[96];
-    int64_t at_ms;
     uint64_t red, yellow, changes;
 };
+
+/* The board every request reads: loaded by one thread at a time, refreshed every second by the
+ * refresher while the screen is used, freed by whoever lets go of it last. */
+struct shared_board {
+    struct board b;
+    int refs;
+    int64_t at_ms;
+};
+
+#define BOARD_REFRESH_MS 1000
+#define BOARD_IDLE_MS 60000 /* no request for this long: the refresher rests */
 
 struct screen {
     struct screen_options o;
@@ -59,7 +69,14 @@ struct screen {
     pthread_mutex_t lock; /* stats, cache, lights */
     struct screen_stats stats;
     struct cached cache[CACHE_SLOTS];
-    struct lights lights[8];
+    /* the shared board (board_lock), its loader and the refresher thread */
+    pthread_mutex_t board_lock;
+    pthread_cond_t board_loaded;
+    struct shared_board *board;
+    bool loading;
+    int64_t asked_ms;
+    pthread_t refresher;
+    bool refresher_started;
 };
 
 static void
@@ -444,6 +461,154 @@ storage_error(struct req *q, int rc)
     return send_error(q->c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "the store cannot be read now");
 }
 
+/* ---- answers kept a few seconds ---- */
+
+/* A cached answer for this key, younger than max_age_ms: a malloc'd copy, or NULL. */
+static char *
+cache_get(screen_t *s, const char *key, int64_t now, int64_t max_age_ms)
+{
+    char *text = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < CACHE_SLOTS && !text; i++)
+        if (s->cache[i].text && strcmp(s->cache[i].key, key) == 0 &&
+            now - s->cache[i].at_ms < max_age_ms)
+            text = xstrdup(s->cache[i].text);
+    pthread_mutex_unlock(&s->lock);
+    return text;
+}
+
+static void
+cache_put(screen_t *s, const char *key, int64_t now, const char *text)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t slot = 0;
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        if (!s->cache[i].text || strcmp(s->cache[i].key, key) == 0) {
+            slot = i;
+            break;
+        }
+        if (s->cache[i].at_ms < s->cache[slot].at_ms)
+            slot = i;
+    }
+    free(s->cache[slot].text);
+    snprintf(s->cache[slot].key, sizeof s->cache[slot].key, "%s", key);
+    s->cache[slot].at_ms = now;
+    s->cache[slot].text = xstrdup(text);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static enum MHD_Result
+send_cached(struct req *q, const char *key, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    cache_put(q->s, key, q->now, text);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    return send_response(q->c, MHD_HTTP_OK, r, "application/json; charset=utf-8", false);
+}
+
+static bool
+from_cache(struct req *q, const char *key, int64_t max_age_ms, enum MHD_Result *sent)
+{
+    char *text = cache_get(q->s, key, q->now, max_age_ms);
+    if (!text)
+        return false;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    *sent = send_response(q->c, MHD_HTTP_OK, r, "application/json; charset=utf-8", false);
+    return true;
+}
+
+/* ---- the shared board ---- */
+
+static void
+board_drop(struct shared_board *sb)
+{
+    if (sb && --sb->refs == 0) {
+        board_fini(&sb->b);
+        free(sb);
+    }
+}
+
+/* Loads a board and puts it in force; called without board_lock held. */
+static int
+board_reload(screen_t *s)
+{
+    struct shared_board *sb = xcalloc(1, sizeof *sb);
+    sb->refs = 1; /* the screen's own */
+    sb->at_ms = timestamp_now_ms();
+    store_txn_t *t = NULL;
+    int rc = store_read(s->store, &t);
+    if (rc == 0)
+        rc = board_load(t, s->o.calendar, &sb->b);
+    store_abort(&t);
+    if (rc != 0) {
+        free(sb);
+        return rc;
+    }
+    pthread_mutex_lock(&s->board_lock);
+    board_drop(s->board);
+    s->board = sb;
+    pthread_mutex_unlock(&s->board_lock);
+    return 0;
+}
+
+/* The board in force, at most about a second old; board_put lets go of it. */
+static int
+board_take(screen_t *s, struct shared_board **out)
+{
+    pthread_mutex_lock(&s->board_lock);
+    s->asked_ms = timestamp_now_ms();
+    while (!s->board) {
+        if (s->loading) {
+            pthread_cond_wait(&s->board_loaded, &s->board_lock);
+            continue;
+        }
+        s->loading = true; /* the first request loads it; the others wait for that one */
+        pthread_mutex_unlock(&s->board_lock);
+        int rc = board_reload(s);
+        pthread_mutex_lock(&s->board_lock);
+        s->loading = false;
+        pthread_cond_broadcast(&s->board_loaded);
+        if (rc != 0) {
+            pthread_mutex_unlock(&s->board_lock);
+            return rc;
+        }
+    }
+    s->board->refs++;
+    *out = s->board;
+    pthread_mutex_unlock(&s->board_lock);
+    return 0;
+}
+
+static void
+board_put(screen_t *s, struct shared_board **sb)
+{
+    pthread_mutex_lock(&s->board_lock);
+    board_drop(*sb);
+    pthread_mutex_unlock(&s->board_lock);
+    *sb = NULL;
+}
+
+/* Reloads the board every second while the screen is used, so no request waits for a load. */
+static void *
+refresh(void *arg)
+{
+    screen_t *s = arg;
+    while (!s->stopping) {
+        zclock_sleep(250);
+        int64_t now = timestamp_now_ms();
+        pthread_mutex_lock(&s->board_lock);
+        bool due = s->board && now - s->asked_ms < BOARD_IDLE_MS &&
+                   now - s->board->at_ms >= BOARD_REFRESH_MS;
+        pthread_mutex_unlock(&s->board_lock);
+        if (due && board_reload(s) != 0)
+            log_warn("screen: the board cannot be read now dir=%s", s->o.data);
+    }
+    return NULL;
+}
+
 /* ---- the API ---- */
 
 static enum MHD_Result
@@ -475,23 +640,31 @@ api_nodes(struct req *q)
     enum MHD_Result sent;
     if (check_args(q, none, &sent) != 0)
         return sent;
+    char key[256];
+    snprintf(key, sizeof key, "nodes %u %s", q->scope.root, q->scope.dept ? q->scope.dept : "");
+    if (from_cache(q, key, CACHE_NODES_MS, &sent))
+        return sent;
+    struct shared_board *sb = NULL;
     store_txn_t *t = NULL;
     struct view_node *rows = NULL;
     size_t n = 0;
-    int rc = store_read(q->s->store, &t);
+    int rc = board_take(q->s, &sb);
     if (rc == 0)
-        rc = view_nodes(t, &rows, &n);
+        rc = store_read(q->s->store, &t);
+    if (rc == 0)
+        rc = view_nodes(t, &sb->b, &q->scope, &rows, &n);
     store_abort(&t);
+    if (sb)
+        board_put(q->s, &sb);
     if (rc != 0)
         return storage_error(q, rc);
     struct view_names names = names_of(q->s);
     json_t *list = json_array();
     bool own = false;
-    for (size_t i = 0; i < n; i++)
-        if (view_node_in_scope(&q->scope, rows[i].node)) {
-            own |= rows[i].node == q->s->o.node;
-            json_array_append_new(list, view_node_json(&rows[i], &names, q->now));
-        }
+    for (size_t i = 0; i < n; i++) {
+        own |= rows[i].node == q->s->o.node;
+        json_array_append_new(list, view_node_json(&rows[i], &names, q->now));
+    }
     /* the node itself is always a row, even before anything was stored */
     if (!own && view_node_in_scope(&q->scope, q->s->o.node)) {
         struct view_node self = {.node = q->s->o.node};
@@ -500,9 +673,8 @@ api_nodes(struct req *q)
     free(rows);
     char here[NODE_LEN + 1];
     node_format(q->scope.root ? q->scope.root : q->s->o.node, here);
-    return send_json(
-        q->c, MHD_HTTP_OK,
-        json_pack("{s:s,s:o,s:o}", "node", here, "at", time_json(q->now), "nodes", list));
+    return send_cached(
+        q, key, json_pack("{s:s,s:o,s:o}", "node", here, "at", time_json(q->now), "nodes", list));
 }
 
 static int
@@ -514,16 +686,6 @@ newest_first(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-static int
-load_board(struct req *q, struct board *b)
-{
-    store_txn_t *t = NULL;
-    int rc = store_read(q->s->store, &t);
-    if (rc == 0)
-        rc = board_load(t, q->s->o.calendar, b);
-    store_abort(&t);
-    return rc;
-}
 
 static int
 day_arg(struct req *q, const char *name, int64_t *day, bool *has, enum MHD_Result *sent)
@@ -565,15 +727,15 @@ api_alerts(struct req *q)
         return send_error(q->c, MHD_HTTP_BAD_REQUEST, field, reason);
     if (f.dept && q->scope.dept && strcmp(f.dept, q->scope.dept) != 0)
         return send_error(q->c, MHD_HTTP_FORBIDDEN, "dept", "outside the operator's scope");
-    struct board b = {0};
-    int rc = load_board(q, &b);
+    struct shared_board *sb = NULL;
+    int rc = board_take(q->s, &sb);
     if (rc != 0)
         return storage_error(q, rc);
-    const struct alert **hits = xmalloc((b.n_alerts + 1) * sizeof *hits);
+    const struct alert **hits = xmalloc((sb->b.n_alerts + 1) * sizeof *hits);
     size_t n = 0;
     uint64_t red = 0, yellow = 0;
-    for (size_t i = 0; i < b.n_alerts; i++) {
-        const struct alert *a = &b.alerts[i];
+    for (size_t i = 0; i < sb->b.n_alerts; i++) {
+        const struct alert *a = &sb->b.alerts[i];
         if (!view_alert_in_scope(&q->scope, a) || !view_alert_matches(a, &f))
             continue;
         hits[n++] = a;
@@ -586,7 +748,7 @@ api_alerts(struct req *q)
     for (size_t i = (size_t)offset; i < n && i < (size_t)offset + (size_t)limit; i++)
         json_array_append_new(list, view_alert_json(hits[i], &names, q->now));
     free(hits);
-    board_fini(&b);
+    board_put(q->s, &sb);
     return send_json(q->c, MHD_HTTP_OK,
                      json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "total", (json_int_t)n, "offset",
                                (json_int_t)offset, "limit", (json_int_t)limit, "red",
@@ -614,17 +776,17 @@ api_alert(struct req *q, const char *id)
         return sent;
     if (!id_ok(id))
         return send_error(q->c, MHD_HTTP_BAD_REQUEST, "id", "not an alert id");
-    struct board b = {0};
-    int rc = load_board(q, &b);
+    struct shared_board *sb = NULL;
+    int rc = board_take(q->s, &sb);
     if (rc != 0)
         return storage_error(q, rc);
     const struct alert *a = NULL;
-    for (size_t i = 0; i < b.n_alerts && !a; i++)
-        if (strcmp(b.alerts[i].id, id) == 0)
-            a = &b.alerts[i];
+    for (size_t i = 0; i < sb->b.n_alerts && !a; i++)
+        if (strcmp(sb->b.alerts[i].id, id) == 0)
+            a = &sb->b.alerts[i];
     if (!a || !view_alert_in_scope(&q->scope, a)) {
         bool found = a != NULL;
-        board_fini(&b);
+        board_put(q->s, &sb);
         return found ? send_error(q->c, MHD_HTTP_FORBIDDEN, "id", "outside the operator's scope")
                      : send_error(q->c, MHD_HTTP_NOT_FOUND, "id", "no such alert here");
     }
@@ -636,14 +798,14 @@ api_alert(struct req *q, const char *id)
         rc = view_case_events(t, node_number(a->node), a->subject, events);
     store_abort(&t);
     json_t *sup = json_null();
-    for (size_t i = 0; i < b.n_cases; i++)
-        if (a->supervision[0] && strcmp(b.cases[i].id, a->supervision) == 0) {
+    for (size_t i = 0; i < sb->b.n_cases; i++)
+        if (a->supervision[0] && strcmp(sb->b.cases[i].id, a->supervision) == 0) {
             json_decref(sup);
-            sup = view_supervision_json(&b.cases[i], &names, q->now);
+            sup = view_supervision_json(&sb->b.cases[i], &names, q->now);
         }
     json_t *o = json_pack("{s:o,s:o,s:o}", "alert", view_alert_json(a, &names, q->now), "events",
                           events, "supervision", sup);
-    board_fini(&b);
+    board_put(q->s, &sb);
     if (rc != 0) {
         json_decref(o);
         return storage_error(q, rc);
@@ -661,14 +823,14 @@ api_case(struct req *q, const char *id)
         return sent;
     if (!id_ok(id))
         return send_error(q->c, MHD_HTTP_BAD_REQUEST, "id", "not a case id");
-    struct board b = {0};
-    int rc = load_board(q, &b);
+    struct shared_board *sb = NULL;
+    int rc = board_take(q->s, &sb);
     if (rc != 0)
         return storage_error(q, rc);
     struct view_names names = names_of(q->s);
     json_t *alerts = json_array();
-    for (size_t i = 0; i < b.n_alerts; i++) {
-        const struct alert *a = &b.alerts[i];
+    for (size_t i = 0; i < sb->b.n_alerts; i++) {
+        const struct alert *a = &sb->b.alerts[i];
         if (strcmp(a->subject_kind, "case") != 0 || strcmp(a->subject, id) != 0 ||
             !view_alert_in_scope(&q->scope, a) || node_valid(a->node, 6) != 0)
             continue;
@@ -678,7 +840,7 @@ api_case(struct req *q, const char *id)
             node = node_number(a->node); /* the node of the case's first alert */
         json_array_append_new(alerts, view_alert_json(a, &names, q->now));
     }
-    board_fini(&b);
+    board_put(q->s, &sb);
     if (!node && !q->scope.root)
         node = q->s->o.node; /* a case without alerts: this node's own */
     if (!node) {
@@ -719,14 +881,14 @@ api_supervision(struct req *q)
     if (state && strcmp(state, "open") && strcmp(state, "reported") && strcmp(state, "closed") &&
         strcmp(state, "overdue"))
         return send_error(q->c, MHD_HTTP_BAD_REQUEST, "state", "open, reported, closed or overdue");
-    struct board b = {0};
-    int rc = load_board(q, &b);
+    struct shared_board *sb = NULL;
+    int rc = board_take(q->s, &sb);
     if (rc != 0)
         return storage_error(q, rc);
     struct view_names names = names_of(q->s);
     json_t *list = json_array();
-    for (size_t i = 0; i < b.n_cases; i++) {
-        const struct supervision *c = &b.cases[i];
+    for (size_t i = 0; i < sb->b.n_cases; i++) {
+        const struct supervision *c = &sb->b.cases[i];
         /* a case concerns the office that opened it and the department it targets */
         bool in =
             node_valid(c->target_node, 6) == 0 &&
@@ -738,66 +900,10 @@ api_supervision(struct req *q)
             continue;
         json_array_append_new(list, view_supervision_json(c, &names, q->now));
     }
-    board_fini(&b);
+    board_put(q->s, &sb);
     return send_json(q->c, MHD_HTTP_OK, json_pack("{s:o}", "cases", list));
 }
 
-/* A cached answer for this key, younger than CACHE_MS: a malloc'd copy, or NULL. */
-static char *
-cache_get(screen_t *s, const char *key, int64_t now)
-{
-    char *text = NULL;
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < CACHE_SLOTS && !text; i++)
-        if (s->cache[i].text && strcmp(s->cache[i].key, key) == 0 &&
-            now - s->cache[i].at_ms < CACHE_MS)
-            text = xstrdup(s->cache[i].text);
-    pthread_mutex_unlock(&s->lock);
-    return text;
-}
-
-static void
-cache_put(screen_t *s, const char *key, int64_t now, const char *text)
-{
-    pthread_mutex_lock(&s->lock);
-    size_t slot = 0;
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        if (!s->cache[i].text || strcmp(s->cache[i].key, key) == 0) {
-            slot = i;
-            break;
-        }
-        if (s->cache[i].at_ms < s->cache[slot].at_ms)
-            slot = i;
-    }
-    free(s->cache[slot].text);
-    snprintf(s->cache[slot].key, sizeof s->cache[slot].key, "%s", key);
-    s->cache[slot].at_ms = now;
-    s->cache[slot].text = xstrdup(text);
-    pthread_mutex_unlock(&s->lock);
-}
-
-static enum MHD_Result
-send_cached(struct req *q, const char *key, json_t *o)
-{
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    cache_put(q->s, key, q->now, text);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    return send_response(q->c, MHD_HTTP_OK, r, "application/json; charset=utf-8", false);
-}
-
-static bool
-from_cache(struct req *q, const char *key, enum MHD_Result *sent)
-{
-    char *text = cache_get(q->s, key, q->now);
-    if (!text)
-        return false;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    *sent = send_response(q->c, MHD_HTTP_OK, r, "application/json; charset=utf-8", false);
-    return true;
-}
 
 static enum MHD_Result
 api_patrols(struct req *q)
@@ -809,7 +915,7 @@ api_patrols(struct req *q)
         return sent;
     char key[256];
     snprintf(key, sizeof key, "patrols %s %u", period, q->scope.root);
-    if (from_cache(q, key, &sent))
+    if (from_cache(q, key, CACHE_MS, &sent))
         return sent;
     if (!q->s->o.calendar)
         return send_error(q->c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
@@ -861,7 +967,7 @@ api_scores(struct req *q)
     char key[256];
     snprintf(key, sizeof key, "scores %s %s %u %s", period, by, q->scope.root,
              q->scope.dept ? q->scope.dept : "");
-    if (from_cache(q, key, &sent))
+    if (from_cache(q, key, CACHE_MS, &sent))
         return sent;
     int64_t first, after;
     if (calendar_parse_month(period, &first, &after) != 0)
@@ -893,7 +999,7 @@ api_trends(struct req *q)
     char key[256];
     snprintf(key, sizeof key, "trends %s %ld %u %s", to, months, q->scope.root,
              q->scope.dept ? q->scope.dept : "");
-    if (from_cache(q, key, &sent))
+    if (from_cache(q, key, CACHE_MS, &sent))
         return sent;
     json_t *o = NULL;
     int rc = view_trends(q->s->store, to, (int)months, &q->scope, &o);
@@ -904,47 +1010,25 @@ api_trends(struct req *q)
 
 /* ---- the live stream ---- */
 
-/* The standing department lights in scope and the sum of their changes, at most a second old. */
+/* The standing department lights in scope and the sum of their changes, from the shared board. */
 static int
-lights_now(screen_t *s, const struct view_scope *scope, int64_t now, struct lights *out)
+lights_now(screen_t *s, const struct view_scope *scope, struct lights *out)
 {
-    char key[96];
-    snprintf(key, sizeof key, "%u %s", scope->root, scope->dept ? scope->dept : "");
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < sizeof s->lights / sizeof s->lights[0]; i++)
-        if (strcmp(s->lights[i].scope, key) == 0 && now - s->lights[i].at_ms < 1000) {
-            *out = s->lights[i];
-            pthread_mutex_unlock(&s->lock);
-            return 0;
-        }
-    pthread_mutex_unlock(&s->lock);
-    store_txn_t *t = NULL;
-    struct board b = {0};
-    int rc = store_read(s->store, &t);
-    if (rc == 0)
-        rc = board_load(t, NULL, &b);
-    store_abort(&t);
+    struct shared_board *sb = NULL;
+    int rc = board_take(s, &sb);
     if (rc != 0)
         return rc;
-    struct lights l = {.at_ms = now};
-    snprintf(l.scope, sizeof l.scope, "%s", key);
-    for (size_t i = 0; i < b.n_alerts; i++) {
-        const struct alert *a = &b.alerts[i];
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < sb->b.n_alerts; i++) {
+        const struct alert *a = &sb->b.alerts[i];
         if (!view_alert_in_scope(scope, a))
             continue;
-        l.changes += alert_changes(a);
-        if ((a->state == ALERT_OPEN || a->state == ALERT_RESPONDED) && alert_is_department(a->rule))
-            *(a->light == ALERT_RED ? &l.red : &l.yellow) += 1;
+        out->changes += alert_changes(a);
+        if ((a->state == ALERT_OPEN || a->state == ALERT_RESPONDED) &&
+            alert_is_department(a->rule))
+            *(a->light == ALERT_RED ? &out->red : &out->yellow) += 1;
     }
-    board_fini(&b);
-    pthread_mutex_lock(&s->lock);
-    size_t slot = 0;
-    for (size_t i = 0; i < sizeof s->lights / sizeof s->lights[0]; i++)
-        if (s->lights[i].at_ms < s->lights[slot].at_ms)
-            slot = i;
-    s->lights[slot] = l;
-    pthread_mutex_unlock(&s->lock);
-    *out = l;
+    board_put(s, &sb);
     return 0;
 }
 
@@ -970,7 +1054,7 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         if (!signin_session_find(st->s->sessions, st->token, now, &ss))
             return MHD_CONTENT_READER_END_OF_STREAM; /* signed out or ended */
         struct lights l;
-        if (lights_now(st->s, &st->scope, now, &l) == 0 &&
+        if (lights_now(st->s, &st->scope, &l) == 0 &&
             (!st->sent_once || l.changes != st->last_changes)) {
             char when[TIMESTAMP_TEXT_MAX];
             timestamp_format(now, when);
@@ -1252,6 +1336,8 @@ screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
     screen_t *s = xcalloc(1, sizeof *s);
     s->o = *o;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->board_lock, NULL);
+    pthread_cond_init(&s->board_loaded, NULL);
     struct store_options so = {.readonly = true};
     int rc = store_open(o->data, &so, &s->store);
     if (rc != 0) {
@@ -1282,6 +1368,7 @@ screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
         screen_destroy(&s);
         return NULL;
     }
+    s->refresher_started = pthread_create(&s->refresher, NULL, refresh, s) == 0;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : port;
     return s;
@@ -1296,11 +1383,16 @@ screen_destroy(screen_t **p)
     s->stopping = 1;
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    if (s->refresher_started)
+        pthread_join(s->refresher, NULL);
+    board_drop(s->board);
     signin_sessions_destroy(&s->sessions);
     store_close(&s->store);
     for (size_t i = 0; i < CACHE_SLOTS; i++)
         free(s->cache[i].text);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->board_lock);
+    pthread_cond_destroy(&s->board_loaded);
     free(s);
     *p = NULL;
 }

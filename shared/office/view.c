@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "node.h"
 #include "timestamp.h"
+#include "watch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,7 +220,8 @@ count_records(store_txn_t *t, struct rows *rs)
 }
 
 int
-view_nodes(store_txn_t *t, struct view_node **rows, size_t *n)
+view_nodes(store_txn_t *t, const struct board *board, const struct view_scope *scope,
+           struct view_node **rows, size_t *n)
 {
     struct rows rs = {0};
     *rows = NULL;
@@ -249,12 +251,17 @@ view_nodes(store_txn_t *t, struct view_node **rows, size_t *n)
         rc = crc;
     if (rc == 0)
         rc = count_records(t, &rs);
-    struct board b = {0};
-    if (rc == 0)
-        rc = board_load(t, NULL, &b);
-    for (size_t i = 0; rc == 0 && i < b.n_alerts; i++) {
-        const struct alert *a = &b.alerts[i];
+    struct board own = {0};
+    const struct board *b = board ? board : &own;
+    if (rc == 0 && !board)
+        rc = board_load(t, NULL, &own);
+    for (size_t i = 0; rc == 0 && i < b->n_alerts; i++) {
+        const struct alert *a = &b->alerts[i];
         if (node_valid(a->node, strlen(a->node)) != 0)
+            continue;
+        /* a department's operator sees the node alarms, and their department's lights only */
+        if (alert_is_department(a->rule) ? !view_alert_in_scope(scope, a)
+                                         : !view_node_in_scope(scope, node_number(a->node)))
             continue;
         struct view_node *r = row_of(&rs, node_number(a->node));
         bool stands = a->state == ALERT_OPEN || a->state == ALERT_RESPONDED;
@@ -275,13 +282,18 @@ view_nodes(store_txn_t *t, struct view_node **rows, size_t *n)
             r->alarms[r->n_alarms++].light = a->light;
         }
     }
-    board_fini(&b);
+    board_fini(&own);
     if (rc == 0)
         rc = bundle_each_version(t, note_version, &rs);
     if (rc != 0) {
         free(rs.v);
         return rc;
     }
+    size_t kept = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        if (view_node_in_scope(scope, rs.v[i].node))
+            rs.v[kept++] = rs.v[i];
+    rs.n = kept;
     if (rs.n > 1)
         qsort(rs.v, rs.n, sizeof *rs.v, cmp_row);
     *rows = rs.v;
@@ -438,53 +450,93 @@ view_supervision_json(const struct supervision *s, const struct view_names *name
     return o;
 }
 
+/* Is the record one of case `case_id`? */
+static bool
+of_case(const void *rec, size_t len, const char *case_id)
+{
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    const char *cs;
+    size_t cl;
+    bool ours = wire_decode_one(rec, len, &r, &m) == 0 &&
+                wire_obj_get_bytes(m, "case", WIRE_STR, &cs, &cl) == 0 &&
+                cl == strlen(case_id) && memcmp(cs, case_id, cl) == 0;
+    wire_reader_destroy(&r);
+    return ours;
+}
+
+/* Appends {"seq", "record"} for a stored record, shown deleted or corrected as the province
+ * approved. */
+static void
+append_record(store_txn_t *t, uint32_t node, uint64_t seq, const void *rec, size_t len,
+              json_t *out)
+{
+    struct wire_buf change;
+    wire_buf_init(&change);
+    char ctype[32] = "", cid[EVENT_ID_MAX + 1];
+    bool changed = desk_change_of(t, node, seq, &change) == 0 &&
+                   event_record_peek(change.data, change.len, ctype, cid) == 0;
+    bool deleted = changed && strcmp(ctype, "record.delete") == 0;
+    char *text = deleted ? NULL : event_record_to_json(rec, len);
+    json_t *e = json_pack("{s:I,s:o}", "seq", (json_int_t)seq, "record",
+                          text ? json_loads(text, 0, NULL) : json_null());
+    free(text);
+    if (deleted) {
+        json_object_set_new(e, "deleted", json_true());
+    } else if (changed) {
+        char *ctext = event_record_to_json(change.data, change.len);
+        json_object_set_new(e, "corrected", ctext ? json_loads(ctext, 0, NULL) : json_null());
+        free(ctext);
+    }
+    wire_buf_fini(&change);
+    json_array_append_new(out, e);
+}
+
+struct indexed {
+    store_txn_t *t;
+    uint32_t node;
+    const char *case_id;
+    json_t *out;
+};
+
+static int
+take_indexed(void *arg, uint64_t seq)
+{
+    struct indexed *x = arg;
+    uint8_t k[12];
+    store_be32(k, x->node);
+    store_be64(k + 4, seq);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(x->t, STORE_EVENTS, k, 12, &v);
+    /* the index holds the collector's own records: another node's key is another record */
+    if (rc == 0 && of_case(v.data, v.len, x->case_id))
+        append_record(x->t, x->node, seq, v.data, v.len, x->out);
+    wire_buf_fini(&v);
+    return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
 int
 view_case_events(store_txn_t *t, uint32_t node, const char *case_id, json_t *out)
 {
+    /* a collector's own case: its rules pass indexed it */
+    struct indexed x = {t, node, case_id, out};
+    int rc = watch_case_records(t, case_id, take_indexed, &x);
+    if (rc != 0 || json_array_size(out) > 0)
+        return rc;
+    /* a tier above: the origin's records are read in order */
     uint8_t prefix[4];
     store_be32(prefix, node);
     store_cursor_t *c = NULL;
-    int rc = store_cursor_open(t, STORE_EVENTS, &c);
-    if (rc != 0)
+    if ((rc = store_cursor_open(t, STORE_EVENTS, &c)) != 0)
         return rc;
     struct wire_buf k, v;
     wire_buf_init(&k);
     wire_buf_init(&v);
-    size_t want = strlen(case_id);
     int crc = store_cursor_seek(c, prefix, sizeof prefix, &k, &v);
     while (crc == 0 && k.len == 12 && memcmp(k.data, prefix, 4) == 0) {
-        wire_reader_t *r = NULL;
-        const wire_obj_t *m;
-        const char *cs;
-        size_t cl;
-        bool ours = wire_decode_one(v.data, v.len, &r, &m) == 0 &&
-                    wire_obj_get_bytes(m, "case", WIRE_STR, &cs, &cl) == 0 && cl == want &&
-                    memcmp(cs, case_id, cl) == 0;
-        wire_reader_destroy(&r);
-        if (ours) {
-            uint64_t seq = store_from_be64(k.data + 4);
-            /* a record deleted or corrected with the province's approval is shown so */
-            struct wire_buf change;
-            wire_buf_init(&change);
-            char ctype[32] = "", cid[EVENT_ID_MAX + 1];
-            bool changed = desk_change_of(t, node, seq, &change) == 0 &&
-                           event_record_peek(change.data, change.len, ctype, cid) == 0;
-            bool deleted = changed && strcmp(ctype, "record.delete") == 0;
-            char *text = deleted ? NULL : event_record_to_json(v.data, v.len);
-            json_t *e = json_pack("{s:I,s:o}", "seq", (json_int_t)seq, "record",
-                                  text ? json_loads(text, 0, NULL) : json_null());
-            free(text);
-            if (deleted)
-                json_object_set_new(e, "deleted", json_true());
-            else if (changed) {
-                char *ctext = event_record_to_json(change.data, change.len);
-                json_object_set_new(e, "corrected",
-                                    ctext ? json_loads(ctext, 0, NULL) : json_null());
-                free(ctext);
-            }
-            wire_buf_fini(&change);
-            json_array_append_new(out, e);
-        }
+        if (of_case(v.data, v.len, case_id))
+            append_record(t, node, store_from_be64(k.data + 4), v.data, v.len, out);
         wire_buf_reset(&k);
         wire_buf_reset(&v);
         crc = store_cursor_next(c, &k, &v);

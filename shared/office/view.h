@@ -72,9 +72,12 @@ struct view_node {
     size_t n_alarms;
 };
 
-/* Every node the store knows, in code order; *rows is malloc'd, the caller frees it. */
-int view_nodes(store_txn_t *t, struct view_node **rows, size_t *n)
-    __attribute__((warn_unused_result));
+/* Every node the store knows in scope (NULL: all), in code order, its lights counted over the
+ * alerts in scope; *rows is malloc'd, the caller frees it. The alerts come from board (NULL: it is
+ * loaded from t), so a caller holding one does not load it twice. */
+struct board;
+int view_nodes(store_txn_t *t, const struct board *board, const struct view_scope *scope,
+               struct view_node **rows, size_t *n) __attribute__((warn_unused_result));
 
 /* {"node", "name", "parent", "depth", "records", "batch", "backlog", "lag_s", "skew_ms", "red",
  * "yellow", "catalog", "calendar", "coverage", "disk", "crl", "last_contact", "alarms"}. */

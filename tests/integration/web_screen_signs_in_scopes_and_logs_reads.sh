@@ -100,6 +100,17 @@ get "/api/v1/trends?to=2026-11&months=3" "$C" | jq -e '.months == ["2026-09", "2
 get "/api/v1/patrols?period=2026-11" "$C" | jq -e '.period == "2026-11" and (.offices | type == "array")' >/dev/null || fail "patrols: $(cat "$T/body")"
 get /api/v1/supervision "$C" | jq -e '.cases | type == "array"' >/dev/null || fail "supervision: $(cat "$T/body")"
 
+# the county's own screen finds the case's records through its rules pass's index
+web_config county_screen 510104 county
+start county_screen
+CURL=$(web_url county_screen)
+curl -s -o /dev/null -D "$T/cs.headers" "$("$JIANCHA" web login --url "$CURL" --node 510104 --operator zhao --key "$O/zhao.secret" 2>/dev/null)"
+CC=$(sed -n 's/^Set-Cookie: jiancha_session=\([0-9a-f]*\);.*/\1/p' "$T/cs.headers" | tr -d '\r')
+[ -n "$CC" ] || fail "the province's supervisor could not sign in to the county's screen: $(cat "$T/cs.headers")"
+curl -s -H "Cookie: jiancha_session=$CC" "$CURL/api/v1/alerts/$SWJ" | jq -e '.events | map(.record.id) == ["e1", "e2"]' >/dev/null ||
+    fail "the county's screen: $(curl -s -H "Cookie: jiancha_session=$CC" "$CURL/api/v1/alerts/$SWJ")"
+stop county_screen
+
 say "-- bad input is a 400 naming the parameter; the screen keeps serving"
 bad() { # PATH FIELD
     get "$1" "$C" >/dev/null

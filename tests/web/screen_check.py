@@ -42,6 +42,7 @@ import time
 from selenium import webdriver
 from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 ROUTES = ['overview', 'alerts', 'supervision', 'patrols', 'scores', 'trends']
@@ -107,6 +108,7 @@ def start_browser(profile):
         if os.path.exists(b):
             opts.binary_location = b
             break
+    opts.add_experimental_option('prefs', {'intl.accept_languages': 'zh-CN,zh'})
     driver_path = shutil.which('chromedriver') or '/usr/bin/chromedriver'
     drv = webdriver.Chrome(service=Service(driver_path), options=opts)
     drv.set_script_timeout(30)
@@ -227,6 +229,9 @@ class Screen:
     def shot(self, name):
         path = os.path.join(self.out, name + '.png')
         try:
+            foot = self.drv.find_elements(By.TAG_NAME, 'footer')
+            if foot:   # no hover left on a tab or a row in the picture
+                ActionChains(self.drv).move_to_element(foot[0]).perform()
             self.drv.set_window_size(1440, 900)
             h = int(self.js('return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);') or 900)
             self.drv.set_window_size(1440, max(900, min(h, 16000)))
@@ -271,7 +276,12 @@ def check_unsigned(sc):
 
 def check_signin(sc, url):
     sc.drv.get(url)
-    sc.wait_route('overview')
+    try:
+        sc.wait_route('overview')
+    except CheckFailed as e:
+        if sc.on_signin_page():
+            raise CheckFailed(f'the sign-in link was refused: the sign-in page is shown at {sc.drv.current_url}')
+        raise CheckFailed(f'{e} (at {sc.drv.current_url}, title "{sc.drv.title}")')
     h = sc.js('return location.hash;')
     need(h in ('', '#', '#/', '#/overview') or h.startswith('#/overview'), f'landed on {h or "/"}, not the overview')
     me = sc.fetch_ok('/api/v1/me')
@@ -371,7 +381,7 @@ def check_alert(sc, alert_id, require_case, shot_name):
         need(ledger, f'{alert_id} has no ledger')
         need(events, f'{alert_id} shows no case events (case {a.get("case")})')
     sc.shot(shot_name)
-    return f'{len(ledger)} ledger entries, {len(events)} case events, case {a.get("case") or "none"}'
+    return f'ledger entries {len(ledger)}, case events {len(events)}, case {a.get("case") or "none"}'
 
 
 def check_live(sc, cmd):
