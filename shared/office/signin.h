@@ -5,7 +5,8 @@
  * request an operator makes to a node (access.h):
  *   {"type": "web.signin", "id": "signin-<32 hex>", "by": NAME, "node": "510000",
  *    "at": T, "until": T + 10 min}
- * as JSON text in the URL: BASE/signin?r=<base64url of the text>&s=<hex of the signature>.
+ * (times as RFC 3339 text) as JSON text in the URL:
+ * BASE/signin?r=<base64url of the text>&s=<hex of the signature>.
  * The screen checks it against the roster the node holds (signin_judge), hands it to the node,
  * whose intake judges it again, stores it in the audit log and answers a second use as a
  * duplicate; only then does it open a session. A session is a random token (the browser's
@@ -48,8 +49,9 @@ int signin_link_read(const char *r, const char *s, struct signin_request *out,
                      char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
 
 /* Judges a request at the screen of node `here` as of now: an operator of the roster signed it,
- * its node is here, it has not ended (and does not start more than a minute ahead), and the
- * operator's scope and the node overlap. 0 with *op set; ERR_INVALID with why otherwise. */
+ * its node is here, it has not ended (and does not start more than a minute ahead), it lasts at
+ * most SIGNIN_LINK_MS (the node's intake allows no longer: access.h), and the operator's scope
+ * and the node overlap. 0 with *op set; ERR_INVALID with why otherwise. */
 int signin_judge(const struct signin_request *req, const roster_t *roster, uint32_t here,
                  int64_t now_ms, const struct roster_operator **op, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
