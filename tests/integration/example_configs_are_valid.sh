@@ -6,7 +6,8 @@
 
 R="$T/root"
 mkdir -p "$R/etc/jiancha/keys" "$R/etc/jiancha/children" "$R/var/lib/jiancha" "$R/usr/share/jiancha"
-cp "$SRC/config/catalog.json" "$SRC/config/cn-workdays.tsv" "$R/usr/share/jiancha/"
+cp "$SRC/config/catalog.json" "$SRC/config/cn-workdays.tsv" "$SRC/config/regions.tsv" "$R/usr/share/jiancha/"
+cp -r "$SRC/web/pages" "$R/usr/share/jiancha/web"
 n=0
 for f in "$SRC"/config/*.conf; do
     g="$T/$(basename "$f")"
@@ -17,15 +18,16 @@ for f in "$SRC"/config/*.conf; do
         node=$(basename "$key" .secret)
         "$JIANCHA" keys gen --node "$node" --out "$R/etc/jiancha/keys" >/dev/null
     done
-    case "$(head -n 20 "$f" | grep -m1 -E '^(collector|aggregator)$')" in
+    case "$(head -n 20 "$f" | grep -m1 -E '^(collector|aggregator|web)$')" in
     collector) exe=$COLLECTOR ;;
     aggregator) exe=$AGGREGATOR ;;
-    *) fail "$f: no collector or aggregator section" ;;
+    web) exe=$WEB ;;
+    *) fail "$f: no collector, aggregator or web section" ;;
     esac
     "$exe" --check-config -c "$g" >"$T/out" 2>&1 || fail "$f: $(cat "$T/out")"
     n=$((n + 1))
 done
-[ $n -ge 2 ] || fail "expected example configs in config/"
+[ $n -ge 3 ] || fail "expected example configs in config/"
 
 # the same configs with their files missing: each one named, with the config's line and key
 mv "$R/usr/share/jiancha/cn-workdays.tsv" "$T/"
