@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev liblmdb-dev lmdb-utils
       libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev scdoc jq curl faketime python3
       clang libclang-rt-14-dev # the fuzzers (tests/fuzz): clang with libFuzzer
-      chromium fonts-noto-cjk) # the last two render the monthly report to PNG
+      chromium fonts-noto-cjk    # render the monthly report to PNG
+      chromium-driver python3-selenium) # drive the centre's pages in the tests (tests/web)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -628,12 +628,12 @@ PAGES.overview = function (main) {
         const short = name => name.length >= 3 && /[区县市]$/.test(name) && !/自治[县州]$/.test(name) ? name.slice(0, -1) : name;
         const hatch = { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [3, 4], rotation: -Math.PI / 4, color: 'rgba(255,255,255,0.45)' };
         const hatchGrey = { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [2, 5], rotation: -Math.PI / 4, color: 'rgba(255,255,255,0.35)' };
-        const tile = (n, own) => {
+        const tile = (n, own, root) => {
             const s = nodeStatus(n);
             const color = s.grey ? COLORS.grey : COLORS[s.light];
             const full = nodeName(n.node, n.name);
             const item = {
-                name: own ? '本级' : short(full), full: full + (own ? '（本级）' : ''), value: 1, code: n.node,
+                name: own ? (root ? full + '本级' : '本级') : short(full), full: full + (own ? '（本级）' : ''), value: 1, code: n.node,
                 red: n.red || 0, yellow: n.yellow || 0, alarms: s.alarms, lag: n.lag_s, grey: s.grey,
                 itemStyle: { color: color },
                 label: { color: s.grey ? '#1f2d3d' : s.light === 'yellow' ? '#3b2600' : '#ffffff' }
@@ -645,7 +645,7 @@ PAGES.overview = function (main) {
             if (!e.kids.length) return tile(e.n, false);
             const s = nodeStatus(e.n);
             const sum = sums(e);
-            const children = [tile(e.n, true)].concat(e.kids.map(k => build(k, depth + 1)));
+            const children = [tile(e.n, true, depth === 0)].concat(e.kids.map(k => build(k, depth + 1)));
             return {
                 name: nodeName(e.n.node, e.n.name), full: nodeName(e.n.node, e.n.name) + '（含下级）', code: e.n.node,
                 red: sum.red, yellow: sum.yellow, parentTile: true,
