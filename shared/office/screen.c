@@ -624,13 +624,19 @@ api_me(struct req *q)
     node_format(q->s->o.node, here);
     const char *on = region_name(names.regions, q->op.node);
     const char *hn = region_name(names.regions, q->s->o.node);
-    return send_json(q->c, MHD_HTTP_OK,
-                     json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "operator", q->op.name,
-                               "role", roster_role_name(q->op.role), "office", office,
-                               "office_name", on ? json_string(on) : json_null(), "dept",
-                               q->op.dept[0] ? json_string(q->op.dept) : json_null(), "node", here,
-                               "node_name", hn ? json_string(hn) : json_null(), "expires",
-                               time_json(q->session.ends_ms), "now", time_json(q->now)));
+    const char *dn = q->op.dept[0] ? catalog_dept_name(names.catalog, q->op.dept) : NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "operator", json_string(q->op.name));
+    json_object_set_new(o, "role", json_string(roster_role_name(q->op.role)));
+    json_object_set_new(o, "office", json_string(office));
+    json_object_set_new(o, "office_name", on ? json_string(on) : json_null());
+    json_object_set_new(o, "dept", q->op.dept[0] ? json_string(q->op.dept) : json_null());
+    json_object_set_new(o, "dept_name", dn ? json_string(dn) : json_null());
+    json_object_set_new(o, "node", json_string(here));
+    json_object_set_new(o, "node_name", hn ? json_string(hn) : json_null());
+    json_object_set_new(o, "expires", time_json(q->session.ends_ms));
+    json_object_set_new(o, "now", time_json(q->now));
+    return send_json(q->c, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result
@@ -1059,10 +1065,10 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             char when[TIMESTAMP_TEXT_MAX];
             timestamp_format(now, when);
             int n = snprintf(buf, max,
-                             "event: lights\ndata: {\"red\":%llu,\"yellow\":%llu,\"changes\":%llu,"
+                             "%sevent: lights\ndata: {\"red\":%llu,\"yellow\":%llu,\"changes\":%llu,"
                              "\"at\":\"%s\"}\n\n",
-                             (unsigned long long)l.red, (unsigned long long)l.yellow,
-                             (unsigned long long)l.changes, when);
+                             st->sent_once ? "" : "retry: 3000\n", (unsigned long long)l.red,
+                             (unsigned long long)l.yellow, (unsigned long long)l.changes, when);
             if (n <= 0 || (size_t)n >= max)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             st->sent_once = true;

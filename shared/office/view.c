@@ -425,6 +425,12 @@ view_alert_json(const struct alert *a, const struct view_names *names, int64_t n
                             ? node_name(names, node_number(a->node))
                             : json_null());
     json_object_set_new(o, "dept_name", dept_name(names, a->dept));
+    const struct catalog_item *it =
+        names && names->catalog && a->item[0] ? catalog_find(names->catalog, a->item) : NULL;
+    json_object_set_new(o, "item_name", it ? json_string(it->name) : json_null());
+    /* the subject under one name too, whatever its kind ("case", "item", "complaint" ...) */
+    json_object_set_new(o, "subject_kind", json_string(a->subject_kind));
+    json_object_set_new(o, "subject", json_string(a->subject));
     json_object_set_new(o, "handling", json_string(view_handling_name(a)));
     json_t *left = workdays_left(names ? names->calendar : NULL, a->answer_due_ms, now_ms);
     if (left)
@@ -442,6 +448,14 @@ view_supervision_json(const struct supervision *s, const struct view_names *name
                           time_or_null(s->opened_ms), "due", time_or_null(s->due_ms), "extended_wd",
                           (json_int_t)s->extended_wd, "reported_at", time_or_null(s->reported_ms),
                           "closed_at", time_or_null(s->closed_ms), "alert", s->alert);
+    json_object_set_new(o, "office_name",
+                        node_valid(s->node, strlen(s->node)) == 0
+                            ? node_name(names, node_number(s->node))
+                            : json_null());
+    json_object_set_new(o, "target_node_name",
+                        node_valid(s->target_node, strlen(s->target_node)) == 0
+                            ? node_name(names, node_number(s->target_node))
+                            : json_null());
     json_t *left = s->reported_ms || s->closed_ms
                        ? NULL
                        : workdays_left(names ? names->calendar : NULL, s->due_ms, now_ms);

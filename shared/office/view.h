@@ -98,12 +98,14 @@ int view_alert_filter_check(const struct view_alert_filter *f, char field[64], c
     __attribute__((warn_unused_result));
 bool view_alert_matches(const struct alert *a, const struct view_alert_filter *f);
 
-/* The alert (alert_to_json's fields) with rule_name, node_name, dept_name and, with a calendar
- * and an answer deadline, answer_wd_left: working days from today to the deadline's last day (0
- * on it, negative once missed). */
+/* The alert (alert_to_json's fields) with rule_name, node_name, dept_name, item_name, the subject
+ * under one name (subject_kind, subject), its handling in Chinese and, with a calendar and an
+ * answer deadline, answer_wd_left: working days from today to the deadline's last day (0 on it,
+ * negative once missed). */
 json_t *view_alert_json(const struct alert *a, const struct view_names *names, int64_t now_ms);
 
-/* A supervision case with its state and, with a calendar, wd_left before its reply is due. */
+/* A supervision case with its state, office_name, target_node_name, dept_name and, with a
+ * calendar, wd_left before its reply is due. */
 json_t *view_supervision_json(const struct supervision *s, const struct view_names *names,
                               int64_t now_ms);
 
