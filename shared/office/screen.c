@@ -1,8 +1,7 @@
 /* screen: the centre's screen over HTTP. See screen.h and docs/api.md. */
 #include "screen.h"
 
-#include "alert.h"
-#include "board.h"
+#include "api.h"
 #include "bundle.h"
 #include "log.h"
 #include "mem.h"
@@ -28,36 +27,18 @@
 #include <unistd.h>
 
 #define COOKIE "jiancha_session"
-#define ARGS_MAX 16
-#define ARG_VALUE_MAX 128
-#define ALERTS_LIMIT_MAX 1000
+#define SNAPSHOT_REFRESH_MS 1000 /* the alert queue on the screen is at most about this old */
 #define INTAKE_TIMEOUT_MS 5000
 #define STREAM_TICK_MS 250
 #define STREAM_KEEPALIVE_MS 15000
-#define CACHE_MS 5000      /* reports and trends: figures at most this old */
-#define CACHE_NODES_MS 2000 /* the tree: counting every record held takes a while */
 #define CACHE_SLOTS 32
 
+/* An API answer kept for others of the same scope asking the same, while the API allows. */
 struct cached {
-    char key[256];
-    int64_t at_ms;
+    char key[1200];
+    int64_t at_ms, ends_ms;
     char *text;
 };
-
-struct lights {
-    uint64_t red, yellow, changes;
-};
-
-/* The board every request reads: loaded by one thread at a time, refreshed every second by the
- * refresher while the screen is used, freed by whoever lets go of it last. */
-struct shared_board {
-    struct board b;
-    int refs;
-    int64_t at_ms;
-};
-
-#define BOARD_REFRESH_MS 1000
-#define BOARD_IDLE_MS 60000 /* no request for this long: the refresher rests */
 
 struct screen {
     struct screen_options o;
@@ -66,17 +47,10 @@ struct screen {
     signin_sessions_t *sessions;
     int port;
     volatile int stopping;
-    pthread_mutex_t lock; /* stats, cache, lights */
+    pthread_mutex_t lock; /* stats, cache */
     struct screen_stats stats;
     struct cached cache[CACHE_SLOTS];
-    /* the shared board (board_lock), its loader and the refresher thread */
-    pthread_mutex_t board_lock;
-    pthread_cond_t board_loaded;
-    struct shared_board *board;
-    bool loading;
-    int64_t asked_ms;
-    pthread_t refresher;
-    bool refresher_started;
+    snapshot_t *snapshot; /* the board every request reads */
 };
 
 static void
@@ -239,10 +213,6 @@ deliver(screen_t *s, const char *body, const char *auth, char why[ERR_WHY_MAX])
 
 /* ---- requests ---- */
 
-struct arg {
-    const char *key, *value;
-};
-
 struct req {
     screen_t *s;
     struct MHD_Connection *c;
@@ -250,9 +220,8 @@ struct req {
     struct roster_operator op;
     struct view_scope scope;
     char dept[EVENT_ID_MAX + 1];
-    struct arg args[ARGS_MAX];
+    struct api_arg args[API_ARGS_MAX + 1]; /* one more: too many is said by the API */
     size_t n_args;
-    bool too_many, too_long;
     int64_t now;
 };
 
@@ -261,54 +230,10 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 {
     (void)kind;
     struct req *q = cls;
-    if (q->n_args == ARGS_MAX) {
-        q->too_many = true;
+    if (q->n_args == API_ARGS_MAX + 1)
         return MHD_NO;
-    }
-    if (value && strlen(value) > ARG_VALUE_MAX)
-        q->too_long = true;
-    q->args[q->n_args++] = (struct arg){key, value ? value : ""};
+    q->args[q->n_args++] = (struct api_arg){key, value ? value : ""};
     return MHD_YES;
-}
-
-static const char *
-arg(const struct req *q, const char *key)
-{
-    for (size_t i = 0; i < q->n_args; i++)
-        if (strcmp(q->args[i].key, key) == 0)
-            return q->args[i].value[0] ? q->args[i].value : NULL;
-    return NULL;
-}
-
-/* 0, or the 400 already sent: a parameter the route does not take, repeated, or too long. */
-static int
-check_args(struct req *q, const char *const *allowed, enum MHD_Result *sent)
-{
-    if (q->too_many) {
-        *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, NULL, "too many parameters");
-        return -1;
-    }
-    for (size_t i = 0; i < q->n_args; i++) {
-        bool known = false;
-        for (const char *const *a = allowed; *a && !known; a++)
-            known = strcmp(*a, q->args[i].key) == 0;
-        char reason[160];
-        if (!known) {
-            snprintf(reason, sizeof reason, "not a parameter of this path");
-            *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, q->args[i].key, reason);
-            return -1;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(q->args[j].key, q->args[i].key) == 0) {
-                *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, q->args[i].key, "given twice");
-                return -1;
-            }
-        if (strlen(q->args[i].value) > ARG_VALUE_MAX) {
-            *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, q->args[i].key, "too long");
-            return -1;
-        }
-    }
-    return 0;
 }
 
 /* The text of what was read, for the log: the path and its parameters. */
@@ -378,107 +303,23 @@ load_operator(struct req *q)
     return true;
 }
 
-static struct view_names
-names_of(const screen_t *s)
-{
-    return (struct view_names){s->o.regions, s->o.catalog, s->o.calendar};
-}
-
-static json_t *
-time_json(int64_t ms)
-{
-    char when[TIMESTAMP_TEXT_MAX];
-    timestamp_format(ms, when);
-    return json_string(when);
-}
-
-/* A node parameter: NULL when absent; a 400 or 403 is sent for a bad or out-of-scope one. */
-static int
-node_arg(struct req *q, const char *name, uint32_t *node, enum MHD_Result *sent)
-{
-    const char *v = arg(q, name);
-    *node = 0;
-    if (!v)
-        return 0;
-    if (node_valid(v, strlen(v)) != 0) {
-        *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, name, "a six-digit division code");
-        return -1;
-    }
-    *node = node_number(v);
-    if (!view_node_in_scope(&q->scope, *node)) {
-        *sent = send_error(q->c, MHD_HTTP_FORBIDDEN, name, "outside the operator's scope");
-        return -1;
-    }
-    return 0;
-}
-
-/* A month parameter (default: this month). */
-static int
-month_arg(struct req *q, const char *name, char out[8], enum MHD_Result *sent)
-{
-    const char *v = arg(q, name);
-    int64_t f, n;
-    if (!v) {
-        int y;
-        unsigned m, d;
-        timestamp_civil_from_days(calendar_day_of(q->now), &y, &m, &d);
-        snprintf(out, 8, "%04d-%02u", y, m);
-        return 0;
-    }
-    if (strlen(v) != 7 || calendar_parse_month(v, &f, &n) != 0) {
-        *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, name, "a month, YYYY-MM");
-        return -1;
-    }
-    memcpy(out, v, 8);
-    return 0;
-}
-
-static int
-count_arg(struct req *q, const char *name, long def, long min, long max, long *out,
-          enum MHD_Result *sent)
-{
-    const char *v = arg(q, name);
-    *out = def;
-    if (!v)
-        return 0;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < min || n > max) {
-        char reason[96];
-        snprintf(reason, sizeof reason, "a whole number from %ld to %ld", min, max);
-        *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, name, reason);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
-static enum MHD_Result
-storage_error(struct req *q, int rc)
-{
-    log_warn("screen: store read failed dir=%s: %s", q->s->o.data, err_str(rc));
-    return send_error(q->c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "the store cannot be read now");
-}
-
 /* ---- answers kept a few seconds ---- */
 
-/* A cached answer for this key, younger than max_age_ms: a malloc'd copy, or NULL. */
+/* The answer kept for this key, if it has not ended: a malloc'd copy, or NULL. */
 static char *
-cache_get(screen_t *s, const char *key, int64_t now, int64_t max_age_ms)
+cache_get(screen_t *s, const char *key, int64_t now)
 {
     char *text = NULL;
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < CACHE_SLOTS && !text; i++)
-        if (s->cache[i].text && strcmp(s->cache[i].key, key) == 0 &&
-            now - s->cache[i].at_ms < max_age_ms)
+        if (s->cache[i].text && now < s->cache[i].ends_ms && strcmp(s->cache[i].key, key) == 0)
             text = xstrdup(s->cache[i].text);
     pthread_mutex_unlock(&s->lock);
     return text;
 }
 
 static void
-cache_put(screen_t *s, const char *key, int64_t now, const char *text)
+cache_put(screen_t *s, const char *key, int64_t now, int64_t max_age_ms, const char *text)
 {
     pthread_mutex_lock(&s->lock);
     size_t slot = 0;
@@ -493,550 +334,12 @@ cache_put(screen_t *s, const char *key, int64_t now, const char *text)
     free(s->cache[slot].text);
     snprintf(s->cache[slot].key, sizeof s->cache[slot].key, "%s", key);
     s->cache[slot].at_ms = now;
+    s->cache[slot].ends_ms = now + max_age_ms;
     s->cache[slot].text = xstrdup(text);
     pthread_mutex_unlock(&s->lock);
 }
 
-static enum MHD_Result
-send_cached(struct req *q, const char *key, json_t *o)
-{
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    cache_put(q->s, key, q->now, text);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    return send_response(q->c, MHD_HTTP_OK, r, "application/json; charset=utf-8", false);
-}
-
-static bool
-from_cache(struct req *q, const char *key, int64_t max_age_ms, enum MHD_Result *sent)
-{
-    char *text = cache_get(q->s, key, q->now, max_age_ms);
-    if (!text)
-        return false;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    *sent = send_response(q->c, MHD_HTTP_OK, r, "application/json; charset=utf-8", false);
-    return true;
-}
-
-/* ---- the shared board ---- */
-
-static void
-board_drop(struct shared_board *sb)
-{
-    if (sb && --sb->refs == 0) {
-        board_fini(&sb->b);
-        free(sb);
-    }
-}
-
-/* Loads a board and puts it in force; called without board_lock held. */
-static int
-board_reload(screen_t *s)
-{
-    struct shared_board *sb = xcalloc(1, sizeof *sb);
-    sb->refs = 1; /* the screen's own */
-    sb->at_ms = timestamp_now_ms();
-    store_txn_t *t = NULL;
-    int rc = store_read(s->store, &t);
-    if (rc == 0)
-        rc = board_load(t, s->o.calendar, &sb->b);
-    store_abort(&t);
-    if (rc != 0) {
-        free(sb);
-        return rc;
-    }
-    pthread_mutex_lock(&s->board_lock);
-    board_drop(s->board);
-    s->board = sb;
-    pthread_mutex_unlock(&s->board_lock);
-    return 0;
-}
-
-/* The board in force, at most about a second old; board_put lets go of it. */
-static int
-board_take(screen_t *s, struct shared_board **out)
-{
-    pthread_mutex_lock(&s->board_lock);
-    s->asked_ms = timestamp_now_ms();
-    while (!s->board) {
-        if (s->loading) {
-            pthread_cond_wait(&s->board_loaded, &s->board_lock);
-            continue;
-        }
-        s->loading = true; /* the first request loads it; the others wait for that one */
-        pthread_mutex_unlock(&s->board_lock);
-        int rc = board_reload(s);
-        pthread_mutex_lock(&s->board_lock);
-        s->loading = false;
-        pthread_cond_broadcast(&s->board_loaded);
-        if (rc != 0) {
-            pthread_mutex_unlock(&s->board_lock);
-            return rc;
-        }
-    }
-    s->board->refs++;
-    *out = s->board;
-    pthread_mutex_unlock(&s->board_lock);
-    return 0;
-}
-
-static void
-board_put(screen_t *s, struct shared_board **sb)
-{
-    pthread_mutex_lock(&s->board_lock);
-    board_drop(*sb);
-    pthread_mutex_unlock(&s->board_lock);
-    *sb = NULL;
-}
-
-/* Reloads the board every second while the screen is used, so no request waits for a load. */
-static void *
-refresh(void *arg)
-{
-    screen_t *s = arg;
-    while (!s->stopping) {
-        zclock_sleep(250);
-        int64_t now = timestamp_now_ms();
-        pthread_mutex_lock(&s->board_lock);
-        bool due = s->board && now - s->asked_ms < BOARD_IDLE_MS &&
-                   now - s->board->at_ms >= BOARD_REFRESH_MS;
-        pthread_mutex_unlock(&s->board_lock);
-        if (due && board_reload(s) != 0)
-            log_warn("screen: the board cannot be read now dir=%s", s->o.data);
-    }
-    return NULL;
-}
-
-/* ---- the API ---- */
-
-static enum MHD_Result
-api_me(struct req *q)
-{
-    static const char *const none[] = {NULL};
-    enum MHD_Result sent;
-    if (check_args(q, none, &sent) != 0)
-        return sent;
-    struct view_names names = names_of(q->s);
-    char office[NODE_LEN + 1], here[NODE_LEN + 1];
-    node_format(q->op.node, office);
-    node_format(q->s->o.node, here);
-    const char *on = region_name(names.regions, q->op.node);
-    const char *hn = region_name(names.regions, q->s->o.node);
-    const char *dn = q->op.dept[0] ? catalog_dept_name(names.catalog, q->op.dept) : NULL;
-    json_t *o = json_object();
-    json_object_set_new(o, "operator", json_string(q->op.name));
-    json_object_set_new(o, "role", json_string(roster_role_name(q->op.role)));
-    json_object_set_new(o, "office", json_string(office));
-    json_object_set_new(o, "office_name", on ? json_string(on) : json_null());
-    json_object_set_new(o, "dept", q->op.dept[0] ? json_string(q->op.dept) : json_null());
-    json_object_set_new(o, "dept_name", dn ? json_string(dn) : json_null());
-    json_object_set_new(o, "node", json_string(here));
-    json_object_set_new(o, "node_name", hn ? json_string(hn) : json_null());
-    json_object_set_new(o, "expires", time_json(q->session.ends_ms));
-    json_object_set_new(o, "now", time_json(q->now));
-    return send_json(q->c, MHD_HTTP_OK, o);
-}
-
-static enum MHD_Result
-api_nodes(struct req *q)
-{
-    static const char *const none[] = {NULL};
-    enum MHD_Result sent;
-    if (check_args(q, none, &sent) != 0)
-        return sent;
-    char key[256];
-    snprintf(key, sizeof key, "nodes %u %s", q->scope.root, q->scope.dept ? q->scope.dept : "");
-    if (from_cache(q, key, CACHE_NODES_MS, &sent))
-        return sent;
-    struct shared_board *sb = NULL;
-    store_txn_t *t = NULL;
-    struct view_node *rows = NULL;
-    size_t n = 0;
-    int rc = board_take(q->s, &sb);
-    if (rc == 0)
-        rc = store_read(q->s->store, &t);
-    if (rc == 0)
-        rc = view_nodes(t, &sb->b, &q->scope, &rows, &n);
-    store_abort(&t);
-    if (sb)
-        board_put(q->s, &sb);
-    if (rc != 0)
-        return storage_error(q, rc);
-    struct view_names names = names_of(q->s);
-    json_t *list = json_array();
-    bool own = false;
-    for (size_t i = 0; i < n; i++) {
-        own |= rows[i].node == q->s->o.node;
-        json_array_append_new(list, view_node_json(&rows[i], &names, q->now));
-    }
-    /* the node itself is always a row, even before anything was stored */
-    if (!own && view_node_in_scope(&q->scope, q->s->o.node)) {
-        struct view_node self = {.node = q->s->o.node};
-        json_array_insert_new(list, 0, view_node_json(&self, &names, q->now));
-    }
-    free(rows);
-    char here[NODE_LEN + 1];
-    node_format(q->scope.root ? q->scope.root : q->s->o.node, here);
-    return send_cached(
-        q, key, json_pack("{s:s,s:o,s:o}", "node", here, "at", time_json(q->now), "nodes", list));
-}
-
-static int
-newest_first(const void *a, const void *b)
-{
-    const struct alert *x = *(const struct alert *const *)a, *y = *(const struct alert *const *)b;
-    if (x->raised_ms != y->raised_ms)
-        return x->raised_ms > y->raised_ms ? -1 : 1;
-    return strcmp(x->id, y->id);
-}
-
-
-static int
-day_arg(struct req *q, const char *name, int64_t *day, bool *has, enum MHD_Result *sent)
-{
-    const char *v = arg(q, name);
-    *has = v != NULL;
-    if (v && (strlen(v) != 10 || calendar_parse_date(v, strlen(v), day) != 0)) {
-        *sent = send_error(q->c, MHD_HTTP_BAD_REQUEST, name, "a date, YYYY-MM-DD");
-        return -1;
-    }
-    return 0;
-}
-
-static enum MHD_Result
-api_alerts(struct req *q)
-{
-    static const char *const allowed[] = {"light", "rule", "article", "node",  "dept",   "state",
-                                          "queue", "from", "to",      "limit", "offset", NULL};
-    enum MHD_Result sent;
-    struct view_alert_filter f = {0};
-    uint32_t node, queue;
-    long limit, offset;
-    if (check_args(q, allowed, &sent) != 0 || node_arg(q, "node", &node, &sent) != 0 ||
-        node_arg(q, "queue", &queue, &sent) != 0 ||
-        day_arg(q, "from", &f.from_day, &f.has_from, &sent) != 0 ||
-        day_arg(q, "to", &f.to_day, &f.has_to, &sent) != 0 ||
-        count_arg(q, "limit", 100, 1, ALERTS_LIMIT_MAX, &limit, &sent) != 0 ||
-        count_arg(q, "offset", 0, 0, 100000000, &offset, &sent) != 0)
-        return sent;
-    f.light = arg(q, "light");
-    f.rule = arg(q, "rule");
-    f.article = arg(q, "article");
-    f.node = arg(q, "node");
-    f.dept = arg(q, "dept");
-    f.state = arg(q, "state");
-    f.queue = arg(q, "queue");
-    char field[64], reason[192];
-    if (view_alert_filter_check(&f, field, reason) != 0)
-        return send_error(q->c, MHD_HTTP_BAD_REQUEST, field, reason);
-    if (f.dept && q->scope.dept && strcmp(f.dept, q->scope.dept) != 0)
-        return send_error(q->c, MHD_HTTP_FORBIDDEN, "dept", "outside the operator's scope");
-    struct shared_board *sb = NULL;
-    int rc = board_take(q->s, &sb);
-    if (rc != 0)
-        return storage_error(q, rc);
-    const struct alert **hits = xmalloc((sb->b.n_alerts + 1) * sizeof *hits);
-    size_t n = 0;
-    uint64_t red = 0, yellow = 0;
-    for (size_t i = 0; i < sb->b.n_alerts; i++) {
-        const struct alert *a = &sb->b.alerts[i];
-        if (!view_alert_in_scope(&q->scope, a) || !view_alert_matches(a, &f))
-            continue;
-        hits[n++] = a;
-        *(a->light == ALERT_RED ? &red : &yellow) += 1;
-    }
-    if (n > 1)
-        qsort(hits, n, sizeof *hits, newest_first);
-    struct view_names names = names_of(q->s);
-    json_t *list = json_array();
-    for (size_t i = (size_t)offset; i < n && i < (size_t)offset + (size_t)limit; i++)
-        json_array_append_new(list, view_alert_json(hits[i], &names, q->now));
-    free(hits);
-    board_put(q->s, &sb);
-    return send_json(q->c, MHD_HTTP_OK,
-                     json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "total", (json_int_t)n, "offset",
-                               (json_int_t)offset, "limit", (json_int_t)limit, "red",
-                               (json_int_t)red, "yellow", (json_int_t)yellow, "alerts", list));
-}
-
-static bool
-id_ok(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > EVENT_ID_MAX)
-        return false;
-    for (const char *c = id; *c; c++)
-        if ((unsigned char)*c < 0x21 || *c == '/' || *c == 0x7f)
-            return false;
-    return true;
-}
-
-static enum MHD_Result
-api_alert(struct req *q, const char *id)
-{
-    static const char *const none[] = {NULL};
-    enum MHD_Result sent;
-    if (check_args(q, none, &sent) != 0)
-        return sent;
-    if (!id_ok(id))
-        return send_error(q->c, MHD_HTTP_BAD_REQUEST, "id", "not an alert id");
-    struct shared_board *sb = NULL;
-    int rc = board_take(q->s, &sb);
-    if (rc != 0)
-        return storage_error(q, rc);
-    const struct alert *a = NULL;
-    for (size_t i = 0; i < sb->b.n_alerts && !a; i++)
-        if (strcmp(sb->b.alerts[i].id, id) == 0)
-            a = &sb->b.alerts[i];
-    if (!a || !view_alert_in_scope(&q->scope, a)) {
-        bool found = a != NULL;
-        board_put(q->s, &sb);
-        return found ? send_error(q->c, MHD_HTTP_FORBIDDEN, "id", "outside the operator's scope")
-                     : send_error(q->c, MHD_HTTP_NOT_FOUND, "id", "no such alert here");
-    }
-    struct view_names names = names_of(q->s);
-    json_t *events = json_array();
-    store_txn_t *t = NULL;
-    rc = store_read(q->s->store, &t);
-    if (rc == 0 && strcmp(a->subject_kind, "case") == 0 && node_valid(a->node, 6) == 0)
-        rc = view_case_events(t, node_number(a->node), a->subject, events);
-    store_abort(&t);
-    json_t *sup = json_null();
-    for (size_t i = 0; i < sb->b.n_cases; i++)
-        if (a->supervision[0] && strcmp(sb->b.cases[i].id, a->supervision) == 0) {
-            json_decref(sup);
-            sup = view_supervision_json(&sb->b.cases[i], &names, q->now);
-        }
-    json_t *o = json_pack("{s:o,s:o,s:o}", "alert", view_alert_json(a, &names, q->now), "events",
-                          events, "supervision", sup);
-    board_put(q->s, &sb);
-    if (rc != 0) {
-        json_decref(o);
-        return storage_error(q, rc);
-    }
-    return send_json(q->c, MHD_HTTP_OK, o);
-}
-
-static enum MHD_Result
-api_case(struct req *q, const char *id)
-{
-    static const char *const allowed[] = {"node", NULL};
-    enum MHD_Result sent;
-    uint32_t node;
-    if (check_args(q, allowed, &sent) != 0 || node_arg(q, "node", &node, &sent) != 0)
-        return sent;
-    if (!id_ok(id))
-        return send_error(q->c, MHD_HTTP_BAD_REQUEST, "id", "not a case id");
-    struct shared_board *sb = NULL;
-    int rc = board_take(q->s, &sb);
-    if (rc != 0)
-        return storage_error(q, rc);
-    struct view_names names = names_of(q->s);
-    json_t *alerts = json_array();
-    for (size_t i = 0; i < sb->b.n_alerts; i++) {
-        const struct alert *a = &sb->b.alerts[i];
-        if (strcmp(a->subject_kind, "case") != 0 || strcmp(a->subject, id) != 0 ||
-            !view_alert_in_scope(&q->scope, a) || node_valid(a->node, 6) != 0)
-            continue;
-        if (node && node_number(a->node) != node)
-            continue;
-        if (!node)
-            node = node_number(a->node); /* the node of the case's first alert */
-        json_array_append_new(alerts, view_alert_json(a, &names, q->now));
-    }
-    board_put(q->s, &sb);
-    if (!node && !q->scope.root)
-        node = q->s->o.node; /* a case without alerts: this node's own */
-    if (!node) {
-        json_decref(alerts);
-        return send_error(q->c, MHD_HTTP_NOT_FOUND, "id", "no such case here (name its node)");
-    }
-    json_t *events = json_array();
-    store_txn_t *t = NULL;
-    rc = store_read(q->s->store, &t);
-    if (rc == 0)
-        rc = view_case_events(t, node, id, events);
-    store_abort(&t);
-    if (rc != 0) {
-        json_decref(alerts);
-        json_decref(events);
-        return storage_error(q, rc);
-    }
-    if (json_array_size(events) == 0 && json_array_size(alerts) == 0) {
-        json_decref(alerts);
-        json_decref(events);
-        return send_error(q->c, MHD_HTTP_NOT_FOUND, "id", "no such case here");
-    }
-    char nt[NODE_LEN + 1];
-    node_format(node, nt);
-    return send_json(
-        q->c, MHD_HTTP_OK,
-        json_pack("{s:s,s:s,s:o,s:o}", "case", id, "node", nt, "events", events, "alerts", alerts));
-}
-
-static enum MHD_Result
-api_supervision(struct req *q)
-{
-    static const char *const allowed[] = {"state", NULL};
-    enum MHD_Result sent;
-    if (check_args(q, allowed, &sent) != 0)
-        return sent;
-    const char *state = arg(q, "state");
-    if (state && strcmp(state, "open") && strcmp(state, "reported") && strcmp(state, "closed") &&
-        strcmp(state, "overdue"))
-        return send_error(q->c, MHD_HTTP_BAD_REQUEST, "state", "open, reported, closed or overdue");
-    struct shared_board *sb = NULL;
-    int rc = board_take(q->s, &sb);
-    if (rc != 0)
-        return storage_error(q, rc);
-    struct view_names names = names_of(q->s);
-    json_t *list = json_array();
-    for (size_t i = 0; i < sb->b.n_cases; i++) {
-        const struct supervision *c = &sb->b.cases[i];
-        /* a case concerns the office that opened it and the department it targets */
-        bool in =
-            node_valid(c->target_node, 6) == 0 &&
-            (view_node_in_scope(&q->scope, node_number(c->target_node)) ||
-             (node_valid(c->node, 6) == 0 && view_node_in_scope(&q->scope, node_number(c->node))));
-        if (in && q->scope.dept)
-            in = strcmp(c->target_dept, q->scope.dept) == 0;
-        if (!in || (state && strcmp(supervision_state(c, q->now), state) != 0))
-            continue;
-        json_array_append_new(list, view_supervision_json(c, &names, q->now));
-    }
-    board_put(q->s, &sb);
-    return send_json(q->c, MHD_HTTP_OK, json_pack("{s:o}", "cases", list));
-}
-
-
-static enum MHD_Result
-api_patrols(struct req *q)
-{
-    static const char *const allowed[] = {"period", NULL};
-    enum MHD_Result sent;
-    char period[8];
-    if (check_args(q, allowed, &sent) != 0 || month_arg(q, "period", period, &sent) != 0)
-        return sent;
-    char key[256];
-    snprintf(key, sizeof key, "patrols %s %u", period, q->scope.root);
-    if (from_cache(q, key, CACHE_MS, &sent))
-        return sent;
-    if (!q->s->o.calendar)
-        return send_error(q->c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
-                          "the screen has no calendar (web/calendar): working days cannot be "
-                          "counted");
-    /* the monthly report's own figures, so the screen and the report never differ */
-    struct report r;
-    int rc = report_build(q->s->store, q->s->o.calendar, period,
-                          q->scope.root ? q->scope.root : q->s->o.node, q->now, &r);
-    if (rc != 0)
-        return storage_error(q, rc);
-    struct view_names names = names_of(q->s);
-    json_t *list = json_array();
-    for (size_t i = 0; i < r.n_offices; i++) {
-        const struct report_office *o = &r.offices[i];
-        char nt[NODE_LEN + 1];
-        node_format(o->node, nt);
-        const char *name = region_name(names.regions, o->node);
-        json_array_append_new(list, json_pack("{s:s,s:o,s:i,s:i,s:I,s:i}", "node", nt, "name",
-                                              name ? json_string(name) : json_null(), "depth",
-                                              node_depth(o->node), "workdays", (int)o->workdays,
-                                              "patrols", (json_int_t)o->patrols, "short_days",
-                                              (int)o->short_days));
-    }
-    report_fini(&r);
-    return send_cached(q, key, json_pack("{s:s,s:o}", "period", period, "offices", list));
-}
-
-static enum MHD_Result
-api_scores(struct req *q)
-{
-    static const char *const allowed[] = {"period", "by", NULL};
-    enum MHD_Result sent;
-    char period[8];
-    if (check_args(q, allowed, &sent) != 0 || month_arg(q, "period", period, &sent) != 0)
-        return sent;
-    const char *by = arg(q, "by") ? arg(q, "by") : "node";
-    enum score_by mode;
-    if (strcmp(by, "node") == 0)
-        mode = SCORE_BY_NODE;
-    else if (strcmp(by, "dept") == 0)
-        mode = SCORE_BY_DEPT;
-    else if (strcmp(by, "category") == 0)
-        mode = SCORE_BY_CATEGORY;
-    else if (strcmp(by, "region") == 0)
-        mode = SCORE_BY_REGION;
-    else
-        return send_error(q->c, MHD_HTTP_BAD_REQUEST, "by", "node, dept, category or region");
-    char key[256];
-    snprintf(key, sizeof key, "scores %s %s %u %s", period, by, q->scope.root,
-             q->scope.dept ? q->scope.dept : "");
-    if (from_cache(q, key, CACHE_MS, &sent))
-        return sent;
-    int64_t first, after;
-    if (calendar_parse_month(period, &first, &after) != 0)
-        return send_error(q->c, MHD_HTTP_BAD_REQUEST, "period", "a month, YYYY-MM");
-    struct view_score_row *rows = NULL;
-    size_t n = 0;
-    int rc = view_scores(q->s->store, first, after, mode, &q->scope, &rows, &n);
-    if (rc != 0)
-        return storage_error(q, rc);
-    struct view_names names = names_of(q->s);
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, view_score_json(&rows[i], i + 1, period, mode, &names));
-    free(rows);
-    return send_cached(q, key,
-                       json_pack("{s:s,s:s,s:o}", "period", period, "by", by, "rows", list));
-}
-
-static enum MHD_Result
-api_trends(struct req *q)
-{
-    static const char *const allowed[] = {"to", "months", NULL};
-    enum MHD_Result sent;
-    char to[8];
-    long months;
-    if (check_args(q, allowed, &sent) != 0 || month_arg(q, "to", to, &sent) != 0 ||
-        count_arg(q, "months", 12, 1, VIEW_TREND_MONTHS_MAX, &months, &sent) != 0)
-        return sent;
-    char key[256];
-    snprintf(key, sizeof key, "trends %s %ld %u %s", to, months, q->scope.root,
-             q->scope.dept ? q->scope.dept : "");
-    if (from_cache(q, key, CACHE_MS, &sent))
-        return sent;
-    json_t *o = NULL;
-    int rc = view_trends(q->s->store, to, (int)months, &q->scope, &o);
-    if (rc != 0)
-        return storage_error(q, rc);
-    return send_cached(q, key, o);
-}
-
 /* ---- the live stream ---- */
-
-/* The standing department lights in scope and the sum of their changes, from the shared board. */
-static int
-lights_now(screen_t *s, const struct view_scope *scope, struct lights *out)
-{
-    struct shared_board *sb = NULL;
-    int rc = board_take(s, &sb);
-    if (rc != 0)
-        return rc;
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < sb->b.n_alerts; i++) {
-        const struct alert *a = &sb->b.alerts[i];
-        if (!view_alert_in_scope(scope, a))
-            continue;
-        out->changes += alert_changes(a);
-        if ((a->state == ALERT_OPEN || a->state == ALERT_RESPONDED) &&
-            alert_is_department(a->rule))
-            *(a->light == ALERT_RED ? &out->red : &out->yellow) += 1;
-    }
-    board_put(s, &sb);
-    return 0;
-}
 
 struct stream {
     screen_t *s;
@@ -1059,16 +362,17 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         struct signin_session ss;
         if (!signin_session_find(st->s->sessions, st->token, now, &ss))
             return MHD_CONTENT_READER_END_OF_STREAM; /* signed out or ended */
-        struct lights l;
-        if (lights_now(st->s, &st->scope, &l) == 0 &&
+        struct api_lights l;
+        if (api_lights(st->s->snapshot, &st->scope, &l) == 0 &&
             (!st->sent_once || l.changes != st->last_changes)) {
             char when[TIMESTAMP_TEXT_MAX];
             timestamp_format(now, when);
-            int n = snprintf(buf, max,
-                             "%sevent: lights\ndata: {\"red\":%llu,\"yellow\":%llu,\"changes\":%llu,"
-                             "\"at\":\"%s\"}\n\n",
-                             st->sent_once ? "" : "retry: 3000\n", (unsigned long long)l.red,
-                             (unsigned long long)l.yellow, (unsigned long long)l.changes, when);
+            int n =
+                snprintf(buf, max,
+                         "%sevent: lights\ndata: {\"red\":%llu,\"yellow\":%llu,\"changes\":%llu,"
+                         "\"at\":\"%s\"}\n\n",
+                         st->sent_once ? "" : "retry: 3000\n", (unsigned long long)l.red,
+                         (unsigned long long)l.yellow, (unsigned long long)l.changes, when);
             if (n <= 0 || (size_t)n >= max)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             st->sent_once = true;
@@ -1093,12 +397,11 @@ stream_free(void *cls)
 }
 
 static enum MHD_Result
-api_stream(struct req *q, const char *token)
+open_stream(struct req *q, const char *token)
 {
-    static const char *const none[] = {NULL};
-    enum MHD_Result sent;
-    if (check_args(q, none, &sent) != 0)
-        return sent;
+    if (q->n_args)
+        return send_error(q->c, MHD_HTTP_BAD_REQUEST, q->args[0].key,
+                          "not a parameter of this path");
     struct stream *st = xcalloc(1, sizeof *st);
     st->s = q->s;
     st->scope = q->scope;
@@ -1226,40 +529,43 @@ do_signout(screen_t *s, struct MHD_Connection *c, const char *token)
 
 /* ---- routing ---- */
 
+/* An API read: logged at the node first, then answered (from the cache when the API allows). */
 static enum MHD_Result
 route_api(struct req *q, const char *url, const char *token)
 {
-    const char *p = url + strlen("/api/v1/");
-    /* every read is logged before it is answered */
-    enum MHD_Result sent;
-    static const char *const reads[] = {"me",     "nodes",  "alerts", "supervision", "patrols",
-                                        "scores", "trends", "stream", NULL};
-    bool known = strncmp(p, "alerts/", 7) == 0 || strncmp(p, "cases/", 6) == 0;
-    for (const char *const *r = reads; *r && !known; r++)
-        known = strcmp(p, *r) == 0;
-    if (!known)
+    const char *path = url + strlen(API_PREFIX);
+    if (!api_path_known(path))
         return send_error(q->c, MHD_HTTP_NOT_FOUND, NULL, "no such path in the API (docs/api.md)");
+    enum MHD_Result sent;
     if (!log_read(q, url, &sent))
         return sent;
-    if (strcmp(p, "me") == 0)
-        return api_me(q);
-    if (strcmp(p, "nodes") == 0)
-        return api_nodes(q);
-    if (strcmp(p, "alerts") == 0)
-        return api_alerts(q);
-    if (strncmp(p, "alerts/", 7) == 0)
-        return api_alert(q, p + 7);
-    if (strncmp(p, "cases/", 6) == 0)
-        return api_case(q, p + 6);
-    if (strcmp(p, "supervision") == 0)
-        return api_supervision(q);
-    if (strcmp(p, "patrols") == 0)
-        return api_patrols(q);
-    if (strcmp(p, "scores") == 0)
-        return api_scores(q);
-    if (strcmp(p, "trends") == 0)
-        return api_trends(q);
-    return api_stream(q, token);
+    if (strcmp(path, "stream") == 0)
+        return open_stream(q, token);
+    char what[1024], key[1200];
+    what_of(q, url, what, sizeof what);
+    /* answers are kept per scope: another operator's scope is another answer */
+    snprintf(key, sizeof key, "%u %s %s", q->scope.root, q->scope.dept ? q->scope.dept : "", what);
+    char *text = cache_get(q->s, key, q->now);
+    if (text) {
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        return send_response(q->c, MHD_HTTP_OK, r, "application/json; charset=utf-8", false);
+    }
+    struct view_names names = {q->s->o.regions, q->s->o.catalog, q->s->o.calendar};
+    struct api_context ctx = {q->s->store, q->s->snapshot, &names, q->s->o.node,
+                              &q->op,      &q->scope,      q->now, q->session.ends_ms};
+    struct api_answer a;
+    api_answer(&ctx, path, q->args, q->n_args, &a);
+    if (a.status == MHD_HTTP_SERVICE_UNAVAILABLE)
+        log_warn("screen: cannot answer operator=%s what=\"%s\": the store cannot be read",
+                 q->session.operator, what);
+    text = json_dumps(a.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(a.body);
+    if (a.status == MHD_HTTP_OK && a.max_age_ms > 0)
+        cache_put(q->s, key, q->now, a.max_age_ms, text);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    return send_response(q->c, a.status, r, "application/json; charset=utf-8", false);
 }
 
 static enum MHD_Result
@@ -1342,8 +648,6 @@ screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
     screen_t *s = xcalloc(1, sizeof *s);
     s->o = *o;
     pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->board_lock, NULL);
-    pthread_cond_init(&s->board_loaded, NULL);
     struct store_options so = {.readonly = true};
     int rc = store_open(o->data, &so, &s->store);
     if (rc != 0) {
@@ -1354,6 +658,7 @@ screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
         return NULL;
     }
     s->sessions = signin_sessions_new(o->session_ms);
+    s->snapshot = snapshot_new(s->store, o->calendar, SNAPSHOT_REFRESH_MS);
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
     if (o->tls_cert && o->tls_key)
@@ -1374,7 +679,6 @@ screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
         screen_destroy(&s);
         return NULL;
     }
-    s->refresher_started = pthread_create(&s->refresher, NULL, refresh, s) == 0;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : port;
     return s;
@@ -1389,16 +693,12 @@ screen_destroy(screen_t **p)
     s->stopping = 1;
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
-    if (s->refresher_started)
-        pthread_join(s->refresher, NULL);
-    board_drop(s->board);
+    snapshot_destroy(&s->snapshot);
     signin_sessions_destroy(&s->sessions);
     store_close(&s->store);
     for (size_t i = 0; i < CACHE_SLOTS; i++)
         free(s->cache[i].text);
     pthread_mutex_destroy(&s->lock);
-    pthread_mutex_destroy(&s->board_lock);
-    pthread_cond_destroy(&s->board_loaded);
     free(s);
     *p = NULL;
 }

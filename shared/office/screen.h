@@ -1,7 +1,8 @@
 /* screen: the supervision centre's screen, the HTTP side of jiancha-web (docs/api.md): the pages,
  * the JSON API under /api/v1/ and the live stream of lights, over one node's store opened
- * read-only. libmicrohttpd serves it from its own threads (one per connection); every figure comes
- * from view.h, board.h and report.h, the calls the CLI makes.
+ * read-only. libmicrohttpd serves it from its own threads (one per connection). The answers are
+ * api.h's, over the shared board of snapshot.h; this module is the HTTP around them: sessions,
+ * sign-in, static pages, logging each read, keeping answers the API lets it keep.
  *
  * Who reads: only operators signed in with a link they signed (signin.h); each sees the nodes of
  * their scope, a department operator their department. Each API request, and the opening of the

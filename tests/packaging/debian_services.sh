@@ -4,7 +4,9 @@
 # (version N from this tree, N+1 the same tree with a newer changelog entry), installs N, and
 # runs a province, a city and a county on one machine through the template units. Then checks:
 #   - the user, the group and the units are there; all three report ready (Type=notify);
-#   - systemd-analyze security rates both units 2.0 or lower;
+#   - systemd-analyze security rates the units 2.0 or lower;
+#   - the centre's screen (jiancha-web@province) serves the sign-in page, signs an operator of the
+#     roster in with a link, shows the tree and logs its reads at the province;
 #   - an adapter inside jiancha-intake sends events, another user cannot; the events reach the
 #     province exactly once; the journal filters by level;
 #   - kill -9 of the collector: systemd restarts it and nothing is lost;
@@ -72,6 +74,7 @@ chroot "$R" sh -ec '
 mkdir -p /etc/jiancha/keys /etc/jiancha/children-city /etc/jiancha/children-province
 jiancha keys gen --node 510104 --out /etc/jiancha/keys >/dev/null
 jiancha keys gen --node 510100 --out /etc/jiancha/keys >/dev/null
+jiancha keys gen --node 510000 --out /etc/jiancha/keys >/dev/null
 cp /etc/jiancha/keys/510104.pub /etc/jiancha/children-city/
 cp /etc/jiancha/keys/510104.pub /etc/jiancha/keys/510100.pub /etc/jiancha/children-province/
 chown -R jiancha: /etc/jiancha/keys /etc/jiancha/children-city /etc/jiancha/children-province
@@ -87,6 +90,16 @@ intake
     endpoint = ipc:///run/jiancha-aggregator-province/intake.sock
 desk
     calendar = /usr/share/jiancha/cn-workdays.tsv
+bundle
+    publisher_key = /etc/jiancha/keys/510000.pub
+EOC
+cat > /etc/jiancha/web-province.conf <<EOC
+web
+    node = 510000
+    data = /var/lib/jiancha/aggregator-province
+    intake = ipc:///run/jiancha-aggregator-province/intake.sock
+    listen = 127.0.0.1:18480
+    catalog = /usr/share/jiancha/catalog.json
 EOC
 cat > /etc/jiancha/aggregator-city.conf <<EOC
 aggregator
@@ -118,7 +131,14 @@ rules
 EOC
 mkdir -p /etc/systemd/system/jiancha-aggregator@.service.d
 printf "[Service]\nWatchdogSec=5s\n" > /etc/systemd/system/jiancha-aggregator@.service.d/test.conf
-systemctl enable jiancha-aggregator@province jiancha-aggregator@city jiancha-collector@county 2>/dev/null
+systemctl enable jiancha-aggregator@province jiancha-aggregator@city jiancha-collector@county \
+    jiancha-web@province 2>/dev/null
+# the province office: its supervisor, for the screen
+mkdir -p /root/ops
+jiancha operator key --name zhao --node 510000 --out /root/ops >/dev/null
+{ echo "{\"version\": 1, \"operators\": ["
+  jiancha operator entry --name zhao --role supervisor --node 510000 --pub /root/ops/zhao.pub
+  echo "]}"; } > /root/ops/roster.json
 useradd -m -G jiancha-intake adapter
 useradd -m other
 '
@@ -160,7 +180,7 @@ if ! boot; then
     wait "$NSPAWN" 2>/dev/null || true
     boot || fail "the container did not boot: $(tail -n 30 "$T/boot.log")"
 fi
-units="jiancha-aggregator@province jiancha-aggregator@city jiancha-collector@county"
+units="jiancha-aggregator@province jiancha-aggregator@city jiancha-collector@county jiancha-web@province"
 for _ in $(seq 60); do
     inside systemctl is-active -q $units && break
     sleep 0.5
@@ -178,7 +198,7 @@ status=$(inside systemctl show -p StatusText --value jiancha-aggregator@city)
 [ "$status" = "aggregating for node 510100" ] || fail "city status \"$status\""
 
 step "systemd-analyze security"
-for u in jiancha-collector@county jiancha-aggregator@city; do
+for u in jiancha-collector@county jiancha-aggregator@city jiancha-web@province; do
     level=$(inside systemd-analyze security "$u.service" --no-pager | awk '/Overall exposure level/ {print $(NF-2)}')
     echo "   $u: $level"
     awk -v l="$level" 'BEGIN { exit !(l != "" && l <= 2.0) }' || fail "$u rated $level, above 2.0"
@@ -195,9 +215,10 @@ echo "$out" | grep -q "Permission denied" || fail "other user: $out"
 inside stat -c '%a %U' /var/lib/jiancha/collector-county | grep -qx '700 jiancha' ||
     fail "data directory: $(inside stat -c '%a %U' /var/lib/jiancha/collector-county)"
 
-# the county's events held at the province
+# the county's events held at the province (read as the province's supervisor: the screen's step
+# below publishes a roster, and reads are then named)
 at_province() {
-    inside jiancha query events --data /var/lib/jiancha/aggregator-province --node 510104 --json --limit 100000 |
+    inside env JIANCHA_OPERATOR=zhao JIANCHA_OPERATOR_KEY=/root/ops/zhao.secret jiancha query events --data /var/lib/jiancha/aggregator-province --node 510104 --json --limit 100000 |
         grep -c '"type":"case.accept"' || true
 }
 wait_province() {
@@ -213,6 +234,37 @@ inside journalctl -u jiancha-collector@county -p info --no-pager | grep -q "info
 if inside journalctl -u jiancha-collector@county -p warning --no-pager | grep -q " info "; then
     fail "journalctl -p warning shows info lines"
 fi
+
+step "the centre's screen"
+# no session: the sign-in page and 401 (the screen shares the host's network)
+code=$(curl -s -o "$T/page" -w '%{http_code}' http://127.0.0.1:18480/)
+[ "$code" = 200 ] && grep -q 'jiancha web login' "$T/page" || fail "the screen's sign-in page: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18480/api/v1/me)
+[ "$code" = 401 ] || fail "an anonymous API read got $code"
+inside jiancha bundle publish --kind operators --file /root/ops/roster.json \
+    --key /etc/jiancha/keys/510000.secret --to tcp://127.0.0.1:7200 >/dev/null || fail "publish the roster"
+link=$(inside jiancha web login --url http://127.0.0.1:18480 --node 510000 --operator zhao \
+    --key /root/ops/zhao.secret 2>/dev/null)
+cookie=""
+for _ in $(seq 20); do # the roster reaches the store within a moment
+    cookie=$(curl -s -o "$T/signin" -D - "$link" | sed -n 's/^Set-Cookie: jiancha_session=\([0-9a-f]*\);.*/\1/p')
+    [ -n "$cookie" ] && break
+    grep -q 'holds no roster' "$T/signin" || fail "sign-in refused: $(cat "$T/signin")"
+    sleep 0.5
+    link=$(inside jiancha web login --url http://127.0.0.1:18480 --node 510000 --operator zhao \
+        --key /root/ops/zhao.secret 2>/dev/null)
+done
+[ -n "$cookie" ] || fail "no session: $(cat "$T/signin")"
+me=$(curl -s -H "Cookie: jiancha_session=$cookie" http://127.0.0.1:18480/api/v1/me)
+echo "$me" | grep -q '"operator":"zhao"' || fail "me: $me"
+n=$(curl -s -H "Cookie: jiancha_session=$cookie" http://127.0.0.1:18480/api/v1/nodes | grep -o '"node":"510104"' | wc -l)
+[ "$n" = 1 ] || fail "the screen does not show the county: $(curl -s -H "Cookie: jiancha_session=$cookie" http://127.0.0.1:18480/api/v1/nodes)"
+# its reads were logged at the province through the intake socket, from inside its sandbox
+reads=$(inside env JIANCHA_OPERATOR=zhao JIANCHA_OPERATOR_KEY=/root/ops/zhao.secret jiancha query events \
+    --data /var/lib/jiancha/aggregator-province --node 510000 --json | grep -c '"type":"web.read"' || true)
+[ "$reads" -ge 2 ] || fail "the screen's reads were not logged at the province ($reads)"
+inside test -w /var/lib/jiancha/aggregator-province/data.mdb -a "$(inside stat -c %U /var/lib/jiancha/aggregator-province/data.mdb)" = jiancha ||
+    fail "the province's store changed owner"
 
 step "kill -9 of the collector"
 pid=$(inside systemctl show -p MainPID --value jiancha-collector@county)
@@ -274,7 +326,7 @@ done
 inside su adapter -s /bin/sh -c 'jiancha send --to ipc:///run/jiancha-collector-county/intake.sock /srv/batch3.jsonl' >/dev/null 2>&1 ||
     fail "sending after the upgrade"
 wait_province 300
-dups=$(inside jiancha query events --data /var/lib/jiancha/aggregator-province --node 510104 --json --limit 100000 |
+dups=$(inside env JIANCHA_OPERATOR=zhao JIANCHA_OPERATOR_KEY=/root/ops/zhao.secret jiancha query events --data /var/lib/jiancha/aggregator-province --node 510104 --json --limit 100000 |
     grep -o '"id":"pkg-[0-9]*"' | sort | uniq -d | wc -l)
 [ "$dups" = 0 ] || fail "$dups events held twice at the province"
 
