@@ -155,6 +155,16 @@ storage_error(struct call *q, int rc)
     fail(q, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "the store cannot be read now");
 }
 
+/* The shared board; -1 with a 503 answered when no board can be read. */
+static int
+take_board(struct call *q, const struct board **b)
+{
+    int rc = snapshot_take(q->c->snapshot, b);
+    if (rc != 0)
+        storage_error(q, rc);
+    return rc ? -1 : 0;
+}
+
 static void
 get_me(struct call *q)
 {
@@ -274,11 +284,8 @@ get_alerts(struct call *q)
         return;
     }
     const struct board *b = NULL;
-    int rc = snapshot_take(q->c->snapshot, &b);
-    if (rc != 0) {
-        storage_error(q, rc);
+    if (take_board(q, &b) != 0)
         return;
-    }
     const struct alert **hits = xmalloc((b->n_alerts + 1) * sizeof *hits);
     size_t n = 0;
     uint64_t red = 0, yellow = 0;
@@ -327,11 +334,9 @@ get_alert(struct call *q, const char *id)
         return;
     }
     const struct board *b = NULL;
-    int rc = snapshot_take(q->c->snapshot, &b);
-    if (rc != 0) {
-        storage_error(q, rc);
+    if (take_board(q, &b) != 0)
         return;
-    }
+    int rc;
     const struct alert *a = NULL;
     for (size_t i = 0; i < b->n_alerts && !a; i++)
         if (strcmp(b->alerts[i].id, id) == 0)
@@ -363,10 +368,8 @@ get_alert(struct call *q, const char *id)
     snapshot_put(q->c->snapshot, &b);
     if (rc != 0) {
         json_decref(o);
-        {
-            storage_error(q, rc);
-            return;
-        }
+        storage_error(q, rc);
+        return;
     }
     answer(q, MHD_HTTP_OK, o, 0);
 }
@@ -383,11 +386,9 @@ get_case(struct call *q, const char *id)
         return;
     }
     const struct board *b = NULL;
-    int rc = snapshot_take(q->c->snapshot, &b);
-    if (rc != 0) {
-        storage_error(q, rc);
+    if (take_board(q, &b) != 0)
         return;
-    }
+    int rc;
     struct view_names names = *q->c->names;
     json_t *alerts = json_array();
     for (size_t i = 0; i < b->n_alerts; i++) {
@@ -406,10 +407,8 @@ get_case(struct call *q, const char *id)
         node = q->c->node; /* a case without alerts: this node's own */
     if (!node) {
         json_decref(alerts);
-        {
-            fail(q, MHD_HTTP_NOT_FOUND, "id", "no such case here (name its node)");
-            return;
-        }
+        fail(q, MHD_HTTP_NOT_FOUND, "id", "no such case here (name its node)");
+        return;
     }
     json_t *events = json_array();
     store_txn_t *t = NULL;
@@ -420,18 +419,14 @@ get_case(struct call *q, const char *id)
     if (rc != 0) {
         json_decref(alerts);
         json_decref(events);
-        {
-            storage_error(q, rc);
-            return;
-        }
+        storage_error(q, rc);
+        return;
     }
     if (json_array_size(events) == 0 && json_array_size(alerts) == 0) {
         json_decref(alerts);
         json_decref(events);
-        {
-            fail(q, MHD_HTTP_NOT_FOUND, "id", "no such case here");
-            return;
-        }
+        fail(q, MHD_HTTP_NOT_FOUND, "id", "no such case here");
+        return;
     }
     char nt[NODE_LEN + 1];
     node_format(node, nt);
@@ -454,11 +449,8 @@ get_supervision(struct call *q)
         return;
     }
     const struct board *b = NULL;
-    int rc = snapshot_take(q->c->snapshot, &b);
-    if (rc != 0) {
-        storage_error(q, rc);
+    if (take_board(q, &b) != 0)
         return;
-    }
     struct view_names names = *q->c->names;
     json_t *list = json_array();
     for (size_t i = 0; i < b->n_cases; i++) {
