@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev liblmdb-dev lmdb-utils
       libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev scdoc jq curl faketime python3
+      openssl                  # a certificate for the screen's HTTPS test
       clang libclang-rt-14-dev # the fuzzers (tests/fuzz): clang with libFuzzer
       chromium fonts-noto-cjk    # render the monthly report to PNG
       chromium-driver python3-selenium) # drive the centre's pages in the tests (tests/web)

@@ -177,6 +177,22 @@ get /api/v1/alerts "$C" >/dev/null
 start province
 until_true 10 '[ "$(get /api/v1/me "$C" >/dev/null; status)" = 200 ]' || fail "reads did not come back with the node"
 
+say "-- with a certificate the screen speaks HTTPS (GnuTLS), and the session cookie goes with it"
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 2 -keyout "$T/tls.key" \
+    -out "$T/tls.crt" >/dev/null 2>&1 || fail "openssl"
+web_config tls_screen 510000 province "    tls_cert = $T/tls.crt
+    tls_key = $T/tls.key"
+start tls_screen
+TURL="https://127.0.0.1:$(cat "$T/tls_screen.port")"
+curl -s -k -o "$T/page" -w '%{http_code}' "$TURL/" >"$T/status"
+[ "$(status)" = 200 ] && grep -q 'jiancha web login' "$T/page" || fail "HTTPS sign-in page: $(status)"
+curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$(cat "$T/tls_screen.port")/api/v1/me" && fail "plain HTTP answered on the TLS port"
+TL=$("$JIANCHA" web login --url "$TURL" --node 510000 --operator zhao --key "$O/zhao.secret" 2>/dev/null)
+curl -s -k -o /dev/null -c "$T/jar" "$TL"
+curl -s -k -b "$T/jar" "$TURL/api/v1/me" | jq -e '.operator == "zhao"' >/dev/null ||
+    fail "a session over HTTPS: $(curl -s -k -b "$T/jar" "$TURL/api/v1/me")"
+stop tls_screen
+
 say "-- sign-out ends the session"
 curl -s -X POST -o /dev/null -w '%{http_code}' -H "Cookie: jiancha_session=$C" "$URL/api/v1/signout" >"$T/status"
 [ "$(status)" = 204 ] || fail "sign-out got $(status)"
