@@ -15,6 +15,8 @@
 #include "timestamp.h"
 #include "watch.h"
 
+#include <pthread.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,162 @@ view_handling_name(const struct alert *a)
     default:
         return "已消除";
     }
+}
+
+/* ---- details in Chinese ---- */
+
+/* The sentences the rules and alarms write (shared/judge, shared/uplink), each with its Chinese:
+ * \1..\9 in the Chinese are the pattern's groups. A sentence changed in the code and not here is
+ * shown in English (view_test checks one of each). */
+static const struct {
+    const char *pattern, *zh;
+} details[] = {
+    {"^limit of ([0-9]+) working days used up$", "\\1 个工作日的时限已用尽"},
+    {"^limit of ([0-9]+) days used up$", "\\1 日的时限已用尽"},
+    {"^([0-9]+) of ([0-9]+) working days used$", "\\2 个工作日的时限已用去 \\1 个工作日"},
+    {"^([0-9]+) of ([0-9]+) days used$", "\\2 日的时限已用去 \\1 日"},
+    {"^handler (.+) has no (.+) credential valid at that moment$",
+     "办理人 \\1 办理时没有有效的 \\2 执法资格"},
+    {"^decision without required evidence: ?(video)? ?(audio)? ?(photo)? ?(document)?$",
+     "作出决定时缺少必需的证据：\\1\\2\\3\\4"},
+    {"^basis \"(.*)\" is not in the item's catalogue basis$", "依据“\\1”不在该事项清单所列依据之中"},
+    {"^penalty level (.+) is not defined for the item$", "该事项没有裁量档次 \\1"},
+    {"^penalty ([0-9.]+) yuan outside level (.+) \\(([0-9.]+) to ([0-9.]+)\\)$",
+     "罚款 \\1 元超出裁量档次 \\2（\\3 至 \\4 元）"},
+    {"^item (.+) is not in the catalogue for node ([0-9]+) dept (.+)$",
+     "事项 \\1 不在节点 \\2 部门 \\3 的权力清单中"},
+    {"^step \"(.*)\" entered from \"(.*)\": not a step of the item$",
+     "从“\\2”进入“\\1”：该事项没有此环节"},
+    {"^step \"(.*)\" entered from \"(.*)\": not the next step$",
+     "从“\\2”进入“\\1”：不是下一个环节"},
+    {"^return from \"(.*)\" to \"(.*)\" is not allowed$", "不允许从“\\1”退回“\\2”"},
+    {"^evidence (.+) registered again with another hash after the decision$",
+     "证据 \\1 在作出决定后以不同的摘要重新登记"},
+    {"^evidence (.+) removed after the decision$", "证据 \\1 在作出决定后被删除"},
+    {"^executed ([0-9.]+) yuan, decided ([0-9.]+) yuan$", "执行 \\1 元，决定 \\2 元"},
+    {"^applicant rated ([0-9]+) of 5: call back within 1 wd, fix within 15 wd$",
+     "申请人评价 \\1 分（满分 5 分）：1 个工作日内回访，15 个工作日内整改"},
+    {"^penalty decided, no execution after ([0-9]+) d \\+ ([0-9]+) wd$",
+     "处罚已决定，\\1 日又 \\2 个工作日后仍未执行"},
+    {"^published (.+) differs from the catalogue$", "公开的\\1与权力清单不符"},
+    {"^public item not published 5 working days after it took effect$",
+     "事项生效后 5 个工作日内未公开"},
+    {"^published more than 20 working days after it was generated$",
+     "信息生成后超过 20 个工作日才公开"},
+    {"^(complaint|petition|[a-z]+) open for ([0-9]+) of ([0-9]+) working days$",
+     "投诉信访已办理 \\2 个工作日（时限 \\3 个工作日）"},
+    {"^(complaint|petition|[a-z]+) open for ([0-9]+) of ([0-9]+) days$",
+     "投诉信访已办理 \\2 日（时限 \\3 日）"},
+    {"^(complaint|petition|[a-z]+) open past its limit of ([0-9]+) working days$",
+     "投诉信访超过 \\2 个工作日的时限仍未办结"},
+    {"^(complaint|petition|[a-z]+) open past its limit of ([0-9]+) days$",
+     "投诉信访超过 \\2 日的时限仍未办结"},
+    {"^no report from ([0-9]+)/?([^ ]*) within ([0-9]+) working days$",
+     "\\1 \\2 未在 \\3 个工作日内报告督办结果"},
+    {"^patrols short on ([0-9-]+): own platform ([0-9]+) of ([0-9]+), cities ([0-9]+) of ([0-9]+), "
+     "counties ([0-9]+) of ([0-9]+) patrolled$",
+     "\\1 巡查不足：本级平台 \\2/\\3 次，市州 \\4/\\5 个，县市区 \\6/\\7 个"},
+    {"^patrols short on ([0-9-]+): own platform ([0-9]+) of ([0-9]+); ([0-9]+) counties not "
+     "patrolled, first ([0-9]+)$",
+     "\\1 巡查不足：本级平台 \\2/\\3 次，\\4 个县市区未巡查（首个 \\5）"},
+    {"^patrols short on ([0-9-]+): own platform ([0-9]+) of ([0-9]+); ([0-9]+) counties not "
+     "patrolled$",
+     "\\1 巡查不足：本级平台 \\2/\\3 次"},
+    {"^patrols short on ([0-9-]+): own platform ([0-9]+) of ([0-9]+)$",
+     "\\1 巡查不足：本级平台 \\2/\\3 次"},
+    {"^child ([0-9]+): batch chain stuck at batch ([0-9]+) for ([0-9]+)s$",
+     "下级节点 \\1 的批次链停在第 \\2 批已 \\3 秒"},
+    {"^child ([0-9]+) silent for ([0-9]+)s$", "下级节点 \\1 已 \\2 秒没有消息"},
+    {"^the node's clock is ([0-9]+) s ahead of its parent's \\(bound ([0-9]+) s\\)$",
+     "节点时钟比上级快 \\1 秒（允许 \\2 秒）"},
+    {"^the node's clock is ([0-9]+) s behind its parent's \\(bound ([0-9]+) s\\)$",
+     "节点时钟比上级慢 \\1 秒（允许 \\2 秒）"},
+    {"^(.+) covers ([0-9]+)-([0-9]+) only and ends on ([0-9]+)-12-31; publish the ([0-9]+) "
+     "calendar before then$",
+     "工作日历只覆盖 \\2—\\3 年，至 \\4 年 12 月 31 日止；请在此之前发布 \\5 年工作日历"},
+    {"^(.+) covers ([0-9]+)-([0-9]+): days since ([0-9]+)-01-01 are guessed Monday to Friday, "
+     "deadlines on them provisional; publish the ([0-9]+) calendar$",
+     "工作日历只覆盖 \\2—\\3 年：\\4 年 1 月 1 日起按周一至周五推算，相关期限为暂定；请发布 \\5 "
+     "年工作日历"},
+    {"^the store uses ([0-9.]+) MiB of its ([0-9.]+) MiB room \\(budget (set|none), ([0-9.]+) MiB "
+     "free on its filesystem\\)$",
+     "存储已用 \\1 MiB，可用空间共 \\2 MiB（文件系统剩余 \\4 MiB）"},
+};
+
+#define DETAILS (sizeof details / sizeof details[0])
+
+/* The patterns compiled once, for every thread (the screen asks from many). */
+static regex_t compiled[DETAILS];
+static bool compiled_ok[DETAILS];
+static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
+
+static void
+compile_details(void)
+{
+    for (size_t i = 0; i < DETAILS; i++)
+        compiled_ok[i] = regcomp(&compiled[i], details[i].pattern, REG_EXTENDED) == 0;
+}
+
+/* The evidence kinds of evidence.missing, named */
+static const char *
+group_zh(const char *text, size_t len)
+{
+    static const struct {
+        const char *en, *zh;
+    } words[] = {{"video", "视频 "}, {"audio", "音频 "}, {"photo", "照片 "}, {"document", "文书 "}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i].en) == len && memcmp(words[i].en, text, len) == 0)
+            return words[i].zh;
+    return NULL;
+}
+
+bool
+view_detail_zh(const char *detail, char *out, size_t cap)
+{
+    pthread_once(&compile_once, compile_details);
+    out[0] = '\0';
+    for (size_t i = 0; i < DETAILS; i++) {
+        regmatch_t m[10];
+        if (!compiled_ok[i] || regexec(&compiled[i], detail, 10, m, 0) != 0)
+            continue;
+        size_t n = 0;
+        for (const char *z = details[i].zh; *z && n + 1 < cap; z++) {
+            int g = z[0] == '\\' && z[1] >= '1' && z[1] <= '9' ? z[1] - '0' : 0;
+            if (!g) {
+                out[n++] = *z;
+                continue;
+            }
+            z++;
+            if (m[g].rm_so < 0)
+                continue;
+            const char *text = detail + m[g].rm_so;
+            size_t len = (size_t)(m[g].rm_eo - m[g].rm_so);
+            const char *word = group_zh(text, len);
+            if (word) {
+                text = word;
+                len = strlen(word);
+            }
+            if (n + len + 1 > cap)
+                len = cap - n - 1;
+            memcpy(out + n, text, len);
+            n += len;
+        }
+        /* cut short: never in the middle of a character (JSON wants whole UTF-8) */
+        size_t lead = n;
+        while (lead && ((unsigned char)out[lead - 1] & 0xC0) == 0x80)
+            lead--;
+        if (lead && ((unsigned char)out[lead - 1] & 0x80)) {
+            unsigned char c = (unsigned char)out[lead - 1];
+            size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (n - (lead - 1) < want)
+                n = lead - 1;
+        }
+        while (n && out[n - 1] == ' ')
+            n--;
+        out[n] = '\0';
+        return true;
+    }
+    return false;
 }
 
 static json_t *
@@ -432,6 +590,9 @@ view_alert_json(const struct alert *a, const struct view_names *names, int64_t n
     json_object_set_new(o, "subject_kind", json_string(a->subject_kind));
     json_object_set_new(o, "subject", json_string(a->subject));
     json_object_set_new(o, "handling", json_string(view_handling_name(a)));
+    char zh[2 * sizeof a->detail + 64];
+    json_object_set_new(o, "detail_zh",
+                        json_string(view_detail_zh(a->detail, zh, sizeof zh) ? zh : a->detail));
     json_t *left = workdays_left(names ? names->calendar : NULL, a->answer_due_ms, now_ms);
     if (left)
         json_object_set_new(o, "answer_wd_left", left);

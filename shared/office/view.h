@@ -32,6 +32,11 @@ const char *view_category_name(const char *category);
 /* An alert's handling: 待答复, 已说明, 已整改, 已摘牌 or 已消除. */
 const char *view_handling_name(const struct alert *a);
 
+/* An alert's detail (the rule's own sentence, in English) as leaders read it, in Chinese, with
+ * its figures: true with the text in out; false (out empty) for a sentence no table entry reads,
+ * which is then shown as it is. */
+bool view_detail_zh(const char *detail, char *out, size_t cap);
+
 /* Borrowed tables for names and working days; any may be NULL. */
 struct view_names {
     const region_t *regions;
@@ -98,7 +103,8 @@ int view_alert_filter_check(const struct view_alert_filter *f, char field[64], c
     __attribute__((warn_unused_result));
 bool view_alert_matches(const struct alert *a, const struct view_alert_filter *f);
 
-/* The alert (alert_to_json's fields) with rule_name, node_name, dept_name, item_name, the subject
+/* The alert (alert_to_json's fields) with rule_name, node_name, dept_name, item_name, detail_zh
+ * (view_detail_zh; the English detail when no entry reads it), the subject
  * under one name (subject_kind, subject), its handling in Chinese and, with a calendar and an
  * answer deadline, answer_wd_left: working days from today to the deadline's last day (0 on it,
  * negative once missed). */

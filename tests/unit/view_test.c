@@ -1110,11 +1110,85 @@ a_judged_month_gives_scores_trends_and_nodes(void **state)
     tmpstore_close(&ts);
 }
 
+/* Every sentence the rules and alarms write, as their code prints it, reads in Chinese with its
+ * figures; a sentence nobody wrote stays as it is. */
+static void
+details_read_in_chinese(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *en, *zh;
+    } cases[] = {
+        {"limit of 10 working days used up", "10 个工作日的时限已用尽"},
+        {"limit of 30 days used up", "30 日的时限已用尽"},
+        {"8 of 10 working days used", "10 个工作日的时限已用去 8 个工作日"},
+        {"24 of 30 days used", "30 日的时限已用去 24 日"},
+        {"handler h9 has no licensing credential valid at that moment",
+         "办理人 h9 办理时没有有效的 licensing 执法资格"},
+        {"decision without required evidence: video photo", "作出决定时缺少必需的证据：视频 照片"},
+        {"decision without required evidence: document", "作出决定时缺少必需的证据：文书"},
+        {"basis \"《行政许可法》第三十条\" is not in the item's catalogue basis",
+         "依据“《行政许可法》第三十条”不在该事项清单所列依据之中"},
+        {"penalty level C is not defined for the item", "该事项没有裁量档次 C"},
+        {"penalty 5000.00 yuan outside level B (1000.00 to 3000.00)",
+         "罚款 5000.00 元超出裁量档次 B（1000.00 至 3000.00 元）"},
+        {"item SC-XK-9 is not in the catalogue for node 510104 dept SWJ",
+         "事项 SC-XK-9 不在节点 510104 部门 SWJ 的权力清单中"},
+        {"step \"决定\" entered from \"(not accepted)\": not the next step",
+         "从“(not accepted)”进入“决定”：不是下一个环节"},
+        {"step \"盖章\" entered from \"受理\": not a step of the item", "从“受理”进入“盖章”：该事项没有此环节"},
+        {"return from \"决定\" to \"受理\" is not allowed", "不允许从“决定”退回“受理”"},
+        {"evidence V1 registered again with another hash after the decision",
+         "证据 V1 在作出决定后以不同的摘要重新登记"},
+        {"evidence V1 removed after the decision", "证据 V1 在作出决定后被删除"},
+        {"executed 800.00 yuan, decided 1000.00 yuan", "执行 800.00 元，决定 1000.00 元"},
+        {"applicant rated 1 of 5: call back within 1 wd, fix within 15 wd",
+         "申请人评价 1 分（满分 5 分）：1 个工作日内回访，15 个工作日内整改"},
+        {"penalty decided, no execution after 15 d + 3 wd", "处罚已决定，15 日又 3 个工作日后仍未执行"},
+        {"published name differs from the catalogue", "公开的name与权力清单不符"},
+        {"public item not published 5 working days after it took effect", "事项生效后 5 个工作日内未公开"},
+        {"published more than 20 working days after it was generated", "信息生成后超过 20 个工作日才公开"},
+        {"complaint open for 8 of 10 working days", "投诉信访已办理 8 个工作日（时限 10 个工作日）"},
+        {"petition open past its limit of 60 days", "投诉信访超过 60 日的时限仍未办结"},
+        {"no report from 510104/SWJ within 20 working days", "510104 SWJ 未在 20 个工作日内报告督办结果"},
+        {"patrols short on 2026-11-20: own platform 0 of 1, cities 1 of 2, counties 3 of 8 patrolled",
+         "2026-11-20 巡查不足：本级平台 0/1 次，市州 1/2 个，县市区 3/8 个"},
+        {"patrols short on 2026-11-20: own platform 1 of 2; 2 counties not patrolled, first 510104",
+         "2026-11-20 巡查不足：本级平台 1/2 次，2 个县市区未巡查（首个 510104）"},
+        {"patrols short on 2026-11-20: own platform 1 of 2", "2026-11-20 巡查不足：本级平台 1/2 次"},
+        {"child 510104 silent for 900s", "下级节点 510104 已 900 秒没有消息"},
+        {"child 510104: batch chain stuck at batch 42 for 600s", "下级节点 510104 的批次链停在第 42 批已 600 秒"},
+        {"the node's clock is 600 s ahead of its parent's (bound 300 s)", "节点时钟比上级快 600 秒（允许 300 秒）"},
+        {"calendar file d33c25bcbe69dea3 covers 2024-2026 only and ends on 2026-12-31; publish the "
+         "2027 calendar before then",
+         "工作日历只覆盖 2024—2026 年，至 2026 年 12 月 31 日止；请在此之前发布 2027 年工作日历"},
+        {"the store uses 81.0 MiB of its 100.0 MiB room (budget set, 500.0 MiB free on its filesystem)",
+         "存储已用 81.0 MiB，可用空间共 100.0 MiB（文件系统剩余 500.0 MiB）"},
+    };
+    char out[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool read = view_detail_zh(cases[i].en, out, sizeof out);
+        if (!read || strcmp(out, cases[i].zh) != 0)
+            fail_msg("\"%s\" read as \"%s\" (%s), not \"%s\"", cases[i].en, out,
+                     read ? "read" : "not read", cases[i].zh);
+    }
+    assert_false(view_detail_zh("something no rule says", out, sizeof out));
+    assert_string_equal(out, "");
+    /* a short buffer is cut, never overrun */
+    char small[8];
+    assert_true(view_detail_zh("limit of 10 working days used up", small, sizeof small));
+    assert_true(strlen(small) < sizeof small);
+    json_t *whole = json_string(small); /* NULL for a character cut in two */
+    assert_non_null(whole);
+    json_decref(whole);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rules_categories_and_handling_have_chinese_names),
+        cmocka_unit_test(details_read_in_chinese),
         cmocka_unit_test(a_filter_that_cannot_match_is_refused),
         cmocka_unit_test(alerts_match_every_field_of_a_filter),
         cmocka_unit_test(the_day_range_is_of_local_days),

@@ -817,7 +817,7 @@ PAGES.alerts = function (main, _arg, params) {
         h('td', null, nodeCell(a.node, a.node_name)),
         h('td', null, has(a.dept_name) ? String(a.dept_name) : has(a.dept) ? String(a.dept) : DASH),
         h('td.subject', { title: has(a.detail) ? String(a.detail) : null }, subject,
-            has(a.detail) ? h('div.detail-line', null, String(a.detail)) : null),
+            has(a.detail_zh || a.detail) ? h('div.detail-line', null, String(a.detail_zh || a.detail)) : null),
         h('td.nowrap', null, timeEl(a.raised_at)),
         h('td.nowrap', null, stateBadge(a.state)),
         h('td.nowrap', null, wdLeft(a.answer_wd_left, a.state),
@@ -899,7 +899,7 @@ PAGES.alert = function (main, id) {
             h('div.detail-head', null, lightBadge(a.light), h('h1', null, ruleName(a.rule, a.rule_name)),
                 h('span.muted', null, has(a.node_name) ? String(a.node_name) : ''),
                 h('span.muted', null, has(a.dept_name) ? String(a.dept_name) : '')),
-            has(a.detail) ? h('p.detail-text', null, String(a.detail)) : null,
+            has(a.detail_zh || a.detail) ? h('p.detail-text', { title: has(a.detail) ? String(a.detail) : null }, String(a.detail_zh || a.detail)) : null,
             h('dl.facts', null, rows.map(r => [h('dt', null, r[0]), h('dd', null, r[1])])));
     }
 
