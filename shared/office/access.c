@@ -291,7 +291,7 @@ access_web_session(store_txn_t *t, uint32_t node, const char *session, char by[E
 /* A read on the screen carries no signature of its own: it is vouched for by the sign-in it names,
  * which this node stored, for the same operator, less than a session's length before. */
 static int
-judge_web_read(const roster_t *roster, store_txn_t *t, uint32_t here, const wire_obj_t *m,
+judge_screen_read(const roster_t *roster, store_txn_t *t, uint32_t here, const wire_obj_t *m,
                const struct roster_operator **opp, char field[64], char reason[192])
 {
     char by[EVENT_ID_MAX + 1], session[EVENT_ID_MAX + 1];
@@ -326,9 +326,11 @@ access_judge(const roster_t *roster, store_txn_t *t, uint32_t here,
              const struct roster_operator **opp, char field[64], char reason[192])
 {
     *opp = NULL;
+    /* a read on the screen comes unsigned, naming the session its operator signed in with */
     char kind[32];
-    if (wire_obj_get_text(m, "type", kind, sizeof kind) == 0 && strcmp(kind, "web.read") == 0)
-        return judge_web_read(roster, t, here, m, opp, field, reason);
+    if ((!req->operator|| !req->sig) && wire_obj_get_text(m, "type", kind, sizeof kind) == 0 &&
+        strcmp(kind, "access.read") == 0 && wire_obj_get(m, "session"))
+        return judge_screen_read(roster, t, here, m, opp, field, reason);
     if (!req->operator|| !req->sig)
         return event_refuse(field, reason, "operator",
                             "a supervision action must be signed by a named operator (jiancha "

@@ -7,7 +7,7 @@
  * |---|---|---|
  * | access.read (a query, report or sample reading the node's store) | any role | the node in scope |
  * | web.signin (a sign-in link to the centre's screen, docs/api.md) | any role | the node in scope, or an office below it |
- * | web.read (a read on the screen; unsigned, logged by jiancha-web) | the operator of the sign-in it names | within ACCESS_WEB_SESSION_MAX_MS of that sign-in |
+ * | access.read with `session` (a read on the screen; unsigned, logged by jiancha-web) | the operator of the sign-in it names | within ACCESS_WEB_SESSION_MAX_MS of that sign-in |
  * | alert.respond | department (its own dept's alerts) | an alert in scope |
  * | alert.close, supervise.open/extend/close, patrol, sample.draw | supervisor | their own office |
  * | supervise.report, followup | department or supervisor | in scope |

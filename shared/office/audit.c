@@ -144,10 +144,10 @@ record_is(store_txn_t *t, uint32_t node, uint64_t seq, const char *id)
     return ok;
 }
 
-/* A read on the centre's screen is unsigned: the record at (node, seq) is a web.read of this
+/* A read on the centre's screen is unsigned: the record at (node, seq) is an access.read of this
  * operator naming a sign-in of theirs stored at the node (access.h). */
 static bool
-web_read_vouched(store_txn_t *t, uint32_t node, uint64_t seq, const char *operator)
+screen_read_vouched(store_txn_t *t, uint32_t node, uint64_t seq, const char *operator)
 {
     uint8_t k[12];
     store_be32(k, node);
@@ -161,7 +161,7 @@ web_read_vouched(store_txn_t *t, uint32_t node, uint64_t seq, const char *operat
     bool ok = store_get(t, STORE_EVENTS, k, 12, &v) == 0 &&
               wire_decode_one(v.data, v.len, &r, &m) == 0 &&
               wire_obj_get_text(m, "type", type, sizeof type) == 0 &&
-              strcmp(type, "web.read") == 0 && wire_obj_get_text(m, "by", by, sizeof by) == 0 &&
+              strcmp(type, "access.read") == 0 && wire_obj_get_text(m, "by", by, sizeof by) == 0 &&
               strcmp(by, operator) == 0 &&
               wire_obj_get_text(m, "session", session, sizeof session) == 0 &&
               access_web_session(t, node, session, signer, &at) == 0 &&
@@ -211,7 +211,7 @@ check_entry(struct walk *w, const uint8_t *bytes, size_t len, const wire_obj_t *
                              (const uint8_t *)sig) != 0)
             problem(w, n, "the request does not carry its operator's signature: changed", "", "");
     } else if (w->roster && strcmp(outcome, "stored") == 0 &&
-               !web_read_vouched(w->t, w->node, seq, operator)) {
+               !screen_read_vouched(w->t, w->node, seq, operator)) {
         problem(w, n, "a stored request without an operator's signature", "", "");
     }
     if (strcmp(outcome, "stored") == 0 && !record_is(w->t, w->node, seq, record))

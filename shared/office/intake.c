@@ -88,7 +88,6 @@ log_request(store_txn_t *t, struct commit_args *a, const struct event_entry *e,
     if (j->refused)
         snprintf(outcome, sizeof outcome, "refused: %s: %s", j->field, j->reason);
     /* a read on the screen is unsigned: its operator is the one its sign-in names (access.h) */
-    bool web_read = strcmp(type, "web.read") == 0;
     struct audit_entry ae = {
         .at_ms = a->now_ms,
         .operator= j->op ? j->op->name : req->operator ? req->operator : "",
@@ -99,7 +98,7 @@ log_request(store_txn_t *t, struct commit_args *a, const struct event_entry *e,
         .outcome = outcome,
         .request = req->body ? req->body : "",
         .request_len = req->body ? req->body_len : 0,
-        .sig = j->op && !web_read ? req->sig : NULL,
+        .sig = j->op ? req->sig : NULL,
     };
     a->res.audited++;
     return audit_append(t, a->node, &ae);

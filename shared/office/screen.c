@@ -258,7 +258,7 @@ log_read(struct req *q, const char *url, enum MHD_Result *sent)
     timestamp_format(q->now, at);
     what_of(q, url, what, sizeof what);
     json_t *o =
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "web.read", "id", id, "by",
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "access.read", "id", id, "by",
                   q->session.operator, "what", what, "session", q->session.signin, "at", at);
     char *body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);

@@ -6,7 +6,7 @@
  *
  * Who reads: only operators signed in with a link they signed (signin.h); each sees the nodes of
  * their scope, a department operator their department. Each API request, and the opening of the
- * stream, is logged first at the node as a `web.read` (access.h): a read the node cannot log is
+ * stream, is logged first at the node as an `access.read` naming the session (access.h): a read the node cannot log is
  * not served (503). Bad input is 400 naming the parameter and the reason, out of scope 403.
  */
 #ifndef JIANCHA_SCREEN_H

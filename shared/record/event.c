@@ -202,7 +202,9 @@ static const struct type_rule action_types[] = {
     /* our extensions of §4 (docs/office.md): an operator reading a node's data, an export of
      * data, the deletion or correction of a stored record, each with the approval it needs, and
      * the draw of a spot check */
-    {"access.read", {{"what", K_TEXT, true, NULL}, {"by", K_ID, true, NULL}}},
+    /* `session`: a read on the centre's screen, unsigned, vouched for by the operator's sign-in */
+    {"access.read",
+     {{"what", K_TEXT, true, NULL}, {"by", K_ID, true, NULL}, {"session", K_ID, false, NULL}}},
     {"export",
      {{"what", K_ENUM, true, export_whats},
       {"target", K_NODE, true, NULL},
@@ -221,12 +223,9 @@ static const struct type_rule action_types[] = {
       {"reason", K_TEXT, true, NULL},
       {"requester", K_ID, true, NULL},
       {"approval", K_TEXT, false, NULL}}},
-    /* the centre's screen (docs/api.md): an operator's signed sign-in, valid until `until`, and
-     * each read made in the session it opened, logged by jiancha-web unsigned and judged by the
-     * sign-in it names */
+    /* the centre's screen (docs/api.md): an operator's signed sign-in, valid until `until`; each
+     * read made in the session it opens is an access.read naming it */
     {"web.signin", {{"by", K_ID, true, NULL}, {"until", K_TIME, true, NULL}}},
-    {"web.read",
-     {{"by", K_ID, true, NULL}, {"what", K_TEXT, true, NULL}, {"session", K_ID, true, NULL}}},
     {"sample.draw",
      {{"sample", K_ID, true, NULL},
       {"target", K_NODE, true, NULL},

@@ -3,7 +3,7 @@
 # gets data without a sign-in link signed by an operator of the roster; a link works once and only
 # until it ends; an operator sees their scope only (a city's supervisor on the province's screen,
 # a county department its own alerts); the API gives the CLI's figures; bad input is a 400 naming
-# the parameter; every read is logged at the node as web.read and `jiancha audit verify` passes;
+# the parameter; every read is logged at the node as an access.read naming the sign-in, and `jiancha audit verify` passes;
 # a read the node cannot log (the node down) is not served; the live stream tells of new lights.
 . "$(dirname "$0")/lib.sh"
 
@@ -155,7 +155,7 @@ get "/api/v1/alerts/$SCJGJ" "$D" >/dev/null
 [ "$(status)" = 403 ] || fail "a department read another department's alert: $(status)"
 
 say "-- every read is logged at the node, and the log verifies"
-reads() { "$JIANCHA" query events --data "$T/province" --node 510000 --json | jq -s "map(select(.event.type == \"web.read\" and .event.by == \"$1\")) | length"; }
+reads() { "$JIANCHA" query events --data "$T/province" --node 510000 --json | jq -s "map(select(.event.type == \"access.read\" and .event.session != null and .event.by == \"$1\")) | length"; }
 n_zhao=$(reads zhao)
 [ "$n_zhao" -ge 12 ] || fail "zhao's reads logged: $n_zhao"
 get /api/v1/supervision "$C" >/dev/null
@@ -163,8 +163,8 @@ get /api/v1/supervision "$C" >/dev/null
 "$JIANCHA" query events --data "$T/province" --node 510000 --json | jq -s -e 'map(select(.event.type == "web.signin") | .event.by) | sort == ["li", "ma", "zhang", "zhao"]' >/dev/null ||
     fail "the sign-ins kept at the node: $("$JIANCHA" query events --data "$T/province" --node 510000 --json | jq -c 'select(.event.type == "web.signin") | .event.by')"
 "$JIANCHA" audit verify --data "$T/province" >"$T/verify" 2>&1 || fail "audit verify: $(cat "$T/verify")"
-# a web.read that names no sign-in of its operator is refused at the node
-printf '{"type":"web.read","id":"forged-1","by":"zhao","what":"GET /api/v1/alerts","session":"signin-nope","at":"%s"}' \
+# a screen's read that names no sign-in of its operator is refused at the node
+printf '{"type":"access.read","id":"forged-1","by":"zhao","what":"GET /api/v1/alerts","session":"signin-nope","at":"%s"}' \
     "$(date -Iseconds)" | "$JIANCHA" send --data "$T/province" - >"$T/out" 2>&1 && fail "a forged read was stored"
 grep -q 'session' "$T/out" || fail "the forged read's refusal does not name the session: $(cat "$T/out")"
 

@@ -261,7 +261,7 @@ n=$(curl -s -H "Cookie: jiancha_session=$cookie" http://127.0.0.1:18480/api/v1/n
 [ "$n" = 1 ] || fail "the screen does not show the county: $(curl -s -H "Cookie: jiancha_session=$cookie" http://127.0.0.1:18480/api/v1/nodes)"
 # its reads were logged at the province through the intake socket, from inside its sandbox
 reads=$(inside env JIANCHA_OPERATOR=zhao JIANCHA_OPERATOR_KEY=/root/ops/zhao.secret jiancha query events \
-    --data /var/lib/jiancha/aggregator-province --node 510000 --json | grep -c '"type":"web.read"' || true)
+    --data /var/lib/jiancha/aggregator-province --node 510000 --json | grep -c '"session":"signin-' || true)
 [ "$reads" -ge 2 ] || fail "the screen's reads were not logged at the province ($reads)"
 inside test -w /var/lib/jiancha/aggregator-province/data.mdb -a "$(inside stat -c %U /var/lib/jiancha/aggregator-province/data.mdb)" = jiancha ||
     fail "the province's store changed owner"
