@@ -227,10 +227,12 @@ get_nodes(struct call *q)
         json_array_insert_new(list, 0, view_node_json(&self, &names, q->c->now_ms));
     }
     free(rows);
-    char here[NODE_LEN + 1];
-    node_format(q->c->scope->root ? q->c->scope->root : q->c->node, here);
+    char here[NODE_LEN + 1], root[NODE_LEN + 1];
+    node_format(q->c->node, here);
+    node_format(q->c->scope->root ? q->c->scope->root : q->c->node, root);
     answer(q, MHD_HTTP_OK,
-           json_pack("{s:s,s:o,s:o}", "node", here, "at", time_json(q->c->now_ms), "nodes", list),
+           json_pack("{s:s,s:s,s:o,s:o}", "node", here, "root", root, "at", time_json(q->c->now_ms),
+                     "nodes", list),
            CACHED_NODES);
 }
 
@@ -388,16 +390,18 @@ get_case(struct call *q, const char *id)
     const struct board *b = NULL;
     if (take_board(q, &b) != 0)
         return;
-    int rc;
     struct view_names names = *q->c->names;
     json_t *alerts = json_array();
+    bool outside = false; /* the case has alerts the operator may not see */
     for (size_t i = 0; i < b->n_alerts; i++) {
         const struct alert *a = &b->alerts[i];
         if (strcmp(a->subject_kind, "case") != 0 || strcmp(a->subject, id) != 0 ||
-            !view_alert_in_scope(q->c->scope, a) || node_valid(a->node, 6) != 0)
+            node_valid(a->node, 6) != 0 || (node && node_number(a->node) != node))
             continue;
-        if (node && node_number(a->node) != node)
+        if (!view_alert_in_scope(q->c->scope, a)) {
+            outside = true;
             continue;
+        }
         if (!node)
             node = node_number(a->node); /* the node of the case's first alert */
         json_array_append_new(alerts, view_alert_json(a, &names, q->c->now_ms));
@@ -407,12 +411,15 @@ get_case(struct call *q, const char *id)
         node = q->c->node; /* a case without alerts: this node's own */
     if (!node) {
         json_decref(alerts);
-        fail(q, MHD_HTTP_NOT_FOUND, "id", "no such case here (name its node)");
+        if (outside)
+            fail(q, MHD_HTTP_FORBIDDEN, "id", "outside the operator's scope");
+        else
+            fail(q, MHD_HTTP_NOT_FOUND, "id", "no such case here (name its node)");
         return;
     }
     json_t *events = json_array();
     store_txn_t *t = NULL;
-    rc = store_read(q->c->store, &t);
+    int rc = store_read(q->c->store, &t);
     if (rc == 0)
         rc = view_case_events(t, node, id, events);
     store_abort(&t);
@@ -420,6 +427,20 @@ get_case(struct call *q, const char *id)
         json_decref(alerts);
         json_decref(events);
         storage_error(q, rc);
+        return;
+    }
+    /* a department's operator reads their department's cases only: the case names its
+     * department where it was accepted */
+    const char *dept = NULL;
+    for (size_t i = 0; i < json_array_size(events) && !dept; i++)
+        dept = json_string_value(
+            json_object_get(json_object_get(json_array_get(events, i), "record"), "dept"));
+    bool forbidden = q->c->scope->dept && (!dept || strcmp(dept, q->c->scope->dept) != 0) &&
+                     json_array_size(events) > 0;
+    if (forbidden || (json_array_size(alerts) == 0 && outside)) {
+        json_decref(alerts);
+        json_decref(events);
+        fail(q, MHD_HTTP_FORBIDDEN, "id", "outside the operator's scope");
         return;
     }
     if (json_array_size(events) == 0 && json_array_size(alerts) == 0) {

@@ -357,7 +357,7 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     struct stream *st = cls;
-    for (int64_t waited = 0; !st->s->stopping; waited += STREAM_TICK_MS) {
+    while (!st->s->stopping) {
         int64_t now = timestamp_now_ms();
         struct signin_session ss;
         if (!signin_session_find(st->s->sessions, st->token, now, &ss))

@@ -57,6 +57,8 @@ teardown(void **state)
     return 0;
 }
 
+static void send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 send(const char *fmt, ...)
 {

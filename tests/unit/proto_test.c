@@ -63,7 +63,7 @@ bad_bodies_and_commands_are_decode_errors(void **state)
     proto_hello_encode(&h, &b); /* node of 5 digits */
     assert_int_equal(proto_hello_decode(b.data, b.len, &h2), ERR_DECODE);
     /* six bytes, but not six digits: a NUL or a control byte never reaches a log line */
-    static const char *const bad_nodes[] = {"5101\x01" "4", "51\n104", "abcdef"};
+    static const char *const bad_nodes[] = {"5101\x01\x34", "51\n104", "abcdef"}; /* \x34 is "4" */
     for (size_t i = 0; i < 3; i++) {
         wire_buf_reset(&b);
         memcpy(h.node, bad_nodes[i], 7);
