@@ -27,6 +27,7 @@
 #include "view.h"
 #include "watch.h"
 
+#include "testcounty.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -66,40 +67,18 @@ static const struct view_scope gaj_scope = {510000, "GAJ"};
 static const char *
 send(const char *json)
 {
-    static char field[64];
-    char full[1024];
-    snprintf(full, sizeof full, "{\"id\":\"e%d\",%s}", ++n_sent, json);
-    struct event_set set;
-    event_set_init(&set);
-    assert_int_equal(event_parse_message(full, strlen(full), "510104", &set), 0);
-    if (set.n_entries != 1)
-        fail_msg("record refused by the parser: %s: %s", set.rejects[0].field,
-                 set.rejects[0].reason);
-    struct intake_result r;
-    struct intake_policy policy = {.calendar = cal};
-    assert_int_equal(intake_commit(st, 510104, &set, &policy, 1000, 1, &r), 0);
-    event_set_fini(&set);
-    snprintf(field, sizeof field, "%s", r.n_refused ? r.refused[0].field : "");
+    struct testcounty c = {st, 510104, cat, cal, "2026-11-02", n_sent};
+    const char *field = testcounty_send(&c, json);
+    n_sent = c.n_sent;
     return field;
 }
 
-/* The collector's round as of `when`: rules, desk (patrol days from 11-02), counters. */
+/* The collector's round as of `when`: rules, desk, counters (testcounty.h). */
 static void
 judge(const char *when)
 {
-    int64_t at = testutil_at(when), from;
-    watch_t *w = watch_new(st, 510104, cat, cal);
-    struct watch_result wr;
-    assert_int_equal(watch_run(w, at, 1000, 100000, &wr), 0);
-    watch_destroy(&w);
-    assert_int_equal(calendar_parse_date("2026-11-02", 10, &from), 0);
-    struct desk_options o = {from, NULL, 0};
-    desk_t *d = desk_new(st, 510104, cal, &o);
-    struct desk_result dr;
-    assert_int_equal(desk_run(d, at, 1000, &dr), 0);
-    desk_destroy(&d);
-    struct counter_refresh_result cr;
-    assert_int_equal(counter_refresh(st, 510104, cat, cal, at, 1000, &cr), 0);
+    struct testcounty c = {st, 510104, cat, cal, "2026-11-02", n_sent};
+    testcounty_judge(&c, when);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "timestamp.h"
 #include "watch.h"
 
+#include "testcounty.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -37,38 +38,22 @@ static catalog_t *cat;
 static calendar_t *cal;
 static int n_sent;
 
+/* Sends one record through the county's intake; returns the refusal's field ("" when stored). */
 static const char *
 send(const char *json)
 {
-    static char field[64];
-    char full[1024];
-    snprintf(full, sizeof full, "{\"id\":\"e%d\",%s}", ++n_sent, json);
-    struct event_set set;
-    event_set_init(&set);
-    assert_int_equal(event_parse_message(full, strlen(full), "510104", &set), 0);
-    assert_int_equal(set.n_entries, 1);
-    struct intake_result r;
-    struct intake_policy policy = {.calendar = cal};
-    assert_int_equal(intake_commit(st, 510104, &set, &policy, 1000, 1, &r), 0);
-    event_set_fini(&set);
-    snprintf(field, sizeof field, "%s", r.n_refused ? r.refused[0].field : "");
+    struct testcounty c = {st, 510104, cat, cal, "2026-10-12", n_sent};
+    const char *field = testcounty_send(&c, json);
+    n_sent = c.n_sent;
     return field;
 }
 
+/* The collector's round as of `when`: rules, desk, counters (testcounty.h). */
 static void
 judge(const char *when)
 {
-    int64_t at = testutil_at(when), from;
-    watch_t *w = watch_new(st, 510104, cat, cal);
-    struct watch_result wr;
-    assert_int_equal(watch_run(w, at, 1000, 100000, &wr), 0);
-    watch_destroy(&w);
-    assert_int_equal(calendar_parse_date("2026-10-12", 10, &from), 0);
-    struct desk_options o = {from, NULL, 0};
-    desk_t *d = desk_new(st, 510104, cal, &o);
-    struct desk_result dr;
-    assert_int_equal(desk_run(d, at, 1000, &dr), 0);
-    desk_destroy(&d);
+    struct testcounty c = {st, 510104, cat, cal, "2026-10-12", n_sent};
+    testcounty_judge(&c, when);
 }
 
 /* A case of the levy item accepted at `at` and never decided. */

@@ -16,6 +16,7 @@
 #include "view.h"
 #include "watch.h"
 
+#include "testcounty.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -787,34 +788,16 @@ static int n_sent;
 static void
 send(store_t *st, const char *json)
 {
-    char full[600];
-    snprintf(full, sizeof full, "{\"id\":\"e%d\",%s}", ++n_sent, json);
-    struct event_set set;
-    event_set_init(&set);
-    assert_int_equal(event_parse_message(full, strlen(full), "510104", &set), 0);
-    assert_int_equal(set.n_entries, 1);
-    struct intake_result r;
-    struct intake_policy policy = {.calendar = cal};
-    assert_int_equal(intake_commit(st, 510104, &set, &policy, 1000, 1, &r), 0);
-    assert_int_equal(r.accepted, 1);
-    event_set_fini(&set);
+    struct testcounty c = {st, 510104, cat, cal, "2026-11-02", n_sent};
+    assert_string_equal(testcounty_send(&c, json), "");
+    n_sent = c.n_sent;
 }
 
 static void
 judge_round(store_t *st, const char *when)
 {
-    int64_t now = testutil_at(when);
-    watch_t *w = watch_new(st, 510104, cat, cal);
-    struct watch_result wr;
-    assert_int_equal(watch_run(w, now, 1000, 100000, &wr), 0);
-    watch_destroy(&w);
-    struct desk_options o = {day("2026-11-02"), NULL, 0};
-    desk_t *d = desk_new(st, 510104, cal, &o);
-    struct desk_result dr;
-    assert_int_equal(desk_run(d, now, 1000, &dr), 0);
-    desk_destroy(&d);
-    struct counter_refresh_result cr;
-    assert_int_equal(counter_refresh(st, 510104, cat, cal, now, 1000, &cr), 0);
+    struct testcounty c = {st, 510104, cat, cal, "2026-11-02", n_sent};
+    testcounty_judge(&c, when);
 }
 
 static void
