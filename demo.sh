@@ -9,8 +9,10 @@
 # province with each county's own signature checked there. Then the offices work as named
 # operators: departments answer, supervisors close, open a supervision case, patrol, draw a spot
 # check and export with an approval; the audit logs are verified and the monthly report written
-# (reports/report-2026-11.md, .html, .csv and .png). Every node runs on a certificate from
-# the demo's own offline root and issuer, and every link is CurveZMQ.
+# (reports/report-2026-11.md, .html, .csv and .png). Last the centre's screen (jiancha-web) opens on
+# the province: the supervisor signs in with a link she signed, the API answers in Chinese, and the
+# pages are photographed in headless Chromium (reports/screen/). Every node runs on a certificate
+# from the demo's own offline root and issuer, and every link is CurveZMQ.
 # Usage: ./demo.sh [EVENTS_PER_COUNTY]      (default 12000; as root on a fresh Debian 12)
 set -euo pipefail
 # (listings are cut with head; their SIGPIPE is not a failure: see the `|| true`s)
@@ -268,9 +270,46 @@ fi
 mkdir -p reports
 cp "$D"/report-2026-11.* reports/ 2>/dev/null || true
 echo "   written to reports/: $(cd reports && ls report-2026-11.* | tr '\n' ' ')"
+echo "== the centre's screen (jiancha-web, docs/api.md): the province's data in Chinese pages and a JSON API"
+cat >"$D/web.conf" <<CFG
+web
+    node = $PROVINCE
+    data = $D/$PROVINCE
+    intake = ipc://$D/$PROVINCE/intake.sock
+    listen = 127.0.0.1:0
+    port_file = $D/web.port
+    pages = $PWD/web/pages
+    calendar = $PWD/config/cn-workdays.tsv
+    catalog = $D/catalog-v2.json
+    regions = $PWD/config/regions.tsv
+CFG
+"$B/web/jiancha-web" -c "$D/web.conf" 2>"$D/web.log" &
+echo $! >"$D/web.pid"
+for _ in $(seq 100); do [ -s "$D/web.port" ] && break; sleep 0.05; done
+URL="http://127.0.0.1:$(cat "$D/web.port")"
+login() { "$J" web login --url "$URL" --node $PROVINCE --operator prov-sup --key "$O/prov-sup.secret" 2>/dev/null; }
+echo "-- the province's supervisor signs in with a link signed by her own key (once, within 10 minutes):"
+link=$(login)
+echo "   ${link:0:100}..."
+cookie=$(curl -s -o /dev/null -D - "$link" | sed -n 's/^Set-Cookie: jiancha_session=\([0-9a-f]*\);.*/\1/p' | tr -d '\r')
+api() { curl -s -H "Cookie: jiancha_session=$cookie" "$URL/api/v1/$1"; }
+echo "-- GET /api/v1/alerts?light=red&state=standing&limit=3: the newest open red alarms, as the screen shows them"
+api "alerts?light=red&state=standing&limit=3" | jq -r '"   " + (.total | tostring) + " open red alarms in all", (.alerts[] | "   " + .raised_at[0:16] + "  " + .node_name + " " + (.dept_name // .dept) + "  " + .rule_name + "：" + .detail_zh)'
+echo "-- GET /api/v1/scores?period=2026-11&by=region"
+api "scores?period=2026-11&by=region" | jq -r '.rows[] | "   \(.rank). \(.name // .key)  \(.score * 100 | round / 100) \(.grade)  (\(.cases) cases, \(.red) red, \(.yellow) yellow)"'
+echo "   every read above is logged at the province as an access.read of prov-sup: $("$J" query events --data "$D/$PROVINCE" --node $PROVINCE --json | jq -s 'map(select(.event.type == "access.read" and .event.session != null)) | length') so far"
+if command -v chromedriver >/dev/null; then # python3-selenium and chromium-driver: install-deps
+    echo "-- the pages in headless Chromium, each one checked against the API and photographed"
+    rm -rf reports/screen
+    python3 tests/web/screen_check.py --signin "$(login)" --base "$URL/" --out reports/screen 2>&1 |
+        sed -n 's/^ok   \([a-z0-9-]*\): \(.*\) (.*/   \1: \2/p' | head -n 12 || true
+    echo "   screenshots in reports/screen/: $(cd reports/screen 2>/dev/null && ls *.png | tr '\n' ' ')"
+fi
 echo "== logs"
 grep -h "session open\|forwarding\|rules on\|calendar.coverage" "$D"/*.log | sort | head -n 24 || true
 echo "== the data stays in $D; the daemons stop now. Each read is logged by the node itself, so"
+echo "   to see the screen again start the province and then $B/web/jiancha-web -c $D/web.conf, and"
+echo "   sign in with the link of $J web login --url $URL --node $PROVINCE --operator prov-sup --key $O/prov-sup.secret"
 echo "   to look again start a node with its config ($B/aggregator/jiancha-aggregator -c $D/$PROVINCE.conf &)"
 echo "   and read as a named operator: JIANCHA_OPERATOR=prov-sup JIANCHA_OPERATOR_KEY=$O/prov-sup.secret \\"
 echo "   $J query nodes --data $D/$PROVINCE (docs/office.md)"

@@ -169,6 +169,20 @@ function stateBadge(state) {
     return h('span.state.s-' + (has(state) ? String(state).replace(/[^a-z]/g, '') : 'none'),
         { 'data-state': state }, has(state) ? (ALERT_STATES[state] || String(state)) : DASH);
 }
+/* A node's standing alarms by rule: one badge per rule with how many stand (a day's patrol
+ * shortfall is an alarm of its own), red if any is. */
+function groupAlarms(alarms) {
+    const byRule = new Map();
+    for (const a of alarms) {
+        if (!a || !a.rule) continue;
+        const g = byRule.get(a.rule) || { rule: a.rule, rule_name: a.rule_name, count: 0, red: false };
+        g.count += 1;
+        g.red = g.red || a.light === 'red';
+        byRule.set(a.rule, g);
+    }
+    return Array.from(byRule.values());
+}
+
 function ruleName(code, name) { return has(name) ? String(name) : has(code) ? (RULES[code] || String(code)) : DASH; }
 function levelCell(v) {
     if (!has(v)) return h('span.muted', null, DASH);
@@ -601,9 +615,9 @@ PAGES.overview = function (main) {
             h('td', null, levelCell(n.coverage)),
             h('td', null, levelCell(n.disk)),
             h('td.nowrap', null, h('time', { title: has(n.last_contact) ? String(n.last_contact) : null }, fmtShort(n.last_contact))),
-            h('td', null, s.alarms.length ? s.alarms.map(a => h('span', {
-                class: 'alarm ' + (a.light === 'red' ? 'red' : 'yellow'), 'data-rule': a.rule, title: a.rule
-            }, ruleName(a.rule, a.rule_name))) : h('span.muted', null, '无')));
+            h('td', null, s.alarms.length ? groupAlarms(s.alarms).map(g => h('span', {
+                class: 'alarm ' + (g.red ? 'red' : 'yellow'), 'data-rule': g.rule, title: g.rule
+            }, ruleName(g.rule, g.rule_name) + (g.count > 1 ? ' ×' + g.count : ''))) : h('span.muted', null, '无')));
             return tr;
         }));
     }
@@ -666,7 +680,7 @@ PAGES.overview = function (main) {
                     let s = '<b>' + esc(d.full || d.name || '') + '</b>　' + esc(d.code || '') +
                         '<br>红灯 ' + (d.red || 0) + '　黄灯 ' + (d.yellow || 0);
                     if (has(d.lag)) s += '<br>数据滞后 ' + esc(fmtDuration(d.lag));
-                    for (const a of d.alarms || []) s += '<br>⚠ ' + esc(ruleName(a.rule, a.rule_name)) + '（' + esc(LIGHTS[a.light] || a.light || '') + '）';
+                    for (const g of groupAlarms(d.alarms || [])) s += '<br>⚠ ' + esc(ruleName(g.rule, g.rule_name)) + (g.count > 1 ? ' ×' + g.count : '') + '（' + esc(LIGHTS[g.red ? 'red' : 'yellow']) + '）';
                     return s;
                 }
             },
