@@ -768,6 +768,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         const char *iep = conf_str(a->conf, "intake/endpoint");
         char *iep_default = *iep ? NULL : xasprintf("ipc://%s/intake.sock", data);
         oo.endpoint = iep_default ? iep_default : iep;
+        oo.data_dir = data;
         char why_door[512];
         a->office = office_new(a->store, a->node, &oo, a->cal, why_door, sizeof why_door);
         free(iep_default);

@@ -211,7 +211,7 @@ send_request(const char *data, json_t *rec, const struct cli_operator *op, const
     json_object_set_new(rec, "id", json_string(id));
     json_object_set_new(rec, "at", json_string(when));
     char *body = json_dumps(rec, JSON_COMPACT);
-    char *endpoint = xasprintf("ipc://%s/intake.sock", data);
+    char *endpoint = cli_intake_endpoint(data);
     int status = cli_deliver(endpoint, body, op, what, id, stderr);
     free(endpoint);
     free(body);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "err.h"
 #include "mem.h"
+#include "office.h"
 #include "sign.h"
 #include "timestamp.h"
 
@@ -193,6 +194,13 @@ request(const char *body, const struct cli_operator *op, const char *what)
     return m;
 }
 
+char *
+cli_intake_endpoint(const char *data)
+{
+    char *endpoint = office_endpoint_of(data);
+    return endpoint ? endpoint : xasprintf("ipc://%s/intake.sock", data);
+}
+
 int
 cli_endpoint_usable(const char *endpoint, const char *what)
 {
@@ -347,7 +355,7 @@ cli_action(int argc, char **argv)
     json_object_set_new(rec, "id", json_string(rid ? rid : id));
     char *body = json_dumps(rec, JSON_COMPACT);
     json_decref(rec);
-    char *endpoint = to ? xstrdup(to) : xasprintf("ipc://%s/intake.sock", data);
+    char *endpoint = to ? xstrdup(to) : cli_intake_endpoint(data);
     char what[64];
     snprintf(what, sizeof what, "%s%s%s", family, verb ? " " : "", verb ? verb : "");
     cli_operator_from_env(&op);

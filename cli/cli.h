@@ -39,6 +39,10 @@ int cli_help(FILE *out, char **words, int n);
  * would retry a refused connection silently for ever); else 0, a socket not there yet included
  * (a restarting daemon: the sender's timeouts decide). */
 int cli_endpoint_usable(const char *endpoint, const char *what);
+/* The intake endpoint of the node whose data directory this is, as its daemon recorded it
+ * (DATA/intake.endpoint: the packaged services keep the socket in /run), else ipc://DATA/intake.sock;
+ * malloc'd. */
+char *cli_intake_endpoint(const char *data);
 /* Sends one record (JSON text), signed by op if given, to a node's intake and prints its fate
  * ("stored ID") on out: 0 stored or already stored, 1 refused (field and reason printed on
  * stderr) or no answer. */

@@ -29,14 +29,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Is a daemon listening on DIR/intake.sock? A plain connect answers at once, where a ZeroMQ
- * request to nobody would wait for its timeout. */
+/* Is a daemon listening at the node's intake? For a local socket a plain connect answers at once,
+ * where a ZeroMQ request to nobody would wait for its timeout; over TCP the request says. */
 static bool
-node_running(const char *dir)
+node_running(const char *endpoint)
 {
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return true;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/intake.sock", dir) >=
-        (int)sizeof sa.sun_path)
+    if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s", endpoint + 6) >= (int)sizeof sa.sun_path)
         return true; /* cannot tell: let the request say */
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0)
@@ -51,7 +52,9 @@ node_running(const char *dir)
 static int
 authorize_read(const char *dir, const char *what)
 {
-    if (!node_running(dir)) {
+    char *endpoint = cli_intake_endpoint(dir);
+    if (!node_running(endpoint)) {
+        free(endpoint);
         fprintf(stderr, "jiancha: the node at %s is not running: a read is logged by the node "
                         "itself (audit), so a stopped node holding a roster cannot be read; "
                         "start it first (docs/office.md)\n",
@@ -64,6 +67,7 @@ authorize_read(const char *dir, const char *what)
         fprintf(stderr, "jiancha: %s is read by named operators only: set JIANCHA_OPERATOR and "
                         "JIANCHA_OPERATOR_KEY (docs/office.md)\n",
                 dir);
+        free(endpoint);
         return ERR_STATE;
     }
     int64_t now = timestamp_now_ms();
@@ -74,7 +78,6 @@ authorize_read(const char *dir, const char *what)
                             "by", op.name, "at", when);
     char *body = json_dumps(rec, JSON_COMPACT);
     json_decref(rec);
-    char *endpoint = xasprintf("ipc://%s/intake.sock", dir);
     int status = cli_deliver(endpoint, body, &op, what, id, NULL);
     free(endpoint);
     free(body);

@@ -206,7 +206,7 @@ cli_sample(int argc, char **argv)
                       "sample", id, "target", node, "period", period, "seed", (json_int_t)seed,
                       "size", (json_int_t)size, "cases", list, "by", by, "at", when);
         char *body = json_dumps(rec, JSON_COMPACT);
-        char *endpoint = to ? xstrdup(to) : xasprintf("ipc://%s/intake.sock", data);
+        char *endpoint = to ? xstrdup(to) : cli_intake_endpoint(data);
         cli_operator_from_env(&op);
         status = cli_deliver(endpoint, body, &op, "sample", id, json ? stderr : stdout);
         free(endpoint);

@@ -248,7 +248,7 @@ cli_send(int argc, char **argv)
             break;
         case 'd':
             free(endpoint);
-            endpoint = xasprintf("ipc://%s/intake.sock", optarg);
+            endpoint = cli_intake_endpoint(optarg);
             break;
         case 'k':
             chunk_lines = (size_t)strtoul(optarg, NULL, 10);

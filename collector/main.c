@@ -597,6 +597,7 @@ setup(struct collector *c, const char *config_path, bool check_only)
     char *ep_default = *ep ? NULL : xasprintf("ipc://%s/intake.sock", data);
     struct office_options oo = {
         .endpoint = ep_default ? ep_default : ep,
+        .data_dir = data,
         .max_message_bytes = conf_int(c->conf, "intake/max_message_bytes"),
         .seal_at = c->seal_at,
         .patrol_from_day = c->patrol_from_day,

@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "node.h"
 #include "notify.h"
+#include "office.h"
 #include "region.h"
 #include "screen.h"
 #include "sign.h"
@@ -20,16 +21,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const struct conf_key config_table[] = {
     {"web/node", CONF_STR, NULL, 0, 0,
      "the six-digit division code of the node whose screen this is"},
     {"web/data", CONF_STR, NULL, 0, 0,
      "the node's data directory: its store is opened read-only, never written"},
-    {"web/intake", CONF_STR, NULL, 0, 0,
-     "the node's intake endpoint (ipc:///run/jiancha-aggregator/intake.sock): every sign-in and "
-     "read is logged there before it is served"},
+    {"web/intake", CONF_STR, "", 0, 0,
+     "the node's intake endpoint, where every sign-in and read is logged before it is served; "
+     "empty = the one the node's daemon recorded in DATA/intake.endpoint"},
     {"web/listen", CONF_STR, "127.0.0.1:8480", 0, 0,
      "where the screen listens (IPv4 HOST:PORT; port 0 picks one: see web/port_file)"},
     {"web/port_file", CONF_STR, "", 0, 0, "write the port listened on to this file (tests)"},
@@ -54,6 +57,7 @@ struct web {
     catalog_t *catalog;
     region_t *regions;
     char *tls_cert, *tls_key;
+    char *intake; /* web/intake, or the one the node recorded */
     screen_t *screen;
 };
 
@@ -100,6 +104,8 @@ setup(struct web *w, const char *config, bool check)
         fprintf(stderr, "jiancha-web: %s\n", why);
         return ERR_CONFIG;
     }
+    const char *intake = conf_str(c, "web/intake");
+    w->intake = intake[0] ? xstrdup(intake) : office_endpoint_of(conf_str(c, "web/data"));
     const char *cal = conf_str(c, "web/calendar");
     if (cal[0] && calendar_load(cal, &w->calendar, why, sizeof why) != 0)
         return fail(c, "web/calendar", why);
@@ -115,12 +121,29 @@ setup(struct web *w, const char *config, bool check)
     if (!w->tls_cert != !w->tls_key)
         return fail(c, "web/tls_key", "web/tls_cert and web/tls_key go together");
     struct stat st;
-    char index[4096];
-    snprintf(index, sizeof index, "%s/index.html", conf_str(c, "web/pages"));
-    if (stat(index, &st) != 0)
-        return fail(c, "web/pages", "holds no index.html");
-    if (check)
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.html", conf_str(c, "web/pages"));
+    if (stat(path, &st) != 0)
+        return fail(c, "web/pages", stat(conf_str(c, "web/pages"), &st) != 0
+                                        ? "no such directory (the pages are installed by the "
+                                          "jiancha-web package in /usr/share/jiancha/web)"
+                                        : "holds no index.html: not the screen's pages");
+    struct sockaddr_in sa;
+    if (screen_parse_listen(conf_str(c, "web/listen"), &sa, why) != 0)
+        return fail(c, "web/listen", why);
+    snprintf(path, sizeof path, "%s/data.mdb", conf_str(c, "web/data"));
+    if (stat(path, &st) != 0)
+        return fail(c, "web/data", "no jiancha store there (the node's data directory: start its "
+                                   "daemon first)");
+    if (!w->intake)
+        return fail(c, "web/intake", "empty, and the node's daemon recorded no intake endpoint in "
+                                     "its data directory (intake.endpoint): start it first, or "
+                                     "name its intake here");
+    if (check) {
+        printf("%s%s: configuration is valid\n", log_journal_prefix(STDOUT_FILENO, LOG_LEVEL_INFO),
+               config);
         return 0;
+    }
     if (sign_init() != 0) {
         fprintf(stderr, "jiancha-web: libsodium cannot start\n");
         return ERR_STATE;
@@ -128,7 +151,7 @@ setup(struct web *w, const char *config, bool check)
     struct screen_options o = {
         .data = conf_str(c, "web/data"),
         .node = node_number(node),
-        .intake = conf_str(c, "web/intake"),
+        .intake = w->intake,
         .listen = conf_str(c, "web/listen"),
         .pages = conf_str(c, "web/pages"),
         .session_ms = conf_int(c, "web/session_minutes") * 60 * 1000,
@@ -150,8 +173,8 @@ setup(struct web *w, const char *config, bool check)
         if (file_write(port_file, text, (size_t)n, false) != 0)
             return fail(c, "web/port_file", strerror(errno));
     }
-    log_info("web: serving node=%s listen=%s port=%d tls=%s", node, o.listen,
-             screen_port(w->screen), w->tls_cert ? "yes" : "no");
+    log_info("web: serving node=%s listen=%s port=%d tls=%s intake=%s", node, o.listen,
+             screen_port(w->screen), w->tls_cert ? "yes" : "no", w->intake);
     return 0;
 }
 
@@ -164,6 +187,7 @@ teardown(struct web *w)
     region_destroy(&w->regions);
     free(w->tls_cert);
     free(w->tls_key);
+    free(w->intake);
     conf_destroy(&w->conf);
 }
 

@@ -2,9 +2,11 @@
 #include "office.h"
 
 #include "err.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,15 @@ office_new(store_t *store, uint32_t node, const struct office_options *opt, cale
                             &policy, why, why_len);
     if (!door)
         return NULL;
+    if (opt->data_dir) {
+        char *path = xasprintf("%s/%s", opt->data_dir, OFFICE_ENDPOINT_FILE);
+        char *text = xasprintf("%s\n", opt->endpoint);
+        if (file_write(path, text, strlen(text), false) != 0)
+            log_warn("office: cannot record the intake endpoint path=%s: %s", path,
+                     strerror(errno));
+        free(path);
+        free(text);
+    }
     office_t *o = xcalloc(1, sizeof *o);
     o->store = store;
     o->node = node;
@@ -40,6 +51,22 @@ office_new(store_t *store, uint32_t node, const struct office_options *opt, cale
     o->desk_opt = (struct desk_options){opt->patrol_from_day, o->tree, opt->n_tree};
     office_set_calendar(o, calendar);
     return o;
+}
+
+char *
+office_endpoint_of(const char *data_dir)
+{
+    char *path = xasprintf("%s/%s", data_dir, OFFICE_ENDPOINT_FILE);
+    size_t len = 0;
+    char *text = file_read(path, &len);
+    free(path);
+    if (text)
+        text[strcspn(text, "\r\n")] = '\0';
+    if (text && !text[0]) {
+        free(text);
+        text = NULL;
+    }
+    return text;
 }
 
 void

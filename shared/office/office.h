@@ -19,10 +19,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define OFFICE_ENDPOINT_FILE "intake.endpoint"
+
 typedef struct office office_t;
 
 struct office_options {
     const char *endpoint;      /* where the door binds */
+    const char *data_dir;      /* the endpoint is recorded in DATA/intake.endpoint (NULL: not) */
     int64_t max_message_bytes; /* larger requests are refused with an error */
     uint32_t seal_at;          /* the spool's batch size */
     bool actions_only;         /* an aggregator's door */
@@ -31,10 +34,16 @@ struct office_options {
     size_t n_tree;
 };
 
-/* Binds the door; the calendar (may be NULL) is borrowed. NULL with why on failure. */
+/* Binds the door and records its endpoint in DATA/intake.endpoint, where the CLI finds the node
+ * whose store it reads (the packaged services keep the socket in /run, not beside the data); the
+ * calendar (may be NULL) is borrowed. NULL with why on failure. */
 office_t *office_new(store_t *store, uint32_t node, const struct office_options *opt,
                      calendar_t *calendar, char *why, size_t why_len);
 void office_destroy(office_t **p);
+
+/* The intake endpoint a node's daemon recorded in its data directory, malloc'd; NULL when none
+ * is recorded (a daemon that never ran there). */
+char *office_endpoint_of(const char *data_dir);
 
 /* Counts with another calendar from now on (the old one may be freed after this returns). */
 void office_set_calendar(office_t *o, calendar_t *calendar);

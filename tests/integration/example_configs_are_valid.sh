@@ -8,15 +8,19 @@ R="$T/root"
 mkdir -p "$R/etc/jiancha/keys" "$R/etc/jiancha/children" "$R/var/lib/jiancha" "$R/usr/share/jiancha"
 cp "$SRC/config/catalog.json" "$SRC/config/cn-workdays.tsv" "$SRC/config/regions.tsv" "$R/usr/share/jiancha/"
 cp -r "$SRC/web/pages" "$R/usr/share/jiancha/web"
+# the screen's config names the aggregator's store, which its daemon made
+mkdir -p "$R/var/lib/jiancha/aggregator" && : >"$R/var/lib/jiancha/aggregator/data.mdb"
+echo "ipc:///run/jiancha-aggregator/intake.sock" >"$R/var/lib/jiancha/aggregator/intake.endpoint"
 n=0
 for f in "$SRC"/config/*.conf; do
     g="$T/$(basename "$f")"
     sed -e "s|/etc/jiancha|$R/etc/jiancha|g; s|/var/lib/jiancha|$R/var/lib/jiancha|g" \
         -e "s|/usr/share/jiancha|$R/usr/share/jiancha|g" "$f" >"$g"
     # every NODE.secret it names is made (a keypair of that node)
-    for key in $(grep -Eo "$R/etc/jiancha/keys/[0-9]{6}\.secret" "$g" | sort -u); do
-        node=$(basename "$key" .secret)
-        "$JIANCHA" keys gen --node "$node" --out "$R/etc/jiancha/keys" >/dev/null
+    for key in $(grep -Eo "$R/etc/jiancha/keys/[0-9]{6}\.(secret|pub)" "$g" | sort -u); do
+        node=$(basename "${key%.*}")
+        [ -e "$R/etc/jiancha/keys/$node.secret" ] ||
+            "$JIANCHA" keys gen --node "$node" --out "$R/etc/jiancha/keys" >/dev/null
     done
     case "$(head -n 20 "$f" | grep -m1 -E '^(collector|aggregator|web)$')" in
     collector) exe=$COLLECTOR ;;

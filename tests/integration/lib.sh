@@ -160,7 +160,6 @@ web_config() {
 web
     node = $node
     data = $T/$data
-    intake = ipc://$T/$data/intake.sock
     listen = 127.0.0.1:0
     port_file = $T/$name.port
     pages = $SRC/web/pages
