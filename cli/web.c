@@ -45,12 +45,22 @@ web_login(int argc, char **argv)
             return 2;
         }
     }
-    if (!node || node_valid(node, strlen(node)) != 0 || !op.name || !op.key ||
-        (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
-        fprintf(stderr, "usage: jiancha web login --node NODE [--url http://HOST:PORT] "
-                        "--operator NAME --key FILE\n"
-                        "  (the operator and key may come from JIANCHA_OPERATOR and "
-                        "JIANCHA_OPERATOR_KEY)\n");
+    const char *wrong = !node ? "--node is missing"
+                        : node_valid(node, strlen(node)) != 0
+                            ? "--node is not a six-digit division code"
+                        : !op.name ? "--operator is missing (or JIANCHA_OPERATOR)"
+                        : !op.key  ? "--key is missing (or JIANCHA_OPERATOR_KEY)"
+                        : strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0
+                            ? "--url must begin with https:// or http://"
+                            : NULL;
+    if (wrong) {
+        fprintf(stderr,
+                "jiancha web login: %s\n"
+                "usage: jiancha web login --node NODE [--url https://HOST[:PORT]] "
+                "--operator NAME --key FILE\n"
+                "  --url: the address the operator's browser reaches the screen at "
+                "(default http://127.0.0.1:8480)\n",
+                wrong);
         return 2;
     }
     sign_key_t *k = NULL;

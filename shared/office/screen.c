@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,20 +418,22 @@ open_stream(struct req *q, const char *token)
 
 /* ---- sign-in and out ---- */
 
+/* The sign-in page; for a refused link, why (in Chinese, then the detail) and the way to a new
+ * one. The texts are HTML-escaped already. */
 static enum MHD_Result
-signin_page(screen_t *s, struct MHD_Connection *c, unsigned status, const char *why)
+signin_page(screen_t *s, struct MHD_Connection *c, unsigned status, const char *zh,
+            const char *detail)
 {
-    if (!why)
+    if (!zh)
         return send_file(s, c, "/signin.html");
-    /* a refused link: the reason, plainly, with the way to a new one */
     char *page = xasprintf(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>登录失败</title>"
         "<link rel=\"stylesheet\" href=\"/style.css\"></head><body class=\"signin\">"
         "<main class=\"signin-box\"><h1>登录失败</h1><p id=\"signin-error\">%s</p>"
-        "<p>请用 <code>jiancha web login</code> 生成新的登录链接（每个链接只能使用一次，10 "
-        "分钟内有效）。"
+        "<p class=\"signin-detail\">%s</p>"
+        "<p>请用 <code>jiancha web login</code> 生成新的登录链接（每个链接只能使用一次，10 分钟内有效）。"
         "</p></main></body></html>",
-        why);
+        zh, detail);
     enum MHD_Result rc = send_text(c, status, "text/html; charset=utf-8", page, strlen(page));
     free(page);
     return rc;
@@ -463,11 +466,12 @@ do_signin(screen_t *s, struct MHD_Connection *c)
     const char *r = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "r");
     const char *sg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "s");
     struct signin_request req;
-    char why[ERR_WHY_MAX], shown[2 * ERR_WHY_MAX];
+    char why[ERR_WHY_MAX];
     int64_t now = timestamp_now_ms();
     store_txn_t *t = NULL;
     roster_t *roster = NULL;
     const struct roster_operator *op = NULL;
+    const char *zh = NULL; /* what the person at the browser reads, when not the link's fault */
     int rc = signin_link_read(r, sg, &req, why);
     if (rc == 0) {
         rc = store_read(s->store, &t);
@@ -475,9 +479,11 @@ do_signin(screen_t *s, struct MHD_Connection *c)
             snprintf(why, sizeof why,
                      "this node holds no roster of operators yet, so nobody "
                      "can sign in (jiancha bundle publish --kind operators)");
+            zh = "本节点尚未收到操作人员名册，暂时无人可以登录。";
             rc = ERR_INVALID;
         } else if (rc != 0) {
             snprintf(why, sizeof why, "the store cannot be read now");
+            zh = "本节点的数据暂时无法读取，请稍后再试。";
         }
         store_abort(&t);
     }
@@ -493,15 +499,21 @@ do_signin(screen_t *s, struct MHD_Connection *c)
         sign_to_hex(req.sig, sizeof req.sig, hex);
         snprintf(auth, sizeof auth, "JCAUTH1 %s %s", req.by, hex);
         rc = deliver(s, req.text, auth, why);
+        zh = rc == ERR_EXISTS  ? "此链接已使用过：每个登录链接只能使用一次，请重新生成。"
+             : rc == ERR_STATE ? "本节点暂时无法记录登录（节点未运行或无应答），请稍后再试。"
+                               : "本节点拒绝了此次登录（原因见下）。";
         if (rc == ERR_EXISTS)
             snprintf(why, sizeof why, "this link was used already: a link signs in once");
     }
     if (rc != 0) {
         count(s, &s->stats.signins_refused);
         log_warn("screen: sign-in refused operator=%s: %s", req.by[0] ? req.by : "-", why);
-        html_escape(why, shown, sizeof shown);
-        return signin_page(
-            s, c, rc == ERR_STATE ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN, shown);
+        /* in Chinese what to do; below it the detail, as the log says it */
+        char zh_html[ERR_WHY_MAX], why_html[2 * ERR_WHY_MAX];
+        html_escape(zh ? zh : signin_refusal_zh(signin_refusal_of(why)), zh_html, sizeof zh_html);
+        html_escape(why, why_html, sizeof why_html);
+        return signin_page(s, c, rc == ERR_STATE ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN,
+                           zh_html, why_html);
     }
     char token[SIGNIN_TOKEN_LEN + 1];
     signin_session_open(s->sessions, operator, req.id, now, token);
@@ -601,12 +613,14 @@ answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
         if (api)
             return send_error(c, MHD_HTTP_UNAUTHORIZED, NULL,
                               "sign in first: jiancha web login (docs/api.md)");
-        return signin_page(s, c, MHD_HTTP_OK, NULL);
+        return signin_page(s, c, MHD_HTTP_OK, NULL, NULL);
     }
     if (post)
         return strcmp(url, "/api/v1/signout") == 0
                    ? do_signout(s, c, token)
                    : send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "GET only");
+    if (strcmp(url, "/api/v1/signout") == 0)
+        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "POST to sign out");
     if (api) {
         if (strncmp(url, "/api/v1/", 8) != 0)
             return send_error(c, MHD_HTTP_NOT_FOUND, NULL, "the API is under /api/v1/");
@@ -627,24 +641,48 @@ answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 
 /* ---- life ---- */
 
+/* libmicrohttpd's own complaints (a client gone mid-answer ...) as our log lines */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    log_debug("screen: libmicrohttpd: %s", line);
+}
+
+int
+screen_parse_listen(const char *listen, struct sockaddr_in *sa, char why[ERR_WHY_MAX])
+{
+    char host[64], *end;
+    const char *colon = strrchr(listen, ':');
+    if (!colon || (size_t)(colon - listen) >= sizeof host) {
+        snprintf(why, ERR_WHY_MAX, "IPv4-ADDRESS:PORT expected (127.0.0.1:8480)");
+        return ERR_CONFIG;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    long port = strtol(colon + 1, &end, 10);
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    if (*end || end == colon + 1 || port < 0 || port > 65535 ||
+        inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+        snprintf(why, ERR_WHY_MAX, "IPv4-ADDRESS:PORT expected (127.0.0.1:8480; port 0 picks one)");
+        return ERR_CONFIG;
+    }
+    sa->sin_port = htons((uint16_t)port);
+    return 0;
+}
+
 screen_t *
 screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
 {
-    char host[64];
-    int port = -1;
-    const char *colon = strrchr(o->listen, ':');
-    if (!colon || (size_t)(colon - o->listen) >= sizeof host) {
-        snprintf(why, ERR_WHY_MAX, "listen %s: HOST:PORT expected", o->listen);
+    struct sockaddr_in sa;
+    if (screen_parse_listen(o->listen, &sa, why) != 0)
         return NULL;
-    }
-    memcpy(host, o->listen, (size_t)(colon - o->listen));
-    host[colon - o->listen] = '\0';
-    port = atoi(colon + 1);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        snprintf(why, ERR_WHY_MAX, "listen %s: an IPv4 address and a port expected", o->listen);
-        return NULL;
-    }
     screen_t *s = xcalloc(1, sizeof *s);
     s->o = *o;
     pthread_mutex_init(&s->lock, NULL);
@@ -667,12 +705,14 @@ screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
                              (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_HTTPS_MEM_KEY,
-                             o->tls_key, MHD_OPTION_HTTPS_MEM_CERT, o->tls_cert, MHD_OPTION_END);
+                             o->tls_key, MHD_OPTION_HTTPS_MEM_CERT, o->tls_cert,
+                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     else
         s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, answer, s, MHD_OPTION_SOCK_ADDR,
                                      (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
                                      (unsigned)64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(why, ERR_WHY_MAX, "cannot listen on %s%s", o->listen,
                  o->tls_cert ? " with TLS (is the certificate and key a PEM pair?)" : "");
@@ -680,7 +720,13 @@ screen_new(const struct screen_options *o, char why[ERR_WHY_MAX])
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : port;
+    s->port = info ? info->port : ntohs(sa.sin_port);
+    /* browsers keep a Secure cookie from plain HTTP only on 127.0.0.1 and localhost */
+    if (!o->tls_cert && (ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+        log_warn("screen: listening on %s without TLS: browsers drop the session cookie (Secure) "
+                 "over plain HTTP from any address but 127.0.0.1, so sign-ins will not hold; put "
+                 "an HTTPS proxy in front or set web/tls_cert (docs/api.md)",
+                 o->listen);
     return s;
 }
 

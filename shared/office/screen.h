@@ -35,6 +35,11 @@ struct screen_options {
 
 typedef struct screen screen_t;
 
+/* Reads "IPv4-ADDRESS:PORT" (port 0: any free one). ERR_CONFIG with why otherwise. */
+struct sockaddr_in;
+int screen_parse_listen(const char *listen, struct sockaddr_in *sa, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+
 /* Opens the store and starts serving. NULL with why (the store cannot be opened, the address
  * cannot be bound). */
 screen_t *screen_new(const struct screen_options *o, char why[ERR_WHY_MAX]);

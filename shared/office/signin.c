@@ -45,11 +45,53 @@ signin_link_make(const char *base_url, const sign_key_t *key, const char *operat
     return url;
 }
 
+/* Each refusal's sentence for the log (English, as every log line) and for the browser. */
+static const struct {
+    const char *why, *zh;
+} refusals[] = {
+    [SIGNIN_MALFORMED] = {"the link is cut short or damaged (copy it whole)",
+                          "登录链接不完整或已损坏：请完整复制链接，或用 jiancha web login 重新生成。"},
+    [SIGNIN_UNKNOWN_OPERATOR] = {"no such operator on the roster this node holds",
+                                 "本节点的操作人员名册中没有此人：请联系省级管理员发布名册。"},
+    [SIGNIN_BAD_SIGNATURE] = {"the link does not carry the operator's signature (made with "
+                              "another key?)",
+                              "链接的签名与名册中此人的公钥不符：请用本人的私钥重新生成链接。"},
+    [SIGNIN_OTHER_NODE] = {"the link is for another node's screen (--node)",
+                           "此链接是为另一节点的监察屏生成的：请用本节点的编码（--node）重新生成。"},
+    [SIGNIN_ENDED] = {"the link has ended: make a new one (jiancha web login)",
+                      "链接已过期（有效期 10 分钟）：请用 jiancha web login 重新生成。"},
+    [SIGNIN_CLOCK_AHEAD] = {"the link starts more than a minute after this screen's clock: check "
+                            "the clock of the machine that made it",
+                            "链接的生成时间比本系统时钟晚一分钟以上：请校准生成链接的计算机时钟。"},
+    [SIGNIN_TOO_LONG] = {"the link's times are not those of a sign-in link (it ends before it "
+                         "starts, or lasts longer than 10 minutes)",
+                         "链接的有效期不符（超过 10 分钟或结束早于开始）：请用 jiancha web login 重新生成。"},
+    [SIGNIN_OUT_OF_SCOPE] = {"neither this node nor a node below it is in the operator's scope",
+                             "本节点不在此人的监察范围内。"},
+};
+
 static int
-bad(char why[ERR_WHY_MAX], const char *text)
+bad(char why[ERR_WHY_MAX], enum signin_refusal r)
 {
-    snprintf(why, ERR_WHY_MAX, "%s", text);
+    snprintf(why, ERR_WHY_MAX, "%s", refusals[r].why);
     return ERR_INVALID;
+}
+
+enum signin_refusal
+signin_refusal_of(const char *why)
+{
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+        if (refusals[i].why && strcmp(refusals[i].why, why) == 0)
+            return (enum signin_refusal)i;
+    return SIGNIN_MALFORMED;
+}
+
+const char *
+signin_refusal_zh(enum signin_refusal r)
+{
+    return (size_t)r < sizeof refusals / sizeof refusals[0] && refusals[r].zh
+               ? refusals[r].zh
+               : refusals[SIGNIN_MALFORMED].zh;
 }
 
 static int
@@ -65,12 +107,12 @@ signin_link_read(const char *r, const char *s, struct signin_request *out, char 
 {
     memset(out, 0, sizeof *out);
     if (!r || !s)
-        return bad(why, "r and s: the link is cut short (copy it whole)");
+        return bad(why, SIGNIN_MALFORMED);
     if (sign_from_base64url(r, strlen(r), out->text, SIGNIN_TEXT_MAX, &out->len) != 0)
-        return bad(why, "r: not the text of a sign-in link");
+        return bad(why, SIGNIN_MALFORMED);
     out->text[out->len] = '\0';
     if (sign_from_hex(s, strlen(s), out->sig, sizeof out->sig) != 0)
-        return bad(why, "s: not a signature");
+        return bad(why, SIGNIN_MALFORMED);
     json_t *o = json_loadb(out->text, out->len, JSON_REJECT_DUPLICATES, NULL);
     const char *type = json_string_value(json_object_get(o, "type"));
     const char *id = json_string_value(json_object_get(o, "id"));
@@ -78,13 +120,13 @@ signin_link_read(const char *r, const char *s, struct signin_request *out, char 
     const char *node = json_string_value(json_object_get(o, "node"));
     int rc = 0;
     if (!o || !type || strcmp(type, "web.signin") != 0)
-        rc = bad(why, "r: not a sign-in request");
+        rc = bad(why, SIGNIN_MALFORMED);
     else if (!id || strlen(id) > EVENT_ID_MAX || !by || strlen(by) > EVENT_ID_MAX)
-        rc = bad(why, "r: id and by are missing or too long");
+        rc = bad(why, SIGNIN_MALFORMED);
     else if (!node || node_valid(node, strlen(node)) != 0)
-        rc = bad(why, "r: node is not a division code");
+        rc = bad(why, SIGNIN_MALFORMED);
     else if (time_field(o, "at", &out->at_ms) != 0 || time_field(o, "until", &out->until_ms) != 0)
-        rc = bad(why, "r: at and until must be times");
+        rc = bad(why, SIGNIN_MALFORMED);
     if (rc == 0) {
         snprintf(out->id, sizeof out->id, "%s", id);
         snprintf(out->by, sizeof out->by, "%s", by);
@@ -101,20 +143,22 @@ signin_judge(const struct signin_request *req, const roster_t *roster, uint32_t 
     *op = NULL;
     const struct roster_operator *o = roster ? roster_find(roster, req->by) : NULL;
     if (!o)
-        return bad(why, "no such operator on the roster this node holds");
+        return bad(why, SIGNIN_UNKNOWN_OPERATOR);
     if (sign_verify(o->key, SIGN_DOMAIN_OPERATOR, req->text, req->len, req->sig) != 0)
-        return bad(why, "the link does not carry the operator's signature");
+        return bad(why, SIGNIN_BAD_SIGNATURE);
     if (req->node != here)
-        return bad(why, "the link is for another node's screen");
+        return bad(why, SIGNIN_OTHER_NODE);
     if (req->until_ms <= now_ms)
-        return bad(why, "the link has ended: make a new one (jiancha web login)");
-    if (req->at_ms > now_ms + SIGNIN_AHEAD_MS || req->until_ms - req->at_ms > SIGNIN_LINK_MS)
-        return bad(why, "the link's times are not those of a sign-in link");
+        return bad(why, SIGNIN_ENDED);
+    if (req->at_ms > now_ms + SIGNIN_AHEAD_MS)
+        return bad(why, SIGNIN_CLOCK_AHEAD);
+    if (req->until_ms <= req->at_ms || req->until_ms - req->at_ms > SIGNIN_LINK_MS)
+        return bad(why, SIGNIN_TOO_LONG);
     bool below = false;
     for (uint32_t n = o->node; n && !below; n = node_parent(n))
         below = n == here;
     if (!roster_in_scope(o, here) && !below)
-        return bad(why, "neither this node nor a node below it is in the operator's scope");
+        return bad(why, SIGNIN_OUT_OF_SCOPE);
     *op = o;
     return 0;
 }

@@ -56,6 +56,21 @@ int signin_judge(const struct signin_request *req, const roster_t *roster, uint3
                  int64_t now_ms, const struct roster_operator **op, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 
+/* Why a sign-in was refused, for the person at the browser: signin_refusal_of reads signin_judge's
+ * or signin_link_read's `why`; signin_refusal_zh says it in Chinese with what to do. */
+enum signin_refusal {
+    SIGNIN_MALFORMED,
+    SIGNIN_UNKNOWN_OPERATOR,
+    SIGNIN_BAD_SIGNATURE,
+    SIGNIN_OTHER_NODE,
+    SIGNIN_ENDED,
+    SIGNIN_CLOCK_AHEAD,
+    SIGNIN_TOO_LONG,
+    SIGNIN_OUT_OF_SCOPE,
+};
+enum signin_refusal signin_refusal_of(const char *why);
+const char *signin_refusal_zh(enum signin_refusal r);
+
 /* ---- sessions (thread-safe) ---- */
 
 typedef struct signin_sessions signin_sessions_t;

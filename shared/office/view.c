@@ -84,9 +84,12 @@ view_category_name(const char *category)
 const char *
 view_handling_name(const struct alert *a)
 {
+    /* platform alarms and an office's own findings take no answer: they clear when their cause
+     * is gone (docs/office.md) */
+    bool answered = alert_is_department(a->rule);
     switch (a->state) {
     case ALERT_OPEN:
-        return "待答复";
+        return answered ? "待答复" : "待消除";
     case ALERT_RESPONDED:
         return a->corrected_ms ? "已整改" : "已说明";
     case ALERT_CLOSED:

@@ -29,7 +29,8 @@
 const char *view_rule_name(const char *rule);
 /* A category's name ("licensing" → "行政许可"); the code itself when unknown. */
 const char *view_category_name(const char *category);
-/* An alert's handling: 待答复, 已说明, 已整改, 已摘牌 or 已消除. */
+/* An alert's handling: 待答复, 已说明, 已整改, 已摘牌 or 已消除; a platform alarm or an office's
+ * own finding, which takes no answer, stands as 待消除 until its cause is gone. */
 const char *view_handling_name(const struct alert *a);
 
 /* An alert's detail (the rule's own sentence, in English) as leaders read it, in Chinese, with

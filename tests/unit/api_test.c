@@ -393,7 +393,7 @@ check_alert_fields(json_t *a)
 {
     static const char *const lights[] = {"red", "yellow", NULL};
     static const char *const states[] = {"open", "responded", "closed", "cleared", NULL};
-    static const char *const handling[] = {"待答复", "已说明", "已整改", "已摘牌", "已消除", NULL};
+    static const char *const handling[] = {"待答复", "已说明", "已整改", "已摘牌", "已消除", "待消除", NULL};
     static const char *const actions[] = {"raised",  "escalated", "responded", "closed",
                                           "cleared", "lowered",   "corrected", NULL};
     const char *id = str(a, "id");

@@ -128,6 +128,9 @@ rules_categories_and_handling_have_chinese_names(void **state)
 
     struct alert a = county_alert();
     assert_string_equal(view_handling_name(&a), "待答复");
+    struct alert alarm = a; /* a platform alarm is not answered: it clears */
+    snprintf(alarm.rule, sizeof alarm.rule, "calendar.coverage");
+    assert_string_equal(view_handling_name(&alarm), "待消除");
     a.state = ALERT_RESPONDED;
     a.responded_ms = at("2026-04-03", 9);
     assert_string_equal(view_handling_name(&a), "已说明");

@@ -165,9 +165,10 @@ function lightDot(light) {
     if (light !== 'red' && light !== 'yellow') return h('span.dot.none');
     return h('span.dot.' + light, { title: LIGHTS[light] });
 }
-function stateBadge(state) {
+/* An alert's state; its handling as the API words it when given (a platform alarm: 待消除) */
+function stateBadge(state, handling) {
     return h('span.state.s-' + (has(state) ? String(state).replace(/[^a-z]/g, '') : 'none'),
-        { 'data-state': state }, has(state) ? (ALERT_STATES[state] || String(state)) : DASH);
+        { 'data-state': state }, has(handling) ? String(handling) : has(state) ? (ALERT_STATES[state] || String(state)) : DASH);
 }
 /* A node's standing alarms by rule: one badge per rule with how many stand (a day's patrol
  * shortfall is an alarm of its own), red if any is. */
@@ -833,7 +834,7 @@ PAGES.alerts = function (main, _arg, params) {
         h('td.subject', { title: has(a.detail) ? String(a.detail) : null }, subject,
             has(a.detail_zh || a.detail) ? h('div.detail-line', null, String(a.detail_zh || a.detail)) : null),
         h('td.nowrap', null, timeEl(a.raised_at)),
-        h('td.nowrap', null, stateBadge(a.state)),
+        h('td.nowrap', null, stateBadge(a.state, a.handling)),
         h('td.nowrap', null, wdLeft(a.answer_wd_left, a.state),
             has(a.answer_due) ? h('div.sub', null, '至 ', timeEl(a.answer_due, true)) : null),
         h('td', null, has(a.queue) ? nodeCell(a.queue) : DASH),
@@ -896,7 +897,7 @@ PAGES.alert = function (main, id) {
             ['编号', h('code', null, has(a.id) ? String(a.id) : id)],
             ['规则', [ruleName(a.rule, a.rule_name), has(a.rule) ? h('span.code', null, a.rule) : null]],
             ['条款', has(a.article) ? String(a.article) : DASH],
-            ['状态', stateBadge(a.state)],
+            ['状态', stateBadge(a.state, a.handling)],
             ['节点', [nodeCell(a.node, a.node_name), has(a.node) ? h('span.code', null, a.node) : null]],
             ['部门', [has(a.dept_name) ? String(a.dept_name) : DASH, has(a.dept) ? h('span.code', null, a.dept) : null]],
             ['事项', has(a.item_name) ? [String(a.item_name), h('span.code', null, a.item)] : has(a.item) ? String(a.item) : DASH],
@@ -1187,8 +1188,9 @@ PAGES.trends = function (main, _arg, params) {
         /* Room under the plot for a legend that wraps: its rows from the names' widths. */
         const legendRoom = (names, el) => {
             const w = Math.max(200, (el.clientWidth || 600) - 40);
-            const need = names.reduce((a, n) => a + String(n).length * 12 + 40, 0);
-            return 34 + Math.ceil(need / w) * 22;
+            /* a CJK glyph is about 14 px at 12 px type; an item adds its icon and gap */
+            const need = names.reduce((a, n) => a + String(n).length * 14 + 48, 0);
+            return 38 + Math.ceil(need / w) * 26;
         };
         const stackOpt = (key, yname, el) => {
             const used = lights.filter(l => sumArr(l[key]) > 0);
@@ -1217,10 +1219,11 @@ PAGES.trends = function (main, _arg, params) {
             tooltip: { trigger: 'axis', confine: true },
             legend: { type: 'plain', bottom: 0, left: 'center', itemGap: 12 },
             grid: { left: 56, right: 20, top: 28, bottom: legendRoom(vols.map(v => v.category_name || v.category || ''), volEl) },
-            xAxis: { type: 'category', data: ms, boundaryGap: false },
+            xAxis: { type: 'category', data: ms },
             yAxis: { type: 'value', name: '案件（件）', minInterval: 1 },
-            series: vols.map(v => ({ name: has(v.category_name) ? v.category_name : (CATS[v.category] || v.category), type: 'line', stack: 'cases', areaStyle: { opacity: 0.55 },
-                symbol: 'none', smooth: false, data: ms.map((_, i) => (v.cases || [])[i] || 0) }))
+            /* stacked bars: each category's own share reads as its height, not as a line at the total */
+            series: vols.map(v => ({ name: has(v.category_name) ? v.category_name : (CATS[v.category] || v.category), type: 'bar', stack: 'cases', barMaxWidth: 36,
+                emphasis: { focus: 'series' }, data: ms.map((_, i) => (v.cases || [])[i] || 0) }))
         }, true);
         for (const [el, n] of [[redEl, lights.length], [yellowEl, lights.length], [volEl, vols.length]]) { el.dataset.months = String(ms.length); el.dataset.series = String(n); }
     }
