@@ -130,6 +130,7 @@ struct aggregator {
     skew_t *skew;     /* this node's clock against its parent's (NULL at the province) */
     int64_t coverage_due_ms; /* when calendar.coverage is judged next (0: at the next tick) */
     int64_t disk_due_ms;     /* monotonic: node.disk judged next (disk.h) */
+    int64_t expiry_due_ms;   /* cert.expiring judged next (expiry.h; 0: at the next tick) */
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
     bool have_publisher;
@@ -182,6 +183,8 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     if (a->link && strcmp(b->kind, "certs") == 0 &&
         rotation_consider(a->rot, b->body, b->body_len))
         link_set_key(a->link, rotation_key(a->rot), rotation_curve(a->rot));
+    if (strcmp(b->kind, "certs") == 0)
+        a->expiry_due_ms = 0; /* a renewal clears cert.expiring at once */
     if (strcmp(b->kind, "calendar") == 0)
         adopt_calendar(a, b->body, b->body_len, b->version);
     server_send_bundle(a->server, doc, len, sig, sig_len);
@@ -391,6 +394,16 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             a->coverage_due_ms = cr.next_ms;
         if (sealed && a->link)
             link_kick(a->link);
+    }
+    if (a->rot && judging >= a->expiry_due_ms) {
+        uint64_t sealed;
+        if (rotation_check_expiry(a->rot, a->store, a->node, judging, a->forward_seal_at,
+                                  &a->expiry_due_ms, &sealed) != 0) {
+            log_warn("aggregator: judging cert.expiring failed, will retry");
+            a->expiry_due_ms = judging + 60000;
+        } else if (sealed && a->link) {
+            link_kick(a->link);
+        }
     }
     uint64_t disk_sealed;
     if (disk_poll(a->store, a->node, conf_str(a->conf, "aggregator/data"),

@@ -41,7 +41,7 @@ static const struct {
                      "[--json]", "scores and grades with the counters behind them"},
     {"query nodes", "--data DIR [--json]",
      "the tree: records, batch, lag, clock, departments' open lights, each node's own alarms "
-     "(coverage, disk) and the bundle versions it runs"},
+     "(coverage, disk, cert) and the bundle versions it runs"},
     {"backup", "--data DIR --out FILE",
      "a consistent, compacted copy of a node's store, taken while its daemon runs"},
     {"restore", "--from FILE --data DIR",

@@ -596,9 +596,9 @@ query_nodes(int argc, char **argv)
         printf("this node's uplink: %llu batches sealed, %llu acknowledged, backlog %llu\n",
                (unsigned long long)sp.batch_seq, (unsigned long long)sp.acked_batch,
                (unsigned long long)(sp.batch_seq - sp.acked_batch));
-    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %8s %6s %5s  %s\n", "node", "records",
+    printf("%-12s %10s %8s %8s %8s %8s %6s %6s %8s %8s %8s %6s %6s %5s  %s\n", "node", "records",
            "batch", "backlog", "lag", "skew", "red", "yellow", "catalog", "calendar", "coverage",
-           "disk", "crl", "last contact");
+           "disk", "cert", "crl", "last contact");
     for (size_t i = 0; i < n; i++) {
         const struct view_node *r = &rows[i];
         char nt[7], when[TIMESTAMP_TEXT_MAX] = "-", lag[24] = "-";
@@ -626,11 +626,11 @@ query_nodes(int argc, char **argv)
             snprintf(crlv, sizeof crlv, "v%llu", (unsigned long long)r->crl);
         /* the node's own judgement of its calendar: ok unless calendar.coverage stands */
         static const char *const level[] = {"ok", "yellow", "red"};
-        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %8s %6s %5s  %.19s\n", label,
+        printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %8s %6s %6s %5s  %.19s\n", label,
                (unsigned long long)r->records,
                (unsigned long long)(r->has_state ? r->last_seq : 0), backlog, lag, skew,
                (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
-               level[r->coverage], level[r->disk], crlv, when);
+               level[r->coverage], level[r->disk], level[r->cert], crlv, when);
     }
     free(rows);
     return 0;

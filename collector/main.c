@@ -97,6 +97,7 @@ struct collector {
     int64_t flush_ms;
     int64_t counters_ms, counted_ms;
     int64_t disk_due_ms; /* monotonic: node.disk judged next (disk.h) */
+    int64_t expiry_due_ms; /* cert.expiring judged next (expiry.h; 0: at the next tick) */
     bool restoring;      /* the store is marked restored: the passes wait for its history */
     struct log_limit bundle_refusals;
     rulebook_t *book; /* the catalogue and calendar in force */
@@ -306,6 +307,16 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("collector: counting the day sheets failed, will retry: %s", err_str(rc));
         }
     }
+    if (judging >= c->expiry_due_ms) {
+        uint64_t sealed;
+        if (rotation_check_expiry(c->rot, c->store, c->node, judging, c->seal_at,
+                                  &c->expiry_due_ms, &sealed) != 0) {
+            log_warn("collector: judging cert.expiring failed, will retry");
+            c->expiry_due_ms = judging + 60000;
+        } else if (sealed) {
+            link_kick(c->link);
+        }
+    }
     uint64_t disk_sealed;
     if (disk_poll(c->store, c->node, conf_str(c->conf, "collector/data"),
                   disk_budget_bytes(conf_int(c->conf, "store/budget_mb"),
@@ -398,6 +409,8 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
              (unsigned long long)b->version, b->publisher);
     if (strcmp(b->kind, "certs") == 0 && rotation_consider(c->rot, b->body, b->body_len))
         link_set_key(c->link, rotation_key(c->rot), rotation_curve(c->rot));
+    if (strcmp(b->kind, "certs") == 0)
+        c->expiry_due_ms = 0; /* a renewal clears cert.expiring at once */
     if (res.sealed)
         link_kick(c->link);
 }

@@ -9,6 +9,7 @@
 #include "disk.h"
 #include "err.h"
 #include "event.h"
+#include "expiry.h"
 #include "ingest.h"
 #include "mem.h"
 #include "node.h"
@@ -52,6 +53,7 @@ static const struct {
     {"node.clone", "节点克隆"},
     {"key.compromised", "密钥泄露"},
     {"calendar.coverage", "工作日历未覆盖"},
+    {"cert.expiring", "证书即将到期"},
 };
 
 static const struct {
@@ -174,6 +176,10 @@ static const struct {
      "deadlines on them provisional; publish the ([0-9]+) calendar$",
      "工作日历只覆盖 \\2—\\3 年：\\4 年 1 月 1 日起按周一至周五推算，相关期限为暂定；请发布 \\5 "
      "年工作日历"},
+    {"^the certificate of ([0-9]+) ends on ([0-9-]+): renew it \\(jiancha keys request\\)$",
+     "\\1 的证书将于 \\2 到期：请续期（jiancha keys request）"},
+    {"^the certificate of ([0-9]+) ended on ([0-9-]+): renew it \\(jiancha keys request\\)$",
+     "\\1 的证书已于 \\2 到期：请续期（jiancha keys request）"},
     {"^the store uses ([0-9.]+) MiB of its ([0-9.]+) MiB room \\(budget (set|none), ([0-9.]+) MiB "
      "free on its filesystem\\)$",
      "存储已用 \\1 MiB，可用空间共 \\2 MiB（文件系统剩余 \\4 MiB）"},
@@ -432,6 +438,8 @@ view_nodes(store_txn_t *t, const struct board *board, const struct view_scope *s
             r->coverage = a->light == ALERT_RED ? 2 : 1;
         else if (strcmp(a->rule, DISK_RULE) == 0)
             r->disk = a->light == ALERT_RED ? 2 : 1;
+        else if (strcmp(a->rule, EXPIRY_RULE) == 0 && r->cert < (a->light == ALERT_RED ? 2 : 1))
+            r->cert = a->light == ALERT_RED ? 2 : 1;
         if (alert_is_department(a->rule)) {
             /* departments' lights only: platform and office alarms are not findings of power */
             if (a->light == ALERT_RED)
@@ -501,6 +509,7 @@ view_node_json(const struct view_node *r, const struct view_names *names, int64_
                         r->calendar ? json_integer((json_int_t)r->calendar) : json_null());
     json_object_set_new(o, "coverage", json_string(level[r->coverage]));
     json_object_set_new(o, "disk", json_string(level[r->disk]));
+    json_object_set_new(o, "cert", json_string(level[r->cert]));
     json_object_set_new(o, "crl", r->crl ? json_integer((json_int_t)r->crl) : json_null());
     json_object_set_new(o, "last_contact",
                         contact ? time_or_null(r->last_contact_ms) : json_null());

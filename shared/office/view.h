@@ -70,7 +70,8 @@ struct view_node {
     int64_t last_contact_ms, skew_ms;
     uint64_t red_open, yellow_open;
     uint64_t catalog, calendar, crl; /* bundle versions the node acknowledged (0: none) */
-    int coverage, disk;              /* its calendar.coverage, node.disk: 0 none, 1 yellow, 2 red */
+    int coverage, disk, cert; /* its calendar.coverage, node.disk, cert.expiring (the worst of its
+                               * own and its parent's certificate): 0 none, 1 yellow, 2 red */
     struct {
         char rule[24];
         enum alert_light light;
@@ -86,7 +87,7 @@ int view_nodes(store_txn_t *t, const struct board *board, const struct view_scop
                struct view_node **rows, size_t *n) __attribute__((warn_unused_result));
 
 /* {"node", "name", "parent", "depth", "records", "batch", "backlog", "lag_s", "skew_ms", "red",
- * "yellow", "catalog", "calendar", "coverage", "disk", "crl", "last_contact", "alarms"}. */
+ * "yellow", "catalog", "calendar", "coverage", "disk", "cert", "crl", "last_contact", "alarms"}. */
 json_t *view_node_json(const struct view_node *r, const struct view_names *names, int64_t now_ms);
 
 /* ---- alerts ---- */

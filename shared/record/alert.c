@@ -62,6 +62,7 @@ bool
 alert_is_department(const char *rule)
 {
     return strncmp(rule, "node.", 5) != 0 && strncmp(rule, "key.", 4) != 0 &&
+           strncmp(rule, "cert.", 5) != 0 &&
            strncmp(rule, "calendar.", 9) != 0 &&
            strcmp(rule, "patrol.shortfall") != 0 && strcmp(rule, "supervision.overdue") != 0;
 }

@@ -4,8 +4,10 @@
 #include "bundle.h"
 #include "cert.h"
 #include "err.h"
+#include "expiry.h"
 #include "log.h"
 #include "mem.h"
+#include "node.h"
 #include "zap.h"
 
 #include <stdio.h>
@@ -121,20 +123,25 @@ struct find {
     const uint8_t *pk;
     uint32_t gen;
     int64_t not_after;
+    bool found;
 };
 
+/* A certificate of the node (of its key, when f->pk is set); of several (a renewal of the same
+ * key) the one ending last. */
 static int
 certifies(void *arg, const void *file, size_t len, const struct cert_node *n)
 {
     (void)file;
     (void)len;
     struct find *f = arg;
-    if (strcmp(n->node, f->node) == 0 && memcmp(n->sign_pk, f->pk, CERT_KEY_BYTES) == 0) {
+    if (strcmp(n->node, f->node) == 0 &&
+        (!f->pk || memcmp(n->sign_pk, f->pk, CERT_KEY_BYTES) == 0) &&
+        n->not_after > f->not_after) {
         f->gen = n->key_gen;
         f->not_after = n->not_after;
-        return 1;
+        f->found = true;
     }
-    return 0;
+    return 0; /* on through the set: a later one may end later */
 }
 
 bool
@@ -142,8 +149,8 @@ rotation_consider(rotation_t *r, const void *certs, size_t len)
 {
     if (!r->next)
         return false;
-    struct find f = {r->node, sign_key_public(r->next), 0, 0};
-    if (cert_set_each(certs, len, certifies, &f) != 1)
+    struct find f = {r->node, sign_key_public(r->next), 0, 0, false};
+    if (cert_set_each(certs, len, certifies, &f) != 0 || !f.found)
         return false;
     /* the caller hands the new keys to its link at once (link_set_key) */
     sign_key_t *old = r->key;
@@ -208,8 +215,10 @@ rotation_resume(rotation_t *r, store_t *store)
     return rc;
 }
 
-int
-rotation_certificate(const rotation_t *r, store_t *store, int64_t *not_after_ms, uint32_t *key_gen)
+/* The held certificate set's latest-ending certificate of node (of key pk when not NULL). */
+static int
+find_held(store_t *store, const char *node, const uint8_t *pk, int64_t *not_after_ms,
+          uint32_t *key_gen)
 {
     store_txn_t *t = NULL;
     struct wire_buf doc;
@@ -220,14 +229,56 @@ rotation_certificate(const rotation_t *r, store_t *store, int64_t *not_after_ms,
         rc = bundle_held(t, "certs", &version, &doc, NULL);
     store_abort(&t);
     struct bundle b;
-    struct find f = {r->node, sign_key_public(r->key), 0, 0};
+    struct find f = {node, pk, 0, 0, false};
     if (rc == 0 && (!version || bundle_peek(doc.data, doc.len, &b) != 0 ||
-                    cert_set_each(b.body, b.body_len, certifies, &f) != 1))
+                    cert_set_each(b.body, b.body_len, certifies, &f) != 0 || !f.found))
         rc = ERR_NOT_FOUND;
     wire_buf_fini(&doc);
     if (rc == 0) {
         *not_after_ms = f.not_after;
-        *key_gen = f.gen;
+        if (key_gen)
+            *key_gen = f.gen;
     }
+    return rc;
+}
+
+int
+rotation_certificate(const rotation_t *r, store_t *store, int64_t *not_after_ms, uint32_t *key_gen)
+{
+    return find_held(store, r->node, sign_key_public(r->key), not_after_ms, key_gen);
+}
+
+int
+rotation_node_certificate(store_t *store, uint32_t node, int64_t *not_after_ms)
+{
+    char code[NODE_LEN + 1];
+    node_format(node, code);
+    return find_held(store, code, NULL, not_after_ms, NULL);
+}
+
+int
+rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_t now_ms,
+                      uint32_t seal_at, int64_t *next_ms, uint64_t *sealed)
+{
+    struct expiry_cert certs[2];
+    size_t n = 0;
+    uint32_t gen;
+    /* none known (development keys, no set yet) clears what may stand */
+    certs[n] = (struct expiry_cert){node, 0};
+    int rc = rotation_certificate(r, store, &certs[n].not_after_ms, &gen);
+    if (rc != 0 && rc != ERR_NOT_FOUND)
+        return rc;
+    n++;
+    uint32_t parent = node_parent(node);
+    if (parent) {
+        certs[n] = (struct expiry_cert){parent, 0};
+        rc = rotation_node_certificate(store, parent, &certs[n].not_after_ms);
+        if (rc != 0 && rc != ERR_NOT_FOUND)
+            return rc;
+        n++;
+    }
+    rc = expiry_check(store, node, certs, n, now_ms, seal_at, next_ms, sealed);
+    if (*next_ms > now_ms + 60000)
+        *next_ms = now_ms + 60000;
     return rc;
 }

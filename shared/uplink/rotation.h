@@ -45,9 +45,22 @@ bool rotation_consider(rotation_t *r, const void *certs, size_t len);
 int rotation_resume(rotation_t *r, store_t *store) __attribute__((warn_unused_result));
 
 /* The certificate of the key in force, found in the certificate set the store holds (the
- * province's certs bundle): when it ends and its key generation. ERR_NOT_FOUND when none is held
+ * province's certs bundle; of several for the key, a renewal, the one ending last): when it ends
+ * and its key generation. ERR_NOT_FOUND when none is held
  * for it (development keys, or no set received yet). */
 int rotation_certificate(const rotation_t *r, store_t *store, int64_t *not_after_ms,
                          uint32_t *key_gen) __attribute__((warn_unused_result));
+
+/* When the certificate of another node (this node's parent) ends, by the set the store holds: of
+ * its certificates, the one ending last. ERR_NOT_FOUND when the set holds none. */
+int rotation_node_certificate(store_t *store, uint32_t node, int64_t *not_after_ms)
+    __attribute__((warn_unused_result));
+
+/* Judges cert.expiring (expiry.h) for the certificate of the key in force and the parent's (the
+ * division code above this node's), by the set the store holds; a change is sealed at once.
+ * *next_ms: when to judge again (at most a minute on: a renewal comes as a new set). */
+int rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_t now_ms,
+                          uint32_t seal_at, int64_t *next_ms, uint64_t *sealed)
+    __attribute__((warn_unused_result));
 
 #endif

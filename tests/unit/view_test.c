@@ -1148,6 +1148,10 @@ details_read_in_chinese(void **state)
         {"calendar file d33c25bcbe69dea3 covers 2024-2026 only and ends on 2026-12-31; publish the "
          "2027 calendar before then",
          "工作日历只覆盖 2024—2026 年，至 2026 年 12 月 31 日止；请在此之前发布 2027 年工作日历"},
+        {"the certificate of 510104 ends on 2026-12-27: renew it (jiancha keys request)",
+         "510104 的证书将于 2026-12-27 到期：请续期（jiancha keys request）"},
+        {"the certificate of 510100 ended on 2026-12-12: renew it (jiancha keys request)",
+         "510100 的证书已于 2026-12-12 到期：请续期（jiancha keys request）"},
         {"the store uses 81.0 MiB of its 100.0 MiB room (budget set, 500.0 MiB free on its filesystem)",
          "存储已用 81.0 MiB，可用空间共 100.0 MiB（文件系统剩余 500.0 MiB）"},
     };
