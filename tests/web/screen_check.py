@@ -327,7 +327,9 @@ def check_route(sc, route, state):
                 row = sc.drv.find_element(By.CSS_SELECTOR, f'tr[data-alert-id="{alerts[0]["id"]}"]').text
                 want = {'red': '红灯报警', 'yellow': '黄灯预警'}.get(alerts[0].get('light'))
                 need(not want or want in row, f'first row does not say {want}')
-                zh = {'open': '待答复', 'responded': '已答复', 'closed': '已摘牌', 'cleared': '已消除'}.get(alerts[0].get('state'))
+                # the page shows the API's own words for where the alert stands (a platform alarm
+                # stands as 待消除, not 待答复), else the state's name
+                zh = alerts[0].get('handling') or {'open': '待答复', 'responded': '已答复', 'closed': '已摘牌', 'cleared': '已消除'}.get(alerts[0].get('state'))
                 need(not zh or zh in row, f'first row does not say {zh}')
             return f'{len(alerts)} rows of {data.get("total")}, red {data.get("red")} yellow {data.get("yellow")}'
         if route == 'supervision':
