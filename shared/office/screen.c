@@ -642,6 +642,8 @@ answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 /* ---- life ---- */
 
 /* libmicrohttpd's own complaints (a client gone mid-answer ...) as our log lines */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
