@@ -1095,8 +1095,10 @@ function meter(rate) {
 
 PAGES.scores = function (main, _arg, params) {
     const period = /^\d{4}-\d\d$/.test(params.get('period') || '') ? params.get('period') : '';
-    const by = BY_NAMES[params.get('by')] ? params.get('by') : 'node';
-    const go = (p, b) => { const q = new URLSearchParams(); if (p) q.set('period', p); if (b && b !== 'node') q.set('by', b); setHash('scores', q); };
+    /* a department's operator scores their department: by node they would see nothing */
+    const byDefault = S.me && S.me.role === 'department' ? 'dept' : 'node';
+    const by = BY_NAMES[params.get('by')] ? params.get('by') : byDefault;
+    const go = (p, b) => { const q = new URLSearchParams(); if (p) q.set('period', p); if (b && b !== byDefault) q.set('by', b); setHash('scores', q); };
     const picker = monthPicker('score-period', period, m => go(m, by));
     const bySel = h('div.segmented', { id: 'score-by', role: 'group' }, Object.keys(BY_NAMES).map(k =>
         h('button', { type: 'button', 'data-by': k, class: k === by ? 'active' : null, 'aria-pressed': k === by ? 'true' : 'false', onclick: () => go(picker.select.value, k) }, '按' + BY_NAMES[k])));
@@ -1245,9 +1247,9 @@ function start() {
     $('#message-close').addEventListener('click', clearError);
     $('#signout').addEventListener('click', signout);
     window.addEventListener('hashchange', show);
-    loadMe().catch(showError);
     refreshCounts().catch(() => { /* the page load shows the error */ });
-    show();
+    /* who is signed in first: a page's defaults may depend on it (a department's scores) */
+    loadMe().catch(showError).then(show);
     startStream();
 }
 
