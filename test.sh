@@ -20,6 +20,12 @@ echo "== tests"
 (cd build && ctest --output-on-failure -j2) || failed+=("tests")
 
 echo "== integration and fault tests with every clock 400 days ahead"
+# libfaketime names its shared memory after process ids; files left by processes killed in earlier
+# runs are taken for a new process's own when its id comes round again (pid_max is 32768), and
+# its clock fails. Those of processes gone are removed first.
+for f in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
+    [ -e "$f" ] && [ ! -d "/proc/${f##*_}" ] && rm -f "$f"
+done
 # (no shared memory: a preloaded ctest would share its semaphore with every test, and one test's
 # processes killed -9 under it lost it for the others: "sem_open failed")
 (cd build && LD_PRELOAD="$FAKELIB" FAKETIME=+400d FAKETIME_DISABLE_SHM=1 \
