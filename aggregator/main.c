@@ -866,17 +866,6 @@ teardown(struct aggregator *a)
     conf_destroy(&a->conf);
 }
 
-/* The watchdog is fed from the loop itself: a loop that hangs stops feeding it. */
-static int
-on_watchdog(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
-    (void)arg;
-    notify_watchdog();
-    return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -899,9 +888,8 @@ main(int argc, char **argv)
             log_warn("aggregator: cannot watch for SIGHUP: a reload needs a restart");
     }
     if (rc == 0 && !check) {
-        int64_t feed_ms = notify_watchdog_ms();
-        if (feed_ms > 0)
-            zloop_timer(a.loop, (size_t)feed_ms, 0, on_watchdog, NULL);
+        if (notify_watchdog_loop(a.loop) != 0)
+            log_warn("aggregator: cannot feed the service manager's watchdog from the loop");
         char line[64];
         snprintf(line, sizeof line, "aggregating for node %s", a.node_text);
         notify_ready(line);

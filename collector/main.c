@@ -681,17 +681,6 @@ teardown(struct collector *c)
     conf_destroy(&c->conf);
 }
 
-/* The watchdog is fed from the loop itself: a loop that hangs stops feeding it. */
-static int
-on_watchdog(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
-    (void)arg;
-    notify_watchdog();
-    return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -714,9 +703,8 @@ main(int argc, char **argv)
             log_warn("collector: cannot watch for SIGHUP: a reload needs a restart");
     }
     if (rc == 0 && !check) {
-        int64_t feed_ms = notify_watchdog_ms();
-        if (feed_ms > 0)
-            zloop_timer(c.loop, (size_t)feed_ms, 0, on_watchdog, NULL);
+        if (notify_watchdog_loop(c.loop) != 0)
+            log_warn("collector: cannot feed the service manager's watchdog from the loop");
         log_info("collector: started node=%s", c.node_text);
         char line[64];
         snprintf(line, sizeof line, "collecting for node %s", c.node_text);

@@ -192,16 +192,6 @@ teardown(struct web *w)
 }
 
 static int
-on_watchdog(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
-    (void)arg;
-    notify_watchdog();
-    return 0;
-}
-
-static int
 on_stats(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -233,9 +223,8 @@ main(int argc, char **argv)
     if (rc == 0 && !check) {
         /* the screen runs on libmicrohttpd's threads; this loop only waits for SIGTERM */
         zloop_t *loop = zloop_new();
-        int64_t feed_ms = notify_watchdog_ms();
-        if (feed_ms > 0)
-            zloop_timer(loop, (size_t)feed_ms, 0, on_watchdog, NULL);
+        if (notify_watchdog_loop(loop) != 0)
+            log_warn("web: cannot feed the service manager's watchdog from the loop");
         zloop_timer(loop, 60000, 0, on_stats, &w);
         notify_ready("serving the screen");
         zloop_start(loop);

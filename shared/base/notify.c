@@ -1,6 +1,9 @@
 /* notify: sd_notify calls; a failure to reach the manager is not the daemon's to act on. */
 #include "notify.h"
 
+#include "err.h"
+
+#include <czmq.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
@@ -20,19 +23,23 @@ notify_status(const char *status)
     (void)sd_notify(0, msg);
 }
 
-int64_t
-notify_watchdog_ms(void)
+static int
+feed(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
+    (void)sd_notify(0, "WATCHDOG=1");
+    return 0;
+}
+
+int
+notify_watchdog_loop(zloop_t *loop)
 {
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) <= 0)
         return 0;
-    return (int64_t)(usec / 2000);
-}
-
-void
-notify_watchdog(void)
-{
-    (void)sd_notify(0, "WATCHDOG=1");
+    return zloop_timer(loop, (size_t)(usec / 2000), 0, feed, NULL) >= 0 ? 0 : ERR_STATE;
 }
 
 void

@@ -9,6 +9,7 @@
 #ifndef JIANCHA_NOTIFY_H
 #define JIANCHA_NOTIFY_H
 
+#include <czmq.h>
 #include <stdint.h>
 
 /* READY=1, with a one-line status shown by `systemctl status`. */
@@ -17,11 +18,10 @@ void notify_ready(const char *status);
 /* STATUS= only: what the daemon is doing now. */
 void notify_status(const char *status);
 
-/* How often to feed the watchdog: half its interval (WatchdogSec=), or 0 when none is asked. */
-int64_t notify_watchdog_ms(void);
-
-/* WATCHDOG=1. */
-void notify_watchdog(void);
+/* Feeds the watchdog from the daemon's loop, at half its interval (WatchdogSec=), when the
+ * service manager asks for one: a loop that hangs stops feeding it. 0, or ERR_STATE when the
+ * timer cannot be set. */
+int notify_watchdog_loop(zloop_t *loop) __attribute__((warn_unused_result));
 
 /* STOPPING=1. */
 void notify_stopping(void);
