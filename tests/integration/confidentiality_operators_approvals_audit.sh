@@ -13,35 +13,16 @@ TAMPER=$BIN/tests/jiancha-tamper
 office_tree
 
 say "-- the roster: named operators with roles and scopes, published by the province"
-O=$T/operators
-{
-    echo '{"version": 1, "operators": ['
-    roster_entry zhang supervisor 510100; echo ,
-    roster_entry wu supervisor 510100; echo ,
-    roster_entry he supervisor 510104; echo ,
-    roster_entry li department 510104 SWJ; echo ,
-    roster_entry cityadmin administrator 510100; echo ,
-    roster_entry provadmin administrator 510000; echo ,
-    roster_entry qin auditor 510000
-    echo ']}'
-} >"$T/roster.json"
-jq -e '.operators | length == 7' "$T/roster.json" >/dev/null || fail "roster: $(cat "$T/roster.json")"
-"$JIANCHA" bundle publish --kind operators --file "$T/roster.json" --key "$T/keys/510000.secret" \
-    --to "$(endpoint_of province)" >/dev/null || fail "publish the roster"
+roster_publish "zhang supervisor 510100" "wu supervisor 510100" "he supervisor 510104" \
+    "li department 510104 SWJ" "cityadmin administrator 510100" \
+    "provadmin administrator 510000" "qin auditor 510000"
 as() { local who=$1; shift; "$@" --operator "$who" --key "$O/$who.secret"; }
 # reads are requests too once the roster is out: this test reads as the province's auditor
 export JIANCHA_OPERATOR=qin JIANCHA_OPERATOR_KEY=$O/qin.secret
 
 # events that raise a SWJ alert (rating.bad) and a SCJGJ one at the county, in the period the
 # export below asks for (a fixed instant: the test must not depend on today's date)
-now=2026-11-20T10:00:00+08:00
-cat >"$T/events.jsonl" <<EOF
-{"type":"case.accept","id":"e1","case":"C1","item":"SC-ZS-0501-510104","dept":"SWJ","handler":"h1","at":"$now"}
-{"type":"rating","id":"e2","case":"C1","rating":1,"at":"$now"}
-{"type":"case.accept","id":"e3","case":"C2","item":"SC-XK-0101-510104","dept":"SCJGJ","handler":"h9","at":"$now"}
-{"type":"rating","id":"e4","case":"C2","rating":1,"at":"$now"}
-EOF
-"$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
+rated_lights
 alert_id() { "$JIANCHA" query alerts --data "$T/$1" --rule rating.bad --json | jq -r "select(.case == \"$2\") | .id"; }
 until_true 20 '[ -n "$(alert_id county C1)" ]' || fail "no alert for C1"
 until_true 20 '[ -n "$(alert_id city C1)" ]' || fail "the alert did not reach the city"

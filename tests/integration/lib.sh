@@ -151,6 +151,39 @@ roster_entry() {
     "$JIANCHA" operator key --name "$1" --node "$3" --out "$O" >/dev/null || fail "key $1"
     "$JIANCHA" operator entry --name "$1" --role "$2" --node "$3" ${4:+--dept "$4"} --pub "$O/$1.pub"
 }
+# roster_publish "NAME ROLE NODE [DEPT]" ...: these operators' keys in $O=$T/operators, their
+# roster in $T/roster.json, published by the province of office_tree
+roster_publish() {
+    O=$T/operators
+    local e sep=""
+    {
+        echo '{"version": 1, "operators": ['
+        for e in "$@"; do
+            printf '%s' "$sep"
+            # shellcheck disable=SC2086 # the entry's words are its arguments
+            roster_entry $e
+            sep=,
+        done
+        echo ']}'
+    } >"$T/roster.json"
+    jq -e ".operators | length == $#" "$T/roster.json" >/dev/null || fail "roster: $(cat "$T/roster.json")"
+    "$JIANCHA" bundle publish --kind operators --file "$T/roster.json" --key "$T/keys/510000.secret" \
+        --to "$(endpoint_of province)" >/dev/null || fail "publish the roster"
+}
+# rated_lights: two rating.bad lights at the county (SWJ's case C1, SCJGJ's C2; events e1-e4 at a
+# fixed instant: the rule does not depend on today's date), waited for at the province
+rated_lights() {
+    local now=2026-11-20T10:00:00+08:00
+    cat >"$T/events.jsonl" <<EOV
+{"type":"case.accept","id":"e1","case":"C1","item":"SC-ZS-0501-510104","dept":"SWJ","handler":"h1","at":"$now"}
+{"type":"rating","id":"e2","case":"C1","rating":1,"at":"$now"}
+{"type":"case.accept","id":"e3","case":"C2","item":"SC-XK-0101-510104","dept":"SCJGJ","handler":"h9","at":"$now"}
+{"type":"rating","id":"e4","case":"C2","rating":1,"at":"$now"}
+EOV
+    "$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
+    until_true 30 '[ "$("$JIANCHA" query alerts --data "$T/province" --rule rating.bad --json | jq -s length)" -ge 2 ]' ||
+        fail "the county's lights did not reach the province"
+}
 
 # web_config NAME NODE DATA_NAME [EXTRA]: writes $T/NAME.cfg for a screen over $T/DATA_NAME's
 # store on a free port (written to $T/NAME.port), with the source tree's pages and tables.

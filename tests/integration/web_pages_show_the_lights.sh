@@ -7,35 +7,18 @@
 . "$(dirname "$0")/lib.sh"
 
 office_tree
-O=$T/operators
-{
-    echo '{"version": 1, "operators": ['
-    roster_entry zhao supervisor 510000
-    echo ']}'
-} >"$T/roster.json"
-"$JIANCHA" bundle publish --kind operators --file "$T/roster.json" --key "$T/keys/510000.secret" \
-    --to "$(endpoint_of province)" >/dev/null || fail "publish the roster"
+roster_publish "zhao supervisor 510000"
 export JIANCHA_OPERATOR=zhao JIANCHA_OPERATOR_KEY=$O/zhao.secret
-
-# lights at a fixed instant (rating.bad does not depend on today's date)
-now=2026-11-20T10:00:00+08:00
-cat >"$T/events.jsonl" <<EOV
-{"type":"case.accept","id":"e1","case":"C1","item":"SC-ZS-0501-510104","dept":"SWJ","handler":"h1","at":"$now"}
-{"type":"rating","id":"e2","case":"C1","rating":1,"at":"$now"}
-{"type":"case.accept","id":"e3","case":"C2","item":"SC-XK-0101-510104","dept":"SCJGJ","handler":"h9","at":"$now"}
-{"type":"rating","id":"e4","case":"C2","rating":1,"at":"$now"}
-EOV
-"$JIANCHA" send --data "$T/county" "$T/events.jsonl" >/dev/null || fail "send"
-rated() { "$JIANCHA" query alerts --data "$T/province" --rule rating.bad --json | jq -s 'length'; }
-until_true 30 '[ "$(rated)" -ge 2 ]' || fail "the county's lights did not reach the province"
+rated_lights
 SWJ=$("$JIANCHA" query alerts --data "$T/province" --rule rating.bad --json | jq -r 'select(.dept == "SWJ") | .id')
 
 web_config screen 510000 province
 start screen
 URL=$(web_url screen)
 L=$("$JIANCHA" web login --url "$URL" --node 510000 --operator zhao --key "$O/zhao.secret" 2>/dev/null)
-# the new red light: a decision step with no acceptance before it (procedure.order), now
-at=$(date -Iseconds)
+# the new red light: a decision entered straight after the acceptance (procedure.order), at a
+# fixed instant like the others
+at=2026-11-20T11:00:00+08:00
 cat >"$T/raise.sh" <<EOR
 printf '%s\n%s\n' '{"type":"case.accept","id":"r1","case":"R1","item":"SC-XK-0101-510104","dept":"SCJGJ","handler":"h9","at":"$at"}' \
   '{"type":"case.step","id":"r2","case":"R1","step":"决定","handler":"h9","at":"$at"}' | "$JIANCHA" send --data "$T/county" - >/dev/null
