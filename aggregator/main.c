@@ -74,7 +74,9 @@ static const struct conf_key config_table[] = {
      "children whose link carries alerts and counters only (alerts-and-counters): the business "
      "events of the tiers below them stay there; the others carry all records"},
     {"bundle/publisher_key", CONF_STR, "", 0, 0,
-     "the province publisher's public key (NODE.pub); bundles are refused without it"},
+     "a bare publisher public key (NODE.pub), for development or before certificates: bundles "
+     "that carry no certificate are taken when they verify with it (with a trust directory in "
+     "aggregator/keys, those that carry one are judged by the trust)"},
     {"silence/after_ms", CONF_INT, "600000", 100, 864000000,
      "node.silent turns yellow when an expected child has sent nothing this long"},
     {"silence/red_after_ms", CONF_INT, "3600000", 100, 864000000, "and red after this long"},
@@ -178,13 +180,14 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     const struct bundle *b = &res.bundle;
     struct server_stats st;
     server_stats(a->server, &st);
-    log_info("aggregator: bundle kind=%s version=%llu publisher=%s passed to children=%zu",
-             b->kind, (unsigned long long)b->version, b->publisher, st.sessions);
+    log_info("aggregator: bundle kind=%s version=%llu publisher=%s certificate=%llu passed to "
+             "children=%zu",
+             b->kind, (unsigned long long)b->version, b->publisher,
+             (unsigned long long)b->publisher_serial, st.sessions);
     if (a->link && strcmp(b->kind, "certs") == 0 &&
         rotation_consider(a->rot, b->body, b->body_len))
         link_set_key(a->link, rotation_key(a->rot), rotation_curve(a->rot));
-    if (strcmp(b->kind, "certs") == 0)
-        a->expiry_due_ms = 0; /* a renewal clears cert.expiring at once */
+    a->expiry_due_ms = 0; /* a renewal (a set, or a publisher's certificate) clears at once */
     if (strcmp(b->kind, "calendar") == 0)
         adopt_calendar(a, b->body, b->body_len, b->version);
     server_send_bundle(a->server, doc, len, sig, sig_len);

@@ -1,6 +1,7 @@
 /* cli bundle: `jiancha bundle publish`, the province sending a signed catalogue or calendar down
  * the tree through its aggregator. */
 #include "bundle.h"
+#include "cert.h"
 #include "catalog.h"
 #include "cli.h"
 #include "roster.h"
@@ -13,6 +14,7 @@
 #include "zap.h"
 
 #include <czmq.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,9 @@ static int
 usage(void)
 {
     fprintf(stderr, "usage: jiancha bundle publish --kind catalog|calendar|operators --file FILE "
-                    "[--version N] --key SECRET --to ENDPOINT [--server-key CERT|CURVE-PUB]\n"
+                    "[--version N] " CLI_PUBLISHER_USAGE "\n"
+                    "  (--cert: the publisher's certificate, sent with its chain from --chain DIR "
+                    "or its own directory; nodes with bundle/root judge it)\n"
                     "  (--server-key: speak CurveZMQ to the aggregator, with the transport key "
                     "beside SECRET)\n"
                     "  (a catalogue's version is its own \"version\"; a calendar needs --version)\n");
@@ -109,13 +113,12 @@ cli_bundle(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"kind", required_argument, NULL, 'k'}, {"file", required_argument, NULL, 'f'},
-        {"version", required_argument, NULL, 'v'}, {"key", required_argument, NULL, 's'},
-        {"to", required_argument, NULL, 't'},     {"server-key", required_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
+        {"version", required_argument, NULL, 'v'}, CLI_PUBLISHER_OPTIONS, {NULL, 0, NULL, 0},
     };
     if (argc < 2 || strcmp(argv[1], "publish") != 0)
         return usage();
-    const char *kind = NULL, *file = NULL, *keyfile = NULL, *to = NULL, *server_key = NULL;
+    const char *kind = NULL, *file = NULL;
+    struct cli_publisher pub = {0};
     uint64_t version = 0;
     int ch;
     optind = 2;
@@ -130,20 +133,12 @@ cli_bundle(int argc, char **argv)
         case 'v':
             version = strtoull(optarg, NULL, 10);
             break;
-        case 's':
-            keyfile = optarg;
-            break;
-        case 't':
-            to = optarg;
-            break;
-        case 'S':
-            server_key = optarg;
-            break;
         default:
-            return usage();
+            if (!cli_publisher_option(ch, optarg, &pub))
+                return usage();
         }
     }
-    if (!kind || !file || !keyfile || !to || !bundle_kind_known(kind))
+    if (!kind || !file || !pub.key || !pub.to || !bundle_kind_known(kind))
         return usage();
     if (sign_init() != 0)
         return 1;
@@ -185,32 +180,134 @@ cli_bundle(int argc, char **argv)
         free(body);
         return usage();
     }
-    int status = cli_bundle_publish(kind, body, len, version, keyfile, to, server_key);
+    int status = cli_bundle_publish(kind, body, len, version, &pub);
     free(body);
     return status;
 }
 
+bool
+cli_publisher_option(int ch, const char *arg, struct cli_publisher *p)
+{
+    const char **slot = ch == 0x101   ? &p->key
+                        : ch == 0x102 ? &p->cert
+                        : ch == 0x103 ? &p->chain_dir
+                        : ch == 0x104 ? &p->to
+                        : ch == 0x105 ? &p->server_key
+                                      : NULL;
+    if (slot)
+        *slot = arg;
+    return slot != NULL;
+}
+
+/* The chain sent with a certified publisher's bundles: root versions 2, 3 …, every issuer and
+ * every other publisher certificate of the directory (a next publisher is admitted before it
+ * speaks), then the signer's certificate, which must be the key's. */
+static int
+load_chain(const struct cli_publisher *p, const sign_key_t *key, struct wire_buf *chain)
+{
+    size_t len;
+    char *cert = file_read(p->cert, &len), why[ERR_WHY_MAX];
+    struct cert_node c;
+    if (!cert || cert_read_publisher(cert, len, &c, why) != 0) {
+        fprintf(stderr, "jiancha bundle publish: %s: %s\n", p->cert,
+                cert ? why : "cannot read it");
+        free(cert);
+        return 1;
+    }
+    if (memcmp(c.sign_pk, sign_key_public(key), SIGN_PUBLIC_BYTES) != 0) {
+        fprintf(stderr, "jiancha bundle publish: %s certifies another key than %s\n", p->cert,
+                p->key);
+        free(cert);
+        return 1;
+    }
+    char *dir = p->chain_dir ? xstrdup(p->chain_dir) : xstrdup(p->cert);
+    char *slash = p->chain_dir ? NULL : strrchr(dir, '/');
+    if (!p->chain_dir) {
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, strlen(dir) + 1, ".");
+    }
+    char **docs = NULL;
+    size_t *lens = NULL, n = 0;
+    for (unsigned v = 2;; v++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/root.%u.jc", dir, v);
+        size_t l;
+        char *f = file_read(path, &l);
+        if (!f)
+            break;
+        docs = xrealloc(docs, (n + 1) * sizeof *docs);
+        lens = xrealloc(lens, (n + 1) * sizeof *lens);
+        docs[n] = f;
+        lens[n++] = l;
+    }
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t nl = strlen(e->d_name);
+        bool issuer = strncmp(e->d_name, "issuer.", 7) == 0,
+             publisher = strncmp(e->d_name, "publisher.", 10) == 0;
+        char own[40];
+        snprintf(own, sizeof own, "publisher.%llu.jc", (unsigned long long)c.serial);
+        if ((!issuer && !publisher) || nl < 4 || strcmp(e->d_name + nl - 3, ".jc") != 0 ||
+            strcmp(e->d_name, own) == 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t l;
+        char *f = file_read(path, &l);
+        if (!f)
+            continue;
+        docs = xrealloc(docs, (n + 1) * sizeof *docs);
+        lens = xrealloc(lens, (n + 1) * sizeof *lens);
+        docs[n] = f;
+        lens[n++] = l;
+    }
+    if (d)
+        closedir(d);
+    wire_put_array(chain, (uint32_t)(n + 1));
+    for (size_t i = 0; i < n; i++) {
+        wire_put_bin(chain, docs[i], lens[i]);
+        free(docs[i]);
+    }
+    wire_put_bin(chain, cert, len);
+    free(docs);
+    free(lens);
+    free(cert);
+    free(dir);
+    return 0;
+}
+
 int
 cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t version,
-                   const char *keyfile, const char *to, const char *server_key)
+                   const struct cli_publisher *p)
 {
     sign_key_t *key = NULL;
     char node[7];
-    int rc = sign_key_load(keyfile, &key, node);
+    int rc = sign_key_load(p->key, &key, node);
     if (rc != 0) {
-        fprintf(stderr, "jiancha bundle publish: key %s: %s\n", keyfile, err_str(rc));
+        fprintf(stderr, "jiancha bundle publish: key %s: %s\n", p->key, err_str(rc));
+        return 1;
+    }
+    struct wire_buf doc, chain;
+    wire_buf_init(&doc);
+    wire_buf_init(&chain);
+    if (p->cert && load_chain(p, key, &chain) != 0) {
+        sign_key_destroy(&key);
+        wire_buf_fini(&chain);
         return 1;
     }
     struct bundle b = {.version = version, .published_ms = timestamp_now_ms(), .body = body,
-                       .body_len = len};
+                       .body_len = len, .chain = p->cert ? chain.data : NULL,
+                       .chain_len = chain.len};
     snprintf(b.kind, sizeof b.kind, "%s", kind);
     snprintf(b.publisher, sizeof b.publisher, "%s", node);
-    struct wire_buf doc;
-    wire_buf_init(&doc);
     uint8_t sig[SIGN_SIGNATURE_BYTES];
     bundle_make(key, &b, &doc, sig);
     sign_key_destroy(&key);
-    int status = publish(to, keyfile, server_key, &doc, sig, version);
+    wire_buf_fini(&chain);
+    int status = publish(p->to, p->key, p->server_key, &doc, sig, version);
     wire_buf_fini(&doc);
     return status;
 }

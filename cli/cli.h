@@ -66,11 +66,27 @@ const char *cli_default_regions(void);
 struct store;
 int cli_open_store(const char *dir, const char *what, struct store **s);
 
-/* Signs a bundle with the publisher's key file and sends it to an aggregator (over CurveZMQ when
- * server_key names the aggregator's certificate or curve-pub): 0 when it is held there, else 1
- * with the reason printed. */
+/* Who signs a bundle and how it reaches the aggregator `to`: the publisher's key file; its
+ * certificate (publisher.S.jc), sent with the root versions after 1 and the issuers found in
+ * chain_dir (default: the certificate's directory) so every node can judge it (docs/trust.md);
+ * the aggregator's certificate or curve-pub for CurveZMQ. Options --key, --cert, --chain, --to,
+ * --server-key; cli_publisher_option takes them from getopt_long. */
+struct cli_publisher {
+    const char *key, *cert, *chain_dir, *to, *server_key;
+};
+#define CLI_PUBLISHER_OPTIONS                                                                      \
+    {"key", required_argument, NULL, 0x101}, {"cert", required_argument, NULL, 0x102},             \
+        {"chain", required_argument, NULL, 0x103}, {"to", required_argument, NULL, 0x104},         \
+        {"server-key", required_argument, NULL, 0x105}
+#define CLI_PUBLISHER_USAGE                                                                        \
+    "--key PUBLISHER.secret [--cert publisher.S.jc [--chain DIR]] --to ENDPOINT "                  \
+    "[--server-key CERT|CURVE-PUB]"
+bool cli_publisher_option(int ch, const char *arg, struct cli_publisher *p);
+
+/* Signs a bundle and sends it to the aggregator: 0 when it is held there, else 1 with the reason
+ * printed. */
 int cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t version,
-                       const char *keyfile, const char *to, const char *server_key);
+                       const struct cli_publisher *p);
 /* `jiancha web login`: a one-use sign-in link to the centre's screen (cli/web.c). */
 int cli_web(int argc, char **argv);
 /* The administrator's PKI commands under `keys`; -1 when argv[1] is not one of them. */

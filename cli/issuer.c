@@ -252,7 +252,8 @@ issue(int argc, char **argv)
     free(file);
     if (cur_path) {
         file = file_read(cur_path, &len);
-        if (!file || cert_read_node(file, len, &current, why) != 0) {
+        if (!file || (cert_read_node(file, len, &current, why) != 0 &&
+                      cert_read_publisher(file, len, &current, why) != 0)) {
             free(file);
             return fail("issue", file ? why : "cannot read the current certificate");
         }
@@ -268,8 +269,13 @@ issue(int argc, char **argv)
     free(file);
     if (rc != 0)
         return fail("issue", why);
-    if (strcmp(cert_tier_of(q.node), q.tier) != 0)
-        return fail("issue", "the request's tier does not match its division code");
+    bool publisher = strcmp(q.tier, "publisher") == 0;
+    if (publisher ? strcmp(cert_tier_of(q.node), "province") != 0 || q.parent[0]
+                  : strcmp(cert_tier_of(q.node), q.tier) != 0)
+        return fail("issue", publisher ? "a publisher is the province's, with no parent"
+                                       : "the request's tier does not match its division code");
+    if (cur_path && strcmp(current.tier, q.tier) != 0)
+        return fail("issue", "the current certificate and the request are of different roles");
     sign_key_t *k = NULL;
     char node[7];
     if (load_secret("issue", issuer_path, &k, node) != 0)
@@ -293,10 +299,16 @@ issue(int argc, char **argv)
     n.issuer = is.serial;
     struct wire_buf b;
     wire_buf_init(&b);
-    cert_make_node(&n, k, &b);
+    if (publisher)
+        cert_make_publisher(&n, k, &b);
+    else
+        cert_make_node(&n, k, &b);
     sign_key_destroy(&k);
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.%llu.cert", out, n.node, (unsigned long long)n.serial);
+    if (publisher)
+        snprintf(path, sizeof path, "%s/publisher.%llu.jc", out, (unsigned long long)n.serial);
+    else
+        snprintf(path, sizeof path, "%s/%s.%llu.cert", out, n.node, (unsigned long long)n.serial);
     if (file_make_dirs(out) != 0) {
         wire_buf_fini(&b);
         return fail("issue", "cannot make the output directory");
@@ -357,6 +369,10 @@ revoke(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         if (all[i].serial == serial)
             target = &all[i];
+    const struct cert_node *pubs = cert_trust_publishers(t, &n);
+    for (size_t i = 0; i < n; i++)
+        if (pubs[i].serial == serial)
+            target = &pubs[i];
     const struct cert_crl *old = cert_trust_crl(t);
     if (!target || cert_trust_revocation(t, serial)) {
         cert_trust_destroy(&t);
@@ -409,31 +425,23 @@ static int
 crl_publish(int argc, char **argv)
 {
     if (argc < 3 || strcmp(argv[2], "publish") != 0) {
-        fprintf(stderr, "usage: jiancha keys crl publish --crl crl.jc --key PUBLISHER.secret "
-                        "--to ENDPOINT [--server-key CERT|CURVE-PUB]\n");
+        fprintf(stderr, "usage: jiancha keys crl publish --crl crl.jc " CLI_PUBLISHER_USAGE "\n");
         return 2;
     }
     static const struct option opts[] = {
-        {"crl", required_argument, NULL, 'c'}, {"key", required_argument, NULL, 'k'},
-        {"to", required_argument, NULL, 't'},  {"server-key", required_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
+        {"crl", required_argument, NULL, 'c'}, CLI_PUBLISHER_OPTIONS, {NULL, 0, NULL, 0},
     };
-    const char *crl = NULL, *key = NULL, *to = NULL, *server_key = NULL;
+    const char *crl = NULL;
+    struct cli_publisher pub = {0};
     int ch;
     optind = 3;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch == 'c')
             crl = optarg;
-        else if (ch == 'k')
-            key = optarg;
-        else if (ch == 't')
-            to = optarg;
-        else if (ch == 'S')
-            server_key = optarg;
-        else
+        else if (!cli_publisher_option(ch, optarg, &pub))
             return 2;
     }
-    if (!crl || !key || !to)
+    if (!crl || !pub.key || !pub.to)
         return crl_publish(0, argv);
     size_t len;
     char *file = file_read(crl, &len), why[ERR_WHY_MAX];
@@ -443,7 +451,7 @@ crl_publish(int argc, char **argv)
         return fail("crl publish", file ? why : "cannot read the revocation list");
     }
     cert_crl_fini(&c);
-    int status = cli_bundle_publish("crl", file, len, c.version, key, to, server_key);
+    int status = cli_bundle_publish("crl", file, len, c.version, &pub);
     free(file);
     return status;
 }
@@ -454,31 +462,26 @@ static int
 certs_publish(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"trust", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
-        {"to", required_argument, NULL, 'o'},    {"version", required_argument, NULL, 'v'},
-        {"server-key", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0},
+        {"trust", required_argument, NULL, 't'}, {"version", required_argument, NULL, 'v'},
+        CLI_PUBLISHER_OPTIONS, {NULL, 0, NULL, 0},
     };
-    const char *trust = NULL, *key = NULL, *to = NULL, *server_key = NULL;
+    const char *trust = NULL;
+    struct cli_publisher pub = {0};
     uint64_t version = 0;
     int ch;
     optind = 3;
     while (argc >= 3 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch == 't')
             trust = optarg;
-        else if (ch == 'k')
-            key = optarg;
-        else if (ch == 'o')
-            to = optarg;
         else if (ch == 'v')
             version = strtoull(optarg, NULL, 10);
-        else if (ch == 'S')
-            server_key = optarg;
-        else
+        else if (!cli_publisher_option(ch, optarg, &pub))
             return 2;
     }
-    if (argc < 3 || strcmp(argv[2], "publish") != 0 || !trust || !key || !to) {
-        fprintf(stderr, "usage: jiancha keys certs publish --trust DIR --key PUBLISHER.secret "
-                        "--to ENDPOINT [--version N] [--server-key CERT|CURVE-PUB]\n");
+    if (argc < 3 || strcmp(argv[2], "publish") != 0 || !trust || !pub.key || !pub.to) {
+        fprintf(stderr, "usage: jiancha keys certs publish --trust DIR [--version N] "
+                        CLI_PUBLISHER_USAGE "\n"
+                        "  (with --cert, the chain is taken from --chain or else --trust)\n");
         return 2;
     }
     char why[ERR_WHY_MAX];
@@ -513,7 +516,9 @@ certs_publish(int argc, char **argv)
     if (!version)
         version = (uint64_t)now; /* one publisher: later sets have later versions */
     printf("%zu certificates in the set, version %llu\n", kept, (unsigned long long)version);
-    int status = cli_bundle_publish("certs", set.data, set.len, version, key, to, server_key);
+    if (pub.cert && !pub.chain_dir)
+        pub.chain_dir = trust; /* new issuers reach the aggregators with the set they certify */
+    int status = cli_bundle_publish("certs", set.data, set.len, version, &pub);
     wire_buf_fini(&set);
     return status;
 }

@@ -62,16 +62,19 @@ gen(int argc, char **argv)
     return 0;
 }
 
-/* keys request --node N --parent P --out DIR [--current CERT --current-key SECRET] */
+/* keys request --node N --parent P --out DIR [--current CERT --current-key SECRET]; with
+ * --publisher, keys for the province's bundle publisher (a publisher certificate, cert.h) */
 static int
 request(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"node", required_argument, NULL, 'n'},    {"parent", required_argument, NULL, 'p'},
         {"out", required_argument, NULL, 'o'},     {"current", required_argument, NULL, 'c'},
-        {"current-key", required_argument, NULL, 'k'}, {NULL, 0, NULL, 0},
+        {"current-key", required_argument, NULL, 'k'}, {"publisher", no_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
     };
     const char *node = NULL, *parent = "", *out = NULL, *cur = NULL, *cur_key = NULL;
+    bool publisher = false;
     int ch;
     optind = 2;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -85,15 +88,19 @@ request(int argc, char **argv)
             cur = optarg;
         else if (ch == 'k')
             cur_key = optarg;
+        else if (ch == 'P')
+            publisher = true;
         else
             return 2;
     }
     if (!node || !out || (cur != NULL) != (cur_key != NULL) ||
         node_valid(node, strlen(node)) != 0 ||
         (*parent && node_valid(parent, strlen(parent)) != 0) ||
-        (!*parent && strcmp(cert_tier_of(node), "province") != 0)) {
+        (!*parent && strcmp(cert_tier_of(node), "province") != 0) || (publisher && *parent)) {
         fprintf(stderr, "usage: jiancha keys request --node N --parent P --out DIR "
                         "[--current NODE.SERIAL.cert --current-key KEY.secret]\n"
+                        "       jiancha keys request --publisher --node PROVINCE --out DIR "
+                        "[--current publisher.SERIAL.jc --current-key KEY.secret]\n"
                         "  (--parent may be left out for the province only)\n");
         return 2;
     }
@@ -104,7 +111,9 @@ request(int argc, char **argv)
     if (cur) {
         size_t len;
         char *file = file_read(cur, &len);
-        int rc = file ? cert_read_node(file, len, &current, why) : ERR_IO;
+        int rc = !file       ? ERR_IO
+                 : publisher ? cert_read_publisher(file, len, &current, why)
+                             : cert_read_node(file, len, &current, why);
         free(file);
         if (rc != 0) {
             fprintf(stderr, "jiancha keys request: %s: %s\n", cur,
@@ -121,11 +130,11 @@ request(int argc, char **argv)
         gen_no = current.key_gen + 1;
     }
     char name[32];
-    snprintf(name, sizeof name, "%s.g%u", node, gen_no);
+    snprintf(name, sizeof name, "%s.g%u", publisher ? "publisher" : node, gen_no);
     sign_key_t *k = sign_key_generate();
     struct cert_request q = {0};
     snprintf(q.node, sizeof q.node, "%s", node);
-    snprintf(q.tier, sizeof q.tier, "%s", cert_tier_of(node));
+    snprintf(q.tier, sizeof q.tier, "%s", publisher ? "publisher" : cert_tier_of(node));
     snprintf(q.parent, sizeof q.parent, "%s", parent);
     memcpy(q.sign_pk, sign_key_public(k), CERT_KEY_BYTES);
     q.key_gen = gen_no;
@@ -257,24 +266,28 @@ list(int argc, char **argv)
            (unsigned long long)root->version, (unsigned long long)cert_trust_crl(t)->version);
     printf("%-20s %-7s %-9s %-7s %4s %-16s %-10s %-10s %s\n", "serial", "node", "tier", "parent",
            "gen", "key id", "from", "until", "status");
-    size_t n;
-    const struct cert_node *v = cert_trust_nodes(t, &n);
-    for (size_t i = 0; i < n; i++) {
+    size_t n_nodes, n_pubs;
+    const struct cert_node *nodes = cert_trust_nodes(t, &n_nodes),
+                           *pubs = cert_trust_publishers(t, &n_pubs);
+    /* the nodes, then the publishers (tier "publisher") */
+    for (size_t i = 0; i < n_nodes + n_pubs; i++) {
+        const struct cert_node *v = i < n_nodes ? &nodes[i] : &pubs[i - n_nodes];
         char w[ERR_WHY_MAX], from[TIMESTAMP_TEXT_MAX], until[TIMESTAMP_TEXT_MAX],
             status[ERR_WHY_MAX];
-        int rc = cert_trust_judge(t, &v[i], now, now, w);
-        timestamp_format(v[i].not_before, from);
-        timestamp_format(v[i].not_after, until);
-        if (rc == 0 && v[i].not_after - now < soon * DAY_MS)
+        int rc = i < n_nodes ? cert_trust_judge(t, v, now, now, w)
+                             : cert_trust_judge_publisher(t, v, now, w);
+        timestamp_format(v->not_before, from);
+        timestamp_format(v->not_after, until);
+        if (rc == 0 && v->not_after - now < soon * DAY_MS)
             snprintf(status, sizeof status, "valid, expires in %lld days: renew",
-                     (long long)((v[i].not_after - now) / DAY_MS));
+                     (long long)((v->not_after - now) / DAY_MS));
         else if (rc == 0)
             snprintf(status, sizeof status, "valid");
         else
             snprintf(status, sizeof status, "%s", strstr(w, ": ") ? strstr(w, ": ") + 2 : w);
         printf("%-20llu %-7s %-9s %-7s %4u %-16s %.10s %.10s %s\n",
-               (unsigned long long)v[i].serial, v[i].node, v[i].tier,
-               v[i].parent[0] ? v[i].parent : "-", v[i].key_gen, v[i].key_id, from, until,
+               (unsigned long long)v->serial, v->node, v->tier,
+               v->parent[0] ? v->parent : "-", v->key_gen, v->key_id, from, until,
                status);
     }
     cert_trust_destroy(&t);

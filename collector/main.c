@@ -9,6 +9,7 @@
 #include "bundle.h"
 #include "calendar.h"
 #include "catalog.h"
+#include "cert.h"
 #include "conf.h"
 #include "counter.h"
 #include "disk.h"
@@ -66,9 +67,12 @@ static const struct conf_key config_table[] = {
     {"rules/calendar", CONF_STR, "", 0, 0, "the working-day calendar (TSV); needed with a catalogue"},
     {"rules/max_records_per_pass", CONF_INT, "20000", 100, 10000000,
      "records judged per rules pass (a backlog is worked off in several passes)"},
+    {"bundle/root", CONF_STR, "", 0, 0,
+     "the trust's anchor (root.1.jc, compared by fingerprint when installed): bundles are "
+     "applied when the publisher certificate they carry descends from it (docs/trust.md)"},
     {"bundle/publisher_key", CONF_STR, "", 0, 0,
-     "the province publisher's public key (NODE.pub): catalogue and calendar bundles sent down "
-     "the tree are applied when they verify with it; empty = refused"},
+     "a bare publisher public key (NODE.pub), for development or before bundle/root: bundles "
+     "that carry no certificate are applied when they verify with it; both empty = refused"},
     {"counters/interval_ms", CONF_INT, "60000", 50, 86400000,
      "count the days that changed into counter sheets this often (they go up for scores)"},
     {"patrol/from", CONF_STR, "", 0, 0,
@@ -111,6 +115,7 @@ struct collector {
     const char *config_path;   /* read again on SIGHUP */
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
     bool has_publisher;
+    cert_trust_t *publishers; /* from bundle/root; NULL without */
 };
 
 /* The instant time rules are judged at: the wall clock, unless it runs ahead of the parent's
@@ -204,8 +209,8 @@ reload(struct collector *c)
         log_error("collector: reload: key \"rules/calendar\" is needed with a catalogue; the "
                   "rules in force stay");
     } else if (rulebook_open(c->store, c->node, cat, cal,
-                             c->has_publisher ? c->publisher_pk : NULL, &book, why,
-                             sizeof why) != 0) {
+                             c->has_publisher ? c->publisher_pk : NULL, c->publishers, &book,
+                             why, sizeof why) != 0) {
         log_error("collector: reload: %s; the rules in force stay", why);
     } else if (rulebook_differs(book, c->book)) {
         rulebook_t *old = c->book;
@@ -405,12 +410,12 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
     const struct bundle *b = &res.bundle;
     if (res.changed)
         restart_rules(c);
-    log_info("collector: bundle applied kind=%s version=%llu publisher=%s", b->kind,
-             (unsigned long long)b->version, b->publisher);
+    log_info("collector: bundle applied kind=%s version=%llu publisher=%s certificate=%llu",
+             b->kind, (unsigned long long)b->version, b->publisher,
+             (unsigned long long)b->publisher_serial);
     if (strcmp(b->kind, "certs") == 0 && rotation_consider(c->rot, b->body, b->body_len))
         link_set_key(c->link, rotation_key(c->rot), rotation_curve(c->rot));
-    if (strcmp(b->kind, "certs") == 0)
-        c->expiry_due_ms = 0; /* a renewal clears cert.expiring at once */
+    c->expiry_due_ms = 0; /* a renewal (a set, or a publisher's certificate) clears at once */
     if (res.sealed)
         link_kick(c->link);
 }
@@ -481,6 +486,13 @@ check_named(const conf_t *conf, const char *node)
         conf_complain(conf, prog, "bundle/publisher_key", why);
         bad = ERR_CONFIG;
     }
+    const char *root = conf_str(conf, "bundle/root");
+    cert_trust_t *anchor = NULL;
+    if (*root && cert_trust_anchor_load(root, &anchor, why) != 0) {
+        conf_complain(conf, prog, "bundle/root", why);
+        bad = ERR_CONFIG;
+    }
+    cert_trust_destroy(&anchor);
     return bad;
 }
 
@@ -592,10 +604,16 @@ setup(struct collector *c, const char *config_path, bool check_only)
             return rc;
         }
     }
+    const char *root = conf_str(c->conf, "bundle/root");
     char why_rules[512];
+    if (*root && (rc = cert_trust_anchor_load(root, &c->publishers, why_rules)) != 0) {
+        fprintf(stderr, "jiancha-collector: %s: key \"bundle/root\": %s\n", config_path,
+                why_rules);
+        return rc;
+    }
     rc = rulebook_open(c->store, c->node, catalog_path, calendar_path,
-                       c->has_publisher ? c->publisher_pk : NULL, &c->book, why_rules,
-                       sizeof why_rules);
+                       c->has_publisher ? c->publisher_pk : NULL, c->publishers, &c->book,
+                       why_rules, sizeof why_rules);
     if (rc != 0) {
         fprintf(stderr, "jiancha-collector: %s\n", why_rules);
         return rc;
@@ -674,6 +692,7 @@ teardown(struct collector *c)
     watch_destroy(&c->watch);
     skew_destroy(&c->skew);
     rulebook_destroy(&c->book);
+    cert_trust_destroy(&c->publishers);
     zloop_destroy(&c->loop);
     office_destroy(&c->office);
     store_close(&c->store);

@@ -14,16 +14,19 @@
 
 #define DAY_MS (24 * 3600 * 1000LL)
 
-/* The alarm of the certificate of `whose`, raised at `node`. */
+/* The alarm of the certificate c, raised at `node`. */
 static void
-alarm_of(struct alert *a, uint32_t node, uint32_t whose)
+alarm_of(struct alert *a, uint32_t node, const struct expiry_cert *c)
 {
     memset(a, 0, sizeof *a);
     node_format(node, a->node);
     snprintf(a->rule, sizeof a->rule, "%s", EXPIRY_RULE);
     snprintf(a->article, sizeof a->article, "15");
     snprintf(a->subject_kind, sizeof a->subject_kind, "certificate");
-    node_format(whose, a->subject);
+    if (c->publisher)
+        snprintf(a->subject, sizeof a->subject, "publisher");
+    else
+        node_format(c->whose, a->subject);
     alert_make_id(a);
 }
 
@@ -34,7 +37,7 @@ expiry_judge(store_txn_t *t, uint32_t node, const struct expiry_cert *c, int64_t
     memset(res, 0, sizeof *res);
     res->next_ms = INT64_MAX;
     struct alert a, old;
-    alarm_of(&a, node, c->whose);
+    alarm_of(&a, node, c);
     int rc = alertdb_get(t, a.id, &old);
     bool have = rc == 0;
     if (rc != 0 && rc != ERR_NOT_FOUND && rc != ERR_CORRUPT)
@@ -45,7 +48,8 @@ expiry_judge(store_txn_t *t, uint32_t node, const struct expiry_cert *c, int64_t
     bool want_open = false;
     enum alert_light want = ALERT_YELLOW;
     int64_t since = now_ms;
-    char why[ERR_WHY_MAX], end[16];
+    char why[ERR_WHY_MAX], end[16], whose[40];
+    snprintf(whose, sizeof whose, c->publisher ? "the publisher" : "%s", a.subject);
     int64_t warn_ms = c->not_after_ms - EXPIRY_WARN_DAYS * DAY_MS;
     int64_t alarm_ms = c->not_after_ms - EXPIRY_ALARM_DAYS * DAY_MS;
     calendar_format_date(calendar_day_of(c->not_after_ms), end);
@@ -54,16 +58,14 @@ expiry_judge(store_txn_t *t, uint32_t node, const struct expiry_cert *c, int64_t
         want = ALERT_RED;
         since = alarm_ms;
         snprintf(why, sizeof why,
-                 now_ms >= c->not_after_ms
-                     ? "the certificate of %s ended on %s: renew it (jiancha keys request)"
-                     : "the certificate of %s ends on %s: renew it (jiancha keys request)",
-                 a.subject, end);
+                 now_ms >= c->not_after_ms ? "the certificate of %s ended on %s: renew it (%s)"
+                                           : "the certificate of %s ends on %s: renew it (%s)",
+                 whose, end, c->publisher ? "jiancha keys request --publisher" : "jiancha keys request");
     } else if (c->not_after_ms && now_ms >= warn_ms) {
         want_open = true;
         since = warn_ms;
-        snprintf(why, sizeof why,
-                 "the certificate of %s ends on %s: renew it (jiancha keys request)", a.subject,
-                 end);
+        snprintf(why, sizeof why, "the certificate of %s ends on %s: renew it (%s)", whose, end,
+                 c->publisher ? "jiancha keys request --publisher" : "jiancha keys request");
         res->next_ms = alarm_ms;
     } else if (c->not_after_ms) {
         res->next_ms = warn_ms;

@@ -1,9 +1,9 @@
 /* expiry: the cert.expiring alarm (issue 16; docs/trust.md): a certificate this node depends on
  * ends soon, and nobody would be told until its link was refused.
  *
- * A node judges the certificate of its own key in force and the one its parent runs on, each
- * against itself (subject kind "certificate", the subject the certificate's node; no department,
- * no answer clock):
+ * A node judges the certificate of its own key in force, the one its parent runs on and the
+ * publisher's whose bundles it takes, each against itself (subject kind "certificate", the subject
+ * the certificate's node or "publisher"; no department, no answer clock):
  *   yellow  from EXPIRY_WARN_DAYS days before the certificate's end: renew it;
  *   red     from EXPIRY_ALARM_DAYS days before, and once it has ended;
  *   cleared when a later certificate (a renewal, a rotation) is in the set the node holds.
@@ -25,10 +25,12 @@
 #define EXPIRY_ALARM_DAYS 7
 
 /* One certificate judged: whose it is and when it ends (0: none known, which clears a standing
- * alarm: development keys carry no certificate). */
+ * alarm: development keys carry no certificate). The publisher's (publisher true; its subject is
+ * "publisher", whose is unused) is the one the node's held bundles carry. */
 struct expiry_cert {
     uint32_t whose;
     int64_t not_after_ms;
+    bool publisher;
 };
 
 struct expiry_result {

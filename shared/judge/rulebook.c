@@ -17,6 +17,7 @@ struct rulebook {
     uint32_t node;
     bool have_publisher;
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
+    cert_trust_t *publishers; /* borrowed; NULL without a root */
     catalog_t *catalog;
     calendar_t *calendar;
 };
@@ -104,12 +105,33 @@ adopt(rulebook_t *r, struct parsed *p)
     return p->catalog || p->calendar;
 }
 
-/* Bundles received by an earlier run are in force over the files. */
+static struct bundle_trust
+trust_of(const rulebook_t *r)
+{
+    return (struct bundle_trust){r->publishers, r->have_publisher ? r->publisher_pk : NULL, NULL,
+                                 NULL};
+}
+
+/* A revocation list puts the publisher certificates it names out of force here. */
+static void
+apply_crl(rulebook_t *r, const struct bundle *b)
+{
+    char why[ERR_WHY_MAX];
+    int rc = r->publishers ? cert_trust_apply_crl(r->publishers, b->body, b->body_len, why) : 0;
+    if (rc != 0 && rc != ERR_EXISTS)
+        log_warn("rulebook: revocation list %llu not in force for publishers: %s",
+                 (unsigned long long)b->version, why);
+}
+
+/* Bundles received by an earlier run are in force over the files; each is judged as of when it
+ * was published (a publisher certificate that ended since does not undo what it signed), and
+ * their chains and revocation list teach the trust the publishers of later bundles. */
 static int
 adopt_held(rulebook_t *r)
 {
-    static const char *const kinds[] = {"catalog", "calendar"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const kinds[] = {"catalog", "calendar", "crl"};
+    struct bundle_trust bt = trust_of(r);
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         store_txn_t *t = NULL;
         struct wire_buf doc, sig;
         wire_buf_init(&doc);
@@ -121,17 +143,24 @@ adopt_held(rulebook_t *r)
         store_abort(&t);
         struct bundle b;
         struct parsed p;
-        char why[ERR_WHY_MAX];
-        bool newer = version && (i == 1 || !r->catalog || version > catalog_version(r->catalog));
+        char why[ERR_WHY_MAX] = "";
+        bool newer = version && (i > 0 || !r->catalog || version > catalog_version(r->catalog));
         if (rc == 0 && newer) {
-            if (bundle_open(r->publisher_pk, doc.data, doc.len, sig.data, sig.len, &b, why) == 0 &&
+            if (bundle_peek(doc.data, doc.len, &b) == 0 &&
+                bundle_open(&bt, doc.data, doc.len, sig.data, sig.len, b.published_ms, &b, why) ==
+                    0 &&
                 parse(&b, &p, why, sizeof why) == 0) {
-                adopt(r, &p);
-                log_info("rulebook: in force from the province: %s version %llu", kinds[i],
-                         (unsigned long long)version);
+                if (i == 2) {
+                    apply_crl(r, &b);
+                } else {
+                    adopt(r, &p);
+                    log_info("rulebook: in force from the province: %s version %llu", kinds[i],
+                             (unsigned long long)version);
+                }
             } else {
-                log_error("rulebook: held %s bundle version %llu no longer verifies (%s); "
-                          "using the file's", kinds[i], (unsigned long long)version, why);
+                log_error("rulebook: held %s bundle version %llu no longer verifies (%s)%s",
+                          kinds[i], (unsigned long long)version, why,
+                          i < 2 ? "; using the file's" : "");
             }
         }
         wire_buf_fini(&doc);
@@ -144,11 +173,13 @@ adopt_held(rulebook_t *r)
 
 int
 rulebook_open(store_t *store, uint32_t node, const char *catalog_path, const char *calendar_path,
-              const uint8_t *publisher_pk, rulebook_t **out, char *why, size_t why_len)
+              const uint8_t *publisher_pk, cert_trust_t *publishers, rulebook_t **out, char *why,
+              size_t why_len)
 {
     rulebook_t *r = xcalloc(1, sizeof *r);
     r->store = store;
     r->node = node;
+    r->publishers = publishers;
     if (publisher_pk) {
         memcpy(r->publisher_pk, publisher_pk, SIGN_PUBLIC_BYTES);
         r->have_publisher = true;
@@ -161,7 +192,7 @@ rulebook_open(store_t *store, uint32_t node, const char *catalog_path, const cha
         if (rc == 0 && (rc = keep_catalog(r)) != 0)
             snprintf(why, why_len, "cannot keep the catalogue in the store: %s", err_str(rc));
     }
-    if (rc == 0 && r->have_publisher && (rc = adopt_held(r)) != 0)
+    if (rc == 0 && (r->have_publisher || r->publishers) && (rc = adopt_held(r)) != 0)
         snprintf(why, why_len, "cannot read the bundles held: %s", err_str(rc));
     if (rc != 0) {
         rulebook_destroy(&r);
@@ -236,17 +267,20 @@ rulebook_take(rulebook_t *r, const void *doc, size_t len, const void *sig, size_
               int64_t now_ms, uint32_t seal_at, struct rulebook_result *res, char why[ERR_WHY_MAX])
 {
     memset(res, 0, sizeof *res);
-    if (!r->have_publisher) {
-        snprintf(why, ERR_WHY_MAX, "no bundle/publisher_key configured");
+    if (!r->have_publisher && !r->publishers) {
+        snprintf(why, ERR_WHY_MAX, "no bundle/publisher_key or bundle/root configured");
         return ERR_STATE;
     }
     struct bundle *b = &res->bundle;
+    struct bundle_trust bt = trust_of(r);
     char w[ERR_WHY_MAX];
-    int rc = bundle_open(r->publisher_pk, doc, len, sig, sig_len, b, w);
+    int rc = bundle_open(&bt, doc, len, sig, sig_len, now_ms, b, w);
     if (rc != 0) {
         snprintf(why, ERR_WHY_MAX, "%s", w);
         return rc;
     }
+    if (strcmp(b->kind, "crl") == 0)
+        apply_crl(r, b);
     struct parsed p;
     rc = parse(b, &p, why, ERR_WHY_MAX);
     if (rc != 0)

@@ -2,10 +2,12 @@
  *
  * At start: the configured files; over them a newer catalogue kept in the store by an earlier run;
  * over those the bundles the province sent down (a catalogue bundle when newer; a calendar bundle
- * always, calendar files carrying no version). A bundle from the parent is verified with the
- * publisher's key, parsed, kept (with its bundle.applied record, sealed at once so the
+ * always, calendar files carrying no version). A bundle from the parent is verified (bundle.h: by
+ * the publisher's certificate its chain carries, judged by the trust that starts from the
+ * collector's root, or by a bare publisher key), parsed, kept (with its bundle.applied record, sealed at once so the
  * acknowledgement leaves) and put in force; revocation lists and certificate sets are kept and
- * acknowledged only (a collector judges no one's keys). The rulebook owns what it holds.
+ * acknowledged only (a collector judges no one's keys but the publisher's: a list puts revoked
+ * publisher certificates out of force). The rulebook owns what it holds but the trust.
  */
 #ifndef JIANCHA_RULEBOOK_H
 #define JIANCHA_RULEBOOK_H
@@ -22,11 +24,13 @@
 
 typedef struct rulebook rulebook_t;
 
-/* Both paths or neither (no rules until bundles bring them); publisher_pk NULL refuses bundles.
- * ERR_CONFIG with why for a file that does not load. */
+/* Both paths or neither (no rules until bundles bring them). Bundles are judged by `publishers`
+ * (borrowed; it learns the chains bundles carry) and by the bare publisher_pk; both NULL refuses
+ * them. ERR_CONFIG with why for a file that does not load. */
 int rulebook_open(store_t *store, uint32_t node, const char *catalog_path,
-                  const char *calendar_path, const uint8_t *publisher_pk, rulebook_t **out,
-                  char *why, size_t why_len) __attribute__((warn_unused_result));
+                  const char *calendar_path, const uint8_t *publisher_pk,
+                  cert_trust_t *publishers, rulebook_t **out, char *why, size_t why_len)
+    __attribute__((warn_unused_result));
 void rulebook_destroy(rulebook_t **p);
 
 /* What is in force (borrowed: valid until the next rulebook_take that changes them); NULL when

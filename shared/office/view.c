@@ -180,6 +180,12 @@ static const struct {
      "\\1 的证书将于 \\2 到期：请续期（jiancha keys request）"},
     {"^the certificate of ([0-9]+) ended on ([0-9-]+): renew it \\(jiancha keys request\\)$",
      "\\1 的证书已于 \\2 到期：请续期（jiancha keys request）"},
+    {"^the certificate of the publisher ends on ([0-9-]+): renew it \\(jiancha keys request "
+     "--publisher\\)$",
+     "发布者的证书将于 \\1 到期：请续期（jiancha keys request --publisher）"},
+    {"^the certificate of the publisher ended on ([0-9-]+): renew it \\(jiancha keys request "
+     "--publisher\\)$",
+     "发布者的证书已于 \\1 到期：请续期（jiancha keys request --publisher）"},
     {"^the store uses ([0-9.]+) MiB of its ([0-9.]+) MiB room \\(budget (set|none), ([0-9.]+) MiB "
      "free on its filesystem\\)$",
      "存储已用 \\1 MiB，可用空间共 \\2 MiB（文件系统剩余 \\4 MiB）"},

@@ -26,7 +26,7 @@ void
 bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
             uint8_t sig[SIGN_SIGNATURE_BYTES])
 {
-    wire_put_map(doc, 6);
+    wire_put_map(doc, b->chain ? 7 : 6);
     wire_put_cstr(doc, "v");
     wire_put_uint(doc, 1);
     wire_put_cstr(doc, "kind");
@@ -39,6 +39,10 @@ bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
     wire_put_cstr(doc, b->publisher);
     wire_put_cstr(doc, "body");
     wire_put_bin(doc, b->body, b->body_len);
+    if (b->chain) {
+        wire_put_cstr(doc, "chain");
+        wire_put_bin(doc, b->chain, b->chain_len);
+    }
     uint8_t h[SIGN_HASH_BYTES];
     sign_hash(doc->data, doc->len, h);
     sign_detached_digest(key, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig);
@@ -136,6 +140,14 @@ bundle_peek(const void *doc, size_t len, struct bundle *b)
         wire_obj_get_bytes(m, "body", WIRE_BIN, &body, &bl) == 0 &&
         /* msgpack-c refers into the input for bin values; the body must outlive the reader */
         body >= (const char *)doc && body + bl <= (const char *)doc + len) {
+        memset(b, 0, sizeof *b);
+        const char *chain;
+        size_t cl;
+        if (wire_obj_get_bytes(m, "chain", WIRE_BIN, &chain, &cl) == 0 &&
+            chain >= (const char *)doc && chain + cl <= (const char *)doc + len) {
+            b->chain = chain;
+            b->chain_len = cl;
+        }
         memcpy(b->kind, kind, kl);
         b->kind[kl] = '\0';
         b->version = wire_obj_uint(ver);
@@ -151,21 +163,128 @@ bundle_peek(const void *doc, size_t len, struct bundle *b)
     return rc;
 }
 
-int
-bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size_t len,
-            const void *sig, size_t sig_len, struct bundle *b, char why[ERR_WHY_MAX])
+/* One document of a chain added to the trust; a new one is handed to bt->learned under the name it
+ * has in a trust directory. */
+static int
+learn_one(const struct bundle_trust *bt, const void *file, size_t len, struct cert_node *publisher,
+          bool *has_publisher, char why[ERR_WHY_MAX])
 {
-    uint8_t h[SIGN_HASH_BYTES];
-    sign_hash(doc, len, h);
-    if (sig_len != SIGN_SIGNATURE_BYTES ||
-        sign_verify_digest(publisher_pk, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig) != 0) {
-        snprintf(why, ERR_WHY_MAX, "bundle signature does not verify with the publisher's key");
-        return ERR_BAD_SIGNATURE;
+    const char *domain = cert_domain_of(file, len);
+    char name[64], w[ERR_WHY_MAX];
+    int rc;
+    if (domain && strcmp(domain, CERT_DOMAIN_ROOT) == 0) {
+        struct cert_root r;
+        rc = cert_read_root(file, len, &r, w);
+        if (rc == 0)
+            rc = cert_trust_add_root(bt->trust, file, len, w);
+        snprintf(name, sizeof name, "root.%llu.jc", (unsigned long long)r.version);
+    } else if (domain && strcmp(domain, CERT_DOMAIN_ISSUER) == 0) {
+        struct cert_issuer i;
+        rc = cert_read_issuer(file, len, &i, w);
+        if (rc == 0)
+            rc = cert_trust_add_issuer(bt->trust, file, len, w);
+        snprintf(name, sizeof name, "issuer.%llu.jc", (unsigned long long)i.serial);
+    } else if (domain && strcmp(domain, CERT_DOMAIN_PUBLISHER) == 0) {
+        rc = cert_trust_add_publisher(bt->trust, file, len, publisher, w);
+        if (rc == 0 || rc == ERR_EXISTS)
+            *has_publisher = true;
+        snprintf(name, sizeof name, "publisher.%llu.jc", (unsigned long long)publisher->serial);
+    } else {
+        snprintf(why, ERR_WHY_MAX, "the bundle's chain holds a document that is no root, issuer "
+                                   "or publisher certificate");
+        return ERR_DECODE;
     }
+    if (rc == 0 && bt->learned)
+        bt->learned(bt->arg, name, file, len);
+    if (rc != 0 && rc != ERR_EXISTS) {
+        snprintf(why, ERR_WHY_MAX, "the bundle's chain: %.400s", w);
+        return rc;
+    }
+    return 0;
+}
+
+int
+bundle_learn_chain(const struct bundle_trust *bt, const void *chain, size_t len,
+                   struct cert_node *publisher, char why[ERR_WHY_MAX])
+{
+    wire_reader_t *r = NULL;
+    const wire_obj_t *a;
+    bool has_publisher = false;
+    int rc = 0;
+    if (wire_decode_one(chain, len, &r, &a) != 0 || wire_obj_type(a) != WIRE_ARRAY) {
+        snprintf(why, ERR_WHY_MAX, "the bundle's chain is not an array of documents");
+        rc = ERR_DECODE;
+    }
+    for (uint32_t i = 0; rc == 0 && i < wire_obj_size(a); i++) {
+        const wire_obj_t *e = wire_obj_at(a, i);
+        size_t fl;
+        const char *f = wire_obj_type(e) == WIRE_BIN ? wire_obj_bytes(e, &fl) : NULL;
+        if (!f) {
+            snprintf(why, ERR_WHY_MAX, "the bundle's chain holds a %s where a document belongs",
+                     "non-binary value");
+            rc = ERR_DECODE;
+        } else {
+            has_publisher = false; /* the signer's is the last document */
+            rc = learn_one(bt, f, fl, publisher, &has_publisher, why);
+        }
+    }
+    wire_reader_destroy(&r);
+    if (rc == 0 && !has_publisher) {
+        snprintf(why, ERR_WHY_MAX, "the bundle's chain does not end with a publisher certificate");
+        rc = ERR_BAD_SIGNATURE;
+    }
+    return rc;
+}
+
+/* The publisher's key for this bundle: its certificate's, judged by the trust, or the bare key. */
+static int
+publisher_key(const struct bundle_trust *bt, struct bundle *b, int64_t now_ms, uint8_t pk[SIGN_PUBLIC_BYTES],
+              char why[ERR_WHY_MAX])
+{
+    if (b->chain && bt->trust) {
+        struct cert_node p;
+        int rc = bundle_learn_chain(bt, b->chain, b->chain_len, &p, why);
+        if (rc == 0)
+            rc = cert_trust_judge_publisher(bt->trust, &p, now_ms, why);
+        if (rc == 0 && strcmp(p.node, b->publisher) != 0) {
+            snprintf(why, ERR_WHY_MAX, "the bundle names publisher %s, its certificate %s",
+                     b->publisher, p.node);
+            rc = ERR_BAD_SIGNATURE;
+        }
+        if (rc != 0)
+            return rc;
+        memcpy(pk, p.sign_pk, SIGN_PUBLIC_BYTES);
+        b->publisher_serial = p.serial;
+        b->publisher_not_after = p.not_after;
+        return 0;
+    }
+    if (bt->publisher_pk) {
+        memcpy(pk, bt->publisher_pk, SIGN_PUBLIC_BYTES);
+        return 0;
+    }
+    snprintf(why, ERR_WHY_MAX, bt->trust ? "the bundle carries no publisher certificate"
+                                         : "no publisher is configured here (bundle/publisher_key "
+                                           "or a root)");
+    return ERR_BAD_SIGNATURE;
+}
+
+int
+bundle_open(const struct bundle_trust *bt, const void *doc, size_t len, const void *sig,
+            size_t sig_len, int64_t now_ms, struct bundle *b, char why[ERR_WHY_MAX])
+{
     int rc = bundle_peek(doc, len, b);
     if (rc != 0) {
         snprintf(why, ERR_WHY_MAX, "bundle document is malformed");
         return rc;
+    }
+    uint8_t pk[SIGN_PUBLIC_BYTES], h[SIGN_HASH_BYTES];
+    if ((rc = publisher_key(bt, b, now_ms, pk, why)) != 0)
+        return rc;
+    sign_hash(doc, len, h);
+    if (sig_len != SIGN_SIGNATURE_BYTES ||
+        sign_verify_digest(pk, SIGN_DOMAIN_BUNDLE, h, sizeof h, sig) != 0) {
+        snprintf(why, ERR_WHY_MAX, "bundle signature does not verify with the publisher's key");
+        return ERR_BAD_SIGNATURE;
     }
     if (!bundle_kind_known(b->kind) || b->version == 0) {
         snprintf(why, ERR_WHY_MAX, "bundle of unknown kind \"%s\" or version 0", b->kind);
@@ -361,4 +480,56 @@ bundle_held_roster(store_txn_t *t, roster_t **out)
     wire_buf_fini(&doc);
     wire_buf_fini(&sig);
     return rc;
+}
+
+struct held_publisher {
+    struct cert_node best;
+    bool found;
+};
+
+/* One held bundle ([version, document, signature]): the publisher certificate its chain carries. */
+static int
+held_publisher_fn(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)key;
+    (void)klen;
+    struct held_publisher *h = arg;
+    wire_reader_t *r = NULL, *cr = NULL;
+    const wire_obj_t *o, *a;
+    struct bundle b;
+    size_t dl;
+    const char *d;
+    if (wire_decode_one(val, vlen, &r, &o) == 0 && wire_obj_type(o) == WIRE_ARRAY &&
+        wire_obj_size(o) == 3 && wire_obj_type(wire_obj_at(o, 1)) == WIRE_BIN &&
+        (d = wire_obj_bytes(wire_obj_at(o, 1), &dl)) && bundle_peek(d, dl, &b) == 0 && b.chain &&
+        wire_decode_one(b.chain, b.chain_len, &cr, &a) == 0 && wire_obj_type(a) == WIRE_ARRAY) {
+        /* the signer's certificate is the chain's last; others are the next publishers' */
+        uint32_t n = wire_obj_size(a);
+        const wire_obj_t *e = n ? wire_obj_at(a, n - 1) : NULL;
+        size_t fl;
+        const char *f = e && wire_obj_type(e) == WIRE_BIN ? wire_obj_bytes(e, &fl) : NULL;
+        struct cert_node p;
+        char why[ERR_WHY_MAX];
+        if (f && cert_read_publisher(f, fl, &p, why) == 0 &&
+            (!h->found || p.not_after > h->best.not_after)) {
+            h->best = p;
+            h->found = true;
+        }
+    }
+    wire_reader_destroy(&cr);
+    wire_reader_destroy(&r);
+    return 0;
+}
+
+int
+bundle_held_publisher(store_txn_t *t, struct cert_node *publisher)
+{
+    struct held_publisher h = {.found = false};
+    int rc = store_each_prefix(t, STORE_BUNDLES, "k", 1, true, held_publisher_fn, &h);
+    if (rc != 0)
+        return rc;
+    if (!h.found)
+        return ERR_NOT_FOUND;
+    *publisher = h.best;
+    return 0;
 }

@@ -1,11 +1,17 @@
 /* bundle: signed, versioned documents the province sends down the tree (the catalogue, the
  * working-day calendar; revocation lists later).
  *
- * A bundle is a msgpack document {v, kind, version, published, publisher, body} and an Ed25519
- * signature over domain SIGN_DOMAIN_BUNDLE and the document's BLAKE2b-256 hash, made with the
- * publisher's key (the province's). Every node verifies it against the publisher key in its
- * configuration and checks the body as its kind requires (a catalogue that parses and states the
- * same version; a calendar that parses). A node keeps per kind only the newest version it has
+ * A bundle is a msgpack document {v, kind, version, published, publisher, body, chain} and an
+ * Ed25519 signature over domain SIGN_DOMAIN_BUNDLE and the document's BLAKE2b-256 hash, made with
+ * the publisher's key. `chain` (optional) carries what certifies that key: root versions after the
+ * anchor, issuers, the certificates of other publishers (the next one, during a rotation's
+ * overlap, so aggregators admit its transport key before it speaks) and last the signer's
+ * publisher certificate (cert.h). A node with a trust (an
+ * aggregator's trust directory, a collector's anchor) learns the chain's documents and takes the
+ * bundle when the publisher's certificate is valid and the signature is its key's; a bundle
+ * without a chain is checked against the bare key in the configuration (development, and nodes
+ * not yet moved to a root). Then the body is checked as its kind requires (a catalogue that
+ * parses and states the same version; a calendar that parses). A node keeps per kind only the newest version it has
  * seen: an older or equal one changes nothing, so a bundle can be sent again at every session
  * without harm. Applying a version appends a `bundle.applied` record {kind, version} to the
  * node's spool, which travels up signed like every record; each tier notes it, so the province
@@ -14,6 +20,7 @@
 #ifndef JIANCHA_BUNDLE_H
 #define JIANCHA_BUNDLE_H
 
+#include "cert.h"
 #include "err.h"
 #include "roster.h"
 #include "sign.h"
@@ -33,21 +40,50 @@ struct bundle {
     char publisher[7];
     const void *body;
     size_t body_len;
+    const void *chain; /* msgpack array of signed files, or NULL */
+    size_t chain_len;
+    /* set by bundle_open when a certificate vouched for the publisher */
+    uint64_t publisher_serial;
+    int64_t publisher_not_after;
+};
+
+/* Who may publish, as a node knows it: its trust (which learns the chains bundles carry; `learned`,
+ * if set, is told of each new document with its name in a trust directory, "issuer.2.jc"), a bare
+ * key, or both (a bundle with a chain is judged by the trust, one without by the key). */
+typedef void (*bundle_learned_fn)(void *arg, const char *name, const void *file, size_t len);
+struct bundle_trust {
+    cert_trust_t *trust;
+    const uint8_t *publisher_pk;
+    bundle_learned_fn learned;
+    void *arg;
 };
 
 /* The kinds known: "catalog", "calendar", "crl" (a revocation list, signed by the issuer too),
  * "certs" (the node certificates in force, each signed by the issuer too). */
 bool bundle_kind_known(const char *kind);
 
-/* Writes a signed document for `b` (its body copied) into doc and sig. */
+/* Writes a signed document for `b` (its body and chain copied) into doc and sig. */
 void bundle_make(const sign_key_t *key, const struct bundle *b, struct wire_buf *doc,
                  uint8_t sig[SIGN_SIGNATURE_BYTES]);
 
-/* Verifies and decodes a received bundle and checks its body for its kind: 0, ERR_BAD_SIGNATURE,
- * or ERR_DECODE / ERR_INVALID with `why` saying what is wrong. The returned bundle borrows from
- * doc. */
-int bundle_open(const uint8_t publisher_pk[SIGN_PUBLIC_BYTES], const void *doc, size_t len,
-                const void *sig, size_t sig_len, struct bundle *b, char why[ERR_WHY_MAX])
+/* Verifies and decodes a received bundle, the publisher judged as of now_ms, and checks its body
+ * for its kind: 0, or ERR_BAD_SIGNATURE (signature, publisher certificate not vouched for),
+ * ERR_INVALID / ERR_STATE (certificate expired, revoked; body) or ERR_DECODE, with `why` saying
+ * what is wrong. The returned bundle borrows from doc. */
+int bundle_open(const struct bundle_trust *bt, const void *doc, size_t len, const void *sig,
+                size_t sig_len, int64_t now_ms, struct bundle *b, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+
+/* Adds a chain's documents to bt->trust (a held bundle's, at start); *publisher receives the
+ * signer's certificate, the last document. 0, or an error with why (a document refused, a chain
+ * that does not end with a publisher certificate). */
+int bundle_learn_chain(const struct bundle_trust *bt, const void *chain, size_t len,
+                       struct cert_node *publisher, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+
+/* The publisher certificate a node depends on: of the signers' certificates of its held bundles,
+ * the one ending last. ERR_NOT_FOUND when no held bundle carries one. */
+int bundle_held_publisher(store_txn_t *t, struct cert_node *publisher)
     __attribute__((warn_unused_result));
 
 /* Decodes a bundle document without checking its signature: for one held in the store, which was

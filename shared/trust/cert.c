@@ -226,8 +226,9 @@ cert_make_issuer(const struct cert_issuer *i, const sign_key_t *root, struct wir
     wire_buf_fini(&d);
 }
 
-void
-cert_make_node(const struct cert_node *n, const sign_key_t *issuer, struct wire_buf *out)
+static void
+make_certificate(const char *domain, const struct cert_node *n, const sign_key_t *issuer,
+                 struct wire_buf *out)
 {
     struct wire_buf d;
     wire_buf_init(&d);
@@ -245,8 +246,20 @@ cert_make_node(const struct cert_node *n, const sign_key_t *issuer, struct wire_
     put_int(&d, "issued_at", n->issued_at);
     put_uint(&d, "issuer", n->issuer);
     const sign_key_t *keys[] = {issuer};
-    make_signed(CERT_DOMAIN_NODE, &d, keys, 1, out);
+    make_signed(domain, &d, keys, 1, out);
     wire_buf_fini(&d);
+}
+
+void
+cert_make_node(const struct cert_node *n, const sign_key_t *issuer, struct wire_buf *out)
+{
+    make_certificate(CERT_DOMAIN_NODE, n, issuer, out);
+}
+
+void
+cert_make_publisher(const struct cert_node *n, const sign_key_t *issuer, struct wire_buf *out)
+{
+    make_certificate(CERT_DOMAIN_PUBLISHER, n, issuer, out);
 }
 
 void
@@ -351,6 +364,29 @@ READ_DOC(cert_read_root, struct cert_root, CERT_DOMAIN_ROOT, decode_root, "root 
 READ_DOC(cert_read_issuer, struct cert_issuer, CERT_DOMAIN_ISSUER, decode_issuer,
          "issuer certificate")
 READ_DOC(cert_read_node, struct cert_node, CERT_DOMAIN_NODE, decode_node, "node certificate")
+READ_DOC(cert_read_publisher, struct cert_node, CERT_DOMAIN_PUBLISHER, decode_node,
+         "publisher certificate")
+
+const char *
+cert_domain_of(const void *file, size_t len)
+{
+    static const char *const domains[] = {CERT_DOMAIN_ROOT, CERT_DOMAIN_ISSUER, CERT_DOMAIN_NODE,
+                                          CERT_DOMAIN_PUBLISHER, CERT_DOMAIN_CRL,
+                                          CERT_DOMAIN_REQUEST};
+    wire_reader_t *r = NULL;
+    const wire_obj_t *a;
+    const char *found = NULL;
+    if (wire_decode_one(file, len, &r, &a) == 0 && wire_obj_type(a) == WIRE_ARRAY &&
+        wire_obj_size(a) == 3 && wire_obj_type(wire_obj_at(a, 0)) == WIRE_STR) {
+        size_t dl;
+        const char *d = wire_obj_bytes(wire_obj_at(a, 0), &dl);
+        for (size_t i = 0; i < sizeof domains / sizeof *domains; i++)
+            if (dl == strlen(domains[i]) && memcmp(d, domains[i], dl) == 0)
+                found = domains[i];
+    }
+    wire_reader_destroy(&r);
+    return found;
+}
 
 static int
 decode_crl(const wire_obj_t *m, struct cert_crl *c)
@@ -494,6 +530,8 @@ struct cert_trust {
     struct cert_node *nodes;
     bool *node_ok; /* signed by a known issuer */
     size_t n_nodes, cap_nodes;
+    struct cert_node *publishers; /* only those a known issuer signed */
+    size_t n_publishers;
     struct cert_crl crl;
 };
 
@@ -504,6 +542,43 @@ find_issuer(const cert_trust_t *t, uint64_t serial)
         if (t->issuers[i].serial == serial)
             return &t->issuers[i];
     return NULL;
+}
+
+int
+cert_trust_add_root(cert_trust_t *t, const void *file, size_t len, char why[ERR_WHY_MAX])
+{
+    struct signed_doc s;
+    struct cert_root r;
+    int rc = open_signed(file, len, CERT_DOMAIN_ROOT, &s, why);
+    if (rc == 0 && decode_root(s.map, &r) != 0) {
+        snprintf(why, ERR_WHY_MAX, "the root document lacks a field or has one of the wrong type");
+        rc = ERR_DECODE;
+    }
+    if (rc == 0 && r.version <= t->n_roots) {
+        /* a version held already: the same key is no news, another is a forgery */
+        bool same = memcmp(t->roots[r.version - 1].key, r.key, CERT_KEY_BYTES) == 0;
+        snprintf(why, ERR_WHY_MAX, "root version %llu %s", (unsigned long long)r.version,
+                 same ? "is held already" : "differs from the one held");
+        rc = same ? ERR_EXISTS : ERR_BAD_SIGNATURE;
+    } else if (rc == 0 && r.version != t->n_roots + 1) {
+        snprintf(why, ERR_WHY_MAX, "root version %llu skips version %zu",
+                 (unsigned long long)r.version, t->n_roots + 1);
+        rc = ERR_INVALID;
+    }
+    /* version 1 is the anchor, installed by hand; every later one is signed by its predecessor's
+     * key and by its own */
+    if (rc == 0 && (!signed_by(&s, CERT_DOMAIN_ROOT, r.key) ||
+                    (r.version > 1 && !signed_by(&s, CERT_DOMAIN_ROOT, t->roots[r.version - 2].key)))) {
+        snprintf(why, ERR_WHY_MAX, "root version %llu is not signed by %s",
+                 (unsigned long long)r.version, r.version > 1 ? "its predecessor" : "its own key");
+        rc = ERR_BAD_SIGNATURE;
+    }
+    signed_fini(&s);
+    if (rc != 0)
+        return rc;
+    t->roots = xrealloc(t->roots, (t->n_roots + 1) * sizeof *t->roots);
+    t->roots[t->n_roots++] = r;
+    return 0;
 }
 
 static int
@@ -521,25 +596,7 @@ load_roots(cert_trust_t *t, const char *dir, char *why, size_t why_len)
             }
             return 0;
         }
-        struct signed_doc s;
-        struct cert_root r;
-        int rc = open_signed(file, len, CERT_DOMAIN_ROOT, &s, w);
-        if (rc == 0 && decode_root(s.map, &r) != 0) {
-            snprintf(w, sizeof w, "fields missing");
-            rc = ERR_DECODE;
-        }
-        if (rc == 0 && r.version != v) {
-            snprintf(w, sizeof w, "states version %llu", (unsigned long long)r.version);
-            rc = ERR_DECODE;
-        }
-        /* version 1 is the anchor, installed by hand; every later one is signed by its
-         * predecessor's key and by its own */
-        if (rc == 0 && (!signed_by(&s, CERT_DOMAIN_ROOT, r.key) ||
-                        (v > 1 && !signed_by(&s, CERT_DOMAIN_ROOT, t->roots[v - 2].key)))) {
-            snprintf(w, sizeof w, "not signed by %s", v > 1 ? "its predecessor" : "its own key");
-            rc = ERR_BAD_SIGNATURE;
-        }
-        signed_fini(&s);
+        int rc = cert_trust_add_root(t, file, len, w);
         free(file);
         if (rc != 0) {
             /* the chain stops at the last good version; a later file cannot skip a bad one */
@@ -550,9 +607,45 @@ load_roots(cert_trust_t *t, const char *dir, char *why, size_t why_len)
             }
             return 0;
         }
-        t->roots = xrealloc(t->roots, (t->n_roots + 1) * sizeof *t->roots);
-        t->roots[t->n_roots++] = r;
     }
+}
+
+int
+cert_trust_from_anchor(const void *root1, size_t len, cert_trust_t **out, char why[ERR_WHY_MAX])
+{
+    cert_trust_t *t = xcalloc(1, sizeof *t);
+    struct cert_root r;
+    int rc = cert_read_root(root1, len, &r, why);
+    if (rc == 0 && r.version != 1) {
+        snprintf(why, ERR_WHY_MAX, "the anchor must be root version 1, not %llu",
+                 (unsigned long long)r.version);
+        rc = ERR_INVALID;
+    }
+    if (rc == 0)
+        rc = cert_trust_add_root(t, root1, len, why);
+    if (rc != 0) {
+        cert_trust_destroy(&t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int
+cert_trust_anchor_load(const char *path, cert_trust_t **out, char why[ERR_WHY_MAX])
+{
+    size_t len;
+    char *file = file_read(path, &len);
+    if (!file) {
+        snprintf(why, ERR_WHY_MAX, "%.200s: cannot read the root document", path);
+        return ERR_IO;
+    }
+    char w[ERR_WHY_MAX];
+    int rc = cert_trust_from_anchor(file, len, out, w);
+    free(file);
+    if (rc != 0)
+        snprintf(why, ERR_WHY_MAX, "%.200s: %.250s", path, w);
+    return rc;
 }
 
 typedef int (*file_fn)(cert_trust_t *t, const char *path, const void *file, size_t len);
@@ -584,30 +677,138 @@ each_file(cert_trust_t *t, const char *dir, const char *prefix, const char *suff
     return rc;
 }
 
-static int
-take_issuer(cert_trust_t *t, const char *path, const void *file, size_t len)
+int
+cert_trust_add_issuer(cert_trust_t *t, const void *file, size_t len, char why[ERR_WHY_MAX])
 {
     struct signed_doc s;
     struct cert_issuer i;
-    char w[ERR_WHY_MAX];
-    int rc = open_signed(file, len, CERT_DOMAIN_ISSUER, &s, w);
+    int rc = open_signed(file, len, CERT_DOMAIN_ISSUER, &s, why);
     if (rc == 0 && decode_issuer(s.map, &i) != 0) {
-        snprintf(w, sizeof w, "fields missing");
+        snprintf(why, ERR_WHY_MAX, "the issuer certificate lacks a field or has one of the wrong type");
         rc = ERR_DECODE;
     }
     if (rc == 0 && (i.root == 0 || i.root > t->n_roots ||
                     !signed_by(&s, CERT_DOMAIN_ISSUER, t->roots[i.root - 1].key))) {
-        snprintf(w, sizeof w, "not signed by root version %llu", (unsigned long long)i.root);
+        snprintf(why, ERR_WHY_MAX, "issuer %llu is not signed by root version %llu",
+                 (unsigned long long)i.serial, (unsigned long long)i.root);
         rc = ERR_BAD_SIGNATURE;
     }
-    signed_fini(&s);
-    if (rc != 0) {
-        log_error("cert: issuer certificate %s refused: %s", path, w);
-        return 0;
+    if (rc == 0 && find_issuer(t, i.serial)) {
+        snprintf(why, ERR_WHY_MAX, "issuer %llu is held already", (unsigned long long)i.serial);
+        rc = ERR_EXISTS;
     }
+    signed_fini(&s);
+    if (rc != 0)
+        return rc;
     t->issuers = xrealloc(t->issuers, (t->n_issuers + 1) * sizeof *t->issuers);
     t->issuers[t->n_issuers++] = i;
     return 0;
+}
+
+static int
+take_issuer(cert_trust_t *t, const char *path, const void *file, size_t len)
+{
+    char w[ERR_WHY_MAX];
+    if (cert_trust_add_issuer(t, file, len, w) != 0)
+        log_error("cert: issuer certificate %s refused: %s", path, w);
+    return 0;
+}
+
+int
+cert_trust_add_publisher(cert_trust_t *t, const void *file, size_t len, struct cert_node *out,
+                         char why[ERR_WHY_MAX])
+{
+    struct signed_doc s;
+    struct cert_node n;
+    int rc = open_signed(file, len, CERT_DOMAIN_PUBLISHER, &s, why);
+    if (rc == 0 && (decode_node(s.map, &n) != 0 || strcmp(n.tier, "publisher") != 0)) {
+        snprintf(why, ERR_WHY_MAX,
+                 "the publisher certificate lacks a field or has one of the wrong type");
+        rc = ERR_DECODE;
+    }
+    const struct cert_issuer *is = rc == 0 ? find_issuer(t, n.issuer) : NULL;
+    if (rc == 0 && (!is || !signed_by(&s, CERT_DOMAIN_PUBLISHER, is->key))) {
+        snprintf(why, ERR_WHY_MAX, "publisher certificate %llu: issued by an unknown issuer (%llu)",
+                 (unsigned long long)n.serial, (unsigned long long)n.issuer);
+        rc = ERR_BAD_SIGNATURE;
+    }
+    signed_fini(&s);
+    if (rc != 0)
+        return rc;
+    if (out)
+        *out = n;
+    for (size_t i = 0; i < t->n_publishers; i++)
+        if (t->publishers[i].serial == n.serial &&
+            memcmp(t->publishers[i].sign_pk, n.sign_pk, CERT_KEY_BYTES) == 0)
+            return ERR_EXISTS;
+    t->publishers = xrealloc(t->publishers, (t->n_publishers + 1) * sizeof *t->publishers);
+    t->publishers[t->n_publishers++] = n;
+    return 0;
+}
+
+static int
+take_publisher(cert_trust_t *t, const char *path, const void *file, size_t len)
+{
+    char w[ERR_WHY_MAX];
+    int rc = cert_trust_add_publisher(t, file, len, NULL, w);
+    if (rc != 0 && rc != ERR_EXISTS)
+        log_error("cert: publisher certificate %s refused: %s", path, w);
+    return 0;
+}
+
+const struct cert_node *
+cert_trust_publishers(const cert_trust_t *t, size_t *n)
+{
+    *n = t->n_publishers;
+    return t->publishers;
+}
+
+/* The checks of time and revocation a node's and a publisher's certificates share. */
+static int
+judge_validity(const cert_trust_t *t, const struct cert_node *n, const char *whose, int64_t now_ms,
+               int64_t revoked_as_of, char why[ERR_WHY_MAX])
+{
+    const struct cert_issuer *is = find_issuer(t, n->issuer);
+    if (now_ms < is->not_before || now_ms > is->not_after) {
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: its issuer %llu is not valid now",
+                 (unsigned long long)n->serial, whose, (unsigned long long)n->issuer);
+        return ERR_INVALID;
+    }
+    if (now_ms > n->not_after) {
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: expired", (unsigned long long)n->serial,
+                 whose);
+        return ERR_INVALID;
+    }
+    if (now_ms < n->not_before) {
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: not yet valid",
+                 (unsigned long long)n->serial, whose);
+        return ERR_INVALID;
+    }
+    const struct cert_revoked *r = cert_trust_revocation(t, n->serial);
+    if (r && revoked_as_of >= r->at) {
+        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: revoked (%s)",
+                 (unsigned long long)n->serial, whose, r->reason);
+        return ERR_STATE;
+    }
+    return 0;
+}
+
+int
+cert_trust_judge_publisher(const cert_trust_t *t, const struct cert_node *p, int64_t now_ms,
+                           char why[ERR_WHY_MAX])
+{
+    bool held = false;
+    for (size_t i = 0; i < t->n_publishers; i++)
+        held |= t->publishers[i].serial == p->serial &&
+                memcmp(t->publishers[i].sign_pk, p->sign_pk, CERT_KEY_BYTES) == 0;
+    if (!held || !find_issuer(t, p->issuer)) {
+        snprintf(why, ERR_WHY_MAX, "publisher certificate %llu: issued by an unknown issuer (%llu)",
+                 (unsigned long long)p->serial, (unsigned long long)p->issuer);
+        return ERR_BAD_SIGNATURE;
+    }
+    char whose[24];
+    snprintf(whose, sizeof whose, "publisher %s", p->node);
+    return judge_validity(t, p, whose, now_ms, now_ms, why);
 }
 
 int
@@ -658,6 +859,8 @@ cert_trust_load(const char *dir, cert_trust_t **out, char *why, size_t why_len)
         rc = each_file(t, dir, "issuer.", ".jc", take_issuer);
     if (rc == 0)
         rc = each_file(t, dir, "", ".cert", take_node);
+    if (rc == 0)
+        rc = each_file(t, dir, "publisher.", ".jc", take_publisher);
     char path[4096], w[ERR_WHY_MAX];
     snprintf(path, sizeof path, "%s/crl.jc", dir);
     size_t len;
@@ -685,6 +888,7 @@ cert_trust_destroy(cert_trust_t **p)
     free(t->issuers);
     free(t->nodes);
     free(t->node_ok);
+    free(t->publishers);
     cert_crl_fini(&t->crl);
     free(t);
     *p = NULL;
@@ -726,31 +930,7 @@ cert_trust_judge(const cert_trust_t *t, const struct cert_node *n, int64_t now_m
                  int64_t revoked_as_of, char why[ERR_WHY_MAX])
 {
     int rc = cert_trust_vouches(t, n, why);
-    if (rc != 0)
-        return rc;
-    const struct cert_issuer *is = find_issuer(t, n->issuer);
-    if (now_ms < is->not_before || now_ms > is->not_after) {
-        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: its issuer %llu is not valid now",
-                 (unsigned long long)n->serial, n->node, (unsigned long long)n->issuer);
-        return ERR_INVALID;
-    }
-    if (now_ms > n->not_after) {
-        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: expired", (unsigned long long)n->serial,
-                 n->node);
-        return ERR_INVALID;
-    }
-    if (now_ms < n->not_before) {
-        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: not yet valid",
-                 (unsigned long long)n->serial, n->node);
-        return ERR_INVALID;
-    }
-    const struct cert_revoked *r = cert_trust_revocation(t, n->serial);
-    if (r && revoked_as_of >= r->at) {
-        snprintf(why, ERR_WHY_MAX, "certificate %llu of %s: revoked (%s)",
-                 (unsigned long long)n->serial, n->node, r->reason);
-        return ERR_STATE;
-    }
-    return 0;
+    return rc != 0 ? rc : judge_validity(t, n, n->node, now_ms, revoked_as_of, why);
 }
 
 const struct cert_node *

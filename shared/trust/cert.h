@@ -8,12 +8,15 @@
  *   issuer   {v, serial, key, not_before, not_after, root}      "jiancha/issuer/v1": by the root
  *   node     {v, serial, node, tier, parent, sign_pk, curve_pk, key_gen, not_before, not_after,
  *            issued_at, issuer}                                 "jiancha/nodecert/v1": by the issuer
+ *   publisher the same fields, tier "publisher", parent ""       "jiancha/publisher/v1": by the
+ *            issuer: the key may sign the bundles sent down the tree (bundle.h)
  *   crl      {v, version, issued_at, next_update, issuer, revoked: [[serial, node, reason, at,
  *            since], …]}                                         "jiancha/crl/v1": by the issuer
  *   request  {v, node, tier, parent, sign_pk, curve_pk, key_gen, at}
  *                                                               "jiancha/request/v1": by the new
  *            key, and by the node's current key when it rotates
- * A trust directory holds root.N.jc, issuer.SERIAL.jc, NODE.SERIAL.cert and crl.jc; cert_trust
+ * A trust directory holds root.N.jc, issuer.SERIAL.jc, NODE.SERIAL.cert, publisher.SERIAL.jc and
+ * crl.jc; cert_trust
  * loads it (walking the root chain from version 1) and judges certificates against it.
  */
 #ifndef JIANCHA_CERT_H
@@ -30,6 +33,7 @@
 #define CERT_DOMAIN_ROOT "jiancha/root/v1"
 #define CERT_DOMAIN_ISSUER "jiancha/issuer/v1"
 #define CERT_DOMAIN_NODE "jiancha/nodecert/v1"
+#define CERT_DOMAIN_PUBLISHER "jiancha/publisher/v1"
 #define CERT_DOMAIN_CRL "jiancha/crl/v1"
 #define CERT_DOMAIN_REQUEST "jiancha/request/v1"
 
@@ -98,6 +102,7 @@ void cert_make_root(const struct cert_root *r, const sign_key_t *own, const sign
                     struct wire_buf *out);
 void cert_make_issuer(const struct cert_issuer *i, const sign_key_t *root, struct wire_buf *out);
 void cert_make_node(const struct cert_node *n, const sign_key_t *issuer, struct wire_buf *out);
+void cert_make_publisher(const struct cert_node *n, const sign_key_t *issuer, struct wire_buf *out);
 void cert_make_crl(const struct cert_crl *c, const sign_key_t *issuer, struct wire_buf *out);
 void cert_make_request(const struct cert_request *q, const sign_key_t *new_key,
                        const sign_key_t *old_key, struct wire_buf *out);
@@ -110,9 +115,14 @@ int cert_read_issuer(const void *file, size_t len, struct cert_issuer *i, char w
     __attribute__((warn_unused_result));
 int cert_read_node(const void *file, size_t len, struct cert_node *n, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
+int cert_read_publisher(const void *file, size_t len, struct cert_node *n, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
 int cert_read_crl(const void *file, size_t len, struct cert_crl *c, char why[ERR_WHY_MAX])
     __attribute__((warn_unused_result));
 void cert_crl_fini(struct cert_crl *c);
+
+/* The CERT_DOMAIN_* a signed file names (a static string), or NULL when it is none of them. */
+const char *cert_domain_of(const void *file, size_t len);
 
 /* A request checked against its own key (and, for a rotation, the key of `current`, the node's
  * certificate in force): 0, ERR_BAD_SIGNATURE or ERR_DECODE with why. */
@@ -139,6 +149,36 @@ typedef struct cert_trust cert_trust_t;
 int cert_trust_load(const char *dir, cert_trust_t **out, char *why, size_t why_len)
     __attribute__((warn_unused_result));
 void cert_trust_destroy(cert_trust_t **p);
+
+/* A trust in memory that starts from an anchor alone (root version 1, its file bytes): what a
+ * collector holds to judge the publisher (bundle.h); documents are added as bundles bring them.
+ * ERR_DECODE, ERR_INVALID (not version 1) or ERR_BAD_SIGNATURE (not signed by its own key). */
+int cert_trust_from_anchor(const void *root1, size_t len, cert_trust_t **out, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+
+/* The same from the anchor's file (root.1.jc); why names the file. */
+int cert_trust_anchor_load(const char *path, cert_trust_t **out, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+
+/* Adding documents as they arrive (chains in bundles, sets), each checked as loading would: a root
+ * version must be the next after the newest held and signed by it and by its own key; an issuer
+ * must be signed by a root version held; a publisher certificate by an issuer held. 0 when added,
+ * ERR_EXISTS when held already (the same root version, issuer or certificate), another error with
+ * why when refused. */
+int cert_trust_add_root(cert_trust_t *t, const void *file, size_t len, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+int cert_trust_add_issuer(cert_trust_t *t, const void *file, size_t len, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+int cert_trust_add_publisher(cert_trust_t *t, const void *file, size_t len, struct cert_node *n,
+                             char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
+
+/* Judges a publisher certificate as of now_ms: held (so signed by a known issuer), its issuer and
+ * itself valid then, not revoked. 0 or an error with why, as cert_trust_judge. */
+int cert_trust_judge_publisher(const cert_trust_t *t, const struct cert_node *p, int64_t now_ms,
+                               char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
+
+/* The publisher certificates held (borrowed until the next change). */
+const struct cert_node *cert_trust_publishers(const cert_trust_t *t, size_t *n);
 
 /* Whether the trust vouches for a certificate at all, whatever the time: signed by a known issuer
  * and its tier matching its code. 0, ERR_BAD_SIGNATURE or ERR_INVALID with why. */

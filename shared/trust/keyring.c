@@ -257,6 +257,17 @@ keyring_admit(const keyring_t *k, uint32_t self, const uint8_t key[SIGN_CURVE_BY
             return true;
         }
     }
+    /* the publisher hands bundles over with the transport key its certificate names */
+    size_t np;
+    const struct cert_node *pubs = k->trust ? cert_trust_publishers(k->trust, &np) : NULL;
+    for (size_t i = 0; pubs && i < np; i++) {
+        if (memcmp(pubs[i].curve_pk, key, SIGN_CURVE_BYTES) != 0)
+            continue;
+        if (cert_trust_judge_publisher(k->trust, &pubs[i], now_ms, why) != 0)
+            return false;
+        snprintf(user_id, 16, "publisher");
+        return true;
+    }
     snprintf(why, ERR_WHY_MAX, "a transport key in no certificate held here");
     return false;
 }
@@ -293,6 +304,25 @@ keyring_add_certificate(keyring_t *k, const void *file, size_t len, bool *added,
     log_info("keyring: certificate %llu of %s (key generation %u) added",
              (unsigned long long)c.serial, c.node, c.key_gen);
     return 0;
+}
+
+cert_trust_t *
+keyring_trust(keyring_t *k)
+{
+    return k->trust;
+}
+
+void
+keyring_learned(void *arg, const char *name, const void *file, size_t len)
+{
+    keyring_t *k = arg;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", k->dir, name);
+    if (file_write(path, file, len, false) != 0)
+        log_warn("keyring: %s learned from a bundle but not written to %s: it is learned again "
+                 "from the next bundle", name, path);
+    else
+        log_info("keyring: %s learned from a bundle's chain", name);
 }
 
 int

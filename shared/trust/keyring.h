@@ -49,9 +49,17 @@ const struct keyring_key *keyring_find(const keyring_t *k, uint32_t node, const 
                                        size_t key_id_len, int64_t as_of, char why[ERR_WHY_MAX]);
 
 /* The ZAP question for aggregator `self`: is this transport key that of a certificate valid now
- * naming `self` its parent? Then user_id receives the node's code; else why says why not. */
+ * naming `self` its parent? Then user_id receives the node's code; or of a publisher certificate
+ * valid now? Then user_id is "publisher" (it may hand over bundles only). Else why says why not. */
 bool keyring_admit(const keyring_t *k, uint32_t self, const uint8_t key[SIGN_CURVE_BYTES],
                    int64_t now_ms, char user_id[16], char why[ERR_WHY_MAX]);
+
+/* The trust behind the keys (borrowed), or NULL with bare keys. */
+cert_trust_t *keyring_trust(keyring_t *k);
+
+/* A bundle_learned_fn (bundle.h) with the keyring as arg: writes a document a bundle's chain
+ * taught the trust (a root version, an issuer, a publisher certificate) to the directory. */
+void keyring_learned(void *arg, const char *name, const void *file, size_t len);
 
 /* Adds a certificate (file bytes) the trust vouches for and writes it to the directory; *added
  * says whether it was new. ERR_STATE with bare keys. */

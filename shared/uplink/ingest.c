@@ -167,6 +167,13 @@ ingest_key_for(const ingest_t *in, uint32_t node, const char *key_id, size_t key
     return keyring_find(in->keys, node, key_id, key_id_len, as_of, why);
 }
 
+struct bundle_trust
+ingest_bundle_trust(ingest_t *in, const uint8_t *publisher_pk)
+{
+    cert_trust_t *t = keyring_trust(in->keys);
+    return (struct bundle_trust){t, publisher_pk, t ? keyring_learned : NULL, in->keys};
+}
+
 int
 ingest_add_certificate(ingest_t *in, const void *file, size_t len, char why[ERR_WHY_MAX])
 {

@@ -20,6 +20,7 @@
 #ifndef JIANCHA_INGEST_H
 #define JIANCHA_INGEST_H
 
+#include "bundle.h"
 #include "err.h"
 #include "keyring.h"
 #include "proto.h"
@@ -114,6 +115,10 @@ const struct keyring_key *ingest_key_for(const ingest_t *in, uint32_t node, cons
  * naming this node its parent? Then user_id receives the node's code; else why says why not. */
 bool ingest_admit_transport(const ingest_t *in, const uint8_t key[SIGN_CURVE_BYTES],
                             int64_t now_ms, char user_id[16], char why[ERR_WHY_MAX]);
+
+/* Who may publish bundles here: the trust behind the keys (learning documents into the trust
+ * directory) and the bare publisher_pk (borrowed; may be NULL). */
+struct bundle_trust ingest_bundle_trust(ingest_t *in, const uint8_t *publisher_pk);
 
 /* Adds a node certificate sent down the tree (a new node, or a node's next key generation) if the
  * trust vouches for it, and writes it to the trust directory. 0, ERR_STATE without a trust

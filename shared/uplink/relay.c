@@ -43,12 +43,14 @@ relay_take(const struct relay *r, const void *doc, size_t len, const void *sig, 
            int64_t now_ms, struct relay_result *res, char why[ERR_WHY_MAX])
 {
     memset(res, 0, sizeof *res);
-    if (!r->publisher_pk) {
-        snprintf(why, ERR_WHY_MAX, "no bundle/publisher_key configured: bundles are refused");
+    struct bundle_trust bt = ingest_bundle_trust(r->ingest, r->publisher_pk);
+    if (!bt.trust && !bt.publisher_pk) {
+        snprintf(why, ERR_WHY_MAX, "no bundle/publisher_key configured and no trust directory: "
+                                   "bundles are refused");
         return ERR_STATE;
     }
     struct bundle *b = &res->bundle;
-    int rc = bundle_open(r->publisher_pk, doc, len, sig, sig_len, b, why);
+    int rc = bundle_open(&bt, doc, len, sig, sig_len, now_ms, b, why);
     if (rc != 0)
         return rc;
     if (strcmp(b->kind, "certs") == 0 &&

@@ -1,7 +1,8 @@
 /* relay: an aggregator taking a bundle, from the publisher or from its parent, before it passes
  * it on to its children.
  *
- * relay_take() checks the publisher's signature and the body; puts certificates and revocation
+ * relay_take() checks the publisher (by its certificate when the ingest's trust is a certificate
+ * trust, learning the bundle's chain into it; else by the bare key) and the body; puts certificates and revocation
  * lists in force in the ingest's keyring first (a child that switches to a new key when its parent
  * sends the certificate can count on every tier above accepting it; a revocation counts here
  * before it goes on); and keeps the bundle if it is newer than the one held, with a
@@ -25,7 +26,7 @@ struct relay {
     store_t *store;
     uint32_t node;
     bool forwards;                /* keeps acknowledgements in its own log for its parent */
-    const uint8_t *publisher_pk;  /* NULL: every bundle is refused */
+    const uint8_t *publisher_pk;  /* a bare key; NULL: only a certified publisher */
 };
 
 struct relay_result {

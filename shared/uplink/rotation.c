@@ -260,23 +260,32 @@ int
 rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_t now_ms,
                       uint32_t seal_at, int64_t *next_ms, uint64_t *sealed)
 {
-    struct expiry_cert certs[2];
+    struct expiry_cert certs[3];
     size_t n = 0;
     uint32_t gen;
     /* none known (development keys, no set yet) clears what may stand */
-    certs[n] = (struct expiry_cert){node, 0};
+    certs[n] = (struct expiry_cert){node, 0, false};
     int rc = rotation_certificate(r, store, &certs[n].not_after_ms, &gen);
     if (rc != 0 && rc != ERR_NOT_FOUND)
         return rc;
     n++;
     uint32_t parent = node_parent(node);
     if (parent) {
-        certs[n] = (struct expiry_cert){parent, 0};
+        certs[n] = (struct expiry_cert){parent, 0, false};
         rc = rotation_node_certificate(store, parent, &certs[n].not_after_ms);
         if (rc != 0 && rc != ERR_NOT_FOUND)
             return rc;
         n++;
     }
+    struct cert_node pub;
+    store_txn_t *t = NULL;
+    rc = store_read(store, &t);
+    if (rc == 0)
+        rc = bundle_held_publisher(t, &pub);
+    store_abort(&t);
+    if (rc != 0 && rc != ERR_NOT_FOUND)
+        return rc;
+    certs[n++] = (struct expiry_cert){0, rc == 0 ? pub.not_after : 0, true};
     rc = expiry_check(store, node, certs, n, now_ms, seal_at, next_ms, sealed);
     if (*next_ms > now_ms + 60000)
         *next_ms = now_ms + 60000;

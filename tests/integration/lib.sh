@@ -362,12 +362,21 @@ enrol() {
 # cert_tree [CITY_EXTRA] [COUNTY_EXTRA]: province 510000, city 510100 and county collector 510104
 # on their generation-1 keys, each aggregator with its own copy of the master trust directory,
 # every link on CurveZMQ (each aggregator admitting only transport keys of its children's valid
-# certificates) and every node trusting the province's publisher key.
+# certificates) and every node trusting the province's publisher key; with PUBLISHER=certified,
+# no node names a publisher key: the aggregators judge the publisher by their trust, the county by
+# its root (bundle/root).
 cert_tree() {
     cp -r "$T/trust" "$T/trust-province"
     cp -r "$T/trust" "$T/trust-city"
+    local COUNTY_PUB
     PUB="bundle
     publisher_key = $K/510000.g1.pub"
+    COUNTY_PUB=$PUB
+    if [ "${PUBLISHER:-}" = certified ]; then
+        PUB=""
+        COUNTY_PUB="bundle
+    root = $T/trust/root.1.jc"
+    fi
     AGG_KEYS=$T/trust-province aggregator_config province 510000 "$PUB"
     curve_listen province 510000
     start province
@@ -386,7 +395,7 @@ $PUB"
     start city
     collector_config county 510104 "$(endpoint_of city)" "batch
     max_events = 500
-$PUB"
+$COUNTY_PUB"
     sed -i "s|^    key = .*|    key = $K/510104.g1.secret${2:+\\n$2}|" "$T/county.cfg"
     sed -i "s|^    endpoint = \(.*\)$|    endpoint = \1\n    server_key = $K/510100.g1.curve-pub|" "$T/county.cfg"
     start county

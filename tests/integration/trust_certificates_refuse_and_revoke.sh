@@ -116,7 +116,7 @@ grep -q "stale" "$T/old.err" || fail "older list: $(cat "$T/old.err")"
 cp "$T/rogue/root.2.jc" "$T/trust-city/"
 stop city
 start city
-grep -q "root document .*root.2.jc refused: not signed by its predecessor" "$T/city.log" ||
+grep -q "root document .*root.2.jc refused: root version 2 is not signed by its predecessor" "$T/city.log" ||
     fail "the rogue root was not refused"
 "$JIANCHA" keys list --trust "$T/trust-city" | grep -q '^root version 1;' || fail "the chain moved"
 say "ok: certificates carry a province, a city and a county; every bad credential refused with its reason; a revoked county cut off"

@@ -77,7 +77,7 @@ only_a_newer_verified_bundle_is_kept_and_acknowledged(void **state)
     struct bundle b;
     char why[ERR_WHY_MAX];
     make("catalog", 3, catalog_v3, publisher, &doc, sig);
-    assert_int_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig,
+    assert_int_equal(bundle_open(&(struct bundle_trust){.publisher_pk = sign_key_public(publisher)}, doc.data, doc.len, sig, sizeof sig, 0,
                                  &b, why),
                      0);
     assert_string_equal(b.kind, "catalog");
@@ -107,31 +107,31 @@ forged_mismatched_and_unknown_bundles_are_refused_with_reasons(void **state)
     struct bundle b;
     char why[ERR_WHY_MAX];
     make("catalog", 3, catalog_v3, rogue, &doc, sig);
-    assert_int_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig,
+    assert_int_equal(bundle_open(&(struct bundle_trust){.publisher_pk = sign_key_public(publisher)}, doc.data, doc.len, sig, sizeof sig, 0,
                                  &b, why),
                      ERR_BAD_SIGNATURE);
     wire_buf_fini(&doc);
     make("catalog", 4, catalog_v3, publisher, &doc, sig); /* says 4, carries 3 */
-    assert_int_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig,
+    assert_int_equal(bundle_open(&(struct bundle_trust){.publisher_pk = sign_key_public(publisher)}, doc.data, doc.len, sig, sizeof sig, 0,
                                  &b, why),
                      ERR_INVALID);
     assert_non_null(strstr(why, "carries catalogue version 3"));
     wire_buf_fini(&doc);
     make("firmware", 1, "x", publisher, &doc, sig);
-    assert_int_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig,
+    assert_int_equal(bundle_open(&(struct bundle_trust){.publisher_pk = sign_key_public(publisher)}, doc.data, doc.len, sig, sizeof sig, 0,
                                  &b, why),
                      ERR_INVALID);
     wire_buf_fini(&doc);
     make("certs", 1, "not a set", publisher, &doc, sig);
-    assert_int_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig,
+    assert_int_equal(bundle_open(&(struct bundle_trust){.publisher_pk = sign_key_public(publisher)}, doc.data, doc.len, sig, sizeof sig, 0,
                                  &b, why),
                      ERR_INVALID);
     /* one flipped bit anywhere in the document or the signature */
     for (size_t bit = 0; bit < (doc.len + SIGN_SIGNATURE_BYTES) * 8; bit += 7) {
         uint8_t *p = bit / 8 < doc.len ? &doc.data[bit / 8] : &sig[bit / 8 - doc.len];
         *p ^= (uint8_t)(1u << (bit % 8));
-        assert_int_not_equal(bundle_open(sign_key_public(publisher), doc.data, doc.len, sig,
-                                         sizeof sig, &b, why),
+        assert_int_not_equal(bundle_open(&(struct bundle_trust){.publisher_pk = sign_key_public(publisher)}, doc.data, doc.len, sig,
+                                         sizeof sig, 0, &b, why),
                              0);
         *p ^= (uint8_t)(1u << (bit % 8));
     }

@@ -40,7 +40,8 @@ teardown(void **state)
     return 0;
 }
 
-/* The alarm of `whose` certificate as the store holds it; false when there is none. */
+/* The alarm of `whose` certificate as the store holds it (whose 0: the publisher's); false when
+ * there is none. */
 static bool
 stored(uint32_t whose, struct alert *a)
 {
@@ -49,7 +50,10 @@ stored(uint32_t whose, struct alert *a)
     node_format(NODE, key.node);
     snprintf(key.rule, sizeof key.rule, "%s", EXPIRY_RULE);
     snprintf(key.subject_kind, sizeof key.subject_kind, "certificate");
-    node_format(whose, key.subject);
+    if (whose)
+        node_format(whose, key.subject);
+    else
+        snprintf(key.subject, sizeof key.subject, "publisher");
     alert_make_id(&key);
     store_txn_t *t = NULL;
     assert_int_equal(store_read(st, &t), 0);
@@ -82,7 +86,7 @@ lights_follow_the_certificates_end(void **state)
     (void)state;
     int64_t next;
     struct alert a;
-    struct expiry_cert own = {NODE, now + 40 * DAY};
+    struct expiry_cert own = {NODE, now + 40 * DAY, false};
     check(&own, 1, now, &next);
     assert_false(stored(NODE, &a)); /* 40 days left: nothing to say */
     assert_int_equal(next, own.not_after_ms - 30 * DAY);
@@ -113,7 +117,7 @@ lights_follow_the_certificates_end(void **state)
     assert_int_equal(a.light, ALERT_RED);
     assert_non_null(strstr(a.detail, "ended on"));
 
-    struct expiry_cert renewed = {NODE, own.not_after_ms + 400 * DAY};
+    struct expiry_cert renewed = {NODE, own.not_after_ms + 400 * DAY, false};
     check(&renewed, 1, own.not_after_ms + DAY, &next); /* a renewal clears it */
     assert_true(stored(NODE, &a));
     assert_int_equal(a.state, ALERT_CLEARED);
@@ -125,7 +129,7 @@ the_parents_certificate_is_an_alarm_of_its_own(void **state)
     (void)state;
     int64_t next;
     struct alert a;
-    struct expiry_cert certs[] = {{NODE, now + 200 * DAY}, {PARENT, now + 5 * DAY}};
+    struct expiry_cert certs[] = {{NODE, now + 200 * DAY, false}, {PARENT, now + 5 * DAY, false}};
     check(certs, 2, now, &next);
     assert_false(stored(NODE, &a));
     assert_true(stored(PARENT, &a));
@@ -134,7 +138,7 @@ the_parents_certificate_is_an_alarm_of_its_own(void **state)
     assert_string_equal(a.subject, "510100");
     assert_non_null(strstr(a.detail, "the certificate of 510100"));
     /* the parent's certificate no longer known (no set): cleared, not left standing */
-    struct expiry_cert none[] = {{NODE, now + 200 * DAY}, {PARENT, 0}};
+    struct expiry_cert none[] = {{NODE, now + 200 * DAY, false}, {PARENT, 0, false}};
     check(none, 2, now, &next);
     assert_true(stored(PARENT, &a));
     assert_int_equal(a.state, ALERT_CLEARED);
@@ -146,17 +150,39 @@ a_later_certificate_still_ending_soon_moves_the_date(void **state)
     (void)state;
     int64_t next;
     struct alert a;
-    struct expiry_cert first = {NODE, now + 20 * DAY};
+    struct expiry_cert first = {NODE, now + 20 * DAY, false};
     check(&first, 1, now, &next);
     assert_true(stored(NODE, &a));
     char before[sizeof a.detail];
     snprintf(before, sizeof before, "%s", a.detail);
-    struct expiry_cert second = {NODE, now + 25 * DAY};
+    struct expiry_cert second = {NODE, now + 25 * DAY, false};
     check(&second, 1, now, &next);
     assert_true(stored(NODE, &a));
     assert_int_equal(a.light, ALERT_YELLOW);
     assert_string_not_equal(a.detail, before);
     assert_int_equal(a.ledger[a.n_ledger - 1].action, ALERT_CORRECTED);
+}
+
+static void
+the_publishers_certificate_has_an_alarm_of_its_own(void **state)
+{
+    (void)state;
+    int64_t next;
+    struct alert a;
+    struct expiry_cert certs[] = {{NODE, now + 200 * DAY, false}, {0, now + 10 * DAY, true}};
+    check(certs, 2, now, &next);
+    assert_false(stored(NODE, &a));
+    assert_true(stored(0, &a));
+    assert_int_equal(a.light, ALERT_YELLOW);
+    assert_string_equal(a.node, "510104");
+    assert_non_null(strstr(a.detail, "the certificate of the publisher ends on"));
+    assert_non_null(strstr(a.detail, "--publisher"));
+    assert_int_equal(next, certs[1].not_after_ms - 7 * DAY);
+    /* a bundle signed under a renewed publisher certificate: cleared */
+    struct expiry_cert renewed[] = {{NODE, now + 200 * DAY, false}, {0, now + 300 * DAY, true}};
+    check(renewed, 2, now, &next);
+    assert_true(stored(0, &a));
+    assert_int_equal(a.state, ALERT_CLEARED);
 }
 
 int
@@ -168,6 +194,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_later_certificate_still_ending_soon_moves_the_date,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(the_publishers_certificate_has_an_alarm_of_its_own, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,7 +128,7 @@ hold_set(uint64_t version, const struct wire_buf *set)
     struct bundle opened;
     char why[ERR_WHY_MAX];
     assert_int_equal(
-        bundle_open(sign_key_public(publisher), doc.data, doc.len, sig, sizeof sig, &opened, why),
+        bundle_open(&(struct bundle_trust){.publisher_pk = sign_key_public(publisher)}, doc.data, doc.len, sig, sizeof sig, 0, &opened, why),
         0);
     struct keep k = {&opened, &doc, sig, false};
     assert_int_equal(store_write(st, keep_fn, &k), 0);

@@ -68,7 +68,7 @@ bundles_replace_the_files_only_forward_and_hold_across_a_restart(void **state)
     rulebook_t *r = NULL;
     char why[ERR_WHY_MAX];
     assert_int_equal(rulebook_open(st, 510104, catalog_file, calendar_file,
-                                   sign_key_public(publisher), &r, why, sizeof why),
+                                   sign_key_public(publisher), NULL, &r, why, sizeof why),
                      0);
     assert_int_equal(catalog_version(rulebook_catalog(r)), 2);
     struct rulebook_result res;
@@ -86,18 +86,18 @@ bundles_replace_the_files_only_forward_and_hold_across_a_restart(void **state)
     rulebook_destroy(&r);
     /* a restart with the version 2 file: the province's version 3 stays in force */
     assert_int_equal(rulebook_open(st, 510104, catalog_file, calendar_file,
-                                   sign_key_public(publisher), &r, why, sizeof why),
+                                   sign_key_public(publisher), NULL, &r, why, sizeof why),
                      0);
     assert_int_equal(catalog_version(rulebook_catalog(r)), 3);
     rulebook_destroy(&r);
     /* without a publisher key bundles are refused */
-    assert_int_equal(rulebook_open(st, 510104, catalog_file, calendar_file, NULL, &r, why,
+    assert_int_equal(rulebook_open(st, 510104, catalog_file, calendar_file, NULL, NULL, &r, why,
                                    sizeof why),
                      0);
     assert_int_equal(take(r, "catalog", 4, CATALOG(4), &res), ERR_STATE);
     rulebook_destroy(&r);
     /* a file that does not load is named */
-    assert_int_equal(rulebook_open(st, 510104, "/nonexistent.json", calendar_file, NULL, &r, why,
+    assert_int_equal(rulebook_open(st, 510104, "/nonexistent.json", calendar_file, NULL, NULL, &r, why,
                                    sizeof why),
                      ERR_CONFIG);
     assert_non_null(strstr(why, "/nonexistent.json"));

@@ -1152,6 +1152,12 @@ details_read_in_chinese(void **state)
          "510104 的证书将于 2026-12-27 到期：请续期（jiancha keys request）"},
         {"the certificate of 510100 ended on 2026-12-12: renew it (jiancha keys request)",
          "510100 的证书已于 2026-12-12 到期：请续期（jiancha keys request）"},
+        {"the certificate of the publisher ends on 2027-01-02: renew it (jiancha keys request "
+         "--publisher)",
+         "发布者的证书将于 2027-01-02 到期：请续期（jiancha keys request --publisher）"},
+        {"the certificate of the publisher ended on 2026-12-01: renew it (jiancha keys request "
+         "--publisher)",
+         "发布者的证书已于 2026-12-01 到期：请续期（jiancha keys request --publisher）"},
         {"the store uses 81.0 MiB of its 100.0 MiB room (budget set, 500.0 MiB free on its filesystem)",
          "存储已用 81.0 MiB，可用空间共 100.0 MiB（文件系统剩余 500.0 MiB）"},
     };
