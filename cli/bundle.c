@@ -199,6 +199,46 @@ cli_publisher_option(int ch, const char *arg, struct cli_publisher *p)
     return slot != NULL;
 }
 
+struct chain_docs {
+    char **files;
+    size_t *lens, n;
+};
+
+static bool
+chain_add(struct chain_docs *d, const char *path)
+{
+    size_t l;
+    char *f = file_read(path, &l);
+    if (!f)
+        return false;
+    d->files = xrealloc(d->files, (d->n + 1) * sizeof *d->files);
+    d->lens = xrealloc(d->lens, (d->n + 1) * sizeof *d->lens);
+    d->files[d->n] = f;
+    d->lens[d->n++] = l;
+    return true;
+}
+
+/* Every PREFIX*.jc file of dir but `skip`, in name order (the same chain from the same
+ * directory). */
+static void
+chain_add_all(struct chain_docs *d, const char *dir, const char *prefix, const char *skip)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        size_t nl = strlen(name);
+        if (strncmp(name, prefix, strlen(prefix)) == 0 && nl > 3 &&
+            strcmp(name + nl - 3, ".jc") == 0 && (!skip || strcmp(name, skip) != 0)) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            (void)chain_add(d, path); /* one that vanished since the listing is not sent */
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
 /* The chain sent with a certified publisher's bundles: root versions 2, 3 …, every issuer and
  * every other publisher certificate of the directory (a next publisher is admitted before it
  * speaks), then the signer's certificate, which must be the key's. */
@@ -228,52 +268,26 @@ load_chain(const struct cli_publisher *p, const sign_key_t *key, struct wire_buf
         else
             snprintf(dir, strlen(dir) + 1, ".");
     }
-    char **docs = NULL;
-    size_t *lens = NULL, n = 0;
+    /* in the order a node learns them: each document's signer comes before it */
+    struct chain_docs docs = {0};
     for (unsigned v = 2;; v++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/root.%u.jc", dir, v);
-        size_t l;
-        char *f = file_read(path, &l);
-        if (!f)
+        if (!chain_add(&docs, path))
             break;
-        docs = xrealloc(docs, (n + 1) * sizeof *docs);
-        lens = xrealloc(lens, (n + 1) * sizeof *lens);
-        docs[n] = f;
-        lens[n++] = l;
     }
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        size_t nl = strlen(e->d_name);
-        bool issuer = strncmp(e->d_name, "issuer.", 7) == 0,
-             publisher = strncmp(e->d_name, "publisher.", 10) == 0;
-        char own[40];
-        snprintf(own, sizeof own, "publisher.%llu.jc", (unsigned long long)c.serial);
-        if ((!issuer && !publisher) || nl < 4 || strcmp(e->d_name + nl - 3, ".jc") != 0 ||
-            strcmp(e->d_name, own) == 0)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        size_t l;
-        char *f = file_read(path, &l);
-        if (!f)
-            continue;
-        docs = xrealloc(docs, (n + 1) * sizeof *docs);
-        lens = xrealloc(lens, (n + 1) * sizeof *lens);
-        docs[n] = f;
-        lens[n++] = l;
-    }
-    if (d)
-        closedir(d);
-    wire_put_array(chain, (uint32_t)(n + 1));
-    for (size_t i = 0; i < n; i++) {
-        wire_put_bin(chain, docs[i], lens[i]);
-        free(docs[i]);
+    char own[40];
+    snprintf(own, sizeof own, "publisher.%llu.jc", (unsigned long long)c.serial);
+    chain_add_all(&docs, dir, "issuer.", NULL);
+    chain_add_all(&docs, dir, "publisher.", own);
+    wire_put_array(chain, (uint32_t)(docs.n + 1));
+    for (size_t i = 0; i < docs.n; i++) {
+        wire_put_bin(chain, docs.files[i], docs.lens[i]);
+        free(docs.files[i]);
     }
     wire_put_bin(chain, cert, len);
-    free(docs);
-    free(lens);
+    free(docs.files);
+    free(docs.lens);
     free(cert);
     free(dir);
     return 0;

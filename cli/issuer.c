@@ -384,8 +384,20 @@ revoke(int argc, char **argv)
         cert_trust_destroy(&t);
         return 1;
     }
+    /* the list is signed by the issuer whose key this is, whichever issued the certificate (an
+     * old issuer's certificates are revoked by its successor after a rotation) */
+    size_t n_issuers;
+    const struct cert_issuer *issuers = cert_trust_issuers(t, &n_issuers), *signer = NULL;
+    for (size_t i = 0; i < n_issuers; i++)
+        if (memcmp(issuers[i].key, sign_key_public(k), CERT_KEY_BYTES) == 0)
+            signer = &issuers[i];
+    if (!signer) {
+        sign_key_destroy(&k);
+        cert_trust_destroy(&t);
+        return fail("revoke", "the issuer key is not that of an issuer in the trust directory");
+    }
     int64_t now = timestamp_now_ms();
-    struct cert_crl c = {old->version + 1, now, now + 30 * DAY_MS, target->issuer, NULL, 0};
+    struct cert_crl c = {old->version + 1, now, now + 30 * DAY_MS, signer->serial, NULL, 0};
     c.revoked = xcalloc(old->n_revoked + 1, sizeof *c.revoked);
     if (old->n_revoked)
         memcpy(c.revoked, old->revoked, old->n_revoked * sizeof *c.revoked);

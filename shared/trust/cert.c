@@ -756,6 +756,13 @@ take_publisher(cert_trust_t *t, const char *path, const void *file, size_t len)
     return 0;
 }
 
+const struct cert_issuer *
+cert_trust_issuers(const cert_trust_t *t, size_t *n)
+{
+    *n = t->n_issuers;
+    return t->issuers;
+}
+
 const struct cert_node *
 cert_trust_publishers(const cert_trust_t *t, size_t *n)
 {

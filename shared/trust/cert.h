@@ -177,6 +177,9 @@ int cert_trust_add_publisher(cert_trust_t *t, const void *file, size_t len, stru
 int cert_trust_judge_publisher(const cert_trust_t *t, const struct cert_node *p, int64_t now_ms,
                                char why[ERR_WHY_MAX]) __attribute__((warn_unused_result));
 
+/* The issuers held (borrowed until the next change). */
+const struct cert_issuer *cert_trust_issuers(const cert_trust_t *t, size_t *n);
+
 /* The publisher certificates held (borrowed until the next change). */
 const struct cert_node *cert_trust_publishers(const cert_trust_t *t, size_t *n);
 
