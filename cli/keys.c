@@ -191,13 +191,17 @@ install(int argc, char **argv)
             return 2;
     }
     if (!cert || !trust) {
-        fprintf(stderr, "usage: jiancha keys install --cert NODE.SERIAL.cert --trust DIR\n");
+        fprintf(stderr, "usage: jiancha keys install --cert NODE.SERIAL.cert|publisher.SERIAL.jc "
+                        "--trust DIR\n");
         return 2;
     }
     size_t len;
     char *file = file_read(cert, &len), why[ERR_WHY_MAX];
     struct cert_node n;
-    if (!file || cert_read_node(file, len, &n, why) != 0) {
+    const char *domain = file ? cert_domain_of(file, len) : NULL;
+    bool publisher = domain && strcmp(domain, CERT_DOMAIN_PUBLISHER) == 0;
+    if (!file || (publisher ? cert_read_publisher(file, len, &n, why)
+                            : cert_read_node(file, len, &n, why)) != 0) {
         fprintf(stderr, "jiancha keys install: %s: %s\n", cert, file ? why : "cannot read it");
         free(file);
         return 1;
@@ -208,13 +212,21 @@ install(int argc, char **argv)
     int64_t now = timestamp_now_ms();
     int rc = cert_trust_load(trust, &t, why, sizeof why);
     bool loaded = rc == 0;
-    if (rc == 0)
+    if (rc == 0 && publisher) {
+        rc = cert_trust_add_publisher(t, file, len, &n, w);
+        if (rc == 0 || rc == ERR_EXISTS)
+            rc = cert_trust_judge_publisher(t, &n, now, w);
+    } else if (rc == 0) {
         rc = cert_trust_add_node(t, file, len, &n, w);
-    if (rc == 0)
-        rc = cert_trust_judge(t, &n, now, now, w);
+        if (rc == 0)
+            rc = cert_trust_judge(t, &n, now, now, w);
+    }
     cert_trust_destroy(&t);
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.%llu.cert", trust, n.node, (unsigned long long)n.serial);
+    if (publisher)
+        snprintf(path, sizeof path, "%s/publisher.%llu.jc", trust, (unsigned long long)n.serial);
+    else
+        snprintf(path, sizeof path, "%s/%s.%llu.cert", trust, n.node, (unsigned long long)n.serial);
     int status = 1;
     if (rc != 0)
         fprintf(stderr, "jiancha keys install: %s: %s\n", cert, loaded ? w : why);
