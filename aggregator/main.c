@@ -29,6 +29,7 @@
 #include "spool.h"
 #include "store.h"
 #include "telemetry.h"
+#include "transport.h"
 #include "timestamp.h"
 #include "zap.h"
 
@@ -135,10 +136,56 @@ struct aggregator {
     int64_t expiry_due_ms;   /* cert.expiring judged next (expiry.h; 0: at the next tick) */
     int64_t contacts_saved_ms;
     sign_curve_t *curve; /* this node's transport key, when children connect with CurveZMQ */
+    /* The listener follows the node's key rotation when it serves the transport key beside
+     * aggregator/key: the next one once every expected child holds it (transport.h). */
+    bool listen_follows;
+    uint8_t first_curve_pk[SIGN_CURVE_BYTES];   /* beside aggregator/key, as configured */
+    uint8_t serving_curve_pk[SIGN_CURVE_BYTES]; /* the key the listener serves now */
+    uint32_t *kids;                             /* the children expected to report */
+    size_t n_kids;
+    uint32_t switch_waits_for; /* the child the listener's switch waits for (logged once) */
     bool have_publisher;
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
     struct log_limit bundle_refusals;
 };
+
+/* The listener takes the node's next transport key once every expected child holds the
+ * certificate set that names it (transport.h). */
+static void
+follow_rotation(struct aggregator *a)
+{
+    const sign_curve_t *want = a->listen_follows ? rotation_curve(a->rot) : NULL;
+    if (!want || memcmp(sign_curve_public(want), a->serving_curve_pk, SIGN_CURVE_BYTES) == 0)
+        return;
+    bool ready;
+    uint32_t lagging;
+    if (transport_children_ready(a->store, a->kids, a->n_kids, &ready, &lagging) != 0) {
+        log_warn("aggregator: cannot read the children's certificate sets; the listener keeps "
+                 "its transport key");
+        return;
+    }
+    if (!ready) {
+        if (lagging != a->switch_waits_for) {
+            char code[7];
+            node_format(lagging, code);
+            log_info("aggregator: the next transport key waits until child %s holds the "
+                     "certificate set that names it", code);
+            a->switch_waits_for = lagging;
+        }
+        return;
+    }
+    char why[ERR_WHY_MAX];
+    if (server_set_curve(a->server, want, why) != 0) {
+        log_error("aggregator: cannot serve the next transport key: %s", why);
+        return;
+    }
+    memcpy(a->serving_curve_pk, sign_curve_public(want), SIGN_CURVE_BYTES);
+    a->switch_waits_for = 0;
+    char id[SIGN_KEY_ID_LEN + 1];
+    sign_key_id(sign_curve_public(want), id);
+    log_info("aggregator: listening with the next transport key %s; children reconnect with it",
+             id);
+}
 
 /* The office's desk counts working days with the newest calendar: a calendar bundle from the
  * province replaces the configured file, as it does at a collector. */
@@ -184,9 +231,13 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
              "children=%zu",
              b->kind, (unsigned long long)b->version, b->publisher,
              (unsigned long long)b->publisher_serial, st.sessions);
-    if (a->link && strcmp(b->kind, "certs") == 0 &&
-        rotation_consider(a->rot, b->body, b->body_len))
+    if (a->rot && strcmp(b->kind, "certs") == 0 &&
+        rotation_consider(a->rot, b->body, b->body_len) && a->link)
         link_set_key(a->link, rotation_key(a->rot), rotation_curve(a->rot));
+    if (a->link && strcmp(b->kind, "certs") == 0 &&
+        rotation_server_keys(a->rot, a->link, a->store, node_parent(a->node), now) != 0)
+        log_warn("aggregator: cannot read the parent's transport keys from the set; the ones "
+                 "known stay");
     a->expiry_due_ms = 0; /* a renewal (a set, or a publisher's certificate) clears at once */
     if (strcmp(b->kind, "calendar") == 0)
         adopt_calendar(a, b->body, b->body_len, b->version);
@@ -398,6 +449,7 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         if (sealed && a->link)
             link_kick(a->link);
     }
+    follow_rotation(a);
     if (a->rot && judging >= a->expiry_due_ms) {
         uint64_t sealed;
         if (rotation_check_expiry(a->rot, a->store, a->node, judging, a->forward_seal_at,
@@ -558,6 +610,10 @@ listen_children(struct aggregator *a, const char *config_path, uint64_t max_batc
             return rc ? rc : ERR_CONFIG;
         }
         so.curve = a->curve;
+        memcpy(a->serving_curve_pk, sign_curve_public(a->curve), SIGN_CURVE_BYTES);
+        a->listen_follows = a->rot && rotation_curve(a->rot) &&
+                            memcmp(sign_curve_public(a->curve), a->first_curve_pk,
+                                   SIGN_CURVE_BYTES) == 0;
     }
     struct server_hooks hooks = {on_publish, decisions_for, on_stored, a};
     char why[ERR_WHY_MAX];
@@ -701,22 +757,28 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                 err_str(rc));
         return rc;
     }
-    if (*up) {
-        const char *keyfile = conf_str(a->conf, "aggregator/key");
-        if (!*keyfile) {
-            fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/key\" is needed with an "
-                            "uplink\n", config_path);
-            return ERR_CONFIG;
-        }
+    const char *keyfile = conf_str(a->conf, "aggregator/key");
+    if (*up && !*keyfile) {
+        fprintf(stderr, "jiancha-aggregator: %s: key \"aggregator/key\" is needed with an "
+                        "uplink\n", config_path);
+        return ERR_CONFIG;
+    }
+    if (*keyfile) {
+        /* the province too: its keys rotate, and its listener with them */
         char why_key[512];
         rc = rotation_open(a->node_text, keyfile, conf_str(a->conf, "aggregator/next_key"),
                            &a->rot, why_key, sizeof why_key);
+        if (rc == 0 && rotation_curve(a->rot))
+            memcpy(a->first_curve_pk, sign_curve_public(rotation_curve(a->rot)),
+                   SIGN_CURVE_BYTES);
         if (rc == 0)
             rc = rotation_resume(a->rot, a->store);
         if (rc != 0) {
             fprintf(stderr, "jiancha-aggregator: %s\n", why_key);
             return rc;
         }
+    }
+    if (*up) {
         a->forward_seal_at = (uint32_t)conf_int(a->conf, "forward/batch_max");
         a->forward_flush_ms = conf_int(a->conf, "forward/flush_ms");
     }
@@ -748,6 +810,9 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                 if (nodes[i].node != a->node && node_parent(nodes[i].node) == a->node)
                     kids[nk++] = nodes[i].node;
         }
+        a->kids = xcalloc(nk ? nk : 1, sizeof *a->kids);
+        memcpy(a->kids, kids, nk * sizeof *kids);
+        a->n_kids = nk;
         a->silence = silence_new(a->store, a->node, kids, nk,
                                  conf_int(a->conf, "silence/after_ms"),
                                  conf_int(a->conf, "silence/red_after_ms"), timestamp_mono_ms());
@@ -825,6 +890,12 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                     config_path, why_curve);
             return rc;
         }
+        if ((rc = rotation_server_keys(a->rot, a->link, a->store, node_parent(a->node),
+                                       timestamp_now_ms())) != 0) {
+            fprintf(stderr, "jiancha-aggregator: cannot read the certificates held: %s\n",
+                    err_str(rc));
+            return rc;
+        }
         /* a restored aggregator takes its own records back as they are (collector.c derives) */
         struct link_hooks hooks = {on_parent_session, on_parent_bundle, on_parent_decision, a,
                                    NULL};
@@ -861,6 +932,7 @@ teardown(struct aggregator *a)
     office_destroy(&a->office);
     calendar_destroy(&a->cal);
     rotation_destroy(&a->rot);
+    free(a->kids);
     server_destroy(&a->server);
     sign_curve_destroy(&a->curve);
     zloop_destroy(&a->loop);

@@ -415,6 +415,11 @@ on_parent_bundle(void *arg, const void *doc, size_t len, const void *sig, size_t
              (unsigned long long)b->publisher_serial);
     if (strcmp(b->kind, "certs") == 0 && rotation_consider(c->rot, b->body, b->body_len))
         link_set_key(c->link, rotation_key(c->rot), rotation_curve(c->rot));
+    if (strcmp(b->kind, "certs") == 0 &&
+        rotation_server_keys(c->rot, c->link, c->store, node_parent(c->node),
+                             timestamp_now_ms()) != 0)
+        log_warn("collector: cannot read the parent's transport keys from the set; the ones "
+                 "known stay");
     c->expiry_due_ms = 0; /* a renewal (a set, or a publisher's certificate) clears at once */
     if (res.sealed)
         link_kick(c->link);
@@ -660,6 +665,12 @@ setup(struct collector *c, const char *config_path, bool check_only)
     if (rc != 0) {
         fprintf(stderr, "jiancha-collector: %s: key \"uplink/server_key\": %s\n", config_path,
                 why_curve);
+        return rc;
+    }
+    if ((rc = rotation_server_keys(c->rot, c->link, c->store, node_parent(c->node),
+                                   timestamp_now_ms())) != 0) {
+        fprintf(stderr, "jiancha-collector: cannot read the certificates held in %s: %s\n", data,
+                err_str(rc));
         return rc;
     }
     c->skew = skew_new(c->store, c->node, conf_int(c->conf, "clock/max_skew_ms"));

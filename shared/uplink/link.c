@@ -33,8 +33,9 @@ struct link {
     uint32_t node;
     char node_text[7];
     const sign_key_t *key;
-    const sign_curve_t *curve; /* CurveZMQ when set, with the parent's key below */
-    uint8_t server_key[SIGN_CURVE_BYTES];
+    const sign_curve_t *curve; /* CurveZMQ when set, with the parent's keys below */
+    uint8_t server_keys[LINK_SERVER_KEYS_MAX][SIGN_CURVE_BYTES];
+    size_t n_server_keys, server_pick; /* the one tried now; the next after a silent HELLO */
     struct link_hooks hooks;
     zloop_t *loop;
     zsock_t *sock;
@@ -175,7 +176,7 @@ connect_socket(link_t *l, int64_t now)
     zsock_set_reconnect_ivl(l->sock, BACKOFF_MIN_MS);
     zsock_set_reconnect_ivl_max(l->sock, (int)l->opt.backoff_max_ms);
     if (l->curve)
-        zap_curve_client(l->sock, l->server_key, sign_curve_public(l->curve),
+        zap_curve_client(l->sock, l->server_keys[l->server_pick], sign_curve_public(l->curve),
                          sign_curve_secret(l->curve));
     if (zsock_connect(l->sock, "%s", l->endpoint) != 0) {
         problem(l, true, "cannot connect (bad endpoint?)");
@@ -536,9 +537,28 @@ link_set_key(link_t *l, const sign_key_t *key, const sign_curve_t *curve)
 void
 link_set_curve(link_t *l, const uint8_t server_key[SIGN_CURVE_BYTES], const sign_curve_t *curve)
 {
-    memcpy(l->server_key, server_key, SIGN_CURVE_BYTES);
+    memcpy(l->server_keys[0], server_key, SIGN_CURVE_BYTES);
+    l->n_server_keys = 1;
+    l->server_pick = 0;
     l->curve = curve;
     l->rebuild = true;
+}
+
+void
+link_set_server_keys(link_t *l, const uint8_t keys[][SIGN_CURVE_BYTES], size_t n)
+{
+    if (n == 0)
+        return;
+    if (n > LINK_SERVER_KEYS_MAX)
+        n = LINK_SERVER_KEYS_MAX;
+    /* the key in use stays in use: an open session is not disturbed */
+    size_t pick = 0;
+    for (size_t i = 0; l->n_server_keys && i < n; i++)
+        if (memcmp(keys[i], l->server_keys[l->server_pick], SIGN_CURVE_BYTES) == 0)
+            pick = i;
+    memcpy(l->server_keys, keys, n * SIGN_CURVE_BYTES);
+    l->n_server_keys = n;
+    l->server_pick = pick;
 }
 
 void
@@ -731,9 +751,14 @@ link_tick(link_t *l, int64_t now)
         }
         break;
     case LINK_HELLO:
-        if (now - l->hello_ms > l->opt.timeout_ms)
+        if (now - l->hello_ms > l->opt.timeout_ms) {
             go_waiting(l, now, l->hello_sent ? "parent did not answer HELLO"
                                              : "cannot reach the parent");
+            /* a CurveZMQ handshake with a key the parent no longer (or not yet) serves never
+             * answers: the next attempt tries the parent's next key (transport.h) */
+            if (l->curve && l->n_server_keys > 1)
+                l->server_pick = (l->server_pick + 1) % l->n_server_keys;
+        }
         else if (!l->hello_sent || now - l->last_tx_ms > l->opt.heartbeat_ms)
             send_hello(l, now); /* a HELLO lost to a reconnect is simply said again */
         break;

@@ -96,6 +96,12 @@ void link_set_key(link_t *l, const sign_key_t *key, const sign_curve_t *curve);
 void link_set_curve(link_t *l, const uint8_t server_key[SIGN_CURVE_BYTES],
                     const sign_curve_t *curve);
 
+/* The parent's transport keys to try, in order (transport.h): a HELLO that goes unanswered moves
+ * the next connection on to the next key; the key in use stays in use. At most
+ * LINK_SERVER_KEYS_MAX; none changes nothing. */
+#define LINK_SERVER_KEYS_MAX 4
+void link_set_server_keys(link_t *l, const uint8_t keys[][SIGN_CURVE_BYTES], size_t n);
+
 /* Registers with the daemon's loop and starts connecting. */
 int link_attach(link_t *l, zloop_t *loop) __attribute__((warn_unused_result));
 

@@ -7,6 +7,7 @@
 #include "expiry.h"
 #include "log.h"
 #include "mem.h"
+#include "transport.h"
 #include "node.h"
 #include "zap.h"
 
@@ -20,6 +21,9 @@ struct rotation {
     sign_key_t *key, *next; /* next is NULL once in force, or when none is configured */
     /* the transport keys made with them (NODE.gN.curve-secret beside NODE.gN.secret), if any */
     sign_curve_t *curve, *next_curve;
+    /* the parent's transport key as configured (uplink/server_key), when on CurveZMQ */
+    uint8_t server_key[SIGN_CURVE_BYTES];
+    bool have_server_key;
 };
 
 /* The transport key beside a signing key file: NAME.secret -> NAME.curve-secret, if it exists. */
@@ -189,7 +193,23 @@ rotation_attach(rotation_t *r, link_t *link, const char *server_key_path, char *
         return rc;
     }
     link_set_curve(link, server, r->curve);
+    memcpy(r->server_key, server, SIGN_CURVE_BYTES);
+    r->have_server_key = true;
     return 0;
+}
+
+int
+rotation_server_keys(const rotation_t *r, link_t *link, store_t *store, uint32_t parent,
+                     int64_t now_ms)
+{
+    if (!r->have_server_key)
+        return 0;
+    uint8_t keys[TRANSPORT_KEYS_MAX][SIGN_CURVE_BYTES];
+    size_t n;
+    int rc = transport_server_keys(store, parent, r->server_key, now_ms, keys, &n);
+    if (rc == 0)
+        link_set_server_keys(link, (const uint8_t(*)[SIGN_CURVE_BYTES])keys, n);
+    return rc;
 }
 
 int

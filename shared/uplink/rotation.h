@@ -37,6 +37,12 @@ const sign_curve_t *rotation_curve(const rotation_t *r);
 int rotation_attach(rotation_t *r, link_t *link, const char *server_key_path, char *why,
                     size_t why_len) __attribute__((warn_unused_result));
 
+/* On CurveZMQ (after rotation_attach): hands the link the parent's transport keys to try, from
+ * the certificate set the store holds and the configured one (transport.h). Call at start and
+ * after each certificate set. 0 or a storage error. */
+int rotation_server_keys(const rotation_t *r, link_t *link, store_t *store, uint32_t parent,
+                         int64_t now_ms) __attribute__((warn_unused_result));
+
 /* A certificate set from the parent: true if it certifies the next key, which is in force from
  * now (rotation_key changes). */
 bool rotation_consider(rotation_t *r, const void *certs, size_t len);

@@ -563,6 +563,32 @@ server_endpoint(const server_t *s)
     return zsock_endpoint(s->router);
 }
 
+int
+server_set_curve(server_t *s, const sign_curve_t *curve, char why[ERR_WHY_MAX])
+{
+    if (!s->zap) {
+        snprintf(why, ERR_WHY_MAX, "the listening socket is not on CurveZMQ");
+        return ERR_STATE;
+    }
+    /* libzmq takes the secret key into a listener when it binds: bind again with the new one */
+    char endpoint[256];
+    snprintf(endpoint, sizeof endpoint, "%s", zsock_endpoint(s->router));
+    if (zsock_unbind(s->router, "%s", endpoint) != 0) {
+        snprintf(why, ERR_WHY_MAX, "cannot unbind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return ERR_NET;
+    }
+    s->opt.curve = curve;
+    zap_curve_server(s->router, sign_curve_secret(curve));
+    /* the old listener closes in libzmq's I/O thread: the port frees within milliseconds */
+    for (int i = 0; i < 200; i++) {
+        if (zsock_bind(s->router, "%s", endpoint) >= 0)
+            return 0;
+        zclock_sleep(10);
+    }
+    snprintf(why, ERR_WHY_MAX, "cannot bind %s again: %s", endpoint, zmq_strerror(zmq_errno()));
+    return ERR_NET;
+}
+
 void
 server_tick(server_t *s, int64_t now_ms, int64_t mono_ms)
 {

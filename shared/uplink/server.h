@@ -81,6 +81,12 @@ void server_destroy(server_t **p);
 /* The endpoint actually bound (a port of * resolved); valid while the server lives. */
 const char *server_endpoint(const server_t *s);
 
+/* Serves a new transport key (borrowed) on the same endpoint, for a rotation (transport.h): the
+ * listener is bound again, which closes the sessions open on the old key; their children
+ * reconnect. 0, or ERR_STATE (not on CurveZMQ) / ERR_NET with why. */
+int server_set_curve(server_t *s, const sign_curve_t *curve, char why[ERR_WHY_MAX])
+    __attribute__((warn_unused_result));
+
 /* Heartbeats and session expiry; mono_ms on the monotonic clock, now_ms the wall clock the
  * PINGs carry (children compare clocks with it). Call often (≤ 50 ms). */
 void server_tick(server_t *s, int64_t now_ms, int64_t mono_ms);
