@@ -451,7 +451,13 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     }
     follow_rotation(a);
     if (a->rot && judging >= a->expiry_due_ms) {
-        uint64_t sealed;
+        uint64_t sealed, asked;
+        char keys_dir[4096];
+        snprintf(keys_dir, sizeof keys_dir, "%s/keys", conf_str(a->conf, "aggregator/data"));
+        if (rotation_renew(a->rot, a->store, keys_dir, judging, a->forward_seal_at, &asked) != 0)
+            log_warn("aggregator: the unattended renewal failed, will retry");
+        else if (asked && a->link)
+            link_kick(a->link);
         if (rotation_check_expiry(a->rot, a->store, a->node, judging, a->forward_seal_at,
                                   &a->expiry_due_ms, &sealed) != 0) {
             log_warn("aggregator: judging cert.expiring failed, will retry");
@@ -766,8 +772,12 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     if (*keyfile) {
         /* the province too: its keys rotate, and its listener with them */
         char why_key[512];
+        char keys_dir[4096];
+        snprintf(keys_dir, sizeof keys_dir, "%s/keys", data);
         rc = rotation_open(a->node_text, keyfile, conf_str(a->conf, "aggregator/next_key"),
                            &a->rot, why_key, sizeof why_key);
+        if (rc == 0) /* keys the node made itself for a renewal (rotation.h) */
+            rc = rotation_adopt(a->rot, keys_dir, why_key, sizeof why_key);
         if (rc == 0 && rotation_curve(a->rot))
             memcpy(a->first_curve_pk, sign_curve_public(rotation_curve(a->rot)),
                    SIGN_CURVE_BYTES);

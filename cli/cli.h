@@ -87,6 +87,24 @@ bool cli_publisher_option(int ch, const char *arg, struct cli_publisher *p);
  * printed. */
 int cli_bundle_publish(const char *kind, const void *body, size_t len, uint64_t version,
                        const struct cli_publisher *p);
+/* The certificate set of a trust directory (every certificate it vouches for that has not ended)
+ * published as a `certs` bundle; version 0 = now's millisecond. 0 or 1 (printed). */
+int cli_certs_publish(const char *trust, uint64_t version, const struct cli_publisher *p);
+
+/* Issuing a certificate for a request (file bytes) with an issuer's key and certificate, checked
+ * against the node's current certificate for a rotation (NULL for a first one), written to `out`
+ * as NODE.SERIAL.cert (publisher.SERIAL.jc); *written receives its path. 0 or 1 (printed). */
+struct cert_node;
+struct cli_issuer {
+    const char *key, *cert; /* ISSUER.secret, issuer.S.jc */
+    uint64_t serial;        /* 0: now's millisecond */
+    long days;
+};
+int cli_issue_request(const struct cli_issuer *ci, const void *request, size_t request_len,
+                      const struct cert_node *current, const char *out, char written[4096]);
+/* `jiancha keys pending|approve` (cli/renewal.c); -1 when argv[1] is not one of them. */
+int cli_renewal(int argc, char **argv);
+
 /* `jiancha web login`: a one-use sign-in link to the centre's screen (cli/web.c). */
 int cli_web(int argc, char **argv);
 /* The administrator's PKI commands under `keys`; -1 when argv[1] is not one of them. */

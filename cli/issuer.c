@@ -240,18 +240,11 @@ issue(int argc, char **argv)
                         "[--serial S] [--days D] --out DIR\n");
         return 2;
     }
-    char why[ERR_WHY_MAX];
-    size_t len;
-    struct cert_issuer is;
     struct cert_node current;
-    char *file = file_read(cert_path, &len);
-    if (!file || cert_read_issuer(file, len, &is, why) != 0) {
-        free(file);
-        return fail("issue", file ? why : "cannot read the issuer certificate");
-    }
-    free(file);
+    char why[ERR_WHY_MAX];
     if (cur_path) {
-        file = file_read(cur_path, &len);
+        size_t len;
+        char *file = file_read(cur_path, &len);
         if (!file || (cert_read_node(file, len, &current, why) != 0 &&
                       cert_read_publisher(file, len, &current, why) != 0)) {
             free(file);
@@ -259,14 +252,33 @@ issue(int argc, char **argv)
         }
         free(file);
     }
-    struct cert_request q;
-    file = file_read(req_path, &len);
+    size_t len;
+    char *file = file_read(req_path, &len);
     if (!file)
         return fail("issue", "cannot read the request");
-    char fp[65];
-    cert_fingerprint(file, len, fp);
-    int rc = cert_check_request(file, len, cur_path ? &current : NULL, &q, why);
+    struct cli_issuer ci = {issuer_path, cert_path, serial, days};
+    int status = cli_issue_request(&ci, file, len, cur_path ? &current : NULL, out, NULL);
     free(file);
+    return status;
+}
+
+int
+cli_issue_request(const struct cli_issuer *ci, const void *request, size_t request_len,
+                  const struct cert_node *current, const char *out, char written[4096])
+{
+    char why[ERR_WHY_MAX];
+    size_t len;
+    struct cert_issuer is;
+    char *file = file_read(ci->cert, &len);
+    if (!file || cert_read_issuer(file, len, &is, why) != 0) {
+        free(file);
+        return fail("issue", file ? why : "cannot read the issuer certificate");
+    }
+    free(file);
+    struct cert_request q;
+    char fp[65];
+    cert_fingerprint(request, request_len, fp);
+    int rc = cert_check_request(request, request_len, current, &q, why);
     if (rc != 0)
         return fail("issue", why);
     bool publisher = strcmp(q.tier, "publisher") == 0;
@@ -274,11 +286,11 @@ issue(int argc, char **argv)
                   : strcmp(cert_tier_of(q.node), q.tier) != 0)
         return fail("issue", publisher ? "a publisher is the province's, with no parent"
                                        : "the request's tier does not match its division code");
-    if (cur_path && strcmp(current.tier, q.tier) != 0)
+    if (current && strcmp(current->tier, q.tier) != 0)
         return fail("issue", "the current certificate and the request are of different roles");
     sign_key_t *k = NULL;
     char node[7];
-    if (load_secret("issue", issuer_path, &k, node) != 0)
+    if (load_secret("issue", ci->key, &k, node) != 0)
         return 1;
     if (memcmp(sign_key_public(k), is.key, CERT_KEY_BYTES) != 0) {
         sign_key_destroy(&k);
@@ -286,7 +298,7 @@ issue(int argc, char **argv)
     }
     int64_t now = timestamp_now_ms();
     struct cert_node n = {0};
-    n.serial = serial ? serial : (uint64_t)now; /* one issuer, one workstation: unique */
+    n.serial = ci->serial ? ci->serial : (uint64_t)now; /* one issuer, one workstation: unique */
     memcpy(n.node, q.node, sizeof n.node);
     memcpy(n.tier, q.tier, sizeof n.tier);
     memcpy(n.parent, q.parent, sizeof n.parent);
@@ -294,7 +306,7 @@ issue(int argc, char **argv)
     memcpy(n.curve_pk, q.curve_pk, CERT_KEY_BYTES);
     n.key_gen = q.key_gen;
     n.not_before = now - BACKDATE_MS;
-    n.not_after = now + days * DAY_MS;
+    n.not_after = now + ci->days * DAY_MS;
     n.issued_at = now;
     n.issuer = is.serial;
     struct wire_buf b;
@@ -318,6 +330,8 @@ issue(int argc, char **argv)
     printf("compare that fingerprint with the one the node printed before you distribute this\n");
     int status = save("issue", path, &b, true);
     wire_buf_fini(&b);
+    if (status == 0 && written)
+        snprintf(written, 4096, "%s", path);
     return status;
 }
 
@@ -496,6 +510,13 @@ certs_publish(int argc, char **argv)
                         "  (with --cert, the chain is taken from --chain or else --trust)\n");
         return 2;
     }
+    return cli_certs_publish(trust, version, &pub);
+}
+
+int
+cli_certs_publish(const char *trust, uint64_t version, const struct cli_publisher *p)
+{
+    struct cli_publisher pub = *p;
     char why[ERR_WHY_MAX];
     cert_trust_t *t = NULL;
     if (cert_trust_load(trust, &t, why, sizeof why) != 0)

@@ -311,7 +311,7 @@ cli_keys(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: jiancha keys gen|request|install|list|root-init|issuer-init|"
-                        "issue|revoke|crl ...\n");
+                        "issue|revoke|crl|certs|pending|approve ...\n");
         return 2;
     }
     if (sign_init() != 0)
@@ -325,6 +325,8 @@ cli_keys(int argc, char **argv)
     if (strcmp(argv[1], "list") == 0)
         return list(argc, argv);
     int rc = cli_issuer(argc, argv);
+    if (rc == -1)
+        rc = cli_renewal(argc, argv);
     if (rc == -1) {
         fprintf(stderr, "jiancha keys: unknown command \"%s\"\n", argv[1]);
         return 2;

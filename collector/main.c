@@ -313,7 +313,13 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         }
     }
     if (judging >= c->expiry_due_ms) {
-        uint64_t sealed;
+        uint64_t sealed, asked;
+        char keys_dir[4096];
+        snprintf(keys_dir, sizeof keys_dir, "%s/keys", conf_str(c->conf, "collector/data"));
+        if (rotation_renew(c->rot, c->store, keys_dir, judging, c->seal_at, &asked) != 0)
+            log_warn("collector: the unattended renewal failed, will retry");
+        else if (asked)
+            link_kick(c->link);
         if (rotation_check_expiry(c->rot, c->store, c->node, judging, c->seal_at,
                                   &c->expiry_due_ms, &sealed) != 0) {
             log_warn("collector: judging cert.expiring failed, will retry");
@@ -559,11 +565,16 @@ setup(struct collector *c, const char *config_path, bool check_only)
     int rc = rotation_open(c->node_text, conf_str(c->conf, "collector/key"),
                            conf_str(c->conf, "collector/next_key"), &c->rot, why_key,
                            sizeof why_key);
+    const char *data = conf_str(c->conf, "collector/data");
+    /* keys the node made itself for a renewal (rotation.h) */
+    char keys_dir[4096];
+    snprintf(keys_dir, sizeof keys_dir, "%s/keys", data);
+    if (rc == 0)
+        rc = rotation_adopt(c->rot, keys_dir, why_key, sizeof why_key);
     if (rc != 0) {
         fprintf(stderr, "jiancha-collector: %s\n", why_key);
         return rc;
     }
-    const char *data = conf_str(c->conf, "collector/data");
     struct store_options so = {
         .map_bytes = (uint64_t)conf_int(c->conf, "store/map_mb") << 20,
         .max_map_bytes = (uint64_t)conf_int(c->conf, "store/max_map_mb") << 20,

@@ -5,6 +5,7 @@
 #include "counter.h"
 #include "desk.h"
 #include "err.h"
+#include "renewal.h"
 
 #include <string.h>
 
@@ -43,6 +44,13 @@ take_bundle_applied(store_txn_t *t, const struct arrival_rec *r)
     return rc == ERR_DECODE ? 0 : rc;
 }
 
+static int
+take_key_request(store_txn_t *t, const struct arrival_rec *r)
+{
+    int rc = renewal_note(t, r->origin, r->m);
+    return rc == ERR_DECODE ? 0 : rc;
+}
+
 static const struct {
     const char *type;
     bool prefix; /* the type starts with this */
@@ -53,6 +61,7 @@ static const struct {
     {"record.", true, false, take_change},
     {"counters", false, false, take_counters},
     {"bundle.applied", false, false, take_bundle_applied},
+    {RENEWAL_RECORD, false, true, take_key_request},
 };
 
 int

@@ -1,8 +1,9 @@
 /* rotation: a node's signing key and its successor, and when the successor takes over.
  *
  * A node rotating its key holds both: the key in force and the next generation's (made by
- * `jiancha keys request --current …`). It switches when its parent sends it a certificate set
- * (a `certs` bundle) certifying the next key: a parent passes a set on only after putting it in
+ * `jiancha keys request --current …`, or by the node itself for an unattended renewal). It
+ * switches when its parent sends it a certificate set (a `certs` bundle) certifying a newer
+ * generation: a parent passes a set on only after putting it in
  * force itself, and sets travel down from the province, so every tier above already accepts the
  * new key. From then every send is signed with it, backlog included. At start the set held from
  * an earlier run decides, so a restart never goes back to the old key.
@@ -25,6 +26,12 @@ int rotation_open(const char *node, const char *key_path, const char *next_path,
                   rotation_t **out, char *why, size_t why_len) __attribute__((warn_unused_result));
 void rotation_destroy(rotation_t **p);
 
+/* Also takes the keys this node made itself for a renewal (NODE.gN.secret in dir, the node's
+ * keys directory under its data): the held set decides which is in force (rotation_resume).
+ * ERR_* with why naming the file. */
+int rotation_adopt(rotation_t *r, const char *dir, char *why, size_t why_len)
+    __attribute__((warn_unused_result));
+
 /* The key to sign with now (borrowed; valid until rotation_destroy). */
 const sign_key_t *rotation_key(const rotation_t *r);
 /* The transport key made with it (NAME.curve-secret beside NAME.secret), or NULL if none: it
@@ -46,6 +53,15 @@ int rotation_server_keys(const rotation_t *r, link_t *link, store_t *store, uint
 /* A certificate set from the parent: true if it certifies the next key, which is in force from
  * now (rotation_key changes). */
 bool rotation_consider(rotation_t *r, const void *certs, size_t len);
+
+/* Unattended renewal (renewal.h): once the certificate of the key in force ends within
+ * ROTATION_RENEW_DAYS days, makes the next generation's keys in dir (unless they are held) and
+ * appends a key.request record signed by them and by the key in force to the node's log, sealed at
+ * once; asks once per generation (the store remembers). The node switches when a set certifies
+ * the new key. *sealed: batches sealed. Call about once a minute. */
+#define ROTATION_RENEW_DAYS 30
+int rotation_renew(rotation_t *r, store_t *store, const char *dir, int64_t now_ms,
+                   uint32_t seal_at, uint64_t *sealed) __attribute__((warn_unused_result));
 
 /* At start: the set held in the store (from an earlier run) decides which key is in force. */
 int rotation_resume(rotation_t *r, store_t *store) __attribute__((warn_unused_result));

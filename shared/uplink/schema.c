@@ -6,6 +6,7 @@
 #include "counter.h"
 #include "err.h"
 #include "event.h"
+#include "renewal.h"
 #include "sign.h"
 #include "timestamp.h"
 #include "wire.h"
@@ -89,6 +90,14 @@ check_own(const char *type, const wire_obj_t *m, uint32_t node, const char *node
     }
     if (strcmp(type, "audit") == 0)
         return check_audit(m, field, reason);
+    if (strcmp(type, RENEWAL_RECORD) == 0) {
+        char f[32], w[ERR_WHY_MAX];
+        if (renewal_check(m, node_text, f, w) == 0)
+            return 0;
+        snprintf(field, SCHEMA_FIELD_MAX, "%s", f);
+        snprintf(reason, SCHEMA_REASON_MAX, "%.*s", SCHEMA_REASON_MAX - 1, w);
+        return ERR_INVALID;
+    }
     if (strcmp(type, "batch") == 0) {
         static const char *const bins[] = {"header", "key", "sig", "payload"};
         const char *p;
