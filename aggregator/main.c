@@ -149,6 +149,21 @@ struct aggregator {
     struct log_limit bundle_refusals;
 };
 
+/* The province sees which transport key each parent serves (keynote.h, `jiancha keys status`). */
+static void
+report_transport(struct aggregator *a)
+{
+    uint32_t gen = a->rot && a->curve ? rotation_curve_gen(a->rot, a->serving_curve_pk) : 0;
+    uint64_t sealed;
+    if (!gen)
+        return;
+    if (transport_report(a->store, a->node, gen, a->serving_curve_pk, timestamp_now_ms(),
+                         a->forward_seal_at ? a->forward_seal_at : 8, &sealed) != 0)
+        log_warn("aggregator: cannot record the transport key it serves; told at the next switch");
+    else if (sealed && a->link)
+        link_kick(a->link);
+}
+
 /* The listener takes the node's next transport key once every expected child holds the
  * certificate set that names it (transport.h). */
 static void
@@ -181,6 +196,7 @@ follow_rotation(struct aggregator *a)
     }
     memcpy(a->serving_curve_pk, sign_curve_public(want), SIGN_CURVE_BYTES);
     a->switch_waits_for = 0;
+    report_transport(a);
     char id[SIGN_KEY_ID_LEN + 1];
     sign_key_id(sign_curve_public(want), id);
     log_info("aggregator: listening with the next transport key %s; children reconnect with it",
@@ -884,6 +900,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     a->loop = zloop_new();
     if ((rc = listen_children(a, config_path, io.max_batch_bytes)) != 0)
         return rc;
+    report_transport(a); /* its link, if any, sends it when it starts */
     zloop_reader(a->loop, office_socket(a->office), on_intake, a);
     zloop_timer(a->loop, 10, 0, on_tick, a);
     if (*up) {

@@ -102,8 +102,8 @@ struct cli_issuer {
 };
 int cli_issue_request(const struct cli_issuer *ci, const void *request, size_t request_len,
                       const struct cert_node *current, const char *out, char written[4096]);
-/* `jiancha keys pending|approve` (cli/renewal.c); -1 when argv[1] is not one of them. */
-int cli_renewal(int argc, char **argv);
+/* `jiancha keys pending|approve|status` (cli/nodekeys.c); -1 when argv[1] is not one of them. */
+int cli_nodekeys(int argc, char **argv);
 
 /* `jiancha web login`: a one-use sign-in link to the centre's screen (cli/web.c). */
 int cli_web(int argc, char **argv);

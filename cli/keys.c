@@ -326,7 +326,7 @@ cli_keys(int argc, char **argv)
         return list(argc, argv);
     int rc = cli_issuer(argc, argv);
     if (rc == -1)
-        rc = cli_renewal(argc, argv);
+        rc = cli_nodekeys(argc, argv);
     if (rc == -1) {
         fprintf(stderr, "jiancha keys: unknown command \"%s\"\n", argv[1]);
         return 2;

@@ -22,7 +22,7 @@
  *   bundles  'k' + kind -> [document, signature]: the newest bundle of that kind held here;
  *            'v' + node (u32 BE) + kind -> version (u64 BE): the version each node runs (bundle.h);
  *            'r' + node (u32 BE) + key generation (u32 BE) -> [at, request]: a node's request for
- *            its next certificate, come up the tree (renewal.h)
+ *            its next certificate, come up the tree (keynote.h)
  *   quarantine node (u32 BE) + batch seq (u64 BE) + BLAKE2b of the copy -> a copy kept for audit:
  *            [header, key, sig, payload] of a batch that reused its node's sequence with other
  *            content, or the batches entry of one a compromised key signed after `since`

@@ -5,7 +5,7 @@
 #include "counter.h"
 #include "desk.h"
 #include "err.h"
-#include "renewal.h"
+#include "keynote.h"
 
 #include <string.h>
 
@@ -47,7 +47,14 @@ take_bundle_applied(store_txn_t *t, const struct arrival_rec *r)
 static int
 take_key_request(store_txn_t *t, const struct arrival_rec *r)
 {
-    int rc = renewal_note(t, r->origin, r->m);
+    int rc = keynote_note(t, r->origin, r->m);
+    return rc == ERR_DECODE ? 0 : rc;
+}
+
+static int
+take_key_transport(store_txn_t *t, const struct arrival_rec *r)
+{
+    int rc = keynote_note_transport(t, r->origin, r->m);
     return rc == ERR_DECODE ? 0 : rc;
 }
 
@@ -61,7 +68,8 @@ static const struct {
     {"record.", true, false, take_change},
     {"counters", false, false, take_counters},
     {"bundle.applied", false, false, take_bundle_applied},
-    {RENEWAL_RECORD, false, true, take_key_request},
+    {KEYNOTE_REQUEST, false, true, take_key_request},
+    {KEYNOTE_TRANSPORT, false, false, take_key_transport},
 };
 
 int

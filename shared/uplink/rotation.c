@@ -8,7 +8,7 @@
 #include "log.h"
 #include "file.h"
 #include "mem.h"
-#include "renewal.h"
+#include "keynote.h"
 #include "spool.h"
 #include "calendar.h"
 #include "transport.h"
@@ -196,6 +196,15 @@ rotation_curve(const rotation_t *r)
     return r->c[r->in_force].curve;
 }
 
+uint32_t
+rotation_curve_gen(const rotation_t *r, const uint8_t pk[SIGN_CURVE_BYTES])
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->c[i].curve && memcmp(sign_curve_public(r->c[i].curve), pk, SIGN_CURVE_BYTES) == 0)
+            return r->c[i].gen;
+    return 0;
+}
+
 struct find {
     const char *node;
     const uint8_t *pk;
@@ -380,9 +389,11 @@ ask_fn(store_txn_t *t, void *arg)
     struct ask *a = arg;
     struct wire_buf rec;
     wire_buf_init(&rec);
-    renewal_record(a->node, a->gen, a->request->data, a->request->len, a->now, &rec);
+    keynote_request(a->node, a->gen, a->request->data, a->request->len, a->now, &rec);
     uint64_t seq;
     int rc = spool_append(t, node_number(a->node), rec.data, rec.len, &seq);
+    if (rc == 0)
+        rc = keynote_note_own(t, node_number(a->node), rec.data, rec.len);
     wire_buf_fini(&rec);
     if (rc == 0)
         rc = store_meta_put_u64(t, "renewal_gen", a->gen);

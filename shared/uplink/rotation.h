@@ -38,6 +38,9 @@ const sign_key_t *rotation_key(const rotation_t *r);
  * switches with the signing key. Borrowed like the key. */
 const sign_curve_t *rotation_curve(const rotation_t *r);
 
+/* The key generation of the candidate whose transport key is pk (0 when none is). */
+uint32_t rotation_curve_gen(const rotation_t *r, const uint8_t pk[SIGN_CURVE_BYTES]);
+
 /* When server_key_path is not empty (the parent's certificate or NAME.curve-pub), the link
  * speaks CurveZMQ to the parent with the transport key in force. 0, or an error with why (no
  * transport key beside the signing key, an unreadable server key). */
@@ -54,7 +57,7 @@ int rotation_server_keys(const rotation_t *r, link_t *link, store_t *store, uint
  * now (rotation_key changes). */
 bool rotation_consider(rotation_t *r, const void *certs, size_t len);
 
-/* Unattended renewal (renewal.h): once the certificate of the key in force ends within
+/* Unattended renewal (keynote.h): once the certificate of the key in force ends within
  * ROTATION_RENEW_DAYS days, makes the next generation's keys in dir (unless they are held) and
  * appends a key.request record signed by them and by the key in force to the node's log, sealed at
  * once; asks once per generation (the store remembers). The node switches when a set certifies

@@ -6,7 +6,7 @@
 #include "counter.h"
 #include "err.h"
 #include "event.h"
-#include "renewal.h"
+#include "keynote.h"
 #include "sign.h"
 #include "timestamp.h"
 #include "wire.h"
@@ -90,9 +90,10 @@ check_own(const char *type, const wire_obj_t *m, uint32_t node, const char *node
     }
     if (strcmp(type, "audit") == 0)
         return check_audit(m, field, reason);
-    if (strcmp(type, RENEWAL_RECORD) == 0) {
+    if (strcmp(type, KEYNOTE_REQUEST) == 0 || strcmp(type, KEYNOTE_TRANSPORT) == 0) {
         char f[32], w[ERR_WHY_MAX];
-        if (renewal_check(m, node_text, f, w) == 0)
+        if ((strcmp(type, KEYNOTE_REQUEST) == 0 ? keynote_check(m, node_text, f, w)
+                                                : keynote_check_transport(m, node_text, f, w)) == 0)
             return 0;
         snprintf(field, SCHEMA_FIELD_MAX, "%s", f);
         snprintf(reason, SCHEMA_REASON_MAX, "%.*s", SCHEMA_REASON_MAX - 1, w);

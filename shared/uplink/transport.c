@@ -4,8 +4,10 @@
 #include "bundle.h"
 #include "cert.h"
 #include "err.h"
+#include "keynote.h"
 #include "mem.h"
 #include "node.h"
+#include "spool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,5 +115,50 @@ transport_children_ready(store_t *store, const uint32_t *children, size_t n, boo
             *lagging = children[i];
     free(versions);
     *ready = rc == 0 && !*lagging;
+    return rc;
+}
+
+struct report {
+    uint32_t node, gen;
+    const uint8_t *pk;
+    int64_t now;
+    uint32_t seal_at;
+    uint64_t sealed;
+};
+
+static int
+report_fn(store_txn_t *t, void *arg)
+{
+    struct report *r = arg;
+    uint64_t told = 0;
+    int rc = store_meta_get_u64(t, "transport_reported_gen", &told);
+    if (rc == 0 && told == r->gen)
+        return 0;
+    if (rc != 0 && rc != ERR_NOT_FOUND)
+        return rc;
+    char code[7];
+    node_format(r->node, code);
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    keynote_transport(code, r->gen, r->pk, r->now, &rec);
+    uint64_t seq;
+    rc = spool_append(t, r->node, rec.data, rec.len, &seq);
+    if (rc == 0)
+        rc = keynote_note_own(t, r->node, rec.data, rec.len);
+    wire_buf_fini(&rec);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "transport_reported_gen", r->gen);
+    if (rc == 0)
+        rc = spool_seal(t, r->node, r->seal_at, true, r->now, &r->sealed);
+    return rc;
+}
+
+int
+transport_report(store_t *store, uint32_t node, uint32_t gen, const uint8_t pk[SIGN_CURVE_BYTES],
+                 int64_t now_ms, uint32_t seal_at, uint64_t *sealed)
+{
+    struct report r = {node, gen, pk, now_ms, seal_at, 0};
+    int rc = store_write(store, report_fn, &r);
+    *sealed = r.sealed;
     return rc;
 }

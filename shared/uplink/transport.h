@@ -40,4 +40,11 @@ int transport_server_keys(store_t *store, uint32_t parent, const uint8_t *config
 int transport_children_ready(store_t *store, const uint32_t *children, size_t n, bool *ready,
                              uint32_t *lagging) __attribute__((warn_unused_result));
 
+/* Tells the tree that `node` serves its listener with the transport key (public pk) of generation
+ * gen: a key.transport record (keynote.h) in its own log, sealed at once, unless the store says
+ * this generation was told already. *sealed: batches sealed. */
+int transport_report(store_t *store, uint32_t node, uint32_t gen, const uint8_t pk[SIGN_CURVE_BYTES],
+                     int64_t now_ms, uint32_t seal_at, uint64_t *sealed)
+    __attribute__((warn_unused_result));
+
 #endif

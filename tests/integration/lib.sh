@@ -269,7 +269,7 @@ has_count() { [ "$(count "$1")" = "$2" ]; }
 # ids DIR: the ids of the business events stored (not the alert and counter records the rules
 # add), one per line, in store order.
 ids() { "$JIANCHA" query events --data "$1" --json | jq -r "$BUSINESS"' | .event.id'; }
-BUSINESS='select(.event.type | test("^(alert|counters|bundle[.]applied|key[.]request)$") | not)'
+BUSINESS='select(.event.type | test("^(alert|counters|bundle[.]applied|key[.](request|transport))$") | not)'
 # events DIR NODE: the node's business events held in DIR, as JSON lines.
 events() { "$JIANCHA" query events --data "$1" --node "$2" --json | jq -c "$BUSINESS"; }
 

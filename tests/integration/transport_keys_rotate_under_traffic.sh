@@ -64,6 +64,15 @@ exactly_once "$T/events.jsonl" "$T/province"
 for n in province city county; do
     "$JIANCHA" status --data "$T/$n" | grep -q "parked batches: 0" || fail "something parked at $n"
 done
+# the administrator's view, from what the tree reported to the province
+row() { "$JIANCHA" keys status --data "$T/province" --json | jq -e --arg n "$1" ".nodes[] | select(.node == \$n) | $2" >/dev/null; }
+until_true 20 'row 510100 ".key_gen == 2 and .serves_gen == 2 and .parent_serves_gen == 2 and .serial == 1011"' ||
+    fail "keys status, the city: $("$JIANCHA" keys status --data "$T/province")"
+row 510104 '.parent_serves_gen == 2 and .key_gen == 1 and .pending_gen == 0' ||
+    fail "keys status, the county: $("$JIANCHA" keys status --data "$T/province")"
+row 510000 '.serves_gen == 2 and .newest_gen == 2' ||
+    fail "keys status, the province: $("$JIANCHA" keys status --data "$T/province")"
+"$JIANCHA" keys status --data "$T/province"
 sha256sum "$T/city.cfg" "$T/county.cfg" | diff - "$T/configs.before" >/dev/null ||
     fail "a child's configuration file changed"
 say "ok: the province and the city served their next transport keys once their children held them; the children followed with no configuration changed, under traffic and SIGKILL, every event once"

@@ -34,6 +34,9 @@ wait_until 30 grep -q "rotation: node=510104 made its next keys (generation 2)" 
 pending_row() { "$JIANCHA" keys pending --data "$T/province" --trust "$T/trust" | grep -E '^510104 +2 '; }
 wait_until 30 pending_row >/dev/null || fail "the request did not reach the province: $("$JIANCHA" keys pending --data "$T/province" 2>&1)"
 pending_row | grep -q "pending$" || fail "not pending: $(pending_row)"
+status_row() { "$JIANCHA" keys status --data "$T/province" --json | jq -e ".nodes[] | select(.node == \"510104\") | $1" >/dev/null; }
+status_row '.pending_gen == 2 and .key_gen == 1 and .serial == 1002' ||
+    fail "keys status before approval: $("$JIANCHA" keys status --data "$T/province")"
 
 say "-- killed while it waits: it keeps the keys it made and does not ask again"
 kill9 county
@@ -51,6 +54,8 @@ grep -q "request from 510104 (county, parent 510100, key generation 2, a rotatio
 wait_until 30 grep -q "rotation: node=510104 signs with key generation 2" "$T/county.log" ||
     fail "the county did not switch to its new key"
 pending_row | grep -q "certified (1012)" || fail "keys pending after approval: $(pending_row)"
+until_true 20 'status_row ".pending_gen == 0 and .key_gen == 2 and .serial == 1012"' ||
+    fail "keys status after approval: $("$JIANCHA" keys status --data "$T/province")"
 # a forged approval target: a node that asked for nothing
 if "$JIANCHA" keys approve --data "$T/province" --node 510105 --issuer "$T/admin/issuer.secret" \
     --issuer-cert "$T/admin/issuer.1.jc" --trust "$T/trust" 2>"$T/none.err"; then

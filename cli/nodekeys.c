@@ -1,4 +1,4 @@
-/* cli renewal: the province's side of the unattended renewal (renewal.h, docs/trust.md):
+/* cli renewal: the province's side of the unattended renewal (keynote.h, docs/trust.md):
  * `jiancha keys pending` lists the requests nodes sent up; `jiancha keys approve` issues the
  * certificate for one, after checking it is signed by the node's key in force, and sends the
  * certificate set down the tree, where the node switches on its own. */
@@ -6,14 +6,17 @@
 #include "cli.h"
 #include "err.h"
 #include "file.h"
+#include "keystatus.h"
 #include "mem.h"
 #include "node.h"
-#include "renewal.h"
+#include "keynote.h"
 #include "sign.h"
 #include "store.h"
 #include "timestamp.h"
 
 #include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +51,7 @@ struct listing {
 };
 
 static int
-list_one(void *arg, const struct renewal *r)
+list_one(void *arg, const struct keynote_request *r)
 {
     struct listing *l = arg;
     if (l->node && r->node != l->node)
@@ -71,7 +74,7 @@ list_one(void *arg, const struct renewal *r)
 }
 
 static int
-pick_one(void *arg, const struct renewal *r)
+pick_one(void *arg, const struct keynote_request *r)
 {
     struct listing *l = arg;
     if (r->node != l->node || (l->gen && r->gen != l->gen) || (l->file && r->gen <= l->picked_gen))
@@ -86,7 +89,7 @@ pick_one(void *arg, const struct renewal *r)
 
 /* Reads the requests held at DATA (the province's store). */
 static int
-each_request(const char *data, const char *what, renewal_fn fn, void *arg)
+each_request(const char *data, const char *what, keynote_request_fn fn, void *arg)
 {
     store_t *s = NULL;
     if (cli_open_store(data, what, &s) != 0)
@@ -94,7 +97,7 @@ each_request(const char *data, const char *what, renewal_fn fn, void *arg)
     store_txn_t *t = NULL;
     int rc = store_read(s, &t);
     if (rc == 0)
-        rc = renewal_each(t, fn, arg);
+        rc = keynote_each_request(t, fn, arg);
     store_abort(&t);
     store_close(&s);
     if (rc != 0)
@@ -235,9 +238,89 @@ approve(int argc, char **argv)
     return status;
 }
 
-int
-cli_renewal(int argc, char **argv)
+/* keys status --data DIR [--json] */
+static int
+status(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL;
+    bool json = false;
+    int ch;
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 'd')
+            data = optarg;
+        else if (ch == 'j')
+            json = true;
+        else
+            return 2;
+    }
+    if (!data) {
+        fprintf(stderr, "usage: jiancha keys status --data PROVINCE-DATA [--json]\n");
+        return 2;
+    }
+    store_t *s = NULL;
+    if (cli_open_store(data, "keys status", &s) != 0)
+        return 1;
+    store_txn_t *t = NULL;
+    struct keystatus ks;
+    int rc = store_read(s, &t);
+    if (rc == 0)
+        rc = keystatus_read(t, &ks);
+    store_abort(&t);
+    store_close(&s);
+    if (rc != 0) {
+        fprintf(stderr, "jiancha keys status: cannot read %s: %s\n", data, err_str(rc));
+        return 1;
+    }
+    if (json) {
+        json_t *o = keystatus_json(&ks);
+        char *text = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", text);
+        free(text);
+        json_decref(o);
+        keystatus_fini(&ks);
+        return 0;
+    }
+    printf("certificate set %llu; revocation list %llu (%zu revoked)\n",
+           (unsigned long long)ks.certs_version, (unsigned long long)ks.crl_version,
+           ks.crl_entries);
+    printf("%-7s %-16s %4s %-20s %-10s %6s %6s %6s %7s %s\n", "node", "key in use", "gen",
+           "certificate", "until", "newest", "serves", "parent", "pending", "revoked");
+    for (size_t i = 0; i < ks.n; i++) {
+        const struct keystatus_row *r = &ks.rows[i];
+        char code[7], until[TIMESTAMP_TEXT_MAX] = "-", gen[12] = "-", serves[12] = "-",
+                      parent[12] = "-", pend[12] = "-", serial[24] = "-";
+        node_format(r->node, code);
+        if (r->not_after)
+            timestamp_format(r->not_after, until);
+        if (r->key_gen)
+            snprintf(gen, sizeof gen, "%u", r->key_gen);
+        if (r->serial)
+            snprintf(serial, sizeof serial, "%llu", (unsigned long long)r->serial);
+        if (r->serves_gen)
+            snprintf(serves, sizeof serves, "g%u", r->serves_gen);
+        if (r->parent_serves_gen)
+            snprintf(parent, sizeof parent, "g%u", r->parent_serves_gen);
+        if (r->pending_gen)
+            snprintf(pend, sizeof pend, "g%u", r->pending_gen);
+        printf("%-7s %-16s %4s %-20s %.10s %6u %6s %6s %7s %s\n", code,
+               r->key_id[0] ? r->key_id : "-", gen, serial, until, r->newest_gen, serves, parent,
+               pend, r->revoked[0] ? r->revoked : "-");
+    }
+    keystatus_fini(&ks);
+    return 0;
+}
+
+int
+cli_nodekeys(int argc, char **argv)
+{
+    if (strcmp(argv[1], "status") == 0)
+        return status(argc, argv);
     if (strcmp(argv[1], "pending") == 0)
         return pending(argc, argv);
     if (strcmp(argv[1], "approve") == 0)
