@@ -3,14 +3,16 @@
 #include "batch.h"
 
 #include "err.h"
+#include "event.h"
 #include "node.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 void
 batch_header_encode(const struct batch_header *h, struct wire_buf *out)
 {
-    wire_put_map(out, 10);
+    wire_put_map(out, h->has_rollup ? 11 : 10);
     wire_put_cstr(out, "v");
     wire_put_uint(out, h->version);
     wire_put_cstr(out, "node");
@@ -31,6 +33,10 @@ batch_header_encode(const struct batch_header *h, struct wire_buf *out)
     wire_put_bin(out, h->payload_hash, sizeof h->payload_hash);
     wire_put_cstr(out, "bytes");
     wire_put_uint(out, h->payload_bytes);
+    if (h->has_rollup) {
+        wire_put_cstr(out, "rollup");
+        wire_put_bin(out, h->rollup_hash, sizeof h->rollup_hash);
+    }
 }
 
 static int
@@ -79,11 +85,13 @@ batch_header_decode(const void *data, size_t len, struct batch_header *h)
         get_fixed_bin(m, "payload", h->payload_hash, SIGN_HASH_BYTES) == 0 &&
         wire_obj_get_uint(m, "bytes", &h->payload_bytes) == 0) {
         created = wire_obj_uint(c);
+        h->has_rollup = wire_obj_get(m, "rollup") != NULL;
         h->version = (uint32_t)v;
         h->count = (uint32_t)count;
         h->created_ms = (int64_t)created;
         if (v == BATCH_VERSION && h->seq >= 1 && h->first >= 1 && h->last >= h->first &&
-            count == h->last - h->first + 1 && created <= INT64_MAX)
+            count == h->last - h->first + 1 && created <= INT64_MAX &&
+            (!h->has_rollup || get_fixed_bin(m, "rollup", h->rollup_hash, SIGN_HASH_BYTES) == 0))
             rc = 0;
     }
     wire_reader_destroy(&r);
@@ -125,6 +133,46 @@ batch_payload_next(wire_reader_t *r, uint64_t *seq, unsigned *kind, const void *
     return 0;
 }
 
+void
+batch_rollup_payload(const void *payload, size_t len, struct wire_buf *out)
+{
+    wire_reader_t *r = wire_reader_new(payload, len);
+    uint64_t seq;
+    unsigned kind;
+    const void *rec;
+    size_t rlen;
+    while (batch_payload_next(r, &seq, &kind, &rec, &rlen) == 0) {
+        wire_reader_t *rr = NULL;
+        const wire_obj_t *o;
+        const char *type;
+        size_t tl;
+        bool business = wire_decode_one(rec, rlen, &rr, &o) == 0 &&
+                        wire_obj_get_bytes(o, "type", WIRE_STR, &type, &tl) == 0 &&
+                        event_is_business(type, tl);
+        wire_reader_destroy(&rr);
+        if (!business)
+            batch_payload_add(out, seq, kind, rec, rlen);
+    }
+    wire_reader_destroy(&r);
+}
+
+/* Does the payload's rollup hash to what the header commits to? */
+static bool
+rollup_matches(const struct batch_header *h, const void *payload, size_t len, bool whole)
+{
+    uint8_t hash[SIGN_HASH_BYTES];
+    if (whole) {
+        struct wire_buf kept;
+        wire_buf_init(&kept);
+        batch_rollup_payload(payload, len, &kept);
+        sign_hash(kept.data, kept.len, hash);
+        wire_buf_fini(&kept);
+    } else {
+        sign_hash(payload, len, hash);
+    }
+    return memcmp(hash, h->rollup_hash, sizeof hash) == 0;
+}
+
 int
 batch_payload_check(const struct batch_header *h, const void *payload, size_t len)
 {
@@ -148,9 +196,11 @@ batch_payload_check(const struct batch_header *h, const void *payload, size_t le
         expect++;
     }
     wire_reader_destroy(&r);
-    if (rc != ERR_NOT_FOUND)
+    if (rc != ERR_NOT_FOUND || expect != h->last + 1)
         return ERR_DECODE;
-    return expect == h->last + 1 ? 0 : ERR_DECODE;
+    /* a header whose rollup hash is not its payload's would be refused at the top: refuse it at
+     * the first tier, where the node still holds it */
+    return h->has_rollup && !rollup_matches(h, payload, len, true) ? ERR_BAD_HASH : 0;
 }
 
 int
@@ -170,7 +220,9 @@ batch_payload_check_subset(const struct batch_header *h, const void *payload, si
         after = seq;
     }
     wire_reader_destroy(&r);
-    return rc == ERR_NOT_FOUND ? 0 : ERR_DECODE;
+    if (rc != ERR_NOT_FOUND)
+        return ERR_DECODE;
+    return h->has_rollup && !rollup_matches(h, payload, len, false) ? ERR_BAD_HASH : 0;
 }
 
 /* The signed message is the header hash followed by the key id. */

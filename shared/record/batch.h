@@ -34,6 +34,12 @@ struct batch_header {
     int64_t created_ms;
     uint8_t payload_hash[SIGN_HASH_BYTES];
     uint64_t payload_bytes;
+    /* what a rollup-only link carries up (every record but the business events, as
+     * batch_rollup_payload writes them): its hash, so the top tier checks the alerts and counter
+     * sheets it gets through a rollup-only carrier against the origin's own signature (optional:
+     * headers sealed before it have none) */
+    bool has_rollup;
+    uint8_t rollup_hash[SIGN_HASH_BYTES];
 };
 
 void batch_header_encode(const struct batch_header *h, struct wire_buf *out);
@@ -45,13 +51,19 @@ void batch_hash(const void *header, size_t len, uint8_t out[SIGN_HASH_BYTES]);
 void batch_payload_add(struct wire_buf *payload, uint64_t seq, unsigned kind, const void *record,
                        size_t len);
 
-/* Checks the payload against the header: size, hash, count and contiguous sequences. Then
- * batch_payload_next walks it. 0 or ERR_BAD_HASH / ERR_DECODE. */
+/* The records of a payload that a rollup-only link carries: every record but the business events
+ * (event.h), in order, as a payload of their own. */
+void batch_rollup_payload(const void *payload, size_t len, struct wire_buf *out);
+
+/* Checks the payload against the header: size, hash, count and contiguous sequences, and the
+ * rollup hash when the header has one. Then batch_payload_next walks it. 0 or ERR_BAD_HASH /
+ * ERR_DECODE. */
 int batch_payload_check(const struct batch_header *h, const void *payload, size_t len)
     __attribute__((warn_unused_result));
 /* For a filtered copy of a payload (a parent that wants only rollups, see ingest.h): records in
- * ascending sequence within the header's bounds. 0 or ERR_DECODE. The header's hash covers the
- * full payload, so the records themselves are vouched for by the batch that carries them. */
+ * ascending sequence within the header's bounds, and exactly the records the header's rollup hash
+ * commits to (ERR_BAD_HASH otherwise). A header without a rollup hash vouches for no subset: the
+ * records are then vouched for by the carrier's batch only. 0, ERR_BAD_HASH or ERR_DECODE. */
 int batch_payload_check_subset(const struct batch_header *h, const void *payload, size_t len)
     __attribute__((warn_unused_result));
 /* Next record from a reader over the payload: 0, ERR_NOT_FOUND at the end, ERR_DECODE. The

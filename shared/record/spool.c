@@ -139,9 +139,10 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
     *sealed = 0;
     if (rc != 0 || st.restored)
         return rc; /* restored: its next batches are the parent's to give back (spool_adopt) */
-    struct wire_buf payload, header;
+    struct wire_buf payload, header, rollup;
     wire_buf_init(&payload);
     wire_buf_init(&header);
+    wire_buf_init(&rollup);
     while (rc == 0) {
         uint64_t pending = st.next_seq - 1 - st.sealed_seq;
         if (pending == 0 || (!all && pending < max_records))
@@ -160,6 +161,11 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
             break;
         sign_hash(payload.data, payload.len, h.payload_hash);
         h.payload_bytes = payload.len;
+        /* what a rollup-only link keeps, committed to under this node's own signature */
+        wire_buf_reset(&rollup);
+        batch_rollup_payload(payload.data, payload.len, &rollup);
+        sign_hash(rollup.data, rollup.len, h.rollup_hash);
+        h.has_rollup = true;
         wire_buf_reset(&header);
         batch_header_encode(&h, &header);
         uint8_t key[8];
@@ -181,6 +187,7 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
     }
     wire_buf_fini(&payload);
     wire_buf_fini(&header);
+    wire_buf_fini(&rollup);
     return rc;
 }
 

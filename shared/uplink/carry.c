@@ -3,35 +3,10 @@
 
 #include "batch.h"
 #include "err.h"
-#include "event.h"
 #include "node.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* Every record of a payload but the business events, in a payload of their own. */
-static void
-rollup_payload(const void *payload, size_t len, struct wire_buf *out)
-{
-    wire_reader_t *r = wire_reader_new(payload, len);
-    uint64_t seq;
-    unsigned kind;
-    const void *rec;
-    size_t rlen;
-    while (batch_payload_next(r, &seq, &kind, &rec, &rlen) == 0) {
-        wire_reader_t *rr = NULL;
-        const wire_obj_t *o;
-        const char *type;
-        size_t tl;
-        bool business = wire_decode_one(rec, rlen, &rr, &o) == 0 &&
-                        wire_obj_get_bytes(o, "type", WIRE_STR, &type, &tl) == 0 &&
-                        event_is_business(type, tl);
-        wire_reader_destroy(&rr);
-        if (!business)
-            batch_payload_add(out, seq, kind, rec, rlen);
-    }
-    wire_reader_destroy(&r);
-}
 
 void
 carry_wrap(const struct carry *c, uint32_t carrier, uint64_t seq, bool rollup,
@@ -66,7 +41,7 @@ carry_wrap(const struct carry *c, uint32_t carrier, uint64_t seq, bool rollup,
     /* the child's signed header with the records a rollup needs: everything but business events */
     struct wire_buf kept;
     wire_buf_init(&kept);
-    rollup_payload(c->payload, c->payload_len, &kept);
+    batch_rollup_payload(c->payload, c->payload_len, &kept);
     wire_put_bin(out, kept.data, kept.len);
     wire_buf_fini(&kept);
     wire_put_cstr(out, "filtered");

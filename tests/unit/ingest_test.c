@@ -1,7 +1,9 @@
+#define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
 #include "alert.h"
 #include "batch.h"
+#include "carry.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
@@ -512,6 +514,151 @@ an_event_id_sent_again_in_a_new_batch_is_counted_not_stored(void **state)
     wire_buf_fini(&recs[1]);
 }
 
+/* A county batch of e1, a bundle.applied record and e2 (one batch), signed by `key`; when
+ * `changed`, the bundle.applied record says version 2 where the sealed one says 1. */
+static int
+county_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    uint64_t seq;
+    event_record("e1", &rec);
+    int rc = spool_append(t, CHILD, rec.data, rec.len, &seq);
+    wire_buf_reset(&rec);
+    wire_put_map(&rec, 6);
+    wire_put_cstr(&rec, "type");
+    wire_put_cstr(&rec, "bundle.applied");
+    wire_put_cstr(&rec, "id");
+    wire_put_cstr(&rec, "bundle/510104/catalog/1");
+    wire_put_cstr(&rec, "at");
+    wire_put_int(&rec, 1793581200000LL);
+    wire_put_cstr(&rec, "node");
+    wire_put_cstr(&rec, "510104");
+    wire_put_cstr(&rec, "kind");
+    wire_put_cstr(&rec, "catalog");
+    wire_put_cstr(&rec, "version");
+    wire_put_uint(&rec, 1);
+    if (rc == 0)
+        rc = spool_append(t, CHILD, rec.data, rec.len, &seq);
+    wire_buf_reset(&rec);
+    event_record("e2", &rec);
+    if (rc == 0)
+        rc = spool_append(t, CHILD, rec.data, rec.len, &seq);
+    wire_buf_fini(&rec);
+    uint64_t sealed;
+    return rc ? rc : spool_seal(t, CHILD, 10, true, 1793581200000LL, &sealed);
+}
+
+struct city_args {
+    const struct wire_buf *carried;
+};
+
+static int
+city_fn(store_txn_t *t, void *arg)
+{
+    struct city_args *c = arg;
+    uint64_t seq, sealed;
+    int rc = spool_append(t, 510100, c->carried->data, c->carried->len, &seq);
+    return rc ? rc : spool_seal(t, 510100, 10, true, 1793581200000LL, &sealed);
+}
+
+/* The province takes the county's batch carried by a rollup-only city; `change` alters the
+ * bundle.applied record the city keeps. Returns the province's answer to the city's batch. */
+static struct ingest_msg
+through_rollup_city(bool change, char reason[160])
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/keys", dir);
+    assert_int_equal(sign_keypair_write("510100", path), 0);
+    snprintf(path, sizeof path, "%s/keys/510100.secret", dir);
+    sign_key_t *city_key = NULL;
+    assert_int_equal(sign_key_load(path, &city_key, NULL), 0);
+    store_t *county = NULL, *city = NULL, *prov = NULL;
+    struct store_options o = {.map_bytes = 4 << 20};
+    snprintf(path, sizeof path, "%s/county", dir);
+    assert_int_equal(store_open(path, &o, &county), 0);
+    assert_int_equal(store_write(county, county_fn, NULL), 0);
+    struct wire_buf header, payload, carried;
+    wire_buf_init(&header);
+    wire_buf_init(&payload);
+    wire_buf_init(&carried);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(county, &t), 0);
+    assert_int_equal(spool_load(t, CHILD, 1, &header, &payload), 0);
+    store_abort(&t);
+    char key_id[SIGN_KEY_ID_LEN + 1];
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+    batch_sign(key, header.data, header.len, key_id, sig);
+    if (change) {
+        /* the one "version" 1 in the payload is the bundle.applied record's (msgpack fixint) */
+        uint8_t *v = memmem(payload.data, payload.len, "version\x01", 8);
+        assert_non_null(v);
+        v[7] = 2;
+    }
+    struct carry c = {CHILD, header.data, key_id, sig, payload.data,
+                      header.len, SIGN_KEY_ID_LEN, SIGN_SIGNATURE_BYTES, payload.len,
+                      1793581200000LL, false};
+    carry_wrap(&c, 510100, 1, true, &carried);
+    snprintf(path, sizeof path, "%s/city", dir);
+    assert_int_equal(store_open(path, &o, &city), 0);
+    struct city_args ca = {&carried};
+    assert_int_equal(store_write(city, city_fn, &ca), 0);
+    struct built b;
+    wire_buf_init(&b.header);
+    wire_buf_init(&b.payload);
+    assert_int_equal(store_read(city, &t), 0);
+    assert_int_equal(spool_load(t, 510100, 1, &b.header, &b.payload), 0);
+    store_abort(&t);
+    batch_sign(city_key, b.header.data, b.header.len, b.key_id, b.sig);
+    snprintf(path, sizeof path, "%s/province", dir);
+    assert_int_equal(store_open(path, &o, &prov), 0);
+    snprintf(path, sizeof path, "%s/keys", dir);
+    ingest_t *pin = NULL;
+    struct ingest_options io = {.keys_dir = path, .max_batch_bytes = 1 << 20, .self_node = 510000};
+    assert_int_equal(ingest_new(&io, prov, &pin), 0);
+    struct ingest_msg m = msg_of(&b);
+    m.node = 510100;
+    assert_int_equal(ingest_batches(pin, &m, 1, 1), 0);
+    snprintf(reason, 160, "%s", m.ack ? "" : m.reply_nack.reason);
+    store_txn_t *pt = NULL;
+    assert_int_equal(store_read(prov, &pt), 0);
+    uint64_t stored = store_count(pt, STORE_EVENTS);
+    store_abort(&pt);
+    /* a rollup keeps the bundle.applied record only, or nothing when refused */
+    assert_int_equal(stored, m.ack ? 1 : 0);
+    ingest_destroy(&pin);
+    release(&b);
+    wire_buf_fini(&header);
+    wire_buf_fini(&payload);
+    wire_buf_fini(&carried);
+    store_close(&county);
+    store_close(&city);
+    store_close(&prov);
+    sign_key_destroy(&city_key);
+    return m;
+}
+
+static void
+a_rollup_carrier_is_held_to_what_the_origin_signed(void **state)
+{
+    (void)state;
+    char reason[160];
+    struct ingest_msg m = through_rollup_city(false, reason);
+    assert_true(m.ack);
+}
+
+static void
+a_rollup_carrier_that_changes_a_kept_record_is_refused(void **state)
+{
+    (void)state;
+    char reason[160];
+    struct ingest_msg m = through_rollup_city(true, reason);
+    assert_false(m.ack);
+    assert_true(m.reply_nack.permanent);
+    assert_non_null(strstr(reason, "its records are not those its origin signed"));
+}
+
 int
 main(void)
 {
@@ -527,6 +674,8 @@ main(void)
         T(a_record_no_tier_can_read_refuses_its_batch_naming_it),
         T(a_record_of_an_unknown_kind_or_missing_a_field_is_refused),
         T(an_event_id_sent_again_in_a_new_batch_is_counted_not_stored),
+        T(a_rollup_carrier_is_held_to_what_the_origin_signed),
+        T(a_rollup_carrier_that_changes_a_kept_record_is_refused),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
