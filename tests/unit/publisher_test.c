@@ -17,10 +17,11 @@
 
 static const char *const calendar_body = "2026-10-02\tholiday\t国庆节\n";
 
-static const char *const catalog_fmt =
-    "{\"version\":%d,\"items\":[{\"item\":\"LIC\",\"name\":\"许可\",\"category\":\"licensing\","
-    "\"node\":\"510104\",\"dept\":\"D\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":10,"
-    "\"unit\":\"wd\"},\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"}]}]}";
+/* a macro, so the compiler checks the format where it is used */
+#define CATALOG_FMT                                                                                \
+    "{\"version\":%d,\"items\":[{\"item\":\"LIC\",\"name\":\"许可\",\"category\":\"licensing\","   \
+    "\"node\":\"510104\",\"dept\":\"D\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":10,"  \
+    "\"unit\":\"wd\"},\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"}]}]}"
 
 /* root v1 (the anchor), the issuer it certifies (serial 1), the publisher's key */
 static sign_key_t *root1, *issuer, *publisher, *rogue;
@@ -695,8 +696,8 @@ the_held_publisher_is_the_certificate_ending_last(void **state)
     make_chain(&cs, 2, (const struct wire_buf *const[]){&issuer1, &ps});
     make_chain(&cv, 2, (const struct wire_buf *const[]){&issuer1, &pv});
     char cat3[1024], cat4[1024];
-    snprintf(cat3, sizeof cat3, catalog_fmt, 3);
-    snprintf(cat4, sizeof cat4, catalog_fmt, 4);
+    snprintf(cat3, sizeof cat3, CATALOG_FMT, 3);
+    snprintf(cat4, sizeof cat4, CATALOG_FMT, 4);
     make_bundle("calendar", 2, calendar_body, "510000", &cl, publisher, &dl, sl);
     make_bundle("catalog", 3, cat3, "510000", &cs, publisher, &ds, ss);
     make_bundle("catalog", 4, cat4, "510000", &cv, publisher, &dv, sv);
