@@ -173,13 +173,13 @@ learn_one(const struct bundle_trust *bt, const void *file, size_t len, struct ce
     char name[64], w[ERR_WHY_MAX];
     int rc;
     if (domain && strcmp(domain, CERT_DOMAIN_ROOT) == 0) {
-        struct cert_root r;
+        struct cert_root r = {0};
         rc = cert_read_root(file, len, &r, w);
         if (rc == 0)
             rc = cert_trust_add_root(bt->trust, file, len, w);
         snprintf(name, sizeof name, "root.%llu.jc", (unsigned long long)r.version);
     } else if (domain && strcmp(domain, CERT_DOMAIN_ISSUER) == 0) {
-        struct cert_issuer i;
+        struct cert_issuer i = {0};
         rc = cert_read_issuer(file, len, &i, w);
         if (rc == 0)
             rc = cert_trust_add_issuer(bt->trust, file, len, w);
@@ -242,7 +242,7 @@ publisher_key(const struct bundle_trust *bt, struct bundle *b, int64_t now_ms, u
               char why[ERR_WHY_MAX])
 {
     if (b->chain && bt->trust) {
-        struct cert_node p;
+        struct cert_node p = {0};
         int rc = bundle_learn_chain(bt, b->chain, b->chain_len, &p, why);
         if (rc == 0)
             rc = cert_trust_judge_publisher(bt->trust, &p, now_ms, why);
@@ -508,7 +508,7 @@ held_publisher_fn(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
         const wire_obj_t *e = n ? wire_obj_at(a, n - 1) : NULL;
         size_t fl;
         const char *f = e && wire_obj_type(e) == WIRE_BIN ? wire_obj_bytes(e, &fl) : NULL;
-        struct cert_node p;
+        struct cert_node p = {0};
         char why[ERR_WHY_MAX];
         if (f && cert_read_publisher(f, fl, &p, why) == 0 &&
             (!h->found || p.not_after > h->best.not_after)) {

@@ -6,6 +6,8 @@
 
 R="$T/root"
 mkdir -p "$R/etc/jiancha/keys" "$R/etc/jiancha/children" "$R/var/lib/jiancha" "$R/usr/share/jiancha"
+# the trust's anchor a collector judges the publisher by (bundle/root)
+"$JIANCHA" keys root-init --node 510000 --out "$R/etc/jiancha/trust" >/dev/null || fail "root-init"
 cp "$SRC/config/catalog.json" "$SRC/config/cn-workdays.tsv" "$SRC/config/regions.tsv" "$R/usr/share/jiancha/"
 cp -r "$SRC/web/pages" "$R/usr/share/jiancha/web"
 # the screen's config names the aggregator's store, which its daemon made
@@ -35,7 +37,7 @@ done
 
 # the same configs with their files missing: each one named, with the config's line and key
 mv "$R/usr/share/jiancha/cn-workdays.tsv" "$T/"
-rm "$R"/etc/jiancha/keys/*.secret
+rm "$R"/etc/jiancha/keys/*.secret "$R/etc/jiancha/trust/root.1.jc"
 g="$T/collector.conf"
 if "$COLLECTOR" --check-config -c "$g" 2>"$T/err"; then fail "a missing key file passed"; fi
 line=$(grep -n '^ *key = ' "$g" | head -n 1 | cut -d: -f1)
@@ -44,6 +46,9 @@ grep -q "collector.conf:$line: key \"collector/key\": .*510104.secret" "$T/err" 
 line=$(grep -n '^ *calendar = ' "$g" | head -n 1 | cut -d: -f1)
 grep -q "collector.conf:$line: key \"rules/calendar\": .*cn-workdays.tsv" "$T/err" ||
     fail "missing calendar not named with its line ($line): $(cat "$T/err")"
+line=$(grep -n '^ *root = ' "$g" | head -n 1 | cut -d: -f1)
+grep -q "collector.conf:$line: key \"bundle/root\": .*root.1.jc" "$T/err" ||
+    fail "missing root not named with its line ($line): $(cat "$T/err")"
 g="$T/aggregator.conf"
 if "$AGGREGATOR" --check-config -c "$g" 2>"$T/err"; then fail "a missing calendar passed"; fi
 line=$(grep -n '^ *calendar = ' "$g" | head -n 1 | cut -d: -f1)
