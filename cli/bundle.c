@@ -92,7 +92,10 @@ publish_over(zsock_t *s, const char *to, const struct wire_buf *doc,
     enum proto_cmd cmd;
     struct proto_nack n;
     if (!cf || !body || proto_cmd_parse(zframe_data(cf), zframe_size(cf), &cmd) != 0) {
-        fprintf(stderr, "jiancha bundle publish: no answer from %s within 10 s\n", to);
+        fprintf(stderr, "jiancha bundle publish: no answer from %s within 10 s: is the aggregator "
+                        "up, on CurveZMQ (then give --server-key with its certificate), and does it "
+                        "admit this publisher's transport key? Its log says why it refused\n",
+                to);
     } else if (cmd == PROTO_ACK) {
         printf("published: version %llu is held at %s and goes down the tree\n",
                (unsigned long long)version, to);

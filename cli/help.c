@@ -8,6 +8,9 @@
 
 #define ACTION_ARGS "(--data DIR | --to EP) "
 #define SIGNED " [--operator N --key F]"
+/* how every publishing command signs and reaches the province (cli.h) */
+#define PUBLISHER                                                                                  \
+    "--key PUBLISHER.secret [--cert publisher.S.jc [--chain DIR]] --to EP [--server-key CERT]"
 
 static const struct {
     const char *words, *args, *what;
@@ -15,7 +18,11 @@ static const struct {
     {"keys gen", "--node ID --out DIR", "a development keypair for a node (secret 0600)"},
     {"keys request", "--node N --parent P --out DIR [--current NODE.SERIAL.cert --current-key "
                      "KEY.secret]", "a node's new key generation and its certificate request"},
-    {"keys install", "--cert NODE.SERIAL.cert --trust DIR", "install a node's certificate"},
+    {"keys request --publisher", "--node PROVINCE --out DIR [--current publisher.S.jc "
+                                 "--current-key KEY.secret]",
+     "the bundle publisher's keys and their certificate request"},
+    {"keys install", "--cert NODE.SERIAL.cert|publisher.S.jc --trust DIR",
+     "install a node's (or the publisher's) certificate"},
     {"keys list", "--trust DIR [--soon DAYS]", "the certificates held, and those ending soon"},
     {"keys root-init", "--node PROVINCE --out DIR [--version N --prev ROOT.secret] [--years Y]",
      "the offline root (a later version is signed by the one before)"},
@@ -26,10 +33,16 @@ static const struct {
      "a node certificate for a request"},
     {"keys revoke", "--trust DIR --issuer ISSUER.secret --serial S --reason superseded|compromised "
                     "[--since RFC3339]", "add a certificate to the revocation list"},
-    {"keys crl publish", "--crl crl.jc --key PUBLISHER.secret --to EP [--server-key CERT]",
-     "send the revocation list down the tree"},
-    {"keys certs publish", "--trust DIR --key PUBLISHER.secret --to EP [--version N] "
-                           "[--server-key CERT]", "send the certificate set down the tree"},
+    {"keys crl publish", "--crl crl.jc " PUBLISHER, "send the revocation list down the tree"},
+    {"keys certs publish", "--trust DIR [--version N] " PUBLISHER,
+     "send the certificate set down the tree (after enrolling or renewing any node)"},
+    {"keys pending", "--data PROVINCE-DATA [--trust DIR] [--node N]",
+     "the renewals nodes asked for (unattended renewal)"},
+    {"keys approve", "--data PROVINCE-DATA --node N [--gen G] --issuer ISSUER.secret "
+                     "--issuer-cert issuer.S.jc --trust DIR [--days D] [" PUBLISHER "]",
+     "issue the certificate a node asked for and send the set down"},
+    {"keys status", "--data PROVINCE-DATA [--json]",
+     "every node's key in use, certificate, transport keys, renewals, revocations"},
     {"send", "(--to EP | --data DIR) [--chunk LINES] [--timeout-ms MS] [--give-up-ms MS] "
              "[--msgpack] FILE|-", "stream JSON Lines events into a collector"},
     {"query events", "--data DIR [--node N] [--since SEQ] [--limit N] [--json]",
@@ -80,8 +93,8 @@ static const struct {
     {"audit verify", "--data DIR [--node N]", "check the hash-chained audit log"},
     {"web login", "--node NODE [--url http://HOST:PORT] [--operator N --key F]",
      "a sign-in link to the centre's screen (jiancha-web), valid once for 10 minutes"},
-    {"bundle publish", "--kind catalog|calendar|operators --file FILE [--version N] --key SECRET "
-                       "--to EP [--server-key CERT]", "send a signed bundle down the tree"},
+    {"bundle publish", "--kind catalog|calendar|operators --file FILE [--version N] " PUBLISHER,
+     "send a signed bundle down the tree"},
     {"calendar due", "START N [wd|d] [--no-roll] [--calendar FILE]",
      "the day a limit is used up"},
     {"calendar is-workday", "DATE [--calendar FILE]", "yes (exit 0) or no (exit 1)"},

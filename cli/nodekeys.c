@@ -68,7 +68,7 @@ list_one(void *arg, const struct keynote_request *r)
     if (c)
         snprintf(status, sizeof status, "certified (%llu)", (unsigned long long)c->serial);
     l->pending += !c;
-    printf("%-7s %4u %-24.24s %-16.16s %s\n", code, r->gen, at, fp, status);
+    printf("%-7s %4u %-29s %-20s %s\n", code, r->gen, at, status, fp);
     l->shown++;
     return 0;
 }
@@ -141,7 +141,8 @@ pending(int argc, char **argv)
         return 1;
     }
     struct listing l = {t, node ? node_number(node) : 0, 0, 0, 0, 0, NULL, 0};
-    printf("%-7s %4s %-24s %-16s %s\n", "node", "gen", "requested", "fingerprint", "status");
+    printf("%-7s %4s %-29s %-20s %s\n", "node", "gen", "requested", "status",
+           "request fingerprint (the node's log prints it)");
     int status = each_request(data, "keys pending", list_one, &l);
     if (status == 0)
         printf("%zu requests, %zu not certified%s\n", l.shown, l.pending,

@@ -48,8 +48,15 @@ expiry_judge(store_txn_t *t, uint32_t node, const struct expiry_cert *c, int64_t
     bool want_open = false;
     enum alert_light want = ALERT_YELLOW;
     int64_t since = now_ms;
-    char why[ERR_WHY_MAX], end[16], whose[40];
+    char why[ERR_WHY_MAX], end[16], whose[40], remedy[120];
     snprintf(whose, sizeof whose, c->publisher ? "the publisher" : "%s", a.subject);
+    /* what to do: renew, or once the node asked by itself, approve at the province */
+    if (c->asked_gen)
+        snprintf(remedy, sizeof remedy, "its renewal (key generation %u) waits for approval at "
+                 "the province (jiancha keys approve)", c->asked_gen);
+    else
+        snprintf(remedy, sizeof remedy, "renew it (%s)",
+                 c->publisher ? "jiancha keys request --publisher" : "jiancha keys request");
     int64_t warn_ms = c->not_after_ms - EXPIRY_WARN_DAYS * DAY_MS;
     int64_t alarm_ms = c->not_after_ms - EXPIRY_ALARM_DAYS * DAY_MS;
     calendar_format_date(calendar_day_of(c->not_after_ms), end);
@@ -58,14 +65,13 @@ expiry_judge(store_txn_t *t, uint32_t node, const struct expiry_cert *c, int64_t
         want = ALERT_RED;
         since = alarm_ms;
         snprintf(why, sizeof why,
-                 now_ms >= c->not_after_ms ? "the certificate of %s ended on %s: renew it (%s)"
-                                           : "the certificate of %s ends on %s: renew it (%s)",
-                 whose, end, c->publisher ? "jiancha keys request --publisher" : "jiancha keys request");
+                 now_ms >= c->not_after_ms ? "the certificate of %s ended on %s: %s"
+                                           : "the certificate of %s ends on %s: %s",
+                 whose, end, remedy);
     } else if (c->not_after_ms && now_ms >= warn_ms) {
         want_open = true;
         since = warn_ms;
-        snprintf(why, sizeof why, "the certificate of %s ends on %s: renew it (%s)", whose, end,
-                 c->publisher ? "jiancha keys request --publisher" : "jiancha keys request");
+        snprintf(why, sizeof why, "the certificate of %s ends on %s: %s", whose, end, remedy);
         res->next_ms = alarm_ms;
     } else if (c->not_after_ms) {
         res->next_ms = warn_ms;

@@ -31,6 +31,7 @@ struct expiry_cert {
     uint32_t whose;
     int64_t not_after_ms;
     bool publisher;
+    uint32_t asked_gen; /* the node asked for this key generation's certificate (renewal) */
 };
 
 struct expiry_result {

@@ -180,6 +180,12 @@ static const struct {
      "\\1 的证书将于 \\2 到期：请续期（jiancha keys request）"},
     {"^the certificate of ([0-9]+) ended on ([0-9-]+): renew it \\(jiancha keys request\\)$",
      "\\1 的证书已于 \\2 到期：请续期（jiancha keys request）"},
+    {"^the certificate of ([0-9]+) ends on ([0-9-]+): its renewal \\(key generation ([0-9]+)\\) "
+     "waits for approval at the province \\(jiancha keys approve\\)$",
+     "\\1 的证书将于 \\2 到期：已申请续期（第 \\3 代密钥），待省级审批（jiancha keys approve）"},
+    {"^the certificate of ([0-9]+) ended on ([0-9-]+): its renewal \\(key generation ([0-9]+)\\) "
+     "waits for approval at the province \\(jiancha keys approve\\)$",
+     "\\1 的证书已于 \\2 到期：已申请续期（第 \\3 代密钥），待省级审批（jiancha keys approve）"},
     {"^the certificate of the publisher ends on ([0-9-]+): renew it \\(jiancha keys request "
      "--publisher\\)$",
      "发布者的证书将于 \\1 到期：请续期（jiancha keys request --publisher）"},

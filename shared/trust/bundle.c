@@ -262,7 +262,8 @@ publisher_key(const struct bundle_trust *bt, struct bundle *b, int64_t now_ms, u
         memcpy(pk, bt->publisher_pk, SIGN_PUBLIC_BYTES);
         return 0;
     }
-    snprintf(why, ERR_WHY_MAX, bt->trust ? "the bundle carries no publisher certificate"
+    snprintf(why, ERR_WHY_MAX, bt->trust ? "the bundle carries no publisher certificate (publish "
+                                           "it with --cert publisher.S.jc)"
                                          : "no publisher is configured here (bundle/publisher_key "
                                            "or a root)");
     return ERR_BAD_SIGNATURE;

@@ -468,6 +468,8 @@ rotation_renew(rotation_t *r, store_t *store, const char *dir, int64_t now_ms, u
     struct wire_buf req;
     wire_buf_init(&req);
     cert_make_request(&q, r->c[next].key, rotation_key(r), &req);
+    char fp[65];
+    cert_fingerprint(req.data, req.len, fp); /* what `jiancha keys approve` prints */
     struct ask a = {r->node, q.key_gen, &req, now_ms, seal_at, 0};
     rc = store_write(store, ask_fn, &a);
     wire_buf_fini(&req);
@@ -477,7 +479,8 @@ rotation_renew(rotation_t *r, store_t *store, const char *dir, int64_t now_ms, u
     char end[16];
     calendar_format_date(calendar_day_of(cur.not_after), end);
     log_info("rotation: node=%s made its next keys (generation %u) and asked for their "
-             "certificate: its own ends on %s", r->node, q.key_gen, end);
+             "certificate: its own ends on %s; request fingerprint %s", r->node, q.key_gen, end,
+             fp);
     return 0;
 }
 
@@ -489,14 +492,24 @@ rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_
     size_t n = 0;
     uint32_t gen;
     /* none known (development keys, no set yet) clears what may stand */
-    certs[n] = (struct expiry_cert){node, 0, false};
+    certs[n] = (struct expiry_cert){node, 0, false, 0};
     int rc = rotation_certificate(r, store, &certs[n].not_after_ms, &gen);
     if (rc != 0 && rc != ERR_NOT_FOUND)
         return rc;
+    uint64_t asked = 0;
+    store_txn_t *mt = NULL;
+    int mrc = store_read(store, &mt);
+    if (mrc == 0)
+        mrc = store_meta_get_u64(mt, "renewal_gen", &asked);
+    store_abort(&mt);
+    if (mrc != 0 && mrc != ERR_NOT_FOUND)
+        return mrc;
+    if (rc == 0 && asked > gen)
+        certs[n].asked_gen = (uint32_t)asked;
     n++;
     uint32_t parent = node_parent(node);
     if (parent) {
-        certs[n] = (struct expiry_cert){parent, 0, false};
+        certs[n] = (struct expiry_cert){parent, 0, false, 0};
         rc = rotation_node_certificate(store, parent, &certs[n].not_after_ms);
         if (rc != 0 && rc != ERR_NOT_FOUND)
             return rc;
@@ -510,7 +523,7 @@ rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_
     store_abort(&t);
     if (rc != 0 && rc != ERR_NOT_FOUND)
         return rc;
-    certs[n++] = (struct expiry_cert){0, rc == 0 ? pub.not_after : 0, true};
+    certs[n++] = (struct expiry_cert){0, rc == 0 ? pub.not_after : 0, true, 0};
     rc = expiry_check(store, node, certs, n, now_ms, seal_at, next_ms, sealed);
     if (*next_ms > now_ms + 60000)
         *next_ms = now_ms + 60000;

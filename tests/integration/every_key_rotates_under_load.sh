@@ -59,7 +59,7 @@ kill_one() { # SIGKILL one node at random and start it again
 
 say "-- the county renews itself: its request reaches the province"
 kill_one
-pending() { "$JIANCHA" keys pending --data "$T/province" --trust "$T/trust" | grep -Eq '^510104 +2 .*pending$'; }
+pending() { "$JIANCHA" keys pending --data "$T/province" --trust "$T/trust" | grep -Eq '^510104 +2 .* pending +[0-9a-f]{64}$'; }
 wait_until 60 pending || fail "no request from the county: $("$JIANCHA" keys pending --data "$T/province" 2>&1)"
 
 say "-- the province's next keys are certified: it serves its next transport key once the city holds them"

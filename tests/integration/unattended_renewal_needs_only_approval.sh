@@ -33,7 +33,14 @@ wait_until 30 grep -q "rotation: node=510104 made its next keys (generation 2)" 
 [ "$(stat -c %a "$T/county/keys/510104.g2.secret")" = 600 ] || fail "the next key is readable by others"
 pending_row() { "$JIANCHA" keys pending --data "$T/province" --trust "$T/trust" | grep -E '^510104 +2 '; }
 wait_until 30 pending_row >/dev/null || fail "the request did not reach the province: $("$JIANCHA" keys pending --data "$T/province" 2>&1)"
-pending_row | grep -q "pending$" || fail "not pending: $(pending_row)"
+pending_row | grep -Eq " pending +[0-9a-f]{64}$" || fail "not pending: $(pending_row)"
+fp=$(grep -o "request fingerprint [0-9a-f]*" "$T/county.log" | head -n 1 | cut -d" " -f3)
+pending_row | grep -q " $fp$" || fail "the fingerprint the county logged ($fp) is not the one pending: $(pending_row)"
+# the county's alarm now tells the administrator to approve, not the county to renew
+alarm_detail() { "$JIANCHA" query alerts --data "$T/county" --rule cert.expiring --json |
+    jq -r 'select(.certificate == "510104") | .detail'; }
+until_true 30 'alarm_detail | grep -q "its renewal (key generation 2) waits for approval at the province"' ||
+    fail "the county's alarm: $(alarm_detail)"
 status_row() { "$JIANCHA" keys status --data "$T/province" --json | jq -e ".nodes[] | select(.node == \"510104\") | $1" >/dev/null; }
 status_row '.pending_gen == 2 and .key_gen == 1 and .serial == 1002' ||
     fail "keys status before approval: $("$JIANCHA" keys status --data "$T/province")"

@@ -86,7 +86,7 @@ lights_follow_the_certificates_end(void **state)
     (void)state;
     int64_t next;
     struct alert a;
-    struct expiry_cert own = {NODE, now + 40 * DAY, false};
+    struct expiry_cert own = {NODE, now + 40 * DAY, false, 0};
     check(&own, 1, now, &next);
     assert_false(stored(NODE, &a)); /* 40 days left: nothing to say */
     assert_int_equal(next, own.not_after_ms - 30 * DAY);
@@ -117,7 +117,7 @@ lights_follow_the_certificates_end(void **state)
     assert_int_equal(a.light, ALERT_RED);
     assert_non_null(strstr(a.detail, "ended on"));
 
-    struct expiry_cert renewed = {NODE, own.not_after_ms + 400 * DAY, false};
+    struct expiry_cert renewed = {NODE, own.not_after_ms + 400 * DAY, false, 0};
     check(&renewed, 1, own.not_after_ms + DAY, &next); /* a renewal clears it */
     assert_true(stored(NODE, &a));
     assert_int_equal(a.state, ALERT_CLEARED);
@@ -129,7 +129,7 @@ the_parents_certificate_is_an_alarm_of_its_own(void **state)
     (void)state;
     int64_t next;
     struct alert a;
-    struct expiry_cert certs[] = {{NODE, now + 200 * DAY, false}, {PARENT, now + 5 * DAY, false}};
+    struct expiry_cert certs[] = {{NODE, now + 200 * DAY, false, 0}, {PARENT, now + 5 * DAY, false, 0}};
     check(certs, 2, now, &next);
     assert_false(stored(NODE, &a));
     assert_true(stored(PARENT, &a));
@@ -138,7 +138,7 @@ the_parents_certificate_is_an_alarm_of_its_own(void **state)
     assert_string_equal(a.subject, "510100");
     assert_non_null(strstr(a.detail, "the certificate of 510100"));
     /* the parent's certificate no longer known (no set): cleared, not left standing */
-    struct expiry_cert none[] = {{NODE, now + 200 * DAY, false}, {PARENT, 0, false}};
+    struct expiry_cert none[] = {{NODE, now + 200 * DAY, false, 0}, {PARENT, 0, false, 0}};
     check(none, 2, now, &next);
     assert_true(stored(PARENT, &a));
     assert_int_equal(a.state, ALERT_CLEARED);
@@ -150,12 +150,12 @@ a_later_certificate_still_ending_soon_moves_the_date(void **state)
     (void)state;
     int64_t next;
     struct alert a;
-    struct expiry_cert first = {NODE, now + 20 * DAY, false};
+    struct expiry_cert first = {NODE, now + 20 * DAY, false, 0};
     check(&first, 1, now, &next);
     assert_true(stored(NODE, &a));
     char before[sizeof a.detail];
     snprintf(before, sizeof before, "%s", a.detail);
-    struct expiry_cert second = {NODE, now + 25 * DAY, false};
+    struct expiry_cert second = {NODE, now + 25 * DAY, false, 0};
     check(&second, 1, now, &next);
     assert_true(stored(NODE, &a));
     assert_int_equal(a.light, ALERT_YELLOW);
@@ -169,7 +169,7 @@ the_publishers_certificate_has_an_alarm_of_its_own(void **state)
     (void)state;
     int64_t next;
     struct alert a;
-    struct expiry_cert certs[] = {{NODE, now + 200 * DAY, false}, {0, now + 10 * DAY, true}};
+    struct expiry_cert certs[] = {{NODE, now + 200 * DAY, false, 0}, {0, now + 10 * DAY, true, 0}};
     check(certs, 2, now, &next);
     assert_false(stored(NODE, &a));
     assert_true(stored(0, &a));
@@ -179,10 +179,29 @@ the_publishers_certificate_has_an_alarm_of_its_own(void **state)
     assert_non_null(strstr(a.detail, "--publisher"));
     assert_int_equal(next, certs[1].not_after_ms - 7 * DAY);
     /* a bundle signed under a renewed publisher certificate: cleared */
-    struct expiry_cert renewed[] = {{NODE, now + 200 * DAY, false}, {0, now + 300 * DAY, true}};
+    struct expiry_cert renewed[] = {{NODE, now + 200 * DAY, false, 0}, {0, now + 300 * DAY, true, 0}};
     check(renewed, 2, now, &next);
     assert_true(stored(0, &a));
     assert_int_equal(a.state, ALERT_CLEARED);
+}
+
+static void
+a_renewal_asked_for_says_to_approve_it(void **state)
+{
+    (void)state;
+    int64_t next;
+    struct alert a;
+    struct expiry_cert own = {NODE, now + 20 * DAY, false, 0};
+    check(&own, 1, now, &next);
+    assert_true(stored(NODE, &a));
+    assert_non_null(strstr(a.detail, "renew it (jiancha keys request)"));
+    /* the node made its next keys and asked: the administrator's move now */
+    own.asked_gen = 2;
+    check(&own, 1, now, &next);
+    assert_true(stored(NODE, &a));
+    assert_int_equal(a.light, ALERT_YELLOW);
+    assert_non_null(strstr(a.detail, "its renewal (key generation 2) waits for approval at the "
+                                     "province (jiancha keys approve)"));
 }
 
 int
@@ -196,6 +215,7 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(the_publishers_certificate_has_an_alarm_of_its_own, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_renewal_asked_for_says_to_approve_it, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

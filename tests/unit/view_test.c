@@ -1152,6 +1152,9 @@ details_read_in_chinese(void **state)
          "510104 的证书将于 2026-12-27 到期：请续期（jiancha keys request）"},
         {"the certificate of 510100 ended on 2026-12-12: renew it (jiancha keys request)",
          "510100 的证书已于 2026-12-12 到期：请续期（jiancha keys request）"},
+        {"the certificate of 510104 ends on 2027-01-01: its renewal (key generation 2) waits for "
+         "approval at the province (jiancha keys approve)",
+         "510104 的证书将于 2027-01-01 到期：已申请续期（第 2 代密钥），待省级审批（jiancha keys approve）"},
         {"the certificate of the publisher ends on 2027-01-02: renew it (jiancha keys request "
          "--publisher)",
          "发布者的证书将于 2027-01-02 到期：请续期（jiancha keys request --publisher）"},
