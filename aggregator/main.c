@@ -474,7 +474,9 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("aggregator: the unattended renewal failed, will retry");
         else if (asked && a->link)
             link_kick(a->link);
-        if (rotation_check_expiry(a->rot, a->store, a->node, judging, a->forward_seal_at,
+        if (rotation_check_expiry(a->rot, a->store, a->node,
+                                  ingest_bundle_trust(a->ingest, NULL).trust != NULL, judging,
+                                  a->forward_seal_at,
                                   &a->expiry_due_ms, &sealed) != 0) {
             log_warn("aggregator: judging cert.expiring failed, will retry");
             a->expiry_due_ms = judging + 60000;

@@ -320,7 +320,8 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
             log_warn("collector: the unattended renewal failed, will retry");
         else if (asked)
             link_kick(c->link);
-        if (rotation_check_expiry(c->rot, c->store, c->node, judging, c->seal_at,
+        if (rotation_check_expiry(c->rot, c->store, c->node, c->publishers != NULL, judging,
+                                  c->seal_at,
                                   &c->expiry_due_ms, &sealed) != 0) {
             log_warn("collector: judging cert.expiring failed, will retry");
             c->expiry_due_ms = judging + 60000;

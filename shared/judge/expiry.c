@@ -57,10 +57,15 @@ expiry_judge(store_txn_t *t, uint32_t node, const struct expiry_cert *c, int64_t
     else
         snprintf(remedy, sizeof remedy, "renew it (%s)",
                  c->publisher ? "jiancha keys request --publisher" : "jiancha keys request");
-    int64_t warn_ms = c->not_after_ms - EXPIRY_WARN_DAYS * DAY_MS;
-    int64_t alarm_ms = c->not_after_ms - EXPIRY_ALARM_DAYS * DAY_MS;
-    calendar_format_date(calendar_day_of(c->not_after_ms), end);
-    if (c->not_after_ms && now_ms >= alarm_ms) {
+    bool unknown = c->not_after_ms == EXPIRY_END_UNKNOWN;
+    int64_t warn_ms = unknown ? 0 : c->not_after_ms - EXPIRY_WARN_DAYS * DAY_MS;
+    int64_t alarm_ms = unknown ? 0 : c->not_after_ms - EXPIRY_ALARM_DAYS * DAY_MS;
+    calendar_format_date(calendar_day_of(unknown ? 0 : c->not_after_ms), end);
+    if (unknown) {
+        want_open = true;
+        snprintf(why, sizeof why, "the certificate of %s is in no certificate set held here: its "
+                 "end is unknown (jiancha keys certs publish)", whose);
+    } else if (c->not_after_ms && now_ms >= alarm_ms) {
         want_open = true;
         want = ALERT_RED;
         since = alarm_ms;

@@ -24,8 +24,12 @@
 #define EXPIRY_WARN_DAYS 30
 #define EXPIRY_ALARM_DAYS 7
 
+/* A node on certificates whose certificate is in no set it holds: its end is unknown, which is
+ * itself a yellow light (a certificate ending unseen is what the alarm is for). */
+#define EXPIRY_END_UNKNOWN INT64_MIN
+
 /* One certificate judged: whose it is and when it ends (0: none known, which clears a standing
- * alarm: development keys carry no certificate). The publisher's (publisher true; its subject is
+ * alarm: development keys carry no certificate; EXPIRY_END_UNKNOWN: see above). The publisher's (publisher true; its subject is
  * "publisher", whose is unused) is the one the node's held bundles carry. */
 struct expiry_cert {
     uint32_t whose;

@@ -186,6 +186,9 @@ static const struct {
     {"^the certificate of ([0-9]+) ended on ([0-9-]+): its renewal \\(key generation ([0-9]+)\\) "
      "waits for approval at the province \\(jiancha keys approve\\)$",
      "\\1 的证书已于 \\2 到期：已申请续期（第 \\3 代密钥），待省级审批（jiancha keys approve）"},
+    {"^the certificate of ([0-9]+) is in no certificate set held here: its end is unknown "
+     "\\(jiancha keys certs publish\\)$",
+     "本节点持有的证书集中没有 \\1 的证书，无法得知其到期日（jiancha keys certs publish）"},
     {"^the certificate of the publisher ends on ([0-9-]+): renew it \\(jiancha keys request "
      "--publisher\\)$",
      "发布者的证书将于 \\1 到期：请续期（jiancha keys request --publisher）"},

@@ -485,8 +485,8 @@ rotation_renew(rotation_t *r, store_t *store, const char *dir, int64_t now_ms, u
 }
 
 int
-rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_t now_ms,
-                      uint32_t seal_at, int64_t *next_ms, uint64_t *sealed)
+rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, bool certified,
+                      int64_t now_ms, uint32_t seal_at, int64_t *next_ms, uint64_t *sealed)
 {
     struct expiry_cert certs[3];
     size_t n = 0;
@@ -506,6 +506,8 @@ rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_
         return mrc;
     if (rc == 0 && asked > gen)
         certs[n].asked_gen = (uint32_t)asked;
+    if (rc == ERR_NOT_FOUND && certified)
+        certs[n].not_after_ms = EXPIRY_END_UNKNOWN; /* on certificates, none seen */
     n++;
     uint32_t parent = node_parent(node);
     if (parent) {

@@ -82,10 +82,12 @@ int rotation_node_certificate(store_t *store, uint32_t node, int64_t *not_after_
     __attribute__((warn_unused_result));
 
 /* Judges cert.expiring (expiry.h) for the certificate of the key in force and the parent's (the
- * division code above this node's), by the set the store holds; a change is sealed at once.
+ * division code above this node's), by the set the store holds; a change is sealed at once. A
+ * node `certified` (on certificates: a collector with bundle/root, an aggregator with a trust
+ * directory) whose own certificate is in no set it holds says its end is unknown.
  * *next_ms: when to judge again (at most a minute on: a renewal comes as a new set). */
-int rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, int64_t now_ms,
-                          uint32_t seal_at, int64_t *next_ms, uint64_t *sealed)
+int rotation_check_expiry(const rotation_t *r, store_t *store, uint32_t node, bool certified,
+                          int64_t now_ms, uint32_t seal_at, int64_t *next_ms, uint64_t *sealed)
     __attribute__((warn_unused_result));
 
 #endif

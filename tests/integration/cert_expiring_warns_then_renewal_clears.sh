@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Nothing expires silently (docs/trust.md): a county whose certificate ends in 20 days raises a
+# Nothing expires silently (docs/trust.md): a city on certificates that holds no certificate set
+# yet says its certificate's end is unknown; then a county whose certificate ends in 20 days raises a
 # yellow cert.expiring against itself, and its city, whose certificate ends in 5 days, a red one;
 # the county raises a red one for its parent's certificate too. The alarms travel up: the
 # province sees each one and `jiancha query nodes` shows the worst per node. A renewal (the same
@@ -16,6 +17,11 @@ for n in 510100:510000:3001:5 510104:510100:3002:20; do
     cp "$T/certs/$node.$serial.cert" "$T/trust/"
 done
 cert_tree
+# before any certificate set: the city, on certificates, cannot see its certificate's end and says so
+unknown() { "$JIANCHA" query alerts --data "$T/city" --rule cert.expiring --json |
+    jq -r 'select(.node == "510100" and .certificate == "510100") | .light + " " + .detail'; }
+until_true 30 '[ "$(unknown)" = "yellow the certificate of 510100 is in no certificate set held here: its end is unknown (jiancha keys certs publish)" ]' ||
+    fail "no set held, the city says: \"$(unknown)\""
 publish() {
     "$JIANCHA" keys certs publish --trust "$T/trust" --key "$K/510000.g1.secret" \
         --to "$(endpoint_of province)" --server-key "$K/510000.g1.curve-pub" >/dev/null ||

@@ -204,6 +204,25 @@ a_renewal_asked_for_says_to_approve_it(void **state)
                                      "province (jiancha keys approve)"));
 }
 
+static void
+a_certificate_in_no_set_is_a_yellow_of_its_own(void **state)
+{
+    (void)state;
+    int64_t next;
+    struct alert a;
+    struct expiry_cert unseen = {NODE, EXPIRY_END_UNKNOWN, false, 0};
+    check(&unseen, 1, now, &next);
+    assert_true(stored(NODE, &a));
+    assert_int_equal(a.light, ALERT_YELLOW);
+    assert_non_null(strstr(a.detail, "its end is unknown (jiancha keys certs publish)"));
+    assert_true(next == INT64_MAX || next > now + 365 * DAY); /* the clock alone changes nothing */
+    /* the set comes: a certificate ending in a year clears it */
+    struct expiry_cert seen = {NODE, now + 365 * DAY, false, 0};
+    check(&seen, 1, now, &next);
+    assert_true(stored(NODE, &a));
+    assert_int_equal(a.state, ALERT_CLEARED);
+}
+
 int
 main(void)
 {
@@ -216,6 +235,8 @@ main(void)
         cmocka_unit_test_setup_teardown(the_publishers_certificate_has_an_alarm_of_its_own, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_renewal_asked_for_says_to_approve_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_certificate_in_no_set_is_a_yellow_of_its_own, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

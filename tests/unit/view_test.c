@@ -1155,6 +1155,9 @@ details_read_in_chinese(void **state)
         {"the certificate of 510104 ends on 2027-01-01: its renewal (key generation 2) waits for "
          "approval at the province (jiancha keys approve)",
          "510104 的证书将于 2027-01-01 到期：已申请续期（第 2 代密钥），待省级审批（jiancha keys approve）"},
+        {"the certificate of 510100 is in no certificate set held here: its end is unknown "
+         "(jiancha keys certs publish)",
+         "本节点持有的证书集中没有 510100 的证书，无法得知其到期日（jiancha keys certs publish）"},
         {"the certificate of the publisher ends on 2027-01-02: renew it (jiancha keys request "
          "--publisher)",
          "发布者的证书将于 2027-01-02 到期：请续期（jiancha keys request --publisher）"},
