@@ -532,6 +532,11 @@ link_set_key(link_t *l, const sign_key_t *key, const sign_curve_t *curve)
     if (l->curve && curve)
         l->curve = curve;
     l->rebuild = true; /* the parent ties a session to the key of its HELLO */
+    /* a new session at once, not after the old one falls silent */
+    if (l->state == LINK_ACTIVE || l->state == LINK_HELLO || l->state == LINK_RECOVER) {
+        l->state = LINK_WAITING;
+        l->retry_at_ms = 0;
+    }
 }
 
 void

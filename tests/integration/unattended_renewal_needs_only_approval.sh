@@ -61,6 +61,10 @@ grep -q "request from 510104 (county, parent 510100, key generation 2, a rotatio
 wait_until 30 grep -q "rotation: node=510104 signs with key generation 2" "$T/county.log" ||
     fail "the county did not switch to its new key"
 pending_row | grep -q "certified (1012)" || fail "keys pending after approval: $(pending_row)"
+# the new session opens at once, not after the old one falls silent
+sleep 2
+! sed -n '/signs with key generation 2/,$p' "$T/county.log" | grep -q "parent silent" ||
+    fail "the county waited for its old session to fall silent: $(grep -A3 'signs with key generation 2' "$T/county.log")"
 until_true 20 'status_row ".pending_gen == 0 and .key_gen == 2 and .serial == 1012"' ||
     fail "keys status after approval: $("$JIANCHA" keys status --data "$T/province")"
 # a forged approval target: a node that asked for nothing
