@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int
 usage(void)
@@ -273,11 +274,27 @@ load_chain(const struct cli_publisher *p, const sign_key_t *key, struct wire_buf
     }
     /* in the order a node learns them: each document's signer comes before it */
     struct chain_docs docs = {0};
+    unsigned last = 1;
     for (unsigned v = 2;; v++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/root.%u.jc", dir, v);
         if (!chain_add(&docs, path))
             break;
+        last = v;
+    }
+    /* a later root version past a missing one would be left out: every node would stop there */
+    char next[4096];
+    snprintf(next, sizeof next, "%s/root.%u.jc", dir, last + 2);
+    if (access(next, F_OK) == 0) {
+        fprintf(stderr, "jiancha bundle publish: %s holds %s but not root.%u.jc: the chain of root "
+                        "versions has a hole\n", dir, next, last + 1);
+        for (size_t i = 0; i < docs.n; i++)
+            free(docs.files[i]);
+        free(docs.files);
+        free(docs.lens);
+        free(cert);
+        free(dir);
+        return 1;
     }
     char own[40];
     snprintf(own, sizeof own, "publisher.%llu.jc", (unsigned long long)c.serial);

@@ -307,6 +307,14 @@ cli_issue_request(const struct cli_issuer *ci, const void *request, size_t reque
     n.key_gen = q.key_gen;
     n.not_before = now - BACKDATE_MS;
     n.not_after = now + ci->days * DAY_MS;
+    if (n.not_after > is.not_after) {
+        /* a certificate is judged with its issuer valid: past the issuer's end it would fail
+         * silently, so it ends with its issuer and cert.expiring warns of that */
+        n.not_after = is.not_after;
+        char end[TIMESTAMP_TEXT_MAX];
+        timestamp_format(is.not_after, end);
+        printf("the certificate ends with its issuer, on %.10s\n", end);
+    }
     n.issued_at = now;
     n.issuer = is.serial;
     struct wire_buf b;

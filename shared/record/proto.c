@@ -44,6 +44,25 @@ get_text(const wire_obj_t *m, const char *key, char *out, size_t cap, size_t exa
     return 0;
 }
 
+/* A free-text field (a reason) kept to cap - 1 bytes, cut at a UTF-8 character boundary: a peer's
+ * longer reason is read, not refused. */
+static int
+get_reason(const wire_obj_t *m, const char *key, char *out, size_t cap)
+{
+    const char *p;
+    size_t n;
+    if (wire_obj_get_bytes(m, key, WIRE_STR, &p, &n) != 0)
+        return ERR_DECODE;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+            n--; /* p[n] is the first byte not kept: do not split its character */
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
 static int
 open_map(const void *data, size_t len, wire_reader_t **r, const wire_obj_t **m)
 {
@@ -220,10 +239,12 @@ proto_nack_decode(const void *data, size_t len, struct proto_nack *m)
         return ERR_DECODE;
     const wire_obj_t *p = wire_obj_get(o, "permanent");
     int rc = ERR_DECODE;
+    m->expected = 0; /* only a gap names it */
     if (wire_obj_get_uint(o, "seq", &m->seq) == 0 &&
         get_text(o, "code", m->code, sizeof m->code, 0) == 0 &&
-        get_text(o, "reason", m->reason, sizeof m->reason, 0) == 0 && p &&
-        wire_obj_type(p) == WIRE_BOOL && wire_obj_get_uint(o, "expected", &m->expected) == 0) {
+        get_reason(o, "reason", m->reason, sizeof m->reason) == 0 && p &&
+        wire_obj_type(p) == WIRE_BOOL &&
+        (!wire_obj_get(o, "expected") || wire_obj_get_uint(o, "expected", &m->expected) == 0)) {
         m->permanent = wire_obj_bool(p);
         rc = 0;
     }
@@ -246,7 +267,7 @@ proto_refuse_decode(const void *data, size_t len, struct proto_refuse *m)
     const wire_obj_t *o;
     if (open_map(data, len, &r, &o) != 0)
         return ERR_DECODE;
-    int rc = get_text(o, "reason", m->reason, sizeof m->reason, 0);
+    int rc = get_reason(o, "reason", m->reason, sizeof m->reason);
     wire_reader_destroy(&r);
     return rc;
 }

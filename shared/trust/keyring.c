@@ -204,8 +204,16 @@ keyring_find(const keyring_t *k, uint32_t node, const char *key_id, size_t key_i
     const struct entry *e = entry_of(k, node);
     char nt[7], id[SIGN_KEY_ID_LEN + 1];
     node_format(node, nt);
-    snprintf(id, sizeof id, "%.*s",
-             (int)(key_id_len < SIGN_KEY_ID_LEN ? key_id_len : SIGN_KEY_ID_LEN), key_id);
+    /* what a peer sent goes into logs and answers as text only if it is a key id */
+    bool hex = key_id_len == SIGN_KEY_ID_LEN;
+    for (size_t i = 0; hex && i < key_id_len; i++)
+        hex = (key_id[i] >= '0' && key_id[i] <= '9') || (key_id[i] >= 'a' && key_id[i] <= 'f');
+    snprintf(id, sizeof id, "%.*s", hex ? (int)key_id_len : 0, key_id);
+    if (!hex) {
+        snprintf(why, ERR_WHY_MAX, "node %s: the key id is not %d lowercase hex characters", nt,
+                 SIGN_KEY_ID_LEN);
+        return NULL;
+    }
     for (size_t i = 0; e && i < e->n_keys; i++) {
         const struct keyring_key *key = &e->keys[i];
         if (key_id_len != SIGN_KEY_ID_LEN || memcmp(key->key_id, key_id, key_id_len) != 0)

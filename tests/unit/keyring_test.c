@@ -82,6 +82,13 @@ two_generations_overlap_and_a_revocation_counts_from_its_instant(void **state)
     assert_non_null(keyring_find(k, 510104, id1, SIGN_KEY_ID_LEN, NOW, why));
     assert_null(keyring_find(k, 510104, id2, SIGN_KEY_ID_LEN, NOW, why));
     assert_non_null(strstr(why, "no key"));
+    /* a peer's key id that is no key id (a public key, control bytes) is never echoed */
+    const char junk[SIGN_KEY_ID_LEN] = {0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x01, (char)0xff, 0x41,
+                                        0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49};
+    assert_null(keyring_find(k, 510104, junk, sizeof junk, NOW, why));
+    assert_non_null(strstr(why, "not 16 lowercase hex characters"));
+    for (const char *c = why; *c; c++)
+        assert_true((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
     /* the next generation arrives: both are valid */
     struct wire_buf b;
     bool added;

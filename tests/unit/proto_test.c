@@ -81,12 +81,48 @@ bad_bodies_and_commands_are_decode_errors(void **state)
     wire_buf_fini(&b);
 }
 
+/* A peer's NACK whose reason is longer than ours (or names no expected batch) is still read: the
+ * reason cut at a character boundary, not lost as "unexpected answer". */
+static void
+a_long_reason_is_cut_not_refused(void **state)
+{
+    (void)state;
+    char reason[400];
+    size_t n = 0;
+    while (n + 3 < sizeof reason - 1) {
+        memcpy(reason + n, "证", 3); /* three bytes each: a cut may fall inside one */
+        n += 3;
+    }
+    reason[n] = '\0';
+    struct wire_buf b;
+    wire_buf_init(&b);
+    wire_put_map(&b, 4);
+    wire_put_cstr(&b, "seq");
+    wire_put_uint(&b, 3);
+    wire_put_cstr(&b, "code");
+    wire_put_cstr(&b, "malformed");
+    wire_put_cstr(&b, "reason");
+    wire_put_cstr(&b, reason);
+    wire_put_cstr(&b, "permanent");
+    wire_put_bool(&b, true);
+    struct proto_nack got;
+    assert_int_equal(proto_nack_decode(b.data, b.len, &got), 0);
+    assert_int_equal(got.expected, 0);
+    assert_true(got.permanent);
+    size_t len = strlen(got.reason);
+    assert_true(len < sizeof got.reason && len > 0);
+    assert_int_equal(len % 3, 0); /* whole characters only */
+    assert_memory_equal(got.reason, reason, len);
+    wire_buf_fini(&b);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_message_round_trips),
         cmocka_unit_test(bad_bodies_and_commands_are_decode_errors),
+        cmocka_unit_test(a_long_reason_is_cut_not_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
