@@ -65,6 +65,28 @@ sign_hash(const void *data, size_t len, uint8_t out[SIGN_HASH_BYTES])
     crypto_generichash(out, SIGN_HASH_BYTES, data, len, NULL, 0);
 }
 
+_Static_assert(sizeof(crypto_generichash_state) <= sizeof(((struct sign_hasher *)0)->state),
+               "sign_hasher holds libsodium's BLAKE2b state");
+
+void
+sign_hash_init(struct sign_hasher *h)
+{
+    crypto_generichash_init((crypto_generichash_state *)(void *)h->state, NULL, 0,
+                            SIGN_HASH_BYTES);
+}
+
+void
+sign_hash_update(struct sign_hasher *h, const void *data, size_t len)
+{
+    crypto_generichash_update((crypto_generichash_state *)(void *)h->state, data, len);
+}
+
+void
+sign_hash_final(struct sign_hasher *h, uint8_t out[SIGN_HASH_BYTES])
+{
+    crypto_generichash_final((crypto_generichash_state *)(void *)h->state, out, SIGN_HASH_BYTES);
+}
+
 /* The signed message: the domain with its NUL (so no domain is a prefix of another's message),
  * then the digest. */
 static size_t

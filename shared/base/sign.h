@@ -71,6 +71,14 @@ int sign_public_load(const char *path, uint8_t pk[SIGN_PUBLIC_BYTES], char *node
 void sign_key_id(const uint8_t pk[SIGN_PUBLIC_BYTES], char out[SIGN_KEY_ID_LEN + 1]);
 
 void sign_hash(const void *data, size_t len, uint8_t out[SIGN_HASH_BYTES]);
+/* The same hash over pieces: init, update with each, final (libsodium's state, held here so a
+ * caller needs no allocation and no libsodium header). */
+struct sign_hasher {
+    _Alignas(64) unsigned char state[384];
+};
+void sign_hash_init(struct sign_hasher *h);
+void sign_hash_update(struct sign_hasher *h, const void *data, size_t len);
+void sign_hash_final(struct sign_hasher *h, uint8_t out[SIGN_HASH_BYTES]);
 /* len bytes of a deterministic stream keyed by seed: the same seed gives the same bytes on every
  * machine (libsodium's randombytes_buf_deterministic), for draws that must be reproducible. */
 void sign_stream(const uint8_t seed[SIGN_HASH_BYTES], void *out, size_t len);

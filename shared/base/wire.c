@@ -451,3 +451,136 @@ wire_decode_one(const void *data, size_t len, wire_reader_t **reader, const wire
     *reader = r;
     return 0;
 }
+
+/* ---- reading one field without decoding ---- */
+
+struct scan {
+    const uint8_t *p, *end;
+};
+
+static bool
+scan_take(struct scan *s, size_t n, const uint8_t **at)
+{
+    if ((size_t)(s->end - s->p) < n)
+        return false;
+    if (at)
+        *at = s->p;
+    s->p += n;
+    return true;
+}
+
+/* A big-endian length of `bytes` bytes. */
+static bool
+scan_len(struct scan *s, size_t bytes, uint64_t *n)
+{
+    const uint8_t *b;
+    if (!scan_take(s, bytes, &b))
+        return false;
+    *n = 0;
+    for (size_t i = 0; i < bytes; i++)
+        *n = (*n << 8) | b[i];
+    return true;
+}
+
+/* A string's bytes, if the next value is one. */
+static bool
+scan_str(struct scan *s, const char **out, size_t *len)
+{
+    const uint8_t *b;
+    uint64_t n;
+    if (!scan_take(s, 1, &b))
+        return false;
+    if (*b >= 0xa0 && *b <= 0xbf)
+        n = *b & 0x1f;
+    else if (*b == 0xd9 || *b == 0xda || *b == 0xdb) {
+        if (!scan_len(s, *b == 0xd9 ? 1 : *b == 0xda ? 2 : 4, &n))
+            return false;
+    } else {
+        s->p--;
+        return false;
+    }
+    const uint8_t *at;
+    if (!scan_take(s, n, &at))
+        return false;
+    *out = (const char *)at;
+    *len = n;
+    return true;
+}
+
+/* Skips one value (nested up to depth). */
+static bool
+scan_skip(struct scan *s, int depth)
+{
+    const uint8_t *b;
+    uint64_t n = 0;
+    if (depth > 32 || !scan_take(s, 1, &b))
+        return false;
+    uint8_t c = *b;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return true; /* fixints, nil, booleans */
+    if (c >= 0xa0 && c <= 0xbf)
+        return scan_take(s, c & 0x1f, NULL);
+    if (c >= 0x90 && c <= 0x9f)
+        n = c & 0x0f;
+    else if (c >= 0x80 && c <= 0x8f)
+        n = 2 * (uint64_t)(c & 0x0f);
+    switch (c) {
+    case 0xcc: case 0xd0: return scan_take(s, 1, NULL);
+    case 0xcd: case 0xd1: return scan_take(s, 2, NULL);
+    case 0xce: case 0xd2: case 0xca: return scan_take(s, 4, NULL);
+    case 0xcf: case 0xd3: case 0xcb: return scan_take(s, 8, NULL);
+    case 0xd4: return scan_take(s, 2, NULL);
+    case 0xd5: return scan_take(s, 3, NULL);
+    case 0xd6: return scan_take(s, 5, NULL);
+    case 0xd7: return scan_take(s, 9, NULL);
+    case 0xd8: return scan_take(s, 17, NULL);
+    case 0xd9: case 0xc4: return scan_len(s, 1, &n) && scan_take(s, n, NULL);
+    case 0xda: case 0xc5: return scan_len(s, 2, &n) && scan_take(s, n, NULL);
+    case 0xdb: case 0xc6: return scan_len(s, 4, &n) && scan_take(s, n, NULL);
+    case 0xc7: return scan_len(s, 1, &n) && scan_take(s, n + 1, NULL);
+    case 0xc8: return scan_len(s, 2, &n) && scan_take(s, n + 1, NULL);
+    case 0xc9: return scan_len(s, 4, &n) && scan_take(s, n + 1, NULL);
+    case 0xdc: if (!scan_len(s, 2, &n)) return false; break;
+    case 0xdd: if (!scan_len(s, 4, &n)) return false; break;
+    case 0xde: if (!scan_len(s, 2, &n)) return false; n *= 2; break;
+    case 0xdf: if (!scan_len(s, 4, &n)) return false; n *= 2; break;
+    default:
+        if (!(c >= 0x80 && c <= 0x9f))
+            return false; /* 0xc1 is never used */
+    }
+    for (uint64_t i = 0; i < n; i++)
+        if (!scan_skip(s, depth + 1))
+            return false;
+    return true;
+}
+
+int
+wire_map_str(const void *data, size_t len, const char *key, const char **out, size_t *out_len)
+{
+    struct scan s = {data, (const uint8_t *)data + len};
+    const uint8_t *b;
+    uint64_t pairs;
+    if (!scan_take(&s, 1, &b))
+        return ERR_DECODE;
+    if (*b >= 0x80 && *b <= 0x8f)
+        pairs = *b & 0x0f;
+    else if (*b == 0xde || *b == 0xdf) {
+        if (!scan_len(&s, *b == 0xde ? 2 : 4, &pairs))
+            return ERR_DECODE;
+    } else {
+        return ERR_DECODE;
+    }
+    size_t kl = strlen(key);
+    for (uint64_t i = 0; i < pairs; i++) {
+        const char *k;
+        size_t l;
+        bool is_str = scan_str(&s, &k, &l);
+        if (!is_str && !scan_skip(&s, 1))
+            return ERR_DECODE;
+        if (is_str && l == kl && memcmp(k, key, kl) == 0)
+            return scan_str(&s, out, out_len) ? 0 : ERR_NOT_FOUND;
+        if (!scan_skip(&s, 1))
+            return ERR_DECODE;
+    }
+    return ERR_NOT_FOUND;
+}

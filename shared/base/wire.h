@@ -89,4 +89,11 @@ void wire_reader_last_span(const wire_reader_t *r, size_t *start, size_t *len);
 int wire_decode_one(const void *data, size_t len, wire_reader_t **reader, const wire_obj_t **obj)
     __attribute__((warn_unused_result));
 
+/* Finds the string value of `key` in the map at the start of data without decoding the rest (no
+ * allocation): 0 with *out borrowed from data; ERR_NOT_FOUND when the map has no such key or its
+ * value is not a string; ERR_DECODE when data does not start with a well-formed map. For hot
+ * paths that need one field of many records (a record's type). */
+int wire_map_str(const void *data, size_t len, const char *key, const char **out, size_t *out_len)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -133,27 +133,54 @@ batch_payload_next(wire_reader_t *r, uint64_t *seq, unsigned *kind, const void *
     return 0;
 }
 
-void
-batch_rollup_payload(const void *payload, size_t len, struct wire_buf *out)
+/* Calls fn with the bytes of each element of the payload a rollup keeps (every record but the
+ * business events), as they stand in the payload. */
+static void
+each_kept(const void *payload, size_t len, void (*fn)(void *arg, const void *element, size_t n),
+          void *arg)
 {
     wire_reader_t *r = wire_reader_new(payload, len);
     uint64_t seq;
     unsigned kind;
     const void *rec;
-    size_t rlen;
+    size_t rlen, start, elen;
     while (batch_payload_next(r, &seq, &kind, &rec, &rlen) == 0) {
-        wire_reader_t *rr = NULL;
-        const wire_obj_t *o;
+        /* the type alone, read in place: this runs for every record sealed and checked */
         const char *type;
         size_t tl;
-        bool business = wire_decode_one(rec, rlen, &rr, &o) == 0 &&
-                        wire_obj_get_bytes(o, "type", WIRE_STR, &type, &tl) == 0 &&
-                        event_is_business(type, tl);
-        wire_reader_destroy(&rr);
-        if (!business)
-            batch_payload_add(out, seq, kind, rec, rlen);
+        if (wire_map_str(rec, rlen, "type", &type, &tl) == 0 && event_is_business(type, tl))
+            continue;
+        wire_reader_last_span(r, &start, &elen);
+        fn(arg, (const uint8_t *)payload + start, elen);
     }
     wire_reader_destroy(&r);
+}
+
+static void
+append_element(void *arg, const void *element, size_t n)
+{
+    wire_buf_append(arg, element, n);
+}
+
+static void
+hash_element(void *arg, const void *element, size_t n)
+{
+    sign_hash_update(arg, element, n);
+}
+
+void
+batch_rollup_payload(const void *payload, size_t len, struct wire_buf *out)
+{
+    each_kept(payload, len, append_element, out);
+}
+
+void
+batch_rollup_hash(const void *payload, size_t len, uint8_t out[SIGN_HASH_BYTES])
+{
+    struct sign_hasher h;
+    sign_hash_init(&h);
+    each_kept(payload, len, hash_element, &h);
+    sign_hash_final(&h, out);
 }
 
 /* Does the payload's rollup hash to what the header commits to? */
@@ -161,15 +188,10 @@ static bool
 rollup_matches(const struct batch_header *h, const void *payload, size_t len, bool whole)
 {
     uint8_t hash[SIGN_HASH_BYTES];
-    if (whole) {
-        struct wire_buf kept;
-        wire_buf_init(&kept);
-        batch_rollup_payload(payload, len, &kept);
-        sign_hash(kept.data, kept.len, hash);
-        wire_buf_fini(&kept);
-    } else {
+    if (whole)
+        batch_rollup_hash(payload, len, hash);
+    else
         sign_hash(payload, len, hash);
-    }
     return memcmp(hash, h->rollup_hash, sizeof hash) == 0;
 }
 

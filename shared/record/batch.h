@@ -51,9 +51,11 @@ void batch_hash(const void *header, size_t len, uint8_t out[SIGN_HASH_BYTES]);
 void batch_payload_add(struct wire_buf *payload, uint64_t seq, unsigned kind, const void *record,
                        size_t len);
 
-/* The records of a payload that a rollup-only link carries: every record but the business events
- * (event.h), in order, as a payload of their own. */
+/* The records of a payload that a rollup-only link carries: every element whose record is not a
+ * business event (event.h), its bytes as they stand in the payload, in order: a payload of their
+ * own. batch_rollup_hash is its hash, computed without copying (what a header's rollup_hash is). */
 void batch_rollup_payload(const void *payload, size_t len, struct wire_buf *out);
+void batch_rollup_hash(const void *payload, size_t len, uint8_t out[SIGN_HASH_BYTES]);
 
 /* Checks the payload against the header: size, hash, count and contiguous sequences, and the
  * rollup hash when the header has one. Then batch_payload_next walks it. 0 or ERR_BAD_HASH /

@@ -139,10 +139,9 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
     *sealed = 0;
     if (rc != 0 || st.restored)
         return rc; /* restored: its next batches are the parent's to give back (spool_adopt) */
-    struct wire_buf payload, header, rollup;
+    struct wire_buf payload, header;
     wire_buf_init(&payload);
     wire_buf_init(&header);
-    wire_buf_init(&rollup);
     while (rc == 0) {
         uint64_t pending = st.next_seq - 1 - st.sealed_seq;
         if (pending == 0 || (!all && pending < max_records))
@@ -162,9 +161,7 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
         sign_hash(payload.data, payload.len, h.payload_hash);
         h.payload_bytes = payload.len;
         /* what a rollup-only link keeps, committed to under this node's own signature */
-        wire_buf_reset(&rollup);
-        batch_rollup_payload(payload.data, payload.len, &rollup);
-        sign_hash(rollup.data, rollup.len, h.rollup_hash);
+        batch_rollup_hash(payload.data, payload.len, h.rollup_hash);
         h.has_rollup = true;
         wire_buf_reset(&header);
         batch_header_encode(&h, &header);
@@ -187,7 +184,6 @@ spool_seal(store_txn_t *t, uint32_t node, uint32_t max_records, bool all, int64_
     }
     wire_buf_fini(&payload);
     wire_buf_fini(&header);
-    wire_buf_fini(&rollup);
     return rc;
 }
 
