@@ -1,7 +1,7 @@
 /* pipeline_bench: durable intake and collector -> aggregator throughput, CPU and memory.
  *
  *   jiancha-bench-pipeline [--events N] [--runs R] [--chunk LINES] [--tiers 2|3] [--probes N]
- *                          [--curve] [--bin BUILD_DIR]
+ *                          [--curve] [--rules] [--bin BUILD_DIR]
  *
  * Each run starts a real aggregator and collector (fresh stores, fresh keys, loopback TCP) and,
  * with --tiers 3, a province above the aggregator (the county's signature is checked at the city
@@ -13,7 +13,10 @@
  *   cpu      µs of CPU (user + system) per event for each daemon
  *   memory   peak RssAnon and RssFile of each daemon (the LMDB map shows up as RssFile)
  * and prints the median of every figure over the runs, once with JSON Lines messages and once with
- * the same events as msgpack arrays.
+ * the same events as msgpack arrays. With --rules the collector does what a county's always does:
+ * it judges with the sample catalogue and the calendar (the rules pass, the desk) and counts its
+ * day sheets every second, and the run also reports
+ *   judged   events/s from the first send until the rules pass has judged all N.
  *
  * With --probes N (3 tiers, the collector judging with the catalogue) it then sends N single events
  * one at a time, half of them raising a red alert at once (a case for an item the catalogue does
@@ -42,7 +45,7 @@
 #define IN_FLIGHT 8
 
 struct figures {
-    double intake_eps, e2e_eps;
+    double intake_eps, judged_eps, e2e_eps;
     double col_cpu_us, agg_cpu_us;
     double col_anon_mib, col_file_mib, agg_anon_mib, agg_file_mib;
 };
@@ -50,6 +53,7 @@ struct figures {
 static char *bin_dir;
 static int tiers = 2;
 static bool curve; /* certificates and CurveZMQ on every link */
+static bool rules;  /* the collector judges (--rules) */
 
 static void
 sleep_us(long us)
@@ -263,7 +267,7 @@ pki(const char *dir)
 }
 
 static void
-start_tree(const char *dir, bool rules, struct tree *tr)
+start_tree(const char *dir, bool judging, struct tree *tr)
 {
     char cmd[2048], ep[256] = "", text[4096];
     if (curve) {
@@ -314,12 +318,12 @@ start_tree(const char *dir, bool rules, struct tree *tr)
                  "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104%s.secret\n"
                  "uplink\n    endpoint = %s\n%slog\n    level = warn\n",
                  dir, dir, gen, ep, curve ? uplink_curve[2] : "");
-    if (rules)
+    if (judging)
         snprintf(text + n, sizeof text - (size_t)n,
                  "rules\n    catalog = %s/config/catalog.json\n"
                  "    calendar = %s/config/cn-workdays.tsv\n"
-                 "counters\n    interval_ms = 86400000\n", /* no sheets amid the probes */
-                 BENCH_SOURCE, BENCH_SOURCE);
+                 "counters\n    interval_ms = %d\n", /* --rules counts; the probes wait for none */
+                 BENCH_SOURCE, BENCH_SOURCE, rules ? 1000 : 86400000);
     tr->col = start_daemon(dir, "col", "collector", text);
     char path[1024];
     snprintf(path, sizeof path, "%s/col/intake.sock", dir);
@@ -343,6 +347,23 @@ stop_tree(const char *dir, struct tree *tr)
     run_cmd(cmd);
 }
 
+/* The last record the collector's rules pass has judged (its store's meta "rules_seq"). */
+static uint64_t
+judged(const char *dir)
+{
+    struct store_options o = {.readonly = true};
+    store_t *s = NULL;
+    if (store_open(dir, &o, &s) != 0)
+        return 0;
+    store_txn_t *t = NULL;
+    uint64_t n = 0;
+    if (store_read(s, &t) == 0 && store_meta_get_u64(t, "rules_seq", &n) != 0)
+        n = 0;
+    store_abort(&t);
+    store_close(&s);
+    return n;
+}
+
 static void
 one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
 {
@@ -350,7 +371,7 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
     if (!mkdtemp(dir))
         exit(1);
     struct tree tr;
-    start_tree(dir, false, &tr);
+    start_tree(dir, rules, &tr);
     pid_t agg = tr.city, col = tr.col;
     char path[1024];
     snprintf(path, sizeof path, "%s/col/intake.sock", dir);
@@ -383,7 +404,11 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
             rss(agg, &agg_anon, &agg_file);
         }
     }
-    int64_t t_intake = timestamp_now_ms();
+    int64_t t_intake = timestamp_now_ms(), t_judged = t_intake;
+    snprintf(path, sizeof path, "%s/col", dir);
+    while (rules && judged(path) < events)
+        sleep_us(2000);
+    t_judged = timestamp_now_ms();
     snprintf(path, sizeof path, "%s/%s", dir, tiers == 3 ? "province" : "agg");
     while (stored(path) < events) {
         rss(col, &col_anon, &col_file);
@@ -396,6 +421,7 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
     stop_tree(dir, &tr);
 
     fg->intake_eps = (double)events * 1000.0 / (double)(t_intake - t0);
+    fg->judged_eps = (double)events * 1000.0 / (double)(t_judged - t0);
     fg->e2e_eps = (double)events * 1000.0 / (double)(t_e2e - t0);
     fg->col_cpu_us = col_cpu * 1e6 / (double)events;
     fg->agg_cpu_us = agg_cpu * 1e6 / (double)events;
@@ -403,10 +429,10 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
     fg->col_file_mib = col_file;
     fg->agg_anon_mib = agg_anon;
     fg->agg_file_mib = agg_file;
-    printf("run %d: intake %.0f ev/s, e2e %.0f ev/s, cpu collector %.2f us/ev aggregator %.2f "
+    printf("run %d: intake %.0f ev/s, judged %.0f ev/s, e2e %.0f ev/s, cpu collector %.2f us/ev aggregator %.2f "
            "us/ev, RssAnon collector %.1f MiB aggregator %.1f MiB, RssFile collector %.1f MiB "
            "aggregator %.1f MiB\n",
-           run, fg->intake_eps, fg->e2e_eps, fg->col_cpu_us, fg->agg_cpu_us, fg->col_anon_mib,
+           run, fg->intake_eps, fg->judged_eps, fg->e2e_eps, fg->col_cpu_us, fg->agg_cpu_us, fg->col_anon_mib,
            fg->agg_anon_mib, fg->col_file_mib, fg->agg_file_mib);
     fflush(stdout);
 }
@@ -523,6 +549,7 @@ main(int argc, char **argv)
         {"tiers", required_argument, NULL, 't'},
         {"probes", required_argument, NULL, 'p'},
         {"curve", no_argument, NULL, 'C'},
+        {"rules", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     int probes = 0;
@@ -550,6 +577,9 @@ main(int argc, char **argv)
             break;
         case 'C':
             curve = true;
+            break;
+        case 'R':
+            rules = true;
             break;
         case 'b':
             free(bin_dir);
@@ -597,10 +627,12 @@ main(int argc, char **argv)
         for (int r = 0; r < runs; r++)
             one_run(r + 1, &chs, events, &f[r]);
         printf(
-            "median (%s): intake %.0f ev/s | collector->aggregator %.0f ev/s | cpu us/ev collector "
+            "median (%s): intake %.0f ev/s | judged %.0f ev/s | collector->aggregator %.0f ev/s | "
+            "cpu us/ev collector "
             "%.2f aggregator %.2f | RssAnon MiB collector %.1f aggregator %.1f | RssFile MiB "
             "collector %.1f aggregator %.1f\n",
             fmt, median(f, runs, offsetof(struct figures, intake_eps)),
+            median(f, runs, offsetof(struct figures, judged_eps)),
             median(f, runs, offsetof(struct figures, e2e_eps)),
             median(f, runs, offsetof(struct figures, col_cpu_us)),
             median(f, runs, offsetof(struct figures, agg_cpu_us)),

@@ -16,6 +16,8 @@
 #include "rules.h"
 #include "spool.h"
 
+#include <czmq.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,24 +57,28 @@ struct subjects {
     char **v;
     char **cause; /* per subject: what brought it into the pass ("event ID"), or NULL */
     size_t n, cap;
+    zhashx_t *index; /* subject -> position + 1: a pass of 20,000 records names thousands */
 };
 
 /* Adds a subject once; a later cause replaces an earlier one (the newest record names it). */
 static void
 subjects_add_cause(struct subjects *s, const char *subject, const char *cause)
 {
-    size_t i;
-    for (i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], subject) == 0)
-            break;
-    if (i == s->n) {
+    if (!s->index)
+        s->index = zhashx_new();
+    size_t i = (size_t)(uintptr_t)zhashx_lookup(s->index, subject);
+    if (i) {
+        i--;
+    } else {
         if (s->n == s->cap) {
             s->cap = s->cap ? 2 * s->cap : 64;
             s->v = xrealloc(s->v, s->cap * sizeof *s->v);
             s->cause = xrealloc(s->cause, s->cap * sizeof *s->cause);
         }
+        i = s->n;
         s->v[s->n] = xstrdup(subject);
         s->cause[s->n++] = NULL;
+        zhashx_insert(s->index, subject, (void *)(uintptr_t)s->n);
     }
     if (cause) {
         free(s->cause[i]);
@@ -95,6 +101,7 @@ subjects_free(struct subjects *s)
     }
     free(s->v);
     free(s->cause);
+    zhashx_destroy(&s->index);
 }
 
 /* ---- helpers over the tables ---- */
