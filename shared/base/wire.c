@@ -1,8 +1,10 @@
 /* wire: msgpack encoding and decoding through msgpack-c.
  *
  * wire_obj_t is msgpack_object under another name, so walking a decoded value costs no copies.
- * The reader reuses one msgpack_unpacked (and its zone) for every value of a stream. Nothing here
- * knows about events or batches: those layouts live in their own modules.
+ * A reader decodes into one msgpack zone of its own, cleared before each value rather than
+ * allocated anew, and a destroyed reader is kept (one per thread) for the next wire_reader_new:
+ * decoding a record costs no malloc. Nothing here knows about events or batches: those layouts
+ * live in their own modules.
  */
 #include "wire.h"
 
@@ -10,6 +12,8 @@
 #include "mem.h"
 
 #include <msgpack.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -298,32 +302,93 @@ wire_obj_get_bytes(const wire_obj_t *map, const char *key, enum wire_type type, 
     return 0;
 }
 
+#define WIRE_ZONE_CHUNK 4096 /* a record decodes within one chunk */
+
+/* Under AddressSanitizer every value gets fresh memory and no reader is kept, so a use of a value
+ * after its reader moved on or was destroyed is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define WIRE_REUSE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WIRE_REUSE 0
+#endif
+#endif
+#ifndef WIRE_REUSE
+#define WIRE_REUSE 1
+#endif
+
+/* Empties the zone for the next value: kept memory, or fresh memory under ASan. */
+static void
+zone_reset(msgpack_zone *z)
+{
+    if (WIRE_REUSE) {
+        msgpack_zone_clear(z);
+        return;
+    }
+    msgpack_zone_destroy(z);
+    if (!msgpack_zone_init(z, WIRE_ZONE_CHUNK))
+        abort();
+}
+
 struct wire_reader {
     const char *data;
     size_t len;
     size_t off;
     size_t last_start;
-    msgpack_unpacked result;
+    msgpack_zone zone;
+    msgpack_object obj;
 };
+
+/* The reader a thread destroyed last, kept for its next one; freed when the thread ends. */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void
+reader_free(void *p)
+{
+    wire_reader_t *r = p;
+    msgpack_zone_destroy(&r->zone);
+    free(r);
+}
+
+static void
+spare_init(void)
+{
+    if (pthread_key_create(&spare_key, reader_free) != 0)
+        abort(); /* only when the process is out of keys: nothing here could go on */
+}
 
 wire_reader_t *
 wire_reader_new(const void *data, size_t len)
 {
-    wire_reader_t *r = xcalloc(1, sizeof *r);
+    pthread_once(&spare_once, spare_init);
+    wire_reader_t *r = pthread_getspecific(spare_key);
+    if (r) {
+        pthread_setspecific(spare_key, NULL);
+    } else {
+        r = xcalloc(1, sizeof *r);
+        if (!msgpack_zone_init(&r->zone, WIRE_ZONE_CHUNK))
+            abort(); /* xcalloc's policy: out of memory ends the process */
+    }
     r->data = data;
     r->len = len;
-    msgpack_unpacked_init(&r->result);
+    r->off = 0;
+    r->last_start = 0;
+    memset(&r->obj, 0, sizeof r->obj);
     return r;
 }
 
 void
 wire_reader_destroy(wire_reader_t **p)
 {
-    if (!*p)
+    wire_reader_t *r = *p;
+    if (!r)
         return;
-    msgpack_unpacked_destroy(&(*p)->result);
-    free(*p);
     *p = NULL;
+    msgpack_zone_clear(&r->zone);
+    if (WIRE_REUSE && !pthread_getspecific(spare_key) && pthread_setspecific(spare_key, r) == 0)
+        return;
+    reader_free(r);
 }
 
 /* Big-endian unsigned of n bytes at p. */
@@ -419,11 +484,15 @@ wire_reader_next(wire_reader_t *r, const wire_obj_t **obj)
     size_t start = r->off;
     if (!plausible((const uint8_t *)r->data + r->off, r->len - r->off))
         return ERR_DECODE;
-    msgpack_unpack_return ret = msgpack_unpack_next(&r->result, r->data, r->len, &r->off);
+    /* the previous value's objects go with the zone's contents, as the reader's contract says */
+    zone_reset(&r->zone);
+    size_t off = r->off;
+    msgpack_unpack_return ret = msgpack_unpack(r->data, r->len, &off, &r->zone, &r->obj);
     if (ret != MSGPACK_UNPACK_SUCCESS && ret != MSGPACK_UNPACK_EXTRA_BYTES)
         return ERR_DECODE;
+    r->off = off;
     r->last_start = start;
-    *obj = (const wire_obj_t *)&r->result.data;
+    *obj = (const wire_obj_t *)&r->obj;
     return 0;
 }
 
