@@ -144,6 +144,7 @@ struct aggregator {
     uint32_t *kids;                             /* the children expected to report */
     size_t n_kids;
     uint32_t switch_waits_for; /* the child the listener's switch waits for (logged once) */
+    int64_t switch_checked_ms; /* monotonic: the children's sets read last for it */
     bool have_publisher;
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
     struct log_limit bundle_refusals;
@@ -172,6 +173,11 @@ follow_rotation(struct aggregator *a)
     const sign_curve_t *want = a->listen_follows ? rotation_curve(a->rot) : NULL;
     if (!want || memcmp(sign_curve_public(want), a->serving_curve_pk, SIGN_CURVE_BYTES) == 0)
         return;
+    /* while it waits, the children's sets are read once a second, not at every tick */
+    int64_t mono = timestamp_mono_ms();
+    if (a->switch_checked_ms && mono - a->switch_checked_ms < 1000)
+        return;
+    a->switch_checked_ms = mono;
     bool ready;
     uint32_t lagging;
     if (transport_children_ready(a->store, a->kids, a->n_kids, &ready, &lagging) != 0) {

@@ -274,17 +274,9 @@ rulebook_take(rulebook_t *r, const void *doc, size_t len, const void *sig, size_
     struct bundle *b = &res->bundle;
     struct bundle_trust bt = trust_of(r);
     char w[ERR_WHY_MAX];
-    /* a version held already changes nothing: not judged again (its publisher may have been
-     * revoked since, which would only say so at every session) */
-    uint64_t held = 0;
-    store_txn_t *t = NULL;
-    int rc = bundle_peek(doc, len, b);
-    if (rc == 0 && (rc = store_read(r->store, &t)) == 0)
-        rc = bundle_held(t, b->kind, &held, NULL, NULL);
-    store_abort(&t);
-    if (rc == 0 && b->version <= held)
+    if (bundle_not_newer(r->store, doc, len, b))
         return 0;
-    rc = bundle_open(&bt, doc, len, sig, sig_len, now_ms, b, w);
+    int rc = bundle_open(&bt, doc, len, sig, sig_len, now_ms, b, w);
     if (rc != 0) {
         snprintf(why, ERR_WHY_MAX, "%s", w);
         return rc;

@@ -370,6 +370,38 @@ note_version(store_txn_t *t, uint32_t node, const char *kind, uint64_t version)
 }
 
 int
+bundle_held_certs(store_t *store, cert_set_fn fn, void *arg)
+{
+    store_txn_t *t = NULL;
+    struct wire_buf doc;
+    wire_buf_init(&doc);
+    uint64_t version = 0;
+    int rc = store_read(store, &t);
+    if (rc == 0)
+        rc = bundle_held(t, "certs", &version, &doc, NULL);
+    store_abort(&t);
+    struct bundle b;
+    /* the held set was verified when it was kept; its body is read again here */
+    if (rc == 0 && version &&
+        (bundle_peek(doc.data, doc.len, &b) != 0 || cert_set_each(b.body, b.body_len, fn, arg)))
+        rc = ERR_DECODE;
+    wire_buf_fini(&doc);
+    return rc;
+}
+
+bool
+bundle_not_newer(store_t *store, const void *doc, size_t len, struct bundle *b)
+{
+    uint64_t held = 0;
+    store_txn_t *t = NULL;
+    int rc = bundle_peek(doc, len, b);
+    if (rc == 0 && (rc = store_read(store, &t)) == 0)
+        rc = bundle_held(t, b->kind, &held, NULL, NULL);
+    store_abort(&t);
+    return rc == 0 && b->version <= held;
+}
+
+int
 bundle_keep(store_txn_t *t, uint32_t node, uint32_t spool_node, const struct bundle *b,
             const void *doc, size_t len, const void *sig, size_t sig_len, int64_t now_ms,
             bool *taken)

@@ -98,6 +98,18 @@ int bundle_held(store_txn_t *t, const char *kind, uint64_t *version, struct wire
  * when none is held, so access is not controlled (development). */
 int bundle_held_roster(store_txn_t *t, roster_t **out) __attribute__((warn_unused_result));
 
+/* Calls fn for each certificate of the certificate set the store holds (none when it holds no
+ * set), in a read transaction of its own. 0, a storage error, or ERR_DECODE for a set that no
+ * longer reads (or fn's non-zero). */
+int bundle_held_certs(store_t *store, cert_set_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+
+/* A received document whose version of its kind is not newer than the one held (*b peeked from
+ * it): it changes nothing, so it need not be judged again (its publisher may have been revoked
+ * since, which would only say so at every session). False for one that does not read, or when
+ * the store cannot say: that one is judged as usual. */
+bool bundle_not_newer(store_t *store, const void *doc, size_t len, struct bundle *b);
+
 /* Keeps an opened bundle if it is newer than the one held (*taken says whether it was), notes
  * that `node` runs it and, when spool_node is not 0, appends a `bundle.applied` record to that
  * node's spool. */

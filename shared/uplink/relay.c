@@ -50,20 +50,12 @@ relay_take(const struct relay *r, const void *doc, size_t len, const void *sig, 
         return ERR_STATE;
     }
     struct bundle *b = &res->bundle;
-    /* a version held already changes nothing: not judged again (its publisher may have been
-     * revoked since, which would only say so at every session) */
-    uint64_t held = 0;
-    store_txn_t *t = NULL;
-    int rc = bundle_peek(doc, len, b);
-    if (rc == 0 && (rc = store_read(r->store, &t)) == 0)
-        rc = bundle_held(t, b->kind, &held, NULL, NULL);
-    store_abort(&t);
-    if (rc == 0 && b->version <= held) {
+    if (bundle_not_newer(r->store, doc, len, b)) {
         snprintf(why, ERR_WHY_MAX, "%s version %llu is not newer than the one held", b->kind,
                  (unsigned long long)b->version);
         return ERR_EXISTS;
     }
-    rc = bundle_open(&bt, doc, len, sig, sig_len, now_ms, b, why);
+    int rc = bundle_open(&bt, doc, len, sig, sig_len, now_ms, b, why);
     if (rc != 0)
         return rc;
     if (strcmp(b->kind, "certs") == 0 &&

@@ -84,14 +84,13 @@ load(const char *node, const char *path, sign_key_t **k, char *why, size_t why_l
 static uint32_t
 gen_of_name(const char *path)
 {
-    const char *g = strrchr(path, '/');
-    g = strstr(g ? g : path, ".g");
-    unsigned long n = 0;
-    char tail[16] = "";
-    if (g && sscanf(g, ".g%lu%15s", &n, tail) == 2 && strcmp(tail, ".secret") == 0 &&
-        n <= UINT32_MAX)
-        return (uint32_t)n;
-    return 0;
+    const char *base = strrchr(path, '/');
+    const char *g = strstr(base ? base : path, ".g");
+    if (!g || g[2] < '0' || g[2] > '9')
+        return 0;
+    char *end;
+    unsigned long n = strtoul(g + 2, &end, 10);
+    return strcmp(end, ".secret") == 0 && n <= UINT32_MAX ? (uint32_t)n : 0;
 }
 
 /* Adds the key in `path` (and the transport key beside it) as a candidate; one held already is
@@ -330,20 +329,10 @@ rotation_resume(rotation_t *r, store_t *store)
 static int
 find_held(store_t *store, const char *node, const uint8_t *pk, struct cert_node *cert)
 {
-    store_txn_t *t = NULL;
-    struct wire_buf doc;
-    wire_buf_init(&doc);
-    uint64_t version = 0;
-    int rc = store_read(store, &t);
-    if (rc == 0)
-        rc = bundle_held(t, "certs", &version, &doc, NULL);
-    store_abort(&t);
-    struct bundle b;
     struct find f = {node, pk, 0, 0, false, {0}};
-    if (rc == 0 && (!version || bundle_peek(doc.data, doc.len, &b) != 0 ||
-                    cert_set_each(b.body, b.body_len, certifies, &f) != 0 || !f.found))
+    int rc = bundle_held_certs(store, certifies, &f);
+    if (rc == ERR_DECODE || (rc == 0 && !f.found))
         rc = ERR_NOT_FOUND;
-    wire_buf_fini(&doc);
     if (rc == 0)
         *cert = f.cert;
     return rc;

@@ -46,23 +46,12 @@ transport_server_keys(store_t *store, uint32_t parent, const uint8_t *configured
                       uint8_t keys[TRANSPORT_KEYS_MAX][SIGN_CURVE_BYTES], size_t *n)
 {
     *n = 0;
-    store_txn_t *t = NULL;
-    struct wire_buf doc;
-    wire_buf_init(&doc);
-    uint64_t version = 0;
-    int rc = store_read(store, &t);
-    if (rc == 0)
-        rc = bundle_held(t, "certs", &version, &doc, NULL);
-    store_abort(&t);
     struct parent_certs p = {.now = now_ms};
     node_format(parent, p.parent);
-    struct bundle b;
-    /* the held set was verified when it was kept; a set that no longer reads names no key */
-    if (rc == 0 && version && bundle_peek(doc.data, doc.len, &b) == 0 &&
-        cert_set_each(b.body, b.body_len, parent_cert, &p) != 0)
-        p.n = 0;
-    wire_buf_fini(&doc);
-    if (rc != 0)
+    int rc = bundle_held_certs(store, parent_cert, &p);
+    if (rc == ERR_DECODE)
+        p.n = 0; /* a set that no longer reads names no key */
+    else if (rc != 0)
         return rc;
     /* newest generation first (a handful: insertion sort) */
     for (size_t i = 1; i < p.n; i++)
