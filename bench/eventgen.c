@@ -150,8 +150,8 @@ one_case(const struct catalog_item *it, const char *node, unsigned long long no,
     if (it->category == CATALOG_PENALTY && it->n_tiers) {
         const struct catalog_tier *tier = &it->tiers[next_rand() % it->n_tiers];
         long long span = tier->max_fen - tier->min_fen;
-        fen = tier->min_fen + 100 + (span > 200 ? (long long)(next_rand() % (uint32_t)(span - 200))
-                                                : 0);
+        fen = tier->min_fen + 100 +
+              (span > 200 ? (long long)(next_rand() % (uint32_t)(span - 200)) : 0);
         if (v == V_DISCRETION)
             fen = tier->max_fen + 100000;
         fen -= fen % 100;
@@ -184,10 +184,14 @@ int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"node", required_argument, NULL, 'n'},    {"count", required_argument, NULL, 'c'},
-        {"seed", required_argument, NULL, 's'},    {"start", required_argument, NULL, 't'},
-        {"prefix", required_argument, NULL, 'p'},  {"hours", required_argument, NULL, 'h'},
-        {"catalog", required_argument, NULL, 'k'}, {"violations", required_argument, NULL, 'v'},
+        {"node", required_argument, NULL, 'n'},
+        {"count", required_argument, NULL, 'c'},
+        {"seed", required_argument, NULL, 's'},
+        {"start", required_argument, NULL, 't'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"hours", required_argument, NULL, 'h'},
+        {"catalog", required_argument, NULL, 'k'},
+        {"violations", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     const char *node = "510104", *prefix = "ev", *catalog_path = EVENTGEN_CATALOG;

@@ -32,6 +32,8 @@
 #include "store.h"
 #include "timestamp.h"
 
+#include "benchproc.h"
+
 #include <czmq.h>
 #include <getopt.h>
 #include <signal.h>
@@ -55,107 +57,7 @@ struct figures {
 static char *bin_dir;
 static int tiers = 2;
 static bool curve; /* certificates and CurveZMQ on every link */
-static bool rules;  /* the collector judges (--rules) */
-
-static void
-sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
-static void
-run_cmd(const char *cmd)
-{
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench: failed: %s\n", cmd);
-        exit(1);
-    }
-}
-
-static pid_t
-spawn(const char *exe, const char *config, const char *log)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *f = freopen(log, "w", stderr);
-        (void)f;
-        execl(exe, exe, "-c", config, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* CPU seconds (user + system) of a process, from /proc/PID/stat. */
-static double
-cpu_seconds(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    /* Fields after the command: state is field 3; utime and stime are fields 14 and 15. */
-    unsigned long long ut = 0, st = 0;
-    int field = 2;
-    for (char *tok = p + 2; *tok && field < 15;) {
-        field++;
-        char *end = strchr(tok, ' ');
-        if (field == 14)
-            ut = strtoull(tok, NULL, 10);
-        if (field == 15)
-            st = strtoull(tok, NULL, 10);
-        if (!end)
-            break;
-        tok = end + 1;
-    }
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static void
-rss(pid_t pid, double *anon_mib, double *file_mib)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    while (fgets(line, sizeof line, f)) {
-        unsigned long kb;
-        char *v = strchr(line, ':');
-        if (!v)
-            continue;
-        kb = strtoul(v + 1, NULL, 10);
-        double mib = (double)kb / 1024.0;
-        if (strncmp(line, "RssAnon:", 8) == 0 && mib > *anon_mib)
-            *anon_mib = mib;
-        if (strncmp(line, "RssFile:", 8) == 0 && mib > *file_mib)
-            *file_mib = mib;
-    }
-    fclose(f);
-}
-
-static uint64_t
-stored(const char *dir)
-{
-    struct store_options o = {.readonly = true};
-    store_t *s = NULL;
-    if (store_open(dir, &o, &s) != 0)
-        return 0;
-    store_txn_t *t = NULL;
-    uint64_t n = 0;
-    if (store_read(s, &t) == 0)
-        n = store_count(t, STORE_EVENTS);
-    store_abort(&t);
-    store_close(&s);
-    return n;
-}
+static bool rules; /* the collector judges (--rules) */
 
 struct chunks {
     char **body;
@@ -209,42 +111,6 @@ struct tree {
     pid_t province, city, col; /* province is 0 with two tiers */
 };
 
-/* Waits for an aggregator's listen.endpoint file: the endpoint, or exits. */
-static void
-endpoint_of(const char *dir, const char *name, char ep[256])
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s/listen.endpoint", dir, name);
-    ep[0] = '\0';
-    for (int i = 0; i < 500 && !ep[0]; i++) {
-        sleep_us(20000);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (!fgets(ep, 256, f))
-                ep[0] = '\0';
-            fclose(f);
-        }
-    }
-    if (!ep[0]) {
-        fprintf(stderr, "bench: %s did not start\n", name);
-        exit(1);
-    }
-    ep[strcspn(ep, "\n")] = '\0';
-}
-
-static pid_t
-start_daemon(const char *dir, const char *name, const char *kind, const char *text)
-{
-    char cfg[1024], log[1024], exe[1024];
-    snprintf(cfg, sizeof cfg, "%s/%s.conf", dir, name);
-    snprintf(log, sizeof log, "%s/%s.log", dir, name);
-    snprintf(exe, sizeof exe, "%s/%s/jiancha-%s", bin_dir, kind, kind);
-    FILE *f = fopen(cfg, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-        exit(1);
-    return spawn(exe, cfg, log);
-}
-
 /* The county collector under a city aggregator, and with --tiers 3 the province above it. The
  * collector judges with the catalogue when `rules`. */
 /* Certificates for the three nodes from a fresh root and issuer, in DIR/trust (keys in DIR/keys),
@@ -252,8 +118,8 @@ start_daemon(const char *dir, const char *name, const char *kind, const char *te
 static void
 pki(const char *dir)
 {
-    static const char *const nodes[][2] = {{"510000", ""}, {"510100", "510000"},
-                                           {"510104", "510100"}};
+    static const char *const nodes[][2] = {
+        {"510000", ""}, {"510100", "510000"}, {"510104", "510100"}};
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "(J=%s/cli/jiancha; D=%s; $J keys root-init --node 510000 --out $D/offline && "
@@ -261,7 +127,7 @@ pki(const char *dir)
              "--out $D/admin && mkdir -p $D/trust && cp $D/offline/root.1.jc $D/admin/issuer.1.jc "
              "$D/trust/) >/dev/null",
              bin_dir, dir);
-    run_cmd(cmd);
+    bench_run(cmd);
     for (int i = 0; i < 3; i++) {
         snprintf(cmd, sizeof cmd,
                  "(J=%s/cli/jiancha; D=%s; $J keys request --node %s %s%s --out $D/keys && "
@@ -270,7 +136,7 @@ pki(const char *dir)
                  "$J keys install --cert $D/certs/%s.%d.cert --trust $D/trust) >/dev/null",
                  bin_dir, dir, nodes[i][0], *nodes[i][1] ? "--parent " : "", nodes[i][1],
                  nodes[i][0], 100 + i, nodes[i][0], 100 + i);
-        run_cmd(cmd);
+        bench_run(cmd);
     }
 }
 
@@ -283,10 +149,9 @@ start_tree(const char *dir, bool judging, struct tree *tr)
     } else {
         for (int i = 0; i < 3; i++) {
             static const char *const nodes[] = {"510104", "510100", "510000"};
-            snprintf(cmd, sizeof cmd,
-                     "%s/cli/jiancha keys gen --node %s --out %s/keys >/dev/null", bin_dir,
-                     nodes[i], dir);
-            run_cmd(cmd);
+            snprintf(cmd, sizeof cmd, "%s/cli/jiancha keys gen --node %s --out %s/keys >/dev/null",
+                     bin_dir, nodes[i], dir);
+            bench_run(cmd);
         }
     }
     /* key files and the lines that put a link on CurveZMQ */
@@ -297,8 +162,8 @@ start_tree(const char *dir, bool judging, struct tree *tr)
         listen_curve[i][0] = uplink_curve[i][0] = '\0';
         if (!curve)
             continue;
-        snprintf(listen_curve[i], sizeof listen_curve[i], "    curve_key = %s/keys/%s.g1.curve-secret\n",
-                 dir, code[i]);
+        snprintf(listen_curve[i], sizeof listen_curve[i],
+                 "    curve_key = %s/keys/%s.g1.curve-secret\n", dir, code[i]);
         if (i > 0)
             snprintf(uplink_curve[i], sizeof uplink_curve[i],
                      "    server_key = %s/keys/%s.g1.curve-pub\n", dir, code[i - 1]);
@@ -309,8 +174,8 @@ start_tree(const char *dir, bool judging, struct tree *tr)
                  "aggregator\n    node = 510000\n    data = %s/province\n    keys = %s/%s\n"
                  "listen\n    endpoint = tcp://127.0.0.1:*\n%slog\n    level = warn\n",
                  dir, dir, trust, listen_curve[0]);
-        tr->province = start_daemon(dir, "province", "aggregator", text);
-        endpoint_of(dir, "province", ep);
+        tr->province = bench_start_daemon(bin_dir, dir, "province", "aggregator", text);
+        bench_endpoint_of(dir, "province", ep);
     }
     int n = snprintf(text, sizeof text,
                      "aggregator\n    node = 510100\n    data = %s/agg\n    keys = %s/%s\n"
@@ -318,26 +183,27 @@ start_tree(const char *dir, bool judging, struct tree *tr)
                      dir, dir, trust, listen_curve[1]);
     if (tiers == 3)
         snprintf(text + n, sizeof text - (size_t)n,
-                 "aggregator\n    key = %s/keys/510100%s.secret\nuplink\n    endpoint = %s\n%s", dir,
-                 gen, ep, uplink_curve[1]);
-    tr->city = start_daemon(dir, "agg", "aggregator", text);
-    endpoint_of(dir, "agg", ep);
-    n = snprintf(text, sizeof text,
-                 "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104%s.secret\n"
-                 "uplink\n    endpoint = %s\n%slog\n    level = warn\n",
-                 dir, dir, gen, ep, curve ? uplink_curve[2] : "");
+                 "aggregator\n    key = %s/keys/510100%s.secret\nuplink\n    endpoint = %s\n%s",
+                 dir, gen, ep, uplink_curve[1]);
+    tr->city = bench_start_daemon(bin_dir, dir, "agg", "aggregator", text);
+    bench_endpoint_of(dir, "agg", ep);
+    n = snprintf(
+        text, sizeof text,
+        "collector\n    node = 510104\n    data = %s/col\n    key = %s/keys/510104%s.secret\n"
+        "uplink\n    endpoint = %s\n%slog\n    level = warn\n",
+        dir, dir, gen, ep, curve ? uplink_curve[2] : "");
     if (judging)
         snprintf(text + n, sizeof text - (size_t)n,
                  "rules\n    catalog = %s/config/catalog.json\n"
                  "    calendar = %s/config/cn-workdays.tsv\n"
                  "counters\n    interval_ms = %d\n", /* --rules counts; the probes wait for none */
                  BENCH_SOURCE, BENCH_SOURCE, rules ? 1000 : 86400000);
-    tr->col = start_daemon(dir, "col", "collector", text);
+    tr->col = bench_start_daemon(bin_dir, dir, "col", "collector", text);
     char path[1024];
     snprintf(path, sizeof path, "%s/col/intake.sock", dir);
     for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
-        sleep_us(20000);
-    sleep_us(200000); /* sessions open */
+        bench_sleep_us(20000);
+    bench_sleep_us(200000); /* sessions open */
 }
 
 static void
@@ -352,24 +218,7 @@ stop_tree(const char *dir, struct tree *tr)
             waitpid(pids[i], NULL, 0);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    run_cmd(cmd);
-}
-
-/* The last record the collector's rules pass has judged (its store's meta "rules_seq"). */
-static uint64_t
-judged(const char *dir)
-{
-    struct store_options o = {.readonly = true};
-    store_t *s = NULL;
-    if (store_open(dir, &o, &s) != 0)
-        return 0;
-    store_txn_t *t = NULL;
-    uint64_t n = 0;
-    if (store_read(s, &t) == 0 && store_meta_get_u64(t, "rules_seq", &n) != 0)
-        n = 0;
-    store_abort(&t);
-    store_close(&s);
-    return n;
+    bench_run(cmd);
 }
 
 static void
@@ -386,7 +235,7 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
 
     zsock_t *s = zsock_new(ZMQ_DEALER);
     zsock_connect(s, "ipc://%s", path);
-    double col_cpu0 = cpu_seconds(col), agg_cpu0 = cpu_seconds(agg);
+    double col_cpu0 = bench_cpu_seconds(col), agg_cpu0 = bench_cpu_seconds(agg);
     int64_t t0 = timestamp_now_ms();
     size_t sent = 0, answered = 0;
     double col_anon = 0, col_file = 0, agg_anon = 0, agg_file = 0;
@@ -408,23 +257,23 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
         zstr_free(&e);
         zstr_free(&r);
         if (++answered % 100 == 0) {
-            rss(col, &col_anon, &col_file);
-            rss(agg, &agg_anon, &agg_file);
+            bench_rss(col, &col_anon, &col_file);
+            bench_rss(agg, &agg_anon, &agg_file);
         }
     }
     int64_t t_intake = timestamp_now_ms(), t_judged = t_intake;
     snprintf(path, sizeof path, "%s/col", dir);
-    while (rules && judged(path) < events)
-        sleep_us(2000);
+    while (rules && bench_judged(path) < events)
+        bench_sleep_us(2000);
     t_judged = timestamp_now_ms();
     snprintf(path, sizeof path, "%s/%s", dir, tiers == 3 ? "province" : "agg");
-    while (stored(path) < events) {
-        rss(col, &col_anon, &col_file);
-        rss(agg, &agg_anon, &agg_file);
-        sleep_us(2000);
+    while (bench_stored(path) < events) {
+        bench_rss(col, &col_anon, &col_file);
+        bench_rss(agg, &agg_anon, &agg_file);
+        bench_sleep_us(2000);
     }
     int64_t t_e2e = timestamp_now_ms();
-    double col_cpu = cpu_seconds(col) - col_cpu0, agg_cpu = cpu_seconds(agg) - agg_cpu0;
+    double col_cpu = bench_cpu_seconds(col) - col_cpu0, agg_cpu = bench_cpu_seconds(agg) - agg_cpu0;
     zsock_destroy(&s);
     stop_tree(dir, &tr);
 
@@ -437,11 +286,12 @@ one_run(int run, const struct chunks *ch, uint64_t events, struct figures *fg)
     fg->col_file_mib = col_file;
     fg->agg_anon_mib = agg_anon;
     fg->agg_file_mib = agg_file;
-    printf("run %d: intake %.0f ev/s, judged %.0f ev/s, e2e %.0f ev/s, cpu collector %.2f us/ev aggregator %.2f "
+    printf("run %d: intake %.0f ev/s, judged %.0f ev/s, e2e %.0f ev/s, cpu collector %.2f us/ev "
+           "aggregator %.2f "
            "us/ev, RssAnon collector %.1f MiB aggregator %.1f MiB, RssFile collector %.1f MiB "
            "aggregator %.1f MiB\n",
-           run, fg->intake_eps, fg->judged_eps, fg->e2e_eps, fg->col_cpu_us, fg->agg_cpu_us, fg->col_anon_mib,
-           fg->agg_anon_mib, fg->col_file_mib, fg->agg_file_mib);
+           run, fg->intake_eps, fg->judged_eps, fg->e2e_eps, fg->col_cpu_us, fg->agg_cpu_us,
+           fg->col_anon_mib, fg->agg_anon_mib, fg->col_file_mib, fg->agg_file_mib);
     fflush(stdout);
 }
 
@@ -494,7 +344,7 @@ probe_run(int probes)
                      "\"valid_from\":\"2026-01-01T00:00:00+08:00\","
                      "\"valid_until\":\"2027-12-31T00:00:00+08:00\"}\n",
                      i, (long long)now, i);
-        uint64_t base = stored(top);
+        uint64_t base = bench_stored(top);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         zmsg_t *m = zmsg_new();
@@ -510,12 +360,12 @@ probe_run(int probes)
         zstr_free(&r);
         /* the alert probe brings its event and its alert record; the other its event */
         uint64_t want = base + (alert ? 2 : 1);
-        for (int w = 0; stored(top) < want; w++) {
+        for (int w = 0; bench_stored(top) < want; w++) {
             if (w > 200000) {
                 fprintf(stderr, "bench: probe %d never reached the province\n", i);
                 exit(1);
             }
-            sleep_us(100);
+            bench_sleep_us(100);
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -564,7 +414,7 @@ main(int argc, char **argv)
     };
     int probes = 0;
     const char *input = NULL; /* JSON Lines; NULL = generate */
-    int formats = 3; /* bit 0 JSON Lines, bit 1 msgpack */
+    int formats = 3;          /* bit 0 JSON Lines, bit 1 msgpack */
     uint64_t events = 1000000;
     int runs = 3;
     size_t chunk = 1000;
@@ -597,9 +447,10 @@ main(int argc, char **argv)
             input = optarg;
             break;
         case 'f':
-            formats = !strcmp(optarg, "json") ? 1 : !strcmp(optarg, "msgpack") ? 2
-                      : !strcmp(optarg, "both")  ? 3
-                                                 : 0;
+            formats = !strcmp(optarg, "json")      ? 1
+                      : !strcmp(optarg, "msgpack") ? 2
+                      : !strcmp(optarg, "both")    ? 3
+                                                   : 0;
             break;
         case 'b':
             free(bin_dir);
@@ -622,9 +473,9 @@ main(int argc, char **argv)
         int fd = mkstemp(file);
         close(fd);
         char cmd[1024];
-        snprintf(cmd, sizeof cmd, "%s/bench/jiancha-eventgen --count %llu --hours 24 > %s",
-                 bin_dir, (unsigned long long)events, file);
-        run_cmd(cmd);
+        snprintf(cmd, sizeof cmd, "%s/bench/jiancha-eventgen --count %llu --hours 24 > %s", bin_dir,
+                 (unsigned long long)events, file);
+        bench_run(cmd);
         load_chunks(file, chunk, &chs);
         unlink(file);
     }
@@ -674,8 +525,12 @@ main(int argc, char **argv)
                rules ? "judged " : "e2e ",
                (rules ? median(f, runs, offsetof(struct figures, judged_eps))
                       : median(f, runs, offsetof(struct figures, e2e_eps))) /
-                   (rules ? 300000.0 : tiers == 3 ? 250000.0 : 400000.0),
-               rules ? "300k" : tiers == 3 ? "250k (3 tiers)" : "400k",
+                   (rules        ? 300000.0
+                    : tiers == 3 ? 250000.0
+                                 : 400000.0),
+               rules        ? "300k"
+               : tiers == 3 ? "250k (3 tiers)"
+                            : "400k",
                median(f, runs, offsetof(struct figures, col_cpu_us)) / 1.5,
                median(f, runs, offsetof(struct figures, col_anon_mib)) / 16.0);
     }

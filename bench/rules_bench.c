@@ -140,9 +140,12 @@ int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"events", required_argument, NULL, 'e'}, {"runs", required_argument, NULL, 'r'},
-        {"open", required_argument, NULL, 'o'},   {"due", required_argument, NULL, 'd'},
-        {"bin", required_argument, NULL, 'b'},    {"keep", required_argument, NULL, 'k'},
+        {"events", required_argument, NULL, 'e'},
+        {"runs", required_argument, NULL, 'r'},
+        {"open", required_argument, NULL, 'o'},
+        {"due", required_argument, NULL, 'd'},
+        {"bin", required_argument, NULL, 'b'},
+        {"keep", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     uint64_t events = 1000000, open = 100000, due = 1000;
@@ -324,10 +327,11 @@ main(int argc, char **argv)
     }
     double ms = keep ? 0 : median(small, runs) * 1e3, mb = keep ? 0 : median(big, runs) * 1e3;
     if (!keep)
-        printf("median tick: %llu due cases judged in %.1f ms with %llu open, %.1f ms with %llu open "
-           "(ratio %.2f; cost follows the due cases, not the open ones)\n",
-           (unsigned long long)due, ms, (unsigned long long)(open / 10 + due), mb,
-           (unsigned long long)(open + due), mb / ms);
+        printf(
+            "median tick: %llu due cases judged in %.1f ms with %llu open, %.1f ms with %llu open "
+            "(ratio %.2f; cost follows the due cases, not the open ones)\n",
+            (unsigned long long)due, ms, (unsigned long long)(open / 10 + due), mb,
+            (unsigned long long)(open + due), mb / ms);
     free(offs);
     wire_buf_fini(&records);
     wire_buf_fini(&text);

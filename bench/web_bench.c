@@ -17,6 +17,8 @@
 #include "store.h"
 #include "timestamp.h"
 
+#include "benchproc.h"
+
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
@@ -76,10 +78,9 @@ get(int port, const char *path, const char *cookie, size_t *body_len, char *head
         return -1;
     }
     char req[4096];
-    int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sConnection: close\r\n\r\n", path,
-                     cookie ? "Cookie: jiancha_session=" : "", cookie ? cookie : "",
-                     cookie ? "\r\n" : "");
+    int n = snprintf(
+        req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sConnection: close\r\n\r\n",
+        path, cookie ? "Cookie: jiancha_session=" : "", cookie ? cookie : "", cookie ? "\r\n" : "");
     if (write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;
@@ -104,19 +105,6 @@ get(int port, const char *path, const char *cookie, size_t *body_len, char *head
     return status;
 }
 
-static pid_t
-spawn(const char *exe, const char *config, const char *log)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *f = freopen(log, "a", stderr);
-        (void)f;
-        execl(exe, exe, "-c", config, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
 static bool
 wait_for(const char *path, int seconds)
 {
@@ -139,8 +127,12 @@ static int
 keep_roster(store_txn_t *t, void *arg)
 {
     const struct roster_args *r = arg;
-    struct bundle b = {.kind = "operators", .version = 1, .published_ms = timestamp_now_ms(),
-                       .publisher = "510000", .body = r->text, .body_len = strlen(r->text)};
+    struct bundle b = {.kind = "operators",
+                       .version = 1,
+                       .published_ms = timestamp_now_ms(),
+                       .publisher = "510000",
+                       .body = r->text,
+                       .body_len = strlen(r->text)};
     struct wire_buf doc;
     wire_buf_init(&doc);
     uint8_t sig[SIGN_SIGNATURE_BYTES];
@@ -159,8 +151,10 @@ int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"events", required_argument, NULL, 'e'}, {"requests", required_argument, NULL, 'k'},
-        {"bin", required_argument, NULL, 'b'},    {"store", required_argument, NULL, 's'},
+        {"events", required_argument, NULL, 'e'},
+        {"requests", required_argument, NULL, 'k'},
+        {"bin", required_argument, NULL, 'b'},
+        {"store", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     unsigned long long events = 1000000;
@@ -229,29 +223,31 @@ main(int argc, char **argv)
     snprintf(sock, sizeof sock, "%s/intake.sock", data);
     snprintf(log, sizeof log, "%s/daemons.log", work);
     FILE *f = fopen(ccfg, "w");
-    fprintf(f,
-            "collector\n    node = 510104\n    data = %s\n    key = %s/keys/510104.secret\n"
-            "uplink\n    endpoint = tcp://127.0.0.1:9\nrules\n    catalog = %s/config/catalog.json\n"
-            "    calendar = %s/config/cn-workdays.tsv\nlog\n    level = warn\n",
-            data, work, BENCH_SOURCE, BENCH_SOURCE);
+    fprintf(
+        f,
+        "collector\n    node = 510104\n    data = %s\n    key = %s/keys/510104.secret\n"
+        "uplink\n    endpoint = tcp://127.0.0.1:9\nrules\n    catalog = %s/config/catalog.json\n"
+        "    calendar = %s/config/cn-workdays.tsv\nlog\n    level = warn\n",
+        data, work, BENCH_SOURCE, BENCH_SOURCE);
     fclose(f);
     f = fopen(wcfg, "w");
-    fprintf(f,
-            "web\n    node = 510104\n    data = %s\n    intake = ipc://%s\n    listen = 127.0.0.1:0\n"
-            "    port_file = %s\n    pages = %s/web/pages\n    calendar = %s/config/cn-workdays.tsv\n"
-            "    catalog = %s/config/catalog.json\n    regions = %s/config/regions.tsv\n"
-            "log\n    level = warn\n",
-            data, sock, port_file, BENCH_SOURCE, BENCH_SOURCE, BENCH_SOURCE, BENCH_SOURCE);
+    fprintf(
+        f,
+        "web\n    node = 510104\n    data = %s\n    intake = ipc://%s\n    listen = 127.0.0.1:0\n"
+        "    port_file = %s\n    pages = %s/web/pages\n    calendar = %s/config/cn-workdays.tsv\n"
+        "    catalog = %s/config/catalog.json\n    regions = %s/config/regions.tsv\n"
+        "log\n    level = warn\n",
+        data, sock, port_file, BENCH_SOURCE, BENCH_SOURCE, BENCH_SOURCE, BENCH_SOURCE);
     fclose(f);
     unlink(sock);
     snprintf(exe, sizeof exe, "%s/collector/jiancha-collector", bin);
-    pid_t collector = spawn(exe, ccfg, log);
+    pid_t collector = bench_spawn(exe, ccfg, log);
     if (!wait_for(sock, 30)) {
         fprintf(stderr, "bench: the collector did not start (%s)\n", log);
         return 1;
     }
     snprintf(exe, sizeof exe, "%s/web/jiancha-web", bin);
-    pid_t web = spawn(exe, wcfg, log);
+    pid_t web = bench_spawn(exe, wcfg, log);
     if (!wait_for(port_file, 30)) {
         fprintf(stderr, "bench: the screen did not start (%s)\n", log);
         kill(collector, SIGTERM);
@@ -290,8 +286,8 @@ main(int argc, char **argv)
         FILE *p = popen(tmp, "r");
         char id[64] = "";
         if (p && fgets(id, sizeof id, p))
-            snprintf(alert_path, sizeof alert_path, "/api/v1/alerts/%.*s",
-                     (int)strcspn(id, "\n"), id);
+            snprintf(alert_path, sizeof alert_path, "/api/v1/alerts/%.*s", (int)strcspn(id, "\n"),
+                     id);
         if (p)
             pclose(p);
     }

@@ -12,7 +12,9 @@
  *   alerts   alert id -> the alert's current state and ledger (msgpack)
  *   subjects kind + key + NUL + record seq (u64 BE) -> "" : the records of a case, complaint,
  *            credential holder or item, for replaying it; kind 'A' + kind + key + NUL + alert id:
- *            the alerts of a subject; kind 'H' + handler + NUL + case: cases a handler acted in
+ *            the alerts of a subject; kind 'Q' + handler + NUL + case: cases lit for
+ *            qualification, filed under each handler who acted in them (a late credential
+ *            judges them again); stores before it also hold 'H' + handler + NUL + case, unread
  *   clocks   't' + due (u64 BE) + kind + key -> "" and 's' + kind + key -> due: when a subject's
  *            lights change next without a new event
  *   days     'r' + node (u32 BE) + day (u32 BE) + record seq (u64 BE) -> "": counted records of a

@@ -328,11 +328,21 @@ evaluate_subject(store_txn_t *t, struct pass *p, const char *subject, const char
     /* A case is judged with the credentials of the handlers who acted in it. */
     for (size_t i = 0; rc == 0 && i < handlers.n; i++)
         rc = load_subject(t, w, rules, 'h', handlers.v[i], NULL);
-    subjects_free(&handlers);
     struct produced got = {0};
     unsigned scope = kind == 'c' ? RULES_CASES : kind == 'q' ? RULES_COMPLAINTS : RULES_ITEMS;
     if (rc == 0)
         rules_evaluate(rules, p->now, scope, collect, &got);
+    /* A case lit for qualification is filed under each of its handlers, so a credential that
+     * arrives late finds it (see note_qualified). */
+    bool unqualified = false;
+    for (size_t i = 0; i < got.n && !unqualified; i++)
+        unqualified = strcmp(got.v[i].rule, "qualification") == 0;
+    for (size_t i = 0; rc == 0 && unqualified && i < handlers.n; i++) {
+        uint8_t qk[160];
+        size_t ql = subject_key(qk, 'Q', handlers.v[i], key, strlen(key));
+        rc = store_put(t, STORE_SUBJECTS, qk, ql, "", 0, 0);
+    }
+    subjects_free(&handlers);
     int64_t next = rules_next_change(rules);
     rules_destroy(&rules);
     p->res.subjects++;
@@ -389,6 +399,7 @@ struct index_ctx {
     store_txn_t *t;
     struct subjects *set;
     const char *cause;
+    const char *node; /* this node's code: a parent's copies of its children's alerts are not ours */
 };
 
 static int
@@ -397,7 +408,7 @@ add_handler_case(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
     (void)val;
     (void)vlen;
     struct index_ctx *x = arg;
-    /* 'H' + handler + NUL + case */
+    /* 'Q' + handler + NUL + case */
     const uint8_t *nul = memchr(key + 1, 0, klen - 1);
     if (!nul)
         return 0;
@@ -544,6 +555,43 @@ recheck_walk(store_txn_t *t, struct recheck *r, uint64_t max, struct subjects *s
 }
 
 static int
+lit_for_qualification(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    struct index_ctx *x = arg;
+    char id[ALERT_ID_LEN];
+    if (klen >= sizeof id)
+        return 0;
+    memcpy(id, key, klen);
+    id[klen] = '\0';
+    struct alert a;
+    if (alertdb_get(x->t, id, &a) != 0 || strcmp(a.rule, "qualification") != 0 ||
+        strcmp(a.subject_kind, "case") != 0 || strcmp(a.node, x->node) != 0)
+        return 0;
+    char subject[80];
+    snprintf(subject, sizeof subject, "c%.70s", a.subject);
+    subjects_add(x->set, subject);
+    return 0;
+}
+
+/* Stores judged before the 'Q' index existed (they filed every case under 'H' + handler) have
+ * their cases lit for qualification judged once more, which files them; once per store. */
+static int
+qualification_index(store_txn_t *t, const char *node, struct subjects *set)
+{
+    uint64_t built;
+    int rc = store_meta_get_u64(t, "qualification_index", &built);
+    if (rc != 0 || built)
+        return rc;
+    struct index_ctx x = {t, set, "", node};
+    rc = store_each_prefix(t, STORE_ALERTS, "", 0, false, lit_for_qualification, &x);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "qualification_index", 1);
+    return rc;
+}
+
+static int
 pass_fn(store_txn_t *t, void *arg)
 {
     struct pass *p = arg;
@@ -561,6 +609,7 @@ pass_fn(store_txn_t *t, void *arg)
     /* The first pass files the item clocks (item.offline needs no event to come due). */
     if (done == 0)
         subjects_add(&set, "i");
+    rc = qualification_index(t, w->node_text, &set);
     /* A calendar the alerts were not judged with: every subject is judged again with it. */
     struct recheck rk;
     uint64_t judged;
@@ -617,17 +666,16 @@ pass_fn(store_txn_t *t, void *arg)
         size_t sl = subject_key(sk, kind, key, be, 8);
         rc = store_put(t, STORE_SUBJECTS, sk, sl, "", 0, 0);
         p->res.records++;
-        if (rc == 0 && kind == 'c' && handler[0]) {
-            sl = subject_key(sk, 'H', handler, key, strlen(key));
-            rc = store_put(t, STORE_SUBJECTS, sk, sl, "", 0, 0);
-        }
         if (rc != 0)
             break;
         if (kind == 'h') {
-            /* A credential arriving late changes the judgement of cases already seen. */
+            /* A credential arriving late changes the judgement of cases already seen. It can
+             * only make a handler qualified where it was not (a handler is qualified by any
+             * credential covering the moment), so only the cases lit for qualification can
+             * change: those are judged again, not every case the handler ever touched. */
             uint8_t hp[80];
-            size_t hl = subject_key(hp, 'H', key, NULL, 0);
-            struct index_ctx x = {t, &set, cause};
+            size_t hl = subject_key(hp, 'Q', key, NULL, 0);
+            struct index_ctx x = {t, &set, cause, w->node_text};
             rc = store_each_prefix(t, STORE_SUBJECTS, hp, hl, false, add_handler_case, &x);
         } else {
             char subject[80];

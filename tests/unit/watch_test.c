@@ -17,7 +17,11 @@ static const char *const test_catalog =
     "{\"version\":1,\"items\":["
     "{\"item\":\"LIC\",\"name\":\"许可\",\"category\":\"licensing\",\"node\":\"510104\","
     "\"dept\":\"D\",\"basis\":[\"法1\"],\"limits\":{\"promised\":{\"n\":10,\"unit\":\"wd\"},"
-    "\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"},{\"name\":\"决定\"}]}]}";
+    "\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"},{\"name\":\"决定\"}]},"
+    "{\"item\":\"CRED\",\"name\":\"持证许可\",\"category\":\"licensing\",\"node\":\"510104\","
+    "\"dept\":\"D\",\"basis\":[\"法1\"],\"credential\":true,\"limits\":{\"promised\":{\"n\":10,"
+    "\"unit\":\"wd\"},\"legal\":{\"n\":20,\"unit\":\"wd\"}},\"steps\":[{\"name\":\"受理\"},"
+    "{\"name\":\"决定\"}]}]}";
 
 static char *dir;
 static store_t *st;
@@ -72,13 +76,13 @@ pass(const char *when)
     return r;
 }
 
-/* The case's stored limit.case alert; false if there is none. */
+/* The case's stored alert of a rule; false if there is none. */
 static bool
-stored_limit_alert(const char *case_id, struct alert *got)
+stored_alert(const char *rule, const char *case_id, struct alert *got)
 {
     struct alert a = {0};
     snprintf(a.node, sizeof a.node, "510104");
-    snprintf(a.rule, sizeof a.rule, "limit.case");
+    snprintf(a.rule, sizeof a.rule, "%s", rule);
     snprintf(a.subject_kind, sizeof a.subject_kind, "case");
     snprintf(a.subject, sizeof a.subject, "%s", case_id);
     alert_make_id(&a);
@@ -91,6 +95,12 @@ stored_limit_alert(const char *case_id, struct alert *got)
     wire_buf_fini(&v);
     store_abort(&t);
     return found;
+}
+
+static bool
+stored_limit_alert(const char *case_id, struct alert *got)
+{
+    return stored_alert("limit.case", case_id, got);
 }
 
 /* The stored state of the case's limit.case alert (light and state), or "none". */
@@ -371,6 +381,100 @@ coverage_warns_a_month_ahead_and_turns_red_when_the_calendar_ends(void **state)
     assert_string_equal(coverage(), "red/open");
 }
 
+/* The catalogue's item CRED needs credentials (licensing); handlers H1 and H2 act in cases. */
+static void
+accept_cred_case(const char *id, const char *case_id, const char *handler, const char *at)
+{
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"type\":\"case.accept\",\"id\":\"%s\",\"at\":\"%s\",\"case\":\"%s\","
+             "\"item\":\"CRED\",\"dept\":\"D\",\"handler\":\"%s\"}",
+             id, at, case_id, handler);
+    send(line);
+}
+
+static void
+credential(const char *id, const char *handler)
+{
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"type\":\"staff.credential\",\"id\":\"%s\",\"at\":\"2026-11-20T09:00:00+08:00\","
+             "\"handler\":\"%s\",\"dept\":\"D\",\"categories\":[\"licensing\"],"
+             "\"valid_from\":\"2026-01-01T00:00:00+08:00\","
+             "\"valid_until\":\"2027-12-31T00:00:00+08:00\"}",
+             id, handler);
+    send(line);
+}
+
+static const char *
+qualification(const char *case_id)
+{
+    struct alert a;
+    if (!stored_alert("qualification", case_id, &a))
+        return "none";
+    return alert_state_name(a.state);
+}
+
+static int
+forget_qualification_index(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    uint8_t k[] = "QH1\0C1";
+    int rc = store_del(t, STORE_SUBJECTS, k, sizeof k - 1);
+    if (rc == 0)
+        rc = store_meta_put_u64(t, "qualification_index", 0);
+    return rc;
+}
+
+static void
+a_late_credential_judges_again_only_the_cases_lit_for_qualification(void **state)
+{
+    (void)state;
+    accept_cred_case("a1", "C1", "H1", "2026-11-02T09:00:00+08:00");
+    accept_cred_case("a2", "C2", "H1", "2026-11-03T09:00:00+08:00");
+    accept_cred_case("a3", "C3", "H2", "2026-11-03T09:00:00+08:00");
+    pass("2026-11-04T12:00:00+08:00");
+    assert_string_equal(qualification("C1"), "open");
+    assert_string_equal(qualification("C2"), "open");
+    assert_string_equal(qualification("C3"), "open");
+    pass("2026-11-20T12:00:00+08:00"); /* the yellow thresholds pass: no clock is due next */
+    /* H1's credential arrives late: both of H1's cases clear, H2's stays. */
+    credential("cr1", "H1");
+    struct watch_result r = pass("2026-11-20T12:01:00+08:00");
+    assert_string_equal(qualification("C1"), "cleared");
+    assert_string_equal(qualification("C2"), "cleared");
+    assert_string_equal(qualification("C3"), "open");
+    assert_int_equal(r.subjects, 2);
+    /* Cases H1 handles once qualified are never lit, so a renewed credential does not judge
+     * them again: only the two cases filed when they were lit are. */
+    for (int i = 0; i < 20; i++) {
+        char id[16], c[16];
+        snprintf(id, sizeof id, "b%d", i);
+        snprintf(c, sizeof c, "D%d", i);
+        accept_cred_case(id, c, "H1", "2026-11-23T09:00:00+08:00");
+    }
+    pass("2026-11-23T12:00:00+08:00");
+    assert_string_equal(qualification("D0"), "none");
+    credential("cr2", "H1");
+    r = pass("2026-11-23T12:05:00+08:00");
+    assert_int_equal(r.subjects, 2);
+    assert_int_equal(r.changes, 0);
+    /* A store judged before the index (no 'Q' rows) files its lit cases at its next pass, so
+     * H2's late credential still clears C3. */
+    assert_int_equal(store_write(st, forget_qualification_index, NULL), 0);
+    uint8_t q3[] = "QH2\0C3";
+    store_txn_t *t = NULL;
+    struct wire_buf v;
+    wire_buf_init(&v);
+    assert_int_equal(store_read(st, &t), 0);
+    assert_int_equal(store_get(t, STORE_SUBJECTS, q3, sizeof q3 - 1, &v), 0);
+    store_abort(&t);
+    wire_buf_fini(&v);
+    credential("cr3", "H2");
+    pass("2026-11-24T12:00:00+08:00");
+    assert_string_equal(qualification("C3"), "cleared");
+}
+
 int
 main(void)
 {
@@ -387,6 +491,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             coverage_warns_a_month_ahead_and_turns_red_when_the_calendar_ends, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_late_credential_judges_again_only_the_cases_lit_for_qualification, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
