@@ -2,6 +2,7 @@
 #include "board.h"
 
 #include "err.h"
+#include "event.h"
 #include "feedback.h"
 #include "mem.h"
 
@@ -140,9 +141,15 @@ board_load(store_txn_t *t, calendar_t *cal, struct board *b)
     wire_buf_init(&v);
     int crc = rc == 0 ? store_cursor_seek(c, NULL, 0, NULL, &v) : ERR_NOT_FOUND;
     while (crc == 0) {
+        /* Business events are most of a store and none of the board: their type is read in
+         * place and they are never decoded. */
+        const char *type;
+        size_t tl;
+        bool business = wire_map_str(v.data, v.len, "type", &type, &tl) == 0 &&
+                        event_is_business(type, tl);
         wire_reader_t *r = NULL;
         const wire_obj_t *m;
-        if (wire_decode_one(v.data, v.len, &r, &m) == 0)
+        if (!business && wire_decode_one(v.data, v.len, &r, &m) == 0)
             take_record(&w, m);
         wire_reader_destroy(&r);
         wire_buf_reset(&v);
