@@ -13,6 +13,7 @@
 #include "err.h"
 #include "hangup.h"
 #include "ingest.h"
+#include "kept.h"
 #include "link.h"
 #include "log.h"
 #include "mem.h"
@@ -778,6 +779,11 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
     int rc = store_open(data, &so, &a->store);
     if (rc != 0) {
         fprintf(stderr, "jiancha-aggregator: cannot open store %s: %s\n", data, err_str(rc));
+        return rc;
+    }
+    /* a store from before the index of non-business records gets it once (kept.h) */
+    if ((rc = kept_build(a->store)) != 0) {
+        fprintf(stderr, "jiancha-aggregator: cannot index store %s: %s\n", data, err_str(rc));
         return rc;
     }
     a->node = node_number(node);

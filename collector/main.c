@@ -16,6 +16,7 @@
 #include "err.h"
 #include "hangup.h"
 #include "intake.h"
+#include "kept.h"
 #include "link.h"
 #include "log.h"
 #include "mem.h"
@@ -583,6 +584,11 @@ setup(struct collector *c, const char *config_path, bool check_only)
     rc = store_open(data, &so, &c->store);
     if (rc != 0) {
         fprintf(stderr, "jiancha-collector: cannot open store %s: %s\n", data, err_str(rc));
+        return rc;
+    }
+    /* a store from before the index of non-business records gets it once (kept.h) */
+    if ((rc = kept_build(c->store)) != 0) {
+        fprintf(stderr, "jiancha-collector: cannot index store %s: %s\n", data, err_str(rc));
         return rc;
     }
     /* Events committed by a previous run but not yet sealed (it was killed between intake and

@@ -25,7 +25,7 @@
 
 static const char *const table_names[STORE_TABLES_] = {
     "meta", "events", "ids", "outbox", "batches", "nodes", "parked", "alerts", "subjects",
-    "clocks", "days", "counters", "bundles", "quarantine", "desk",
+    "clocks", "days", "counters", "bundles", "quarantine", "desk", "kept",
 };
 
 struct store {

@@ -32,6 +32,9 @@
  *            seq (u64 BE) -> "": the action records of an alert ('f'), a supervision case ('s') or
  *            a day's patrols ('p' + day u32 BE); 'a' + alert id -> node (u32 BE): alerts known here
  *            (own and children's); 't'/'s' clock keys as in `clocks` (clocks.h)
+ *   kept     node (u32 BE) + record seq (u64 BE) -> "": the records of `events` that are not
+ *            business events (alerts, the office's actions, counter sheets, key notes), for
+ *            readers that want only those (kept.h); complete once meta "kept_index" is 1
  *
  * Values read out are copied into the caller's buffers: LMDB memory never leaves this module.
  * Write transactions go through store_write(), which grows the map by itself when it fills and
@@ -67,6 +70,7 @@ enum store_table {
     STORE_BUNDLES,
     STORE_QUARANTINE,
     STORE_DESK,
+    STORE_KEPT,
     STORE_TABLES_
 };
 

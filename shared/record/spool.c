@@ -5,6 +5,7 @@
 #include "batch.h"
 #include "event.h"
 #include "err.h"
+#include "kept.h"
 #include "log.h"
 
 #include <string.h>
@@ -86,6 +87,8 @@ spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint
     /* Not MDB_APPEND: at an aggregator the table also holds its children's records, which sort
      * after this node's own. An existing key would be a bug, reported rather than overwritten. */
     rc = store_put(t, STORE_EVENTS, key, sizeof key, record, len, STORE_NOOVERWRITE);
+    if (rc == 0)
+        rc = kept_note(t, key, record, len);
     if (rc == 0)
         rc = store_meta_put_u64(t, "next_seq", next + 1);
     if (rc == 0)
@@ -256,8 +259,11 @@ drop_carried(store_txn_t *t, uint32_t carrier, const uint8_t batch_key[8])
         rc = store_get(t, STORE_EVENTS, key, 12, &v);
         char type[32], id[EVENT_ID_MAX + 1];
         if (rc == 0 && event_record_peek(v.data, v.len, type, id) == 0 &&
-            strcmp(type, "batch") == 0)
+            strcmp(type, "batch") == 0) {
             rc = store_del(t, STORE_EVENTS, key, 12);
+            if (rc == 0)
+                rc = kept_forget(t, key);
+        }
         if (rc == ERR_NOT_FOUND)
             rc = 0;
     }
@@ -387,6 +393,8 @@ spool_adopt(store_txn_t *t, uint32_t node, const void *header, size_t header_len
                 rc = ERR_CORRUPT;
         } else {
             rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
+            if (rc == 0)
+                rc = kept_note(t, key, rec, len);
             if (rc == 0 && each)
                 rc = each(arg, t, seq, rec, len);
             st.next_seq = seq + 1;

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "event.h"
 #include "file.h"
+#include "kept.h"
 #include "keyring.h"
 #include "log.h"
 #include "mem.h"
@@ -802,6 +803,8 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
         store_be64(key + 4, seq);
         if (rc == 0)
             rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
+        if (rc == 0)
+            rc = kept_note(t, key, rec, len);
         if (rc == 0)
             rc = arrival_take(t, w->node, seq, rec, len, m2, &urgent);
         wire_reader_destroy(&rr);

@@ -3,6 +3,7 @@
  * lowered and cleared, each change stored, appended to the spool and sealed, nothing recorded
  * when nothing changes; the budget is the smaller of the configured ones; a real reading of a
  * store is within its filesystem. */
+#include "teststore.h"
 #include "testutil.h"
 
 #include "alert.h"
@@ -13,28 +14,6 @@
 
 #define NODE 510104u
 #define MIB (1024ull * 1024ull)
-
-static char *dir;
-static store_t *st;
-
-static int
-setup(void **state)
-{
-    (void)state;
-    dir = testutil_tmpdir();
-    struct store_options o = {.map_bytes = 4 << 20};
-    assert_int_equal(store_open(dir, &o, &st), 0);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    store_close(&st);
-    testutil_rmdir(dir);
-    return 0;
-}
 
 static struct disk_reading
 reading(uint64_t used_mib, uint64_t room_mib)
@@ -161,9 +140,9 @@ main(void)
         cmocka_unit_test(lights_follow_the_thresholds_with_a_margin),
         cmocka_unit_test(the_budget_is_the_smaller_one_set),
         cmocka_unit_test_setup_teardown(the_alarm_is_raised_escalated_lowered_and_cleared_once_each,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(a_reading_of_a_store_is_within_its_filesystem, setup,
-                                        teardown),
+                                        teststore_setup, teststore_teardown),
+        cmocka_unit_test_setup_teardown(a_reading_of_a_store_is_within_its_filesystem,
+                                        teststore_setup, teststore_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+#include "teststore.h"
 #include "testutil.h"
 
 #include "alert.h"
@@ -5,28 +6,6 @@
 #include "quarantine.h"
 #include "spool.h"
 #include "store.h"
-
-static char *dir;
-static store_t *st;
-
-static int
-setup(void **state)
-{
-    (void)state;
-    dir = testutil_tmpdir();
-    struct store_options o = {.map_bytes = 4 << 20};
-    assert_int_equal(store_open(dir, &o, &st), 0);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    store_close(&st);
-    testutil_rmdir(dir);
-    return 0;
-}
 
 struct alarm_args {
     uint64_t sealed;
@@ -113,8 +92,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(an_alarm_is_raised_once_and_sent_up_and_copies_are_kept,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(a_keys_batches_from_since_on_are_copied, setup, teardown),
+                                        teststore_setup, teststore_teardown),
+        cmocka_unit_test_setup_teardown(a_keys_batches_from_since_on_are_copied, teststore_setup,
+                                        teststore_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "event.h"
 #include "intake.h"
+#include "kept.h"
 #include "snapshot.h"
 #include "store.h"
 #include "timestamp.h"
@@ -525,11 +526,50 @@ a_store_that_cannot_be_read_fails_the_first_take_and_keeps_a_later_board(void **
     snapshot_destroy(&early);
 }
 
+static int
+forget_kept(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    return store_meta_put_u64(t, "kept_index", 0);
+}
+
+/* kept.h: once the daemon has built the index of non-business records, the board is read from it
+ * and must be the very board the walk of every record gave (the setup's store has cases, alerts,
+ * a patrol and a supervision case); records that come after are noted as they are stored. */
+static void
+the_board_from_the_kept_index_is_the_board_of_every_record(void **state)
+{
+    (void)state;
+    struct board walked, indexed;
+    load_board(&walked);
+    assert_int_equal(kept_build(st), 0);
+    load_board(&indexed);
+    same_board(&indexed, &walked);
+    board_fini(&walked);
+    board_fini(&indexed);
+    accept("C9", "2026-10-13T09:00:00+08:00");
+    assert_string_equal(send("\"type\":\"patrol\",\"supervisor\":\"li\",\"target\":\"510104\","
+                             "\"kind\":\"data\",\"at\":\"2026-10-21T15:00:00+08:00\""),
+                        "");
+    judge("2026-10-30T12:00:00+08:00");
+    load_board(&indexed);
+    assert_true(has_alert(&indexed, "C9"));
+    assert_int_equal(indexed.n_patrols, 2);
+    /* the same store read as one from before the index (meta cleared) walks every record */
+    assert_int_equal(store_write(st, forget_kept, NULL), 0);
+    load_board(&walked);
+    same_board(&indexed, &walked);
+    board_fini(&walked);
+    board_fini(&indexed);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_take_is_the_board_board_load_gives, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_board_from_the_kept_index_is_the_board_of_every_record,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(two_takes_while_fresh_are_the_same_board, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_new_alert_shows_after_a_refresh_and_a_board_taken_stays_as_it_was, setup, teardown),

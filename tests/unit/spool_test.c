@@ -1,3 +1,4 @@
+#include "teststore.h"
 #include "testutil.h"
 
 #include "batch.h"
@@ -5,28 +6,6 @@
 #include "spool.h"
 
 #define NODE 510104u
-
-static char *dir;
-static store_t *st;
-
-static int
-setup(void **state)
-{
-    (void)state;
-    dir = testutil_tmpdir();
-    struct store_options o = {.map_bytes = 4 << 20};
-    assert_int_equal(store_open(dir, &o, &st), 0);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    store_close(&st);
-    testutil_rmdir(dir);
-    return 0;
-}
 
 struct fill {
     int records;
@@ -214,12 +193,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(full_batches_are_sealed_and_chained, setup, teardown),
-        cmocka_unit_test_setup_teardown(pruning_drops_acknowledged_batches_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(full_batches_are_sealed_and_chained, teststore_setup,
+                                        teststore_teardown),
+        cmocka_unit_test_setup_teardown(pruning_drops_acknowledged_batches_only, teststore_setup,
+                                        teststore_teardown),
         cmocka_unit_test_setup_teardown(
-            a_carrier_drops_acknowledged_carried_batches_and_keeps_its_own_records, setup,
-            teardown),
-        cmocka_unit_test_setup_teardown(a_damaged_record_is_never_sent, setup, teardown),
+            a_carrier_drops_acknowledged_carried_batches_and_keeps_its_own_records, teststore_setup,
+            teststore_teardown),
+        cmocka_unit_test_setup_teardown(a_damaged_record_is_never_sent, teststore_setup,
+                                        teststore_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

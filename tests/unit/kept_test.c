@@ -1,0 +1,173 @@
+#include "teststore.h"
+#include "testutil.h"
+
+#include "err.h"
+#include "kept.h"
+#include "spool.h"
+#include "wire.h"
+
+#define NODE 510104u
+
+/* A record {type, n}: the type decides whether the index keeps it. */
+static void
+record(struct wire_buf *b, const char *type, int n)
+{
+    wire_buf_reset(b);
+    wire_put_map(b, 2);
+    wire_put_cstr(b, "type");
+    wire_put_cstr(b, type);
+    wire_put_cstr(b, "n");
+    wire_put_int(b, n);
+}
+
+struct append {
+    const char *const *types;
+    size_t n;
+    bool raw; /* put into events without noting: a store written before the index */
+};
+
+static int
+append_fn(store_txn_t *t, void *arg)
+{
+    struct append *a = arg;
+    struct wire_buf b;
+    wire_buf_init(&b);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->n; i++) {
+        record(&b, a->types[i], (int)i);
+        uint64_t seq;
+        if (a->raw) {
+            uint64_t next;
+            rc = store_meta_get_u64(t, "next_seq", &next);
+            uint8_t key[12];
+            store_be32(key, NODE);
+            store_be64(key + 4, next ? next : 1);
+            if (rc == 0)
+                rc = store_put(t, STORE_EVENTS, key, 12, b.data, b.len, 0);
+            if (rc == 0)
+                rc = store_meta_put_u64(t, "next_seq", (next ? next : 1) + 1);
+        } else {
+            rc = spool_append(t, NODE, b.data, b.len, &seq);
+        }
+    }
+    wire_buf_fini(&b);
+    return rc;
+}
+
+static void
+append(const char *const *types, size_t n, bool raw)
+{
+    struct append a = {types, n, raw};
+    assert_int_equal(store_write(st, append_fn, &a), 0);
+}
+
+struct seen {
+    char list[512];
+};
+
+static int
+seen_one(void *arg, const uint8_t *rec, size_t len)
+{
+    struct seen *s = arg;
+    const char *type;
+    size_t tl;
+    if (wire_map_str(rec, len, "type", &type, &tl) != 0) {
+        type = "?";
+        tl = 1;
+    }
+    size_t at = strlen(s->list);
+    snprintf(s->list + at, sizeof s->list - at, "%s%.*s", at ? "," : "", (int)tl, type);
+    return 0;
+}
+
+/* The types the index lists, in order, or "not ready". */
+static const char *
+listed(void)
+{
+    static struct seen s;
+    s.list[0] = '\0';
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(st, &t), 0);
+    if (!kept_ready(t)) {
+        store_abort(&t);
+        return "not ready";
+    }
+    assert_int_equal(kept_each(t, seen_one, &s), 0);
+    store_abort(&t);
+    return s.list;
+}
+
+static const char *const mixed[] = {"case.accept",   "alert",       "case.step",
+                                    "patrol",        "counters",    "supervise.open",
+                                    "case.decision", "no.such.type"};
+
+static void
+business_events_are_left_out_and_the_rest_listed_in_order(void **state)
+{
+    (void)state;
+    assert_string_equal(listed(), "not ready"); /* until the daemon builds it */
+    assert_int_equal(kept_build(st), 0);
+    assert_string_equal(listed(), "");
+    append(mixed, 8, false);
+    /* an unknown type is not a business event: a reader must still see it */
+    assert_string_equal(listed(), "alert,patrol,counters,supervise.open,no.such.type");
+}
+
+static void
+a_store_from_before_the_index_is_indexed_once_at_build(void **state)
+{
+    (void)state;
+    append(mixed, 8, true);
+    assert_string_equal(listed(), "not ready");
+    assert_int_equal(kept_build(st), 0);
+    assert_string_equal(listed(), "alert,patrol,counters,supervise.open,no.such.type");
+    /* building again changes nothing; later appends are noted as they come */
+    assert_int_equal(kept_build(st), 0);
+    static const char *const more[] = {"alert.respond", "case.accept"};
+    append(more, 2, false);
+    assert_string_equal(listed(),
+                        "alert,patrol,counters,supervise.open,no.such.type,alert.respond");
+}
+
+static int
+drop_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    uint8_t key[12];
+    store_be32(key, NODE);
+    store_be64(key + 4, 2); /* the alert */
+    int rc = store_del(t, STORE_EVENTS, key, 12);
+    store_be64(key + 4, 4); /* the patrol: forgotten as well */
+    if (rc == 0)
+        rc = store_del(t, STORE_EVENTS, key, 12);
+    if (rc == 0)
+        rc = kept_forget(t, key);
+    store_be64(key + 4, 1); /* never noted: forgetting it is no error */
+    if (rc == 0)
+        rc = kept_forget(t, key);
+    return rc;
+}
+
+static void
+a_record_gone_from_the_events_is_skipped(void **state)
+{
+    (void)state;
+    assert_int_equal(kept_build(st), 0);
+    append(mixed, 8, false);
+    assert_int_equal(store_write(st, drop_fn, NULL), 0);
+    assert_string_equal(listed(), "counters,supervise.open,no.such.type");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(business_events_are_left_out_and_the_rest_listed_in_order,
+                                        teststore_setup, teststore_teardown),
+        cmocka_unit_test_setup_teardown(a_store_from_before_the_index_is_indexed_once_at_build,
+                                        teststore_setup, teststore_teardown),
+        cmocka_unit_test_setup_teardown(a_record_gone_from_the_events_is_skipped, teststore_setup,
+                                        teststore_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
