@@ -90,7 +90,7 @@ struct sink {
     uint32_t start;  /* the origin the next chunk starts at (each gets its turn first) */
     struct pgcopy_rows rows;
     int64_t backoff_ms;
-    struct log_limit warned;
+    struct log_limits warned; /* per kind of failure (what failed): a new cause shows at once */
 };
 
 #define CHUNK_BYTES_MAX (32u << 20)
@@ -175,8 +175,8 @@ disconnect(struct sink *s)
     s->n_made = 0;
 }
 
-/* A failure of `what`: counted, kept for status, logged (rate-limited: PostgreSQL down gives
- * one every retry), and the session closed if it broke. */
+/* A failure of `what`: counted, kept for status, logged (rate-limited per what failed: PostgreSQL
+ * down gives one every retry), and the session closed if it broke. */
 static void
 fail(struct sink *s, const char *what, const char *msg)
 {
@@ -201,8 +201,10 @@ fail(struct sink *s, const char *what, const char *msg)
         snprintf(w->stats.error, sizeof w->stats.error, "%s", text);
     }
     pthread_mutex_unlock(&w->lock);
-    uint64_t suppressed;
-    if (!quiet && log_allow(&s->warned, 30, &suppressed))
+    uint64_t suppressed, tag = 14695981039346656037ULL; /* FNV-1a of what failed */
+    for (const char *p = what; *p; p++)
+        tag = (tag ^ (uint8_t)*p) * 1099511628211ULL;
+    if (!quiet && log_allow_from(&s->warned, tag, 30, &suppressed))
         log_warn("warehouse: %s retry_ms=%lld suppressed=%llu", text, (long long)s->backoff_ms,
                  (unsigned long long)suppressed);
     if (s->pg && PQstatus(s->pg) != CONNECTION_OK)
