@@ -131,7 +131,8 @@ publish(struct sink *s, uint64_t copied, bool committed)
     warehouse_t *w = s->w;
     pthread_mutex_lock(&w->lock);
     w->confirmed = xrealloc(w->confirmed, (s->n_pos ? s->n_pos : 1) * sizeof *w->confirmed);
-    memcpy(w->confirmed, s->pos, s->n_pos * sizeof *s->pos);
+    if (s->n_pos) /* (none yet: a warehouse that held nothing) */
+        memcpy(w->confirmed, s->pos, s->n_pos * sizeof *s->pos);
     w->n_confirmed = s->n_pos;
     w->positions_known = true;
     w->stats.connected = true;
@@ -663,13 +664,17 @@ warehouse_destroy(warehouse_t **p)
         return;
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
-    char why[256];
-    /* a statement in progress ends at once, its transaction rolled back */
-    if (w->cancel && !PQcancel(w->cancel, why, sizeof why))
-        log_debug("warehouse: cancel at stop: %s", why);
+    PGcancel *cancel = w->cancel; /* taken over: the thread no longer frees it */
+    w->cancel = NULL;
     pthread_mutex_unlock(&w->lock);
+    /* a statement in progress ends at once, its transaction rolled back (PQcancel reaches the
+     * server on a connection of its own, outside the lock the thread takes) */
+    char why[256];
+    if (cancel && !PQcancel(cancel, why, sizeof why))
+        log_debug("warehouse: cancel at stop: %s", why);
+    PQfreeCancel(cancel);
     zactor_destroy(&w->actor);
-    PQfreeCancel(w->cancel);
+    PQfreeCancel(w->cancel); /* one the thread made after the stop began */
     pthread_mutex_destroy(&w->lock);
     free(w->confirmed);
     free(w->examined);
