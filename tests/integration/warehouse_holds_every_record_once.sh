@@ -38,7 +38,11 @@ wait_until 90 sheets_settled province 510104 510105 ||
 
 say "-- the offices act on the counties' lights from above"
 "$JIANCHA" query alerts --data "$T/province" --json >"$T/alerts.json"
-mapfile -t red < <(jq -r 'select(.light == "red" and .state == "open" and .node == "510104") | .id' "$T/alerts.json")
+# a department's open red lights raised in November (the report's month; not the platform's:
+# calendar.coverage turns red too when the suite runs with its clocks a year ahead)
+mapfile -t red < <(jq -r 'select(.light == "red" and .state == "open" and .node == "510104" and
+    (.raised_at | startswith("2026-11")) and
+    (.rule | test("^(node|key|cert|calendar)[.]|^patrol[.]shortfall$|^supervision[.]overdue$") | not)) | .id' "$T/alerts.json")
 [ "${#red[@]}" -ge 3 ] || fail "too few open red lights at 510104: ${#red[@]}"
 "$JIANCHA" supervise open --data "$T/city" --id DB-1 --target 510104/SCJGJ --subject 核查 --by zhang \
     --alert "${red[0]}" --at 2026-11-20T10:00:00+08:00 >/dev/null || fail "supervise"
@@ -93,8 +97,10 @@ grep -q '^handling,510000,supervised,1$' "$T/report.sql" || fail "the supervised
 grep -q '^patrol,510104,patrols,2$' "$T/report.sql" || fail "patrols: $(grep patrol "$T/report.sql")"
 say "   $(wc -l <"$T/report.sql") figures of the report equal"
 # the alerts as the province's board shows them: each with its light and state
+# (a supervision.overdue alert names its case in the same key: that is its subject, not a case on it)
 "$JIANCHA" query alerts --data "$T/province" --json |
-    jq -r '"\(.id) \(.light) \(.state) \(.supervision // "")"' | sort >"$T/board.cli"
+    jq -r '"\(.id) \(.light) \(.state) \(if .rule == "supervision.overdue" then "" else .supervision // "" end)"' |
+    sort >"$T/board.cli"
 sql "SELECT alert_id || ' ' || light || ' ' || board_state || ' ' || coalesce(supervision, '')
      FROM jiancha.alert_board" | sort >"$T/board.sql"
 diff "$T/board.cli" "$T/board.sql" >"$T/board.diff" || fail "the board differs: $(head -n 6 "$T/board.diff")"
