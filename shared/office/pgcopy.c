@@ -53,8 +53,10 @@ utf8_seq(const uint8_t *p, size_t left)
     uint8_t c = p[0];
     if (c >= 0x01 && c < 0x80)
         return 1;
-    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4
-                                                                                              : 0;
+    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
     if (n == 0 || n > left)
         return 0;
     /* the second byte's range rules out overlong forms, surrogates and code points past 10FFFF */
@@ -82,9 +84,11 @@ put_text(struct wire_buf *b, const char *text, size_t len)
             i++;
             continue;
         }
-        const char *esc = p[i] == '\\' ? "\\\\" : p[i] == '\t' ? "\\t" : p[i] == '\n' ? "\\n"
-                          : p[i] == '\r'                     ? "\\r"
-                                                               : NULL;
+        const char *esc = p[i] == '\\'   ? "\\\\"
+                          : p[i] == '\t' ? "\\t"
+                          : p[i] == '\n' ? "\\n"
+                          : p[i] == '\r' ? "\\r"
+                                         : NULL;
         if (esc)
             wire_buf_append(b, esc, 2);
         else
@@ -272,8 +276,7 @@ put_place(struct wire_buf *b, const char *origin, uint64_t seq, int64_t at)
 }
 
 static void
-add_alert(struct pgcopy_rows *r, const char *origin, uint64_t seq, int64_t at,
-          const wire_obj_t *m)
+add_alert(struct pgcopy_rows *r, const char *origin, uint64_t seq, int64_t at, const wire_obj_t *m)
 {
     const wire_obj_t *body = wire_obj_get(m, "alert");
     struct alert a;
@@ -285,9 +288,18 @@ add_alert(struct pgcopy_rows *r, const char *origin, uint64_t seq, int64_t at,
     char *ledger = json_dumps(json_object_get(whole, "ledger"), JSON_COMPACT | JSON_ENCODE_ANY);
     struct wire_buf *b = &r->copy[PGCOPY_ALERT_CHANGE];
     put_place(b, origin, seq, at);
-    const char *texts[] = {a.id,   NULL,   a.node, a.rule, a.article, alert_light_name(a.light),
-                           alert_light_name(a.finding), alert_state_name(a.state), a.dept,
-                           a.item, a.subject_kind, a.subject};
+    const char *texts[] = {a.id,
+                           NULL,
+                           a.node,
+                           a.rule,
+                           a.article,
+                           alert_light_name(a.light),
+                           alert_light_name(a.finding),
+                           alert_state_name(a.state),
+                           a.dept,
+                           a.item,
+                           a.subject_kind,
+                           a.subject};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         put_tab(b);
         if (texts[i])
@@ -369,8 +381,7 @@ add_counters(struct pgcopy_rows *r, const char *origin, uint64_t seq, int64_t at
 }
 
 static void
-add_audit(struct pgcopy_rows *r, const char *origin, uint64_t seq, int64_t at,
-          const wire_obj_t *m)
+add_audit(struct pgcopy_rows *r, const char *origin, uint64_t seq, int64_t at, const wire_obj_t *m)
 {
     uint64_t n, record_seq;
     const char *prev, *sig;
@@ -437,7 +448,7 @@ type_is(const char *type, size_t len, const char *want)
 
 int
 pgcopy_rows_add(struct pgcopy_rows *r, uint32_t origin, uint64_t seq, const void *record,
-                   size_t len)
+                size_t len)
 {
     char node[NODE_LEN + 1];
     node_format(origin, node);

@@ -20,8 +20,8 @@
  */
 #include "warehouse.h"
 
-#include "err.h"
 #include "calendar.h"
+#include "err.h"
 #include "event.h"
 #include "file.h"
 #include "log.h"
@@ -243,8 +243,13 @@ connect_pg(struct sink *s)
 {
     warehouse_t *w = s->w;
     /* defaults the operator's string may override: it is expanded in place of dbname */
-    const char *const keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                                "keepalives_count", "application_name", "dbname", NULL};
+    const char *const keys[] = {"connect_timeout",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                "application_name",
+                                "dbname",
+                                NULL};
     const char *const values[] = {"10", "30", "10", "3", "jiancha-aggregator", w->conninfo, NULL};
     s->pg = PQconnectdbParams(keys, values, 1);
     if (PQstatus(s->pg) != CONNECTION_OK) {
@@ -259,8 +264,10 @@ connect_pg(struct sink *s)
     w->cancel = cancel;
     pthread_mutex_unlock(&w->lock);
     /* the positions decide what the store may forget (retention): commits must be durable */
-    int rc = run(s, "session", "SET client_encoding = 'UTF8'; SET synchronous_commit = on; "
-                               "SET client_min_messages = warning", PGRES_COMMAND_OK, NULL);
+    int rc = run(s, "session",
+                 "SET client_encoding = 'UTF8'; SET synchronous_commit = on; "
+                 "SET client_min_messages = warning",
+                 PGRES_COMMAND_OK, NULL);
     PGresult *res = NULL;
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)", WAREHOUSE_LOCK_KEY);
@@ -292,9 +299,10 @@ connect_pg(struct sink *s)
         (strcmp(PQgetvalue(res, 0, 0), node) != 0 ||
          atoi(PQgetvalue(res, 0, 1)) != WAREHOUSE_SCHEMA_VERSION)) {
         char why[160];
-        snprintf(why, sizeof why, "the warehouse belongs to node %s, schema %s (this is %s, "
-                                  "schema %d)", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-                 node, WAREHOUSE_SCHEMA_VERSION);
+        snprintf(why, sizeof why,
+                 "the warehouse belongs to node %s, schema %s (this is %s, "
+                 "schema %d)",
+                 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), node, WAREHOUSE_SCHEMA_VERSION);
         fail(s, "sink", why);
         rc = ERR_STATE;
     }
@@ -307,8 +315,8 @@ connect_pg(struct sink *s)
             position_set(s, node_number(PQgetvalue(res, i, 0)),
                          strtoull(PQgetvalue(res, i, 1), NULL, 10));
         publish(s, 0, false);
-        log_info("warehouse: connected node=%s database=%s host=%s origins=%zu", node,
-                 PQdb(s->pg), PQhost(s->pg), s->n_pos);
+        log_info("warehouse: connected node=%s database=%s host=%s origins=%zu", node, PQdb(s->pg),
+                 PQhost(s->pg), s->n_pos);
     }
     PQclear(res);
     if (rc != 0 && s->pg)
@@ -480,8 +488,9 @@ positions_sql(const struct moved *m, size_t n, struct wire_buf *out)
     for (size_t i = 0; i < n; i++) {
         char row[128], node[NODE_LEN + 1];
         node_format(m[i].node, node);
-        int len = snprintf(row, sizeof row, "%s('%s'::text, %llu::bigint, %llu::bigint, "
-                                            "%llu::bigint)",
+        int len = snprintf(row, sizeof row,
+                           "%s('%s'::text, %llu::bigint, %llu::bigint, "
+                           "%llu::bigint)",
                            i ? ", " : "", node, (unsigned long long)m[i].old,
                            (unsigned long long)m[i].seq, (unsigned long long)m[i].rows);
         wire_buf_append(out, row, (size_t)len);
@@ -508,8 +517,7 @@ make_partitions(struct sink *s)
         if (made)
             continue;
         char sql[512];
-        pgcopy_partition_sql((enum pgcopy_table)(key / 1000000), key % 1000000, sql,
-                                sizeof sql);
+        pgcopy_partition_sql((enum pgcopy_table)(key / 1000000), key % 1000000, sql, sizeof sql);
         int rc = run(s, "partition", sql, PGRES_COMMAND_OK, NULL);
         if (rc != 0)
             return rc;
@@ -534,8 +542,8 @@ copy_chunk(struct sink *s)
         if (n_moved == 0 || m[n_moved - 1].node != e->node)
             m[n_moved++] = (struct moved){e->node, position_of(s, e->node), 0, 0};
         m[n_moved - 1].seq = e->seq;
-        m[n_moved - 1].rows += (uint64_t)pgcopy_rows_add(&s->rows, e->node, e->seq,
-                                                            s->bytes.data + e->off, e->len);
+        m[n_moved - 1].rows +=
+            (uint64_t)pgcopy_rows_add(&s->rows, e->node, e->seq, s->bytes.data + e->off, e->len);
     }
     struct wire_buf sql;
     wire_buf_init(&sql);
@@ -550,8 +558,9 @@ copy_chunk(struct sink *s)
     if (rc == 0)
         rc = run(s, "position", (const char *)sql.data, PGRES_COMMAND_OK, &res);
     if (rc == 0 && strtoull(PQcmdTuples(res), NULL, 10) != n_moved) {
-        fail(s, "position", "the warehouse's positions are not those this sink read: read "
-                            "again");
+        fail(s, "position",
+             "the warehouse's positions are not those this sink read: read "
+             "again");
         rc = ERR_CONFLICT;
     }
     PQclear(res);
@@ -720,8 +729,8 @@ warehouse_save_status(store_txn_t *t, const struct warehouse_stats *st, int64_t 
     if (rc == 0)
         rc = store_meta_put_u64(t, WAREHOUSE_META_ERROR_AT, (uint64_t)st->error_ms);
     if (rc == 0)
-        rc = store_put(t, STORE_META, WAREHOUSE_META_ERROR, strlen(WAREHOUSE_META_ERROR),
-                       st->error, strlen(st->error), 0);
+        rc = store_put(t, STORE_META, WAREHOUSE_META_ERROR, strlen(WAREHOUSE_META_ERROR), st->error,
+                       strlen(st->error), 0);
     return rc;
 }
 
@@ -741,8 +750,7 @@ warehouse_check(const char *conninfo, const char *schema_path, char why[ERR_WHY_
     }
     PQconninfoFree(opts);
     if (access(schema_path, R_OK) != 0) {
-        snprintf(why, ERR_WHY_MAX, "%s: cannot read the schema: %s", schema_path,
-                 strerror(errno));
+        snprintf(why, ERR_WHY_MAX, "%s: cannot read the schema: %s", schema_path, strerror(errno));
         return ERR_CONFIG;
     }
     return 0;
@@ -757,8 +765,8 @@ warehouse_keep_from_ms(int64_t now_ms, int keep_months)
     unsigned m, d;
     timestamp_civil_from_days(calendar_day_of(now_ms), &y, &m, &d);
     int months = y * 12 + (int)m - 1 - keep_months;
-    return calendar_day_start_ms(timestamp_days_from_civil(months / 12, (unsigned)(months % 12) + 1,
-                                                           1));
+    return calendar_day_start_ms(
+        timestamp_days_from_civil(months / 12, (unsigned)(months % 12) + 1, 1));
 }
 
 static struct position *
@@ -864,8 +872,7 @@ prune_fn(store_txn_t *t, void *arg)
 }
 
 int
-warehouse_prune(warehouse_t *w, store_t *s, int64_t before_ms, uint32_t budget,
-                uint64_t *deleted)
+warehouse_prune(warehouse_t *w, store_t *s, int64_t before_ms, uint32_t budget, uint64_t *deleted)
 {
     *deleted = 0;
     if (before_ms != w->prune_cutoff_ms) {

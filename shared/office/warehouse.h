@@ -43,14 +43,14 @@ struct warehouse_options {
 
 /* What the sink reports; a copy taken under its lock. */
 struct warehouse_stats {
-    bool connected;        /* a session is open and its positions are read */
-    uint64_t behind;       /* records (by sequence) the store holds past the positions copied */
-    int64_t caught_up_ms;  /* wall clock: when the warehouse last held all the store held (or
-                              the sink started) */
-    uint64_t copied;       /* records committed since start */
-    uint64_t commits;      /* transactions committed since start */
-    uint64_t failures;     /* connections and transactions that failed since start */
-    int64_t error_ms;      /* the last failure's time; 0: none */
+    bool connected;       /* a session is open and its positions are read */
+    uint64_t behind;      /* records (by sequence) the store holds past the positions copied */
+    int64_t caught_up_ms; /* wall clock: when the warehouse last held all the store held (or
+                             the sink started) */
+    uint64_t copied;      /* records committed since start */
+    uint64_t commits;     /* transactions committed since start */
+    uint64_t failures;    /* connections and transactions that failed since start */
+    int64_t error_ms;     /* the last failure's time; 0: none */
     char error[WAREHOUSE_ERROR_MAX]; /* and what it was (PostgreSQL's own message) */
 };
 

@@ -61,14 +61,15 @@ a_business_event_is_one_record_row_with_its_fields(void **state)
 {
     (void)state;
     struct event_set set;
-    canonical("{\"type\":\"case.accept\",\"id\":\"e1\",\"case\":\"C1\",\"item\":\"SC-XK-0101-510104\","
-              "\"dept\":\"SCJGJ\",\"handler\":\"h1\",\"at\":\"2026-11-02T09:00:00+08:00\"}",
-              &set);
+    canonical(
+        "{\"type\":\"case.accept\",\"id\":\"e1\",\"case\":\"C1\",\"item\":\"SC-XK-0101-510104\","
+        "\"dept\":\"SCJGJ\",\"handler\":\"h1\",\"at\":\"2026-11-02T09:00:00+08:00\"}",
+        &set);
     struct pgcopy_rows r;
     pgcopy_rows_init(&r);
-    assert_int_equal(pgcopy_rows_add(&r, 510104, 7, set.records.data + set.entries[0].off,
-                                     set.entries[0].len),
-                     1);
+    assert_int_equal(
+        pgcopy_rows_add(&r, 510104, 7, set.records.data + set.entries[0].off, set.entries[0].len),
+        1);
     assert_int_equal(r.lines[PGCOPY_RECORD], 1);
     for (int t = PGCOPY_ALERT_CHANGE; t < PGCOPY_TABLES_; t++)
         assert_int_equal(r.lines[t], 0);
@@ -269,10 +270,10 @@ an_audit_entry_keeps_its_hash_and_signature_as_bytes(void **state)
     memset(prev, 0xab, sizeof prev);
     memset(sig, 0x01, sizeof sig);
     wire_put_map(&b, 14);
-    const char *texts[][2] = {{"type", "audit"},      {"id", "audit-4"},  {"node", "510000"},
-                              {"operator", "zhang"},  {"role", "supervisor"},
-                              {"action", "alert.close"}, {"record", "r1"}, {"outcome", "stored"},
-                              {"request", "{\"x\":1}"}};
+    const char *texts[][2] = {
+        {"type", "audit"},     {"id", "audit-4"},      {"node", "510000"},
+        {"operator", "zhang"}, {"role", "supervisor"}, {"action", "alert.close"},
+        {"record", "r1"},      {"outcome", "stored"},  {"request", "{\"x\":1}"}};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         wire_put_cstr(&b, texts[i][0]);
         wire_put_cstr(&b, texts[i][1]);

@@ -45,8 +45,8 @@ a_sink_without_postgresql_counts_everything_behind_and_says_why(void **state)
     /* a socket directory with no server in it: connections are refused at once */
     char conninfo[512];
     snprintf(conninfo, sizeof conninfo, "host=%s port=1 dbname=none", dir);
-    struct warehouse_options wo = {.conninfo = conninfo, .schema_path = "/nonexistent",
-                                   .node = 510000, .backoff_max_ms = 100};
+    struct warehouse_options wo = {
+        .conninfo = conninfo, .schema_path = "/nonexistent", .node = 510000, .backoff_max_ms = 100};
     int64_t started = timestamp_now_ms();
     warehouse_t *w = warehouse_new(s, &wo);
     struct warehouse_stats st = {0};
@@ -55,7 +55,7 @@ a_sink_without_postgresql_counts_everything_behind_and_says_why(void **state)
         warehouse_stats(w, &st);
     }
     assert_false(st.connected);
-    assert_true(st.failures >= 2); /* it tries again */
+    assert_true(st.failures >= 2);        /* it tries again */
     assert_int_equal(st.behind, 40 + 35); /* by sequence: the gap counts until it is passed */
     assert_int_equal(st.copied, 0);
     assert_non_null(strstr(st.error, "connect: "));
@@ -91,8 +91,11 @@ the_figures_status_shows_are_kept_in_the_store(void **state)
     struct store_options o = {.map_bytes = 1 << 20};
     store_t *s = NULL;
     assert_int_equal(store_open(dir, &o, &s), 0);
-    struct warehouse_stats st = {.connected = true, .behind = 12, .caught_up_ms = 1799999990000LL,
-                                 .copied = 1000, .error_ms = 1799999000000LL};
+    struct warehouse_stats st = {.connected = true,
+                                 .behind = 12,
+                                 .caught_up_ms = 1799999990000LL,
+                                 .copied = 1000,
+                                 .error_ms = 1799999000000LL};
     snprintf(st.error, sizeof st.error, "commit: could not extend file");
     assert_int_equal(store_write(s, save, &st), 0);
     store_txn_t *t = NULL;
@@ -112,9 +115,8 @@ the_figures_status_shows_are_kept_in_the_store(void **state)
     assert_int_equal(v, 1799999000000ULL);
     struct wire_buf e;
     wire_buf_init(&e);
-    assert_int_equal(store_get(t, STORE_META, WAREHOUSE_META_ERROR, strlen(WAREHOUSE_META_ERROR),
-                               &e),
-                     0);
+    assert_int_equal(
+        store_get(t, STORE_META, WAREHOUSE_META_ERROR, strlen(WAREHOUSE_META_ERROR), &e), 0);
     assert_int_equal(e.len, strlen(st.error));
     assert_memory_equal(e.data, st.error, e.len);
     wire_buf_fini(&e);
