@@ -4,14 +4,16 @@
  * Why a thread: every libpq call the sink makes (connect, the schema, COPY, COMMIT) waits on a
  * server and a network that may be slow, down or full, and the aggregator's loop must keep taking
  * its children's batches meanwhile. So the sink runs in a czmq zactor thread of its own, with its
- * own read transactions of the store (LMDB lets each thread of the process read in its own
- * transactions, one at a time; store.c makes a map growth wait for them), and talks to the loop
- * only through a lock around its figures and positions. It holds a read transaction only while it
- * copies a chunk of records out of the map, never while it waits on PostgreSQL.
+ * own read transactions of the store (the environment is opened without MDB_NOTLS, so a read
+ * transaction belongs to the thread that began it: each thread reads in its own, one at a time;
+ * store.c makes a map growth wait for them), and talks to the loop only through a lock around its
+ * figures and positions. It holds a read transaction only while it copies a chunk of records out
+ * of the map, never while it waits on PostgreSQL.
  *
- * What it does not do: it never writes the store (the loop keeps the figures `status` shows and
- * the retention, warehouse_save_status); it never decides that PostgreSQL lost something (the
- * positions it reads back are the truth); it never copies a record out of its origin's order.
+ * What it does not do: the sink thread never writes the store (warehouse_save_status and the
+ * retention, warehouse_prune, run in the daemon's loop, in its write transactions); it never
+ * decides that PostgreSQL lost something (the positions it reads back are the truth); it never
+ * copies a record out of its origin's order.
  *
  * Invariants: a chunk holds, per origin, the records right after that origin's position, in
  * sequence; rows and positions go in one transaction; positions in memory change only after
