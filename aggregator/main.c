@@ -111,7 +111,8 @@ static const struct conf_key config_table[] = {
      "postgresql dbname=jiancha\"; docs/warehouse.md): exactly once, falling behind rather than "
      "waiting; empty = off"},
     {"warehouse/schema", CONF_STR, "/usr/share/jiancha/warehouse.sql", 0, 0,
-     "the warehouse's schema, run at every connection (every statement in it is idempotent)"},
+     "the warehouse's schema, run when the database holds none or another version (every "
+     "statement in it is idempotent)"},
     {"warehouse/batch_records", CONF_INT, "5000", 1, 1000000,
      "records copied per PostgreSQL transaction"},
     {"warehouse/retry_max_ms", CONF_INT, "10000", 100, 3600000,

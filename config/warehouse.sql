@@ -2,9 +2,10 @@
 -- copied by its sink (shared/office/warehouse.c) with the sink's position in the same
 -- transaction, so each record is here exactly once.
 --
--- The sink runs this whole file at every connection, in one transaction, under its advisory
--- lock: every statement is idempotent (IF NOT EXISTS, OR REPLACE), so an operator only gives the
--- connection string, and a DBA may run it by hand first (psql -1 -f warehouse.sql) to own the
+-- The sink runs this whole file, in one transaction under its advisory lock, when it connects
+-- to a database whose jiancha.sink row names no schema version or another one (a new database, an
+-- upgrade); every statement is idempotent (IF NOT EXISTS, OR REPLACE), so an operator only gives
+-- the connection string, and a DBA may run it by hand first (psql -1 -f warehouse.sql) to own the
 -- objects. Times are timestamptz; local days and months are China's (+08:00), as everywhere in
 -- jiancha. The tables are partitioned by local month; the sink creates each month's partition
 -- (jiancha.TABLE_yYYYYmMM) before it copies a record into that month. There is no default

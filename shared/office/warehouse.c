@@ -238,6 +238,26 @@ on_notice(void *arg, const char *message)
     log_debug("warehouse: postgresql says: %s", message);
 }
 
+/* The schema version the warehouse holds (jiancha.sink), 0 for none. The schema is run only
+ * when it differs: replacing its views at every connection would wait for every reader of them. */
+static int
+schema_installed(struct sink *s, int *version)
+{
+    PGresult *res = NULL;
+    *version = 0;
+    int rc = run(s, "schema", "SELECT to_regclass('jiancha.sink') IS NOT NULL", PGRES_TUPLES_OK,
+                 &res);
+    bool have = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    res = NULL;
+    if (have &&
+        (rc = run(s, "schema", "SELECT coalesce(max(schema_version), 0) FROM jiancha.sink",
+                  PGRES_TUPLES_OK, &res)) == 0)
+        *version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
 /* Connects, installs the schema, claims the warehouse for this node and reads the positions
  * back: 0, or ERR_NET after fail(). */
 static int
@@ -280,7 +300,10 @@ connect_pg(struct sink *s)
     }
     PQclear(res);
     res = NULL;
-    if (rc == 0) {
+    int installed = 0;
+    if (rc == 0)
+        rc = schema_installed(s, &installed);
+    if (rc == 0 && installed != WAREHOUSE_SCHEMA_VERSION) {
         size_t len;
         char *schema = file_read(w->schema_path, &len);
         if (!schema) {
@@ -290,6 +313,9 @@ connect_pg(struct sink *s)
             rc = run(s, "schema", schema, PGRES_COMMAND_OK, NULL);
             free(schema);
         }
+        if (rc == 0)
+            log_info("warehouse: schema version %d installed (was %d)", WAREHOUSE_SCHEMA_VERSION,
+                     installed);
     }
     char node[NODE_LEN + 1];
     node_format(w->node, node);

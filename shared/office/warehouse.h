@@ -34,7 +34,8 @@
 
 struct warehouse_options {
     const char *conninfo;    /* libpq connection string (copied; never logged) */
-    const char *schema_path; /* config/warehouse.sql, run at every connection (copied) */
+    const char *schema_path; /* config/warehouse.sql, run when the warehouse holds another
+                                schema version (none: a new database) (copied) */
     uint32_t node;           /* this aggregator: the warehouse is its own (jiancha.sink) */
     uint32_t batch_records;  /* records per transaction */
     int64_t poll_ms;         /* how often a sink that has copied everything looks again */
