@@ -21,7 +21,7 @@ MOUNTS=()
 cleanup() {
     local rc=$?
     # a PostgreSQL of the warehouse tests stops on its own (its shared memory is its to remove)
-    [ -e "$T/pg/postmaster.pid" ] && pg_down immediate 2>/dev/null
+    if [ -e "$T/pg/postmaster.pid" ]; then pg_down immediate 2>/dev/null || true; fi
     for f in "$T"/*.pid; do
         [ -e "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
     done
