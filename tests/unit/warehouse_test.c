@@ -62,6 +62,14 @@ a_sink_without_postgresql_counts_everything_behind_and_says_why(void **state)
     assert_true(st.error_ms >= started);
     uint64_t seq;
     assert_false(warehouse_confirmed(w, 510104, &seq)); /* nothing is confirmed */
+    /* so retention deletes nothing, however old the cutoff makes everything */
+    uint64_t deleted = 1;
+    assert_int_equal(warehouse_prune(w, s, TIMESTAMP_MAX_MS, 1000, &deleted), 0);
+    assert_int_equal(deleted, 0);
+    store_txn_t *t = NULL;
+    assert_int_equal(store_read(s, &t), 0);
+    assert_int_equal(store_count(t, STORE_EVENTS), 40 + 30);
+    store_abort(&t);
     /* behind since it started: the lag counts from then */
     assert_true(st.caught_up_ms >= started && st.caught_up_ms <= timestamp_now_ms());
     assert_true(warehouse_lag_s(&st, st.caught_up_ms + 2500) == 2.5);
@@ -125,12 +133,26 @@ the_figures_status_shows_are_kept_in_the_store(void **state)
     testutil_rmdir(dir);
 }
 
+static void
+retention_keeps_the_months_back_from_the_local_month(void **state)
+{
+    (void)state;
+    /* 2026-12-07 21:57 in China: keep 1 keeps November and December */
+    int64_t now = 1796651820000LL;
+    assert_int_equal(warehouse_keep_from_ms(now, 1), 1793462400000LL);  /* 2026-11-01 +08:00 */
+    assert_int_equal(warehouse_keep_from_ms(now, 0), 1796054400000LL);  /* 2026-12-01 +08:00 */
+    assert_int_equal(warehouse_keep_from_ms(now, 24), 1732982400000LL); /* 2024-12-01 +08:00 */
+    /* 2027-01-01 00:30 in China is already January there (2026-12-31 16:30 UTC) */
+    assert_int_equal(warehouse_keep_from_ms(1798734600000LL, 1), 1796054400000LL);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_sink_without_postgresql_counts_everything_behind_and_says_why),
         cmocka_unit_test(the_figures_status_shows_are_kept_in_the_store),
+        cmocka_unit_test(retention_keeps_the_months_back_from_the_local_month),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
