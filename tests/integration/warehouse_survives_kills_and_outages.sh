@@ -3,9 +3,9 @@
 # aggregator killed -9 in the middle of a copy and started again, PostgreSQL stopped as by a crash
 # (pg_ctl stop -m immediate) and started again, the sink's connection terminated by the server
 # (pg_terminate_backend), and the disk of the warehouse's tables full (a tablespace on a small
-# tmpfs, when the test may mount one). Meanwhile the aggregator keeps taking its child's batches;
-# the sink warns (rate-limited), waits and tries again. Afterwards every record is in PostgreSQL
-# exactly once and the scores view equals `query scores`.
+# tmpfs, when the test may mount one). Meanwhile the aggregator's loop goes on (its office answers
+# a patrol at once); the sink warns (rate-limited), waits and tries again. Afterwards every record
+# is in PostgreSQL exactly once and the scores view equals `query scores`.
 . "$(dirname "$0")/lib.sh"
 
 pg_start
