@@ -207,9 +207,11 @@ fail(struct sink *s, const char *what, const char *msg)
     uint64_t suppressed, tag = 14695981039346656037ULL; /* FNV-1a of what failed */
     for (const char *p = what; *p; p++)
         tag = (tag ^ (uint8_t)*p) * 1099511628211ULL;
+    /* a warehouse that belongs to another node or schema waits for an operator: an error */
+    enum log_level level = strcmp(what, "sink") == 0 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN;
     if (!quiet && log_allow_from(&s->warned, tag, 30, &suppressed))
-        log_warn("warehouse: %s retry_ms=%lld suppressed=%llu", text, (long long)s->backoff_ms,
-                 (unsigned long long)suppressed);
+        log_at(level, "warehouse: %s retry_ms=%lld suppressed=%llu", text,
+               (long long)s->backoff_ms, (unsigned long long)suppressed);
     if (s->pg && PQstatus(s->pg) != CONNECTION_OK)
         disconnect(s);
 }
