@@ -210,8 +210,8 @@ fail(struct sink *s, const char *what, const char *msg)
     /* a warehouse that belongs to another node or schema waits for an operator: an error */
     enum log_level level = strcmp(what, "sink") == 0 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN;
     if (!quiet && log_allow_from(&s->warned, tag, 30, &suppressed))
-        log_at(level, "warehouse: %s retry_ms=%lld suppressed=%llu", text,
-               (long long)s->backoff_ms, (unsigned long long)suppressed);
+        log_at(level, "warehouse: %s retry_ms=%lld suppressed=%llu", text, (long long)s->backoff_ms,
+               (unsigned long long)suppressed);
     if (s->pg && PQstatus(s->pg) != CONNECTION_OK)
         disconnect(s);
 }
@@ -247,14 +247,13 @@ schema_installed(struct sink *s, int *version)
 {
     PGresult *res = NULL;
     *version = 0;
-    int rc = run(s, "schema", "SELECT to_regclass('jiancha.sink') IS NOT NULL", PGRES_TUPLES_OK,
-                 &res);
+    int rc =
+        run(s, "schema", "SELECT to_regclass('jiancha.sink') IS NOT NULL", PGRES_TUPLES_OK, &res);
     bool have = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     res = NULL;
-    if (have &&
-        (rc = run(s, "schema", "SELECT coalesce(max(schema_version), 0) FROM jiancha.sink",
-                  PGRES_TUPLES_OK, &res)) == 0)
+    if (have && (rc = run(s, "schema", "SELECT coalesce(max(schema_version), 0) FROM jiancha.sink",
+                          PGRES_TUPLES_OK, &res)) == 0)
         *version = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
     return rc;
