@@ -32,6 +32,7 @@
 #include "telemetry.h"
 #include "transport.h"
 #include "timestamp.h"
+#include "warehouse.h"
 #include "zap.h"
 
 #include <czmq.h>
@@ -106,6 +107,21 @@ static const struct conf_key config_table[] = {
     {"metrics/listen", CONF_STR, "", 0, 0,
      "serve Prometheus metrics on HOST:PORT (GET /metrics; port 0 picks one, written to "
      "DATA/metrics.port); empty = off"},
+    {"warehouse/conninfo", CONF_STR, "", 0, 0,
+     "copy every record into this PostgreSQL warehouse, a libpq connection string (\"host=/run/"
+     "postgresql dbname=jiancha\"; docs/warehouse.md): exactly once, falling behind rather than "
+     "waiting; empty = off"},
+    {"warehouse/schema", CONF_STR, "/usr/share/jiancha/warehouse.sql", 0, 0,
+     "the warehouse's schema, run when the database holds none or another version (every "
+     "statement in it is idempotent)"},
+    {"warehouse/batch_records", CONF_INT, "5000", 1, 1000000,
+     "records copied per PostgreSQL transaction"},
+    {"warehouse/retry_max_ms", CONF_INT, "10000", 100, 3600000,
+     "the longest wait before a PostgreSQL that failed is tried again"},
+    {"warehouse/keep_months", CONF_INT, "0", 0, 1200,
+     "with a warehouse: business events dated before the local month this many months back are "
+     "deleted from the store once PostgreSQL holds them (alerts, counter sheets, supervision "
+     "actions and audit entries stay); 0 = keep all"},
     {"log/level", CONF_STR, "info", 0, 0, "error, warn, info or debug"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
@@ -149,6 +165,12 @@ struct aggregator {
     bool have_publisher;
     uint8_t publisher_pk[SIGN_PUBLIC_BYTES];
     struct log_limit bundle_refusals;
+    /* the warehouse in PostgreSQL (warehouse.h), when warehouse/conninfo is set */
+    warehouse_t *warehouse;
+    struct warehouse_stats warehouse_shown; /* as last saved for `status` */
+    bool warehouse_unsaved;                  /* its saving failed: again at the next second */
+    int64_t warehouse_checked_ms;            /* monotonic */
+    int64_t prune_due_ms;                    /* monotonic: retention runs next */
 };
 
 /* The province sees which transport key each parent serves (keynote.h, `jiancha keys status`). */
@@ -442,6 +464,43 @@ on_hangup(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 }
 
 static int
+save_warehouse(store_txn_t *t, void *arg)
+{
+    struct aggregator *a = arg;
+    return warehouse_save_status(t, &a->warehouse_shown, timestamp_now_ms());
+}
+
+/* The warehouse's figures kept for `status` when they change (a commit a second at most), and
+ * the retention: old business events the warehouse holds leave the store, a bounded slice at a
+ * time (the sink itself runs in its own thread, warehouse.h). */
+static void
+watch_warehouse(struct aggregator *a, int64_t now, int64_t mono)
+{
+    struct warehouse_stats st;
+    warehouse_stats(a->warehouse, &st);
+    const struct warehouse_stats *was = &a->warehouse_shown;
+    if (a->warehouse_unsaved || st.connected != was->connected || st.behind != was->behind ||
+        st.copied != was->copied || st.error_ms != was->error_ms) {
+        a->warehouse_shown = st;
+        a->warehouse_unsaved = store_write(a->store, save_warehouse, a) != 0;
+    }
+    int keep = (int)conf_int(a->conf, "warehouse/keep_months");
+    if (!keep || mono < a->prune_due_ms)
+        return;
+    uint64_t deleted;
+    int rc = warehouse_prune(a->warehouse, a->store, warehouse_keep_from_ms(now, keep), 20000,
+                             &deleted);
+    if (rc < 0)
+        log_warn("aggregator: retention failed, will retry: %s", err_str(rc));
+    else if (deleted)
+        log_info("aggregator: retention deleted=%llu business events the warehouse holds",
+                 (unsigned long long)deleted);
+    /* each second (a pass with nothing newly confirmed costs no transaction); after a failure,
+     * in ten */
+    a->prune_due_ms = mono + (rc < 0 ? 10000 : 0);
+}
+
+static int
 on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -499,6 +558,10 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         log_warn("aggregator: judging node.disk failed, will retry");
     else if (disk_sealed && a->link)
         link_kick(a->link);
+    if (a->warehouse && mono - a->warehouse_checked_ms >= 1000) {
+        a->warehouse_checked_ms = mono;
+        watch_warehouse(a, now, mono);
+    }
     if (mono - a->silence_checked_ms >= 1000) {
         uint64_t changes;
         a->silence_checked_ms = mono;
@@ -533,8 +596,12 @@ on_metrics(zloop_t *loop, int timer_id, void *arg)
     struct aggregator *a = arg;
     struct door_stats ds;
     office_stats(a->office, &ds);
+    struct warehouse_stats ws;
+    if (a->warehouse)
+        warehouse_stats(a->warehouse, &ws);
     struct telemetry_sources s = {"aggregator", a->node, a->store, &ds,    a->link,
-                                  a->server,    a->ingest, a->cal,  a->rot, timestamp_now_ms()};
+                                  a->server,    a->ingest, a->cal,  a->rot, timestamp_now_ms(),
+                                  a->warehouse ? &ws : NULL};
     telemetry_publish(a->metrics, &s);
     return 0;
 }
@@ -663,6 +730,29 @@ listen_children(struct aggregator *a, const char *config_path, uint64_t max_batc
     return 0;
 }
 
+/* The warehouse's keys: the connection string parses, the schema can be read, and retention only
+ * with a warehouse to hold what it deletes. Each problem named (conf_complain). */
+static int
+check_warehouse(const conf_t *conf, const char *prog)
+{
+    const char *conninfo = conf_str(conf, "warehouse/conninfo");
+    char why[ERR_WHY_MAX];
+    if (!*conninfo) {
+        if (conf_int(conf, "warehouse/keep_months") == 0)
+            return 0;
+        conf_complain(conf, prog, "warehouse/keep_months",
+                      "needs warehouse/conninfo: only what the warehouse holds leaves the store");
+        return ERR_CONFIG;
+    }
+    if (warehouse_check(conninfo, conf_str(conf, "warehouse/schema"), why) != 0) {
+        conf_complain(conf, prog,
+                      strstr(why, "connection string") ? "warehouse/conninfo" : "warehouse/schema",
+                      why);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
 /* --check-config beyond the syntax: the files and directories the configuration names exist and
  * are usable, each problem named with its file, line and key. */
 static int
@@ -735,6 +825,8 @@ check_named(const conf_t *conf, const char *node)
         conf_complain(conf, "jiancha-aggregator", "bundle/publisher_key", why);
         bad = ERR_CONFIG;
     }
+    if ((rc = check_warehouse(conf, "jiancha-aggregator")) != 0)
+        bad = rc;
     return bad;
 }
 
@@ -792,6 +884,20 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         fprintf(stderr, "jiancha-aggregator: %s: cannot write its store: %s\n", data,
                 err_str(rc));
         return rc;
+    }
+    if ((rc = check_warehouse(a->conf, "jiancha-aggregator")) != 0)
+        return rc;
+    if (*conf_str(a->conf, "warehouse/conninfo")) {
+        struct warehouse_options wo = {
+            .conninfo = conf_str(a->conf, "warehouse/conninfo"),
+            .schema_path = conf_str(a->conf, "warehouse/schema"),
+            .node = a->node,
+            .batch_records = (uint32_t)conf_int(a->conf, "warehouse/batch_records"),
+            .backoff_max_ms = conf_int(a->conf, "warehouse/retry_max_ms"),
+        };
+        a->warehouse = warehouse_new(a->store, &wo);
+        log_info("aggregator: copying into the warehouse keep_months=%lld",
+                 (long long)conf_int(a->conf, "warehouse/keep_months"));
     }
     const char *keyfile = conf_str(a->conf, "aggregator/key");
     if (*up && !*keyfile) {
@@ -966,6 +1072,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
 static void
 teardown(struct aggregator *a)
 {
+    warehouse_destroy(&a->warehouse); /* its thread reads the store: before the store closes */
     metrics_destroy(&a->metrics);
     link_destroy(&a->link);
     silence_destroy(&a->silence);

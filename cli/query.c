@@ -17,6 +17,7 @@
 #include "timestamp.h"
 #include "roster.h"
 #include "view.h"
+#include "warehouse.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -274,7 +275,34 @@ struct status_facts {
     } *parked;
     size_t n_parked, cap_parked;
     uint64_t quarantined;
+    /* the warehouse's sink as the daemon last saved it (warehouse.h); saved_ms 0: none */
+    uint64_t wh_saved_ms;
+    struct warehouse_stats wh;
 };
+
+/* The warehouse's figures the aggregator keeps in its meta table (warehouse_save_status). */
+static void
+warehouse_read(store_txn_t *t, struct status_facts *f)
+{
+    uint64_t up = 0, caught = 0, err_at = 0;
+    if (store_meta_get_u64(t, WAREHOUSE_META_SAVED, &f->wh_saved_ms) != 0 || !f->wh_saved_ms ||
+        store_meta_get_u64(t, WAREHOUSE_META_UP, &up) != 0 ||
+        store_meta_get_u64(t, WAREHOUSE_META_BEHIND, &f->wh.behind) != 0 ||
+        store_meta_get_u64(t, WAREHOUSE_META_CAUGHT_UP, &caught) != 0 ||
+        store_meta_get_u64(t, WAREHOUSE_META_COPIED, &f->wh.copied) != 0 ||
+        store_meta_get_u64(t, WAREHOUSE_META_ERROR_AT, &err_at) != 0) {
+        f->wh_saved_ms = 0;
+        return;
+    }
+    f->wh.connected = up != 0;
+    f->wh.caught_up_ms = (int64_t)caught;
+    f->wh.error_ms = (int64_t)err_at;
+    struct wire_buf e;
+    wire_buf_init(&e);
+    if (store_get(t, STORE_META, WAREHOUSE_META_ERROR, strlen(WAREHOUSE_META_ERROR), &e) == 0)
+        snprintf(f->wh.error, sizeof f->wh.error, "%.*s", (int)e.len, (const char *)e.data);
+    wire_buf_fini(&e);
+}
 
 static int
 status_read(store_t *s, struct status_facts *f)
@@ -349,6 +377,7 @@ status_read(store_t *s, struct status_facts *f)
     }
     /* copies kept for audit: reused sequences (node.clone), a compromised key's batches */
     f->quarantined = store_count(t, STORE_QUARANTINE);
+    warehouse_read(t, f);
     wire_buf_fini(&k);
     wire_buf_fini(&v);
     store_abort(&t);
@@ -417,6 +446,19 @@ status_print_text(const char *data, const struct status_facts *f)
                f->parked[i].why);
     }
     printf("quarantined batches: %llu\n", (unsigned long long)f->quarantined);
+    if (f->wh_saved_ms) {
+        char when[TIMESTAMP_TEXT_MAX];
+        timestamp_format((int64_t)f->wh_saved_ms, when);
+        printf("warehouse (PostgreSQL): %s, %llu records behind (%.0f s), %llu copied since the "
+               "daemon started (as of %s)\n",
+               f->wh.connected ? "connected" : "not connected", (unsigned long long)f->wh.behind,
+               warehouse_lag_s(&f->wh, timestamp_now_ms()), (unsigned long long)f->wh.copied,
+               when);
+        if (f->wh.error_ms > 0)
+            print_time("last error", f->wh.error_ms);
+        if (f->wh.error_ms > 0)
+            printf("  %s\n", f->wh.error);
+    }
 }
 
 static json_t *
@@ -482,6 +524,16 @@ status_print_json(const char *data, const struct status_facts *f)
     }
     json_object_set_new(o, "parked", parked);
     json_object_set_new(o, "quarantined", json_integer((json_int_t)f->quarantined));
+    json_object_set_new(
+        o, "warehouse",
+        !f->wh_saved_ms
+            ? json_null()
+            : json_pack("{s:b, s:I, s:f, s:I, s:o, s:o, s:s?}", "connected", f->wh.connected,
+                        "behind_records", (json_int_t)f->wh.behind, "behind_seconds",
+                        warehouse_lag_s(&f->wh, timestamp_now_ms()), "copied",
+                        (json_int_t)f->wh.copied, "as_of", time_or_null((int64_t)f->wh_saved_ms),
+                        "last_error_at", time_or_null(f->wh.error_ms),
+                        "last_error", f->wh.error_ms > 0 ? f->wh.error : NULL));
     char *text = json_dumps(o, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);

@@ -359,7 +359,8 @@ on_metrics(zloop_t *loop, int timer_id, void *arg)
                                   NULL,
                                   c->book ? rulebook_calendar(c->book) : NULL,
                                   c->rot,
-                                  timestamp_now_ms()};
+                                  timestamp_now_ms(),
+                                  NULL};
     telemetry_publish(c->metrics, &s);
     return 0;
 }

@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev liblmdb-dev lmdb-utils
       libmsgpack-dev libsodium-dev libjansson-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev scdoc jq curl faketime python3
+      libpq-dev postgresql-15  # the aggregator's warehouse sink (libpq); the server for its tests
       openssl                  # a certificate for the screen's HTTPS test
       clang libclang-rt-14-dev # the fuzzers (tests/fuzz): clang with libFuzzer
       chromium fonts-noto-cjk    # render the monthly report to PNG

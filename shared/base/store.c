@@ -148,6 +148,10 @@ store_from_be32(const uint8_t in[4])
     return v;
 }
 
+/* Transactions this thread holds, of any store: a thread that holds one cannot wait for the
+ * others to end before it grows the map (it would wait for itself). */
+static _Thread_local unsigned held_here;
+
 /* Begins a transaction holding s->txns for reading; end() lets go of it. */
 static int
 begin(store_t *s, unsigned flags, MDB_txn **txn)
@@ -155,8 +159,10 @@ begin(store_t *s, unsigned flags, MDB_txn **txn)
     for (int tries = 0; tries < 3; tries++) {
         pthread_rwlock_rdlock(&s->txns);
         int rc = mdb_txn_begin(s->env, NULL, flags, txn);
-        if (rc == 0)
+        if (rc == 0) {
+            held_here++;
             return 0;
+        }
         pthread_rwlock_unlock(&s->txns);
         if (rc != MDB_MAP_RESIZED)
             return translate(rc, "begin transaction", s);
@@ -173,6 +179,7 @@ begin(store_t *s, unsigned flags, MDB_txn **txn)
 static void
 end(store_t *s)
 {
+    held_here--;
     pthread_rwlock_unlock(&s->txns);
 }
 
@@ -347,9 +354,11 @@ grow(store_t *s)
                  (unsigned long long)s->map_bytes);
         return ERR_STORAGE_FULL;
     }
-    /* the writer's own thread may hold a read transaction (LMDB lets it): then it cannot wait for
-     * the lock, and grows as it always did */
-    bool locked = pthread_rwlock_trywrlock(&s->txns) == 0;
+    /* A reading thread (the warehouse's sink) must be out of the map while it moves: the writer
+     * waits for its transaction to end. The writer's own thread may hold a read transaction
+     * (LMDB lets it): then it cannot wait for the lock, and grows as it always did. */
+    bool locked = held_here ? pthread_rwlock_trywrlock(&s->txns) == 0
+                            : pthread_rwlock_wrlock(&s->txns) == 0;
     int rc = translate(mdb_env_set_mapsize(s->env, next), "grow map", s);
     if (locked)
         pthread_rwlock_unlock(&s->txns);
@@ -526,6 +535,13 @@ store_cursor_next(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v)
 {
     MDB_val mk = {0, NULL};
     return cursor_op(c, &mk, MDB_NEXT, k, v);
+}
+
+int
+store_cursor_prev(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v)
+{
+    MDB_val mk = {0, NULL};
+    return cursor_op(c, &mk, MDB_PREV, k, v);
 }
 
 int

@@ -90,7 +90,9 @@ int store_open(const char *dir, const struct store_options *opt, store_t **out)
     __attribute__((warn_unused_result));
 void store_close(store_t **p);
 
-/* A read transaction; store_abort() ends it. */
+/* A read transaction; store_abort() ends it. Another thread of the process may read with its own
+ * transactions (each thread one at a time, never handing one to another thread): a map growth
+ * waits until they end (the warehouse's sink, warehouse.h). */
 int store_read(store_t *s, store_txn_t **txn) __attribute__((warn_unused_result));
 void store_abort(store_txn_t **txn);
 
@@ -119,8 +121,9 @@ int store_del(store_txn_t *t, enum store_table tb, const void *key, size_t klen)
 uint64_t store_count(store_txn_t *t, enum store_table tb);
 
 /* Cursors walk a table in key order. seek positions at the first key >= key (key NULL: first);
- * last at the final key; next moves on. Each returns 0, or ERR_NOT_FOUND past the end. The key
- * and value of the current entry are appended to the given buffers (either may be NULL). */
+ * last at the final key; next moves on, prev moves back. Each returns 0, or ERR_NOT_FOUND past
+ * the end (before the start). The key and value of the current entry are appended to the given
+ * buffers (either may be NULL). */
 int store_cursor_open(store_txn_t *t, enum store_table tb, store_cursor_t **c)
     __attribute__((warn_unused_result));
 void store_cursor_close(store_cursor_t **c);
@@ -128,6 +131,7 @@ int store_cursor_seek(store_cursor_t *c, const void *key, size_t klen, struct wi
                       struct wire_buf *v);
 int store_cursor_last(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v);
 int store_cursor_next(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v);
+int store_cursor_prev(store_cursor_t *c, struct wire_buf *k, struct wire_buf *v);
 
 /* Calls fn for every entry of `tb` whose key starts with prefix, in key order, with the key (and
  * the value, if want_value); stops at fn's first non-zero return and passes it back. */

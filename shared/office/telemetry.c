@@ -137,6 +137,27 @@ render_children(const struct telemetry_sources *s, struct wire_buf *out)
     }
 }
 
+/* The warehouse's sink: only its figures are read here, so the collector, which has none, needs
+ * no libpq. */
+static void
+render_warehouse(const struct warehouse_stats *w, int64_t now_ms, struct wire_buf *out)
+{
+    gauge(out, "jiancha_warehouse_up", "1 while a session with the PostgreSQL warehouse is open",
+          w->connected ? 1 : 0);
+    gauge(out, "jiancha_warehouse_behind_records",
+          "records the store holds that the warehouse does not yet (by sequence)",
+          (double)w->behind);
+    gauge(out, "jiancha_warehouse_behind_seconds",
+          "since the warehouse last held every record the store held (0: it does)",
+          warehouse_lag_s(w, now_ms));
+    counter(out, "jiancha_warehouse_records_copied_total", "records committed to the warehouse",
+            (double)w->copied);
+    counter(out, "jiancha_warehouse_commits_total", "transactions committed to the warehouse",
+            (double)w->commits);
+    counter(out, "jiancha_warehouse_failures_total",
+            "connections and transactions with the warehouse that failed", (double)w->failures);
+}
+
 void
 telemetry_render(const struct telemetry_sources *s, struct wire_buf *out)
 {
@@ -205,6 +226,8 @@ telemetry_render(const struct telemetry_sources *s, struct wire_buf *out)
         gauge(out, "jiancha_calendar_coverage_days",
               "days until the last day the working-day calendar covers (negative: past it)",
               (double)(calendar_end_day(s->cal) - calendar_day_of(s->now_ms)));
+    if (s->warehouse)
+        render_warehouse(s->warehouse, s->now_ms, out);
 }
 
 int

@@ -19,6 +19,11 @@
  *   jiancha_calendar_coverage_days                          days until the calendar's last day
  *   jiancha_certificate_expiry_seconds, jiancha_key_generation  the certificate of the key in
  *                                                           force (no sample on development keys)
+ *   jiancha_warehouse_up, jiancha_warehouse_behind_records,
+ *   jiancha_warehouse_behind_seconds, jiancha_warehouse_records_copied_total,
+ *   jiancha_warehouse_commits_total, jiancha_warehouse_failures_total   the warehouse in
+ *                                                           PostgreSQL (warehouse.h), when one
+ *                                                           is configured
  */
 #ifndef JIANCHA_TELEMETRY_H
 #define JIANCHA_TELEMETRY_H
@@ -31,6 +36,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "store.h"
+#include "warehouse.h"
 #include "wire.h"
 
 #include <stdint.h>
@@ -46,6 +52,7 @@ struct telemetry_sources {
     const calendar_t *cal;          /* NULL: no calendar */
     const rotation_t *rot;          /* the node's signing key (NULL at the province's top) */
     int64_t now_ms;
+    const struct warehouse_stats *warehouse; /* the sink's figures; NULL: no warehouse */
 };
 
 /* Appends the exposition text; a store that cannot be read leaves its figures out. */

@@ -20,15 +20,18 @@ MOUNTS=()
 
 cleanup() {
     local rc=$?
+    # a PostgreSQL of the warehouse tests stops on its own (its shared memory is its to remove)
+    if [ -e "$T/pg/postmaster.pid" ]; then pg_down immediate 2>/dev/null || true; fi
     for f in "$T"/*.pid; do
         [ -e "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
     done
     wait 2>/dev/null || true
     for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
-    if [ $rc -ne 0 ]; then
+    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then # 77: skipped (tests/CMakeLists.txt)
         echo "--- failed (rc=$rc); daemon logs follow ---"
         set +e  # diagnostics must not stop at the first grep that finds nothing
         for l in "$T"/*.log; do [ -e "$l" ] && { echo "== $l"; grep -v ' stats ' "$l" | tail -n 30; grep ' stats ' "$l" | tail -n 1; }; done
+        [ -e "$T/pgrun/postgres.log" ] && { echo "== $T/pgrun/postgres.log"; tail -n 20 "$T/pgrun/postgres.log"; }
         for d in "$T"/*/; do [ -e "$d/data.mdb" ] && { echo "== status $d"; "$JIANCHA" status --data "$d" 2>&1 || true; }; done
         if [ -n "${JIANCHA_KEEP_FAILED:-}" ]; then
             mkdir -p "$JIANCHA_KEEP_FAILED" && cp -r "$T"/. "$JIANCHA_KEEP_FAILED"/ 2>/dev/null || true
@@ -419,4 +422,140 @@ stream_parts() {
         done
     ) >"$T/send.out" 2>&1 &
     SENDER=$!
+}
+
+# An aggregator's uplink that notices its parent within a second or two, and a desk judging
+# patrols from the start of a test's November.
+FAST_UPLINK="    heartbeat_ms = 200
+    timeout_ms = 1500
+    ack_timeout_ms = 1000
+    backoff_max_ms = 500"
+NOVEMBER_DESK="desk
+    calendar = $SRC/config/cn-workdays.tsv
+    patrol_from = 2026-11-02"
+# november_county NODE PARENT_ENDPOINT SEED VIOLATIONS: the county collector cNODE judging with
+# the sample catalogue and calendar, counting its day sheets every 200 ms, its patrols judged
+# from 2026-11-02, fed a simulated November (3,000 events, VIOLATIONS % of cases breaking a rule)
+november_county() {
+    collector_config "c$1" "$1" "$2" "rules
+    catalog = $SRC/config/catalog.json
+    calendar = $SRC/config/cn-workdays.tsv
+counters
+    interval_ms = 200
+patrol
+    from = 2026-11-02"
+    start "c$1"
+    "$EVENTGEN" --node "$1" --count 3000 --seed "$3" --hours 552 --violations "$4" >"$T/$1.jsonl"
+    "$JIANCHA" send --data "$T/c$1" --msgpack "$T/$1.jsonl" >/dev/null || fail "send $1"
+}
+# sheets_settled TOP NODE...: each county cNODE's November scores are what TOP holds of it (its
+# day sheets have all arrived)
+sheets_settled() {
+    local top=$1 c own; shift
+    for c in "$@"; do
+        own=$("$JIANCHA" query scores --data "$T/c$c" --period 2026-11 --node "$c" --json)
+        [ -n "$own" ] &&
+            [ "$own" = "$("$JIANCHA" query scores --data "$T/$top" --period 2026-11 --node "$c" --json)" ] ||
+            return 1
+    done
+}
+
+# --- PostgreSQL, for the warehouse (docs/warehouse.md) ---
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PG_USER=""
+# pg_start: a cluster of the test's own in $T/pg, listening only on a socket in $T/pgrun (its log
+# there too) with a private port, run by an unprivileged user (nobody when the tests run as root:
+# PostgreSQL refuses root), its superuser `jiancha` let in without a password, and a database
+# `jiancha`. PGCONN is the connection string. Skips the test (77) without a PostgreSQL server.
+pg_start() {
+    [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] ||
+        { say "skip: no PostgreSQL server (packaging/install-deps.sh installs postgresql-15)"; exit 77; }
+    mkdir -p "$T/pg" "$T/pgrun"
+    if [ "$(id -u)" -eq 0 ]; then
+        PG_USER=nobody
+        chmod 0711 "$T" # nobody passes through to its own directories, and reads nothing else
+        chown "$PG_USER" "$T/pg" "$T/pgrun"
+    fi
+    PG_PORT=$(free_port)
+    pg_as "$PG_BIN/initdb" -D "$T/pg" -U jiancha -A trust -E UTF8 --locale=C >"$T/pgrun/initdb.log" 2>&1 ||
+        fail "initdb: $(tail -n 5 "$T/pgrun/initdb.log")"
+    pg_up
+    PGCONN="host=$T/pgrun port=$PG_PORT dbname=jiancha user=jiancha"
+    "$PG_BIN/psql" -X -q "host=$T/pgrun port=$PG_PORT dbname=postgres user=jiancha" \
+        -c "CREATE DATABASE jiancha" || fail "createdb"
+}
+# pg_as COMMAND...: as the cluster's user, from / (its cwd may be closed to that user)
+pg_as() { (cd / && if [ -n "$PG_USER" ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi); }
+pg_up() {
+    pg_as "$PG_BIN/pg_ctl" -D "$T/pg" -l "$T/pgrun/postgres.log" -w -t 30 \
+        -o "-k $T/pgrun -p $PG_PORT -c listen_addresses=''" start >/dev/null ||
+        fail "postgres did not start: $(tail -n 5 "$T/pgrun/postgres.log")"
+}
+# pg_down [MODE]: stops the cluster (fast; immediate: as a crash, without a checkpoint)
+pg_down() { pg_as "$PG_BIN/pg_ctl" -D "$T/pg" -m "${1:-fast}" -w -t 30 stop >/dev/null; }
+# sql 'STATEMENT': its rows, unaligned, fields split by |
+sql() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$PGCONN" -c "$1"; }
+# warehouse_section [EXTRA]: the aggregator's keys that copy into the test's PostgreSQL
+warehouse_section() {
+    printf 'warehouse\n    conninfo = %s\n    schema = %s\n    retry_max_ms = 500\n%s\n' \
+        "$PGCONN" "$SRC/config/warehouse.sql" "${1:-}"
+}
+# caught_up NAME: the aggregator's warehouse holds every record its store holds (its status)
+caught_up() {
+    "$JIANCHA" status --data "$T/$1" --json |
+        jq -e '.warehouse.connected and .warehouse.behind_records == 0' >/dev/null
+}
+# same_records NAME: PostgreSQL holds each record of NAME's store once (node and sequence), and
+# no other; the positions say the last sequence of each origin. Else false, with why in
+# $T/same.why (a wait_until may give records on their way the time to arrive).
+same_records() {
+    "$JIANCHA" query events --data "$T/$1" --json |
+        jq -r 'select(.event.type != "batch") | "\(.node) \(.seq)"' | sort >"$T/lmdb.keys"
+    sql "SELECT node || ' ' || seq FROM jiancha.record" | sort >"$T/pg.keys"
+    local dups; dups=$(uniq -d "$T/pg.keys" | wc -l)
+    if [ "$dups" -ne 0 ]; then
+        echo "$dups records twice in PostgreSQL: $(uniq -d "$T/pg.keys" | head -n 3 | tr '\n' ' ')" >"$T/same.why"
+        return 1
+    fi
+    if ! cmp -s "$T/lmdb.keys" "$T/pg.keys"; then
+        echo "PostgreSQL's records differ from $1's: $(comm -23 "$T/lmdb.keys" "$T/pg.keys" | wc -l) missing, $(comm -13 "$T/lmdb.keys" "$T/pg.keys" | wc -l) unexpected" >"$T/same.why"
+        return 1
+    fi
+    sql "SELECT node || ' ' || seq FROM jiancha.position ORDER BY node" >"$T/pg.positions"
+    awk '{ if ($2 > last[$1]) last[$1] = $2 } END { for (n in last) print n, last[n] }' \
+        "$T/lmdb.keys" | sort >"$T/lmdb.positions"
+    if ! cmp -s "$T/lmdb.positions" "$T/pg.positions"; then
+        echo "positions: $(tr '\n' ' ' <"$T/pg.positions") for $(tr '\n' ' ' <"$T/lmdb.positions")" >"$T/same.why"
+        return 1
+    fi
+}
+# all_once NAME: same_records, given 20 s for records on their way
+all_once() { wait_until 20 same_records "$1" || fail "$(cat "$T/same.why")"; }
+# same_scores NAME PERIOD: the view jiancha.scores gives what `query scores --json` gives at NAME,
+# for every grouping, number for number
+same_scores() {
+    local by
+    for by in node dept category region; do
+        "$JIANCHA" query scores --data "$T/$1" --period "$2" --by $by --json >"$T/scores.$by.json"
+        sql "SELECT row_to_json(s) FROM (SELECT rank, key, period, cases, concluded, on_time, red,
+                 yellow, ratings, ratings_good, response_due, responded_in_time, escalated,
+                 complaints, on_time_rate, satisfaction_rate, response_rate, score, grade
+             FROM jiancha.scores WHERE period = '$2' AND by = '$by' ORDER BY rank) s" \
+            >"$T/view.$by.json"
+        python3 - "$T/scores.$by.json" "$T/view.$by.json" <<'PY' || fail "scores by $by differ"
+import json, sys
+cli = [json.loads(l) for l in open(sys.argv[1])]
+view = [json.loads(l) for l in open(sys.argv[2])]
+for c in cli:
+    c.pop("name")
+if not cli:
+    sys.exit("no scores at all")
+if cli != view:
+    for a, b in zip(cli, view):
+        if a != b:
+            print("query scores:", a, "\nview:        ", b)
+            break
+    sys.exit("%d rows from query scores, %d from the view" % (len(cli), len(view)))
+PY
+    done
 }

@@ -8,13 +8,8 @@
 
 CAL=$SRC/config/cn-workdays.tsv
 for n in 510000 510100 510300 510104 510105 510302 510303; do keys $n; done
-UP="    heartbeat_ms = 200
-    timeout_ms = 1500
-    ack_timeout_ms = 1000
-    backoff_max_ms = 500"
-DESK="desk
-    calendar = $CAL
-    patrol_from = 2026-11-02"
+UP=$FAST_UPLINK
+DESK=$NOVEMBER_DESK
 aggregator_config province 510000 "$DESK"
 start province
 for c in 510100 510300; do
@@ -29,16 +24,7 @@ done
 declare -A CITY=([510104]=510100 [510105]=510100 [510302]=510300 [510303]=510300)
 seed=1
 for c in 510104 510105 510302 510303; do
-    collector_config "c$c" $c "$(endpoint_of "a${CITY[$c]}")" "rules
-    catalog = $SRC/config/catalog.json
-    calendar = $CAL
-counters
-    interval_ms = 200
-patrol
-    from = 2026-11-02"
-    start "c$c"
-    "$EVENTGEN" --node $c --count 3000 --seed $((seed++)) --hours 552 --violations 4 >"$T/$c.jsonl"
-    "$JIANCHA" send --data "$T/c$c" --msgpack "$T/$c.jsonl" >/dev/null || fail "send $c"
+    november_county $c "$(endpoint_of "a${CITY[$c]}")" $((seed++)) 4
 done
 # some office work in the month: patrols, a supervision case, answers
 for d in 02 03 04; do
@@ -51,13 +37,8 @@ done
     --by zhang --at 2026-11-05T10:00:00+08:00 >/dev/null || fail "supervise"
 
 sheets() { "$JIANCHA" query scores --data "$1" --period 2026-11 --node "$2" --json; }
-settled() {
-    for c in 510104 510105 510302 510303; do
-        local own; own=$(sheets "$T/c$c" $c)
-        [ -n "$own" ] && [ "$own" = "$(sheets "$T/province" $c)" ] || return 1
-    done
-}
-wait_until 120 settled || fail "the counties' sheets did not all reach the province"
+wait_until 120 sheets_settled province 510104 510105 510302 510303 ||
+    fail "the counties' sheets did not all reach the province"
 # the offices' desks have judged their patrol days and supervision cases
 until_true 20 '[ -n "$("$JIANCHA" query alerts --data "$T/province" --rule patrol.shortfall --json)" ]' ||
     fail "no patrol judgement reached the province"

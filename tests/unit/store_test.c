@@ -3,6 +3,7 @@
 #include "err.h"
 #include "store.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 struct put_args {
@@ -160,9 +161,75 @@ cursors_walk_in_key_order(void **state)
     assert_int_equal(expect, 11);
     assert_int_equal(store_cursor_last(c, &k, NULL), 0);
     assert_int_equal(store_from_be64(k.data), 10);
+    wire_buf_reset(&k);
+    assert_int_equal(store_cursor_prev(c, &k, NULL), 0);
+    assert_int_equal(store_from_be64(k.data), 9);
+    store_be64(from, 1);
+    wire_buf_reset(&k);
+    assert_int_equal(store_cursor_seek(c, from, 8, &k, NULL), 0);
+    assert_int_equal(store_cursor_prev(c, NULL, NULL), ERR_NOT_FOUND);
     wire_buf_fini(&k);
     store_cursor_close(&c);
     store_abort(&t);
+    store_close(&s);
+    testutil_rmdir(dir);
+}
+
+struct reader_args {
+    store_t *s;
+    volatile bool stop;
+    uint64_t reads, bytes;
+};
+
+/* Reads every value in transactions of its own until told to stop. */
+static void *
+reader(void *arg)
+{
+    struct reader_args *r = arg;
+    struct wire_buf v;
+    wire_buf_init(&v);
+    while (!r->stop) {
+        store_txn_t *t = NULL;
+        if (store_read(r->s, &t) != 0)
+            continue;
+        store_cursor_t *c = NULL;
+        if (store_cursor_open(t, STORE_EVENTS, &c) == 0) {
+            for (int rc = store_cursor_seek(c, NULL, 0, NULL, &v); rc == 0;
+                 rc = store_cursor_next(c, NULL, &v)) {
+                r->bytes += v.len;
+                wire_buf_reset(&v);
+            }
+            store_cursor_close(&c);
+        }
+        store_abort(&t);
+        r->reads++;
+    }
+    wire_buf_fini(&v);
+    return NULL;
+}
+
+static void
+a_reader_thread_is_out_of_the_map_while_it_grows(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    struct store_options o = {.map_bytes = 1 << 20};
+    store_t *s = NULL;
+    assert_int_equal(store_open(dir, &o, &s), 0);
+    struct reader_args r = {.s = s};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, reader, &r), 0);
+    /* 20 MB in small writes: the map doubles several times while the thread reads */
+    for (int i = 0; i < 200; i++) {
+        struct put_args a = {i * 100, (i + 1) * 100};
+        assert_int_equal(store_write(s, put_fn, &a), 0);
+    }
+    r.stop = true;
+    pthread_join(th, NULL);
+    assert_true(r.reads > 0);
+    uint64_t map, used;
+    store_usage(s, &map, &used);
+    assert_true(map >= 16u << 20);
     store_close(&s);
     testutil_rmdir(dir);
 }
@@ -176,6 +243,7 @@ main(void)
         cmocka_unit_test(a_reader_in_another_handle_sees_commits_across_growth),
         cmocka_unit_test(a_store_of_another_schema_version_is_refused),
         cmocka_unit_test(cursors_walk_in_key_order),
+        cmocka_unit_test(a_reader_thread_is_out_of_the_map_while_it_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
