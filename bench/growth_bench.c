@@ -416,8 +416,8 @@ one_size(struct bench *b, uint64_t size, uint64_t probe_n)
 
     printf("size %llu events (filled and judged in %.0f s):\n", (unsigned long long)at, fill_s);
     printf("  store      collector %.0f bytes/event, province %.0f bytes/event\n", col_b, prov_b);
-    printf("  catch-up   %llu records in %.1f s: %.0f ev/s = %.0fx a county's %.0f ev/s "
-           "(the backlog is %.1f days of it)\n",
+    printf("  catch-up   the %llu records taken while the province was down, in %.1f s: %.0f "
+           "ev/s = %.0fx a county's %.0f ev/s (the backlog is %.2f days of it)\n",
            (unsigned long long)backlog, catch_s, catch_eps, catch_eps / COUNTY_RATE, COUNTY_RATE,
            (double)backlog / COUNTY_RATE / 86400.0);
     printf("  probe      %llu events: intake %.0f ev/s, judged %.0f ev/s, e2e %.0f ev/s\n",

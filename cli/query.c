@@ -12,10 +12,10 @@
 #include "event.h"
 #include "ingest.h"
 #include "mem.h"
+#include "roster.h"
 #include "spool.h"
 #include "store.h"
 #include "timestamp.h"
-#include "roster.h"
 #include "view.h"
 #include "warehouse.h"
 #include "wire.h"
@@ -56,17 +56,19 @@ authorize_read(const char *dir, const char *what)
     char *endpoint = cli_intake_endpoint(dir);
     if (!node_running(endpoint)) {
         free(endpoint);
-        fprintf(stderr, "jiancha: the node at %s is not running: a read is logged by the node "
-                        "itself (audit), so a stopped node holding a roster cannot be read; "
-                        "start it first (docs/office.md)\n",
+        fprintf(stderr,
+                "jiancha: the node at %s is not running: a read is logged by the node "
+                "itself (audit), so a stopped node holding a roster cannot be read; "
+                "start it first (docs/office.md)\n",
                 dir);
         return ERR_STATE;
     }
     struct cli_operator op = {NULL, NULL};
     cli_operator_from_env(&op);
     if (!op.name || !op.key) {
-        fprintf(stderr, "jiancha: %s is read by named operators only: set JIANCHA_OPERATOR and "
-                        "JIANCHA_OPERATOR_KEY (docs/office.md)\n",
+        fprintf(stderr,
+                "jiancha: %s is read by named operators only: set JIANCHA_OPERATOR and "
+                "JIANCHA_OPERATOR_KEY (docs/office.md)\n",
                 dir);
         free(endpoint);
         return ERR_STATE;
@@ -113,7 +115,7 @@ static int
 query_events(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'}, {"node", required_argument, NULL, 'n'},
+        {"data", required_argument, NULL, 'd'},  {"node", required_argument, NULL, 'n'},
         {"since", required_argument, NULL, 's'}, {"limit", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},        {NULL, 0, NULL, 0},
     };
@@ -199,7 +201,9 @@ query_events(int argc, char **argv)
                 if (event_record_peek(v.data, v.len, type, id) != 0)
                     snprintf(type, sizeof type, "?");
                 printf("%-6s %10llu  %-20s %s%s\n", nt, (unsigned long long)seq, type, id,
-                       !changed ? "" : deleted ? "  (deleted)" : "  (corrected)");
+                       !changed  ? ""
+                       : deleted ? "  (deleted)"
+                                 : "  (corrected)");
             }
             wire_buf_fini(&change);
             shown++;
@@ -251,8 +255,7 @@ print_time(const char *label, int64_t ms)
         return;
     }
     timestamp_format(ms, buf);
-    printf("  %-22s %s (%llds ago)\n", label, buf,
-           (long long)((timestamp_now_ms() - ms) / 1000));
+    printf("  %-22s %s (%llds ago)\n", label, buf, (long long)((timestamp_now_ms() - ms) / 1000));
 }
 
 /* What `status` reports of a node's store, read in one transaction and then printed as text or
@@ -272,7 +275,7 @@ struct status_facts {
         uint32_t node;
         uint64_t batch;
         char why[ERR_WHY_MAX];
-    } *parked;
+    } * parked;
     size_t n_parked, cap_parked;
     uint64_t quarantined;
     /* the warehouse's sink as the daemon last saved it (warehouse.h); saved_ms 0: none */
@@ -390,8 +393,7 @@ status_print_text(const char *data, const struct status_facts *f)
     const struct spool_state *sp = &f->sp;
     /* records of every kind: business events, actions, and the alerts and sheets a node makes */
     printf("store %s: %llu records, %.1f MiB used of a %.1f MiB map\n", data,
-           (unsigned long long)f->records, (double)f->used / 1048576.0,
-           (double)f->map / 1048576.0);
+           (unsigned long long)f->records, (double)f->used / 1048576.0, (double)f->map / 1048576.0);
     if (f->catalog_version)
         printf("catalogue in force: version %llu\n", (unsigned long long)f->catalog_version);
     if (f->rules_judged)
@@ -449,11 +451,15 @@ status_print_text(const char *data, const struct status_facts *f)
     if (f->wh_saved_ms) {
         char when[TIMESTAMP_TEXT_MAX];
         timestamp_format((int64_t)f->wh_saved_ms, when);
-        printf("warehouse (PostgreSQL): %s, %llu records behind (%.0f s), %llu copied since the "
-               "daemon started (as of %s)\n",
-               f->wh.connected ? "connected" : "not connected", (unsigned long long)f->wh.behind,
-               warehouse_lag_s(&f->wh, timestamp_now_ms()), (unsigned long long)f->wh.copied,
-               when);
+        char behind[96];
+        if (f->wh.behind == WAREHOUSE_BEHIND_UNKNOWN)
+            snprintf(behind, sizeof behind, "how far behind unknown until it reads PostgreSQL");
+        else
+            snprintf(behind, sizeof behind, "%llu records behind (%.0f s)",
+                     (unsigned long long)f->wh.behind, warehouse_lag_s(&f->wh, timestamp_now_ms()));
+        printf("warehouse (PostgreSQL): %s, %s, %llu copied since the daemon started (as of %s)\n",
+               f->wh.connected ? "connected" : "not connected", behind,
+               (unsigned long long)f->wh.copied, when);
         if (f->wh.error_ms > 0)
             print_time("last error", f->wh.error_ms);
         if (f->wh.error_ms > 0)
@@ -475,18 +481,16 @@ static void
 status_print_json(const char *data, const struct status_facts *f)
 {
     const struct spool_state *sp = &f->sp;
-    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "data", data, "records",
-                          (json_int_t)f->records, "used_bytes", (json_int_t)f->used, "map_bytes",
-                          (json_int_t)f->map, "catalog_version",
-                          f->catalog_version ? json_integer((json_int_t)f->catalog_version)
-                                             : json_null(),
-                          "rules_judged_through",
-                          f->rules_judged ? json_integer((json_int_t)f->rules_judged)
-                                          : json_null());
+    json_t *o = json_pack(
+        "{s:s, s:I, s:I, s:I, s:o, s:o}", "data", data, "records", (json_int_t)f->records,
+        "used_bytes", (json_int_t)f->used, "map_bytes", (json_int_t)f->map, "catalog_version",
+        f->catalog_version ? json_integer((json_int_t)f->catalog_version) : json_null(),
+        "rules_judged_through",
+        f->rules_judged ? json_integer((json_int_t)f->rules_judged) : json_null());
     if (f->have_roster)
-        json_object_set_new(o, "roster", json_pack("{s:I, s:I}", "version",
-                                                   (json_int_t)f->roster_version, "operators",
-                                                   (json_int_t)f->operators));
+        json_object_set_new(o, "roster",
+                            json_pack("{s:I, s:I}", "version", (json_int_t)f->roster_version,
+                                      "operators", (json_int_t)f->operators));
     json_object_set_new(o, "audit_entries", json_integer((json_int_t)f->audit_entries));
     json_object_set_new(o, "decisions_waiting", json_integer((json_int_t)f->decisions_waiting));
     if (sp->top)
@@ -507,11 +511,11 @@ status_print_json(const char *data, const struct status_facts *f)
         char nt[7];
         node_format(n->node, nt);
         json_array_append_new(
-            kids, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "node", nt, "batch",
-                            (json_int_t)n->last_seq, "records", (json_int_t)n->records,
-                            "duplicates", (json_int_t)n->duplicates, "rejected",
-                            (json_int_t)n->rejected, "repeated", (json_int_t)n->repeated,
-                            "last_contact", time_or_null(n->last_contact_ms)));
+            kids,
+            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "node", nt, "batch",
+                      (json_int_t)n->last_seq, "records", (json_int_t)n->records, "duplicates",
+                      (json_int_t)n->duplicates, "rejected", (json_int_t)n->rejected, "repeated",
+                      (json_int_t)n->repeated, "last_contact", time_or_null(n->last_contact_ms)));
     }
     json_object_set_new(o, "children", kids);
     json_t *parked = json_array();
@@ -526,14 +530,20 @@ status_print_json(const char *data, const struct status_facts *f)
     json_object_set_new(o, "quarantined", json_integer((json_int_t)f->quarantined));
     json_object_set_new(
         o, "warehouse",
-        !f->wh_saved_ms
-            ? json_null()
-            : json_pack("{s:b, s:I, s:f, s:I, s:o, s:o, s:s?}", "connected", f->wh.connected,
-                        "behind_records", (json_int_t)f->wh.behind, "behind_seconds",
-                        warehouse_lag_s(&f->wh, timestamp_now_ms()), "copied",
-                        (json_int_t)f->wh.copied, "as_of", time_or_null((int64_t)f->wh_saved_ms),
-                        "last_error_at", time_or_null(f->wh.error_ms),
-                        "last_error", f->wh.error_ms > 0 ? f->wh.error : NULL));
+        !f->wh_saved_ms ? json_null()
+                        : json_pack("{s:b, s:o, s:o, s:I, s:o, s:o, s:s?}", "connected",
+                                    f->wh.connected, "behind_records",
+                                    f->wh.behind == WAREHOUSE_BEHIND_UNKNOWN
+                                        ? json_null()
+                                        : json_integer((json_int_t)f->wh.behind),
+                                    "behind_seconds",
+                                    f->wh.behind == WAREHOUSE_BEHIND_UNKNOWN
+                                        ? json_null()
+                                        : json_real(warehouse_lag_s(&f->wh, timestamp_now_ms())),
+                                    "copied", (json_int_t)f->wh.copied, "as_of",
+                                    time_or_null((int64_t)f->wh_saved_ms), "last_error_at",
+                                    time_or_null(f->wh.error_ms), "last_error",
+                                    f->wh.error_ms > 0 ? f->wh.error : NULL));
     char *text = json_dumps(o, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);
@@ -543,8 +553,7 @@ status_print_json(const char *data, const struct status_facts *f)
 /* The arguments of a read that takes --data DIR [--json] from argv[first]: -1 to go on, or the
  * exit status (the usage printed). */
 static int
-data_json_args(int argc, char **argv, int first, const char *usage, const char **data,
-               bool *json)
+data_json_args(int argc, char **argv, int first, const char *usage, const char **data, bool *json)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
@@ -603,8 +612,8 @@ query_nodes(int argc, char **argv)
 {
     const char *data;
     bool json;
-    int status = data_json_args(argc, argv, 2, "jiancha query nodes --data DIR [--json]", &data,
-                                &json);
+    int status =
+        data_json_args(argc, argv, 2, "jiancha query nodes --data DIR [--json]", &data, &json);
     if (status >= 0)
         return status;
     store_t *s = NULL;
@@ -679,10 +688,10 @@ query_nodes(int argc, char **argv)
         /* the node's own judgement of its calendar: ok unless calendar.coverage stands */
         static const char *const level[] = {"ok", "yellow", "red"};
         printf("%-12s %10llu %8llu %8s %8s %8s %6llu %6llu %8s %8s %8s %6s %6s %5s  %.19s\n", label,
-               (unsigned long long)r->records,
-               (unsigned long long)(r->has_state ? r->last_seq : 0), backlog, lag, skew,
-               (unsigned long long)r->red_open, (unsigned long long)r->yellow_open, catv, calv,
-               level[r->coverage], level[r->disk], level[r->cert], crlv, when);
+               (unsigned long long)r->records, (unsigned long long)(r->has_state ? r->last_seq : 0),
+               backlog, lag, skew, (unsigned long long)r->red_open,
+               (unsigned long long)r->yellow_open, catv, calv, level[r->coverage], level[r->disk],
+               level[r->cert], crlv, when);
     }
     free(rows);
     return 0;

@@ -144,12 +144,16 @@ render_warehouse(const struct warehouse_stats *w, int64_t now_ms, struct wire_bu
 {
     gauge(out, "jiancha_warehouse_up", "1 while a session with the PostgreSQL warehouse is open",
           w->connected ? 1 : 0);
-    gauge(out, "jiancha_warehouse_behind_records",
-          "records the store holds that the warehouse does not yet (by sequence)",
-          (double)w->behind);
-    gauge(out, "jiancha_warehouse_behind_seconds",
-          "since the warehouse last held every record the store held (0: it does)",
-          warehouse_lag_s(w, now_ms));
+    /* not known before the sink has first read PostgreSQL's positions: no sample then, rather
+     * than the whole store counted as missing */
+    if (w->behind != WAREHOUSE_BEHIND_UNKNOWN) {
+        gauge(out, "jiancha_warehouse_behind_records",
+              "records the store holds that the warehouse does not yet (by sequence)",
+              (double)w->behind);
+        gauge(out, "jiancha_warehouse_behind_seconds",
+              "since the warehouse last held every record the store held (0: it does)",
+              warehouse_lag_s(w, now_ms));
+    }
     counter(out, "jiancha_warehouse_records_copied_total", "records committed to the warehouse",
             (double)w->copied);
     counter(out, "jiancha_warehouse_commits_total", "transactions committed to the warehouse",

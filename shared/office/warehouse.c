@@ -155,6 +155,15 @@ note_behind(struct sink *s, uint64_t behind)
 }
 
 static bool
+positions_known(warehouse_t *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool known = w->positions_known;
+    pthread_mutex_unlock(&w->lock);
+    return known;
+}
+
+static bool
 stopping(warehouse_t *w)
 {
     pthread_mutex_lock(&w->lock);
@@ -642,8 +651,9 @@ sink_actor(zsock_t *pipe, void *arg)
     zsock_signal(pipe, 0);
     while (!s.terminated && !stopping(s.w)) {
         if (!s.pg && connect_pg(&s) != 0) {
-            /* still measured, for status: how far behind the last known positions */
-            if (read_chunk(&s, 0) == 0)
+            /* still measured, for status: how far behind the last known positions (none known
+             * before the first connection: the figure stays unknown) */
+            if (positions_known(s.w) && read_chunk(&s, 0) == 0)
                 note_behind(&s, s.behind);
             wait_pipe(&s, s.backoff_ms);
             continue;
@@ -689,6 +699,7 @@ warehouse_new(store_t *store, const struct warehouse_options *opt)
     w->poll_ms = opt->poll_ms > 0 ? opt->poll_ms : 200;
     w->backoff_max_ms = opt->backoff_max_ms > 0 ? opt->backoff_max_ms : 10000;
     w->stats.caught_up_ms = timestamp_now_ms();
+    w->stats.behind = WAREHOUSE_BEHIND_UNKNOWN;
     pthread_mutex_init(&w->lock, NULL);
     w->actor = zactor_new(sink_actor, w);
     return w;

@@ -31,6 +31,9 @@
 
 #define WAREHOUSE_SCHEMA_VERSION 1
 #define WAREHOUSE_ERROR_MAX 256
+/* `behind` before this process has read PostgreSQL's positions: how far behind is not known (a
+ * store's whole history would be a false alarm of a lost warehouse). */
+#define WAREHOUSE_BEHIND_UNKNOWN UINT64_MAX
 
 struct warehouse_options {
     const char *conninfo;    /* libpq connection string (copied; never logged) */
@@ -45,7 +48,8 @@ struct warehouse_options {
 /* What the sink reports; a copy taken under its lock. */
 struct warehouse_stats {
     bool connected;       /* a session is open and its positions are read */
-    uint64_t behind;      /* records (by sequence) the store holds past the positions copied */
+    uint64_t behind;      /* records (by sequence) the store holds past the positions copied;
+                             WAREHOUSE_BEHIND_UNKNOWN until the positions are first read */
     int64_t caught_up_ms; /* wall clock: when the warehouse last held all the store held (or
                              the sink started) */
     uint64_t copied;      /* records committed since start */
@@ -70,7 +74,7 @@ void warehouse_stats(warehouse_t *w, struct warehouse_stats *out);
 static inline double
 warehouse_lag_s(const struct warehouse_stats *st, int64_t now_ms)
 {
-    if (st->behind == 0 || now_ms <= st->caught_up_ms)
+    if (st->behind == 0 || st->behind == WAREHOUSE_BEHIND_UNKNOWN || now_ms <= st->caught_up_ms)
         return 0;
     return (double)(now_ms - st->caught_up_ms) / 1000.0;
 }
