@@ -157,15 +157,9 @@ T_TRUST=$(secs "$t0" "$(now_ms)")
 echo "   $(find "$D/trust" -name '*.cert' | wc -l) node certificates and the publisher's in $T_TRUST s"
 
 # --- the province's catalogue and each county's month --------------------------------------
-# The sample catalogue's nine items of each of its four counties, made again for every county of
-# the tree in turn (ids end in the county's code), with the province's and the city's items.
-tr ' ' '\n' <<<"${COUNTIES[*]}" | jq -R . | jq -s . >"$D/counties.json"
-jq -c --slurpfile counties "$D/counties.json" '
-    (.items | map(select(.node | test("^5101(04|05)$|^5103(02|03)$"))) | group_by(.node)) as $t
-    | .items = [(.items[] | select(.node == "510000" or .node == "510100")),
-                ($counties[0] | to_entries[] | .key as $i | .value as $n
-                 | $t[$i % ($t | length)][] | .node = $n | .item |= sub("-[0-9]{6}$"; "-" + $n))]
-' "$SRC/config/catalog.json" >"$D/catalog.json"
+# the sample catalogue's items made for every county of the tree
+jq -c --argjson counties "$(printf '"%s"\n' "${COUNTIES[@]}" | jq -s -c .)" -f "$SRC/bench/province_catalog.jq" \
+    "$SRC/config/catalog.json" >"$D/catalog.json"
 jq -c '.version = 2' "$D/catalog.json" >"$D/catalog-v2.json"
 echo "== the catalogue: $(jq '.items | length' "$D/catalog.json") items, $(($(wc -c <"$D/catalog.json") / 1024)) KiB"
 PERIOD=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
