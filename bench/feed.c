@@ -26,8 +26,8 @@
 struct stream {
     char *endpoint;
     zsock_t *sock;
-    char *buf;    /* the file */
-    char **lines; /* its lines, pointing into buf */
+    char *buf;                /* the file */
+    char **lines;             /* its lines, pointing into buf */
     size_t n, sent, answered; /* lines in the file, sent, and answered by a reply */
     size_t *sizes;            /* lines in each message in flight, oldest first */
     size_t head, tail;        /* the FIFO of messages in flight, indices into sizes */
@@ -236,8 +236,7 @@ main(int argc, char **argv)
         answered += st[i].answered;
     printf("fed %zu collectors %zu events in %.0f s (%.1f events/s each): accepted %zu, "
            "duplicates %zu, rejected %zu, refused messages %zu, unanswered %zu\n",
-           n, lines, secs, rate, t.accepted, t.duplicates, t.rejected, t.refused,
-           lines - answered);
+           n, lines, secs, rate, t.accepted, t.duplicates, t.rejected, t.refused, lines - answered);
     zpoller_destroy(&poller);
     for (size_t i = 0; i < n; i++) {
         zsock_destroy(&st[i].sock);
