@@ -153,6 +153,10 @@ alarm_at_province() {
         some ".node == \"$VCITY\" and .light == \"red\" and (.child // \"\" | startswith(\"$VICTIM/\"))"
 }
 wait_until 30 alarm_at_province || fail "no red key.compromised of $VICTIM from $VCITY at the province"
+# raised by its city and by the province, which held its batches; not by the other cities
+"$JIANCHA" query alerts --data "$T/province" --rule key.compromised --json >"$T/compromised.json"
+[ "$(jq -r .node "$T/compromised.json" | sort | tr '\n' ' ')" = "510000 $VCITY " ] ||
+    fail "key.compromised raised by: $(jq -r '.node + " " + .detail' "$T/compromised.json")"
 held=$(events "$T/$VCITY" "$VICTIM" | wc -l)
 "$EVENTGEN" --node "$VICTIM" --count 20 --seed 99 --prefix late --catalog "$T/catalog.json" >"$T/late.jsonl"
 "$JIANCHA" send --data "$T/$VICTIM" "$T/late.jsonl" >/dev/null || fail "send to the revoked county"
