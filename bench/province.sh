@@ -234,6 +234,30 @@ wait_for 300 "every child in session ($(in_session) of $CHILDREN)" all_in_sessio
 T_START=$(secs "$t0" "$(now_ms)")
 echo "   all $CHILDREN children in session with their parents $T_START s after the first start"
 
+# red_lights WHEN: a red light raised at each remote county in turn (a case for an item the
+# catalogue does not list: item.unlisted, a point rule, no clock involved), timed until the
+# province holds it; the alert's answer_from says when the county recorded it. Appends
+# "total_ms county_ms" lines to $D/red-WHEN.
+red_lights() {
+    local c since t0 t1 rec at
+    : >"$D/red-$1"
+    for c in "${REMOTE[@]}"; do
+        # the county's records at the province after those already there: a read of a few ms,
+        # asked every 20 ms
+        since=$("$J" status --data "$D/$c" --json | jq '.uplink.events_stored + 1')
+        t0=$(now_ms)
+        "$J" send --data "$D/$c" - >/dev/null <<<"{\"type\":\"case.accept\",\"id\":\"probe-$1-$c\",\"case\":\"PROBE-$1-$c\",\"item\":\"SC-NOT-LISTED-$c\",\"dept\":\"SCJGJ\",\"handler\":\"SCJGJ-H01\",\"at\":$t0}"
+        local deadline=$((SECONDS + 60))
+        until rec=$("$J" query events --data "$D/$PROVINCE" --node "$c" --since "$since" --json | grep '"rule":"item.unlisted"'); do
+            [ $SECONDS -lt $deadline ] || { echo "province: the red light of $c did not reach the province" >&2; exit 1; }
+            sleep 0.02
+        done
+        t1=$(now_ms)
+        at=$(jq -r '.event.alert.answer_from' <<<"$rec" | head -n 1)
+        echo "$((t1 - t0)) $((at - t0))" >>"$D/red-$1"
+        echo "   red light of ${NAME[${PARENT[$c]}]} ${NAME[$c]} $c at the province after $((t1 - t0)) ms (recorded at the county after $((at - t0)) ms)"
+    done
+}
 PROV_EP=$(cat "$D/$PROVINCE/listen.endpoint")
 PROV_CERT=$D/certs/$PROVINCE.${SERIAL[$PROVINCE]}.cert
 # the certificate set, as after every enrolment: each node learns its certificate's end from it
@@ -286,6 +310,7 @@ cpu_sample 20 "$D/cpu-idle"
 mem_sample "$D/mem-idle"
 per_kind "$D/cpu-idle" 3 1 | awk '{ printf "   cpu  %-8s x%-3s median %5s%% max %5s%% all %6s%% of a core\n", $1, $2, $3, $4, $5 }'
 per_kind "$D/mem-idle" 3 1024 | awk '{ printf "   rss  %-8s x%-3s median %6s MiB max %6s MiB all %7s MiB\n", $1, $2, $3, $4, $5 }'
+red_lights idle
 
 # acked KIND VERSION: how many children's acknowledgements of VERSION of KIND the province holds
 acked() { "$J" query nodes --data "$D/$PROVINCE" --json | jq -s --arg k "$1" --argjson v "$2" \
@@ -308,30 +333,10 @@ echo "== load: $EVENTS events to each county at $RATE events/s ($(awk -v c=${#CO
 for c in "${COUNTIES[@]}"; do echo "ipc://$D/$c/intake.sock $D/$c.jsonl"; done >"$D/feed.list"
 "$B/bench/jiancha-feed" --rate "$RATE" "$D/feed.list" >"$D/feed.out" 2>&1 &
 FEED=$!
+echo $FEED >"$D/feed.pid"
 LOAD_S=$(awk -v e="$EVENTS" -v r="$RATE" 'BEGIN { print int(e / r) }')
 sleep 5
-# red lights at the remote counties while the province is busy: a case for an item the catalogue
-# does not list raises a red item.unlisted at once (a point rule: no clock involved)
-: >"$D/red-ms"
-probe=0
-for c in "${REMOTE[@]}"; do
-    probe=$((probe + 1))
-    line="{\"type\":\"case.accept\",\"id\":\"probe-$c\",\"case\":\"PROBE-$c\",\"item\":\"SC-NOT-LISTED-$c\",\"dept\":\"SCJGJ\",\"handler\":\"SCJGJ-H01\",\"at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}"
-    # the county's alert record at the province, read from the county's own records there after
-    # those already held (a read that costs a few ms, so it can be asked every 20 ms)
-    since=$("$J" status --data "$D/$c" --json | jq '.uplink.events_stored')
-    red_at_province() { "$J" query events --data "$D/$PROVINCE" --node "$1" --since "$2" --json | grep -q '"rule":"item.unlisted"'; }
-    t0=$(now_ms)
-    "$J" send --data "$D/$c" - <<<"$line" >/dev/null
-    deadline=$((SECONDS + 60))
-    until red_at_province "$c" "$since"; do
-        [ $SECONDS -lt $deadline ] || { echo "province: the red light of $c did not reach the province" >&2; exit 1; }
-        sleep 0.02
-    done
-    ms=$(($(now_ms) - t0))
-    echo "$ms" >>"$D/red-ms"
-    echo "   red light of ${NAME[${PARENT[$c]}]} ${NAME[$c]} $c at the province after $ms ms"
-done
+red_lights load
 # CPU over 20 s of the feed (or what is left of it), memory every 5 s until it ends
 : >"$D/mem-load"
 cpu_sample "$(awk -v l="$LOAD_S" 'BEGIN { s = l - 5 - 3 * 4; print (s > 20 ? 20 : (s < 2 ? 2 : s)) }')" "$D/cpu-load"
@@ -359,7 +364,7 @@ drained() {
 t0=$(now_ms)
 wait_for 300 "every county's records at the province" drained
 T_DRAIN=$(secs "$t0" "$(now_ms)")
-SENT=$((EVENTS * ${#COUNTIES[@]} + ${#REMOTE[@]}))
+SENT=$((EVENTS * ${#COUNTIES[@]} + 2 * ${#REMOTE[@]})) # and the red lights' cases
 business='select(.event.type | test("^(alert|counters|bundle[.]applied|key[.](request|transport))$") | not)'
 AT_PROVINCE=$("$J" query events --data "$D/$PROVINCE" --json | jq -c "$business | select(.node | test(\"^51[0-9]{4}$\"))" | wc -l)
 echo "   every county's records at the province $T_DRAIN s after the feed ended; business events sent $SENT, held at the province $AT_PROVINCE"
@@ -421,8 +426,12 @@ echo "== summary: ${#NODES[@]} nodes (1 province, ${#CITIES[@]} cities, ${#COUNT
     printf '%-44s %s%% of one core\n' "cpu at idle, all daemons" "$(total_of "$D/cpu-idle" 3 1)"
     per_kind "$D/cpu-load" 3 1 | awk '{ printf "%-44s median %s%%, max %s%%, all %s%%\n", "cpu under load, " $1, $3, $4, $5 }'
     printf '%-44s %s%% of one core\n' "cpu under load, all daemons" "$(total_of "$D/cpu-load" 3 1)"
-    printf '%-44s median %s ms, max %s ms (%d probes)\n' "red light, remote county -> province" \
-        "$(median_max <"$D/red-ms" | cut -d' ' -f1)" "$(median_max <"$D/red-ms" | cut -d' ' -f2)" "$(wc -l <"$D/red-ms")"
+    for w in idle load; do
+        read -r med max < <(cut -d' ' -f1 "$D/red-$w" | median_max)
+        printf '%-44s median %s ms, max %s ms; at the county after a median %s ms\n' \
+            "red light, remote county -> province, $w" "$med" "$max" \
+            "$(cut -d' ' -f2 "$D/red-$w" | median_max | cut -d' ' -f1)"
+    done
     printf '%-44s %s\n' "every county's records at the province" "$T_DRAIN s after the feed ended"
     printf '%-44s %s s\n' "catalogue v2 at all $CHILDREN children" "$T_CAT"
     printf '%-44s %s s\n' "revocation list at all $CHILDREN children" "$T_CRL"
