@@ -119,7 +119,7 @@ echo "== the tree: ${NAME[$PROVINCE]} $PROVINCE, ${#CITIES[@]} cities, ${#COUNTI
 for c in "${CITIES[@]}"; do
     printf '  %s %-12s %3d counties\n' "$c" "${NAME[$c]}" "${NKIDS[$c]:-0}"
 done
-echo "   workspace $D; ulimit -n $(ulimit -n)"
+echo "   workspace $D; ulimit -n $(ulimit -n); $(nproc) cores, load average before the run $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- trust: like demo.sh, at the province's size ---------------------------------------------
 echo "== trust: an offline root, an issuer, a certified publisher; every node its own keys and certificate"
@@ -280,26 +280,27 @@ cpu_sample() {
             -v hz="$hz" -v ms=$((t1 - t0)) 'BEGIN { printf "%.2f", (b - a) / hz * 100000 / ms }')"
     done >"$2"
 }
-# mem_sample OUT: "node kind rss_kib anon_kib pss_kib" lines
+# mem_sample OUT: "node kind rss_kib anon_kib pss_kib descriptors threads" lines
 mem_sample() {
     local n p
     for n in "${NODES[@]}"; do
         p=$(cat "$D/$n.pid")
-        echo "$n $(kind_of "$n") $(awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } END { print r + 0, a + 0 }' "/proc/$p/status") \
-            $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup")"
-    done >"$1"
+        echo "$n $(kind_of "$n") $(awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^Threads:/ { t = $2 } END { print r + 0, a + 0, t + 0 }' "/proc/$p/status") \
+            $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup") $(find "/proc/$p/fd" -mindepth 1 2>/dev/null | wc -l)"
+    done | awk '{ print $1, $2, $3, $4, $6, $7, $5 }' >"$1"
 }
-# keep_peak OLD NEW: per node, the higher of two memory samples
+# keep_peak OLD NEW: per node and figure, the higher of two samples
 keep_peak() { [ -s "$1" ] || { cp "$2" "$1"; return; }
-    join <(sort "$1") <(sort "$2") | awk '{ printf "%s %s %d %d %d\n", $1, $2, ($3 > $7 ? $3 : $7), ($4 > $8 ? $4 : $8), ($5 > $9 ? $5 : $9) }' >"$1.new"
+    awk 'NR == FNR { for (i = 3; i <= NF; i++) m[$1, i] = $i; next }
+         { for (i = 3; i <= NF; i++) if (m[$1, i] > $i) $i = m[$1, i]; print }' "$1" "$2" >"$1.new"
     mv "$1.new" "$1"; }
 # per_kind FILE COLUMN SCALE: "kind count median max sum" for each kind, COLUMN scaled
 per_kind() {
     local k
     for k in province city county; do
-        local vals; vals=$(awk -v k=$k -v c="$2" -v s="$3" '$2 == k { printf "%.1f\n", $c / s }' "$1")
+        local vals; vals=$(awk -v k=$k -v c="$2" -v s="$3" '$2 == k { print $c / s }' "$1")
         [ -n "$vals" ] || continue
-        echo "$k $(wc -l <<<"$vals") $(median_max <<<"$vals") $(awk '{ s += $1 } END { printf "%.1f", s }' <<<"$vals")"
+        echo "$k $(wc -l <<<"$vals") $(median_max <<<"$vals" | awk '{ printf "%.1f %.1f", $1, $2 }') $(awk '{ s += $1 } END { printf "%.1f", s }' <<<"$vals")"
     done
 }
 total_of() { awk -v c="$2" -v s="$3" '{ t += $c } END { printf "%.1f", t / s }' "$1"; }
@@ -340,16 +341,32 @@ red_lights load
 # CPU over 20 s of the feed (or what is left of it), memory every 5 s until it ends
 : >"$D/mem-load"
 cpu_sample "$(awk -v l="$LOAD_S" 'BEGIN { s = l - 5 - 3 * 4; print (s > 20 ? 20 : (s < 2 ? 2 : s)) }')" "$D/cpu-load"
-while :; do
-    mem_sample "$D/mem-now"
-    keep_peak "$D/mem-load" "$D/mem-now"
-    kill -0 $FEED 2>/dev/null || break
-    sleep 5
+sampled=0
+while kill -0 $FEED 2>/dev/null; do
+    if [ $((SECONDS - sampled)) -ge 5 ]; then
+        mem_sample "$D/mem-now"
+        keep_peak "$D/mem-load" "$D/mem-now"
+        sampled=$SECONDS
+    fi
+    sleep 0.2
 done
+[ -s "$D/mem-load" ] || mem_sample "$D/mem-load"
 wait $FEED || { cat "$D/feed.out"; echo "province: the feed failed" >&2; exit 1; }
+T_FED=$(now_ms)
 sed 's/^/   /' "$D/feed.out"
 per_kind "$D/cpu-load" 3 1 | awk '{ printf "   cpu  %-8s x%-3s median %5s%% max %5s%% all %6s%% of a core\n", $1, $2, $3, $4, $5 }'
 per_kind "$D/mem-load" 3 1024 | awk '{ printf "   rss  %-8s x%-3s median %6s MiB max %6s MiB all %7s MiB (highest seen)\n", $1, $2, $3, $4, $5 }'
+
+# every event sent (each acknowledged by its county once committed there) at the province
+SENT=$((EVENTS * ${#COUNTIES[@]} + 2 * ${#REMOTE[@]})) # and the red lights' cases
+business_at_province() {
+    "$J" query events --data "$D/$PROVINCE" --json |
+        grep -cvE '"event":\{"type":"(alert|counters|bundle[.]applied|key[.](request|transport))"'
+}
+all_at_province() { AT_PROVINCE=$(business_at_province) && [ "$AT_PROVINCE" -ge "$SENT" ]; }
+wait_for 300 "every event at the province" all_at_province
+T_DRAIN=$(secs "$T_FED" "$(now_ms)")
+echo "   every event at the province $T_DRAIN s after the last was acknowledged by its county: sent $SENT, held at the province $AT_PROVINCE"
 
 # every county's own records (events, alerts, sheets) at the province, as many as the county holds
 records_at() { "$J" status --data "$D/$1" --json | jq '.uplink.events_stored'; }
@@ -361,13 +378,6 @@ drained() {
         grep -q "^$c $want\$" "$D/prov-records" || return 1
     done
 }
-t0=$(now_ms)
-wait_for 300 "every county's records at the province" drained
-T_DRAIN=$(secs "$t0" "$(now_ms)")
-SENT=$((EVENTS * ${#COUNTIES[@]} + 2 * ${#REMOTE[@]})) # and the red lights' cases
-business='select(.event.type | test("^(alert|counters|bundle[.]applied|key[.](request|transport))$") | not)'
-AT_PROVINCE=$("$J" query events --data "$D/$PROVINCE" --json | jq -c "$business | select(.node | test(\"^51[0-9]{4}$\"))" | wc -l)
-echo "   every county's records at the province $T_DRAIN s after the feed ended; business events sent $SENT, held at the province $AT_PROVINCE"
 
 echo "== lights at the province by city (open alerts of the city's counties and the city itself)"
 "$J" query alerts --data "$D/$PROVINCE" --open --json >"$D/alerts.json"
@@ -420,6 +430,8 @@ echo "== summary: ${#NODES[@]} nodes (1 province, ${#CITIES[@]} cities, ${#COUNT
     per_kind "$D/mem-idle" 3 1024 | awk '{ printf "%-44s median %s MiB, max %s MiB\n", "rss at idle, " $1 " (x" $2 ")", $3, $4 }'
     per_kind "$D/mem-idle" 4 1024 | awk '{ printf "%-44s median %s MiB, max %s MiB\n", "  of it anonymous, " $1, $3, $4 }'
     printf '%-44s rss %s MiB, pss %s MiB\n' "memory at idle, all daemons" "$(total_of "$D/mem-idle" 3 1024)" "$(total_of "$D/mem-idle" 5 1024)"
+    per_kind "$D/mem-idle" 6 1 | awk '{ printf "%-44s median %d, max %d\n", "open descriptors at idle, " $1, $3, $4 }'
+    per_kind "$D/mem-idle" 7 1 | awk '{ printf "%-44s median %d, max %d\n", "threads, " $1, $3, $4 }'
     per_kind "$D/mem-load" 3 1024 | awk '{ printf "%-44s median %s MiB, max %s MiB\n", "rss under load, " $1 " (x" $2 ")", $3, $4 }'
     printf '%-44s rss %s MiB, pss %s MiB\n' "memory under load (highest), all daemons" "$(total_of "$D/mem-load" 3 1024)" "$(total_of "$D/mem-load" 5 1024)"
     per_kind "$D/cpu-idle" 3 1 | awk '{ printf "%-44s median %s%%, max %s%%, all %s%%\n", "cpu at idle, " $1, $3, $4, $5 }'
@@ -432,7 +444,7 @@ echo "== summary: ${#NODES[@]} nodes (1 province, ${#CITIES[@]} cities, ${#COUNT
             "red light, remote county -> province, $w" "$med" "$max" \
             "$(cut -d' ' -f2 "$D/red-$w" | median_max | cut -d' ' -f1)"
     done
-    printf '%-44s %s\n' "every county's records at the province" "$T_DRAIN s after the feed ended"
+    printf '%-44s %s s after the last acknowledged at a county\n' "every event at the province ($AT_PROVINCE)" "$T_DRAIN"
     printf '%-44s %s s\n' "catalogue v2 at all $CHILDREN children" "$T_CAT"
     printf '%-44s %s s\n' "revocation list at all $CHILDREN children" "$T_CRL"
     printf '%-44s %s ms\n' "query nodes at the province" "$Q_NODES"
