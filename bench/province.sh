@@ -28,7 +28,7 @@
 #   --events-per-county E    events fed to each county (default 400)
 #   --rate R                 events per second per county (default 3)
 #   --keep                   keep the directory (configs, stores, logs) and print its name
-# Run it with `nice -n 5` on a shared machine; the full tree takes about 5 minutes on 2 cores.
+# Run it with `nice -n 5` on a shared machine; the full tree takes about 6 minutes on 2 cores.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$SRC/build
