@@ -3,7 +3,8 @@
  * after their commit), the parent's side link.h, the office's intake and desk office.h. What is
  * here is what the node does with what arrives: bundles taken and passed down (relay.h, a new
  * signing key or calendar adopted), decisions passed down, and on a timer the node's own checks
- * (node.silent, node.clock, calendar.coverage) and the sealing of what goes up.
+ * (node.silent, node.clock, calendar.coverage) and the sealing of what goes up: every 10 ms
+ * while records wait to be sealed for the parent, every 100 ms otherwise (ticker.h).
  */
 #include "bundle.h"
 #include "calendar.h"
@@ -30,6 +31,7 @@
 #include "spool.h"
 #include "store.h"
 #include "telemetry.h"
+#include "ticker.h"
 #include "transport.h"
 #include "timestamp.h"
 #include "warehouse.h"
@@ -135,6 +137,7 @@ struct aggregator {
     ingest_t *ingest;
     server_t *server; /* the children's side of the uplink (server.h) */
     zloop_t *loop;
+    ticker_t *ticker; /* on_tick's pace: fast while records wait to be sealed for the parent */
     /* forwarding to a parent (NULL link at the top tier) */
     rotation_t *rot; /* the signing key in force, and its successor while rotating */
     link_t *link;
@@ -254,6 +257,17 @@ adopt_calendar(struct aggregator *a, const void *body, size_t len, uint64_t vers
     log_info("aggregator: desk counts with calendar version %llu", (unsigned long long)version);
 }
 
+/* Records wait to be sealed for the parent: at a busy tick, forward/flush_ms after the first. */
+static void
+to_seal(struct aggregator *a)
+{
+    if (!a->unsealed) {
+        a->unsealed = true;
+        a->unsealed_since_ms = timestamp_mono_ms();
+    }
+    ticker_pace(a->ticker, a->link != NULL);
+}
+
 /* A bundle from the publisher or from the parent: taken (relay.h), then passed down to every
  * child in session. Returns 0 with *version the version now held, or an error with why. */
 static int
@@ -287,10 +301,8 @@ take_bundle(struct aggregator *a, const void *doc, size_t len, const void *sig, 
     if (strcmp(b->kind, "calendar") == 0)
         adopt_calendar(a, b->body, b->body_len, b->version);
     server_send_bundle(a->server, doc, len, sig, sig_len);
-    if (a->link && !a->unsealed) {
-        a->unsealed = true; /* the bundle.applied record goes up */
-        a->unsealed_since_ms = timestamp_mono_ms();
-    }
+    if (a->link)
+        to_seal(a); /* the bundle.applied record goes up */
     return 0;
 }
 
@@ -351,10 +363,7 @@ on_stored(void *arg, int rc)
     struct aggregator *a = arg;
     if (!a->link || rc != 0)
         return;
-    if (!a->unsealed) {
-        a->unsealed = true; /* a partial batch for the parent may be waiting */
-        a->unsealed_since_ms = timestamp_mono_ms();
-    }
+    to_seal(a); /* a partial batch for the parent may be waiting */
     if (ingest_take_sealed(a->ingest))
         link_kick(a->link);
 }
@@ -393,10 +402,8 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
     struct aggregator *a = arg;
     struct office_intake in;
     office_take(a->office, 64, timestamp_now_ms(), &in);
-    if (in.accepted && !a->unsealed) {
-        a->unsealed = true;
-        a->unsealed_since_ms = timestamp_mono_ms();
-    }
+    if (in.accepted)
+        to_seal(a);
     /* a closing entered here for an alert below goes down at once */
     if (in.accepted)
         server_send_decisions(a->server);
@@ -585,6 +592,8 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
         }
         link_tick(a->link, mono);
     }
+    /* The other clocks count in seconds: an idle node ticks slowly. */
+    ticker_pace(a->ticker, a->link && a->unsealed);
     return 0;
 }
 
@@ -1022,7 +1031,11 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
         return rc;
     report_transport(a); /* its link, if any, sends it when it starts */
     zloop_reader(a->loop, office_socket(a->office), on_intake, a);
-    zloop_timer(a->loop, 10, 0, on_tick, a);
+    a->ticker = ticker_new(a->loop, on_tick, a);
+    if (!a->ticker) {
+        fprintf(stderr, "jiancha-aggregator: cannot set the loop's timer\n");
+        return ERR_STATE;
+    }
     if (*up) {
         struct link_options lo;
         link_options_read(a->conf, &lo);
@@ -1048,7 +1061,7 @@ setup(struct aggregator *a, const char *config_path, bool check_only)
                                    NULL};
         link_set_hooks(a->link, &hooks);
         /* Batches accepted by a previous run but not yet sealed for the parent. */
-        a->unsealed = true;
+        to_seal(a);
         rc = link_attach(a->link, a->loop);
         if (rc != 0) {
             fprintf(stderr, "jiancha-aggregator: cannot start uplink: %s\n", err_str(rc));
@@ -1083,6 +1096,7 @@ teardown(struct aggregator *a)
     free(a->kids);
     server_destroy(&a->server);
     sign_curve_destroy(&a->curve);
+    ticker_destroy(&a->ticker);
     zloop_destroy(&a->loop);
     ingest_destroy(&a->ingest);
     store_close(&a->store);

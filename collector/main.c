@@ -1,8 +1,9 @@
 /* jiancha-collector: accepts events from local business systems, stores them durably, seals them
  * into signed batches and delivers them to the parent aggregator.
  *
- * One zloop: the intake ROUTER socket, the uplink (link module) and a 10 ms ticker for sealing
- * and the link's timers. All logic lives in libjiancha (intake, spool, link); this file wires it
+ * One zloop: the intake ROUTER socket, the uplink (link module) and a ticker for sealing and the
+ * link's timers, every 10 ms while events wait to be sealed or judged and every 100 ms otherwise
+ * (ticker.h). All logic lives in libjiancha (intake, spool, link); this file wires it
  * up and owns the one context struct. A reply goes to a business system only after the commit
  * that stored its events.
  */
@@ -30,6 +31,7 @@
 #include "spool.h"
 #include "store.h"
 #include "telemetry.h"
+#include "ticker.h"
 #include "timestamp.h"
 #include "watch.h"
 #include "zap.h"
@@ -98,6 +100,7 @@ struct collector {
     link_t *link;
     office_t *office; /* the intake door and the supervision desk */
     zloop_t *loop;
+    ticker_t *ticker; /* on_tick's pace: fast while events wait to be sealed or judged */
     uint32_t seal_at;
     int64_t flush_ms;
     int64_t counters_ms, counted_ms;
@@ -176,6 +179,7 @@ on_intake(zloop_t *loop, zsock_t *sock, void *arg)
             c->unsealed = true;
             c->unsealed_since_ms = timestamp_mono_ms();
         }
+        ticker_pace(c->ticker, true); /* sealed batch/flush_ms from now, not a slow tick later */
     }
     if (in.sealed)
         link_kick(c->link);
@@ -339,6 +343,9 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
     else if (disk_sealed)
         link_kick(c->link);
     link_tick(c->link, timestamp_mono_ms());
+    /* The other clocks count in seconds: an idle node ticks slowly (a bundle that leaves records
+     * to judge is seen at the next slow tick). */
+    ticker_pace(c->ticker, c->unsealed || c->unjudged || c->restoring);
     return 0;
 }
 
@@ -697,7 +704,12 @@ setup(struct collector *c, const char *config_path, bool check_only)
     link_set_hooks(c->link, &hooks);
     c->loop = zloop_new();
     zloop_reader(c->loop, office_socket(c->office), on_intake, c);
-    zloop_timer(c->loop, 10, 0, on_tick, c);
+    c->ticker = ticker_new(c->loop, on_tick, c);
+    if (!c->ticker) {
+        fprintf(stderr, "jiancha-collector: cannot set the loop's timer\n");
+        return ERR_STATE;
+    }
+    ticker_pace(c->ticker, c->unsealed || c->unjudged || c->restoring);
     zloop_timer(c->loop, 10000, 0, on_stats, c);
     char why_metrics[ERR_WHY_MAX];
     if ((rc = telemetry_start(c->loop, conf_str(c->conf, "metrics/listen"), data, on_metrics,
@@ -723,6 +735,7 @@ teardown(struct collector *c)
     skew_destroy(&c->skew);
     rulebook_destroy(&c->book);
     cert_trust_destroy(&c->publishers);
+    ticker_destroy(&c->ticker);
     zloop_destroy(&c->loop);
     office_destroy(&c->office);
     store_close(&c->store);

@@ -2,6 +2,7 @@
  * aborts with a line naming the size. */
 #include "mem.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,4 +71,10 @@ xasprintf(const char *fmt, ...)
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
+}
+
+void
+mem_trim(void)
+{
+    (void)malloc_trim(0);
 }

@@ -208,12 +208,11 @@ CFG
 # web_url NAME: the screen's base URL
 web_url() { echo "http://127.0.0.1:$(cat "$T/$1.port")"; }
 
-# start NAME: starts the daemon described by $T/NAME.cfg (kind from the file) in the background.
+# start NAME: starts the daemon described by $T/NAME.cfg (kind from the file) in the background
+# and waits until it has come up.
 start() {
     local name=$1 kind
     kind=$(head -n 1 "$T/$name.cfg")
-    local exe=$COLLECTOR
-    [ "$kind" = aggregator ] && exe=$AGGREGATOR
     if [ "$kind" = web ]; then
         rm -f "$T/$name.port"
         "$WEB" -c "$T/$name.cfg" >>"$T/$name.log" 2>&1 &
@@ -221,16 +220,30 @@ start() {
         wait_until 10 test -s "$T/$name.port" || { stuck "$name"; fail "$name did not start"; }
         return 0
     fi
+    launch "$name"
+    wait_until 10 up "$name" || { stuck "$name"; fail "$name did not start"; }
+}
+# launch NAME: starts the collector or aggregator of $T/NAME.cfg without waiting for it, so many
+# start at once (then wait_until N up NAME…).
+launch() {
+    local name=$1 exe=$COLLECTOR
+    [ "$(head -n 1 "$T/$name.cfg")" = aggregator ] && exe=$AGGREGATOR
     # Files a previous run left must not pass for this one having started: remove them before
     # the daemon starts (removing them after could delete the one it just wrote).
     rm -f "$T/$name/intake.sock" "$T/$name/listen.endpoint"
     "$exe" -c "$T/$name.cfg" >>"$T/$name.log" 2>&1 &
     echo $! >"$T/$name.pid"
-    if [ "$kind" = aggregator ]; then
-        wait_until 10 test -s "$T/$name/listen.endpoint" || { stuck "$name"; fail "$name did not start"; }
-    else
-        wait_until 10 test -S "$T/$name/intake.sock" || { stuck "$name"; fail "$name did not start"; }
-    fi
+}
+# up NAME…: each has come up (an aggregator listening, a collector's intake open)
+up() {
+    local name
+    for name in "$@"; do
+        if [ "$(head -n 1 "$T/$name.cfg")" = aggregator ]; then
+            test -s "$T/$name/listen.endpoint" || return 1
+        else
+            test -S "$T/$name/intake.sock" || return 1
+        fi
+    done
 }
 
 # stuck NAME: where a daemon that did not come up is waiting (for the failure report).
