@@ -21,9 +21,10 @@
 #                (median of 3)
 #   warehouse    with --warehouse, the province copies every record into a PostgreSQL of its own
 #                (docs/warehouse.md): when PostgreSQL held every event (commit timestamps) and how
-#                long after the province did, its rows against the province's records, bytes per
-#                record in PostgreSQL beside LMDB's, the `scores` view and `report_monthly` against
-#                the CLI's reads, PostgreSQL's CPU under load
+#                long after the province did, each red light's way from the province into it, how
+#                far behind the sink said it was under load, its rows against the province's
+#                records, bytes per record in PostgreSQL beside LMDB's, the `scores` view and
+#                `report_monthly` against the CLI's reads, PostgreSQL's CPU under load
 # and a summary table at the end. Nothing here asserts on speed.
 #
 # Usage: bench/province.sh [--cities N] [--counties-per-city M] [--events-per-county E]
@@ -35,7 +36,7 @@
 #   --warehouse              give the province a warehouse: a PostgreSQL (15, Debian's
 #                            /usr/lib/postgresql) started in the directory, stopped at the end
 #   --keep                   keep the directory (configs, stores, logs) and print its name
-# Run it with `nice -n 5` on a shared machine; the full tree takes about 6 minutes on 2 cores.
+# Run it with `nice -n 5` on a shared machine; the full tree takes 6 to 8 minutes on 2 cores.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$SRC/build
@@ -285,7 +286,7 @@ echo "   all $CHILDREN children in session with their parents $T_START s after t
 # red_lights WHEN: a red light raised at each remote county in turn (a case for an item the
 # catalogue does not list: item.unlisted, a point rule, no clock involved), timed until the
 # province holds it; the alert's answer_from says when the county recorded it. Appends
-# "total_ms county_ms" lines to $D/red-WHEN.
+# "total_ms county_ms sent_ms at_province_ms county" lines to $D/red-WHEN.
 red_lights() {
     local c since t0 t1 rec at
     : >"$D/red-$1"
@@ -302,7 +303,7 @@ red_lights() {
         done
         t1=$(now_ms)
         at=$(jq -r '.event.alert.answer_from' <<<"$rec" | head -n 1)
-        echo "$((t1 - t0)) $((at - t0))" >>"$D/red-$1"
+        echo "$((t1 - t0)) $((at - t0)) $t0 $t1 $c" >>"$D/red-$1"
         echo "   red light of ${NAME[${PARENT[$c]}]} ${NAME[$c]} $c at the province after $((t1 - t0)) ms (recorded at the county after $((at - t0)) ms)"
     done
 }
@@ -394,9 +395,18 @@ publish_and_wait() {
 
 echo "== load: $EVENTS events to each county at $RATE events/s ($(awk -v c=${#COUNTIES[@]} -v r="$RATE" 'BEGIN { print c * r }') events/s in all)"
 for c in "${COUNTIES[@]}"; do echo "ipc://$D/$c/intake.sock $D/$c.jsonl"; done >"$D/feed.list"
-"$B/bench/jiancha-feed" --rate "$RATE" "$D/feed.list" >"$D/feed.out" 2>&1 &
+# the feed under a shell of its own that notes when it ended (its last event acknowledged by its
+# county) in feed.end: the loop below sees the end only between its samples, a second or more
+# late at full size. (The shell takes no trap of ours; cleanup kills the feed by feed.pid.)
+(
+    "$B/bench/jiancha-feed" --rate "$RATE" "$D/feed.list" >"$D/feed.out" 2>&1 &
+    echo $! >"$D/feed.pid"
+    rc=0
+    wait $! || rc=$?
+    now_ms >"$D/feed.end"
+    exit $rc
+) &
 FEED=$!
-echo $FEED >"$D/feed.pid"
 LOAD_S=$(awk -v e="$EVENTS" -v r="$RATE" 'BEGIN { print int(e / r) }')
 sleep 5
 red_lights load
@@ -416,7 +426,7 @@ while kill -0 $FEED 2>/dev/null; do
 done
 [ -s "$D/mem-load" ] || mem_sample "$D/mem-load"
 wait $FEED || { cat "$D/feed.out"; echo "province: the feed failed" >&2; exit 1; }
-T_FED=$(now_ms)
+T_FED=$(cat "$D/feed.end")
 sed 's/^/   /' "$D/feed.out"
 per_kind "$D/cpu-load" 3 1 | awk '{ printf "   cpu  %-8s x%-3s median %5s%% max %5s%% all %6s%% of a core\n", $1, $2, $3, $4, $5 }'
 [ -z "$WAREHOUSE" ] || echo "   cpu  postgres (all its processes) $(cat "$D/cpu-load.pg")% of a core"
@@ -428,12 +438,18 @@ business_at_province() {
     "$J" query events --data "$D/$PROVINCE" --json |
         grep -cvE '"event":\{"type":"(alert|counters|bundle[.]applied|key[.](request|transport))"'
 }
-# (T_READ: when the read that found them all began: the province held them by then)
-all_at_province() { T_READ=$(now_ms); AT_PROVINCE=$(business_at_province) && [ "$AT_PROVINCE" -ge "$SENT" ]; }
+# The province held the last between T_READ_PREV (the start of the read before, which found some
+# missing, or the feed's end) and T_READ (the start of the read that found them all): a read of
+# the whole store, most of a second at full size, so the figure is as fine as that.
+T_READ=$T_FED
+all_at_province() {
+    T_READ_PREV=$T_READ T_READ=$(now_ms)
+    AT_PROVINCE=$(business_at_province) && [ "$AT_PROVINCE" -ge "$SENT" ]
+}
 wait_for 300 "every event at the province" all_at_province
 T_AT=$(now_ms)
-T_DRAIN=$(secs "$T_FED" "$T_AT")
-echo "   every event at the province $T_DRAIN s after the last was acknowledged by its county: sent $SENT, held at the province $AT_PROVINCE"
+T_DRAIN=$(secs "$T_FED" "$T_READ")
+echo "   every event at the province within $T_DRAIN s after the last was acknowledged by its county (the read that found them all began then; it took $((T_AT - T_READ)) ms): sent $SENT, held at the province $AT_PROVINCE"
 
 if [ -n "$WAREHOUSE" ]; then
     # the same events in PostgreSQL; when it committed the last of them (commit timestamps)
@@ -442,19 +458,30 @@ if [ -n "$WAREHOUSE" ]; then
     wait_for 300 "every event in the warehouse" all_in_warehouse
     T_WH_LAST=$(sql "SELECT (extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) * 1000)::bigint FROM jiancha.record WHERE $BUSINESS_SQL")
     WH_DRAIN=$(secs "$T_FED" "$T_WH_LAST")
-    # how long PostgreSQL took after the province: from the province's read that found every
-    # event (it held them all by its start) to PostgreSQL's commit of the last; <= 0 when
-    # PostgreSQL held them before that read began (the province's figure is only as fine as its
-    # read, T_AT - T_READ ms)
-    WH_CATCHUP_MS=$((T_WH_LAST - T_READ))
-    if [ $WH_CATCHUP_MS -gt 0 ]; then WH_CATCHUP="$WH_CATCHUP_MS ms"; else
-        WH_CATCHUP="none: held $((-WH_CATCHUP_MS)) ms before the province's read that found them began (a $((T_AT - T_READ)) ms read)"; fi
+    # how long PostgreSQL took after the province held them all: its last commit against the two
+    # reads of the province around that moment (above)
+    WH_CATCHUP_LO=$((T_WH_LAST - T_READ)) WH_CATCHUP_HI=$((T_WH_LAST - T_READ_PREV))
+    [ $WH_CATCHUP_LO -gt 0 ] || WH_CATCHUP_LO=0
+    WH_CATCHUP="$WH_CATCHUP_LO to $WH_CATCHUP_HI ms (the province's reads before and when it held them all, $((T_READ - T_READ_PREV)) ms apart)"
     # and the sink's own word: nothing behind (docs/warehouse.md, status)
     wh_status_caught_up() { "$J" status --data "$D/$PROVINCE" --json | jq -e '.warehouse.connected and .warehouse.behind_records == 0' >/dev/null; }
     wait_for 300 "the warehouse's status caught up" wh_status_caught_up
     WH_STATUS=$(secs "$T_AT" "$(now_ms)")
     read -r WH_BEHIND_MED WH_BEHIND_MAX < <(median_max <"$D/wh-behind")
     echo "   every event in PostgreSQL $WH_DRAIN s after the last was acknowledged by its county (its commit there): $IN_WH held; after the province: $WH_CATCHUP"
+    # the red lights, each timed to the province (asked every 20 ms): the commit of its alert in
+    # PostgreSQL after that
+    for w in idle load; do
+        while read -r _ _ sent at c; do
+            committed=$(sql "SELECT (extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) * 1000)::bigint
+                FROM jiancha.record WHERE node = '$c' AND type = 'alert' AND (extract(epoch FROM at) * 1000)::bigint = $sent
+                AND body->'alert'->>'rule' = 'item.unlisted'")
+            [ -z "$committed" ] || echo $((committed - at))
+        done <"$D/red-$w" >"$D/red-wh-$w"
+    done
+    read -r WH_RED_IDLE_MED WH_RED_IDLE_MAX < <(median_max <"$D/red-wh-idle")
+    read -r WH_RED_LOAD_MED WH_RED_LOAD_MAX < <(median_max <"$D/red-wh-load")
+    echo "   the red lights in PostgreSQL after the province: idle $(tr '\n' ' ' <"$D/red-wh-idle")ms, under load $(tr '\n' ' ' <"$D/red-wh-load")ms"
     echo "   the sink's status 0 records behind $WH_STATUS s after the province was seen holding every event; under load median $WH_BEHIND_MED, max $WH_BEHIND_MAX records behind ($(wc -l <"$D/wh-behind") samples)"
 fi
 
@@ -588,7 +615,7 @@ echo "== summary: ${#NODES[@]} nodes (1 province, ${#CITIES[@]} cities, ${#COUNT
             "red light, remote county -> province, $w" "$med" "$max" \
             "$(cut -d' ' -f2 "$D/red-$w" | median_max | cut -d' ' -f1)"
     done
-    printf '%-44s %s s after the last acknowledged at a county\n' "every event at the province ($AT_PROVINCE)" "$T_DRAIN"
+    printf '%-44s within %s s after the last acknowledged at a county\n' "every event at the province ($AT_PROVINCE)" "$T_DRAIN"
     printf '%-44s %s s\n' "catalogue v2 at all $CHILDREN children" "$T_CAT"
     printf '%-44s %s s\n' "revocation list at all $CHILDREN children" "$T_CRL"
     printf '%-44s %s ms\n' "query nodes at the province" "$Q_NODES"
@@ -598,6 +625,8 @@ echo "== summary: ${#NODES[@]} nodes (1 province, ${#CITIES[@]} cities, ${#COUNT
     if [ -n "$WAREHOUSE" ]; then
         printf '%-44s %s s after the last acknowledged at a county\n' "every event in PostgreSQL ($IN_WH)" "$WH_DRAIN"
         printf '%-44s %s\n' "  PostgreSQL after the province" "$WH_CATCHUP"
+        printf '%-44s idle median %s ms, max %s; under load median %s ms, max %s\n' "  a red light, province -> PostgreSQL" \
+            "$WH_RED_IDLE_MED" "$WH_RED_IDLE_MAX" "$WH_RED_LOAD_MED" "$WH_RED_LOAD_MAX"
         printf '%-44s %s s after the province held every event\n' "  the sink's status: 0 records behind" "$WH_STATUS"
         printf '%-44s median %s, max %s records\n' "  the sink behind under load (status)" "$WH_BEHIND_MED" "$WH_BEHIND_MAX"
         printf '%-44s %s rows, province %s records: %s\n' "rows in jiancha.record" "$WH_ROWS" "$PROV_RECORDS" "$WH_SAME"
