@@ -19,20 +19,28 @@
 #                (`jiancha query nodes`): the certificate set, a catalogue version, a revocation list
 #   queries      the province's `query nodes`, `query scores --by region`, `report monthly`
 #                (median of 3)
+#   warehouse    with --warehouse, the province copies every record into a PostgreSQL of its own
+#                (docs/warehouse.md): when PostgreSQL held every event (commit timestamps) and how
+#                long after the province did, each red light's way from the province into it, how
+#                far behind the sink said it was under load, its rows against the province's
+#                records, bytes per record in PostgreSQL beside LMDB's, the `scores` view and
+#                `report_monthly` against the CLI's reads, PostgreSQL's CPU under load
 # and a summary table at the end. Nothing here asserts on speed.
 #
 # Usage: bench/province.sh [--cities N] [--counties-per-city M] [--events-per-county E]
-#                          [--rate EVENTS_PER_S] [--bin BUILD_DIR] [--keep]
+#                          [--rate EVENTS_PER_S] [--bin BUILD_DIR] [--warehouse] [--keep]
 #   --cities N               the first N cities (default all 21)
 #   --counties-per-city M    the first M counties of each (default all)
 #   --events-per-county E    events fed to each county (default 400)
 #   --rate R                 events per second per county (default 3)
+#   --warehouse              give the province a warehouse: a PostgreSQL (15, Debian's
+#                            /usr/lib/postgresql) started in the directory, stopped at the end
 #   --keep                   keep the directory (configs, stores, logs) and print its name
-# Run it with `nice -n 5` on a shared machine; the full tree takes about 6 minutes on 2 cores.
+# Run it with `nice -n 5` on a shared machine; the full tree takes 6 to 8 minutes on 2 cores.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$SRC/build
-CITIES_MAX=21 COUNTIES_MAX=999 EVENTS=400 RATE=3 KEEP=
+CITIES_MAX=21 COUNTIES_MAX=999 EVENTS=400 RATE=3 KEEP='' WAREHOUSE=''
 while [ $# -gt 0 ]; do
     case $1 in
     --cities) CITIES_MAX=$2; shift 2 ;;
@@ -40,6 +48,7 @@ while [ $# -gt 0 ]; do
     --events-per-county) EVENTS=$2; shift 2 ;;
     --rate) RATE=$2; shift 2 ;;
     --bin) B=$(cd "$2" && pwd); shift 2 ;;
+    --warehouse) WAREHOUSE=1; shift ;;
     --keep) KEEP=1; shift ;;
     *) sed -n '/^# Usage/,/^# Run it/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
@@ -50,8 +59,16 @@ for exe in "$J" "$B/collector/jiancha-collector" "$B/aggregator/jiancha-aggregat
     [ -x "$exe" ] || { echo "province: $exe is missing (build first: cmake --build build)" >&2; exit 1; }
 done
 command -v jq >/dev/null || { echo "province: jq is needed" >&2; exit 1; }
+PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1) # (the pattern itself when none)
+if [ -n "$WAREHOUSE" ] && { [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; }; then
+    echo "province: --warehouse needs a PostgreSQL server (packaging/install-deps.sh installs postgresql-15)" >&2
+    exit 1
+fi
 
 D=$(mktemp -d /tmp/jiancha-province-XXXXXX)
+PG_USER=""
+# pg_as COMMAND...: as PostgreSQL's user (nobody when run as root: PostgreSQL refuses root), from /
+pg_as() { (cd / && if [ -n "$PG_USER" ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi); }
 cleanup() {
     local pids
     pids=$(cat "$D"/*.pid 2>/dev/null || true)
@@ -63,6 +80,11 @@ cleanup() {
     # shellcheck disable=SC2086
     if [ -n "$pids" ]; then kill -9 $pids 2>/dev/null || true; fi
     wait 2>/dev/null
+    # PostgreSQL after the province (its sink) is gone; it removes its own shared memory
+    if [ -e "$D/pg/postmaster.pid" ]; then
+        pg_as "$PG_BIN/pg_ctl" -D "$D/pg" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+            pg_as "$PG_BIN/pg_ctl" -D "$D/pg" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+    fi
     if [ -n "$KEEP" ]; then echo "province: kept $D"; else rm -rf "$D"; fi
 }
 trap cleanup EXIT
@@ -171,6 +193,30 @@ for c in "${COUNTIES[@]}"; do
 done
 echo "   each county's $PERIOD: $EVENTS events, 10% of its cases breaking a rule"
 
+# --- the warehouse: a PostgreSQL of the run's own (as tests/integration/lib.sh's pg_start) -------
+# in $D/pg, listening only on a socket in $D/pgrun, its superuser jiancha let in without a
+# password; commit timestamps on, so that when each row arrived can be read back
+PG_SQL=()
+if [ -n "$WAREHOUSE" ]; then
+    echo "== the warehouse: PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') in $D/pg"
+    mkdir -p "$D/pg" "$D/pgrun"
+    if [ "$(id -u)" -eq 0 ]; then
+        PG_USER=nobody
+        chmod 0711 "$D" # nobody passes through to its own directories, and reads nothing else
+        chown "$PG_USER" "$D/pg" "$D/pgrun"
+    fi
+    pg_as "$PG_BIN/initdb" -D "$D/pg" -U jiancha -A trust -E UTF8 --locale=C >"$D/pgrun/initdb.log" 2>&1 ||
+        { tail -n 5 "$D/pgrun/initdb.log" >&2; echo "province: initdb failed" >&2; exit 1; }
+    pg_as "$PG_BIN/pg_ctl" -D "$D/pg" -l "$D/pgrun/postgres.log" -w -t 60 \
+        -o "-k $D/pgrun -p 5432 -c listen_addresses='' -c track_commit_timestamp=on" start >/dev/null ||
+        { tail -n 5 "$D/pgrun/postgres.log" >&2; echo "province: PostgreSQL did not start" >&2; exit 1; }
+    PG_CONN="host=$D/pgrun port=5432 dbname=jiancha user=jiancha"
+    "$PG_BIN/psql" -X -q "host=$D/pgrun port=5432 dbname=postgres user=jiancha" -c "CREATE DATABASE jiancha"
+    PG_SQL=("$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$PG_CONN")
+fi
+# sql 'STATEMENT': its rows, unaligned, fields split by |
+sql() { "${PG_SQL[@]}" -c "$1"; }
+
 # --- the daemons -------------------------------------------------------------------------------
 start_aggregator() { # NODE
     local n=$1 p=${PARENT[$1]:-}
@@ -182,6 +228,9 @@ start_aggregator() { # NODE
         printf 'listen\n    endpoint = tcp://127.0.0.1:*\n    curve_key = %s/keys/%s/%s.g1.curve-secret\n' "$D" "$n" "$n"
         printf 'desk\n    calendar = %s/config/cn-workdays.tsv\n' "$SRC"
         printf 'store\n    map_mb = %s\n' "$([ "$n" = $PROVINCE ] && echo 64 || echo 32)"
+        if [ -n "$WAREHOUSE" ] && [ "$n" = $PROVINCE ]; then
+            printf 'warehouse\n    conninfo = %s\n    schema = %s/config/warehouse.sql\n' "$PG_CONN" "$SRC"
+        fi
     } >"$D/$n.conf"
     "$B/aggregator/jiancha-aggregator" -c "$D/$n.conf" 2>"$D/$n.log" &
     echo $! >"$D/$n.pid"
@@ -237,7 +286,7 @@ echo "   all $CHILDREN children in session with their parents $T_START s after t
 # red_lights WHEN: a red light raised at each remote county in turn (a case for an item the
 # catalogue does not list: item.unlisted, a point rule, no clock involved), timed until the
 # province holds it; the alert's answer_from says when the county recorded it. Appends
-# "total_ms county_ms" lines to $D/red-WHEN.
+# "total_ms county_ms sent_ms at_province_ms county" lines to $D/red-WHEN.
 red_lights() {
     local c since t0 t1 rec at
     : >"$D/red-$1"
@@ -254,7 +303,7 @@ red_lights() {
         done
         t1=$(now_ms)
         at=$(jq -r '.event.alert.answer_from' <<<"$rec" | head -n 1)
-        echo "$((t1 - t0)) $((at - t0))" >>"$D/red-$1"
+        echo "$((t1 - t0)) $((at - t0)) $t0 $t1 $c" >>"$D/red-$1"
         echo "   red light of ${NAME[${PARENT[$c]}]} ${NAME[$c]} $c at the province after $((t1 - t0)) ms (recorded at the county after $((at - t0)) ms)"
     done
 }
@@ -267,14 +316,27 @@ PROV_CERT=$D/certs/$PROVINCE.${SERIAL[$PROVINCE]}.cert
 # --- measuring ---------------------------------------------------------------------------------
 kind_of() { if [ "$1" = $PROVINCE ]; then echo province; elif [ -n "${KIDS[$1]:-}" ]; then echo city; else echo county; fi; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# pg_pids: PostgreSQL's processes, the postmaster first
+pg_pids() { local pm; pm=$(head -n 1 "$D/pg/postmaster.pid"); echo "$pm"; pgrep -P "$pm" || true; }
+# pg_ticks: CPU ticks of PostgreSQL: the postmaster, its children gone (cutime, cstime), those alive
+pg_ticks() {
+    local pm p t; pm=$(head -n 1 "$D/pg/postmaster.pid")
+    t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+    for p in $(pgrep -P "$pm" || true); do t=$((t + $(cpu_ticks "$p"))); done
+    echo "$t"
+}
 # cpu_sample SECONDS OUT: % of one core of each daemon over SECONDS, "node kind percent" lines
 cpu_sample() {
     declare -A before
     local n t0 t1 hz; hz=$(getconf CLK_TCK)
     t0=$(now_ms)
     for n in "${NODES[@]}"; do before[$n]=$(cpu_ticks "$(cat "$D/$n.pid")"); done
+    [ -z "$WAREHOUSE" ] || before[pg]=$(pg_ticks)
     sleep "$1"
     t1=$(now_ms)
+    # PostgreSQL's in a file of its own (the daemons' totals stay the daemons')
+    [ -z "$WAREHOUSE" ] || awk -v a="${before[pg]}" -v b="$(pg_ticks)" -v hz="$hz" -v ms=$((t1 - t0)) \
+        'BEGIN { printf "%.2f\n", (b - a) / hz * 100000 / ms }' >"$2.pg"
     for n in "${NODES[@]}"; do
         echo "$n $(kind_of "$n") $(awk -v a="${before[$n]}" -v b="$(cpu_ticks "$(cat "$D/$n.pid")")" \
             -v hz="$hz" -v ms=$((t1 - t0)) 'BEGIN { printf "%.2f", (b - a) / hz * 100000 / ms }')"
@@ -310,6 +372,7 @@ sleep 10
 cpu_sample 20 "$D/cpu-idle"
 mem_sample "$D/mem-idle"
 per_kind "$D/cpu-idle" 3 1 | awk '{ printf "   cpu  %-8s x%-3s median %5s%% max %5s%% all %6s%% of a core\n", $1, $2, $3, $4, $5 }'
+[ -z "$WAREHOUSE" ] || echo "   cpu  postgres (all its processes) $(cat "$D/cpu-idle.pg")% of a core"
 per_kind "$D/mem-idle" 3 1024 | awk '{ printf "   rss  %-8s x%-3s median %6s MiB max %6s MiB all %7s MiB\n", $1, $2, $3, $4, $5 }'
 red_lights idle
 
@@ -332,29 +395,41 @@ publish_and_wait() {
 
 echo "== load: $EVENTS events to each county at $RATE events/s ($(awk -v c=${#COUNTIES[@]} -v r="$RATE" 'BEGIN { print c * r }') events/s in all)"
 for c in "${COUNTIES[@]}"; do echo "ipc://$D/$c/intake.sock $D/$c.jsonl"; done >"$D/feed.list"
-"$B/bench/jiancha-feed" --rate "$RATE" "$D/feed.list" >"$D/feed.out" 2>&1 &
+# the feed under a shell of its own that notes when it ended (its last event acknowledged by its
+# county) in feed.end: the loop below sees the end only between its samples, a second or more
+# late at full size. (The shell takes no trap of ours; cleanup kills the feed by feed.pid.)
+(
+    "$B/bench/jiancha-feed" --rate "$RATE" "$D/feed.list" >"$D/feed.out" 2>&1 &
+    echo $! >"$D/feed.pid"
+    rc=0
+    wait $! || rc=$?
+    now_ms >"$D/feed.end"
+    exit $rc
+) &
 FEED=$!
-echo $FEED >"$D/feed.pid"
 LOAD_S=$(awk -v e="$EVENTS" -v r="$RATE" 'BEGIN { print int(e / r) }')
 sleep 5
 red_lights load
 # CPU over 20 s of the feed (or what is left of it), memory every 5 s until it ends
 : >"$D/mem-load"
+: >"$D/wh-behind" # the warehouse's records behind (status), with each memory sample
 cpu_sample "$(awk -v l="$LOAD_S" 'BEGIN { s = l - 5 - 3 * 4; print (s > 20 ? 20 : (s < 2 ? 2 : s)) }')" "$D/cpu-load"
 sampled=0
 while kill -0 $FEED 2>/dev/null; do
     if [ $((SECONDS - sampled)) -ge 5 ]; then
         mem_sample "$D/mem-now"
         keep_peak "$D/mem-load" "$D/mem-now"
+        [ -z "$WAREHOUSE" ] || "$J" status --data "$D/$PROVINCE" --json | jq '.warehouse.behind_records // empty' >>"$D/wh-behind"
         sampled=$SECONDS
     fi
     sleep 0.2
 done
 [ -s "$D/mem-load" ] || mem_sample "$D/mem-load"
 wait $FEED || { cat "$D/feed.out"; echo "province: the feed failed" >&2; exit 1; }
-T_FED=$(now_ms)
+T_FED=$(cat "$D/feed.end")
 sed 's/^/   /' "$D/feed.out"
 per_kind "$D/cpu-load" 3 1 | awk '{ printf "   cpu  %-8s x%-3s median %5s%% max %5s%% all %6s%% of a core\n", $1, $2, $3, $4, $5 }'
+[ -z "$WAREHOUSE" ] || echo "   cpu  postgres (all its processes) $(cat "$D/cpu-load.pg")% of a core"
 per_kind "$D/mem-load" 3 1024 | awk '{ printf "   rss  %-8s x%-3s median %6s MiB max %6s MiB all %7s MiB (highest seen)\n", $1, $2, $3, $4, $5 }'
 
 # every event sent (each acknowledged by its county once committed there) at the province
@@ -363,10 +438,52 @@ business_at_province() {
     "$J" query events --data "$D/$PROVINCE" --json |
         grep -cvE '"event":\{"type":"(alert|counters|bundle[.]applied|key[.](request|transport))"'
 }
-all_at_province() { AT_PROVINCE=$(business_at_province) && [ "$AT_PROVINCE" -ge "$SENT" ]; }
+# The province held the last between T_READ_PREV (the start of the read before, which found some
+# missing, or the feed's end) and T_READ (the start of the read that found them all): a read of
+# the whole store, most of a second at full size, so the figure is as fine as that.
+T_READ=$T_FED
+all_at_province() {
+    T_READ_PREV=$T_READ T_READ=$(now_ms)
+    AT_PROVINCE=$(business_at_province) && [ "$AT_PROVINCE" -ge "$SENT" ]
+}
 wait_for 300 "every event at the province" all_at_province
-T_DRAIN=$(secs "$T_FED" "$(now_ms)")
-echo "   every event at the province $T_DRAIN s after the last was acknowledged by its county: sent $SENT, held at the province $AT_PROVINCE"
+T_AT=$(now_ms)
+T_DRAIN=$(secs "$T_FED" "$T_READ")
+echo "   every event at the province within $T_DRAIN s after the last was acknowledged by its county (the read that found them all began then; it took $((T_AT - T_READ)) ms): sent $SENT, held at the province $AT_PROVINCE"
+
+if [ -n "$WAREHOUSE" ]; then
+    # the same events in PostgreSQL; when it committed the last of them (commit timestamps)
+    BUSINESS_SQL="type NOT IN ('alert', 'counters', 'bundle.applied', 'key.request', 'key.transport')"
+    all_in_warehouse() { IN_WH=$(sql "SELECT count(*) FROM jiancha.record WHERE $BUSINESS_SQL") && [ "$IN_WH" -ge "$SENT" ]; }
+    wait_for 300 "every event in the warehouse" all_in_warehouse
+    T_WH_LAST=$(sql "SELECT (extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) * 1000)::bigint FROM jiancha.record WHERE $BUSINESS_SQL")
+    WH_DRAIN=$(secs "$T_FED" "$T_WH_LAST")
+    # how long PostgreSQL took after the province held them all: its last commit against the two
+    # reads of the province around that moment (above)
+    WH_CATCHUP_LO=$((T_WH_LAST - T_READ)) WH_CATCHUP_HI=$((T_WH_LAST - T_READ_PREV))
+    [ $WH_CATCHUP_LO -gt 0 ] || WH_CATCHUP_LO=0
+    WH_CATCHUP="$WH_CATCHUP_LO to $WH_CATCHUP_HI ms (the province's reads before and when it held them all, $((T_READ - T_READ_PREV)) ms apart)"
+    # and the sink's own word: nothing behind (docs/warehouse.md, status)
+    wh_status_caught_up() { "$J" status --data "$D/$PROVINCE" --json | jq -e '.warehouse.connected and .warehouse.behind_records == 0' >/dev/null; }
+    wait_for 300 "the warehouse's status caught up" wh_status_caught_up
+    WH_STATUS=$(secs "$T_AT" "$(now_ms)")
+    read -r WH_BEHIND_MED WH_BEHIND_MAX < <(median_max <"$D/wh-behind")
+    echo "   every event in PostgreSQL $WH_DRAIN s after the last was acknowledged by its county (its commit there): $IN_WH held; after the province: $WH_CATCHUP"
+    # the red lights, each timed to the province (asked every 20 ms): the commit of its alert in
+    # PostgreSQL after that
+    for w in idle load; do
+        while read -r _ _ sent at c; do
+            committed=$(sql "SELECT (extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) * 1000)::bigint
+                FROM jiancha.record WHERE node = '$c' AND type = 'alert' AND (extract(epoch FROM at) * 1000)::bigint = $sent
+                AND body->'alert'->>'rule' = 'item.unlisted'")
+            [ -z "$committed" ] || echo $((committed - at))
+        done <"$D/red-$w" >"$D/red-wh-$w"
+    done
+    read -r WH_RED_IDLE_MED WH_RED_IDLE_MAX < <(median_max <"$D/red-wh-idle")
+    read -r WH_RED_LOAD_MED WH_RED_LOAD_MAX < <(median_max <"$D/red-wh-load")
+    echo "   the red lights in PostgreSQL after the province: idle $(tr '\n' ' ' <"$D/red-wh-idle")ms, under load $(tr '\n' ' ' <"$D/red-wh-load")ms"
+    echo "   the sink's status 0 records behind $WH_STATUS s after the province was seen holding every event; under load median $WH_BEHIND_MED, max $WH_BEHIND_MAX records behind ($(wc -l <"$D/wh-behind") samples)"
+fi
 
 # every county's own records (events, alerts, sheets) at the province, as many as the county holds
 records_at() { "$J" status --data "$D/$1" --json | jq '.uplink.events_stored'; }
@@ -417,6 +534,60 @@ echo "   query nodes $Q_NODES ms, query scores --by region $Q_SCORES ms, report 
 "$J" query nodes --data "$D/$PROVINCE" >"$D/nodes.txt"
 head -n 8 "$D/nodes.txt"
 
+if [ -n "$WAREHOUSE" ]; then
+    echo "== the warehouse: every record of the province once, its size, its reads"
+    # the province's records (its store; a province has no batch records of its own to forward)
+    # against PostgreSQL's rows, both read until they agree with nothing behind (records still
+    # come: day sheets, alerts)
+    same_count() {
+        local st; st=$("$J" status --data "$D/$PROVINCE" --json)
+        PROV_RECORDS=$(jq .records <<<"$st")
+        WH_ROWS=$(sql "SELECT count(*) FROM jiancha.record")
+        jq -e '.warehouse.connected and .warehouse.behind_records == 0' <<<"$st" >/dev/null &&
+            [ "$WH_ROWS" = "$PROV_RECORDS" ] &&
+            [ "$(jq .records <<<"$("$J" status --data "$D/$PROVINCE" --json)")" = "$PROV_RECORDS" ]
+    }
+    WH_SAME="NOT EQUAL (60 s)"
+    for _ in $(seq 120); do if same_count; then WH_SAME=equal; break; fi; sleep 0.5; done
+    WH_DUPS=$(sql "SELECT count(*) FROM (SELECT node, seq FROM jiancha.record GROUP BY node, seq HAVING count(*) > 1) d")
+    echo "   rows in jiancha.record $WH_ROWS, records at the province $PROV_RECORDS: $WH_SAME; (node, seq) twice: $WH_DUPS"
+    # bytes: LMDB's file as allocated on disk and its pages in use; PostgreSQL's tables with
+    # their indexes and TOAST, every partition (a partitioned parent has no storage of its own)
+    LMDB_BYTES=$(stat -c '%b %B' "$D/$PROVINCE/data.mdb" | awk '{ print $1 * $2 }')
+    LMDB_USED=$("$J" status --data "$D/$PROVINCE" --json | jq .used_bytes)
+    read -r PG_ALL PG_REC PG_REC_TABLE PG_DB < <(sql "SELECT
+        (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'jiancha' AND c.relkind = 'r'),
+        (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('jiancha.record') WHERE isleaf),
+        (SELECT sum(pg_table_size(relid)) FROM pg_partition_tree('jiancha.record') WHERE isleaf),
+        pg_database_size(current_database())" | tr '|' ' ')
+    per_rec() { awk -v b="$1" -v n="$PROV_RECORDS" 'BEGIN { printf "%.0f", b / n }'; }
+    mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+    per_sent() { awk -v b="$1" -v n="$SENT" 'BEGIN { printf "%.0f", b / n }'; }
+    WH_BYTES="$(per_rec "$PG_ALL") in every table; record $(per_rec "$PG_REC") (table $(per_rec "$PG_REC_TABLE"), indexes $(per_rec $((PG_REC - PG_REC_TABLE))))"
+    LMDB_PER="$(per_rec "$LMDB_BYTES") (data.mdb allocated; $(per_rec "$LMDB_USED") in pages used)"
+    echo "   bytes per record: PostgreSQL $WH_BYTES; LMDB $LMDB_PER"
+    echo "   bytes per event sent ($SENT; the records are these and the alerts, sheets and notes they made): PostgreSQL $(per_sent "$PG_ALL"), LMDB $(per_sent "$LMDB_BYTES")"
+    echo "   sizes: PostgreSQL tables $(mib "$PG_ALL") MiB (record $(mib "$PG_REC") MiB), database $(mib "$PG_DB") MiB; LMDB data.mdb $(mib "$LMDB_BYTES") MiB, $(mib "$LMDB_USED") MiB used"
+    echo "   partitions of jiancha.record: $(sql "SELECT string_agg(relid::regclass::text || ' ' || (SELECT count(*) FROM jiancha.record r WHERE r.tableoid = relid), ', ' ORDER BY relid::regclass::text) FROM pg_partition_tree('jiancha.record') WHERE isleaf")"
+    # the reads: the views against the CLI's (psql's connection included, as the CLI's start is)
+    # and the statement alone, as psql's \timing gives it (median of 3)
+    sql_ms() { for _ in 1 2 3; do "${PG_SQL[@]}" -c '\timing on' -c "$1" | awk '/^Time: / { print $2 }'; done | median_max | cut -d' ' -f1; }
+    S_ONE=$(q3 sql "SELECT 1")
+    SCORES_SQL="SELECT * FROM jiancha.scores WHERE period = '$PERIOD' AND by = 'region' ORDER BY rank"
+    REPORT_SQL="SELECT * FROM jiancha.report_monthly('$PERIOD', '$PROVINCE')"
+    S_SCORES=$(q3 sql "$SCORES_SQL") S_SCORES_STMT=$(sql_ms "$SCORES_SQL")
+    S_REPORT=$(q3 sql "$REPORT_SQL") S_REPORT_STMT=$(sql_ms "$REPORT_SQL")
+    echo "   psql SELECT 1 $S_ONE ms; scores view by region $S_SCORES ms, the statement $S_SCORES_STMT ms (CLI $Q_SCORES ms); report_monthly $S_REPORT ms, the statement $S_REPORT_STMT ms (CLI report monthly $Q_REPORT ms)"
+    # the view's scores are the CLI's, number for number (docs/warehouse.md)
+    "$J" query scores --data "$D/$PROVINCE" --period "$PERIOD" --by region --json | jq -r '"\(.key) \(.score)"' | sort >"$D/scores.cli"
+    sql "SELECT key || ' ' || score FROM jiancha.scores WHERE period = '$PERIOD' AND by = 'region'" | sort >"$D/scores.sql"
+    if cmp -s "$D/scores.cli" "$D/scores.sql"; then WH_SCORES_SAME="the same $(wc -l <"$D/scores.cli") regions' scores"; else
+        WH_SCORES_SAME="DIFFERENT from the CLI's: $(diff "$D/scores.cli" "$D/scores.sql" | head -n 4 | tr '\n' ' ')"; fi
+    echo "   the scores view gives $WH_SCORES_SAME"
+    WH_PSS=$(for p in $(pg_pids); do awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{ s += $1 } END { printf "%.1f", s / 1024 }')
+fi
+
 mem_sample "$D/mem-end"
 DISK=$(du -sm "$D" | cut -f1)
 read -r DISK_COUNTY DISK_COUNTY_MAX < <(for c in "${COUNTIES[@]}"; do du -sk "$D/$c" | cut -f1; done | median_max)
@@ -444,11 +615,25 @@ echo "== summary: ${#NODES[@]} nodes (1 province, ${#CITIES[@]} cities, ${#COUNT
             "red light, remote county -> province, $w" "$med" "$max" \
             "$(cut -d' ' -f2 "$D/red-$w" | median_max | cut -d' ' -f1)"
     done
-    printf '%-44s %s s after the last acknowledged at a county\n' "every event at the province ($AT_PROVINCE)" "$T_DRAIN"
+    printf '%-44s within %s s after the last acknowledged at a county\n' "every event at the province ($AT_PROVINCE)" "$T_DRAIN"
     printf '%-44s %s s\n' "catalogue v2 at all $CHILDREN children" "$T_CAT"
     printf '%-44s %s s\n' "revocation list at all $CHILDREN children" "$T_CRL"
     printf '%-44s %s ms\n' "query nodes at the province" "$Q_NODES"
     printf '%-44s %s ms\n' "query scores --by region at the province" "$Q_SCORES"
     printf '%-44s %s ms\n' "report monthly at the province" "$Q_REPORT"
     printf '%-44s %s MiB in all; province %s MiB; county median %s KiB, max %s KiB\n' "disk" "$DISK" "$DISK_PROV" "$DISK_COUNTY" "$DISK_COUNTY_MAX"
+    if [ -n "$WAREHOUSE" ]; then
+        printf '%-44s %s s after the last acknowledged at a county\n' "every event in PostgreSQL ($IN_WH)" "$WH_DRAIN"
+        printf '%-44s %s\n' "  PostgreSQL after the province" "$WH_CATCHUP"
+        printf '%-44s idle median %s ms, max %s; under load median %s ms, max %s\n' "  a red light, province -> PostgreSQL" \
+            "$WH_RED_IDLE_MED" "$WH_RED_IDLE_MAX" "$WH_RED_LOAD_MED" "$WH_RED_LOAD_MAX"
+        printf '%-44s %s s after the province held every event\n' "  the sink's status: 0 records behind" "$WH_STATUS"
+        printf '%-44s median %s, max %s records\n' "  the sink behind under load (status)" "$WH_BEHIND_MED" "$WH_BEHIND_MAX"
+        printf '%-44s %s rows, province %s records: %s\n' "rows in jiancha.record" "$WH_ROWS" "$PROV_RECORDS" "$WH_SAME"
+        printf '%-44s %s\n' "bytes per record, PostgreSQL" "$WH_BYTES"
+        printf '%-44s %s\n' "bytes per record, province's LMDB" "$LMDB_PER"
+        printf '%-44s %s ms, the statement %s ms (CLI query scores --by region %s ms; psql SELECT 1 %s ms)\n' "scores view by region (psql)" "$S_SCORES" "$S_SCORES_STMT" "$Q_SCORES" "$S_ONE"
+        printf '%-44s %s ms, the statement %s ms (CLI report monthly %s ms)\n' "report_monthly (psql)" "$S_REPORT" "$S_REPORT_STMT" "$Q_REPORT"
+        printf '%-44s idle %s%%, under load %s%% of one core; pss %s MiB after the run\n' "PostgreSQL cpu (all its processes)" "$(cat "$D/cpu-idle.pg")" "$(cat "$D/cpu-load.pg")" "$WH_PSS"
+    fi
 } | tee "$D/summary.txt"
