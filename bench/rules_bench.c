@@ -1,7 +1,8 @@
 /* rules_bench: the rules engine alone, the collector's rules pass with intake, and the cost of a
  * clock tick when a few of many open cases are due.
  *
- *   jiancha-bench-rules [--events N] [--runs R] [--open K] [--due D] [--keep DIR]
+ *   jiancha-bench-rules [--events N] [--runs R] [--open K] [--due D] [--sheets S] [--late L]
+ *                       [--keep DIR]
  *
  * 1. engine: N generated events (eventgen's month, ~7 per case) parsed once, then fed to a fresh
  *    engine and evaluated; events/s of rules_add + rules_evaluate.
@@ -12,6 +13,9 @@
  *    pass that judges the D due cases, for K and for 10·K open cases (it should not grow with K).
  * 4. the office's reads over the store of step 2: the board `query alerts` shows and the monthly
  *    report.
+ * 5. sheets: a day holding S records (cases accepted and decided that day), counted; then L more
+ *    cases of that day arrive, are judged, and the time of the one counter refresh that follows is
+ *    taken, for S and for 10·S (it should follow L, not S). --sheets S, --late L.
  * Prints medians over R runs. Nothing here asserts on speed. --keep DIR keeps the store of the
  * last run of step 2 in DIR (node 510104, a county with its alerts, desk and day sheets) and skips
  * step 3: the screen's bench (web_bench.c) reads it.
@@ -75,18 +79,24 @@ run_cmd(const char *cmd)
     }
 }
 
+/* A store in a fresh directory (dir: a mkdtemp template, filled in); exits on failure. */
+static store_t *
+scratch_store(char *dir)
+{
+    struct store_options o = {.map_bytes = 1ull << 30};
+    store_t *st = NULL;
+    if (!mkdtemp(dir) || store_open(dir, &o, &st) != 0)
+        exit(1);
+    return st;
+}
+
 /* Builds a store with `open` cases accepted on 11-20 (clocks far off) and `due` accepted on
  * 11-02 (clocks due by 11-13), judges them once as of 11-02, and times the pass as of 11-13. */
 static double
 tick(const catalog_t *cat, calendar_t *cal, uint64_t open, uint64_t due)
 {
     char dir[] = "/tmp/jiancha-bench-rules-XXXXXX";
-    if (!mkdtemp(dir))
-        exit(1);
-    struct store_options o = {.map_bytes = 1ull << 30};
-    store_t *st = NULL;
-    if (store_open(dir, &o, &st) != 0)
-        exit(1);
+    store_t *st = scratch_store(dir);
     struct event_set set;
     event_set_init(&set);
     struct wire_buf msg;
@@ -136,6 +146,84 @@ tick(const catalog_t *cat, calendar_t *cal, uint64_t open, uint64_t due)
     return secs;
 }
 
+/* Commits `cases` cases of 11-02 (accepted at 09:00, decided at 15:00), numbered from `first`, in
+ * messages of 1000 records, each followed by a rules pass as the collector runs it. */
+static void
+day_of_cases(store_t *st, watch_t *w, uint64_t first, uint64_t cases)
+{
+    struct event_set set;
+    event_set_init(&set);
+    struct wire_buf msg;
+    wire_buf_init(&msg);
+    int64_t at;
+    const char *why;
+    if (timestamp_parse("2026-11-02T16:00:00+08:00", 25, &at, &why) != 0)
+        exit(1);
+    for (uint64_t i = first; i < first + cases;) {
+        wire_buf_reset(&msg);
+        for (int k = 0; k < 500 && i < first + cases; k++, i++) {
+            char line[512];
+            int n = snprintf(line, sizeof line,
+                             "{\"type\":\"case.accept\",\"id\":\"a%llu\",\"at\":\"2026-11-02"
+                             "T09:00:00+08:00\",\"case\":\"S%llu\",\"item\":\"SC-QT-0999-510104\","
+                             "\"dept\":\"GAJ\",\"handler\":\"GAJ-H01\"}\n"
+                             "{\"type\":\"case.decision\",\"id\":\"d%llu\",\"at\":\"2026-11-02"
+                             "T15:00:00+08:00\",\"case\":\"S%llu\",\"outcome\":\"grant\","
+                             "\"handler\":\"GAJ-H01\",\"basis\":[\"b\"]}\n",
+                             (unsigned long long)i, (unsigned long long)i, (unsigned long long)i,
+                             (unsigned long long)i);
+            wire_buf_append(&msg, line, (size_t)n);
+        }
+        struct intake_result r;
+        struct watch_result wr;
+        if (event_parse_message(msg.data, msg.len, "510104", &set) != 0 ||
+            intake_commit(st, 510104, &set, NULL, 1000, 0, &r) != 0)
+            exit(1);
+        do {
+            if (watch_run(w, at, 1000, 100000, &wr) != 0)
+                exit(1);
+        } while (wr.more);
+    }
+    event_set_fini(&set);
+    wire_buf_fini(&msg);
+}
+
+/* A day of `held` records counted, then `late` more records of it: the seconds of the refresh
+ * that counts them (the median of `runs` such arrivals). */
+static double
+sheets(const catalog_t *cat, calendar_t *cal, uint64_t held, uint64_t late, int runs)
+{
+    char dir[] = "/tmp/jiancha-bench-rules-XXXXXX";
+    store_t *st = scratch_store(dir);
+    watch_t *w = watch_new(st, 510104, cat, cal);
+    int64_t at;
+    const char *why;
+    if (timestamp_parse("2026-11-02T16:00:00+08:00", 25, &at, &why) != 0)
+        exit(1);
+    day_of_cases(st, w, 0, held / 2);
+    struct counter_refresh_result cr;
+    do {
+        if (counter_refresh(st, 510104, cat, cal, at, 1000, &cr) != 0)
+            exit(1);
+    } while (cr.more);
+    double secs[32];
+    for (int r = 0; r < runs; r++) {
+        day_of_cases(st, w, held / 2 + (uint64_t)r * late / 2, late / 2);
+        double a = now_s();
+        if (counter_refresh(st, 510104, cat, cal, at, 1000, &cr) != 0)
+            exit(1);
+        secs[r] = now_s() - a;
+        if (cr.sheets != 1)
+            fprintf(stderr, "bench: %llu sheets sent for one day\n", (unsigned long long)cr.sheets);
+    }
+    watch_destroy(&w);
+    store_close(&st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    run_cmd(cmd);
+    return median(secs, runs);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -146,9 +234,11 @@ main(int argc, char **argv)
         {"due", required_argument, NULL, 'd'},
         {"bin", required_argument, NULL, 'b'},
         {"keep", required_argument, NULL, 'k'},
+        {"sheets", required_argument, NULL, 's'},
+        {"late", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
-    uint64_t events = 1000000, open = 100000, due = 1000;
+    uint64_t events = 1000000, open = 100000, due = 1000, held = 100000, late = 1000;
     int runs = 3;
     const char *bin = "build", *keep = NULL;
     int ch;
@@ -171,6 +261,12 @@ main(int argc, char **argv)
             break;
         case 'k':
             keep = optarg;
+            break;
+        case 's':
+            held = strtoull(optarg, NULL, 10);
+            break;
+        case 'l':
+            late = strtoull(optarg, NULL, 10);
             break;
         default:
             return 2;
@@ -236,12 +332,7 @@ main(int argc, char **argv)
         engine[r] = (double)n_rec / (now_s() - a);
 
         char dir[] = "/tmp/jiancha-bench-rules-XXXXXX";
-        if (!mkdtemp(dir))
-            return 1;
-        struct store_options o = {.map_bytes = 1ull << 30};
-        store_t *st = NULL;
-        if (store_open(dir, &o, &st) != 0)
-            return 1;
+        store_t *st = scratch_store(dir);
         watch_t *w = watch_new(st, 510104, cat, cal);
         /* the collector's supervision desk runs after each rules pass (no patrol days judged) */
         int64_t far;
@@ -332,6 +423,15 @@ main(int argc, char **argv)
             "(ratio %.2f; cost follows the due cases, not the open ones)\n",
             (unsigned long long)due, ms, (unsigned long long)(open / 10 + due), mb,
             (unsigned long long)(open + due), mb / ms);
+    if (!keep && held) {
+        double day_s = sheets(cat, cal, held, late, runs) * 1e3;
+        double day_b = sheets(cat, cal, 10 * held, late, runs) * 1e3;
+        printf("median sheets: %llu late records of a day counted in %.1f ms when it held %llu, "
+               "%.1f ms when it held %llu (ratio %.2f; cost follows the late records, not the "
+               "day)\n",
+               (unsigned long long)late, day_s, (unsigned long long)held, day_b,
+               (unsigned long long)(10 * held), day_b / day_s);
+    }
     free(offs);
     wire_buf_fini(&records);
     wire_buf_fini(&text);

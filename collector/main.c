@@ -310,7 +310,9 @@ on_tick(zloop_t *loop, int timer_id, void *arg)
                                  rulebook_calendar(c->book), judging, c->seal_at,
                                  &cr);
         if (rc == 0) {
-            c->counted_ms = mono;
+            /* a share was left (a backlog's catch-up): the next tick counts on */
+            if (!cr.more)
+                c->counted_ms = mono;
             if (cr.sealed)
                 link_kick(c->link);
         } else {

@@ -17,9 +17,13 @@
  *            judges them again); stores before it also hold 'H' + handler + NUL + case, unread
  *   clocks   't' + due (u64 BE) + kind + key -> "" and 's' + kind + key -> due: when a subject's
  *            lights change next without a new event
- *   days     'r' + node (u32 BE) + day (u32 BE) + record seq (u64 BE) -> "": counted records of a
- *            day; 'a' + node + day + alert id -> "": alerts raised that day; 'd' + node + day ->
- *            "": days whose counter sheet must be counted again (see counter.h)
+ *   days     'r' + node (u32 BE) + day (u32 BE) + record seq (u64 BE) -> part: counted records of
+ *            a day; 'a' + node + day + alert id -> part: alerts raised that day (a part is the row
+ *            the item adds to the day's sheet, "" if none or not counted yet); 's' + node + day ->
+ *            rows: the day's running sum; 'i' + node + day + 'r' + seq or 'a' + alert id -> "": an
+ *            item to count again; 'e' + node + day -> "": a day whose sheet may have to be sent;
+ *            stores before the sums also hold 'd' + node + day -> "": a day to count whole
+ *            (counter.h)
  *   counters node (u32 BE) + day (u32 BE) -> the newest `counters` record of that node and day
  *   bundles  'k' + kind -> [document, signature]: the newest bundle of that kind held here;
  *            'v' + node (u32 BE) + kind -> version (u64 BE): the version each node runs (bundle.h);

@@ -44,7 +44,14 @@ int_of(const wire_obj_t *m, const char *key, bool *ok)
     return v;
 }
 
-/* ---- keys ---- */
+/* ---- keys of the days table ---- */
+
+/* tag + node + day: the head of every key of the days table (store.h) */
+#define DAY_KEY_LEN 9
+/* the longest tail of an item: a record's seq or an alert's id */
+#define ITEM_TAIL_MAX ALERT_ID_LEN
+/* a pending item's key: 'i' + node + day + the item's tag + its tail */
+#define PENDING_KEY_MAX (DAY_KEY_LEN + 1 + ITEM_TAIL_MAX)
 
 static size_t
 day_key(uint8_t *out, char tag, uint32_t node, int64_t day)
@@ -52,18 +59,40 @@ day_key(uint8_t *out, char tag, uint32_t node, int64_t day)
     out[0] = (uint8_t)tag;
     store_be32(out + 1, node);
     store_be32(out + 5, (uint32_t)day);
-    return 9;
+    return DAY_KEY_LEN;
 }
 
+/* Notes an item of a day ('r' + record seq, or 'a' + alert id) to be counted again. */
 static int
-mark_dirty(store_txn_t *t, uint32_t node, int64_t day)
+note_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail, size_t tl)
 {
-    uint8_t k[9];
-    day_key(k, 'd', node, day);
-    return store_put(t, STORE_DAYS, k, sizeof k, "", 0, 0);
+    uint8_t k[PENDING_KEY_MAX];
+    if (tl > ITEM_TAIL_MAX)
+        return 0; /* not an item of ours */
+    day_key(k, 'i', node, day);
+    k[DAY_KEY_LEN] = (uint8_t)tag;
+    memcpy(k + DAY_KEY_LEN + 1, tail, tl);
+    return store_put(t, STORE_DAYS, k, DAY_KEY_LEN + 1 + tl, "", 0, 0);
 }
 
-typedef int (*record_fn)(void *arg, const wire_obj_t *record);
+/* Files an item under its day, keeping what it already adds if it is filed there, and notes it. */
+static int
+file_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail, size_t tl)
+{
+    uint8_t k[PENDING_KEY_MAX];
+    if (tl > ITEM_TAIL_MAX)
+        return 0;
+    day_key(k, tag, node, day);
+    memcpy(k + DAY_KEY_LEN, tail, tl);
+    int rc = store_put(t, STORE_DAYS, k, DAY_KEY_LEN + tl, "", 0, STORE_NOOVERWRITE);
+    if (rc == ERR_EXISTS)
+        rc = 0;
+    return rc ? rc : note_item(t, tag, node, day, tail, tl);
+}
+
+/* ---- a case's records ---- */
+
+typedef int (*record_fn)(void *arg, const uint8_t seq_be[8], const wire_obj_t *record);
 
 /* Calls fn with the node's record `seq_be` decoded (a missing or undecodable record is skipped);
  * v is scratch space. */
@@ -81,13 +110,12 @@ with_record(store_txn_t *t, uint32_t node, const uint8_t seq_be[8], struct wire_
     wire_reader_t *r = NULL;
     const wire_obj_t *m;
     if (wire_decode_one(v->data, v->len, &r, &m) == 0 && wire_obj_type(m) == WIRE_MAP)
-        rc = fn(arg, m);
+        rc = fn(arg, seq_be, m);
     wire_reader_destroy(&r);
     return rc;
 }
 
 /* Calls fn with each record of a case held in the subjects index ('c' + case + NUL + seq). */
-
 static int
 each_case_record(store_txn_t *t, uint32_t node, const char *case_id, record_fn fn, void *arg)
 {
@@ -127,7 +155,7 @@ struct dirty_ctx {
 };
 
 static int
-dirty_one(void *arg, const wire_obj_t *m)
+dirty_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
 {
     struct dirty_ctx *d = arg;
     if ((d->decisions && str_is(m, "type", "case.decision")) ||
@@ -135,7 +163,7 @@ dirty_one(void *arg, const wire_obj_t *m)
         bool ok = true;
         int64_t at = int_of(m, "at", &ok);
         if (ok)
-            return mark_dirty(d->t, d->node, calendar_day_of(at));
+            return note_item(d->t, 'r', d->node, calendar_day_of(at), seq_be, 8);
     }
     return 0;
 }
@@ -150,23 +178,19 @@ counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj
                    str_is(m, "type", "complaint.open");
     bool ok = true;
     int64_t at = int_of(m, "at", &ok);
-    int rc = 0;
-    if (counted && ok) {
-        int64_t day = calendar_day_of(at);
-        uint8_t k[17];
-        day_key(k, 'r', node, day);
-        store_be64(k + 9, seq);
-        rc = store_put(t, STORE_DAYS, k, sizeof k, "", 0, 0);
-        if (rc == 0)
-            rc = mark_dirty(t, node, day);
-        /* A case's dept and category come from its acceptance: when that arrives after the
-         * decision or rating (events may come out of order), their days change too. */
-        if (rc == 0 && accept) {
-            char case_id[EVENT_ID_MAX + 1];
-            str_copy(m, "case", case_id, sizeof case_id);
-            struct dirty_ctx d = {t, node, true, true};
-            rc = each_case_record(t, node, case_id, dirty_one, &d);
-        }
+    if (!counted || !ok)
+        return 0;
+    uint8_t seq_be[8];
+    store_be64(seq_be, seq);
+    int rc = file_item(t, 'r', node, calendar_day_of(at), seq_be, sizeof seq_be);
+    /* A case's dept and category come from its acceptance: when that arrives after the decision
+     * or a rating (events may come out of order), they are counted again. The case's lights need
+     * its acceptance (rules.c), so none is counted before it. */
+    if (rc == 0 && accept) {
+        char case_id[EVENT_ID_MAX + 1];
+        str_copy(m, "case", case_id, sizeof case_id);
+        struct dirty_ctx d = {t, node, true, true};
+        rc = each_case_record(t, node, case_id, dirty_one, &d);
     }
     return rc;
 }
@@ -175,27 +199,13 @@ int
 counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int64_t prev_raised_ms)
 {
     int64_t day = calendar_day_of(a->raised_ms);
-    if (prev_raised_ms && calendar_day_of(prev_raised_ms) != day) {
-        /* The alert no longer belongs to its old day: take it out of that day's index. */
-        int64_t was = calendar_day_of(prev_raised_ms);
-        uint8_t k[9 + ALERT_ID_LEN];
-        day_key(k, 'a', node, was);
-        size_t il = strlen(a->id);
-        memcpy(k + 9, a->id, il);
-        int rc = store_del(t, STORE_DAYS, k, 9 + il);
-        if (rc != 0 && rc != ERR_NOT_FOUND)
-            return rc;
-        rc = mark_dirty(t, node, was);
-        if (rc != 0)
-            return rc;
-    }
-    uint8_t k[9 + ALERT_ID_LEN];
-    day_key(k, 'a', node, day);
     size_t il = strlen(a->id);
-    memcpy(k + 9, a->id, il);
-    int rc = store_put(t, STORE_DAYS, k, 9 + il, "", 0, 0);
+    int rc = 0;
+    /* A late event moved its raising: what it added to its old day is taken away there. */
+    if (prev_raised_ms && calendar_day_of(prev_raised_ms) != day)
+        rc = note_item(t, 'a', node, calendar_day_of(prev_raised_ms), a->id, il);
     if (rc == 0)
-        rc = mark_dirty(t, node, day);
+        rc = file_item(t, 'a', node, day, a->id, il);
     if (rc == 0 && strcmp(a->rule, "limit.case") == 0 && strcmp(a->subject_kind, "case") == 0) {
         struct dirty_ctx d = {t, node, true, false};
         rc = each_case_record(t, node, a->subject, dirty_one, &d);
@@ -203,42 +213,122 @@ counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int64_t
     return rc;
 }
 
-/* ---- counting one day ---- */
+/* ---- what one record or alert adds to its day ---- */
 
-struct row {
+/* One counted record's or alert's share of its day's sheet: one row's counts, or nothing. It is
+ * kept as the value of the item's key, so a change takes away exactly what was added before. */
+struct part {
+    bool any;
     char dept[EVENT_ID_MAX + 1];
     char category[16];
     struct score_counters c;
 };
 
-struct sheet {
-    struct row *v;
-    size_t n, cap;
-};
+/* A row is dept, category and these counts, in this order; sheets from before `escalated` was
+ * counted have COUNTER_FIELDS_V1 counts and read it as 0. */
+#define COUNTER_FIELDS 11
+#define COUNTER_FIELDS_V1 10
 
-static struct score_counters *
-row_of(struct sheet *s, const char *dept, const char *category)
+static void
+counters_to_array(const struct score_counters *c, uint64_t out[COUNTER_FIELDS])
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i].dept, dept) == 0 && strcmp(s->v[i].category, category) == 0)
-            return &s->v[i].c;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 16;
-        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-    }
-    struct row *r = &s->v[s->n++];
-    memset(r, 0, sizeof *r);
-    snprintf(r->dept, sizeof r->dept, "%s", dept);
-    snprintf(r->category, sizeof r->category, "%s", category);
-    return &r->c;
+    uint64_t v[COUNTER_FIELDS] = {c->cases,        c->concluded,         c->on_time, c->red,
+                                  c->yellow,       c->response_due,      c->responded_in_time,
+                                  c->ratings,      c->ratings_good,      c->complaints,
+                                  c->escalated};
+    memcpy(out, v, sizeof v);
+}
+
+static void
+counters_from_array(const uint64_t v[COUNTER_FIELDS], struct score_counters *c)
+{
+    *c = (struct score_counters){.cases = v[0],
+                                 .concluded = v[1],
+                                 .on_time = v[2],
+                                 .red = v[3],
+                                 .yellow = v[4],
+                                 .response_due = v[5],
+                                 .responded_in_time = v[6],
+                                 .ratings = v[7],
+                                 .ratings_good = v[8],
+                                 .complaints = v[9],
+                                 .escalated = v[10]};
+}
+
+static void
+counters_add_array(struct score_counters *c, const uint64_t v[COUNTER_FIELDS])
+{
+    c->cases += v[0];
+    c->concluded += v[1];
+    c->on_time += v[2];
+    c->red += v[3];
+    c->yellow += v[4];
+    c->response_due += v[5];
+    c->responded_in_time += v[6];
+    c->ratings += v[7];
+    c->ratings_good += v[8];
+    c->complaints += v[9];
+    c->escalated += v[10];
+}
+
+static void
+part_set(struct part *p, const char *dept, const char *category)
+{
+    p->any = true;
+    snprintf(p->dept, sizeof p->dept, "%s", dept);
+    snprintf(p->category, sizeof p->category, "%s", category);
+}
+
+/* Empty when the part adds nothing. */
+static void
+part_encode(const struct part *p, struct wire_buf *out)
+{
+    if (!p->any)
+        return;
+    uint64_t v[COUNTER_FIELDS];
+    counters_to_array(&p->c, v);
+    wire_put_array(out, 2 + COUNTER_FIELDS);
+    wire_put_cstr(out, p->dept);
+    wire_put_cstr(out, p->category);
+    for (int f = 0; f < COUNTER_FIELDS; f++)
+        wire_put_uint(out, v[f]);
 }
 
 static int
-cmp_row(const void *a, const void *b)
+part_decode(const uint8_t *data, size_t len, struct part *p)
 {
-    const struct row *x = a, *y = b;
-    int c = strcmp(x->dept, y->dept);
-    return c ? c : strcmp(x->category, y->category);
+    memset(p, 0, sizeof *p);
+    if (len == 0)
+        return 0;
+    wire_reader_t *r = NULL;
+    const wire_obj_t *row;
+    int rc = ERR_CORRUPT;
+    if (wire_decode_one(data, len, &r, &row) == 0 && wire_obj_type(row) == WIRE_ARRAY &&
+        wire_obj_size(row) == 2 + COUNTER_FIELDS &&
+        wire_obj_type(wire_obj_at(row, 0)) == WIRE_STR &&
+        wire_obj_type(wire_obj_at(row, 1)) == WIRE_STR) {
+        uint64_t v[COUNTER_FIELDS];
+        rc = 0;
+        for (int f = 0; f < COUNTER_FIELDS; f++) {
+            const wire_obj_t *o = wire_obj_at(row, 2 + (size_t)f);
+            if (wire_obj_type(o) != WIRE_UINT)
+                rc = ERR_CORRUPT;
+            v[f] = rc == 0 ? wire_obj_uint(o) : 0;
+        }
+        size_t dl, cl;
+        const char *d = wire_obj_bytes(wire_obj_at(row, 0), &dl);
+        const char *c = wire_obj_bytes(wire_obj_at(row, 1), &cl);
+        if (rc == 0 && dl < sizeof p->dept && cl < sizeof p->category) {
+            p->any = true;
+            memcpy(p->dept, d, dl);
+            memcpy(p->category, c, cl);
+            counters_from_array(v, &p->c);
+        } else {
+            rc = ERR_CORRUPT;
+        }
+    }
+    wire_reader_destroy(&r);
+    return rc;
 }
 
 struct count_ctx {
@@ -248,7 +338,7 @@ struct count_ctx {
     const catalog_t *catalog;
     calendar_t *cal;
     int64_t now;
-    struct sheet sheet;
+    struct wire_buf scratch; /* the record of the item being counted */
 };
 
 static const char *
@@ -265,8 +355,9 @@ struct accept_ctx {
 };
 
 static int
-accept_one(void *arg, const wire_obj_t *m)
+accept_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
 {
+    (void)seq_be;
     struct accept_ctx *a = arg;
     if (!str_is(m, "type", "case.accept"))
         return 0;
@@ -302,46 +393,61 @@ late(struct count_ctx *x, const char *case_id)
            a.state != ALERT_CLEARED;
 }
 
+struct record_part_ctx {
+    struct count_ctx *x;
+    struct part *p;
+};
+
+/* What a counted record adds: a case accepted or a complaint opened under its dept; a case
+ * concluded (in time or not) or a rating under the case's place. */
 static int
-count_record(void *arg, const wire_obj_t *m)
+record_part(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
 {
-    struct count_ctx *x = arg;
+    (void)seq_be;
+    struct record_part_ctx *rp = arg;
+    struct count_ctx *x = rp->x;
+    struct part *p = rp->p;
     char dept[EVENT_ID_MAX + 1], id[EVENT_ID_MAX + 1];
+    bool decision = str_is(m, "type", "case.decision");
     if (str_is(m, "type", "case.accept")) {
         str_copy(m, "dept", dept, sizeof dept);
         str_copy(m, "item", id, sizeof id);
-        row_of(&x->sheet, dept, category_of_item(x->catalog, id))->cases++;
+        part_set(p, dept, category_of_item(x->catalog, id));
+        p->c.cases = 1;
     } else if (str_is(m, "type", "complaint.open")) {
         str_copy(m, "dept", dept, sizeof dept);
-        row_of(&x->sheet, dept, catalog_category_name(CATALOG_OTHER))->complaints++;
-    } else {
-        bool decision = str_is(m, "type", "case.decision");
+        part_set(p, dept, catalog_category_name(CATALOG_OTHER));
+        p->c.complaints = 1;
+    } else if (decision || str_is(m, "type", "rating")) {
         str_copy(m, "case", id, sizeof id);
         struct accept_ctx a;
         int rc = case_place(x, id, &a);
         if (rc != 0)
             return rc;
-        struct score_counters *c = row_of(&x->sheet, a.dept, a.category);
+        part_set(p, a.dept, a.category);
         if (decision) {
-            c->concluded++;
-            if (!late(x, id))
-                c->on_time++;
+            p->c.concluded = 1;
+            p->c.on_time = !late(x, id);
         } else {
             bool ok = true;
             int64_t rating = int_of(m, "rating", &ok);
-            c->ratings++;
-            if (ok && rating >= 4)
-                c->ratings_good++;
+            p->c.ratings = 1;
+            p->c.ratings_good = ok && rating >= 4;
         }
     }
     return 0;
 }
 
+/* What an alert adds to `day`: nothing when it is cleared, unknown, or raised on another day now
+ * (*elsewhere); otherwise a light under its dept, and the answers due and given in time. */
 static int
-count_alert(struct count_ctx *x, const char *id, size_t len)
+alert_part(struct count_ctx *x, const uint8_t *id, size_t len, int64_t day, struct part *p,
+           bool *elsewhere)
 {
     struct alert a;
     char text[ALERT_ID_LEN];
+    memset(p, 0, sizeof *p);
+    *elsewhere = false;
     if (len >= sizeof text)
         return 0; /* not an alert id of ours */
     memcpy(text, id, len);
@@ -349,7 +455,8 @@ count_alert(struct count_ctx *x, const char *id, size_t len)
     int rc = alertdb_get(x->t, text, &a);
     if (rc != 0)
         return rc == ERR_NOT_FOUND ? 0 : rc;
-    if (a.state == ALERT_CLEARED)
+    *elsewhere = calendar_day_of(a.raised_ms) != day;
+    if (*elsewhere || a.state == ALERT_CLEARED)
         return 0;
     const char *category = category_of_item(x->catalog, a.item);
     if (strcmp(a.subject_kind, "case") == 0) {
@@ -359,74 +466,122 @@ count_alert(struct count_ctx *x, const char *id, size_t len)
             return rc;
         category = ac.category;
     }
-    struct score_counters *c = row_of(&x->sheet, a.dept[0] ? a.dept : "?", category);
+    part_set(p, a.dept[0] ? a.dept : "?", category);
     if (a.finding == ALERT_RED)
-        c->red++;
+        p->c.red = 1;
     else
-        c->yellow++;
-    if (a.feedback_steps)
-        c->escalated++;
+        p->c.yellow = 1;
+    p->c.escalated = a.feedback_steps != 0;
     /* Due an answer once answered or once its first deadline passed; in time if answered before
      * that deadline (feedback.h). */
     int64_t deadline = feedback_answer_deadline(x->cal, &a);
     if (deadline && (a.responded_ms || x->now >= deadline)) {
-        c->response_due++;
-        if (a.responded_ms && a.responded_ms < deadline)
-            c->responded_in_time++;
+        p->c.response_due = 1;
+        p->c.responded_in_time = a.responded_ms && a.responded_ms < deadline;
     }
     return 0;
 }
 
+/* What the item under a days key (tag 'r' + seq or 'a' + id after the day) adds to its day. */
 static int
-count_day(struct count_ctx *x, int64_t day)
+item_part(struct count_ctx *x, char tag, int64_t day, const uint8_t *tail, size_t tl,
+          struct part *p, bool *elsewhere)
 {
-    x->sheet.n = 0;
-    uint8_t prefix[9];
-    store_cursor_t *c = NULL;
-    int rc = store_cursor_open(x->t, STORE_DAYS, &c);
-    if (rc != 0)
-        return rc;
-    struct wire_buf k, v;
-    wire_buf_init(&k);
-    wire_buf_init(&v);
-    for (int pass = 0; rc == 0 && pass < 2; pass++) {
-        day_key(prefix, pass == 0 ? 'r' : 'a', x->node, day);
-        wire_buf_reset(&k);
-        int crc = store_cursor_seek(c, prefix, sizeof prefix, &k, NULL);
-        while (rc == 0 && crc == 0 && k.len > 9 && memcmp(k.data, prefix, 9) == 0) {
-            if (pass == 1) {
-                rc = count_alert(x, (const char *)k.data + 9, k.len - 9);
-            } else if (k.len == 17) {
-                rc = with_record(x->t, x->node, k.data + 9, &v, count_record, x);
-            }
-            wire_buf_reset(&k);
-            crc = store_cursor_next(c, &k, NULL);
-        }
+    *elsewhere = false;
+    if (tag == 'a')
+        return alert_part(x, tail, tl, day, p, elsewhere);
+    memset(p, 0, sizeof *p);
+    if (tl != 8)
+        return 0;
+    struct record_part_ctx rp = {x, p};
+    return with_record(x->t, x->node, tail, &x->scratch, record_part, &rp);
+}
+
+/* ---- a day's sheet ---- */
+
+struct row {
+    char dept[EVENT_ID_MAX + 1];
+    char category[16];
+    struct score_counters c;
+};
+
+struct sheet {
+    struct row *v;
+    size_t n, cap;
+};
+
+static struct row *
+row_find(struct sheet *s, const char *dept, const char *category)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].dept, dept) == 0 && strcmp(s->v[i].category, category) == 0)
+            return &s->v[i];
+    return NULL;
+}
+
+static struct score_counters *
+row_of(struct sheet *s, const char *dept, const char *category)
+{
+    struct row *r = row_find(s, dept, category);
+    if (r)
+        return &r->c;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 16;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
     }
-    wire_buf_fini(&k);
-    wire_buf_fini(&v);
-    store_cursor_close(&c);
-    if (x->sheet.n > 1)
-        qsort(x->sheet.v, x->sheet.n, sizeof *x->sheet.v, cmp_row);
-    return rc;
+    r = &s->v[s->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->dept, sizeof r->dept, "%s", dept);
+    snprintf(r->category, sizeof r->category, "%s", category);
+    return &r->c;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+    const struct row *x = a, *y = b;
+    int c = strcmp(x->dept, y->dept);
+    return c ? c : strcmp(x->category, y->category);
+}
+
+static void
+sheet_add(struct sheet *s, const struct part *p)
+{
+    if (!p->any)
+        return;
+    uint64_t v[COUNTER_FIELDS];
+    counters_to_array(&p->c, v);
+    counters_add_array(row_of(s, p->dept, p->category), v);
+}
+
+/* Takes a part back out of the sheet it was added to; false if the sheet does not hold it (the
+ * day is then counted again whole). A row left with no count goes, as a recount would leave it. */
+static bool
+sheet_take(struct sheet *s, const struct part *p)
+{
+    if (!p->any)
+        return true;
+    struct row *r = row_find(s, p->dept, p->category);
+    if (!r)
+        return false;
+    uint64_t have[COUNTER_FIELDS], take[COUNTER_FIELDS];
+    counters_to_array(&r->c, have);
+    counters_to_array(&p->c, take);
+    bool left = false;
+    for (int f = 0; f < COUNTER_FIELDS; f++) {
+        if (have[f] < take[f])
+            return false;
+        have[f] -= take[f];
+        left |= have[f] != 0;
+    }
+    if (left)
+        counters_from_array(have, &r->c);
+    else
+        *r = s->v[--s->n];
+    return true;
 }
 
 /* ---- sheets as records ---- */
-
-/* A row is dept, category and these counts, in this order; sheets from before `escalated` was
- * counted have COUNTER_FIELDS_V1 counts and read it as 0. */
-#define COUNTER_FIELDS 11
-#define COUNTER_FIELDS_V1 10
-
-static void
-counters_to_array(const struct score_counters *c, uint64_t out[COUNTER_FIELDS])
-{
-    uint64_t v[COUNTER_FIELDS] = {c->cases,        c->concluded,         c->on_time, c->red,
-                                  c->yellow,       c->response_due,      c->responded_in_time,
-                                  c->ratings,      c->ratings_good,      c->complaints,
-                                  c->escalated};
-    memcpy(out, v, sizeof v);
-}
 
 /* The counts of a checked row (view_sheet), the newer ones 0 on an older sheet. */
 static void
@@ -435,22 +590,6 @@ row_counts(const wire_obj_t *row, uint64_t v[COUNTER_FIELDS])
     size_t have = wire_obj_size(row) - 2;
     for (size_t f = 0; f < COUNTER_FIELDS; f++)
         v[f] = f < have ? wire_obj_uint(wire_obj_at(row, 2 + f)) : 0;
-}
-
-static void
-counters_add_array(struct score_counters *c, const uint64_t v[COUNTER_FIELDS])
-{
-    c->cases += v[0];
-    c->concluded += v[1];
-    c->on_time += v[2];
-    c->red += v[3];
-    c->yellow += v[4];
-    c->response_due += v[5];
-    c->responded_in_time += v[6];
-    c->ratings += v[7];
-    c->ratings_good += v[8];
-    c->complaints += v[9];
-    c->escalated += v[10];
 }
 
 static void
@@ -500,6 +639,27 @@ struct sheet_view {
     const wire_obj_t *rows;
 };
 
+/* Rows of counts: [dept, category, counts...], of this version or the one before. */
+static bool
+rows_valid(const wire_obj_t *rows)
+{
+    if (!rows || wire_obj_type(rows) != WIRE_ARRAY)
+        return false;
+    for (size_t i = 0; i < wire_obj_size(rows); i++) {
+        const wire_obj_t *row = wire_obj_at(rows, i);
+        if (wire_obj_type(row) != WIRE_ARRAY ||
+            (wire_obj_size(row) != 2 + COUNTER_FIELDS &&
+             wire_obj_size(row) != 2 + COUNTER_FIELDS_V1) ||
+            wire_obj_type(wire_obj_at(row, 0)) != WIRE_STR ||
+            wire_obj_type(wire_obj_at(row, 1)) != WIRE_STR)
+            return false;
+        for (size_t f = 0; f + 2 < wire_obj_size(row); f++)
+            if (wire_obj_type(wire_obj_at(row, 2 + f)) != WIRE_UINT)
+                return false;
+    }
+    return true;
+}
+
 static int
 view_sheet(const wire_obj_t *m, struct sheet_view *s)
 {
@@ -514,19 +674,7 @@ view_sheet(const wire_obj_t *m, struct sheet_view *s)
         return ERR_DECODE;
     s->node = node_number(node);
     s->version = wire_obj_uint(ver);
-    for (size_t i = 0; i < wire_obj_size(s->rows); i++) {
-        const wire_obj_t *row = wire_obj_at(s->rows, i);
-        if (wire_obj_type(row) != WIRE_ARRAY ||
-            (wire_obj_size(row) != 2 + COUNTER_FIELDS &&
-             wire_obj_size(row) != 2 + COUNTER_FIELDS_V1) ||
-            wire_obj_type(wire_obj_at(row, 0)) != WIRE_STR ||
-            wire_obj_type(wire_obj_at(row, 1)) != WIRE_STR)
-            return ERR_DECODE;
-        for (size_t f = 0; f + 2 < wire_obj_size(row); f++)
-            if (wire_obj_type(wire_obj_at(row, 2 + f)) != WIRE_UINT)
-                return ERR_DECODE;
-    }
-    return 0;
+    return rows_valid(s->rows) ? 0 : ERR_DECODE;
 }
 
 int
@@ -542,10 +690,10 @@ counter_is_record(const wire_obj_t *m)
     return wire_obj_type(m) == WIRE_MAP && str_is(m, "type", "counters");
 }
 
+/* Adds valid rows (rows_valid) to a sheet. */
 static void
-encode_view_rows(const wire_obj_t *rows, struct wire_buf *out)
+sheet_of_rows(const wire_obj_t *rows, struct sheet *s)
 {
-    struct sheet s = {0};
     for (size_t i = 0; i < wire_obj_size(rows); i++) {
         const wire_obj_t *row = wire_obj_at(rows, i);
         size_t dl, cl;
@@ -556,8 +704,15 @@ encode_view_rows(const wire_obj_t *rows, struct wire_buf *out)
         snprintf(c, sizeof c, "%.*s", (int)cl, cat);
         uint64_t v[COUNTER_FIELDS];
         row_counts(row, v);
-        counters_add_array(row_of(&s, d, c), v);
+        counters_add_array(row_of(s, d, c), v);
     }
+}
+
+static void
+encode_view_rows(const wire_obj_t *rows, struct wire_buf *out)
+{
+    struct sheet s = {0};
+    sheet_of_rows(rows, &s);
     encode_rows(&s, out);
     free(s.v);
 }
@@ -619,100 +774,357 @@ counter_apply(store_txn_t *t, uint32_t origin, const void *record, size_t len,
 
 /* ---- refresh ---- */
 
-struct refresh {
-    uint32_t node;
-    const catalog_t *catalog;
-    calendar_t *cal;
-    int64_t now;
-    uint32_t seal_at;
-    struct counter_refresh_result res;
+/* Items counted per write transaction, and per call of counter_refresh (the loop's share). */
+#define REFRESH_CHUNK 10000
+#define REFRESH_MAX 200000
+
+/* Keys gathered from the days table, so the table can be written while they are worked through. */
+struct keys {
+    uint8_t (*v)[PENDING_KEY_MAX];
+    uint8_t *len;
+    size_t n, cap;
 };
 
-static int
-refresh_fn(store_txn_t *t, void *arg)
+static void
+keys_free(struct keys *k)
 {
-    struct refresh *f = arg;
-    memset(&f->res, 0, sizeof f->res);
-    int rc = 0;
-    struct count_ctx x = {.t = t, .node = f->node, .catalog = f->catalog, .cal = f->cal,
-                          .now = f->now};
-    node_format(f->node, x.node_text);
-    /* The dirty days, collected first: counting reads the days table the marks live in. */
-    int64_t *days = NULL;
-    size_t n_days = 0, cap_days = 0;
+    free(k->v);
+    free(k->len);
+    memset(k, 0, sizeof *k);
+}
+
+/* Gathers up to `max` keys that start with prefix and sort after `after` (NULL: from the first). */
+static int
+keys_gather(store_txn_t *t, const uint8_t *prefix, size_t plen, const uint8_t *after,
+            size_t after_len, size_t max, struct keys *out)
+{
+    out->n = 0;
     store_cursor_t *c = NULL;
-    if (rc == 0)
-        rc = store_cursor_open(t, STORE_DAYS, &c);
-    struct wire_buf k, held, rows;
+    int rc = store_cursor_open(t, STORE_DAYS, &c);
+    if (rc != 0)
+        return rc;
+    struct wire_buf k;
     wire_buf_init(&k);
-    wire_buf_init(&held);
-    wire_buf_init(&rows);
-    uint8_t prefix[5] = {'d'};
-    store_be32(prefix + 1, f->node);
-    int crc = rc == 0 ? store_cursor_seek(c, prefix, sizeof prefix, &k, NULL) : rc;
-    while (crc == 0 && k.len == 9 && memcmp(k.data, prefix, 5) == 0) {
-        if (n_days == cap_days) {
-            cap_days = cap_days ? 2 * cap_days : 16;
-            days = xrealloc(days, cap_days * sizeof *days);
-        }
-        days[n_days++] = store_from_be32(k.data + 5);
+    int crc = after ? store_cursor_seek(c, after, after_len, &k, NULL)
+                    : store_cursor_seek(c, prefix, plen, &k, NULL);
+    if (crc == 0 && after && k.len == after_len && memcmp(k.data, after, after_len) == 0) {
         wire_buf_reset(&k);
         crc = store_cursor_next(c, &k, NULL);
     }
-    store_cursor_close(&c);
-    for (size_t i = 0; rc == 0 && i < n_days; i++) {
-        rc = count_day(&x, days[i]);
-        struct wire_buf now_rows;
-        wire_buf_init(&now_rows);
-        encode_rows(&x.sheet, &now_rows);
-        uint64_t held_version = 0;
-        wire_buf_reset(&held);
-        wire_buf_reset(&rows);
-        if (rc == 0) {
-            rc = held_sheet(t, f->node, days[i], &held, &held_version, &rows);
-            if (rc == ERR_NOT_FOUND)
-                rc = 0;
+    while (crc == 0 && out->n < max && k.len >= plen && memcmp(k.data, prefix, plen) == 0) {
+        if (k.len <= PENDING_KEY_MAX) {
+            if (out->n == out->cap) {
+                out->cap = out->cap ? 2 * out->cap : 256;
+                out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+                out->len = xrealloc(out->len, out->cap);
+            }
+            memcpy(out->v[out->n], k.data, k.len);
+            out->len[out->n++] = (uint8_t)k.len;
         }
-        /* An unchanged sheet is not sent again; an empty day never held stays unsent. */
-        bool same = held_version ? rows.len == now_rows.len &&
-                                       memcmp(rows.data, now_rows.data, rows.len) == 0
-                                 : x.sheet.n == 0;
-        if (rc == 0 && !same) {
-            struct spool_state st;
-            rc = spool_state_get(t, &st);
-            struct wire_buf rec;
-            wire_buf_init(&rec);
-            encode_sheet(x.node_text, days[i], st.next_seq ? st.next_seq : 1, f->now, &now_rows,
-                         &rec);
-            uint64_t seq;
-            if (rc == 0)
-                rc = spool_append(t, f->node, rec.data, rec.len, &seq);
-            wire_reader_t *r = NULL;
-            const wire_obj_t *m;
-            bool taken;
-            if (rc == 0)
-                rc = wire_decode_one(rec.data, rec.len, &r, &m) == 0
-                         ? counter_apply(t, f->node, rec.data, rec.len, m, &taken)
-                         : ERR_CORRUPT;
-            wire_reader_destroy(&r);
-            wire_buf_fini(&rec);
-            f->res.sheets++;
-        }
-        wire_buf_fini(&now_rows);
-        uint8_t dk[9];
-        day_key(dk, 'd', f->node, days[i]);
-        if (rc == 0)
-            rc = store_del(t, STORE_DAYS, dk, sizeof dk);
+        wire_buf_reset(&k);
+        crc = store_cursor_next(c, &k, NULL);
     }
     wire_buf_fini(&k);
-    wire_buf_fini(&held);
+    store_cursor_close(&c);
+    return crc == 0 || crc == ERR_NOT_FOUND ? 0 : crc;
+}
+
+struct day_sum {
+    int64_t day;
+    struct sheet s;
+    bool changed;
+};
+
+struct refresh {
+    uint32_t node;
+    calendar_t *cal;
+    int64_t now;
+    uint32_t seal_at;
+    struct count_ctx x;
+    struct keys keys, day_keys;
+    /* one transaction's */
+    struct day_sum *days;
+    size_t n_days, cap_days;
+    uint64_t taken, whole; /* pending items taken; days counted whole */
+    uint64_t sheets, sealed;
+};
+
+static void
+days_reset(struct refresh *f)
+{
+    for (size_t i = 0; i < f->n_days; i++)
+        free(f->days[i].s.v);
+    f->n_days = 0;
+}
+
+/* Counts a day again whole: every record and alert filed under it, each one's part kept. */
+static int
+count_whole(struct refresh *f, struct day_sum *ds)
+{
+    ds->s.n = 0;
+    ds->changed = true;
+    f->whole++;
+    int rc = 0;
+    struct wire_buf val;
+    wire_buf_init(&val);
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        char tag = pass == 0 ? 'r' : 'a';
+        uint8_t prefix[DAY_KEY_LEN];
+        day_key(prefix, tag, f->node, ds->day);
+        const uint8_t *after = NULL;
+        size_t after_len = 0;
+        uint8_t last[PENDING_KEY_MAX];
+        do {
+            rc = keys_gather(f->x.t, prefix, sizeof prefix, after, after_len, REFRESH_CHUNK,
+                             &f->day_keys);
+            for (size_t i = 0; rc == 0 && i < f->day_keys.n; i++) {
+                const uint8_t *k = f->day_keys.v[i];
+                size_t kl = f->day_keys.len[i];
+                struct part p;
+                bool elsewhere;
+                rc = item_part(&f->x, tag, ds->day, k + DAY_KEY_LEN, kl - DAY_KEY_LEN, &p,
+                               &elsewhere);
+                wire_buf_reset(&val);
+                part_encode(&p, &val);
+                if (rc == 0 && elsewhere)
+                    rc = store_del(f->x.t, STORE_DAYS, k, kl);
+                else if (rc == 0)
+                    rc = store_put(f->x.t, STORE_DAYS, k, kl, val.len ? val.data : (void *)"",
+                                   val.len, 0);
+                sheet_add(&ds->s, &p);
+            }
+            if (f->day_keys.n) {
+                size_t at = f->day_keys.n - 1;
+                after_len = f->day_keys.len[at];
+                memcpy(last, f->day_keys.v[at], after_len);
+                after = last;
+            }
+        } while (rc == 0 && f->day_keys.n == REFRESH_CHUNK);
+    }
+    wire_buf_fini(&val);
+    return rc;
+}
+
+/* The running sum of a day, read once per transaction. A day with no sum yet is empty, unless a
+ * sheet is held for it: a store from before the sums, counted whole once. */
+static int
+day_sum_of(struct refresh *f, int64_t day, bool whole, struct day_sum **out)
+{
+    for (size_t i = 0; i < f->n_days; i++)
+        if (f->days[i].day == day) {
+            *out = &f->days[i];
+            return whole ? count_whole(f, *out) : 0;
+        }
+    if (f->n_days == f->cap_days) {
+        f->cap_days = f->cap_days ? 2 * f->cap_days : 16;
+        f->days = xrealloc(f->days, f->cap_days * sizeof *f->days);
+    }
+    struct day_sum *ds = *out = &f->days[f->n_days++];
+    memset(ds, 0, sizeof *ds);
+    ds->day = day;
+    if (whole)
+        return count_whole(f, ds);
+    uint8_t k[DAY_KEY_LEN];
+    day_key(k, 's', f->node, day);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(f->x.t, STORE_DAYS, k, sizeof k, &v);
+    if (rc == 0) {
+        wire_reader_t *r = NULL;
+        const wire_obj_t *rows;
+        if (wire_decode_one(v.data, v.len, &r, &rows) == 0 && rows_valid(rows))
+            sheet_of_rows(rows, &ds->s);
+        else
+            rc = count_whole(f, ds); /* never expected: counted again rather than stopped */
+        wire_reader_destroy(&r);
+    } else if (rc == ERR_NOT_FOUND) {
+        uint64_t held;
+        rc = counter_version(f->x.t, f->node, day, &held);
+        if (rc == 0 && held)
+            rc = count_whole(f, ds);
+    }
+    wire_buf_fini(&v);
+    return rc;
+}
+
+/* Counts one pending item ('i' key) again: its old part is taken out of its day, its new one put
+ * in. */
+static int
+count_pending(struct refresh *f, const uint8_t *key, size_t klen)
+{
+    if (klen < DAY_KEY_LEN + 1)
+        return 0;
+    int64_t day = store_from_be32(key + 5);
+    char tag = (char)key[DAY_KEY_LEN];
+    const uint8_t *tail = key + DAY_KEY_LEN + 1;
+    size_t tl = klen - DAY_KEY_LEN - 1;
+    struct day_sum *ds;
+    int rc = day_sum_of(f, day, false, &ds);
+    uint8_t ik[PENDING_KEY_MAX];
+    day_key(ik, tag, f->node, day);
+    memcpy(ik + DAY_KEY_LEN, tail, tl);
+    size_t il = DAY_KEY_LEN + tl;
+    struct wire_buf old, now;
+    wire_buf_init(&old);
+    wire_buf_init(&now);
+    bool filed = false;
+    if (rc == 0) {
+        rc = store_get(f->x.t, STORE_DAYS, ik, il, &old);
+        filed = rc == 0;
+        if (rc == ERR_NOT_FOUND)
+            rc = 0;
+    }
+    struct part was, p = {0};
+    bool elsewhere = false;
+    if (rc == 0)
+        rc = item_part(&f->x, tag, day, tail, tl, &p, &elsewhere);
+    part_encode(&p, &now);
+    bool same = filed ? !elsewhere && old.len == now.len &&
+                            (old.len == 0 || memcmp(old.data, now.data, old.len) == 0)
+                      : elsewhere || !p.any;
+    if (rc == 0 && !same) {
+        if (filed && (part_decode(old.data, old.len, &was) != 0 || !sheet_take(&ds->s, &was))) {
+            rc = count_whole(f, ds); /* the sum did not hold what the item added: count again */
+        } else {
+            ds->changed = true;
+            if (!elsewhere)
+                sheet_add(&ds->s, &p);
+            rc = elsewhere ? store_del(f->x.t, STORE_DAYS, ik, il)
+                           : store_put(f->x.t, STORE_DAYS, ik, il,
+                                       now.len ? now.data : (void *)"", now.len, 0);
+        }
+    }
+    wire_buf_fini(&old);
+    wire_buf_fini(&now);
+    return rc == 0 ? store_del(f->x.t, STORE_DAYS, key, klen) : rc;
+}
+
+/* One transaction: days marked whole by a store from before the sums, then up to a chunk of
+ * pending items; each changed sum written and its day marked to be sent. */
+static int
+count_fn(store_txn_t *t, void *arg)
+{
+    struct refresh *f = arg;
+    f->x.t = t;
+    f->taken = f->whole = 0;
+    days_reset(f);
+    uint8_t prefix[5] = {'d'};
+    store_be32(prefix + 1, f->node);
+    int rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK, &f->keys);
+    for (size_t i = 0; rc == 0 && i < f->keys.n; i++) {
+        struct day_sum *ds;
+        if (f->keys.len[i] == DAY_KEY_LEN)
+            rc = day_sum_of(f, store_from_be32(f->keys.v[i] + 5), true, &ds);
+        if (rc == 0)
+            rc = store_del(t, STORE_DAYS, f->keys.v[i], f->keys.len[i]);
+        f->taken++;
+    }
+    prefix[0] = 'i';
+    if (rc == 0 && f->taken < REFRESH_CHUNK)
+        rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK - f->taken, &f->keys);
+    for (size_t i = 0; rc == 0 && i < f->keys.n; i++) {
+        rc = count_pending(f, f->keys.v[i], f->keys.len[i]);
+        f->taken++;
+    }
+    struct wire_buf rows;
+    wire_buf_init(&rows);
+    for (size_t i = 0; rc == 0 && i < f->n_days; i++) {
+        struct day_sum *ds = &f->days[i];
+        if (!ds->changed)
+            continue;
+        if (ds->s.n > 1)
+            qsort(ds->s.v, ds->s.n, sizeof *ds->s.v, cmp_row);
+        wire_buf_reset(&rows);
+        encode_rows(&ds->s, &rows);
+        uint8_t k[DAY_KEY_LEN];
+        day_key(k, 's', f->node, ds->day);
+        rc = store_put(t, STORE_DAYS, k, sizeof k, rows.data, rows.len, 0);
+        day_key(k, 'e', f->node, ds->day);
+        if (rc == 0)
+            rc = store_put(t, STORE_DAYS, k, sizeof k, "", 0, 0);
+    }
     wire_buf_fini(&rows);
-    free(days);
-    free(x.sheet.v);
+    return rc;
+}
+
+/* Appends a day's sheet with these rows as a `counters` record, and keeps it as the sheet held. */
+static int
+send_sheet(store_txn_t *t, struct refresh *f, int64_t day, const struct wire_buf *rows)
+{
+    struct spool_state st;
+    int rc = spool_state_get(t, &st);
+    struct wire_buf rec;
+    wire_buf_init(&rec);
+    encode_sheet(f->x.node_text, day, st.next_seq ? st.next_seq : 1, f->now, rows, &rec);
+    uint64_t seq;
+    if (rc == 0)
+        rc = spool_append(t, f->node, rec.data, rec.len, &seq);
+    wire_reader_t *r = NULL;
+    const wire_obj_t *m;
+    bool taken;
+    if (rc == 0)
+        rc = wire_decode_one(rec.data, rec.len, &r, &m) == 0
+                 ? counter_apply(t, f->node, rec.data, rec.len, m, &taken)
+                 : ERR_CORRUPT;
+    wire_reader_destroy(&r);
+    wire_buf_fini(&rec);
+    f->sheets++;
+    return rc;
+}
+
+/* Sends the sheet of every day whose sum changed since it was last sent, if it differs from the
+ * sheet held. */
+static int
+send_fn(store_txn_t *t, void *arg)
+{
+    struct refresh *f = arg;
+    f->sheets = f->sealed = 0;
+    uint8_t prefix[5] = {'e'};
+    store_be32(prefix + 1, f->node);
+    int rc = 0;
+    struct wire_buf sum, held, held_rows;
+    wire_buf_init(&sum);
+    wire_buf_init(&held);
+    wire_buf_init(&held_rows);
+    do {
+        rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK, &f->keys);
+        for (size_t i = 0; rc == 0 && i < f->keys.n; i++) {
+            const uint8_t *ek = f->keys.v[i];
+            int64_t day = store_from_be32(ek + 5);
+            uint8_t k[DAY_KEY_LEN];
+            day_key(k, 's', f->node, day);
+            wire_buf_reset(&sum);
+            rc = store_get(t, STORE_DAYS, k, sizeof k, &sum);
+            if (rc == ERR_NOT_FOUND) {
+                wire_put_array(&sum, 0);
+                rc = 0;
+            }
+            uint64_t held_version = 0;
+            wire_buf_reset(&held);
+            wire_buf_reset(&held_rows);
+            if (rc == 0) {
+                rc = held_sheet(t, f->node, day, &held, &held_version, &held_rows);
+                if (rc == ERR_NOT_FOUND)
+                    rc = 0;
+            }
+            /* An unchanged sheet is not sent again; an empty day never held stays unsent. */
+            bool empty = sum.len == 1 && sum.data[0] == 0x90;
+            bool same = held_version ? held_rows.len == sum.len &&
+                                           memcmp(held_rows.data, sum.data, sum.len) == 0
+                                     : empty;
+            if (rc == 0 && !same)
+                rc = send_sheet(t, f, day, &sum);
+            if (rc == 0)
+                rc = store_del(t, STORE_DAYS, ek, f->keys.len[i]);
+        }
+    } while (rc == 0 && f->keys.n == REFRESH_CHUNK);
+    wire_buf_fini(&sum);
+    wire_buf_fini(&held);
+    wire_buf_fini(&held_rows);
     if (rc == 0)
         rc = store_meta_put_u64(t, "counters_at", (uint64_t)f->now);
-    if (rc == 0 && f->res.sheets)
-        rc = spool_seal(t, f->node, f->seal_at, true, f->now, &f->res.sealed);
+    if (rc == 0 && f->sheets)
+        rc = spool_seal(t, f->node, f->seal_at, true, f->now, &f->sealed);
     return rc;
 }
 
@@ -720,10 +1132,28 @@ int
 counter_refresh(store_t *s, uint32_t node, const catalog_t *catalog, calendar_t *calendar,
                 int64_t now_ms, uint32_t seal_at, struct counter_refresh_result *res)
 {
-    struct refresh f = {node, catalog, calendar, now_ms, seal_at, {0}};
-    int rc = store_write(s, refresh_fn, &f);
+    struct refresh f = {.node = node, .cal = calendar, .now = now_ms, .seal_at = seal_at};
+    f.x = (struct count_ctx){.node = node, .catalog = catalog, .cal = calendar, .now = now_ms};
+    node_format(node, f.x.node_text);
+    wire_buf_init(&f.x.scratch);
+    struct counter_refresh_result r = {0};
+    int rc = 0;
+    do {
+        rc = store_write(s, count_fn, &f);
+        r.items += f.taken;
+        r.whole_days += f.whole;
+    } while (rc == 0 && f.taken == REFRESH_CHUNK && !(r.more = r.items >= REFRESH_MAX));
+    if (rc == 0)
+        rc = store_write(s, send_fn, &f);
+    r.sheets = f.sheets;
+    r.sealed = f.sealed;
+    days_reset(&f);
+    free(f.days);
+    keys_free(&f.keys);
+    keys_free(&f.day_keys);
+    wire_buf_fini(&f.x.scratch);
     if (rc == 0 && res)
-        *res = f.res;
+        *res = r;
     return rc;
 }
 

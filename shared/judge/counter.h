@@ -7,9 +7,13 @@
  * ratings and good ratings (>= 4) given that day, complaints opened that day. Rows are per dept
  * and category (the case's item in the catalogue).
  *
- * The rules pass notes which days a new record or an alert change touches (counter_index_record,
- * counter_note_alert, in the pass's transaction); counter_refresh() counts those days again and
- * appends each new sheet as a `counters` record to the spool, so it travels up signed like any
+ * Each day's sheet is kept as a running sum. Every counted record and alert is filed under its
+ * day with the part it adds to that day's sheet. The rules pass and the desk note what changed
+ * (counter_index_record, counter_note_alert, in their transactions): a new record, an alert's
+ * change, and the decisions and ratings of a case whose acceptance or limit.case finding
+ * arrived late. counter_refresh() counts each noted item again, takes its old part out of the sum and
+ * puts the new one in, so its cost follows what changed, never the size of the day. It appends
+ * each changed sheet as a `counters` record to the spool, so it travels up signed like any
  * record. A sheet's `version` is the record's own sequence at its origin: every tier keeps, per
  * node and day, only the sheet with the highest version (counter_apply), so a re-sent sheet is a
  * no-op and a correction replaces the old sheet instead of adding to it. Scores at every tier are
@@ -42,13 +46,17 @@ int counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int
     __attribute__((warn_unused_result));
 
 struct counter_refresh_result {
-    uint64_t sheets; /* sheets counted and appended */
-    uint64_t sealed; /* batches sealed */
+    uint64_t items;      /* records and alerts counted again */
+    uint64_t whole_days; /* days counted whole: a store from before the running sums, once a day */
+    uint64_t sheets;     /* sheets appended */
+    uint64_t sealed;     /* batches sealed */
+    bool more;           /* items were left for the next call */
 };
 
-/* Counts every day noted since the last refresh (the desk notes an alert's day when it is answered
- * and when its first answer deadline passes) in one write transaction; appends each sheet that
- * changed as a `counters` record and seals it. The catalogue and calendar are borrowed. */
+/* Counts the noted items, a bounded share per call (res->more: call again soon), in transactions
+ * of their own, then appends the sheet of each day whose sum changed and differs from the sheet
+ * held, and seals them. The desk notes an alert when it is answered and when its first answer
+ * deadline passes. The catalogue and calendar are borrowed. */
 int counter_refresh(store_t *s, uint32_t node, const catalog_t *catalog, calendar_t *calendar,
                     int64_t now_ms, uint32_t seal_at, struct counter_refresh_result *res)
     __attribute__((warn_unused_result));

@@ -25,6 +25,7 @@ static catalog_t *cat;
 static calendar_t *cal;
 static watch_t *w;
 static int n_sent;
+static struct counter_refresh_result last; /* of the latest count() */
 
 static int
 setup(void **state)
@@ -57,6 +58,26 @@ teardown(void **state)
     return 0;
 }
 
+/* Every line sent, for a replay in order. */
+#define SENT_MAX 64
+static char sent[SENT_MAX][600];
+static int64_t sent_at[SENT_MAX];
+
+/* Commits one line to a store; returns its `at`. */
+static int64_t
+commit(store_t *to, const char *full)
+{
+    struct event_set set;
+    event_set_init(&set);
+    assert_int_equal(event_parse_message(full, strlen(full), "510104", &set), 0);
+    assert_int_equal(set.n_entries, 1);
+    int64_t at = set.entries[0].at_ms;
+    struct intake_result r;
+    assert_int_equal(intake_commit(to, 510104, &set, NULL, 1000, 1, &r), 0);
+    event_set_fini(&set);
+    return at;
+}
+
 static void send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
@@ -67,15 +88,10 @@ send(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    char full[600];
-    snprintf(full, sizeof full, "{\"id\":\"e%d\",%s}", ++n_sent, line);
-    struct event_set set;
-    event_set_init(&set);
-    assert_int_equal(event_parse_message(full, strlen(full), "510104", &set), 0);
-    assert_int_equal(set.n_entries, 1);
-    struct intake_result r;
-    assert_int_equal(intake_commit(st, 510104, &set, NULL, 1000, 1, &r), 0);
-    event_set_fini(&set);
+    assert_true(n_sent < SENT_MAX);
+    char *full = sent[n_sent];
+    snprintf(full, sizeof sent[0], "{\"id\":\"e%d\",%s}", n_sent + 1, line);
+    sent_at[n_sent++] = commit(st, full);
 }
 
 /* A rules pass, a desk pass and a counter refresh as of `when`; returns the sheets appended. */
@@ -91,9 +107,8 @@ count(const char *when)
     struct desk_result dr;
     assert_int_equal(desk_run(d, testutil_at(when), 1000, &dr), 0);
     desk_destroy(&d);
-    struct counter_refresh_result cr;
-    assert_int_equal(counter_refresh(st, 510104, cat, cal, testutil_at(when), 1000, &cr), 0);
-    return cr.sheets;
+    assert_int_equal(counter_refresh(st, 510104, cat, cal, testutil_at(when), 1000, &last), 0);
+    return last.sheets;
 }
 
 struct got {
@@ -296,6 +311,204 @@ regions_roll_nodes_up_by_division_code(void **state)
     assert_int_equal(one.c[0].cases, 2);
 }
 
+/* The days the county holds a running sum for, each marked to be counted whole as a store from
+ * before the sums marked its days; returns how many. */
+static int
+mark_whole_fn(store_txn_t *t, void *arg)
+{
+    int *n = arg;
+    store_cursor_t *c = NULL;
+    assert_int_equal(store_cursor_open(t, STORE_DAYS, &c), 0);
+    struct wire_buf k;
+    wire_buf_init(&k);
+    uint8_t days[64][9];
+    *n = 0;
+    int rc = store_cursor_seek(c, "s", 1, &k, NULL);
+    while (rc == 0 && k.len == 9 && k.data[0] == 's') {
+        assert_true(*n < 64);
+        memcpy(days[*n], k.data, 9);
+        days[(*n)++][0] = 'd';
+        wire_buf_reset(&k);
+        rc = store_cursor_next(c, &k, NULL);
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    for (int i = 0; i < *n; i++)
+        assert_int_equal(store_put(t, STORE_DAYS, days[i], 9, "", 0, 0), 0);
+    return 0;
+}
+
+/* Every day counted whole as of `when` gives the sheets the running sums gave: nothing is sent. */
+static void
+assert_sums_equal_whole_days(const char *when)
+{
+    int n = 0;
+    assert_int_equal(store_write(st, mark_whole_fn, &n), 0);
+    assert_true(n > 0);
+    struct counter_refresh_result cr;
+    assert_int_equal(counter_refresh(st, 510104, cat, cal, testutil_at(when), 1000, &cr), 0);
+    assert_int_equal(cr.whole_days, n);
+    assert_int_equal(cr.sheets, 0);
+}
+
+static int
+by_at(const void *a, const void *b)
+{
+    int64_t x = sent_at[*(const int *)a], y = sent_at[*(const int *)b];
+    return x < y ? -1 : x > y ? 1 : *(const int *)a - *(const int *)b;
+}
+
+/* A fresh county given every line sent, sorted by `at` (ties by arrival), judged and counted once
+ * as of `when`, counts the same cases, conclusions, lights and ratings per dept and category. The
+ * answers due are left out: an answer's deadline runs from when the light was recorded. */
+static void
+assert_sums_equal_replay(const char *when)
+{
+    char *d3 = testutil_tmpdir();
+    struct store_options o = {.map_bytes = 4 << 20};
+    store_t *fresh;
+    assert_int_equal(store_open(d3, &o, &fresh), 0);
+    int order[SENT_MAX];
+    for (int i = 0; i < n_sent; i++)
+        order[i] = i;
+    qsort(order, (size_t)n_sent, sizeof *order, by_at);
+    for (int i = 0; i < n_sent; i++)
+        commit(fresh, sent[order[i]]);
+    watch_t *fw = watch_new(fresh, 510104, cat, cal);
+    struct watch_result r;
+    assert_int_equal(watch_run(fw, testutil_at(when), 1000, 20000, &r), 0);
+    watch_destroy(&fw);
+    int64_t from;
+    assert_int_equal(calendar_parse_date("2100-01-01", 10, &from), 0);
+    struct desk_options dopt = {from, NULL, 0};
+    desk_t *d = desk_new(fresh, 510104, cal, &dopt);
+    struct desk_result dr;
+    assert_int_equal(desk_run(d, testutil_at(when), 1000, &dr), 0);
+    desk_destroy(&d);
+    struct counter_refresh_result cr;
+    assert_int_equal(counter_refresh(fresh, 510104, cat, cal, testutil_at(when), 1000, &cr), 0);
+    for (int by = SCORE_BY_DEPT; by <= SCORE_BY_CATEGORY; by++) {
+        struct got live = sum(st, (enum score_by)by), replay = sum(fresh, (enum score_by)by);
+        assert_int_equal(live.n, replay.n);
+        for (int i = 0; i < live.n; i++) {
+            assert_string_equal(live.key[i], replay.key[i]);
+            struct score_counters *a = &live.c[i], *b = &replay.c[i];
+            assert_int_equal(a->cases, b->cases);
+            assert_int_equal(a->concluded, b->concluded);
+            assert_int_equal(a->on_time, b->on_time);
+            assert_int_equal(a->red, b->red);
+            assert_int_equal(a->yellow, b->yellow);
+            assert_int_equal(a->ratings, b->ratings);
+            assert_int_equal(a->ratings_good, b->ratings_good);
+            assert_int_equal(a->complaints, b->complaints);
+        }
+    }
+    store_close(&fresh);
+    testutil_rmdir(d3);
+}
+
+/* Arrivals out of order, a day at a time, counted between them: a decision and a rating before
+ * their acceptance, a case decided under a red that a late suspension then shows was not late
+ * (its light lowered and raised days later), a complaint, answers falling due. The running sums
+ * equal every day counted whole, and a fresh county given the history in order. */
+static void
+running_sums_equal_whole_days_and_a_replay_under_late_arrivals(void **state)
+{
+    (void)state;
+    DECIDE("C2", "05");
+    send("\"type\":\"rating\",\"at\":\"2026-11-05T10:00:00+08:00\",\"case\":\"C2\",\"rating\":5");
+    ACCEPT("C1", "02");
+    count("2026-11-05T12:00:00+08:00");
+    ACCEPT("C2", "04");
+    ACCEPT("C3", "04");
+    send("\"type\":\"complaint.open\",\"at\":\"2026-11-04T10:00:00+08:00\",\"complaint\":\"Q1\","
+         "\"dept\":\"D\"");
+    count("2026-11-06T12:00:00+08:00");
+    /* C1 (accepted 11-02, 10 wd): yellow 11-13, red from 11-17; decided under it */
+    count("2026-11-13T12:00:00+08:00");
+    DECIDE("C1", "18");
+    count("2026-11-18T12:00:00+08:00");
+    struct got g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].concluded, 2);
+    assert_int_equal(g.c[0].on_time, 1);
+    assert_sums_equal_whole_days("2026-11-18T12:00:00+08:00");
+    /* C1 was suspended 11-03 to 11-05 (two working days): the red goes, the yellow is raised on
+     * another day, and C1 was concluded in time */
+    send("\"type\":\"case.suspend\",\"at\":\"2026-11-03T09:00:00+08:00\",\"case\":\"C1\"");
+    send("\"type\":\"case.resume\",\"at\":\"2026-11-05T09:00:00+08:00\",\"case\":\"C1\"");
+    count("2026-11-19T12:00:00+08:00");
+    g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].on_time, 2);
+    DECIDE("C3", "20");
+    send("\"type\":\"rating\",\"at\":\"2026-11-20T10:00:00+08:00\",\"case\":\"C3\",\"rating\":1");
+    count("2026-11-24T12:00:00+08:00");
+    assert_sums_equal_whole_days("2026-11-24T12:00:00+08:00");
+    /* the answers of the lights fall due */
+    count("2026-12-04T12:00:00+08:00");
+    g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].cases, 3);
+    assert_int_equal(g.c[0].concluded, 3);
+    assert_int_equal(g.c[0].ratings, 2);
+    assert_int_equal(g.c[0].complaints, 1);
+    assert_true(g.c[0].response_due >= 1);
+    assert_sums_equal_whole_days("2026-12-04T12:00:00+08:00");
+    assert_sums_equal_replay("2026-12-04T12:00:00+08:00");
+}
+
+/* Turns the county's days table back into what a store from before the running sums held: no
+ * sums, no shares, nothing pending. */
+static int
+before_sums_fn(store_txn_t *t, void *arg)
+{
+    (void)arg;
+    store_cursor_t *c = NULL;
+    assert_int_equal(store_cursor_open(t, STORE_DAYS, &c), 0);
+    struct wire_buf k;
+    wire_buf_init(&k);
+    uint8_t keys[256][40];
+    size_t lens[256], n = 0;
+    int rc = store_cursor_seek(c, NULL, 0, &k, NULL);
+    while (rc == 0) {
+        assert_true(n < 256 && k.len <= 40);
+        memcpy(keys[n], k.data, k.len);
+        lens[n++] = k.len;
+        wire_buf_reset(&k);
+        rc = store_cursor_next(c, &k, NULL);
+    }
+    wire_buf_fini(&k);
+    store_cursor_close(&c);
+    for (size_t i = 0; i < n; i++)
+        if (keys[i][0] == 'r' || keys[i][0] == 'a')
+            assert_int_equal(store_put(t, STORE_DAYS, keys[i], lens[i], "", 0, 0), 0);
+        else
+            assert_int_equal(store_del(t, STORE_DAYS, keys[i], lens[i]), 0);
+    return 0;
+}
+
+static void
+a_store_from_before_the_sums_counts_a_day_whole_once_when_it_changes(void **state)
+{
+    (void)state;
+    ACCEPT("C1", "02");
+    DECIDE("C1", "03");
+    ACCEPT("C2", "03");
+    count("2026-11-03T12:00:00+08:00");
+    assert_int_equal(store_write(st, before_sums_fn, NULL), 0);
+    /* a late acceptance for 11-02: that day is counted whole, once; 11-03 is left as it was */
+    ACCEPT("C3", "02");
+    assert_int_equal(count("2026-11-03T13:00:00+08:00"), 1);
+    assert_int_equal(last.whole_days, 1);
+    struct got g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].cases, 3);
+    assert_int_equal(g.c[0].concluded, 1);
+    ACCEPT("C4", "02");
+    assert_int_equal(count("2026-11-03T14:00:00+08:00"), 1);
+    assert_int_equal(last.whole_days, 0);
+    assert_int_equal(sum(st, SCORE_BY_NODE).c[0].cases, 4);
+    assert_sums_equal_whole_days("2026-11-03T14:00:00+08:00");
+    assert_sums_equal_replay("2026-11-03T14:00:00+08:00");
+}
+
 static int
 apply_foreign(store_txn_t *t, void *arg)
 {
@@ -351,6 +564,10 @@ main(void)
         cmocka_unit_test_setup_teardown(a_sheet_for_another_node_or_malformed_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(regions_roll_nodes_up_by_division_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            running_sums_equal_whole_days_and_a_replay_under_late_arrivals, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_store_from_before_the_sums_counts_a_day_whole_once_when_it_changes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
