@@ -44,9 +44,22 @@ struct store {
     pthread_rwlock_t txns;
 };
 
+/* u64 meta values a write transaction read or wrote (store_meta_get_u64) */
+#define META_SLOTS 8
+#define META_NAME_MAX 32
+
+struct meta_slot {
+    char name[META_NAME_MAX];
+    uint64_t v;
+    bool dirty;
+};
+
 struct store_txn {
     store_t *store;
     MDB_txn *txn;
+    bool writing;
+    struct meta_slot meta[META_SLOTS];
+    size_t n_meta;
 };
 
 struct store_cursor {
@@ -326,7 +339,7 @@ store_read(store_t *s, store_txn_t **txn)
     int rc = begin(s, MDB_RDONLY, &t);
     if (rc != 0)
         return rc;
-    *txn = xmalloc(sizeof **txn);
+    *txn = xcalloc(1, sizeof **txn);
     (*txn)->store = s;
     (*txn)->txn = t;
     return 0;
@@ -388,17 +401,59 @@ store_stats(const store_t *s, struct store_stats *out)
     *out = s->stats;
 }
 
+static int
+meta_write(store_txn_t *t, const char *name, uint64_t v)
+{
+    uint8_t b[8];
+    store_be64(b, v);
+    return store_put(t, STORE_META, name, strlen(name), b, 8, 0);
+}
+
+/* Writes the meta values the transaction changed. */
+static int
+meta_flush(store_txn_t *t)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < t->n_meta; i++)
+        if (t->meta[i].dirty)
+            rc = meta_write(t, t->meta[i].name, t->meta[i].v);
+    return rc;
+}
+
+/* The transaction's slot for a meta value, NULL when it keeps none (a read transaction, a long
+ * name, or all slots taken: the value is then read and written through). */
+static struct meta_slot *
+meta_slot(store_txn_t *t, const char *name, bool *fresh)
+{
+    *fresh = false;
+    if (!t->writing || strlen(name) >= META_NAME_MAX)
+        return NULL;
+    for (size_t i = 0; i < t->n_meta; i++)
+        if (strcmp(t->meta[i].name, name) == 0)
+            return &t->meta[i];
+    if (t->n_meta == META_SLOTS)
+        return NULL;
+    struct meta_slot *m = &t->meta[t->n_meta++];
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->v = 0;
+    m->dirty = false;
+    *fresh = true;
+    return m;
+}
+
 int
 store_write(store_t *s, store_write_fn fn, void *arg)
 {
     if (s->readonly)
         return ERR_STATE;
     for (;;) {
-        store_txn_t t = {s, NULL};
+        store_txn_t t = {.store = s, .writing = true};
         int rc = begin(s, 0, &t.txn);
         if (rc != 0)
             return rc;
         rc = fn(&t, arg);
+        if (rc == 0)
+            rc = meta_flush(&t);
         if (rc == 0) {
             int64_t started = timestamp_mono_us();
             rc = translate(mdb_txn_commit(t.txn), "commit", s);
@@ -592,26 +647,40 @@ store_usage(store_t *s, uint64_t *map_bytes, uint64_t *used_bytes)
 int
 store_meta_get_u64(store_txn_t *t, const char *name, uint64_t *v)
 {
-    struct wire_buf b;
-    wire_buf_init(&b);
-    int rc = store_get(t, STORE_META, name, strlen(name), &b);
-    if (rc == ERR_NOT_FOUND) {
+    bool fresh;
+    struct meta_slot *m = meta_slot(t, name, &fresh);
+    if (m && !fresh) {
+        *v = m->v;
+        return 0;
+    }
+    MDB_val k = {strlen(name), (void *)name}, val;
+    int rc = t->store->have[STORE_META] ? mdb_get(t->txn, t->store->dbi[STORE_META], &k, &val)
+                                        : MDB_NOTFOUND;
+    if (rc == MDB_NOTFOUND) {
         *v = 0;
         rc = 0;
-    } else if (rc == 0) {
-        if (b.len != 8)
-            rc = ERR_CORRUPT;
-        else
-            *v = store_from_be64(b.data);
+    } else if (rc != 0) {
+        rc = translate(rc, "get", t->store);
+    } else if (val.mv_size != 8) {
+        rc = ERR_CORRUPT;
+    } else {
+        *v = store_from_be64(val.mv_data);
     }
-    wire_buf_fini(&b);
+    if (m && rc == 0)
+        m->v = *v;
+    else if (m)
+        t->n_meta--; /* not read: the slot is given back */
     return rc;
 }
 
 int
 store_meta_put_u64(store_txn_t *t, const char *name, uint64_t v)
 {
-    uint8_t b[8];
-    store_be64(b, v);
-    return store_put(t, STORE_META, name, strlen(name), b, 8, 0);
+    bool fresh;
+    struct meta_slot *m = meta_slot(t, name, &fresh);
+    if (!m)
+        return meta_write(t, name, v);
+    m->v = v;
+    m->dirty = true;
+    return 0;
 }

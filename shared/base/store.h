@@ -171,7 +171,10 @@ uint64_t store_from_be64(const uint8_t in[8]);
 void store_be32(uint8_t out[4], uint32_t v);
 uint32_t store_from_be32(const uint8_t in[4]);
 
-/* Meta values that are unsigned integers (stored as 8 bytes big-endian); missing reads as 0. */
+/* Meta values that are unsigned integers (stored as 8 bytes big-endian); missing reads as 0. A
+ * write transaction keeps the few it touches in memory and writes the changed ones once, at its
+ * commit (the spool reads and moves its sequence for every record), so such a value is read and
+ * written through these two only, never as a raw key of the meta table. */
 int store_meta_get_u64(store_txn_t *t, const char *name, uint64_t *v)
     __attribute__((warn_unused_result));
 int store_meta_put_u64(store_txn_t *t, const char *name, uint64_t v)
