@@ -45,7 +45,7 @@ struct store {
 };
 
 /* u64 meta values a write transaction read or wrote (store_meta_get_u64) */
-#define META_SLOTS 8
+#define META_SLOTS 16
 #define META_NAME_MAX 32
 
 struct meta_slot {

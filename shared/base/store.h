@@ -1,7 +1,9 @@
 /* store: the one door to LMDB. One environment per daemon, in its data directory.
  *
  * Tables (named LMDB databases), and what their keys are:
- *   meta     short ASCII names -> values (schema version, node id, counters of the uplink)
+ *   meta     short ASCII names -> values (schema version, node id, counters of the uplink;
+ *            "records/" + node: the records held of each node, complete once "tally_index" is 1,
+ *            kept.h)
  *   events   node (u32 BE) + record seq (u64 BE) -> canonical event record (msgpack)
  *   ids      node (u32 BE) + event id bytes -> record seq (u64 BE): duplicate detection
  *   outbox   batch seq (u64 BE) -> batch header (msgpack): sealed batches not yet acknowledged
@@ -173,8 +175,9 @@ uint32_t store_from_be32(const uint8_t in[4]);
 
 /* Meta values that are unsigned integers (stored as 8 bytes big-endian); missing reads as 0. A
  * write transaction keeps the few it touches in memory and writes the changed ones once, at its
- * commit (the spool reads and moves its sequence for every record), so such a value is read and
- * written through these two only, never as a raw key of the meta table. */
+ * commit (the spool reads and moves its sequence for every record), so within a write
+ * transaction such a value is read and written through these two only, never as a raw key of
+ * the meta table. */
 int store_meta_get_u64(store_txn_t *t, const char *name, uint64_t *v)
     __attribute__((warn_unused_result));
 int store_meta_put_u64(store_txn_t *t, const char *name, uint64_t v)

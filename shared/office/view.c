@@ -11,6 +11,7 @@
 #include "event.h"
 #include "expiry.h"
 #include "ingest.h"
+#include "kept.h"
 #include "mem.h"
 #include "node.h"
 #include "timestamp.h"
@@ -374,10 +375,19 @@ note_version(void *arg, uint32_t node, const char *kind, uint64_t version)
         r->crl = version;
 }
 
-/* Counts the keys of one table per node (keys start with the node's four bytes). */
+static void
+tally_one(void *arg, uint32_t node, uint64_t records)
+{
+    row_of(arg, node)->records = records;
+}
+
+/* The records held per node: the tally (kept.h), or for a store from before it a walk of every
+ * key of `events` (keys start with the node's four bytes). */
 static int
 count_records(store_txn_t *t, struct rows *rs)
 {
+    if (kept_tallied(t))
+        return kept_each_tally(t, tally_one, rs);
     store_cursor_t *c = NULL;
     int rc = store_cursor_open(t, STORE_EVENTS, &c);
     if (rc != 0)

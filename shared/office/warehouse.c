@@ -24,6 +24,7 @@
 
 #include "calendar.h"
 #include "err.h"
+#include "kept.h"
 #include "event.h"
 #include "file.h"
 #include "log.h"
@@ -890,7 +891,8 @@ prune_fn(store_txn_t *t, void *arg)
                 /* deleting moves the cursor onto the next entry: seek it again */
                 uint8_t key[12];
                 memcpy(key, k.data, 12);
-                if ((rc = store_del(t, STORE_EVENTS, key, 12)) != 0)
+                if ((rc = store_del(t, STORE_EVENTS, key, 12)) != 0 ||
+                    (rc = kept_forget(t, key)) != 0)
                     break;
                 p->deleted++;
                 crc = seek(c, origin, through + 1, &k, &v);

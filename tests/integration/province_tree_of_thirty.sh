@@ -103,6 +103,15 @@ SENT=$(wc -l <"$T/all.jsonl")
 business() { "$JIANCHA" query events --data "$T/province" --json | jq -c "$BUSINESS" | wc -l; }
 until_true 60 '[ "$(business)" -ge "$SENT" ]' || fail "the province holds $(business) of $SENT events"
 exactly_once "$T/all.jsonl" "$T/province"
+# the records `query nodes` shows per node, a tally kept as records are stored and dropped, add up
+# to every record held, at the province and at a city (which drops what it carried up)
+tallied() {
+    [ "$("$JIANCHA" query nodes --data "$T/$1" --json | jq -s 'map(.records // 0) | add')" = \
+        "$(count "$T/$1")" ]
+}
+for d in province "${CITIES[0]}"; do
+    until_true 30 "tallied $d" || fail "$d: query nodes counts $("$JIANCHA" query nodes --data "$T/$d" --json | jq -s 'map(.records // 0) | add') records, the store holds $(count "$T/$d")"
+done
 
 say "-- a red light at a county of 凉山 reaches the province"
 REMOTE=${COUNTIES[-1]}

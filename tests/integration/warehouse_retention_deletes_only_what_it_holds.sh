@@ -61,6 +61,9 @@ until_true 30 '[ "$(held old)" = 0 ]' || fail "old business events still in the 
 [ "$(others)" = "$kept_others" ] || fail "alerts or counter sheets were deleted: $(others) of $kept_others"
 [ "$(count "$T/city")" = $((before - n_old)) ] || fail "$(count "$T/city") records left of $before"
 grep -q 'retention deleted=' "$T/city.log" || fail "the log does not say what retention deleted"
+# the tally behind `query nodes` counts the deleted records out
+tallied=$("$JIANCHA" query nodes --data "$T/city" --json | jq -s 'map(.records // 0) | add')
+[ "$tallied" = "$(count "$T/city")" ] || fail "query nodes counts $tallied records, the store holds $(count "$T/city")"
 # PostgreSQL keeps every record, the deleted ones too, once
 sql "SELECT node || ' ' || seq FROM jiancha.record" | sort >"$T/pg.keys"
 cmp -s "$T/before.keys" "$T/pg.keys" || fail "PostgreSQL does not hold every record once: $(comm -3 "$T/before.keys" "$T/pg.keys" | head -n 3)"
