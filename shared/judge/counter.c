@@ -953,7 +953,7 @@ static int
 count_pending(struct refresh *f, const uint8_t *key, size_t klen)
 {
     if (klen < DAY_KEY_LEN + 1)
-        return 0;
+        return store_del(f->x.t, STORE_DAYS, key, klen); /* names no item: nothing to count */
     int64_t day = store_from_be32(key + 5);
     char tag = (char)key[DAY_KEY_LEN];
     const uint8_t *tail = key + DAY_KEY_LEN + 1;
