@@ -386,7 +386,7 @@ struct case_state {
     int rollbacks_allowed;
     int64_t susp_from[MAX_SUSPENSIONS], susp_to[MAX_SUSPENSIONS];
     size_t n_susp;
-    uint32_t ext_n;
+    uint32_t ext_promised, ext_legal; /* working or calendar days added by extensions in time */
     bool has_penalty;
     int64_t penalty_fen;
     struct {
@@ -576,6 +576,25 @@ clock_rule(struct case_state *c, enum rule rule, const char *subject, int64_t st
     }
 }
 
+/* An approved extension adds its days to a limit, up to the item's `extension` in all, only if
+ * it was approved while that limit still ran (docs/decisions.md): one approved after the limit was
+ * used up, or after the decision or close stopped the clock (replay_case checks that), would turn
+ * a missed limit into a kept one after the fact. */
+static void
+extend(struct case_state *c, uint32_t *added, uint32_t n, enum calendar_unit unit,
+       const struct ev *e)
+{
+    if (n == 0)
+        return;
+    bool prov;
+    int64_t used_up = deadline(c->r, calendar_day_of(c->accept_at), n + *added, unit, true,
+                               suspended_at_end, c, &prov);
+    if (used_up != INT64_MAX && used_up <= e->at)
+        return;
+    uint32_t cap = c->it->extension.n;
+    *added = *added + e->limit_n > cap ? cap : *added + e->limit_n;
+}
+
 static void
 leave_step(struct case_state *c, int64_t at)
 {
@@ -675,9 +694,9 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
                 c.susp_to[c.n_susp - 1] = e->at;
             break;
         case E_EXTEND:
-            if (c.it && e->has_limit) {
-                uint32_t cap = c.it->extension.n;
-                c.ext_n = c.ext_n + e->limit_n > cap ? cap : c.ext_n + e->limit_n;
+            if (c.it && e->has_limit && c.accepted && e->at < c.stop_at) {
+                extend(&c, &c.ext_promised, c.it->promised.n, c.it->promised.unit, e);
+                extend(&c, &c.ext_legal, c.it->legal.n, c.it->legal.unit, e);
             }
             break;
         case E_EVIDENCE: {
@@ -761,9 +780,9 @@ replay_case(rules_t *r, struct ev **evs, size_t n)
     /* Clocks still running at the end (or stopped by the decision / close). */
     if (!c.decided && !c.closed)
         leave_step(&c, INT64_MAX);
-    clock_rule(&c, R_LIMIT_CASE, c.id, c.accept_at, c.stop_at, c.it->promised.n + c.ext_n,
+    clock_rule(&c, R_LIMIT_CASE, c.id, c.accept_at, c.stop_at, c.it->promised.n + c.ext_promised,
                c.it->promised.unit, c.it->th.yellow_ratio, ALERT_RED);
-    clock_rule(&c, R_LIMIT_LEGAL, c.id, c.accept_at, c.stop_at, c.it->legal.n + c.ext_n,
+    clock_rule(&c, R_LIMIT_LEGAL, c.id, c.accept_at, c.stop_at, c.it->legal.n + c.ext_legal,
                c.it->legal.unit, 0, ALERT_RED);
     if (c.decided && c.has_penalty && !c.executed) {
         /* 15 calendar days then 5 working days after the decision (by default) */

@@ -179,6 +179,29 @@ a_suspension_and_an_extension_push_the_limit_back(void **state)
     expect("limit.case:red:C");
 }
 
+/* 10 wd from Mon 11-02 are used up at the end of Mon 11-16: an extension approved after that, or
+ * after the decision, cannot make the late decision of 11-19 a kept limit. */
+static void
+an_extension_approved_too_late_leaves_the_limit_missed(void **state)
+{
+    (void)state;
+#define EXTEND(id, at) EV(id, at, "\"type\":\"case.extend\",\"case\":\"C\",\"limit\":{\"n\":5,\"unit\":\"wd\"},\"approver\":\"L\"")
+    const char *after_decision[] = {CRED, ACCEPT("C", "11-02T10:00", "LIC"),
+                                    GRANT("C", "g", "11-19T10:00"), EXTEND("ex", "11-20T10:00")};
+    run(after_decision, 4, "2026-12-31T00:00:00+08:00");
+    expect("limit.case:red:C");
+    const char *after_limit[] = {CRED, ACCEPT("C", "11-02T10:00", "LIC"),
+                                 EXTEND("ex", "11-18T10:00"), GRANT("C", "g", "11-19T10:00")};
+    run(after_limit, 4, "2026-12-31T00:00:00+08:00");
+    expect("limit.case:red:C");
+    /* the same extension approved on the last day of the limit moves it to 11-23 */
+    const char *in_time[] = {CRED, ACCEPT("C", "11-02T10:00", "LIC"),
+                             EXTEND("ex", "11-16T18:00"), GRANT("C", "g", "11-19T10:00")};
+    run(in_time, 4, "2026-12-31T00:00:00+08:00");
+    assert_false(has("limit.case:red:C"));
+#undef EXTEND
+}
+
 static void
 limit_step_fires_only_while_the_case_stays_in_the_step(void **state)
 {
@@ -513,6 +536,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(limit_case_turns_yellow_at_80_percent_then_red_and_a_decision_stops_it),
         cmocka_unit_test(a_suspension_and_an_extension_push_the_limit_back),
+        cmocka_unit_test(an_extension_approved_too_late_leaves_the_limit_missed),
         cmocka_unit_test(limit_step_fires_only_while_the_case_stays_in_the_step),
         cmocka_unit_test(procedure_order_catches_skipped_and_unknown_steps),
         cmocka_unit_test(procedure_rollback_lights_by_what_the_return_was),
