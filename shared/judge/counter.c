@@ -836,11 +836,8 @@ struct day_sum {
 };
 
 struct refresh {
-    uint32_t node;
-    calendar_t *cal;
-    int64_t now;
+    struct count_ctx x; /* the node, the moment counted as of, the catalogue and calendar */
     uint32_t seal_at;
-    struct count_ctx x;
     struct keys keys, day_keys;
     /* one transaction's */
     struct day_sum *days;
@@ -870,7 +867,7 @@ count_whole(struct refresh *f, struct day_sum *ds)
     for (int pass = 0; rc == 0 && pass < 2; pass++) {
         char tag = pass == 0 ? 'r' : 'a';
         uint8_t prefix[DAY_KEY_LEN];
-        day_key(prefix, tag, f->node, ds->day);
+        day_key(prefix, tag, f->x.node, ds->day);
         const uint8_t *after = NULL;
         size_t after_len = 0;
         uint8_t last[PENDING_KEY_MAX];
@@ -925,7 +922,7 @@ day_sum_of(struct refresh *f, int64_t day, bool whole, struct day_sum **out)
     if (whole)
         return count_whole(f, ds);
     uint8_t k[DAY_KEY_LEN];
-    day_key(k, 's', f->node, day);
+    day_key(k, 's', f->x.node, day);
     struct wire_buf v;
     wire_buf_init(&v);
     int rc = store_get(f->x.t, STORE_DAYS, k, sizeof k, &v);
@@ -939,7 +936,7 @@ day_sum_of(struct refresh *f, int64_t day, bool whole, struct day_sum **out)
         wire_reader_destroy(&r);
     } else if (rc == ERR_NOT_FOUND) {
         uint64_t held;
-        rc = counter_version(f->x.t, f->node, day, &held);
+        rc = counter_version(f->x.t, f->x.node, day, &held);
         if (rc == 0 && held)
             rc = count_whole(f, ds);
     }
@@ -961,7 +958,7 @@ count_pending(struct refresh *f, const uint8_t *key, size_t klen)
     struct day_sum *ds;
     int rc = day_sum_of(f, day, false, &ds);
     uint8_t ik[PENDING_KEY_MAX];
-    day_key(ik, tag, f->node, day);
+    day_key(ik, tag, f->x.node, day);
     memcpy(ik + DAY_KEY_LEN, tail, tl);
     size_t il = DAY_KEY_LEN + tl;
     struct wire_buf old, now;
@@ -1009,7 +1006,7 @@ count_fn(store_txn_t *t, void *arg)
     f->taken = f->whole = 0;
     days_reset(f);
     uint8_t prefix[5] = {'d'};
-    store_be32(prefix + 1, f->node);
+    store_be32(prefix + 1, f->x.node);
     int rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK, &f->keys);
     for (size_t i = 0; rc == 0 && i < f->keys.n; i++) {
         struct day_sum *ds;
@@ -1037,9 +1034,9 @@ count_fn(store_txn_t *t, void *arg)
         wire_buf_reset(&rows);
         encode_rows(&ds->s, &rows);
         uint8_t k[DAY_KEY_LEN];
-        day_key(k, 's', f->node, ds->day);
+        day_key(k, 's', f->x.node, ds->day);
         rc = store_put(t, STORE_DAYS, k, sizeof k, rows.data, rows.len, 0);
-        day_key(k, 'e', f->node, ds->day);
+        day_key(k, 'e', f->x.node, ds->day);
         if (rc == 0)
             rc = store_put(t, STORE_DAYS, k, sizeof k, "", 0, 0);
     }
@@ -1055,16 +1052,16 @@ send_sheet(store_txn_t *t, struct refresh *f, int64_t day, const struct wire_buf
     int rc = spool_state_get(t, &st);
     struct wire_buf rec;
     wire_buf_init(&rec);
-    encode_sheet(f->x.node_text, day, st.next_seq ? st.next_seq : 1, f->now, rows, &rec);
+    encode_sheet(f->x.node_text, day, st.next_seq ? st.next_seq : 1, f->x.now, rows, &rec);
     uint64_t seq;
     if (rc == 0)
-        rc = spool_append(t, f->node, rec.data, rec.len, &seq);
+        rc = spool_append(t, f->x.node, rec.data, rec.len, &seq);
     wire_reader_t *r = NULL;
     const wire_obj_t *m;
     bool taken;
     if (rc == 0)
         rc = wire_decode_one(rec.data, rec.len, &r, &m) == 0
-                 ? counter_apply(t, f->node, rec.data, rec.len, m, &taken)
+                 ? counter_apply(t, f->x.node, rec.data, rec.len, m, &taken)
                  : ERR_CORRUPT;
     wire_reader_destroy(&r);
     wire_buf_fini(&rec);
@@ -1080,7 +1077,7 @@ send_fn(store_txn_t *t, void *arg)
     struct refresh *f = arg;
     f->sheets = f->sealed = 0;
     uint8_t prefix[5] = {'e'};
-    store_be32(prefix + 1, f->node);
+    store_be32(prefix + 1, f->x.node);
     int rc = 0;
     struct wire_buf sum, held, held_rows;
     wire_buf_init(&sum);
@@ -1092,7 +1089,7 @@ send_fn(store_txn_t *t, void *arg)
             const uint8_t *ek = f->keys.v[i];
             int64_t day = store_from_be32(ek + 5);
             uint8_t k[DAY_KEY_LEN];
-            day_key(k, 's', f->node, day);
+            day_key(k, 's', f->x.node, day);
             wire_buf_reset(&sum);
             rc = store_get(t, STORE_DAYS, k, sizeof k, &sum);
             if (rc == ERR_NOT_FOUND) {
@@ -1103,7 +1100,7 @@ send_fn(store_txn_t *t, void *arg)
             wire_buf_reset(&held);
             wire_buf_reset(&held_rows);
             if (rc == 0) {
-                rc = held_sheet(t, f->node, day, &held, &held_version, &held_rows);
+                rc = held_sheet(t, f->x.node, day, &held, &held_version, &held_rows);
                 if (rc == ERR_NOT_FOUND)
                     rc = 0;
             }
@@ -1122,9 +1119,9 @@ send_fn(store_txn_t *t, void *arg)
     wire_buf_fini(&held);
     wire_buf_fini(&held_rows);
     if (rc == 0)
-        rc = store_meta_put_u64(t, "counters_at", (uint64_t)f->now);
+        rc = store_meta_put_u64(t, "counters_at", (uint64_t)f->x.now);
     if (rc == 0 && f->sheets)
-        rc = spool_seal(t, f->node, f->seal_at, true, f->now, &f->sealed);
+        rc = spool_seal(t, f->x.node, f->seal_at, true, f->x.now, &f->sealed);
     return rc;
 }
 
@@ -1132,8 +1129,10 @@ int
 counter_refresh(store_t *s, uint32_t node, const catalog_t *catalog, calendar_t *calendar,
                 int64_t now_ms, uint32_t seal_at, struct counter_refresh_result *res)
 {
-    struct refresh f = {.node = node, .cal = calendar, .now = now_ms, .seal_at = seal_at};
-    f.x = (struct count_ctx){.node = node, .catalog = catalog, .cal = calendar, .now = now_ms};
+    struct refresh f = {
+        .x = {.node = node, .catalog = catalog, .cal = calendar, .now = now_ms},
+        .seal_at = seal_at,
+    };
     node_format(node, f.x.node_text);
     wire_buf_init(&f.x.scratch);
     struct counter_refresh_result r = {0};
