@@ -34,6 +34,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,11 +222,18 @@ bytes_per_event(const char *dir, uint64_t events)
     return (double)st.st_blocks * 512.0 / (double)events;
 }
 
-/* Median wall ms of three runs of one CLI command (its output thrown away); exits if it fails. */
+/* Median wall ms of three runs of one CLI command, its arguments given as to printf (its output
+ * thrown away); exits if it fails. */
+static double cli_ms(const struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static double
-cli_ms(const struct bench *b, const char *args)
+cli_ms(const struct bench *b, const char *fmt, ...)
 {
-    char cmd[8192];
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
     snprintf(cmd, sizeof cmd, "%s/cli/jiancha %s >/dev/null", b->bin, args);
     double ms[3];
     for (int i = 0; i < 3; i++) {
@@ -395,21 +403,13 @@ one_size(struct bench *b, uint64_t size, uint64_t probe_n)
     struct probe p;
     probe(b, probe_n, &p);
 
-    char args[4096];
-    snprintf(args, sizeof args, "query alerts --data %s", b->col_dir);
-    double q_col_alerts = cli_ms(b, args);
-    snprintf(args, sizeof args,
-             "report monthly --data %s --period 2026-11 --tier-root 510104 --out %s/col-report.md",
-             b->col_dir, b->dir);
-    double q_col_report = cli_ms(b, args);
-    snprintf(args, sizeof args, "query scores --data %s --period 2026-11", b->prov_dir);
-    double q_scores = cli_ms(b, args);
-    snprintf(args, sizeof args, "query alerts --data %s --queue 510000", b->prov_dir);
-    double q_queue = cli_ms(b, args);
-    snprintf(args, sizeof args,
-             "report monthly --data %s --period 2026-11 --tier-root 510000 --out %s/prov-report.md",
-             b->prov_dir, b->dir);
-    double q_prov_report = cli_ms(b, args);
+    static const char report[] = "report monthly --data %s --period 2026-11 --tier-root %s "
+                                 "--out %s/%s-report.md";
+    double q_col_alerts = cli_ms(b, "query alerts --data %s", b->col_dir);
+    double q_col_report = cli_ms(b, report, b->col_dir, "510104", b->dir, "col");
+    double q_scores = cli_ms(b, "query scores --data %s --period 2026-11", b->prov_dir);
+    double q_queue = cli_ms(b, "query alerts --data %s --queue 510000", b->prov_dir);
+    double q_prov_report = cli_ms(b, report, b->prov_dir, "510000", b->dir, "prov");
     double r_col = restart_collector(b);
     double r_prov = restart_province(b);
     wait_province(b);
