@@ -25,7 +25,8 @@
  *            rows: the day's running sum; 'i' + node + day + 'r' + seq or 'a' + alert id -> "": an
  *            item to count again; 'e' + node + day -> "": a day whose sheet may have to be sent;
  *            stores before the sums also hold 'd' + node + day -> "": a day to count whole
- *            (counter.h)
+ *            (counter.h); 'p' + node + case -> at (u64 BE) + seq (u64 BE) + dept + NUL + item:
+ *            the acceptance that counts for a case (its earliest)
  *   counters node (u32 BE) + day (u32 BE) -> the newest `counters` record of that node and day
  *   bundles  'k' + kind -> [document, signature]: the newest bundle of that kind held here;
  *            'v' + node (u32 BE) + kind -> version (u64 BE): the version each node runs (bundle.h);

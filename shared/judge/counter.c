@@ -146,12 +146,106 @@ each_case_record(store_txn_t *t, uint32_t node, const char *case_id, record_fn f
     return rc == STOP ? 0 : rc;
 }
 
+/* ---- a case's acceptance ---- */
+
+/* A case accepted twice is judged by its earliest acceptance by `at`, the first stored among
+ * equals (rules.c); only that one counts the case and places its decisions, ratings and lights.
+ * It is kept under 'p' + node + case -> at (u64 BE) + seq (u64 BE) + dept + NUL + item, so
+ * placing a case is one get; a store from before the key finds it by walking the case. */
+struct acceptance {
+    bool held;
+    int64_t at;
+    uint64_t seq;
+    char dept[EVENT_ID_MAX + 1];
+    char item[EVENT_ID_MAX + 1];
+};
+
+/* Whether (at, seq) comes before the acceptance `a` holds (any does when it holds none). */
+static bool
+acceptance_before(const struct acceptance *a, int64_t at, uint64_t seq)
+{
+    return !a->held || at < a->at || (at == a->at && seq < a->seq);
+}
+
+/* Takes record `seq` if it is an acceptance before the one `a` holds. */
+static void
+acceptance_consider(struct acceptance *a, uint64_t seq, const wire_obj_t *m)
+{
+    bool ok = true;
+    int64_t at = int_of(m, "at", &ok);
+    if (!ok || !str_is(m, "type", "case.accept") || !acceptance_before(a, at, seq))
+        return;
+    a->held = true;
+    a->at = at;
+    a->seq = seq;
+    str_copy(m, "dept", a->dept, sizeof a->dept);
+    str_copy(m, "item", a->item, sizeof a->item);
+}
+
+static size_t
+acceptance_key(uint8_t *k, uint32_t node, const char *case_id)
+{
+    size_t cl = strnlen(case_id, EVENT_ID_MAX);
+    k[0] = 'p';
+    store_be32(k + 1, node);
+    memcpy(k + 5, case_id, cl);
+    return 5 + cl;
+}
+
+static int
+acceptance_save(store_txn_t *t, uint32_t node, const char *case_id, const struct acceptance *a)
+{
+    uint8_t k[5 + EVENT_ID_MAX], v[16 + 2 * (EVENT_ID_MAX + 1)];
+    size_t kl = acceptance_key(k, node, case_id);
+    store_be64(v, (uint64_t)a->at);
+    store_be64(v + 8, a->seq);
+    size_t dl = strlen(a->dept) + 1, il = strlen(a->item);
+    memcpy(v + 16, a->dept, dl);
+    memcpy(v + 16 + dl, a->item, il);
+    return store_put(t, STORE_DAYS, k, kl, v, 16 + dl + il, 0);
+}
+
+static int
+acceptance_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
+{
+    acceptance_consider(arg, store_from_be64(seq_be), m);
+    return 0;
+}
+
+/* The acceptance that counts for a case, held or not (a->held). */
+static int
+acceptance_find(store_txn_t *t, uint32_t node, const char *case_id, struct acceptance *a)
+{
+    memset(a, 0, sizeof *a);
+    uint8_t k[5 + EVENT_ID_MAX];
+    size_t kl = acceptance_key(k, node, case_id);
+    struct wire_buf v;
+    wire_buf_init(&v);
+    int rc = store_get(t, STORE_DAYS, k, kl, &v);
+    if (rc == 0) {
+        const uint8_t *dept = v.data + 16, *end = v.data + v.len;
+        const uint8_t *nul = v.len > 16 ? memchr(dept, 0, (size_t)(end - dept)) : NULL;
+        size_t dl = nul ? (size_t)(nul - dept) : 0, il = nul ? (size_t)(end - nul - 1) : 0;
+        if (nul && dl <= EVENT_ID_MAX && il <= EVENT_ID_MAX) {
+            a->held = true;
+            a->at = (int64_t)store_from_be64(v.data);
+            a->seq = store_from_be64(v.data + 8);
+            memcpy(a->dept, dept, dl);
+            memcpy(a->item, nul + 1, il);
+        }
+    }
+    wire_buf_fini(&v);
+    if (rc == ERR_NOT_FOUND || (rc == 0 && !a->held))
+        rc = each_case_record(t, node, case_id, acceptance_one, a);
+    return rc;
+}
+
 /* ---- noting what changed ---- */
 
 struct dirty_ctx {
     store_txn_t *t;
     uint32_t node;
-    bool decisions, ratings;
+    bool decisions, ratings, accepts;
 };
 
 static int
@@ -159,7 +253,8 @@ dirty_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
 {
     struct dirty_ctx *d = arg;
     if ((d->decisions && str_is(m, "type", "case.decision")) ||
-        (d->ratings && str_is(m, "type", "rating"))) {
+        (d->ratings && str_is(m, "type", "rating")) ||
+        (d->accepts && str_is(m, "type", "case.accept"))) {
         bool ok = true;
         int64_t at = int_of(m, "at", &ok);
         if (ok)
@@ -189,8 +284,18 @@ counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj
     if (rc == 0 && accept) {
         char case_id[EVENT_ID_MAX + 1];
         str_copy(m, "case", case_id, sizeof case_id);
-        struct dirty_ctx d = {t, node, true, true};
-        rc = each_case_record(t, node, case_id, dirty_one, &d);
+        struct acceptance was;
+        rc = acceptance_find(t, node, case_id, &was);
+        if (rc == 0 && acceptance_before(&was, at, seq)) {
+            struct acceptance now = {0};
+            acceptance_consider(&now, seq, m);
+            rc = acceptance_save(t, node, case_id, &now);
+        }
+        /* Its other acceptances are counted again too: the one that counted before no longer
+         * does, and a store from before the key counted each of them. */
+        struct dirty_ctx d = {t, node, true, true, true};
+        if (rc == 0)
+            rc = each_case_record(t, node, case_id, dirty_one, &d);
     }
     return rc;
 }
@@ -207,7 +312,7 @@ counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int64_t
     if (rc == 0)
         rc = file_item(t, 'a', node, day, a->id, il);
     if (rc == 0 && strcmp(a->rule, "limit.case") == 0 && strcmp(a->subject_kind, "case") == 0) {
-        struct dirty_ctx d = {t, node, true, false};
+        struct dirty_ctx d = {t, node, true, false, false};
         rc = each_case_record(t, node, a->subject, dirty_one, &d);
     }
     return rc;
@@ -349,33 +454,23 @@ category_of_item(const catalog_t *catalog, const char *item)
 }
 
 struct accept_ctx {
-    const catalog_t *catalog;
     char dept[EVENT_ID_MAX + 1];
     const char *category;
+    uint64_t seq; /* the acceptance's record, 0 when none is held */
 };
 
-static int
-accept_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
-{
-    (void)seq_be;
-    struct accept_ctx *a = arg;
-    if (!str_is(m, "type", "case.accept"))
-        return 0;
-    char item[EVENT_ID_MAX + 1];
-    str_copy(m, "dept", a->dept, sizeof a->dept);
-    str_copy(m, "item", item, sizeof item);
-    a->category = category_of_item(a->catalog, item);
-    return STOP;
-}
-
-/* The dept and category of a case, from its acceptance ("?" and other if not held yet). */
+/* The dept and category of a case, from the acceptance that counts for it ("?" and other if
+ * none is held yet). */
 static int
 case_place(struct count_ctx *x, const char *case_id, struct accept_ctx *a)
 {
-    a->catalog = x->catalog;
-    snprintf(a->dept, sizeof a->dept, "?");
-    a->category = catalog_category_name(CATALOG_OTHER);
-    return each_case_record(x->t, x->node, case_id, accept_one, a);
+    struct acceptance ac;
+    int rc = acceptance_find(x->t, x->node, case_id, &ac);
+    snprintf(a->dept, sizeof a->dept, "%s", ac.held ? ac.dept : "?");
+    a->category = ac.held ? category_of_item(x->catalog, ac.item)
+                          : catalog_category_name(CATALOG_OTHER);
+    a->seq = ac.held ? ac.seq : 0;
+    return rc;
 }
 
 /* A case concluded while its limit.case finding stands red was not concluded in time: the case's
@@ -403,16 +498,20 @@ struct record_part_ctx {
 static int
 record_part(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
 {
-    (void)seq_be;
     struct record_part_ctx *rp = arg;
     struct count_ctx *x = rp->x;
     struct part *p = rp->p;
     char dept[EVENT_ID_MAX + 1], id[EVENT_ID_MAX + 1];
     bool decision = str_is(m, "type", "case.decision");
     if (str_is(m, "type", "case.accept")) {
-        str_copy(m, "dept", dept, sizeof dept);
-        str_copy(m, "item", id, sizeof id);
-        part_set(p, dept, category_of_item(x->catalog, id));
+        str_copy(m, "case", id, sizeof id);
+        struct accept_ctx a;
+        int rc = case_place(x, id, &a);
+        if (rc != 0)
+            return rc;
+        if (a.seq != store_from_be64(seq_be))
+            return 0; /* a later acceptance of a case already accepted counts nothing */
+        part_set(p, a.dept, a.category);
         p->c.cases = 1;
     } else if (str_is(m, "type", "complaint.open")) {
         str_copy(m, "dept", dept, sizeof dept);

@@ -509,6 +509,62 @@ a_store_from_before_the_sums_counts_a_day_whole_once_when_it_changes(void **stat
     assert_sums_equal_replay("2026-11-03T14:00:00+08:00");
 }
 
+/* The dept a case was accepted under, from the sheets by dept: the one with a case counted, or
+ * "" when none or more than one has. */
+static const char *
+dept_of_the_case(void)
+{
+    static char dept[160];
+    struct got g = sum(st, SCORE_BY_DEPT);
+    dept[0] = '\0';
+    int with = 0;
+    for (int i = 0; i < g.n; i++)
+        if (g.c[i].cases) {
+            snprintf(dept, sizeof dept, "%s", g.key[i]);
+            with++;
+        }
+    return with == 1 ? dept : "";
+}
+
+/* A case accepted twice counts once, under the acceptance the rules judge it by: the earliest by
+ * `at`, whatever order they arrived in; its decision follows that acceptance's dept. A third,
+ * later acceptance changes nothing. */
+static void
+a_case_accepted_twice_counts_once_under_its_earliest_acceptance(void **state)
+{
+    (void)state;
+    ACCEPT("K1", "03");
+    DECIDE("K1", "05");
+    count("2026-11-05T12:00:00+08:00");
+    assert_string_equal(dept_of_the_case(), "510104/D");
+    /* an earlier acceptance under another dept, arriving later */
+    send("\"type\":\"case.accept\",\"at\":\"2026-11-02T09:00:00+08:00\",\"case\":\"K1\","
+         "\"item\":\"LIC\",\"dept\":\"E\",\"handler\":\"H2\"");
+    count("2026-11-06T12:00:00+08:00");
+    struct got g = sum(st, SCORE_BY_NODE);
+    assert_int_equal(g.c[0].cases, 1);
+    assert_int_equal(g.c[0].concluded, 1);
+    assert_string_equal(dept_of_the_case(), "510104/E");
+    g = sum(st, SCORE_BY_DEPT);
+    for (int i = 0; i < g.n; i++)
+        assert_int_equal(g.c[i].concluded, strcmp(g.key[i], "510104/E") == 0);
+    /* a later one under a third dept */
+    send("\"type\":\"case.accept\",\"at\":\"2026-11-04T09:00:00+08:00\",\"case\":\"K1\","
+         "\"item\":\"LIC\",\"dept\":\"F\",\"handler\":\"H3\"");
+    count("2026-11-09T12:00:00+08:00");
+    assert_int_equal(sum(st, SCORE_BY_NODE).c[0].cases, 1);
+    assert_string_equal(dept_of_the_case(), "510104/E");
+    assert_sums_equal_whole_days("2026-11-09T12:00:00+08:00");
+    assert_sums_equal_replay("2026-11-09T12:00:00+08:00");
+    /* a store from before the acceptance key places the case by walking it */
+    assert_int_equal(store_write(st, before_sums_fn, NULL), 0);
+    DECIDE("K1", "06");
+    count("2026-11-09T13:00:00+08:00");
+    assert_int_equal(sum(st, SCORE_BY_NODE).c[0].cases, 1);
+    assert_string_equal(dept_of_the_case(), "510104/E");
+    assert_sums_equal_replay("2026-11-09T13:00:00+08:00");
+}
+
 static int
 apply_foreign(store_txn_t *t, void *arg)
 {
@@ -568,6 +624,8 @@ main(void)
             running_sums_equal_whole_days_and_a_replay_under_late_arrivals, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_store_from_before_the_sums_counts_a_day_whole_once_when_it_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_case_accepted_twice_counts_once_under_its_earliest_acceptance, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Extra events the generator never makes: long cases around their promised limits (with
 suspensions, extensions, closes), calendar-day items, month edges in several time formats,
-ratings/decisions of cases never accepted, complaints. usage: gen_extra.py SEED > extra.jsonl"""
+ratings/decisions of cases never accepted, complaints, cases accepted twice. usage: gen_extra.py SEED > extra.jsonl"""
 import os, datetime as dt, json, random, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from calendar_lib import Calendar, TZ
@@ -169,6 +169,112 @@ for k in range(80):
     ev("complaint.open", t, **kw)
     if rnd.random() < 0.5:
         ev("complaint.close", t + dt.timedelta(days=rnd.randrange(1, 20)), complaint=kw["complaint"], result="答复")
+
+# cases accepted twice (docs/decisions.md, Scores, "A case accepted twice"): counted once, on
+# the day and under the dept and item of the earliest acceptance by `at`; its decisions, ratings
+# and limit follow that one. The two acceptances never share an `at` (so "the first stored among
+# equal times" never matters, whatever the arrival order). Drawn from their own generator so the
+# events above stay the same for a seed: every helper reads the global `rnd`, rebound here.
+rnd = random.Random(int(sys.argv[1] if len(sys.argv) > 1 else 1) * 7919 + 4242)
+
+
+def other_item(it, pool=wd_items + d_items):
+    """a listed item of another dept"""
+    return cat[rnd.choice([i for i in pool if cat[i]["dept"] != it["dept"]])]
+
+
+def decide(c, it, dept, t):
+    ev("case.decision", t, case=c, outcome="grant" if it["category"] != "penalty" else "no_penalty",
+       handler=handler(dept), basis=list(it["basis"][:1]))
+    if rnd.random() < 0.5:
+        ev("case.close", t + dt.timedelta(minutes=5), case=c, result="办结")
+
+
+def rate(c, t):
+    ev("rating", t, case=c, rating=rnd.randrange(1, 6), channel="sms")
+
+
+def nov(lo, hi):
+    return dt.date(2026, 11, lo) + ONE * rnd.randrange(0, hi - lo + 1)
+
+
+def accept(c, it, dept, t):
+    ev("case.accept", t, case=c, item=it["item"], dept=dept, handler=handler(dept))
+
+
+for k in range(8):
+    c = "X-DUP-%d" % k
+    if k == 0:     # the same item under another dept, earlier: counts unlisted, under that dept
+        it1 = cat[rnd.choice(wd_items + d_items)]
+        d2 = rnd.choice([d for d in depts if d != it1["dept"]])
+        t1 = at(nov(5, 20))
+        t2 = t1 - dt.timedelta(hours=rnd.randrange(20, 60))
+        accept(c, it1, it1["dept"], t1)
+        accept(c, it1, d2, t2)
+        decide(c, it1, d2, t1 + ONE)      # within any limit from either acceptance
+        rate(c, t1 + ONE * 2)
+    elif k == 1:   # a 5 wd item of another dept, earlier: its limit runs out before the decision
+        it1, it2 = cat["SC-QZ-0602-510104"], cat["SC-ZS-0501-510104"]
+        t1 = at(nov(3, 12))
+        t2 = t1 - dt.timedelta(hours=rnd.randrange(24, 72))
+        accept(c, it1, it1["dept"], t1)
+        accept(c, it2, it2["dept"], t2)
+        decide(c, it2, it2["dept"], at(cal.due(t2.date(), 5, "wd") + ONE * rnd.randrange(1, 3)))
+        rate(c, t1 + ONE * 12)
+    elif k == 2:   # a 5 wd item first, a 20 wd item of another dept later: late by the first
+        it1, it2 = cat["SC-QT-0999-510104"], cat["SC-JF-0905-510104"]
+        t1 = at(nov(2, 12))
+        t2 = t1 + dt.timedelta(hours=rnd.randrange(24, 72))
+        accept(c, it1, it1["dept"], t1)
+        accept(c, it2, it2["dept"], t2)
+        decide(c, it1, it1["dept"], at(cal.due(t1.date(), 5, "wd") + ONE * rnd.randrange(1, 3)))
+        rate(c, t2 + ONE * 10)
+    elif k == 3:   # the same item under another dept, later: counts nothing
+        it1 = cat[rnd.choice(wd_items)]
+        d2 = rnd.choice([d for d in depts if d != it1["dept"]])
+        t1 = at(dt.date(2026, 10, 20) + ONE * rnd.randrange(0, 25))
+        t2 = t1 + dt.timedelta(hours=rnd.randrange(2, 24 * 5))
+        accept(c, it1, it1["dept"], t1)
+        accept(c, it1, d2, t2)
+        p = it1["limits"]["promised"]
+        decide(c, it1, it1["dept"], at(cal.due(t1.date(), p["n"], p["unit"]) + ONE * rnd.choice([-2, 0, 1, 2])))
+    elif k == 4:   # another item of the same dept, earlier: the category and limit change
+        it1, it2 = cat["SC-CF-0310-510104"], cat["SC-XK-0101-510104"]
+        t1 = at(nov(4, 12))
+        t2 = t1 - dt.timedelta(hours=rnd.randrange(20, 50))
+        accept(c, it1, it1["dept"], t1)
+        accept(c, it2, it2["dept"], t2)
+        decide(c, it2, it2["dept"], at(cal.due(t2.date(), 10, "wd") + ONE * rnd.randrange(1, 4)))
+        rate(c, t1 + ONE * 20)
+    elif k == 5:   # accepted in November, and earlier in October under another dept: an October case
+        it1 = cat[rnd.choice(wd_items)]
+        it2 = other_item(it1, ["SC-QZ-0602-510104", "SC-CJ-0804-510104", "SC-QR-0703-510104", "SC-JF-0905-510104"])
+        t1 = at(nov(2, 6))
+        t2 = at(dt.date(2026, 10, 26) + ONE * rnd.randrange(0, 5))
+        accept(c, it1, it1["dept"], t1)
+        accept(c, it2, it2["dept"], t2)
+        decide(c, it2, it2["dept"], t1 + ONE)
+        rate(c, t1 + ONE * 3)
+    elif k == 6:   # accepted late in November, again in December under another dept: a November case
+        it1 = cat[rnd.choice(wd_items)]
+        d2 = rnd.choice([d for d in depts if d != it1["dept"]])
+        t1 = at(nov(23, 26))
+        t2 = at(dt.date(2026, 12, 1) + ONE * rnd.randrange(0, 3))
+        accept(c, it1, it1["dept"], t1)
+        ev("case.accept", t2, case=c, item=rnd.choice([it1["item"], other_item(it1)["item"]]), dept=d2,
+           handler=handler(d2))
+        decide(c, it1, it1["dept"], at(dt.date(2026, 11, 28) + ONE * rnd.randrange(0, 3)))
+    else:          # another dept's item minutes earlier, across midnight or not; rated, never decided
+        it1 = cat[rnd.choice(wd_items)]
+        it2 = other_item(it1)
+        t1 = dt.datetime.combine(nov(3, 25), dt.time(0, rnd.randrange(0, 40), rnd.randrange(60)), TZ)
+        if rnd.random() < 0.5:
+            t1 += dt.timedelta(hours=rnd.randrange(9, 17))
+        t2 = t1 - dt.timedelta(minutes=rnd.randrange(20, 90))
+        accept(c, it1, it1["dept"], t1)
+        accept(c, it2, it2["dept"], t2)
+        rate(c, t1 + ONE * 2)
+        rate(c, t1 + ONE * 4)
 
 out.sort(key=lambda x: x[0])
 for t, e in out:

@@ -4,6 +4,8 @@
 usage: oracle.py HISTORY.jsonl PERIOD [--catalog F] [--calendar F] [--node N] [--explain]
 prints one JSON object per dept: cases, concluded, ratings, ratings_good, complaints, on_time
 (and on_time_alt: extensions counted even when approved after the promised limit was used up).
+A case accepted more than once counts once, by its earliest acceptance (docs/decisions.md);
+--explain adds late_cases and twice_accepted (where each such case is counted and why).
 """
 import argparse, os, collections, datetime as dt, json, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -102,11 +104,18 @@ def main():
     for e in evs:
         if "case" in e and e["type"].startswith(("case.", "rating")):
             by_case[e["case"]].append(e)
+    # the acceptance that counts (docs/decisions.md, Scores, "A case accepted twice"): the
+    # earliest by `at`, the first stored among equal times (here: file order, i.e. an in-order
+    # feed; the generated duplicates never share an `at`, so arrival order cannot matter). The
+    # case, its decisions, ratings and limit follow it; any other acceptance counts nothing.
     accept = {}
+    twice = {}
     for c, l in by_case.items():
         acc = [e for e in l if e["type"] == "case.accept"]
         if acc:
             accept[c] = acc[0]
+        if len(acc) > 1:
+            twice[c] = acc
 
     red = {}
     red_alt = {}
@@ -126,7 +135,8 @@ def main():
         if not inp(e):
             continue
         if t == "case.accept":
-            out[e["dept"]]["cases"] += 1
+            if accept[e["case"]] is e:
+                out[e["dept"]]["cases"] += 1
         elif t == "complaint.open":
             out[e["dept"]]["complaints"] += 1
         elif t in ("case.decision", "rating"):
@@ -146,11 +156,30 @@ def main():
                 r = red_alt.get(c)
                 if r is None or e["_at"] < r:
                     out[dept]["on_time_alt"] += 1
-    for d in sorted(out):
+    # explanation of every case accepted more than once: where the oracle counts it and what
+    # it counts there for the period, and the acceptances that count nothing
+    dup = collections.defaultdict(list)
+    for c, acc in sorted(twice.items()):
+        a0 = accept[c]
+        it = items.get(a0["item"])
+        decs = [e for e in by_case[c] if e["type"] == "case.decision" and inp(e)]
+        rats = [e for e in by_case[c] if e["type"] == "rating" and inp(e)]
+        x = {"case": c, "counted": "%s %s %s" % (a0["dept"], a0["item"], a0["_at"].isoformat()),
+             "listed": it is not None and it["dept"] == a0["dept"],
+             "case_in_period": inp(a0),
+             "ignored": ["%s %s %s" % (e["dept"], e["item"], e["_at"].isoformat()) for e in acc[1:]],
+             "decisions_in_period": len(decs),
+             "on_time_in_period": sum(1 for e in decs if red.get(c) is None or e["_at"] < red[c]),
+             "red": red[c].isoformat() if red.get(c) else None,
+             "ratings_in_period": len(rats), "ratings_good": sum(1 for e in rats if e["rating"] >= 4)}
+        for d in sorted({e["dept"] for e in acc}):
+            dup[d].append(x)
+    for d in sorted(set(out) | (set(dup) if a.explain else set())):
         o = {"dept": d}
         o.update(out[d])
         if a.explain:
             o["late_cases"] = expl[d]
+            o["twice_accepted"] = dup[d]
         print(json.dumps(o, ensure_ascii=False))
 
 

@@ -181,6 +181,7 @@ def main():
         o = json.loads(l)
         G[o["key"].split("/", 1)[1]] = o
     bad = 0
+    bad_depts = set()
     for d in sorted(set(E) | set(G)):
         e = E.get(d, {})
         g = G.get(d, {})
@@ -188,8 +189,23 @@ def main():
             ev, gv = e.get(f, 0), g.get(f, 0)
             if ev != gv:
                 bad += 1
+                bad_depts.add(d)
                 extra = f" (oracle on_time_alt={e.get('on_time_alt')})" if f == "on_time" else ""
                 print(f"MISMATCH mode={a.mode} dept={d} {f}: expected {ev} got {gv}{extra}")
+    if bad:
+        # the oracle's reading of the cases accepted twice that name a dept that differs
+        ex = sh(sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle.py"),
+                a.history, a.period, "--explain").stdout
+        with open(a.work + "/oracle-explain.jsonl", "w") as f:
+            f.write(ex)
+        shown = set()
+        for o in map(json.loads, ex.splitlines()):
+            if o["dept"] not in bad_depts:
+                continue
+            for x in o.get("twice_accepted", []):
+                if x["case"] not in shown:
+                    shown.add(x["case"])
+                    print(f"EXPLAIN mode={a.mode} dept={o['dept']} " + json.dumps(x, ensure_ascii=False))
     print(f"mode={a.mode} depts={len(E)} mismatches={bad}")
 
 
