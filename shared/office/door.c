@@ -11,6 +11,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The envelope of one request: who asked, whether it used a REQ-style empty delimiter, and the
+ * optional request id a pipelining client uses to match replies to requests. */
+struct envelope {
+    zframe_t *identity;
+    bool delimiter;
+    zframe_t *request_id;
+};
+
+/* A request read and parsed, waiting for the group's commit. */
+struct waiting {
+    struct envelope env;
+    zframe_t *body;
+    char *answer; /* the reply already decided (malformed or oversized), or NULL */
+    int parse_rc;
+    struct event_set set;
+    struct intake_policy policy;
+    char operator[EVENT_ID_MAX + 1];
+    uint8_t sig[SIGN_SIGNATURE_BYTES];
+};
+
 struct door {
     store_t *store;
     uint32_t node;
@@ -19,7 +39,8 @@ struct door {
     int64_t max_message;
     uint32_t seal_at;
     struct intake_policy policy;
-    struct event_set set;
+    struct waiting *waiting;       /* [DOOR_GROUP]: the requests of one commit */
+    struct intake_result *results; /* [DOOR_GROUP] */
     struct door_stats stats;
 };
 
@@ -34,7 +55,10 @@ door_new(store_t *store, uint32_t node, const char *endpoint, int64_t max_messag
     d->max_message = max_message_bytes;
     d->seal_at = seal_at;
     d->policy = *policy;
-    event_set_init(&d->set);
+    d->waiting = xcalloc(DOOR_GROUP, sizeof *d->waiting);
+    d->results = xcalloc(DOOR_GROUP, sizeof *d->results);
+    for (size_t i = 0; i < DOOR_GROUP; i++)
+        event_set_init(&d->waiting[i].set);
     d->sock = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(d->sock, 0);
     zsock_set_sndtimeo(d->sock, 1000);
@@ -50,8 +74,8 @@ door_new(store_t *store, uint32_t node, const char *endpoint, int64_t max_messag
     }
     /* Who may send events is who may open the socket: the daemon's group, whatever the umask. */
     if (strncmp(endpoint, "ipc://", 6) == 0 && chmod(endpoint + 6, DOOR_SOCKET_MODE) != 0) {
-        snprintf(why, why_len, "cannot set mode %03o on intake %s: %s", DOOR_SOCKET_MODE,
-                 endpoint, strerror(errno));
+        snprintf(why, why_len, "cannot set mode %03o on intake %s: %s", DOOR_SOCKET_MODE, endpoint,
+                 strerror(errno));
         door_destroy(&d);
         return NULL;
     }
@@ -64,7 +88,10 @@ door_destroy(door_t **p)
     if (!*p)
         return;
     zsock_destroy(&(*p)->sock);
-    event_set_fini(&(*p)->set);
+    for (size_t i = 0; (*p)->waiting && i < DOOR_GROUP; i++)
+        event_set_fini(&(*p)->waiting[i].set);
+    free((*p)->waiting);
+    free((*p)->results);
     free(*p);
     *p = NULL;
 }
@@ -86,14 +113,6 @@ door_stats(const door_t *d, struct door_stats *out)
 {
     *out = d->stats;
 }
-
-/* The envelope of one request: who asked, whether it used a REQ-style empty delimiter, and the
- * optional request id a pipelining client uses to match replies to requests. */
-struct envelope {
-    zframe_t *identity;
-    bool delimiter;
-    zframe_t *request_id;
-};
 
 static void
 reply(door_t *d, struct envelope *env, const char *text)
@@ -129,15 +148,10 @@ read_auth(zframe_t *f, char operator[EVENT_ID_MAX + 1], uint8_t sig[SIGN_SIGNATU
     return 0;
 }
 
-int
-door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
+/* Reads one request into w: parsed, or with its answer decided (malformed or oversized). */
+static void
+take_request(door_t *d, zmsg_t *msg, struct waiting *w)
 {
-    memset(res, 0, sizeof *res);
-    if (!(zsock_events(d->sock) & ZMQ_POLLIN))
-        return ERR_NOT_FOUND;
-    zmsg_t *msg = zmsg_recv(d->sock);
-    if (!msg)
-        return ERR_NOT_FOUND;
     struct envelope env = {zmsg_pop(msg), false, NULL};
     /* An operator's signature travels as a last frame "JCAUTH1 NAME HEX" (access.h). */
     zframe_t *auth = NULL;
@@ -153,60 +167,109 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
     }
     if (zmsg_size(msg) == 2 && zframe_size(zmsg_first(msg)) <= 64)
         env.request_id = zmsg_pop(msg);
-    zframe_t *body = zmsg_pop(msg);
-    bool framed = env.identity && body && zmsg_size(msg) == 0;
-    zmsg_destroy(&msg);
-    if (!framed) {
-        zframe_destroy(&auth);
-        if (env.identity)
-            reply(d, &env,
-                  "{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"a message is "
-                  "[request id] body, the body one frame of JSON or msgpack\"}");
-        zframe_destroy(&env.identity);
-        zframe_destroy(&env.request_id);
-        zframe_destroy(&body);
-        return 0;
-    }
-    if ((int64_t)zframe_size(body) > d->max_message) {
-        char *text =
+    w->env = env;
+    w->body = zmsg_pop(msg);
+    w->answer = NULL;
+    event_set_reset(&w->set);
+    if (!w->body || zmsg_size(msg) != 0) {
+        w->answer = xstrdup("{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"a "
+                            "message is [request id] body, the body one frame of JSON or "
+                            "msgpack\"}");
+    } else if ((int64_t)zframe_size(w->body) > d->max_message) {
+        w->answer =
             xasprintf("{\"accepted\":0,\"duplicates\":0,\"rejected\":[],\"error\":\"message "
                       "of %zu bytes exceeds the limit of %lld bytes\"}",
-                      zframe_size(body), (long long)d->max_message);
+                      zframe_size(w->body), (long long)d->max_message);
         log_warn("intake: refused oversized message node=%s bytes=%zu limit=%lld", d->node_text,
-                 zframe_size(body), (long long)d->max_message);
-        reply(d, &env, text);
-        free(text);
-        zframe_destroy(&body);
-        zframe_destroy(&auth);
-        return 0;
+                 zframe_size(w->body), (long long)d->max_message);
+    } else {
+        w->parse_rc =
+            event_parse_message(zframe_data(w->body), zframe_size(w->body), d->node_text, &w->set);
+        w->policy = d->policy;
+        if (auth && read_auth(auth, w->operator, w->sig) == 0)
+            w->policy.request = (struct access_request){w->operator, w->sig, zframe_data(w->body),
+                                                        zframe_size(w->body)};
     }
-    int rc = event_parse_message(zframe_data(body), zframe_size(body), d->node_text, &d->set);
-    int store_rc = 0;
-    char operator[EVENT_ID_MAX + 1];
-    uint8_t sig[SIGN_SIGNATURE_BYTES];
-    struct intake_policy policy = d->policy;
-    if (auth && read_auth(auth, operator, sig) == 0)
-        policy.request =
-            (struct access_request){operator, sig, zframe_data(body), zframe_size(body)};
     zframe_destroy(&auth);
-    if (d->set.n_entries > 0) {
-        store_rc = intake_commit(d->store, d->node, &d->set, &policy, d->seal_at, now_ms, res);
-        if (store_rc == ERR_STORAGE_FULL)
+}
+
+/* Commits the waiting requests' records; a group that fails for another reason than a full
+ * store is committed again one request at a time, so one request's failure is its own. Returns
+ * each request's store result in rcs. */
+static void
+commit_waiting(door_t *d, size_t n, int64_t now_ms, int rcs[DOOR_GROUP])
+{
+    struct intake_part parts[DOOR_GROUP];
+    size_t idx[DOOR_GROUP], np = 0;
+    for (size_t i = 0; i < n; i++) {
+        rcs[i] = 0;
+        memset(&d->results[i], 0, sizeof d->results[i]);
+        if (d->waiting[i].set.n_entries > 0) {
+            parts[np] = (struct intake_part){&d->waiting[i].set, &d->waiting[i].policy, {0}};
+            idx[np++] = i;
+        }
+    }
+    if (np == 0)
+        return;
+    int rc = intake_commit_group(d->store, d->node, parts, np, d->seal_at, now_ms);
+    for (size_t k = 0; k < np; k++) {
+        int one = rc;
+        if (rc != 0 && rc != ERR_STORAGE_FULL && np > 1)
+            one = intake_commit_group(d->store, d->node, &parts[k], 1, d->seal_at, now_ms);
+        rcs[idx[k]] = one;
+        d->results[idx[k]] = parts[k].res;
+        if (one == ERR_STORAGE_FULL)
             d->stats.refused_full++;
-        else if (store_rc != 0)
+        else if (one != 0)
             log_error("intake: commit failed node=%s records=%zu: %s", d->node_text,
-                      d->set.n_entries, err_str(store_rc));
+                      parts[k].set->n_entries, err_str(one));
     }
-    char *text = intake_reply_json(&d->set, res, store_rc ? store_rc : (rc == ERR_DECODE ? rc : 0));
-    reply(d, &env, text);
-    free(text);
-    zframe_destroy(&body);
-    if (store_rc != 0) {
-        memset(res, 0, sizeof *res);
-        return 0;
+}
+
+int
+door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
+{
+    memset(res, 0, sizeof *res);
+    size_t n = 0;
+    /* What is waiting now, up to a group: one commit and one fsync for them all. */
+    while (n < DOOR_GROUP && (zsock_events(d->sock) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv(d->sock);
+        if (!msg)
+            break;
+        take_request(d, msg, &d->waiting[n++]);
+        zmsg_destroy(&msg);
     }
-    d->stats.accepted += res->accepted;
-    d->stats.duplicates += res->duplicates;
-    d->stats.rejected += d->set.n_rejected + res->n_refused;
+    if (n == 0)
+        return ERR_NOT_FOUND;
+    int rcs[DOOR_GROUP];
+    commit_waiting(d, n, now_ms, rcs);
+    for (size_t i = 0; i < n; i++) {
+        struct waiting *w = &d->waiting[i];
+        const struct intake_result *r = &d->results[i];
+        bool answered = w->answer != NULL;
+        char *text = answered ? w->answer
+                              : intake_reply_json(&w->set, r,
+                                                  rcs[i]                      ? rcs[i]
+                                                  : w->parse_rc == ERR_DECODE ? ERR_DECODE
+                                                                              : 0);
+        if (w->env.identity)
+            reply(d, &w->env, text);
+        free(text);
+        w->answer = NULL;
+        zframe_destroy(&w->env.identity);
+        zframe_destroy(&w->env.request_id);
+        zframe_destroy(&w->body);
+        if (answered || rcs[i] != 0)
+            continue;
+        d->stats.accepted += r->accepted;
+        d->stats.duplicates += r->duplicates;
+        d->stats.rejected += w->set.n_rejected + r->n_refused;
+        res->accepted += r->accepted;
+        res->duplicates += r->duplicates;
+        res->sealed += r->sealed;
+        res->audited += r->audited;
+        if (r->last_seq > res->last_seq)
+            res->last_seq = r->last_seq;
+    }
     return 0;
 }

@@ -4,7 +4,8 @@
  * A request is [request id] body on a ROUTER socket (a REQ client's empty delimiter is allowed);
  * the body is one frame of JSON or msgpack (event.h). door_handle() parses it, commits the valid
  * records (intake.h) and only then replies with what was accepted, duplicated and refused, each
- * refusal naming the record, the field and the reason.
+ * refusal naming the record, the field and the reason. Requests waiting together are committed
+ * together (DOOR_GROUP).
  */
 #ifndef JIANCHA_DOOR_H
 #define JIANCHA_DOOR_H
@@ -33,8 +34,13 @@ void door_destroy(door_t **p);
 void door_set_calendar(door_t *d, calendar_t *calendar);
 zsock_t *door_socket(door_t *d);
 
-/* Handles one request waiting on the socket (none waiting: ERR_NOT_FOUND). res says what the
- * commit did, so the daemon knows whether to judge or seal. */
+/* The most requests committed together: a pipelining sender's in-flight messages share one
+ * fsync. */
+#define DOOR_GROUP 8
+
+/* Handles the requests waiting on the socket, up to DOOR_GROUP, in one commit, and replies to
+ * each in the order they came (none waiting: ERR_NOT_FOUND). res sums what the commit did, so
+ * the daemon knows whether to judge or seal. */
 int door_handle(door_t *d, int64_t now_ms, struct intake_result *res);
 
 /* Totals since start, for the daemon's stats line. */

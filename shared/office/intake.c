@@ -1,5 +1,5 @@
-/* intake: duplicate check, append and seal in one transaction per message (group commit: one
- * fsync per message, never per event). */
+/* intake: duplicate check, append and seal in one transaction per group of messages (group
+ * commit: one fsync per group, never per event). */
 #include "intake.h"
 
 #include "access.h"
@@ -105,9 +105,8 @@ log_request(store_txn_t *t, struct commit_args *a, const struct event_entry *e,
 }
 
 static int
-commit_fn(store_txn_t *t, void *arg)
+commit_one(store_txn_t *t, struct commit_args *a)
 {
-    struct commit_args *a = arg;
     memset(&a->res, 0, sizeof a->res);
     uint8_t key[4 + EVENT_ID_MAX];
     store_be32(key, a->node);
@@ -172,19 +171,56 @@ commit_fn(store_txn_t *t, void *arg)
     return spool_seal(t, a->node, a->seal_at, a->res.audited > 0, a->now_ms, &a->res.sealed);
 }
 
+struct group_args {
+    uint32_t node;
+    struct intake_part *parts;
+    size_t n;
+    uint32_t seal_at;
+    int64_t now_ms;
+};
+
+/* The messages in the order they came: a later one sees an earlier one's ids as duplicates. */
+static int
+group_fn(store_txn_t *t, void *arg)
+{
+    struct group_args *g = arg;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < g->n; i++) {
+        struct intake_part *p = &g->parts[i];
+        struct commit_args a = {.node = g->node,
+                                .set = p->set,
+                                .policy = p->policy,
+                                .seal_at = g->seal_at,
+                                .now_ms = g->now_ms};
+        rc = commit_one(t, &a);
+        p->res = a.res;
+    }
+    return rc;
+}
+
+int
+intake_commit_group(store_t *store, uint32_t node, struct intake_part *parts, size_t n,
+                    uint32_t seal_at, int64_t now_ms)
+{
+    struct group_args g = {node, parts, n, seal_at, now_ms};
+    int rc = store_write(store, group_fn, &g);
+    for (size_t i = 0; rc != 0 && i < n; i++)
+        memset(&parts[i].res, 0, sizeof parts[i].res);
+    return rc;
+}
+
 int
 intake_commit(store_t *store, uint32_t node, const struct event_set *set,
               const struct intake_policy *policy, uint32_t seal_at, int64_t now_ms,
               struct intake_result *res)
 {
-    struct commit_args a = {
-        .node = node, .set = set, .policy = policy, .seal_at = seal_at, .now_ms = now_ms};
     memset(res, 0, sizeof *res);
     if (set->n_entries == 0)
         return 0;
-    int rc = store_write(store, commit_fn, &a);
+    struct intake_part part = {.set = set, .policy = policy};
+    int rc = intake_commit_group(store, node, &part, 1, seal_at, now_ms);
     if (rc == 0)
-        *res = a.res;
+        *res = part.res;
     return rc;
 }
 
@@ -210,9 +246,9 @@ intake_reply_json(const struct event_set *set, const struct intake_result *res, 
     }
     json_object_set_new(o, "rejected", rej);
     /* the list shows the first ones; the count is all of them */
-    json_object_set_new(o, "rejected_count",
-                        json_integer((json_int_t)(set->n_rejected + (rc == 0 ? res->n_refused
-                                                                               : 0))));
+    json_object_set_new(
+        o, "rejected_count",
+        json_integer((json_int_t)(set->n_rejected + (rc == 0 ? res->n_refused : 0))));
     if (rc != 0)
         json_object_set_new(o, "error", json_string(err_str(rc)));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -2,8 +2,9 @@
  *
  * intake_commit() takes a parsed message (event_set), drops records whose id this node already
  * accepted (duplicates are acknowledged but not stored twice), appends the rest to the spool and
- * seals full batches, all in one durable commit. Only after it returns 0 may the sender be told.
- * intake_reply_json() writes the reply a business system receives.
+ * seals full batches, all in one durable commit; intake_commit_group() does so for several. Only
+ * after it returns 0 may the sender be told. intake_reply_json() writes the reply a business system
+ * receives.
  */
 #ifndef JIANCHA_INTAKE_H
 #define JIANCHA_INTAKE_H
@@ -43,6 +44,17 @@ struct intake_policy {
 int intake_commit(store_t *store, uint32_t node, const struct event_set *set,
                   const struct intake_policy *policy, uint32_t seal_at, int64_t now_ms,
                   struct intake_result *res) __attribute__((warn_unused_result));
+
+/* Several messages in one durable commit, in order (the door takes what is waiting at once: one
+ * fsync for them all). Each part's result is its own, as intake_commit() would give it; on error
+ * nothing of any part was stored and every result is zero. */
+struct intake_part {
+    const struct event_set *set;
+    const struct intake_policy *policy;
+    struct intake_result res;
+};
+int intake_commit_group(store_t *store, uint32_t node, struct intake_part *parts, size_t n,
+                        uint32_t seal_at, int64_t now_ms) __attribute__((warn_unused_result));
 
 /* A record of `node`'s own taken back from its parent after a restore (link.h, spool_adopt), at
  * its sequence: what intake and the passes derived from it when it was first stored, so the

@@ -1,6 +1,7 @@
 /* door: a node's intake socket, driven by a REQ-like client in the same process: the reply comes
  * after the commit and names what was accepted, duplicated and rejected (field and reason); an
- * oversize message is refused whole; the socket's mode is the daemon's, whatever the umask. */
+ * oversize message is refused whole; requests waiting together share one commit; the socket's
+ * mode is the daemon's, whatever the umask. */
 #include "door.h"
 #include "err.h"
 #include "store.h"
@@ -131,6 +132,63 @@ an_oversize_message_is_refused_whole_and_the_socket_mode_is_set(void **state)
     assert_int_equal(sb.st_mode & 0777, DOOR_SOCKET_MODE); /* though the umask was 0 */
 }
 
+/* The requests a pipelining sender has in flight are committed together, once, and answered in
+ * the order they came: a later one sees an earlier one's event as a duplicate, an oversized one
+ * among them is refused alone. */
+static void
+requests_waiting_together_share_one_commit_and_are_answered_in_order(void **state)
+{
+    (void)state;
+    char big[8192];
+    memset(big, ' ', sizeof big);
+#define EV(id, case_)                                                                              \
+    "{\"type\":\"case.accept\",\"id\":\"" id                                                       \
+    "\",\"at\":\"2026-11-02T09:00:00+08:00\",\"case\":\"" case_                                    \
+    "\",\"item\":\"LIC\",\"dept\":\"D\",\"handler\":\"H\"}\n"
+    const char *m1 = EV("g1", "C1"), *m2 = EV("g1", "C1") EV("g2", "C2"), *m4 = EV("g3", "C3");
+#undef EV
+    const char *bodies[4] = {m1, m2, big, m4};
+    size_t lens[4] = {strlen(m1), strlen(m2), sizeof big, strlen(m4)};
+    const char *ids[4] = {"q1", "q2", "q3", "q4"};
+    for (int i = 0; i < 4; i++) {
+        zmsg_t *m = zmsg_new();
+        zmsg_addstr(m, "");
+        zmsg_addstr(m, ids[i]);
+        zmsg_addmem(m, bodies[i], lens[i]);
+        assert_int_equal(zmsg_send(&m, client), 0);
+    }
+    /* all four at the door before it reads any */
+    zclock_sleep(500); /* ipc delivers at once; this leaves room for a loaded machine */
+    struct store_stats before, after;
+    store_stats(st, &before);
+    struct intake_result res;
+    assert_int_equal(door_handle(door, 1793581200000LL, &res), 0);
+    store_stats(st, &after);
+    assert_int_equal(after.commits - before.commits, 1);
+    assert_int_equal(res.accepted, 3);
+    assert_int_equal(res.duplicates, 1);
+    assert_int_equal(door_handle(door, 1793581200000LL, &res), ERR_NOT_FOUND);
+    json_int_t accepted[4] = {1, 1, 0, 1}, dups[4] = {0, 1, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        zmsg_t *r = zmsg_recv(client);
+        assert_non_null(r);
+        char *delim = zmsg_popstr(r), *id = zmsg_popstr(r), *text = zmsg_popstr(r);
+        assert_string_equal(id, ids[i]);
+        json_error_t jerr;
+        json_t *j = json_loads(text, 0, &jerr);
+        assert_non_null(j);
+        assert_int_equal(num(j, "accepted"), accepted[i]);
+        assert_int_equal(num(j, "duplicates"), dups[i]);
+        if (i == 2)
+            assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "exceeds"));
+        json_decref(j);
+        free(delim);
+        free(id);
+        free(text);
+        zmsg_destroy(&r);
+    }
+}
+
 int
 main(void)
 {
@@ -141,6 +199,8 @@ main(void)
             a_reply_counts_accepted_duplicates_and_rejects_with_their_field, setup, teardown),
         cmocka_unit_test_setup_teardown(
             an_oversize_message_is_refused_whole_and_the_socket_mode_is_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            requests_waiting_together_share_one_commit_and_are_answered_in_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
