@@ -110,7 +110,8 @@ typedef int (*store_write_fn)(store_txn_t *txn, void *arg);
 int store_write(store_t *s, store_write_fn fn, void *arg) __attribute__((warn_unused_result));
 
 /* Flags for store_put. */
-#define STORE_APPEND 1u      /* key sorts after every key in the table (faster) */
+#define STORE_APPEND 1u      /* key sorts after every key in the table (faster); with
+                              * STORE_NOOVERWRITE a key that does not is ERR_EXISTS as well */
 #define STORE_NOOVERWRITE 2u /* ERR_EXISTS if the key is present */
 
 int store_put(store_txn_t *t, enum store_table tb, const void *key, size_t klen, const void *val,

@@ -68,6 +68,15 @@ spool_set_top(store_t *s, bool top)
 }
 
 int
+spool_next_seq(store_txn_t *t, uint64_t *seq)
+{
+    int rc = store_meta_get_u64(t, "next_seq", seq);
+    if (rc == 0 && *seq == 0)
+        *seq = 1;
+    return rc;
+}
+
+int
 spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint64_t *seq)
 {
     /* a restored store appends nothing until its history is back: its parent may hold other
@@ -77,16 +86,19 @@ spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint
     if (rc == 0 && restored)
         return ERR_RESTORING;
     if (rc == 0)
-        rc = store_meta_get_u64(t, "next_seq", &next);
+        rc = spool_next_seq(t, &next);
     if (rc != 0)
         return rc;
-    if (next == 0)
-        next = 1;
     uint8_t key[12];
     event_key(key, node, next);
-    /* Not MDB_APPEND: at an aggregator the table also holds its children's records, which sort
-     * after this node's own. An existing key would be a bug, reported rather than overwritten. */
-    rc = store_put(t, STORE_EVENTS, key, sizeof key, record, len, STORE_NOOVERWRITE);
+    /* At a collector this node's records are the table's last keys: appended, with no search
+     * and full pages. At an aggregator its children's records sort after its own, so the append
+     * is refused and the record put in its place. An existing key would be a bug, reported
+     * rather than overwritten. */
+    rc = store_put(t, STORE_EVENTS, key, sizeof key, record, len,
+                   STORE_APPEND | STORE_NOOVERWRITE);
+    if (rc == ERR_EXISTS)
+        rc = store_put(t, STORE_EVENTS, key, sizeof key, record, len, STORE_NOOVERWRITE);
     if (rc == 0)
         rc = kept_note(t, key, record, len);
     if (rc == 0)

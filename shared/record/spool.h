@@ -38,6 +38,9 @@ int spool_state_get(store_txn_t *t, struct spool_state *st) __attribute__((warn_
  * records (alerts, audit) into batches that no one acknowledges, and that is no backlog. */
 int spool_set_top(store_t *s, bool top) __attribute__((warn_unused_result));
 
+/* The sequence the next spool_append() in this transaction takes. */
+int spool_next_seq(store_txn_t *t, uint64_t *seq) __attribute__((warn_unused_result));
+
 /* Appends one record for `node` with the next sequence; *seq receives it. ERR_RESTORING while
  * the store is marked restored (nothing is appended or sealed until its history is back). */
 int spool_append(store_txn_t *t, uint32_t node, const void *record, size_t len, uint64_t *seq)

@@ -790,12 +790,16 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
             break;
         }
         memcpy(idkey + 4, idp, idl);
-        bool repeated;
-        if ((rc = store_has(t, STORE_IDS, idkey, 4 + idl, &repeated)) != 0) {
+        uint8_t sv[8];
+        store_be64(sv, seq);
+        /* one descent: the put finds a repeated id */
+        rc = store_put(t, STORE_IDS, idkey, 4 + idl, sv, 8, STORE_NOOVERWRITE);
+        if (rc != 0 && rc != ERR_EXISTS) {
             wire_reader_destroy(&rr);
             break;
         }
-        if (repeated) {
+        if (rc == ERR_EXISTS) {
+            rc = 0;
             w->repeated++;
             if (!told)
                 log_warn("ingest: record id repeated node=%06u batch=%llu seq=%llu id=%.*s: "
@@ -805,12 +809,8 @@ store_batch(store_txn_t *t, struct txn_args *a, struct ingest_node *w, const str
             wire_reader_destroy(&rr);
             continue;
         }
-        uint8_t sv[8];
-        store_be64(sv, seq);
-        rc = store_put(t, STORE_IDS, idkey, 4 + idl, sv, 8, 0);
         store_be64(key + 4, seq);
-        if (rc == 0)
-            rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
+        rc = store_put(t, STORE_EVENTS, key, 12, rec, len, 0);
         if (rc == 0)
             rc = kept_note(t, key, rec, len);
         if (rc == 0)
