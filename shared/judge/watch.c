@@ -635,11 +635,22 @@ pass_fn(store_txn_t *t, void *arg)
         last = done + p->max_records;
         p->res.more = true;
     }
+    /* The new records lie in key order: a cursor walks them where a get per record descended
+     * the tree again (nothing in this loop writes to events). */
+    store_cursor_t *cur = NULL;
+    struct wire_buf ck;
+    wire_buf_init(&ck);
+    if (rc == 0 && done < last)
+        rc = store_cursor_open(t, STORE_EVENTS, &cur);
     for (uint64_t seq = done + 1; rc == 0 && seq <= last; seq++) {
         uint8_t rec_key[12];
         record_key(rec_key, w->node, seq);
+        wire_buf_reset(&ck);
         wire_buf_reset(&v);
-        rc = store_get(t, STORE_EVENTS, rec_key, 12, &v);
+        rc = seq == done + 1 ? store_cursor_seek(cur, rec_key, 12, &ck, &v)
+                             : store_cursor_next(cur, &ck, &v);
+        if (rc == 0 && (ck.len != 12 || memcmp(ck.data, rec_key, 12) != 0))
+            rc = ERR_NOT_FOUND; /* a record missing from the spool, as a get would find */
         if (rc != 0)
             break;
         /* decoded once for both the subject index and the day index */
@@ -683,6 +694,8 @@ pass_fn(store_txn_t *t, void *arg)
             subjects_add_cause(&set, subject, cause[0] ? cause : NULL);
         }
     }
+    store_cursor_close(&cur);
+    wire_buf_fini(&ck);
     wire_buf_fini(&v);
     /* Clocks due by now. */
     if (rc == 0)

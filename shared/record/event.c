@@ -853,9 +853,6 @@ check_object(struct val obj, const struct field *fields, const char *prefix, str
     return 0;
 }
 
-
-
-
 int
 event_refuse(char field[64], char reason[192], const char *f, const char *why)
 {
@@ -863,8 +860,6 @@ event_refuse(char field[64], char reason[192], const char *f, const char *why)
     snprintf(reason, 192, "%s", why);
     return ERR_INVALID;
 }
-
-
 
 #define N_BUSINESS_TYPES (sizeof business_types / sizeof business_types[0])
 #define N_ACTION_TYPES (sizeof action_types / sizeof action_types[0])
