@@ -100,8 +100,18 @@ struct ev {
     struct wire_buf raw; /* item.publish: the record, for comparing limits and steps */
 };
 
+/* The strings of the decoded events live in blocks the engine frees with itself: a record's
+ * dozen fields cost no allocation each (one engine is built and freed per subject judged). */
+#define STRING_BLOCK 16384
+struct string_block {
+    struct string_block *next;
+    size_t used, cap;
+    char data[];
+};
+
 struct rules {
     const catalog_t *catalog;
+    struct string_block *strings;
     calendar_t *cal;
     char node[7];
     struct ev *evs;
@@ -127,18 +137,31 @@ rules_new(const catalog_t *catalog, calendar_t *calendar, const char *node)
     return r;
 }
 
+/* What an event owns beyond its strings (those are the engine's). */
 static void
 free_ev(struct ev *e)
 {
-    char **strs[] = {&e->key,      &e->item,    &e->dept,     &e->handler, &e->step,
-                     &e->reason,   &e->kind,    &e->evidence, &e->sha256,  &e->outcome,
-                     &e->name,     &e->level,   &e->receipt};
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        free(*strs[i]);
-    for (size_t i = 0; i < e->n_list; i++)
-        free(e->list[i]);
     free(e->list);
     wire_buf_fini(&e->raw);
+}
+
+static char *
+keep_str(rules_t *r, const char *p, size_t len)
+{
+    struct string_block *b = r->strings;
+    if (!b || b->cap - b->used < len + 1) {
+        size_t cap = len + 1 > STRING_BLOCK ? len + 1 : STRING_BLOCK;
+        b = xmalloc(sizeof *b + cap);
+        b->next = r->strings;
+        b->used = 0;
+        b->cap = cap;
+        r->strings = b;
+    }
+    char *out = b->data + b->used;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    b->used += len + 1;
+    return out;
 }
 
 void
@@ -152,6 +175,11 @@ rules_destroy(rules_t **p)
     free(r->evs);
     free(r->creds);
     free(r->alerts);
+    while (r->strings) {
+        struct string_block *next = r->strings->next;
+        free(r->strings);
+        r->strings = next;
+    }
     free(r);
     *p = NULL;
 }
@@ -159,13 +187,13 @@ rules_destroy(rules_t **p)
 /* ---- decoding ---- */
 
 static char *
-dup_str(const wire_obj_t *m, const char *key)
+dup_str(rules_t *r, const wire_obj_t *m, const char *key)
 {
     const char *p;
     size_t len;
     if (wire_obj_get_bytes(m, key, WIRE_STR, &p, &len) != 0)
         return NULL;
-    return xstrndup(p, len);
+    return keep_str(r, p, len);
 }
 
 static bool
@@ -236,29 +264,33 @@ rules_add(rules_t *r, const void *record, size_t len)
                             : e->type == E_COMPLAINT_OPEN || e->type == E_COMPLAINT_CLOSE
                                 ? "complaint"
                                 : "case";
-    e->key = dup_str(m, key_field);
-    e->item = dup_str(m, "item");
-    e->dept = dup_str(m, "dept");
-    e->handler = dup_str(m, "handler");
-    e->step = dup_str(m, e->type == E_ROLLBACK ? "to" : "step");
-    e->reason = dup_str(m, "reason");
-    e->kind = dup_str(m, "kind");
-    e->evidence = dup_str(m, "evidence");
-    e->sha256 = dup_str(m, "sha256");
-    e->outcome = dup_str(m, "outcome");
-    e->name = dup_str(m, "name");
-    e->receipt = dup_str(m, "receipt_sha256");
+    e->key = dup_str(r, m, key_field);
+    e->item = dup_str(r, m, "item");
+    e->dept = dup_str(r, m, "dept");
+    e->handler = dup_str(r, m, "handler");
+    e->step = dup_str(r, m, e->type == E_ROLLBACK ? "to" : "step");
+    e->reason = dup_str(r, m, "reason");
+    e->kind = dup_str(r, m, "kind");
+    e->evidence = dup_str(r, m, "evidence");
+    e->sha256 = dup_str(r, m, "sha256");
+    e->outcome = dup_str(r, m, "outcome");
+    e->name = dup_str(r, m, "name");
+    e->receipt = dup_str(r, m, "receipt_sha256");
     e->has_amount = get_int(m, "amount", &e->amount_fen);
     const wire_obj_t *pen = wire_obj_get(m, "penalty");
     if (pen && wire_obj_type(pen) == WIRE_MAP) {
         e->has_amount = get_int(pen, "amount", &e->amount_fen);
         const wire_obj_t *lv = wire_obj_get(pen, "level");
         if (lv && wire_obj_type(lv) == WIRE_STR)
-            e->level = dup_str(pen, "level");
-        else if (lv && (wire_obj_type(lv) == WIRE_UINT || wire_obj_type(lv) == WIRE_INT))
-            e->level = xasprintf("%lld", (long long)(wire_obj_type(lv) == WIRE_UINT
-                                                         ? (int64_t)wire_obj_uint(lv)
-                                                         : wire_obj_int(lv)));
+            e->level = dup_str(r, pen, "level");
+        else if (lv && (wire_obj_type(lv) == WIRE_UINT || wire_obj_type(lv) == WIRE_INT)) {
+            char level[24];
+            int ll = snprintf(level, sizeof level, "%lld",
+                              (long long)(wire_obj_type(lv) == WIRE_UINT
+                                              ? (int64_t)wire_obj_uint(lv)
+                                              : wire_obj_int(lv)));
+            e->level = keep_str(r, level, (size_t)ll);
+        }
     }
     e->has_limit = get_limit(m, "limit", &e->limit_n, &e->limit_unit);
     (void)get_int(m, "rating", &e->rating);
@@ -275,7 +307,7 @@ rules_add(rules_t *r, const void *record, size_t len)
             const char *p = wire_obj_type(wire_obj_at(list, i)) == WIRE_STR
                                 ? wire_obj_bytes(wire_obj_at(list, i), &l)
                                 : (l = 0, "");
-            e->list[i] = xstrndup(p, l);
+            e->list[i] = keep_str(r, p, l);
         }
     }
     if (e->type == E_ITEM_PUBLISH)
@@ -995,19 +1027,6 @@ rules_next_change(const rules_t *r)
     return r->next_change;
 }
 
-
-int
-rules_subject_of(const void *record, size_t len, char *kind, char key[65], char handler[65])
-{
-    wire_reader_t *rd = NULL;
-    const wire_obj_t *m;
-    handler[0] = '\0';
-    int rc = wire_decode_one(record, len, &rd, &m) == 0
-                 ? rules_subject_of_map(m, kind, key, handler)
-                 : ERR_NOT_FOUND;
-    wire_reader_destroy(&rd);
-    return rc;
-}
 
 int
 rules_subject_of_map(const wire_obj_t *m, char *kind, char key[65], char handler[65])

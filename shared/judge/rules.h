@@ -45,12 +45,10 @@ size_t rules_evaluate(rules_t *r, int64_t as_of_ms, unsigned scope, rules_emit_f
  * escalate (the moment to evaluate again without new events), or INT64_MAX if none. */
 int64_t rules_next_change(const rules_t *r);
 
-/* The subject an event record belongs to, for indexing: its kind ('c' case, 'q' complaint,
- * 'h' handler credential, 'i' item publish) and key copied into key (at most 64 bytes + NUL).
- * 0, or ERR_NOT_FOUND for records no rule reads. */
-int rules_subject_of(const void *record, size_t len, char *kind, char key[65], char handler[65])
-    __attribute__((warn_unused_result));
-/* The same for a record already decoded. */
+/* The subject a decoded event record belongs to, for indexing: its kind ('c' case, 'q'
+ * complaint, 'h' handler credential, 'i' item publish) and key copied into key (at most 64 bytes
+ * + NUL), and for a case's record its handler ("" if none). 0, or ERR_NOT_FOUND for records no
+ * rule reads. */
 int rules_subject_of_map(const wire_obj_t *record, char *kind, char key[65], char handler[65])
     __attribute__((warn_unused_result));
 

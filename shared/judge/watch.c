@@ -134,7 +134,7 @@ struct loader {
     rules_t *rules;
     size_t prefix_len;
     struct subjects *handlers; /* handlers seen in case records, NULL when not collecting */
-    int rc;
+    struct wire_buf v;         /* the record being loaded */
 };
 
 static int
@@ -148,17 +148,21 @@ load_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t 
         return 0;
     uint8_t rk[12];
     record_key(rk, l->w->node, store_from_be64(key + klen - 8));
-    struct wire_buf v;
-    wire_buf_init(&v);
-    int rc = store_get(l->t, STORE_EVENTS, rk, 12, &v);
+    wire_buf_reset(&l->v);
+    int rc = store_get(l->t, STORE_EVENTS, rk, 12, &l->v);
     if (rc == 0)
-        rc = rules_add(l->rules, v.data, v.len);
-    if (rc == 0 && l->handlers) {
-        char kind, k[65], handler[65];
-        if (rules_subject_of(v.data, v.len, &kind, k, handler) == 0 && handler[0])
-            subjects_add(l->handlers, handler);
+        rc = rules_add(l->rules, l->v.data, l->v.len);
+    /* every record under a case's prefix is of a case (rules_subject_of_map): its handler is
+     * read in place, not decoded a second time */
+    const char *h;
+    size_t hl;
+    if (rc == 0 && l->handlers && wire_map_str(l->v.data, l->v.len, "handler", &h, &hl) == 0 &&
+        hl > 0 && hl <= 64) {
+        char handler[65];
+        memcpy(handler, h, hl);
+        handler[hl] = '\0';
+        subjects_add(l->handlers, handler);
     }
-    wire_buf_fini(&v);
     return rc == ERR_DECODE ? 0 : rc; /* a record no rule can read is skipped, not fatal */
 }
 
@@ -169,8 +173,11 @@ load_subject(store_txn_t *t, watch_t *w, rules_t *rules, char kind, const char *
     uint8_t prefix[80];
     size_t plen = kind == 'i' ? 1 : subject_key(prefix, kind, key, NULL, 0);
     prefix[0] = (uint8_t)kind;
-    struct loader l = {t, w, rules, plen, handlers, 0};
-    return store_each_prefix(t, STORE_SUBJECTS, prefix, plen, false, load_one, &l);
+    struct loader l = {t, w, rules, plen, handlers, {0}};
+    wire_buf_init(&l.v);
+    int rc = store_each_prefix(t, STORE_SUBJECTS, prefix, plen, false, load_one, &l);
+    wire_buf_fini(&l.v);
+    return rc;
 }
 
 /* ---- the alert diff ---- */
@@ -529,7 +536,7 @@ recheck_walk(store_txn_t *t, struct recheck *r, uint64_t max, struct subjects *s
             const uint8_t *nul = memchr(k.data, 0, k.len);
             size_t kl = nul ? (size_t)(nul - k.data) : k.len;
             if (kl > 65)
-                kl = 65; /* kind + a key of at most 64 bytes (rules_subject_of) */
+                kl = 65; /* kind + a key of at most 64 bytes (rules_subject_of_map) */
             char subject[80];
             memcpy(subject, k.data, kl);
             subject[kl] = '\0';
