@@ -27,6 +27,7 @@ cleanup() {
     done
     wait 2>/dev/null || true
     for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
+    release_ports
     if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then # 77: skipped (tests/CMakeLists.txt)
         echo "--- failed (rc=$rc); daemon logs follow ---"
         set +e  # diagnostics must not stop at the first grep that finds nothing
@@ -83,23 +84,42 @@ until_true() { local limit=$1; shift; wait_until "$limit" eval "$*"; }
 # keys NODE: a keypair in $T/keys (the aggregator reads public keys from there).
 keys() { "$JIANCHA" keys gen --node "$1" --out "$T/keys" >/dev/null; }
 
-# free_port: a TCP port below the kernel's ephemeral range that nothing listens on. A restarted
-# aggregator must get its port back, so ports come from outside the range the kernel hands out
-# for port 0, where another test's daemon could take it while ours is down.
+# free_port: a TCP port below the kernel's ephemeral range that nothing listens on, reserved for
+# this script until it ends. A restarted aggregator must get its port back, so ports come from
+# outside the range the kernel hands out for port 0, and a reservation (a directory per port in
+# PORTS_HELD holding the script's PID, made with an atomic mkdir) keeps the scripts running side
+# by side from taking one another's while an aggregator is down. A reservation whose script is
+# gone (killed) is taken back.
+PORTS_HELD=${TMPDIR:-/tmp}/jiancha-test-ports
 free_port() {
-    # Each test script draws from its own block of 31 ports (by PID), so tests running side by
-    # side do not pick the same free port, nor take one another's while an aggregator restarts.
     local low; low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-    local blocks=$(((low - 20000) / 31)) p
-    local base=$((20000 + ($$ % blocks) * 31))
-    for p in $(seq "$((base + ${NEXT_PORT:-0}))" "$((base + 30))"); do
+    local span=$((low - 20000)) i p owner
+    mkdir -p "$PORTS_HELD"
+    for ((i = 0; i < span; i++)); do
+        p=$((20000 + ($$ * 31 + i) % span))
+        if ! mkdir "$PORTS_HELD/$p" 2>/dev/null; then
+            owner=$(cat "$PORTS_HELD/$p/pid" 2>/dev/null || true)
+            { [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; } || continue
+            rm -rf "$PORTS_HELD/$p"
+            mkdir "$PORTS_HELD/$p" 2>/dev/null || continue
+        fi
+        echo $$ >"$PORTS_HELD/$p/pid"
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            NEXT_PORT=$((p - base + 1))
             echo "$p"
             return 0
         fi
+        rm -rf "$PORTS_HELD/$p" # something outside the tests listens there
     done
     fail "no free port"
+}
+
+# release_ports: gives back this script's reservations (cleanup).
+release_ports() {
+    local d
+    for d in "$PORTS_HELD"/*/; do
+        [ "$(cat "$d/pid" 2>/dev/null)" = "$$" ] && rm -rf "$d"
+    done
+    return 0
 }
 
 # aggregator_config NAME NODE [EXTRA]: writes $T/NAME.cfg listening on a free port.
