@@ -238,8 +238,9 @@ wire_obj_get(const wire_obj_t *o, const char *key)
     const msgpack_object_map *m = &mo(o)->via.map;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *k = &m->ptr[i].key;
+        /* the first byte first: a record's keys are short and many have the same length */
         if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-            memcmp(k->via.str.ptr, key, klen) == 0)
+            (klen == 0 || k->via.str.ptr[0] == key[0]) && memcmp(k->via.str.ptr, key, klen) == 0)
             return (const wire_obj_t *)&m->ptr[i].val;
     }
     return NULL;

@@ -520,16 +520,16 @@ keys_unique(const wire_obj_t *o)
 {
     uint32_t n = wire_obj_size(o);
     if (n <= 16) {
-        for (uint32_t i = 1; i < n; i++) {
-            size_t l1;
-            const char *p = wire_obj_bytes(wire_obj_key_at(o, i), &l1);
-            for (uint32_t j = 0; j < i; j++) {
-                size_t l2;
-                const char *q = wire_obj_bytes(wire_obj_key_at(o, j), &l2);
-                if (l2 == l1 && (l1 == 0 || memcmp(p, q, l1) == 0))
+        /* each key read once, then compared pairwise: a record's map is small */
+        const char *p[16];
+        size_t l[16];
+        for (uint32_t i = 0; i < n; i++)
+            p[i] = wire_obj_bytes(wire_obj_key_at(o, i), &l[i]);
+        for (uint32_t i = 1; i < n; i++)
+            for (uint32_t j = 0; j < i; j++)
+                if (l[j] == l[i] && (l[i] == 0 || (p[i][0] == p[j][0] &&
+                                                   memcmp(p[i], p[j], l[i]) == 0)))
                     return false;
-            }
-        }
         return true;
     }
     struct key_ref *v = xcalloc(n, sizeof *v);
@@ -940,16 +940,17 @@ encode_object(struct val obj, const struct field *fields, const struct field *mo
 static void
 encode_val(struct val v, const struct field *f, struct wire_buf *out)
 {
-    struct check ignored = {.canonical = false};
-    struct at a = {"", "", -1};
-    int64_t n;
-    if (f && f->kind == K_TIME && time_to_ms(v, &n, a, &ignored) == 0) {
-        wire_put_int(out, n);
-        return;
-    }
-    if (f && f->kind == K_MONEY && money_to_fen(v, &n, a, &ignored) == 0) {
-        wire_put_int(out, n);
-        return;
+    if (f && (f->kind == K_TIME || f->kind == K_MONEY)) {
+        /* only here: clearing a check's messages for every value was most of the encoding */
+        struct check ignored;
+        ignored.canonical = false;
+        struct at a = {"", "", -1};
+        int64_t n;
+        if ((f->kind == K_TIME ? time_to_ms(v, &n, a, &ignored)
+                               : money_to_fen(v, &n, a, &ignored)) == 0) {
+            wire_put_int(out, n);
+            return;
+        }
     }
     switch (v_type(v)) {
     case V_OBJ:
