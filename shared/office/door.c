@@ -29,6 +29,8 @@ struct waiting {
     struct intake_policy policy;
     char operator[EVENT_ID_MAX + 1];
     uint8_t sig[SIGN_SIGNATURE_BYTES];
+    struct intake_result res; /* what the commit did with it */
+    int store_rc;             /* and its error, 0 if none */
 };
 
 /* What a waiting set may keep between groups (the sets of the usual messages of 1,000 records
@@ -43,8 +45,7 @@ struct door {
     int64_t max_message;
     uint32_t seal_at;
     struct intake_policy policy;
-    struct waiting *waiting;       /* [DOOR_GROUP]: the requests of one commit */
-    struct intake_result *results; /* [DOOR_GROUP] */
+    struct waiting *waiting; /* [DOOR_GROUP]: the requests of one commit, owned */
     struct door_stats stats;
 };
 
@@ -60,7 +61,6 @@ door_new(store_t *store, uint32_t node, const char *endpoint, int64_t max_messag
     d->seal_at = seal_at;
     d->policy = *policy;
     d->waiting = xcalloc(DOOR_GROUP, sizeof *d->waiting);
-    d->results = xcalloc(DOOR_GROUP, sizeof *d->results);
     for (size_t i = 0; i < DOOR_GROUP; i++)
         event_set_init(&d->waiting[i].set);
     d->sock = zsock_new(ZMQ_ROUTER);
@@ -95,7 +95,6 @@ door_destroy(door_t **p)
     for (size_t i = 0; (*p)->waiting && i < DOOR_GROUP; i++)
         event_set_fini(&(*p)->waiting[i].set);
     free((*p)->waiting);
-    free((*p)->results);
     free(*p);
     *p = NULL;
 }
@@ -198,19 +197,20 @@ take_request(door_t *d, zmsg_t *msg, struct waiting *w)
 }
 
 /* Commits the waiting requests' records; a group that fails for another reason than a full
- * store is committed again one request at a time, so one request's failure is its own. Returns
- * each request's store result in rcs. */
+ * store is committed again one request at a time, so one request's failure is its own. */
 static void
-commit_waiting(door_t *d, size_t n, int64_t now_ms, int rcs[DOOR_GROUP])
+commit_waiting(door_t *d, size_t n, int64_t now_ms)
 {
     struct intake_part parts[DOOR_GROUP];
-    size_t idx[DOOR_GROUP], np = 0;
+    struct waiting *of[DOOR_GROUP];
+    size_t np = 0;
     for (size_t i = 0; i < n; i++) {
-        rcs[i] = 0;
-        memset(&d->results[i], 0, sizeof d->results[i]);
-        if (d->waiting[i].set.n_entries > 0) {
-            parts[np] = (struct intake_part){&d->waiting[i].set, &d->waiting[i].policy, {0}};
-            idx[np++] = i;
+        struct waiting *w = &d->waiting[i];
+        w->store_rc = 0;
+        memset(&w->res, 0, sizeof w->res);
+        if (w->set.n_entries > 0) {
+            parts[np] = (struct intake_part){&w->set, &w->policy, {0}};
+            of[np++] = w;
         }
     }
     if (np == 0)
@@ -220,8 +220,8 @@ commit_waiting(door_t *d, size_t n, int64_t now_ms, int rcs[DOOR_GROUP])
         int one = rc;
         if (rc != 0 && rc != ERR_STORAGE_FULL && np > 1)
             one = intake_commit_group(d->store, d->node, &parts[k], 1, d->seal_at, now_ms);
-        rcs[idx[k]] = one;
-        d->results[idx[k]] = parts[k].res;
+        of[k]->store_rc = one;
+        of[k]->res = parts[k].res;
         if (one == ERR_STORAGE_FULL)
             d->stats.refused_full++;
         else if (one != 0)
@@ -245,15 +245,14 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
     }
     if (n == 0)
         return ERR_NOT_FOUND;
-    int rcs[DOOR_GROUP];
-    commit_waiting(d, n, now_ms, rcs);
+    commit_waiting(d, n, now_ms);
     for (size_t i = 0; i < n; i++) {
         struct waiting *w = &d->waiting[i];
-        const struct intake_result *r = &d->results[i];
+        const struct intake_result *r = &w->res;
         bool answered = w->answer != NULL;
         char *text = answered ? w->answer
                               : intake_reply_json(&w->set, r,
-                                                  rcs[i]                      ? rcs[i]
+                                                  w->store_rc                 ? w->store_rc
                                                   : w->parse_rc == ERR_DECODE ? ERR_DECODE
                                                                               : 0);
         if (w->env.identity)
@@ -263,7 +262,7 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
         zframe_destroy(&w->env.identity);
         zframe_destroy(&w->env.request_id);
         zframe_destroy(&w->body);
-        if (!answered && rcs[i] == 0) {
+        if (!answered && w->store_rc == 0) {
             d->stats.accepted += r->accepted;
             d->stats.duplicates += r->duplicates;
             d->stats.rejected += w->set.n_rejected + r->n_refused;
