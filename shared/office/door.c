@@ -231,12 +231,12 @@ commit_waiting(door_t *d, size_t n, int64_t now_ms)
 }
 
 int
-door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
+door_handle(door_t *d, int64_t now_ms, size_t max, struct intake_result *res)
 {
     memset(res, 0, sizeof *res);
     size_t n = 0;
     /* What is waiting now, up to a group: one commit and one fsync for them all. */
-    while (n < DOOR_GROUP && (zsock_events(d->sock) & ZMQ_POLLIN)) {
+    while (n < DOOR_GROUP && n < max && (zsock_events(d->sock) & ZMQ_POLLIN)) {
         zmsg_t *msg = zmsg_recv(d->sock);
         if (!msg)
             break;
@@ -244,7 +244,7 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
         zmsg_destroy(&msg);
     }
     if (n == 0)
-        return ERR_NOT_FOUND;
+        return 0;
     commit_waiting(d, n, now_ms);
     for (size_t i = 0; i < n; i++) {
         struct waiting *w = &d->waiting[i];
@@ -280,5 +280,5 @@ door_handle(door_t *d, int64_t now_ms, struct intake_result *res)
             event_set_init(&w->set);
         }
     }
-    return 0;
+    return (int)n;
 }

@@ -38,10 +38,10 @@ zsock_t *door_socket(door_t *d);
  * fsync. */
 #define DOOR_GROUP 8
 
-/* Handles the requests waiting on the socket, up to DOOR_GROUP, in one commit, and replies to
- * each in the order they came (none waiting: ERR_NOT_FOUND). res sums what the commit did, so
- * the daemon knows whether to judge or seal. */
-int door_handle(door_t *d, int64_t now_ms, struct intake_result *res);
+/* Handles the requests waiting on the socket, up to max (at most DOOR_GROUP), in one commit, and
+ * replies to each in the order they came. Returns how many it answered: 0 when none waited. res
+ * sums what the commit did, so the daemon knows whether to judge or seal. */
+int door_handle(door_t *d, int64_t now_ms, size_t max, struct intake_result *res);
 
 /* Totals since start, for the daemon's stats line. */
 void door_stats(const door_t *d, struct door_stats *out);

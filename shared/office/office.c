@@ -102,7 +102,10 @@ office_take(office_t *o, int max, int64_t now_ms, struct office_intake *out)
 {
     memset(out, 0, sizeof *out);
     struct intake_result res;
-    for (int i = 0; i < max && door_handle(o->door, now_ms, &res) == 0; i++) {
+    /* max counts messages, so a turn of the daemon's loop stays as short as it was before the
+     * door took them in groups (the uplink's heartbeats wait for it) */
+    for (int n, left = max; left > 0 && (n = door_handle(o->door, now_ms, (size_t)left, &res)) > 0;
+         left -= n) {
         out->accepted += res.accepted;
         out->sealed += res.sealed;
         o->fresh |= res.accepted > 0 || res.audited > 0;
