@@ -102,10 +102,14 @@ office_take(office_t *o, int max, int64_t now_ms, struct office_intake *out)
 {
     memset(out, 0, sizeof *out);
     struct intake_result res;
-    /* max counts messages, so a turn of the daemon's loop stays as short as it was before the
-     * door took them in groups (the uplink's heartbeats wait for it) */
-    for (int n, left = max; left > 0 && (n = door_handle(o->door, now_ms, (size_t)left, &res)) > 0;
-         left -= n) {
+    /* max counts messages, not the door's groups of them: this is one turn of the daemon's
+     * loop, and the uplink's heartbeats wait for it */
+    int left = max;
+    while (left > 0) {
+        int n = door_handle(o->door, now_ms, (size_t)left, &res);
+        if (n == 0)
+            break;
+        left -= n;
         out->accepted += res.accepted;
         out->sealed += res.sealed;
         o->fresh |= res.accepted > 0 || res.audited > 0;
