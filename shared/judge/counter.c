@@ -212,9 +212,9 @@ acceptance_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
     return 0;
 }
 
-/* The acceptance that counts for a case, held or not (a->held). */
+/* The acceptance kept under the case's key (a->held false when there is none). */
 static int
-acceptance_find(store_txn_t *t, uint32_t node, const char *case_id, struct acceptance *a)
+acceptance_read(store_txn_t *t, uint32_t node, const char *case_id, struct acceptance *a)
 {
     memset(a, 0, sizeof *a);
     uint8_t k[5 + EVENT_ID_MAX];
@@ -235,7 +235,15 @@ acceptance_find(store_txn_t *t, uint32_t node, const char *case_id, struct accep
         }
     }
     wire_buf_fini(&v);
-    if (rc == ERR_NOT_FOUND || (rc == 0 && !a->held))
+    return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* The acceptance that counts for a case, held or not (a->held). */
+static int
+acceptance_find(store_txn_t *t, uint32_t node, const char *case_id, struct acceptance *a)
+{
+    int rc = acceptance_read(t, node, case_id, a);
+    if (rc == 0 && !a->held)
         rc = each_case_record(t, node, case_id, acceptance_one, a);
     return rc;
 }
@@ -246,12 +254,15 @@ struct dirty_ctx {
     store_txn_t *t;
     uint32_t node;
     bool decisions, ratings, accepts;
+    struct acceptance earliest; /* with accepts: the earliest acceptance walked */
 };
 
 static int
 dirty_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
 {
     struct dirty_ctx *d = arg;
+    if (d->accepts)
+        acceptance_consider(&d->earliest, store_from_be64(seq_be), m);
     if ((d->decisions && str_is(m, "type", "case.decision")) ||
         (d->ratings && str_is(m, "type", "rating")) ||
         (d->accepts && str_is(m, "type", "case.accept"))) {
@@ -284,18 +295,21 @@ counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj
     if (rc == 0 && accept) {
         char case_id[EVENT_ID_MAX + 1];
         str_copy(m, "case", case_id, sizeof case_id);
+        /* Its other acceptances are counted again too: the one that counted before no longer
+         * does, and a store from before the key counted each of them. The same walk finds the
+         * earliest of them for a case with no key yet. */
+        struct dirty_ctx d = {t, node, true, true, true, {0}};
         struct acceptance was;
-        rc = acceptance_find(t, node, case_id, &was);
+        rc = each_case_record(t, node, case_id, dirty_one, &d);
+        if (rc == 0)
+            rc = acceptance_read(t, node, case_id, &was);
+        if (rc == 0 && !was.held)
+            was = d.earliest;
         if (rc == 0 && acceptance_before(&was, at, seq)) {
             struct acceptance now = {0};
             acceptance_consider(&now, seq, m);
             rc = acceptance_save(t, node, case_id, &now);
         }
-        /* Its other acceptances are counted again too: the one that counted before no longer
-         * does, and a store from before the key counted each of them. */
-        struct dirty_ctx d = {t, node, true, true, true};
-        if (rc == 0)
-            rc = each_case_record(t, node, case_id, dirty_one, &d);
     }
     return rc;
 }
@@ -312,7 +326,7 @@ counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int64_t
     if (rc == 0)
         rc = file_item(t, 'a', node, day, a->id, il);
     if (rc == 0 && strcmp(a->rule, "limit.case") == 0 && strcmp(a->subject_kind, "case") == 0) {
-        struct dirty_ctx d = {t, node, true, false, false};
+        struct dirty_ctx d = {t, node, true, false, false, {0}};
         rc = each_case_record(t, node, a->subject, dirty_one, &d);
     }
     return rc;
