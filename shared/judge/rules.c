@@ -186,20 +186,27 @@ rules_destroy(rules_t **p)
 
 /* ---- decoding ---- */
 
+/* A string value kept in the engine's blocks; NULL when absent or not a string. */
 static char *
-dup_str(rules_t *r, const wire_obj_t *m, const char *key)
+str_of(rules_t *r, const wire_obj_t *v)
 {
-    const char *p;
-    size_t len;
-    if (wire_obj_get_bytes(m, key, WIRE_STR, &p, &len) != 0)
+    if (!v || wire_obj_type(v) != WIRE_STR)
         return NULL;
+    size_t len;
+    const char *p = wire_obj_bytes(v, &len);
     return keep_str(r, p, len);
 }
 
-static bool
-get_int(const wire_obj_t *m, const char *key, int64_t *out)
+static char *
+dup_str(rules_t *r, const wire_obj_t *m, const char *key)
 {
-    const wire_obj_t *v = wire_obj_get(m, key);
+    return str_of(r, wire_obj_get(m, key));
+}
+
+/* An integer value; false when absent or not an integer. */
+static bool
+int_of(const wire_obj_t *v, int64_t *out)
+{
     if (!v)
         return false;
     if (wire_obj_type(v) == WIRE_UINT)
@@ -212,9 +219,92 @@ get_int(const wire_obj_t *m, const char *key, int64_t *out)
 }
 
 static bool
-get_limit(const wire_obj_t *m, const char *key, uint32_t *n, enum calendar_unit *unit)
+get_int(const wire_obj_t *m, const char *key, int64_t *out)
 {
-    const wire_obj_t *l = wire_obj_get(m, key);
+    return int_of(wire_obj_get(m, key), out);
+}
+
+/* The top-level fields the rules read, found in one walk of a record's keys: a lookup for each
+ * walked the keys two dozen times over, most of a subject's load. Absent fields are NULL; of a
+ * repeated key the first counts, as wire_obj_get() gives it. */
+struct fields {
+    const wire_obj_t *type, *node, *at, *case_id, *complaint, *item, *dept, *handler, *step, *to,
+        *reason, *kind, *evidence, *sha256, *outcome, *name, *receipt, *amount, *penalty, *limit,
+        *rating, *valid_from, *valid_until, *generated_at, *categories, *basis;
+};
+
+/* The slot of a key in `f`, or NULL for a key the rules do not read. */
+static const wire_obj_t **
+field_slot(struct fields *f, const char *k, size_t kl)
+{
+#define IS(name) (kl == sizeof name - 1 && memcmp(k, name, kl) == 0)
+    switch (kl ? k[0] : 0) {
+    case 'a':
+        return IS("at") ? &f->at : IS("amount") ? &f->amount : NULL;
+    case 'b':
+        return IS("basis") ? &f->basis : NULL;
+    case 'c':
+        return IS("case")         ? &f->case_id
+               : IS("complaint")  ? &f->complaint
+               : IS("categories") ? &f->categories
+                                  : NULL;
+    case 'd':
+        return IS("dept") ? &f->dept : NULL;
+    case 'e':
+        return IS("evidence") ? &f->evidence : NULL;
+    case 'g':
+        return IS("generated_at") ? &f->generated_at : NULL;
+    case 'h':
+        return IS("handler") ? &f->handler : NULL;
+    case 'i':
+        return IS("item") ? &f->item : NULL;
+    case 'k':
+        return IS("kind") ? &f->kind : NULL;
+    case 'l':
+        return IS("limit") ? &f->limit : NULL;
+    case 'n':
+        return IS("node") ? &f->node : IS("name") ? &f->name : NULL;
+    case 'o':
+        return IS("outcome") ? &f->outcome : NULL;
+    case 'p':
+        return IS("penalty") ? &f->penalty : NULL;
+    case 'r':
+        return IS("reason")           ? &f->reason
+               : IS("rating")         ? &f->rating
+               : IS("receipt_sha256") ? &f->receipt
+                                      : NULL;
+    case 's':
+        return IS("step") ? &f->step : IS("sha256") ? &f->sha256 : NULL;
+    case 't':
+        return IS("type") ? &f->type : IS("to") ? &f->to : NULL;
+    case 'v':
+        return IS("valid_from") ? &f->valid_from : IS("valid_until") ? &f->valid_until : NULL;
+    default:
+        return NULL;
+    }
+#undef IS
+}
+
+static void
+fields_of(const wire_obj_t *m, struct fields *f)
+{
+    memset(f, 0, sizeof *f);
+    for (uint32_t i = 0; i < wire_obj_size(m); i++) {
+        const wire_obj_t *k = wire_obj_key_at(m, i);
+        if (wire_obj_type(k) != WIRE_STR)
+            continue;
+        size_t kl;
+        const char *kp = wire_obj_bytes(k, &kl);
+        const wire_obj_t **slot = field_slot(f, kp, kl);
+        if (slot && !*slot)
+            *slot = wire_obj_at(m, i);
+    }
+}
+
+/* A limit object's days and unit; false when absent or incomplete. */
+static bool
+get_limit(const wire_obj_t *l, uint32_t *n, enum calendar_unit *unit)
+{
     int64_t v;
     const char *u;
     size_t ul;
@@ -234,15 +324,20 @@ rules_add(rules_t *r, const void *record, size_t len)
         wire_reader_destroy(&rd);
         return ERR_DECODE;
     }
-    const char *t, *node;
-    size_t tl, nl;
+    struct fields f;
+    fields_of(m, &f);
+    const char *t = NULL, *node = NULL;
+    size_t tl = 0, nl = 0;
     int type = -1;
-    if (wire_obj_get_bytes(m, "type", WIRE_STR, &t, &tl) == 0)
+    if (f.type && wire_obj_type(f.type) == WIRE_STR) {
+        t = wire_obj_bytes(f.type, &tl);
         for (int i = 0; i < E_TYPES_; i++)
             if (strlen(type_names[i]) == tl && memcmp(type_names[i], t, tl) == 0)
                 type = i;
-    if (type < 0 || wire_obj_get_bytes(m, "node", WIRE_STR, &node, &nl) != 0 || nl != 6 ||
-        memcmp(node, r->node, 6) != 0) {
+    }
+    if (f.node && wire_obj_type(f.node) == WIRE_STR)
+        node = wire_obj_bytes(f.node, &nl);
+    if (type < 0 || !node || nl != 6 || memcmp(node, r->node, 6) != 0) {
         wire_reader_destroy(&rd);
         return 0; /* not something the rules read */
     }
@@ -255,29 +350,29 @@ rules_add(rules_t *r, const void *record, size_t len)
     wire_buf_init(&e->raw);
     e->type = (enum etype)type;
     e->arrival = r->arrivals++;
-    if (!get_int(m, "at", &e->at)) {
+    if (!int_of(f.at, &e->at)) {
         wire_reader_destroy(&rd);
         return ERR_DECODE;
     }
-    const char *key_field = e->type == E_ITEM_PUBLISH    ? "item"
-                            : e->type == E_CREDENTIAL    ? "handler"
-                            : e->type == E_COMPLAINT_OPEN || e->type == E_COMPLAINT_CLOSE
-                                ? "complaint"
-                                : "case";
-    e->key = dup_str(r, m, key_field);
-    e->item = dup_str(r, m, "item");
-    e->dept = dup_str(r, m, "dept");
-    e->handler = dup_str(r, m, "handler");
-    e->step = dup_str(r, m, e->type == E_ROLLBACK ? "to" : "step");
-    e->reason = dup_str(r, m, "reason");
-    e->kind = dup_str(r, m, "kind");
-    e->evidence = dup_str(r, m, "evidence");
-    e->sha256 = dup_str(r, m, "sha256");
-    e->outcome = dup_str(r, m, "outcome");
-    e->name = dup_str(r, m, "name");
-    e->receipt = dup_str(r, m, "receipt_sha256");
-    e->has_amount = get_int(m, "amount", &e->amount_fen);
-    const wire_obj_t *pen = wire_obj_get(m, "penalty");
+    const wire_obj_t *key_field = e->type == E_ITEM_PUBLISH ? f.item
+                                  : e->type == E_CREDENTIAL ? f.handler
+                                  : e->type == E_COMPLAINT_OPEN || e->type == E_COMPLAINT_CLOSE
+                                      ? f.complaint
+                                      : f.case_id;
+    e->key = str_of(r, key_field);
+    e->item = str_of(r, f.item);
+    e->dept = str_of(r, f.dept);
+    e->handler = str_of(r, f.handler);
+    e->step = str_of(r, e->type == E_ROLLBACK ? f.to : f.step);
+    e->reason = str_of(r, f.reason);
+    e->kind = str_of(r, f.kind);
+    e->evidence = str_of(r, f.evidence);
+    e->sha256 = str_of(r, f.sha256);
+    e->outcome = str_of(r, f.outcome);
+    e->name = str_of(r, f.name);
+    e->receipt = str_of(r, f.receipt);
+    e->has_amount = int_of(f.amount, &e->amount_fen);
+    const wire_obj_t *pen = f.penalty;
     if (pen && wire_obj_type(pen) == WIRE_MAP) {
         e->has_amount = get_int(pen, "amount", &e->amount_fen);
         const wire_obj_t *lv = wire_obj_get(pen, "level");
@@ -292,12 +387,12 @@ rules_add(rules_t *r, const void *record, size_t len)
             e->level = keep_str(r, level, (size_t)ll);
         }
     }
-    e->has_limit = get_limit(m, "limit", &e->limit_n, &e->limit_unit);
-    (void)get_int(m, "rating", &e->rating);
-    (void)get_int(m, "valid_from", &e->valid_from);
-    (void)get_int(m, "valid_until", &e->valid_until);
-    e->has_generated = get_int(m, "generated_at", &e->generated_at);
-    const wire_obj_t *list = wire_obj_get(m, e->type == E_CREDENTIAL ? "categories" : "basis");
+    e->has_limit = get_limit(f.limit, &e->limit_n, &e->limit_unit);
+    (void)int_of(f.rating, &e->rating);
+    (void)int_of(f.valid_from, &e->valid_from);
+    (void)int_of(f.valid_until, &e->valid_until);
+    e->has_generated = int_of(f.generated_at, &e->generated_at);
+    const wire_obj_t *list = e->type == E_CREDENTIAL ? f.categories : f.basis;
     if (list && wire_obj_type(list) == WIRE_ARRAY) {
         e->has_list = true;
         e->n_list = wire_obj_size(list);
