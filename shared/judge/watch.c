@@ -598,6 +598,18 @@ qualification_index(store_txn_t *t, const char *node, struct subjects *set)
     return rc;
 }
 
+/* "event " and the record's id (its first 64 bytes), the cause a ledger entry names: written by
+ * hand, as snprintf for every record of a pass was 2% of the county's real path. */
+static void
+cause_of_event(char cause[ALERT_CAUSE_MAX], const char *id, size_t len)
+{
+    _Static_assert(ALERT_CAUSE_MAX > 6 + 64, "a cause holds an id");
+    size_t n = len < 64 ? len : 64;
+    memcpy(cause, "event ", 6);
+    memcpy(cause + 6, id, n);
+    cause[6 + n] = '\0';
+}
+
 static int
 pass_fn(store_txn_t *t, void *arg)
 {
@@ -674,7 +686,7 @@ pass_fn(store_txn_t *t, void *arg)
         const char *idp;
         size_t idl;
         if (wire_obj_get_bytes(m, "id", WIRE_STR, &idp, &idl) == 0)
-            snprintf(cause, sizeof cause, "event %.*s", (int)(idl < 64 ? idl : 64), idp);
+            cause_of_event(cause, idp, idl);
         rc = counter_index_record(t, w->node, seq, m);
         wire_reader_destroy(&rd);
         if (rc != 0)
@@ -697,7 +709,10 @@ pass_fn(store_txn_t *t, void *arg)
             rc = store_each_prefix(t, STORE_SUBJECTS, hp, hl, false, add_handler_case, &x);
         } else {
             char subject[80];
-            snprintf(subject, sizeof subject, "%c%s", kind, kind == 'i' ? "" : key);
+            size_t kl = kind == 'i' ? 0 : strlen(key);
+            subject[0] = kind;
+            memcpy(subject + 1, key, kl);
+            subject[1 + kl] = '\0';
             subjects_add_cause(&set, subject, cause[0] ? cause : NULL);
         }
     }
