@@ -22,8 +22,9 @@
  *   days     'r' + node (u32 BE) + day (u32 BE) + record seq (u64 BE) -> part: counted records of
  *            a day; 'a' + node + day + alert id -> part: alerts raised that day (a part is the row
  *            the item adds to the day's sheet, "" if none or not counted yet); 's' + node + day ->
- *            rows: the day's running sum; 'i' + node + day + 'r' + seq or 'a' + alert id -> "": an
- *            item to count again; 'e' + node + day -> "": a day whose sheet may have to be sent;
+ *            rows: the day's running sum; 'i' + node + day + 'r' + seq -> the record's facts
+ *            ('F' ..., counter.c; "" in stores from before) or 'a' + alert id -> "": an item to
+ *            count again; 'e' + node + day -> "": a day whose sheet may have to be sent;
  *            stores before the sums also hold 'd' + node + day -> "": a day to count whole
  *            (counter.h); 'p' + node + case -> at (u64 BE) + seq (u64 BE) + dept + NUL + item:
  *            the acceptance that counts for a case (its earliest)

@@ -62,9 +62,11 @@ day_key(uint8_t *out, char tag, uint32_t node, int64_t day)
     return DAY_KEY_LEN;
 }
 
-/* Notes an item of a day ('r' + record seq, or 'a' + alert id) to be counted again. */
+/* Notes an item of a day ('r' + record seq, or 'a' + alert id) to be counted again; a record's
+ * note holds its facts (below), an alert's nothing. */
 static int
-note_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail, size_t tl)
+note_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail, size_t tl,
+          const void *facts, size_t fl)
 {
     uint8_t k[PENDING_KEY_MAX];
     if (tl > ITEM_TAIL_MAX)
@@ -72,12 +74,13 @@ note_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail
     day_key(k, 'i', node, day);
     k[DAY_KEY_LEN] = (uint8_t)tag;
     memcpy(k + DAY_KEY_LEN + 1, tail, tl);
-    return store_put(t, STORE_DAYS, k, DAY_KEY_LEN + 1 + tl, "", 0, 0);
+    return store_put(t, STORE_DAYS, k, DAY_KEY_LEN + 1 + tl, fl ? facts : "", fl, 0);
 }
 
 /* Files an item under its day, keeping what it already adds if it is filed there, and notes it. */
 static int
-file_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail, size_t tl)
+file_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail, size_t tl,
+          const void *facts, size_t fl)
 {
     uint8_t k[PENDING_KEY_MAX];
     if (tl > ITEM_TAIL_MAX)
@@ -87,7 +90,79 @@ file_item(store_txn_t *t, char tag, uint32_t node, int64_t day, const void *tail
     int rc = store_put(t, STORE_DAYS, k, DAY_KEY_LEN + tl, "", 0, STORE_NOOVERWRITE);
     if (rc == ERR_EXISTS)
         rc = 0;
-    return rc ? rc : note_item(t, tag, node, day, tail, tl);
+    return rc ? rc : note_item(t, tag, node, day, tail, tl, facts, fl);
+}
+
+/* ---- what a counted record says ----
+ *
+ * The fields of a counted record that its count reads. A record never changes, so the note that
+ * has it counted again carries them ('i' value, store.h) and the count reads the note, not the
+ * record: a get and a decode per item were most of a refresh. A note without them (from before,
+ * or a day counted whole) has the record read. */
+enum fact_type { FACT_OTHER, FACT_ACCEPT, FACT_DECISION, FACT_RATING, FACT_COMPLAINT };
+
+struct facts {
+    enum fact_type type;
+    bool rating_ok; /* a rating: its value is an integer */
+    int64_t rating;
+    char ref[EVENT_ID_MAX + 1]; /* the case, or an opened complaint's dept; "" if absent */
+};
+
+/* 'F', type, rating_ok, rating (i64 BE), ref */
+#define FACTS_HEAD 11
+#define FACTS_MAX (FACTS_HEAD + EVENT_ID_MAX)
+
+static void
+facts_of(const wire_obj_t *m, struct facts *f)
+{
+    memset(f, 0, sizeof *f);
+    f->type = str_is(m, "type", "case.accept")      ? FACT_ACCEPT
+              : str_is(m, "type", "case.decision")  ? FACT_DECISION
+              : str_is(m, "type", "rating")         ? FACT_RATING
+              : str_is(m, "type", "complaint.open") ? FACT_COMPLAINT
+                                                    : FACT_OTHER;
+    str_copy(m, f->type == FACT_COMPLAINT ? "dept" : "case", f->ref, sizeof f->ref);
+    if (f->type == FACT_RATING) {
+        f->rating_ok = true;
+        f->rating = int_of(m, "rating", &f->rating_ok);
+    }
+}
+
+static size_t
+facts_encode(const struct facts *f, uint8_t out[FACTS_MAX])
+{
+    size_t rl = strlen(f->ref);
+    out[0] = 'F';
+    out[1] = (uint8_t)f->type;
+    out[2] = f->rating_ok;
+    store_be64(out + 3, (uint64_t)f->rating);
+    memcpy(out + FACTS_HEAD, f->ref, rl);
+    return FACTS_HEAD + rl;
+}
+
+/* false when the note holds no facts */
+static bool
+facts_decode(const uint8_t *v, size_t len, struct facts *f)
+{
+    if (len < FACTS_HEAD || len > FACTS_MAX || v[0] != 'F' || v[1] > FACT_COMPLAINT || v[2] > 1)
+        return false;
+    memset(f, 0, sizeof *f);
+    f->type = (enum fact_type)v[1];
+    f->rating_ok = v[2];
+    f->rating = (int64_t)store_from_be64(v + 3);
+    memcpy(f->ref, v + FACTS_HEAD, len - FACTS_HEAD);
+    return true;
+}
+
+/* Notes record `seq_be` of a day with its facts. */
+static int
+note_record(store_txn_t *t, uint32_t node, int64_t day, const uint8_t seq_be[8],
+            const wire_obj_t *m)
+{
+    struct facts f;
+    uint8_t v[FACTS_MAX];
+    facts_of(m, &f);
+    return note_item(t, 'r', node, day, seq_be, 8, v, facts_encode(&f, v));
 }
 
 /* ---- a case's records ---- */
@@ -269,7 +344,7 @@ dirty_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
         bool ok = true;
         int64_t at = int_of(m, "at", &ok);
         if (ok)
-            return note_item(d->t, 'r', d->node, calendar_day_of(at), seq_be, 8);
+            return note_record(d->t, d->node, calendar_day_of(at), seq_be, m);
     }
     return 0;
 }
@@ -279,22 +354,21 @@ counter_index_record(store_txn_t *t, uint32_t node, uint64_t seq, const wire_obj
 {
     if (wire_obj_type(m) != WIRE_MAP)
         return 0;
-    bool accept = str_is(m, "type", "case.accept");
-    bool counted = accept || str_is(m, "type", "case.decision") || str_is(m, "type", "rating") ||
-                   str_is(m, "type", "complaint.open");
+    struct facts f;
+    facts_of(m, &f);
     bool ok = true;
     int64_t at = int_of(m, "at", &ok);
-    if (!counted || !ok)
+    if (f.type == FACT_OTHER || !ok)
         return 0;
-    uint8_t seq_be[8];
+    uint8_t seq_be[8], facts[FACTS_MAX];
     store_be64(seq_be, seq);
-    int rc = file_item(t, 'r', node, calendar_day_of(at), seq_be, sizeof seq_be);
+    int rc = file_item(t, 'r', node, calendar_day_of(at), seq_be, sizeof seq_be, facts,
+                       facts_encode(&f, facts));
     /* A case's dept and category come from its acceptance: when that arrives after the decision
      * or a rating (events may come out of order), they are counted again. The case's lights need
      * its acceptance (rules.c), so none is counted before it. */
-    if (rc == 0 && accept) {
-        char case_id[EVENT_ID_MAX + 1];
-        str_copy(m, "case", case_id, sizeof case_id);
+    if (rc == 0 && f.type == FACT_ACCEPT) {
+        const char *case_id = f.ref;
         /* Its other acceptances are counted again too: the one that counted before no longer
          * does, and a store from before the key counted each of them. The same walk finds the
          * earliest of them for a case with no key yet. */
@@ -322,9 +396,9 @@ counter_note_alert(store_txn_t *t, uint32_t node, const struct alert *a, int64_t
     int rc = 0;
     /* A late event moved its raising: what it added to its old day is taken away there. */
     if (prev_raised_ms && calendar_day_of(prev_raised_ms) != day)
-        rc = note_item(t, 'a', node, calendar_day_of(prev_raised_ms), a->id, il);
+        rc = note_item(t, 'a', node, calendar_day_of(prev_raised_ms), a->id, il, NULL, 0);
     if (rc == 0)
-        rc = file_item(t, 'a', node, day, a->id, il);
+        rc = file_item(t, 'a', node, day, a->id, il, NULL, 0);
     if (rc == 0 && strcmp(a->rule, "limit.case") == 0 && strcmp(a->subject_kind, "case") == 0) {
         struct dirty_ctx d = {t, node, true, false, false, {0}};
         rc = each_case_record(t, node, a->subject, dirty_one, &d);
@@ -502,53 +576,53 @@ late(struct count_ctx *x, const char *case_id)
            a.state != ALERT_CLEARED;
 }
 
+/* What a counted record adds, from its facts: a case accepted or a complaint opened under its
+ * dept; a case concluded (in time or not) or a rating under the case's place. */
+static int
+facts_part(struct count_ctx *x, uint64_t seq, const struct facts *f, struct part *p)
+{
+    if (f->type == FACT_ACCEPT) {
+        struct accept_ctx a;
+        int rc = case_place(x, f->ref, &a);
+        if (rc != 0)
+            return rc;
+        if (a.seq != seq)
+            return 0; /* a later acceptance of a case already accepted counts nothing */
+        part_set(p, a.dept, a.category);
+        p->c.cases = 1;
+    } else if (f->type == FACT_COMPLAINT) {
+        part_set(p, f->ref, catalog_category_name(CATALOG_OTHER));
+        p->c.complaints = 1;
+    } else if (f->type == FACT_DECISION || f->type == FACT_RATING) {
+        struct accept_ctx a;
+        int rc = case_place(x, f->ref, &a);
+        if (rc != 0)
+            return rc;
+        part_set(p, a.dept, a.category);
+        if (f->type == FACT_DECISION) {
+            p->c.concluded = 1;
+            p->c.on_time = !late(x, f->ref);
+        } else {
+            p->c.ratings = 1;
+            p->c.ratings_good = f->rating_ok && f->rating >= 4;
+        }
+    }
+    return 0;
+}
+
 struct record_part_ctx {
     struct count_ctx *x;
     struct part *p;
 };
 
-/* What a counted record adds: a case accepted or a complaint opened under its dept; a case
- * concluded (in time or not) or a rating under the case's place. */
+/* facts_part of a record read from the store (a record_fn) */
 static int
 record_part(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
 {
     struct record_part_ctx *rp = arg;
-    struct count_ctx *x = rp->x;
-    struct part *p = rp->p;
-    char dept[EVENT_ID_MAX + 1], id[EVENT_ID_MAX + 1];
-    bool decision = str_is(m, "type", "case.decision");
-    if (str_is(m, "type", "case.accept")) {
-        str_copy(m, "case", id, sizeof id);
-        struct accept_ctx a;
-        int rc = case_place(x, id, &a);
-        if (rc != 0)
-            return rc;
-        if (a.seq != store_from_be64(seq_be))
-            return 0; /* a later acceptance of a case already accepted counts nothing */
-        part_set(p, a.dept, a.category);
-        p->c.cases = 1;
-    } else if (str_is(m, "type", "complaint.open")) {
-        str_copy(m, "dept", dept, sizeof dept);
-        part_set(p, dept, catalog_category_name(CATALOG_OTHER));
-        p->c.complaints = 1;
-    } else if (decision || str_is(m, "type", "rating")) {
-        str_copy(m, "case", id, sizeof id);
-        struct accept_ctx a;
-        int rc = case_place(x, id, &a);
-        if (rc != 0)
-            return rc;
-        part_set(p, a.dept, a.category);
-        if (decision) {
-            p->c.concluded = 1;
-            p->c.on_time = !late(x, id);
-        } else {
-            bool ok = true;
-            int64_t rating = int_of(m, "rating", &ok);
-            p->c.ratings = 1;
-            p->c.ratings_good = ok && rating >= 4;
-        }
-    }
-    return 0;
+    struct facts f;
+    facts_of(m, &f);
+    return facts_part(rp->x, store_from_be64(seq_be), &f, rp->p);
 }
 
 /* What an alert adds to `day`: nothing when it is cleared, unknown, or raised on another day now
@@ -595,10 +669,11 @@ alert_part(struct count_ctx *x, const uint8_t *id, size_t len, int64_t day, stru
     return 0;
 }
 
-/* What the item under a days key (tag 'r' + seq or 'a' + id after the day) adds to its day. */
+/* What the item under a days key (tag 'r' + seq or 'a' + id after the day) adds to its day; a
+ * record's from the facts of its note when given (note, nl), else read from the store. */
 static int
 item_part(struct count_ctx *x, char tag, int64_t day, const uint8_t *tail, size_t tl,
-          struct part *p, bool *elsewhere)
+          const uint8_t *note, size_t nl, struct part *p, bool *elsewhere)
 {
     *elsewhere = false;
     if (tag == 'a')
@@ -606,6 +681,9 @@ item_part(struct count_ctx *x, char tag, int64_t day, const uint8_t *tail, size_
     memset(p, 0, sizeof *p);
     if (tl != 8)
         return 0;
+    struct facts f;
+    if (note && facts_decode(note, nl, &f))
+        return facts_part(x, store_from_be64(tail), &f, p);
     struct record_part_ctx rp = {x, p};
     return with_record(x->t, x->node, tail, &x->scratch, record_part, &rp);
 }
@@ -892,9 +970,13 @@ counter_apply(store_txn_t *t, uint32_t origin, const void *record, size_t len,
 #define REFRESH_MAX 200000
 
 /* Keys gathered from the days table, so the table can be written while they are worked through. */
+/* Keys of the days table gathered, with their values when asked for (a value longer than
+ * FACTS_MAX is gathered as empty: only pending notes' values are read). */
 struct keys {
     uint8_t (*v)[PENDING_KEY_MAX];
     uint8_t *len;
+    uint8_t (*val)[FACTS_MAX];
+    uint8_t *val_len;
     size_t n, cap;
 };
 
@@ -903,26 +985,32 @@ keys_free(struct keys *k)
 {
     free(k->v);
     free(k->len);
+    free(k->val);
+    free(k->val_len);
     memset(k, 0, sizeof *k);
 }
 
-/* Gathers up to `max` keys that start with prefix and sort after `after` (NULL: from the first). */
+/* Gathers up to `max` keys that start with prefix and sort after `after` (NULL: from the first),
+ * and their values when `values`. */
 static int
 keys_gather(store_txn_t *t, const uint8_t *prefix, size_t plen, const uint8_t *after,
-            size_t after_len, size_t max, struct keys *out)
+            size_t after_len, size_t max, bool values, struct keys *out)
 {
     out->n = 0;
     store_cursor_t *c = NULL;
     int rc = store_cursor_open(t, STORE_DAYS, &c);
     if (rc != 0)
         return rc;
-    struct wire_buf k;
+    struct wire_buf k, v;
     wire_buf_init(&k);
-    int crc = after ? store_cursor_seek(c, after, after_len, &k, NULL)
-                    : store_cursor_seek(c, prefix, plen, &k, NULL);
+    wire_buf_init(&v);
+    struct wire_buf *vp = values ? &v : NULL;
+    int crc = after ? store_cursor_seek(c, after, after_len, &k, vp)
+                    : store_cursor_seek(c, prefix, plen, &k, vp);
     if (crc == 0 && after && k.len == after_len && memcmp(k.data, after, after_len) == 0) {
         wire_buf_reset(&k);
-        crc = store_cursor_next(c, &k, NULL);
+        wire_buf_reset(&v);
+        crc = store_cursor_next(c, &k, vp);
     }
     while (crc == 0 && out->n < max && k.len >= plen && memcmp(k.data, prefix, plen) == 0) {
         if (k.len <= PENDING_KEY_MAX) {
@@ -930,14 +1018,22 @@ keys_gather(store_txn_t *t, const uint8_t *prefix, size_t plen, const uint8_t *a
                 out->cap = out->cap ? 2 * out->cap : 256;
                 out->v = xrealloc(out->v, out->cap * sizeof *out->v);
                 out->len = xrealloc(out->len, out->cap);
+                out->val = xrealloc(out->val, out->cap * sizeof *out->val);
+                out->val_len = xrealloc(out->val_len, out->cap);
             }
             memcpy(out->v[out->n], k.data, k.len);
-            out->len[out->n++] = (uint8_t)k.len;
+            out->len[out->n] = (uint8_t)k.len;
+            out->val_len[out->n] = v.len <= FACTS_MAX ? (uint8_t)v.len : 0;
+            if (out->val_len[out->n])
+                memcpy(out->val[out->n], v.data, out->val_len[out->n]);
+            out->n++;
         }
         wire_buf_reset(&k);
-        crc = store_cursor_next(c, &k, NULL);
+        wire_buf_reset(&v);
+        crc = store_cursor_next(c, &k, vp);
     }
     wire_buf_fini(&k);
+    wire_buf_fini(&v);
     store_cursor_close(&c);
     return crc == 0 || crc == ERR_NOT_FOUND ? 0 : crc;
 }
@@ -986,14 +1082,14 @@ count_whole(struct refresh *f, struct day_sum *ds)
         uint8_t last[PENDING_KEY_MAX];
         do {
             rc = keys_gather(f->x.t, prefix, sizeof prefix, after, after_len, REFRESH_CHUNK,
-                             &f->day_keys);
+                             false, &f->day_keys);
             for (size_t i = 0; rc == 0 && i < f->day_keys.n; i++) {
                 const uint8_t *k = f->day_keys.v[i];
                 size_t kl = f->day_keys.len[i];
                 struct part p;
                 bool elsewhere;
-                rc = item_part(&f->x, tag, ds->day, k + DAY_KEY_LEN, kl - DAY_KEY_LEN, &p,
-                               &elsewhere);
+                rc = item_part(&f->x, tag, ds->day, k + DAY_KEY_LEN, kl - DAY_KEY_LEN, NULL,
+                               0, &p, &elsewhere);
                 wire_buf_reset(&val);
                 part_encode(&p, &val);
                 if (rc == 0 && elsewhere)
@@ -1057,10 +1153,10 @@ day_sum_of(struct refresh *f, int64_t day, bool whole, struct day_sum **out)
     return rc;
 }
 
-/* Counts one pending item ('i' key) again: its old part is taken out of its day, its new one put
- * in. */
+/* Counts one pending item ('i' key, its note `note`) again: its old part is taken out of its day,
+ * its new one put in. */
 static int
-count_pending(struct refresh *f, const uint8_t *key, size_t klen)
+count_pending(struct refresh *f, const uint8_t *key, size_t klen, const uint8_t *note, size_t nl)
 {
     if (klen < DAY_KEY_LEN + 1)
         return store_del(f->x.t, STORE_DAYS, key, klen); /* names no item: nothing to count */
@@ -1087,7 +1183,7 @@ count_pending(struct refresh *f, const uint8_t *key, size_t klen)
     struct part was, p = {0};
     bool elsewhere = false;
     if (rc == 0)
-        rc = item_part(&f->x, tag, day, tail, tl, &p, &elsewhere);
+        rc = item_part(&f->x, tag, day, tail, tl, note, nl, &p, &elsewhere);
     part_encode(&p, &now);
     bool same = filed ? !elsewhere && old.len == now.len &&
                             (old.len == 0 || memcmp(old.data, now.data, old.len) == 0)
@@ -1120,7 +1216,7 @@ count_fn(store_txn_t *t, void *arg)
     days_reset(f);
     uint8_t prefix[5] = {'d'};
     store_be32(prefix + 1, f->x.node);
-    int rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK, &f->keys);
+    int rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK, false, &f->keys);
     for (size_t i = 0; rc == 0 && i < f->keys.n; i++) {
         struct day_sum *ds;
         if (f->keys.len[i] == DAY_KEY_LEN)
@@ -1131,9 +1227,10 @@ count_fn(store_txn_t *t, void *arg)
     }
     prefix[0] = 'i';
     if (rc == 0 && f->taken < REFRESH_CHUNK)
-        rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK - f->taken, &f->keys);
+        rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK - f->taken, true,
+                         &f->keys);
     for (size_t i = 0; rc == 0 && i < f->keys.n; i++) {
-        rc = count_pending(f, f->keys.v[i], f->keys.len[i]);
+        rc = count_pending(f, f->keys.v[i], f->keys.len[i], f->keys.val[i], f->keys.val_len[i]);
         f->taken++;
     }
     struct wire_buf rows;
@@ -1197,7 +1294,7 @@ send_fn(store_txn_t *t, void *arg)
     wire_buf_init(&held);
     wire_buf_init(&held_rows);
     do {
-        rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK, &f->keys);
+        rc = keys_gather(t, prefix, sizeof prefix, NULL, 0, REFRESH_CHUNK, false, &f->keys);
         for (size_t i = 0; rc == 0 && i < f->keys.n; i++) {
             const uint8_t *ek = f->keys.v[i];
             int64_t day = store_from_be32(ek + 5);

@@ -509,6 +509,82 @@ a_store_from_before_the_sums_counts_a_day_whole_once_when_it_changes(void **stat
     assert_sums_equal_replay("2026-11-03T14:00:00+08:00");
 }
 
+/* Empties the value of every pending note ('i'), as a store from before the notes carried a
+ * record's facts held them; returns how many held facts ('F'). */
+static int
+notes_without_facts_fn(store_txn_t *t, void *arg)
+{
+    int *had = arg;
+    store_cursor_t *c = NULL;
+    assert_int_equal(store_cursor_open(t, STORE_DAYS, &c), 0);
+    struct wire_buf k, v;
+    wire_buf_init(&k);
+    wire_buf_init(&v);
+    uint8_t keys[64][40];
+    size_t lens[64], n = 0;
+    int rc = store_cursor_seek(c, "i", 1, &k, &v);
+    while (rc == 0 && k.data[0] == 'i') {
+        assert_true(n < 64 && k.len <= 40);
+        memcpy(keys[n], k.data, k.len);
+        lens[n++] = k.len;
+        *had += v.len > 0 && v.data[0] == 'F';
+        wire_buf_reset(&k);
+        wire_buf_reset(&v);
+        rc = store_cursor_next(c, &k, &v);
+    }
+    wire_buf_fini(&k);
+    wire_buf_fini(&v);
+    store_cursor_close(&c);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(store_put(t, STORE_DAYS, keys[i], lens[i], "", 0, 0), 0);
+    return 0;
+}
+
+/* A pending record is counted from the facts its note carries; a note from before them has its
+ * record read, and both count the same. */
+static void
+a_note_with_or_without_facts_counts_the_same(void **state)
+{
+    (void)state;
+    ACCEPT("C1", "02");
+    DECIDE("C1", "03");
+    send("\"type\":\"rating\",\"at\":\"2026-11-03T10:00:00+08:00\",\"case\":\"C1\",\"rating\":5");
+    send("\"type\":\"complaint.open\",\"at\":\"2026-11-02T10:00:00+08:00\",\"complaint\":\"Q1\","
+         "\"dept\":\"E\"");
+    count("2026-11-03T12:00:00+08:00");
+    struct got with = sum(st, SCORE_BY_DEPT);
+    assert_int_equal(with.n, 2);
+    /* the same records again under new cases, counted from notes emptied as a store from before
+     * the facts held them */
+    ACCEPT("C2", "02");
+    DECIDE("C2", "03");
+    send("\"type\":\"rating\",\"at\":\"2026-11-03T10:00:00+08:00\",\"case\":\"C2\",\"rating\":5");
+    send("\"type\":\"complaint.open\",\"at\":\"2026-11-02T10:00:00+08:00\",\"complaint\":\"Q2\","
+         "\"dept\":\"E\"");
+    struct watch_result r;
+    assert_int_equal(watch_run(w, testutil_at("2026-11-03T13:00:00+08:00"), 1000, 20000, &r), 0);
+    int had = 0;
+    assert_int_equal(store_write(st, notes_without_facts_fn, &had), 0);
+    assert_int_equal(had, 4); /* the pass noted each counted record with its facts */
+    count("2026-11-03T13:00:00+08:00");
+    struct got both = sum(st, SCORE_BY_DEPT);
+    assert_int_equal(both.n, with.n);
+    for (int i = 0; i < both.n; i++) {
+        assert_string_equal(both.key[i], with.key[i]);
+        assert_int_equal(both.c[i].cases, 2 * with.c[i].cases);
+        assert_int_equal(both.c[i].concluded, 2 * with.c[i].concluded);
+        assert_int_equal(both.c[i].on_time, 2 * with.c[i].on_time);
+        assert_int_equal(both.c[i].ratings, 2 * with.c[i].ratings);
+        assert_int_equal(both.c[i].ratings_good, 2 * with.c[i].ratings_good);
+        assert_int_equal(both.c[i].complaints, 2 * with.c[i].complaints);
+    }
+    assert_int_equal(both.c[0].cases + both.c[1].cases, 2);
+    assert_int_equal(both.c[0].ratings_good + both.c[1].ratings_good, 2);
+    assert_int_equal(both.c[0].complaints + both.c[1].complaints, 2);
+    assert_sums_equal_whole_days("2026-11-03T13:00:00+08:00");
+    assert_sums_equal_replay("2026-11-03T13:00:00+08:00");
+}
+
 /* The dept a case was accepted under, from the sheets by dept: the one with a case counted, or
  * "" when none or more than one has. */
 static const char *
@@ -626,6 +702,8 @@ main(void)
             a_store_from_before_the_sums_counts_a_day_whole_once_when_it_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_case_accepted_twice_counts_once_under_its_earliest_acceptance, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_note_with_or_without_facts_counts_the_same, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
