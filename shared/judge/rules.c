@@ -416,6 +416,16 @@ rules_add(rules_t *r, const void *record, size_t len)
     return 0;
 }
 
+void
+rules_each_handler(const rules_t *r, void (*fn)(void *arg, const char *handler), void *arg)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const char *h = r->evs[i].handler;
+        if (h && h[0] && strlen(h) <= 64)
+            fn(arg, h);
+    }
+}
+
 /* ---- firing ---- */
 
 struct fire {

@@ -28,6 +28,11 @@ void rules_destroy(rules_t **p);
  * nodes, and types no rule reads, are ignored. 0 or ERR_DECODE. */
 int rules_add(rules_t *r, const void *record, size_t len) __attribute__((warn_unused_result));
 
+/* Calls fn with the handler of each event added so far that names one (at most 64 bytes), in
+ * the order they were added, repeats included: the caller of a case's load learns who acted in
+ * it without reading its records again. */
+void rules_each_handler(const rules_t *r, void (*fn)(void *arg, const char *handler), void *arg);
+
 /* What to evaluate: case rules, complaint rules, item rules (any combination). */
 #define RULES_CASES 1u
 #define RULES_COMPLAINTS 2u

@@ -133,8 +133,7 @@ struct loader {
     watch_t *w;
     rules_t *rules;
     size_t prefix_len;
-    struct subjects *handlers; /* handlers seen in case records, NULL when not collecting */
-    struct wire_buf v;         /* the record being loaded */
+    struct wire_buf v; /* the record being loaded */
 };
 
 static int
@@ -152,18 +151,13 @@ load_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t 
     int rc = store_get(l->t, STORE_EVENTS, rk, 12, &l->v);
     if (rc == 0)
         rc = rules_add(l->rules, l->v.data, l->v.len);
-    /* every record under a case's prefix is of a case (rules_subject_of_map): its handler is
-     * read in place, not decoded a second time */
-    const char *h;
-    size_t hl;
-    if (rc == 0 && l->handlers && wire_map_str(l->v.data, l->v.len, "handler", &h, &hl) == 0 &&
-        hl > 0 && hl <= 64) {
-        char handler[65];
-        memcpy(handler, h, hl);
-        handler[hl] = '\0';
-        subjects_add(l->handlers, handler);
-    }
     return rc == ERR_DECODE ? 0 : rc; /* a record no rule can read is skipped, not fatal */
+}
+
+static void
+add_handler(void *arg, const char *handler)
+{
+    subjects_add(arg, handler);
 }
 
 static int
@@ -173,10 +167,14 @@ load_subject(store_txn_t *t, watch_t *w, rules_t *rules, char kind, const char *
     uint8_t prefix[80];
     size_t plen = kind == 'i' ? 1 : subject_key(prefix, kind, key, NULL, 0);
     prefix[0] = (uint8_t)kind;
-    struct loader l = {t, w, rules, plen, handlers, {0}};
+    struct loader l = {t, w, rules, plen, {0}};
     wire_buf_init(&l.v);
     int rc = store_each_prefix(t, STORE_SUBJECTS, prefix, plen, false, load_one, &l);
     wire_buf_fini(&l.v);
+    /* every record under a case's prefix is of a case (rules_subject_of_map): the engine holds
+     * only them yet, and their handlers */
+    if (rc == 0 && handlers)
+        rules_each_handler(rules, add_handler, handlers);
     return rc;
 }
 
