@@ -1,5 +1,5 @@
-/* benchproc: what the benchmarks share to start real daemons and watch them: spawning with a
- * config, waiting for an aggregator's endpoint, reading a process's CPU and memory from /proc, and
+/* benchproc: what the benchmarks share: running a command, a median, and starting real daemons
+ * and watching them: spawning with a config, waiting for an aggregator's endpoint, reading a process's CPU and memory from /proc, and
  * counting what a store holds and what a collector has judged. Every failure to set up exits the
  * benchmark with a line on stderr: a bench has nothing to recover.
  */
@@ -28,6 +28,20 @@ bench_run(const char *cmd)
         fprintf(stderr, "bench: failed: %s\n", cmd);
         exit(1);
     }
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double
+bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 pid_t

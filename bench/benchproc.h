@@ -11,6 +11,9 @@ void bench_sleep_us(long us);
 /* Runs a shell command; exits the benchmark if it fails. */
 void bench_run(const char *cmd);
 
+/* The median of v[0..n-1] (n >= 1), which it sorts. */
+double bench_median(double *v, int n);
+
 /* Starts EXE -c CONFIG with its stderr in LOG; the child's pid. */
 pid_t bench_spawn(const char *exe, const char *config, const char *log);
 

@@ -20,6 +20,7 @@
  * last run of step 2 in DIR (node 510104, a county with its alerts, desk and day sheets) and skips
  * step 3: the screen's bench (web_bench.c) reads it.
  */
+#include "benchproc.h"
 #include "board.h"
 #include "calendar.h"
 #include "catalog.h"
@@ -49,34 +50,11 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void
 ignore(void *arg, const struct alert *a)
 {
     (void)a;
     (*(size_t *)arg)++;
-}
-
-static void
-run_cmd(const char *cmd)
-{
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench: failed: %s\n", cmd);
-        exit(1);
-    }
 }
 
 /* A store in a fresh directory (dir: a mkdtemp template, filled in); exits on failure. */
@@ -142,7 +120,7 @@ tick(const catalog_t *cat, calendar_t *cal, uint64_t open, uint64_t due)
     wire_buf_fini(&msg);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    run_cmd(cmd);
+    bench_run(cmd);
     return secs;
 }
 
@@ -220,8 +198,8 @@ sheets(const catalog_t *cat, calendar_t *cal, uint64_t held, uint64_t late, int 
     store_close(&st);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    run_cmd(cmd);
-    return median(secs, runs);
+    bench_run(cmd);
+    return bench_median(secs, runs);
 }
 
 int
@@ -290,7 +268,7 @@ main(int argc, char **argv)
     snprintf(cmd, sizeof cmd,
              "%s/bench/jiancha-eventgen --count %llu --hours 552 --violations 3 > %s", bin,
              (unsigned long long)events, file);
-    run_cmd(cmd);
+    bench_run(cmd);
     FILE *f = fopen(file, "r");
     char *line = NULL;
     size_t cap = 0;
@@ -394,7 +372,7 @@ main(int argc, char **argv)
             snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s %s", keep, dir, keep);
         else
             snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        run_cmd(cmd);
+        bench_run(cmd);
         printf("run %d: engine %.0f ev/s, intake + rules pass + desk %.0f ev/s (%zu alerts, %zu "
                "messages); board %.1f ms (%zu alerts), monthly report %.1f ms\n",
                r + 1, engine[r], piped[r], alerts, pos, board_ms[r], n_alerts, report_ms[r]);
@@ -403,10 +381,10 @@ main(int argc, char **argv)
     printf("median: engine alone %.0f ev/s | intake + rules pass + desk %.0f ev/s | %zu events, "
            "about %zu "
            "cases\n",
-           median(engine, runs), median(piped, runs), n_rec, n_rec / 7);
+           bench_median(engine, runs), bench_median(piped, runs), n_rec, n_rec / 7);
     printf("median office reads over the store: board (query alerts) %.1f ms, monthly report %.1f "
            "ms\n",
-           median(board_ms, runs), median(report_ms, runs));
+           bench_median(board_ms, runs), bench_median(report_ms, runs));
     double small[32], big[32];
     for (int r = 0; r < runs && !keep; r++) {
         small[r] = tick(cat, cal, open / 10, due);
@@ -416,7 +394,7 @@ main(int argc, char **argv)
                (unsigned long long)(open + due), big[r] * 1e3);
         fflush(stdout);
     }
-    double ms = keep ? 0 : median(small, runs) * 1e3, mb = keep ? 0 : median(big, runs) * 1e3;
+    double ms = keep ? 0 : bench_median(small, runs) * 1e3, mb = keep ? 0 : bench_median(big, runs) * 1e3;
     if (!keep)
         printf(
             "median tick: %llu due cases judged in %.1f ms with %llu open, %.1f ms with %llu open "
