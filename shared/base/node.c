@@ -3,7 +3,6 @@
 
 #include "err.h"
 
-#include <stdio.h>
 
 int
 node_valid(const char *s, size_t len)
@@ -28,7 +27,12 @@ node_number(const char *node)
 void
 node_format(uint32_t number, char out[NODE_LEN + 1])
 {
-    snprintf(out, NODE_LEN + 1, "%06u", number % 1000000u);
+    /* by hand: an aggregator names the origin of every record it checks, and snprintf was 4% of
+     * its CPU */
+    number %= 1000000u;
+    for (int i = NODE_LEN - 1; i >= 0; i--, number /= 10)
+        out[i] = (char)('0' + number % 10);
+    out[NODE_LEN] = '\0';
 }
 
 int
