@@ -3,7 +3,6 @@
 
 #include "err.h"
 
-
 int
 node_valid(const char *s, size_t len)
 {
@@ -27,8 +26,8 @@ node_number(const char *node)
 void
 node_format(uint32_t number, char out[NODE_LEN + 1])
 {
-    /* by hand: an aggregator names the origin of every record it checks, and snprintf was 4% of
-     * its CPU */
+    /* by hand: an aggregator names the origin of every record it checks, and snprintf was 3.4%
+     * of its instructions */
     number %= 1000000u;
     for (int i = NODE_LEN - 1; i >= 0; i--, number /= 10)
         out[i] = (char)('0' + number % 10);

@@ -116,11 +116,17 @@ static void
 facts_of(const wire_obj_t *m, struct facts *f)
 {
     memset(f, 0, sizeof *f);
-    f->type = str_is(m, "type", "case.accept")      ? FACT_ACCEPT
-              : str_is(m, "type", "case.decision")  ? FACT_DECISION
-              : str_is(m, "type", "rating")         ? FACT_RATING
-              : str_is(m, "type", "complaint.open") ? FACT_COMPLAINT
-                                                    : FACT_OTHER;
+    const char *t;
+    size_t tl;
+    if (wire_obj_get_bytes(m, "type", WIRE_STR, &t, &tl) != 0)
+        tl = 0; /* absent or not text: other */
+#define TYPE_IS(name) (tl == sizeof name - 1 && memcmp(t, name, tl) == 0)
+    f->type = TYPE_IS("case.accept")      ? FACT_ACCEPT
+              : TYPE_IS("case.decision")  ? FACT_DECISION
+              : TYPE_IS("rating")         ? FACT_RATING
+              : TYPE_IS("complaint.open") ? FACT_COMPLAINT
+                                          : FACT_OTHER;
+#undef TYPE_IS
     str_copy(m, f->type == FACT_COMPLAINT ? "dept" : "case", f->ref, sizeof f->ref);
     if (f->type == FACT_RATING) {
         f->rating_ok = true;
@@ -157,12 +163,10 @@ facts_decode(const uint8_t *v, size_t len, struct facts *f)
 /* Notes record `seq_be` of a day with its facts. */
 static int
 note_record(store_txn_t *t, uint32_t node, int64_t day, const uint8_t seq_be[8],
-            const wire_obj_t *m)
+            const struct facts *f)
 {
-    struct facts f;
     uint8_t v[FACTS_MAX];
-    facts_of(m, &f);
-    return note_item(t, 'r', node, day, seq_be, 8, v, facts_encode(&f, v));
+    return note_item(t, 'r', node, day, seq_be, 8, v, facts_encode(f, v));
 }
 
 /* ---- a case's records ---- */
@@ -338,13 +342,14 @@ dirty_one(void *arg, const uint8_t seq_be[8], const wire_obj_t *m)
     struct dirty_ctx *d = arg;
     if (d->accepts)
         acceptance_consider(&d->earliest, store_from_be64(seq_be), m);
-    if ((d->decisions && str_is(m, "type", "case.decision")) ||
-        (d->ratings && str_is(m, "type", "rating")) ||
-        (d->accepts && str_is(m, "type", "case.accept"))) {
+    struct facts f;
+    facts_of(m, &f);
+    if ((d->decisions && f.type == FACT_DECISION) || (d->ratings && f.type == FACT_RATING) ||
+        (d->accepts && f.type == FACT_ACCEPT)) {
         bool ok = true;
         int64_t at = int_of(m, "at", &ok);
         if (ok)
-            return note_record(d->t, d->node, calendar_day_of(at), seq_be, m);
+            return note_record(d->t, d->node, calendar_day_of(at), seq_be, &f);
     }
     return 0;
 }
